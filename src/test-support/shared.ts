@@ -1,0 +1,36 @@
+/** Paths to the shared test models and data (`../shared` beside the repository, on CI too). */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const sharedDir = resolve(repoRoot, '../shared');
+export const modelsDir = join(sharedDir, 'models');
+export const dataDir = join(sharedDir, 'data');
+
+if (!existsSync(modelsDir)) {
+  throw new Error(`Shared test models not found at ${modelsDir}; tests expect ../shared beside the repository.`);
+}
+
+/** Every shared .tflite, as paths relative to models/ (e.g. "ops/two_signatures.tflite"). */
+export function sharedModelNames(): string[] {
+  const top = readdirSync(modelsDir).filter((f) => f.endsWith('.tflite'));
+  const ops = readdirSync(join(modelsDir, 'ops')).filter((f) => f.endsWith('.tflite')).map((f) => `ops/${f}`);
+  return [...top, ...ops].sort();
+}
+
+export function readSharedModel(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(modelsDir, name)));
+}
+
+/** A small deterministic PRNG (mulberry32) so that fuzz and random inputs repeat exactly. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
