@@ -1,0 +1,165 @@
+/**
+ * The CLI as a user runs it (a real process through bin/tflite-opt.mjs), checked against
+ * independent facts: the shapes, dtypes and op counts recorded in ../shared/models/SOURCES.md
+ * (taken there from flatc's JSON dump of each file, not from our reader).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeNpy } from '../data/npy';
+import { modelsDir, repoRoot, sharedModelNames } from '../test-support/shared';
+import type { ModelSummary } from '../tflite/summary-types';
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(repoRoot, 'bin/tflite-opt.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface RecordedFacts {
+  inputs: { name: string; dtype: string; shape: number[] }[];
+  outputs: { name: string; dtype: string; shape: number[] }[];
+  ops: Record<string, number>;
+}
+
+function recordedFacts(): Map<string, RecordedFacts> {
+  const text = readFileSync(join(modelsDir, 'SOURCES.md'), 'utf8');
+  const facts = new Map<string, RecordedFacts>();
+  const tensors = (line: string) =>
+    [...line.matchAll(/`([^`]+)` (\w+) \[([\d, ]*)\]/g)].map((m) => ({
+      name: m[1],
+      dtype: m[2],
+      shape: m[3].split(',').map((s) => s.trim()).filter(Boolean).map(Number),
+    }));
+  for (const section of text.split(/^### /m).slice(1)) {
+    const name = /^`([^`]+)`/.exec(section)?.[1];
+    const inputs = /^- \*\*Inputs:\*\* (.*)$/m.exec(section)?.[1];
+    const outputs = /^- \*\*Outputs:\*\* (.*)$/m.exec(section)?.[1];
+    const ops = /^- \*\*Ops \(.*\):\*\* (.*)$/m.exec(section)?.[1];
+    if (!name || !inputs || !outputs || !ops) continue;
+    facts.set(name, {
+      inputs: tensors(inputs),
+      outputs: tensors(outputs),
+      ops: Object.fromEntries([...ops.matchAll(/([\w:]+) x(\d+)/g)].map((m) => [m[1].replace(/^CUSTOM:/, ''), Number(m[2])])),
+    });
+  }
+  return facts;
+}
+
+describe('tflite-opt inspect --json', () => {
+  const facts = recordedFacts();
+
+  it('has recorded facts for every shared model', () => {
+    for (const name of sharedModelNames()) expect(facts.has(name), name).toBe(true);
+  });
+
+  for (const name of sharedModelNames()) {
+    it(`agrees with the file: ${name}`, () => {
+      const { code, stdout, stderr } = cli('inspect', join(modelsDir, name), '--json');
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const summary = JSON.parse(stdout) as ModelSummary;
+      const expected = facts.get(name)!;
+      const io = (list: ModelSummary['inputs']) => list.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
+      expect(io(summary.inputs)).toEqual(expected.inputs);
+      expect(io(summary.outputs)).toEqual(expected.outputs);
+      expect(summary.ops).toEqual(expected.ops);
+      expect(summary.bytes).toBe(readFileSync(join(modelsDir, name)).length);
+      expect(summary.gzipBytes).toBeGreaterThan(0);
+      expect(typeof summary.params).toBe('number');
+      expect(summary.quantization).toMatch(/^(float32|float16|dynamic-range|weight-only-int8|int8|uint8|16x8|mixed|no-weights)$/);
+    });
+  }
+
+  it('names the quantization state of known models', () => {
+    const state = (name: string) => (JSON.parse(cli('inspect', join(modelsDir, name), '--json').stdout) as ModelSummary).quantization;
+    expect(state('mobilenet_v1_0.25_224_float.tflite')).toBe('float32');
+    expect(state('mobilenet_v1_0.25_224_quant_uint8.tflite')).toBe('uint8');
+    expect(state('kws_dscnn_int8.tflite')).toBe('int8');
+    expect(state('kws_dscnn_hybrid.tflite')).toBe('dynamic-range');
+    expect(state('mnist_conv_fc_weight_only_int8.tflite')).toBe('weight-only-int8');
+    expect(state('selfie_segmentation_fp16.tflite')).toBe('float16');
+  });
+
+  it('prints a readable summary without --json', () => {
+    const { code, stdout } = cli('inspect', join(modelsDir, 'mobilenet_v1_0.25_224_float_metadata.tflite'));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/input\s+FLOAT32 \[1, 224, 224, 3\]/);
+    expect(stdout).toMatch(/15\s+CONV_2D/);
+    expect(stdout).toMatch(/associated files: labels.txt/);
+  });
+});
+
+describe('tflite-opt optimize --recipe none', () => {
+  it('writes a model that inspects the same', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'tflite-opt-')), 'out.tflite');
+    const model = join(modelsDir, 'vww_96_float.tflite');
+    const { code, stderr } = cli('optimize', model, '--recipe', 'none', '-o', out);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/wrote .*out.tflite/);
+    const before = JSON.parse(cli('inspect', model, '--json').stdout) as ModelSummary;
+    const after = JSON.parse(cli('inspect', out, '--json').stdout) as ModelSummary;
+    expect(after.ops).toEqual(before.ops);
+    expect(after.inputs).toEqual(before.inputs);
+    expect(after.bytesByDtype).toEqual(before.bytesByDtype);
+  });
+});
+
+describe('tflite-opt run', () => {
+  it('runs a model on seeded random input, the same twice', () => {
+    const model = join(modelsDir, 'mobilenet_v1_0.25_224_float.tflite');
+    const first = cli('run', model, '--json', '--seed', '7');
+    expect(first.code).toBe(0);
+    const output = JSON.parse(first.stdout).outputs[0];
+    expect(output.shape).toEqual([1, 1001]);
+    const sum = (output.data as number[]).reduce((a, b) => a + b, 0);
+    expect(sum).toBeCloseTo(1, 4); // softmax
+    expect(cli('run', model, '--json', '--seed', '7').stdout).toBe(first.stdout);
+    expect(cli('run', model, '--json', '--seed', '8').stdout).not.toBe(first.stdout);
+  });
+
+  it('runs on a .npy input and refuses one of the wrong shape', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-opt-'));
+    const good = join(dir, 'x.npy');
+    const bad = join(dir, 'bad.npy');
+    writeFileSync(good, writeNpy({ dtype: 'float32', shape: [1, 28, 28, 1], data: new Float32Array(784).fill(0.5) }));
+    writeFileSync(bad, writeNpy({ dtype: 'float32', shape: [1, 32, 32, 1], data: new Float32Array(1024) }));
+    const model = join(modelsDir, 'mnist_conv_fc_float.tflite');
+    const ok = cli('run', model, '--input', good);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/float32 \[1, 10\]/);
+    const refused = cli('run', model, '--input', bad);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/takes float32 \[1, 28, 28, 1\] but .*bad.npy holds float32 \(1, 32, 32, 1\)/);
+  });
+});
+
+describe('tflite-opt bad input', () => {
+  it('exits non-zero with one line and no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-opt-'));
+    const junk = join(dir, 'junk.tflite');
+    writeFileSync(junk, 'this is not a model at all');
+    const cases = [
+      cli('inspect', junk),
+      cli('inspect', join(dir, 'missing.tflite')),
+      cli('run', junk),
+      cli('optimize', junk, '--recipe', 'none', '-o', join(dir, 'o.tflite')),
+      cli('run', join(modelsDir, 'mnist_lstm_float.tflite')),
+    ];
+    for (const { code, stderr } of cases) {
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(stderr).toMatch(/^tflite-opt: /);
+    }
+    expect(cases[4].stderr).toMatch(/variable/i);
+  });
+
+  it('usage errors exit 2', () => {
+    expect(cli('frobnicate').code).toBe(2);
+    expect(cli('optimize', join(modelsDir, 'mnist_conv_fc_float.tflite'), '--recipe', 'int99', '-o', '/tmp/x').code).toBe(2);
+    expect(cli('inspect').code).toBe(2);
+  });
+});
