@@ -1,0 +1,55 @@
+/**
+ * Opening a model: read the bytes (file or bundled sample), parse them in the worker, put the result
+ * in the store. When files are opened in quick succession only the last one is shown.
+ */
+import { toErrorInfo, WorkbenchError } from '../errors';
+import type { SummarizeResult } from '../../workers/model.worker';
+import { summarizeInWorker } from './model-worker';
+import { sampleUrl, type Sample } from './samples';
+import { useWorkbench } from './store';
+
+let latestRequest = 0;
+
+async function openModel(fileName: string, fileBytes: number | null, readBytes: () => Promise<ArrayBuffer>) {
+  const request = ++latestRequest;
+  useWorkbench.getState().loadStarted({ fileName, fileBytes });
+  let size = fileBytes ?? 0;
+  let result: SummarizeResult;
+  try {
+    const bytes = new Uint8Array(await readBytes());
+    size = bytes.byteLength;
+    result = await summarizeInWorker(bytes);
+  } catch (error) {
+    result = { ok: false, error: toErrorInfo(error) };
+  }
+  if (request !== latestRequest) return;
+  const store = useWorkbench.getState();
+  if (result.ok) store.loadSucceeded({ fileName, fileBytes: size, summary: result.summary });
+  else store.loadFailed({ fileName, error: result.error });
+}
+
+export function openFile(file: File): Promise<void> {
+  return openModel(file.name, file.size, async () => {
+    try {
+      return await file.arrayBuffer();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new WorkbenchError('bad-input', `The browser could not read ${file.name} (${why}). Check that the file still exists and try again.`);
+    }
+  });
+}
+
+export function openSample(sample: Sample): Promise<void> {
+  return openModel(sample.fileName, sample.bytes, async () => {
+    let response: Response;
+    try {
+      response = await fetch(sampleUrl(sample));
+    } catch {
+      throw new WorkbenchError('runtime', `The sample ${sample.fileName} could not be fetched from this app's server.`);
+    }
+    if (!response.ok) {
+      throw new WorkbenchError('runtime', `The sample ${sample.fileName} could not be fetched (HTTP ${response.status}).`);
+    }
+    return response.arrayBuffer();
+  });
+}
