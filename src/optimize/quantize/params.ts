@@ -1,0 +1,210 @@
+/**
+ * Quantization arithmetic, per the TFLite quantization spec:
+ *   real = scale * (q - zero_point)
+ * weights int8 symmetric (zero point 0, range -127..127), per channel or per tensor; activations
+ * int8 asymmetric per tensor (range always containing 0) or int16 symmetric; bias int32 (int64 in
+ * 16x8) at scale input_scale * weight_scale[c]. All of it is bulk typed-array work.
+ */
+
+export interface QuantParams {
+  scale: number[];
+  zeroPoint: number[];
+  /** Axis the scales run along (per-channel); 0 for per-tensor. */
+  axis: number;
+}
+
+export type ActivationBits = 8 | 16;
+
+/** Smallest scale we emit: a constant-zero tensor still needs a valid (positive) scale. */
+const MIN_SCALE = 1e-9;
+
+/** Per-tensor asymmetric int8 (or symmetric int16) parameters for an activation range. */
+export function activationParams(min: number, max: number, bits: ActivationBits): QuantParams {
+  let lo = Math.min(min, 0);
+  let hi = Math.max(max, 0);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new Error(`non-finite activation range [${min}, ${max}]`);
+  if (bits === 16) {
+    const bound = Math.max(-lo, hi);
+    return { scale: [Math.max(bound / 32767, MIN_SCALE)], zeroPoint: [0], axis: 0 };
+  }
+  if (hi - lo < MIN_SCALE * 255) hi = lo + MIN_SCALE * 255;
+  const scale = (hi - lo) / 255;
+  // The zero point is an integer, so zero is exactly representable; nudge it into [-128, 127].
+  const zeroPoint = Math.min(127, Math.max(-128, Math.round(-128 - lo / scale)));
+  return { scale: [scale], zeroPoint: [zeroPoint], axis: 0 };
+}
+
+/** Size of the slices along `axis` and how many of them there are, for a row-major shape. */
+function channelLayout(shape: number[], axis: number): { channels: number; inner: number; outer: number } {
+  const channels = shape[axis] ?? 1;
+  const inner = shape.slice(axis + 1).reduce((n, d) => n * d, 1);
+  const outer = shape.slice(0, axis).reduce((n, d) => n * d, 1);
+  return { channels, inner, outer };
+}
+
+/** max |w| per channel along `axis` (or over the whole tensor when perChannel is false). */
+export function absMaxPerChannel(values: Float32Array, shape: number[], axis: number, perChannel: boolean): Float64Array {
+  if (!perChannel) {
+    let m = 0;
+    for (let i = 0; i < values.length; i++) {
+      const a = Math.abs(values[i]);
+      if (a > m) m = a;
+    }
+    return Float64Array.of(m);
+  }
+  const { channels, inner, outer } = channelLayout(shape, axis);
+  const result = new Float64Array(channels);
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const base = (o * channels + c) * inner;
+      let m = result[c];
+      for (let i = 0; i < inner; i++) {
+        const a = Math.abs(values[base + i]);
+        if (a > m) m = a;
+      }
+      result[c] = m;
+    }
+  }
+  return result;
+}
+
+/** Symmetric weight parameters: scale = max|w| / 127 per channel, zero point 0. */
+export function symmetricWeightParams(values: Float32Array, shape: number[], axis: number, perChannel: boolean, qmax = 127): QuantParams {
+  const maxima = absMaxPerChannel(values, shape, axis, perChannel);
+  const scale = Array.from(maxima, (m) => Math.max(m / qmax, MIN_SCALE));
+  return { scale, zeroPoint: scale.map(() => 0), axis: perChannel ? axis : 0 };
+}
+
+/** Quantize float values with per-channel (or per-tensor) params into `out` (Int8Array/Uint8Array/Int16Array). */
+export function quantizeInto(
+  values: Float32Array,
+  shape: number[],
+  params: QuantParams,
+  out: Int8Array | Uint8Array | Int16Array,
+  qmin: number,
+  qmax: number,
+): void {
+  if (params.scale.length === 1) {
+    const inv = 1 / params.scale[0];
+    const zp = params.zeroPoint[0];
+    for (let i = 0; i < values.length; i++) {
+      const q = Math.round(values[i] * inv) + zp;
+      out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
+    }
+    return;
+  }
+  const { channels, inner, outer } = channelLayout(shape, params.axis);
+  const inv = params.scale.map((s) => 1 / s);
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const base = (o * channels + c) * inner;
+      const k = inv[c];
+      const zp = params.zeroPoint[c];
+      for (let i = 0; i < inner; i++) {
+        const q = Math.round(values[base + i] * k) + zp;
+        out[base + i] = q < qmin ? qmin : q > qmax ? qmax : q;
+      }
+    }
+  }
+}
+
+export function quantizeInt8(values: Float32Array, shape: number[], params: QuantParams, narrow = false): Int8Array {
+  const out = new Int8Array(values.length);
+  quantizeInto(values, shape, params, out, narrow ? -127 : -128, 127);
+  return out;
+}
+
+export function quantizeInt16(values: Float32Array, shape: number[], params: QuantParams): Int16Array {
+  const out = new Int16Array(values.length);
+  quantizeInto(values, shape, params, out, -32767, 32767);
+  return out;
+}
+
+/** Bias at scale input_scale * weight_scale[c]: int32 (int8 activations) or int64 (16x8). */
+export function quantizeBias(
+  values: Float32Array,
+  inputScale: number,
+  weightScales: number[],
+  bits: 32 | 64,
+): { data: Int32Array | BigInt64Array; params: QuantParams } {
+  const perChannel = weightScales.length > 1;
+  if (perChannel && weightScales.length !== values.length) {
+    throw new Error(`bias has ${values.length} values but the weights have ${weightScales.length} scales`);
+  }
+  const scale = weightScales.map((w) => inputScale * w);
+  const params: QuantParams = { scale, zeroPoint: scale.map(() => 0), axis: 0 };
+  const scaleOf = (c: number) => scale[perChannel ? c : 0];
+  if (bits === 32) {
+    const data = new Int32Array(values.length);
+    for (let c = 0; c < values.length; c++) {
+      data[c] = Math.max(-2147483647, Math.min(2147483647, Math.round(values[c] / scaleOf(c))));
+    }
+    return { data, params };
+  }
+  const data = new BigInt64Array(values.length);
+  for (let c = 0; c < values.length; c++) data[c] = BigInt(Math.round(values[c] / scaleOf(c)));
+  return { data, params };
+}
+
+/** float32 -> IEEE half, round to nearest even, in bulk. */
+export function toFloat16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = bits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      mant |= 0x800000;
+      const shift = 14 - e;
+      let half = mant >>> shift;
+      const rest = mant & ((1 << shift) - 1);
+      const midpoint = 1 << (shift - 1);
+      if (rest > midpoint || (rest === midpoint && (half & 1))) half++;
+      out[i] = sign | half;
+      continue;
+    }
+    let half = (e << 10) | (mant >>> 13);
+    const rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
+    out[i] = sign | half;
+  }
+  return out;
+}
+
+/** IEEE half -> float32, in bulk. */
+export function fromFloat16(values: Uint16Array): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const h = values[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >>> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    out[i] = exp === 0 ? sign * mant * 2 ** -24 : exp === 0x1f ? (mant ? NaN : sign * Infinity) : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
+/** Float32 view of a buffer's bytes (copied when unaligned). */
+export function asFloat32(bytes: Uint8Array): Float32Array {
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  return new Float32Array(bytes.slice().buffer);
+}
+
+export function bytesOf(array: ArrayBufferView): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
