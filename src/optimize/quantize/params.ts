@@ -68,11 +68,60 @@ export function absMaxPerChannel(values: Float32Array, shape: number[], axis: nu
   return result;
 }
 
-/** Symmetric weight parameters: scale = max|w| / 127 per channel, zero point 0. */
-export function symmetricWeightParams(values: Float32Array, shape: number[], axis: number, perChannel: boolean, qmax = 127): QuantParams {
+/**
+ * Symmetric weight parameters, zero point 0: scale = max|w| / 127 per channel, or with
+ * `searchClipping` the clipped range (a fraction of max|w|) that minimizes the squared rounding +
+ * clipping error of that channel: outliers then cost a little clipping instead of coarse steps for
+ * every other weight.
+ */
+export function symmetricWeightParams(
+  values: Float32Array,
+  shape: number[],
+  axis: number,
+  perChannel: boolean,
+  options: { qmax?: number; searchClipping?: boolean } = {},
+): QuantParams {
+  const qmax = options.qmax ?? 127;
   const maxima = absMaxPerChannel(values, shape, axis, perChannel);
   const scale = Array.from(maxima, (m) => Math.max(m / qmax, MIN_SCALE));
+  if (options.searchClipping) {
+    const { channels, inner, outer } = perChannel ? channelLayout(shape, axis) : { channels: 1, inner: values.length, outer: 1 };
+    for (let c = 0; c < channels; c++) {
+      if (maxima[c] === 0) continue;
+      let best = scale[c];
+      let bestError = Infinity;
+      for (let step = 0; step <= CLIP_STEPS; step++) {
+        const candidate = (maxima[c] * (1 - (step * (1 - MIN_CLIP)) / CLIP_STEPS)) / qmax;
+        const error = channelError(values, c, channels, inner, outer, candidate, qmax);
+        if (error < bestError) {
+          bestError = error;
+          best = candidate;
+        }
+      }
+      scale[c] = best;
+    }
+  }
   return { scale, zeroPoint: scale.map(() => 0), axis: perChannel ? axis : 0 };
+}
+
+const CLIP_STEPS = 20;
+const MIN_CLIP = 0.5;
+
+function channelError(values: Float32Array, c: number, channels: number, inner: number, outer: number, scale: number, qmax: number): number {
+  const inv = 1 / scale;
+  let error = 0;
+  for (let o = 0; o < outer; o++) {
+    const base = (o * channels + c) * inner;
+    for (let i = 0; i < inner; i++) {
+      const v = values[base + i];
+      let q = Math.round(v * inv);
+      if (q > qmax) q = qmax;
+      else if (q < -qmax) q = -qmax;
+      const d = v - q * scale;
+      error += d * d;
+    }
+  }
+  return error;
 }
 
 /** Quantize float values with per-channel (or per-tensor) params into `out` (Int8Array/Uint8Array/Int16Array). */

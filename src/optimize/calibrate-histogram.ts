@@ -1,0 +1,244 @@
+/**
+ * Per-tensor activation statistics, accumulated one sample at a time: exact min/max, moving-average
+ * min/max, a count of exact zeros, and a histogram fine enough for percentile and MSE clipping.
+ *
+ * The histogram has a fixed number of bins (2048 by default) whose width is a power of two, 2^e,
+ * with bin edges on the multiples of the width (anchored at 0):
+ *   bin i covers [(origin + i) * 2^e, (origin + i + 1) * 2^e).
+ * When a sample falls outside the window, the window moves (exact: counts only change index) or,
+ * when the data no longer spans fewer than `bins` bins, the width doubles as often as needed and
+ * each coarse bin takes the sum of the fine bins inside it (exact too: coarse edges are fine edges).
+ * So the final histogram is exactly the histogram of all values at the final width, and the width is
+ * the smallest power of two at which the observed range spans at most `bins` bins (between bins/2
+ * and bins bins cover [min, max]), whatever the order of the samples. Binning itself is exact (a value times
+ * a power of two is exact in floating point, then floored).
+ *
+ * Everything is plain data (numbers and a Float64Array), so statistics cross worker boundaries by
+ * structured clone. Non-finite values (NaN, +-Infinity) are counted and otherwise ignored.
+ */
+
+export const DEFAULT_BINS = 2048;
+/** Moving-average momentum: after each sample, m = momentum * m + (1 - momentum) * sample value. */
+export const DEFAULT_MOMENTUM = 0.99;
+
+export interface Histogram {
+  /** Bin width is 2^exponent. */
+  exponent: number;
+  /** Absolute index (in units of the bin width, from 0) of counts[0]. */
+  origin: number;
+  /** Counts per bin (float64: exact integers up to 2^53). */
+  counts: Float64Array;
+}
+
+export interface TensorStats {
+  /** `${subgraph}:${tensorIndex}` in the graph that was calibrated (see rangeKey). */
+  key: string;
+  subgraph: number;
+  tensorIndex: number;
+  name: string;
+  /** Model runs (samples) that produced this tensor. */
+  samples: number;
+  /** Finite values seen. */
+  count: number;
+  /** NaN / infinite values seen (left out of everything else). */
+  nonFinite: number;
+  /** Values exactly 0 (ReLU outputs are often mostly zeros; zero quantizes without error). */
+  zeros: number;
+  min: number;
+  max: number;
+  /** Exponential moving average of each sample's min / max (the first sample initializes it). */
+  movingMin: number;
+  movingMax: number;
+  histogram: Histogram;
+}
+
+export function newTensorStats(subgraph: number, tensorIndex: number, name: string, bins = DEFAULT_BINS): TensorStats {
+  return {
+    key: `${subgraph}:${tensorIndex}`,
+    subgraph,
+    tensorIndex,
+    name,
+    samples: 0,
+    count: 0,
+    nonFinite: 0,
+    zeros: 0,
+    min: Infinity,
+    max: -Infinity,
+    movingMin: NaN,
+    movingMax: NaN,
+    histogram: { exponent: 0, origin: 0, counts: new Float64Array(bins) },
+  };
+}
+
+export type FloatData = Float32Array | Float64Array;
+
+/**
+ * Adds one sample's values to the statistics. Two passes over the data, no allocation: the first
+ * finds min, max, zeros and NaNs, the second bins (after the window has been fitted to the range).
+ */
+export function accumulate(stats: TensorStats, data: FloatData, momentum = DEFAULT_MOMENTUM): void {
+  const n = data.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let zeros = 0;
+  let nan = 0;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (v === 0) zeros++;
+    else if (v !== v) nan++;
+  }
+  let infinite = 0;
+  if (lo === -Infinity || hi === Infinity) {
+    // Rare: recompute the finite range, counting the infinities.
+    lo = Infinity;
+    hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      if (v === Infinity || v === -Infinity) infinite++;
+      else {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+  }
+  stats.samples++;
+  stats.nonFinite += nan + infinite;
+  const finite = n - nan - infinite;
+  if (finite === 0) return;
+  stats.count += finite;
+  stats.zeros += zeros;
+
+  if (Number.isNaN(stats.movingMin)) {
+    stats.movingMin = lo;
+    stats.movingMax = hi;
+  } else {
+    stats.movingMin = momentum * stats.movingMin + (1 - momentum) * lo;
+    stats.movingMax = momentum * stats.movingMax + (1 - momentum) * hi;
+  }
+  const previousMin = stats.min;
+  const previousMax = stats.max;
+  if (lo < stats.min) stats.min = lo;
+  if (hi > stats.max) stats.max = hi;
+  fitWindow(stats.histogram, stats.min, stats.max, previousMin, previousMax);
+
+  const h = stats.histogram;
+  const counts = h.counts;
+  const scale = 2 ** -h.exponent;
+  const origin = h.origin;
+  // Infinities land at index +-Infinity and NaN at NaN; typed arrays ignore such writes... but
+  // `counts[x]++` on a non-index still costs a property lookup, so skip them explicitly when present.
+  if (nan + infinite === 0) {
+    for (let i = 0; i < n; i++) counts[Math.floor(data[i] * scale) - origin]++;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      if (v - v === 0) counts[Math.floor(v * scale) - origin]++;
+    }
+  }
+}
+
+/** Smallest exponent (>= `from`) at which [lo, hi] spans at most `bins` bins. */
+function fitExponent(lo: number, hi: number, bins: number, from: number): number {
+  let e = from;
+  if (hi > lo) e = Math.max(e, Math.ceil(Math.log2((hi - lo) / bins)) - 1);
+  while (Math.floor(hi * 2 ** -e) - Math.floor(lo * 2 ** -e) > bins - 1) e++;
+  return e;
+}
+
+/** Exponent for a histogram that has seen a single value v so far: fine, but not absurdly so. */
+function initialExponent(v: number, bins: number): number {
+  const magnitude = Math.abs(v);
+  // Bins of about |v| / bins; for 0, 2^-40 (any later data coarsens it exactly).
+  return magnitude > 0 ? Math.floor(Math.log2(magnitude / bins)) : -40;
+}
+
+/**
+ * Makes the histogram window cover [lo, hi] (the range including the new sample), given the range
+ * [previousMin, previousMax] of the values already binned (empty when previousMin > previousMax).
+ */
+function fitWindow(h: Histogram, lo: number, hi: number, previousMin: number, previousMax: number): void {
+  const bins = h.counts.length;
+  if (previousMin > previousMax || (previousMin === previousMax && (lo < previousMin || hi > previousMax))) {
+    // Nothing binned yet, or only copies of one value: start from the finest width that fits, and
+    // put those copies (if any) back in their bin. This keeps the result independent of the order
+    // of the samples even when the first ones are constant.
+    const held = previousMin === previousMax ? h.counts.reduce((a, b) => a + b, 0) : 0;
+    h.exponent = hi > lo ? fitExponent(lo, hi, bins, -1074) : initialExponent(lo, bins);
+    h.origin = centeredOrigin(lo, hi, h.exponent, bins);
+    h.counts.fill(0);
+    if (held) h.counts[Math.floor(previousMin * 2 ** -h.exponent) - h.origin] = held;
+    return;
+  }
+  const scale = 2 ** -h.exponent;
+  const loBin = Math.floor(lo * scale);
+  const hiBin = Math.floor(hi * scale);
+  if (loBin >= h.origin && hiBin < h.origin + bins) return;
+  const exponent = fitExponent(lo, hi, bins, h.exponent);
+  const origin = centeredOrigin(lo, hi, exponent, bins);
+  rebin(h, exponent, origin);
+}
+
+function centeredOrigin(lo: number, hi: number, exponent: number, bins: number): number {
+  const scale = 2 ** -exponent;
+  const loBin = Math.floor(lo * scale);
+  const span = Math.floor(hi * scale) - loBin + 1;
+  return loBin - Math.floor((bins - span) / 2);
+}
+
+function rebin(h: Histogram, exponent: number, origin: number): void {
+  const old = h.counts;
+  const counts = new Float64Array(old.length);
+  const factor = 2 ** (exponent - h.exponent);
+  for (let i = 0; i < old.length; i++) {
+    const c = old[i];
+    if (c === 0) continue;
+    const j = Math.floor((h.origin + i) / factor) - origin;
+    if (j < 0 || j >= counts.length) throw new Error(`histogram rebin out of range (${j})`);
+    counts[j] += c;
+  }
+  h.counts = counts;
+  h.exponent = exponent;
+  h.origin = origin;
+}
+
+/** Bin width of a histogram. */
+export function binWidth(h: Histogram): number {
+  return 2 ** h.exponent;
+}
+
+/**
+ * The histogram as occupied bins with bounds clipped to [min, max] (so the first and last bins
+ * describe the data, not the grid): lower[i], upper[i], count[i], for the bins from the first to the
+ * last non-empty one.
+ */
+export interface OccupiedBins {
+  lower: Float64Array;
+  upper: Float64Array;
+  count: Float64Array;
+  total: number;
+}
+
+export function occupiedBins(stats: TensorStats): OccupiedBins {
+  const h = stats.histogram;
+  const counts = h.counts;
+  let first = 0;
+  while (first < counts.length && counts[first] === 0) first++;
+  let last = counts.length - 1;
+  while (last >= first && counts[last] === 0) last--;
+  const n = Math.max(0, last - first + 1);
+  const lower = new Float64Array(n);
+  const upper = new Float64Array(n);
+  const count = new Float64Array(n);
+  const w = binWidth(h);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const abs = h.origin + first + k;
+    lower[k] = Math.max(abs * w, stats.min);
+    upper[k] = Math.min((abs + 1) * w, stats.max);
+    count[k] = counts[first + k];
+    total += count[k];
+  }
+  return { lower, upper, count, total };
+}

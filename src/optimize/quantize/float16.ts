@@ -1,0 +1,89 @@
+/**
+ * float16 storage: float32 constants stored as FLOAT16, with a DEQUANTIZE in front of their
+ * consumers, as Google's converter writes them. Compute stays float32, the file halves.
+ */
+import { cloneGraph, newTensor, opcodeIndex, removeUnusedBuffers } from '../../tflite/edit';
+import type { ModelGraph, Operator } from '../../tflite/graph';
+import { isConstant } from '../../tflite/queries';
+import { BuiltinOperator, BuiltinOptions, BuiltinOptions2, CustomOptionsFormat, TensorType } from '../../tflite/schema/generated/tflite_generated';
+import { elementCount } from '../../tflite/summary';
+import { constantAsFloat32, foldConstantDequantize } from './fold-dequantize';
+import { bytesOf, toFloat16 } from './params';
+
+export interface Float16Result {
+  graph: ModelGraph;
+  converted: number;
+  notes: string[];
+}
+
+/** A DEQUANTIZE op (also used by weight-only int8). */
+export function dequantizeOp(graph: ModelGraph, input: number, output: number, version: number): Operator {
+  return {
+    opcodeIndex: opcodeIndex(graph, BuiltinOperator.DEQUANTIZE, version),
+    inputs: [input],
+    outputs: [output],
+    builtinOptionsType: BuiltinOptions.NONE,
+    builtinOptions: null,
+    builtinOptions2Type: BuiltinOptions2.NONE,
+    builtinOptions2: null,
+    customOptions: null,
+    customOptionsFormat: CustomOptionsFormat.FLEXBUFFERS,
+    mutatingVariableInputs: null,
+    intermediates: null,
+    debugMetadataIndex: -1,
+  };
+}
+
+/**
+ * Stores tensor t's data as `storage` (a new constant tensor) and turns t itself into the output
+ * of a DEQUANTIZE placed first in the subgraph: consumers keep reading t and see float32.
+ */
+export function storeBehindDequantize(
+  graph: ModelGraph,
+  s: number,
+  t: number,
+  storage: { type: TensorType; data: Uint8Array; quantization: ModelGraph['subgraphs'][0]['tensors'][0]['quantization'] },
+  version: number,
+  prologue: Operator[],
+): void {
+  const subgraph = graph.subgraphs[s];
+  const tensor = subgraph.tensors[t];
+  graph.buffers.push({ data: storage.data });
+  subgraph.tensors.push({
+    ...newTensor({ name: tensor.name, type: storage.type, shape: [...tensor.shape] }),
+    buffer: graph.buffers.length - 1,
+    quantization: storage.quantization,
+    hasRank: tensor.hasRank,
+  });
+  const stored = subgraph.tensors.length - 1;
+  tensor.buffer = 0;
+  tensor.name = `${tensor.name}_dequantize`;
+  prologue.push(dequantizeOp(graph, stored, t, version));
+}
+
+export function quantizeFloat16(source: ModelGraph, minElements = 1): Float16Result {
+  const graph = cloneGraph(source);
+  const notes: string[] = [];
+  const alreadyHalf = graph.subgraphs.some((s) => s.tensors.some((t) => t.type === TensorType.FLOAT16 && isConstant(graph, t)));
+  const folded = foldConstantDequantize(graph);
+  if (alreadyHalf) notes.push(`the model already stored weights as float16; ${folded} DEQUANTIZE op(s) were folded and the weights re-stored`);
+  let converted = 0;
+  const shared = new Map<number, Uint8Array>(); // float32 buffer -> its float16 bytes
+  graph.subgraphs.forEach((subgraph, s) => {
+    const prologue: Operator[] = [];
+    const count = subgraph.tensors.length;
+    for (let t = 0; t < count; t++) {
+      const tensor = subgraph.tensors[t];
+      if (tensor.type !== TensorType.FLOAT32 || !isConstant(graph, tensor) || tensor.isVariable) continue;
+      if (elementCount(tensor.shape) < minElements) continue;
+      const half = shared.get(tensor.buffer) ?? bytesOf(toFloat16(constantAsFloat32(graph, s, t)));
+      shared.set(tensor.buffer, half);
+      storeBehindDequantize(graph, s, t, { type: TensorType.FLOAT16, data: half, quantization: null }, 3, prologue);
+      converted++;
+    }
+    subgraph.operators = [...prologue, ...subgraph.operators];
+  });
+  removeUnusedBuffers(graph);
+  if (converted === 0) notes.push('no float32 constants to store as float16');
+  return { graph, converted, notes };
+}

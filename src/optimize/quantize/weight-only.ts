@@ -1,0 +1,69 @@
+/**
+ * Weight-only int8 (AI Edge Quantizer's weight_only_wi8_afp32): weights stored as symmetric int8
+ * (per channel where the op has output channels) with a DEQUANTIZE in front; compute stays float.
+ */
+import { cloneGraph, removeUnusedBuffers } from '../../tflite/edit';
+import type { ModelGraph, Operator } from '../../tflite/graph';
+import { QuantizationDetails, TensorType } from '../../tflite/schema/generated/tflite_generated';
+import { foldConstantDequantize, constantAsFloat32 } from './fold-dequantize';
+import { storeBehindDequantize } from './float16';
+import { bytesOf, quantizeInt8, symmetricWeightParams } from './params';
+import { weightSites } from './weight-sites';
+
+export interface WeightQuantOptions {
+  perChannel: boolean;
+  /** Tensors with fewer elements stay float (tiny tensors cost more in ops than they save). */
+  minElements: number;
+  skip?: (subgraph: number, op: number) => boolean;
+  /** Search each channel's clipping range for the least squared error (slower, usually better). */
+  searchClipping?: boolean;
+}
+
+export interface WeightQuantResult {
+  graph: ModelGraph;
+  quantizedTensors: number;
+  skipped: string[];
+}
+
+export function quantizeWeightOnly(source: ModelGraph, options: WeightQuantOptions): WeightQuantResult {
+  const graph = cloneGraph(source);
+  foldConstantDequantize(graph);
+  const done = new Set<string>();
+  let quantizedTensors = 0;
+  const prologues = graph.subgraphs.map(() => [] as Operator[]);
+  for (const site of weightSites(graph, options.minElements)) {
+    if (options.skip?.(site.subgraph, site.op)) continue;
+    const key = `${site.subgraph}:${site.tensor}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    const tensor = graph.subgraphs[site.subgraph].tensors[site.tensor];
+    const values = constantAsFloat32(graph, site.subgraph, site.tensor);
+    const perChannel = options.perChannel && site.axis !== null;
+    const axis = site.axis ?? 0;
+    const params = symmetricWeightParams(values, tensor.shape, axis, perChannel, { searchClipping: options.searchClipping });
+    storeBehindDequantize(
+      graph,
+      site.subgraph,
+      site.tensor,
+      {
+        type: TensorType.INT8,
+        data: bytesOf(quantizeInt8(values, tensor.shape, params, true)),
+        quantization: {
+          min: null,
+          max: null,
+          scale: params.scale,
+          zeroPoint: params.zeroPoint,
+          quantizedDimension: perChannel ? axis : 0,
+          detailsType: QuantizationDetails.NONE,
+          details: null,
+        },
+      },
+      perChannel ? 5 : 2,
+      prologues[site.subgraph],
+    );
+    quantizedTensors++;
+  }
+  graph.subgraphs.forEach((subgraph, s) => (subgraph.operators = [...prologues[s], ...subgraph.operators]));
+  removeUnusedBuffers(graph);
+  return { graph, quantizedTensors, skipped: [] };
+}

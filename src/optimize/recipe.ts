@@ -1,0 +1,300 @@
+/**
+ * A recipe: what to do to a model, as plain JSON saved with every result so it can be re-run.
+ * Import and export in AI Edge Quantizer's (AEQ) recipe format for the schemes both tools share.
+ */
+import { WorkbenchError } from '../errors';
+import type { ModelGraph, Operator } from '../tflite/graph';
+import { opName } from '../tflite/ops';
+import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
+
+export type Technique = 'float16' | 'weight-int8' | 'dynamic' | 'int8' | 'int16x8';
+export const TECHNIQUES: readonly Technique[] = ['float16', 'weight-int8', 'dynamic', 'int8', 'int16x8'];
+export type CalibrationAlgorithm = 'minmax' | 'moving-average' | 'percentile' | 'mse';
+export const CALIBRATION_ALGORITHMS: readonly CalibrationAlgorithm[] = ['minmax', 'moving-average', 'percentile', 'mse'];
+export type IoType = 'float' | 'int8' | 'uint8';
+export type Granularity = 'per-channel' | 'per-tensor';
+
+/** Ops matched by type ("CONV_2D") or by a regex over their output tensor names. */
+export interface Scope {
+  opTypes?: string[];
+  tensorNamePattern?: string;
+}
+
+export interface Recipe {
+  technique: Technique;
+  granularity: Granularity;
+  calibration: { algorithm: CalibrationAlgorithm; percentile: number; samples: number };
+  io: IoType;
+  /** Fail instead of leaving ops in float (Edge TPU, microcontrollers). */
+  integerOnly: boolean;
+  /** Ops left in float. */
+  keepFloat: Scope[];
+  /** Weight tensors smaller than this stay float (dynamic and weight-only). */
+  minWeightElements: number;
+}
+
+export function defaultRecipe(technique: Technique): Recipe {
+  return {
+    technique,
+    granularity: 'per-channel',
+    calibration: { algorithm: 'minmax', percentile: 99.99, samples: 100 },
+    io: 'float',
+    integerOnly: false,
+    keepFloat: [],
+    minWeightElements: technique === 'dynamic' ? 1024 : 0,
+  };
+}
+
+export function needsCalibration(recipe: Recipe): boolean {
+  return recipe.technique === 'int8' || recipe.technique === 'int16x8';
+}
+
+const fail = (message: string): never => {
+  throw new WorkbenchError('bad-input', `Invalid recipe: ${message}.`);
+};
+
+/** Checks a recipe (e.g. parsed from JSON) and fills in defaults; names what is wrong. */
+export function parseRecipe(json: unknown): Recipe {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) fail('expected a JSON object');
+  const input = json as Record<string, unknown>;
+  const technique = input.technique as Technique;
+  if (!TECHNIQUES.includes(technique)) fail(`unknown technique ${JSON.stringify(input.technique)} (known: ${TECHNIQUES.join(', ')})`);
+  const recipe = defaultRecipe(technique);
+  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements']);
+  for (const key of Object.keys(input)) if (!known.has(key)) fail(`unknown field "${key}"`);
+  if (input.granularity !== undefined) {
+    if (input.granularity !== 'per-channel' && input.granularity !== 'per-tensor') fail(`granularity must be per-channel or per-tensor`);
+    recipe.granularity = input.granularity as Granularity;
+  }
+  if (input.io !== undefined) {
+    if (!['float', 'int8', 'uint8'].includes(input.io as string)) fail(`io must be float, int8 or uint8, got ${JSON.stringify(input.io)}`);
+    recipe.io = input.io as IoType;
+  }
+  if (input.integerOnly !== undefined) recipe.integerOnly = input.integerOnly === true;
+  if (input.minWeightElements !== undefined) {
+    const n = Number(input.minWeightElements);
+    if (!Number.isInteger(n) || n < 0) fail('minWeightElements must be a non-negative integer');
+    recipe.minWeightElements = n;
+  }
+  if (input.calibration !== undefined) {
+    const c = input.calibration as Record<string, unknown>;
+    if (c.algorithm !== undefined) {
+      if (!CALIBRATION_ALGORITHMS.includes(c.algorithm as CalibrationAlgorithm)) {
+        fail(`unknown calibration algorithm ${JSON.stringify(c.algorithm)} (known: ${CALIBRATION_ALGORITHMS.join(', ')})`);
+      }
+      recipe.calibration.algorithm = c.algorithm as CalibrationAlgorithm;
+    }
+    if (c.percentile !== undefined) {
+      const p = Number(c.percentile);
+      if (!(p > 50 && p <= 100)) fail('calibration.percentile must be in (50, 100]');
+      recipe.calibration.percentile = p;
+    }
+    if (c.samples !== undefined) {
+      const n = Number(c.samples);
+      if (!Number.isInteger(n) || n < 1) fail('calibration.samples must be a positive integer');
+      recipe.calibration.samples = n;
+    }
+  }
+  if (input.keepFloat !== undefined) {
+    if (!Array.isArray(input.keepFloat)) fail('keepFloat must be a list of scopes');
+    recipe.keepFloat = (input.keepFloat as unknown[]).map(parseScope);
+  }
+  if (recipe.integerOnly && !['int8', 'int16x8'].includes(recipe.technique)) fail(`integerOnly needs technique int8 or int16x8, not ${recipe.technique}`);
+  if (recipe.io !== 'float' && !['int8', 'int16x8'].includes(recipe.technique)) fail(`io ${recipe.io} needs technique int8 or int16x8`);
+  if (recipe.io === 'uint8' && recipe.technique === 'int16x8') fail('io uint8 is for int8 models; 16x8 models take float or int16 I/O');
+  return recipe;
+}
+
+export function parseScope(value: unknown): Scope {
+  if (typeof value === 'string') return scopeFromText(value);
+  if (!value || typeof value !== 'object') fail('a keepFloat scope must be an object or a string');
+  const scope = value as Scope;
+  if (scope.opTypes !== undefined) {
+    if (!Array.isArray(scope.opTypes)) fail('opTypes must be a list of op names');
+    for (const name of scope.opTypes) checkOpName(name);
+  }
+  if (scope.tensorNamePattern !== undefined) checkRegex(scope.tensorNamePattern);
+  if (!scope.opTypes?.length && scope.tensorNamePattern === undefined) fail('a keepFloat scope needs opTypes or tensorNamePattern');
+  return scope;
+}
+
+/** "CONV_2D" (an op type) or any other text (a regex over output tensor names). */
+export function scopeFromText(text: string): Scope {
+  if (/^[A-Z][A-Z0-9_]*$/.test(text) && isBuiltinName(text)) return { opTypes: [text] };
+  checkRegex(text);
+  return { tensorNamePattern: text };
+}
+
+function isBuiltinName(name: string): boolean {
+  return (BuiltinOperator as unknown as Record<string, number>)[name] !== undefined;
+}
+
+function checkOpName(name: string): void {
+  if (!isBuiltinName(name)) fail(`unknown op type "${name}"`);
+}
+
+function checkRegex(pattern: string): void {
+  try {
+    new RegExp(pattern);
+  } catch {
+    fail(`"${pattern}" is not a valid regular expression`);
+  }
+}
+
+/** Does a scope cover this op? By op type, or when any output tensor name matches the pattern. */
+export function scopeMatches(scope: Scope, graph: ModelGraph, subgraph: number, op: Operator): boolean {
+  if (scope.opTypes?.includes(opName(graph, op))) return true;
+  if (scope.tensorNamePattern !== undefined) {
+    const pattern = new RegExp(scope.tensorNamePattern);
+    return op.outputs.some((t) => t >= 0 && pattern.test(graph.subgraphs[subgraph].tensors[t].name));
+  }
+  return false;
+}
+
+export function keepsFloat(recipe: Recipe, graph: ModelGraph, subgraph: number, op: Operator): boolean {
+  return recipe.keepFloat.some((scope) => scopeMatches(scope, graph, subgraph, op));
+}
+
+/** A one-line name for file names and tables, e.g. "int8-uint8io" or "dynamic". */
+export function recipeLabel(recipe: Recipe): string {
+  const parts: string[] = [recipe.technique];
+  if (recipe.granularity === 'per-tensor' && recipe.technique !== 'float16') parts.push('per-tensor');
+  if (recipe.io !== 'float') parts.push(`${recipe.io}io`);
+  if (needsCalibration(recipe) && recipe.calibration.algorithm !== 'minmax') parts.push(recipe.calibration.algorithm);
+  if (recipe.keepFloat.length) parts.push(`${recipe.keepFloat.length}float`);
+  return parts.join('-');
+}
+
+// ---------------------------------------------------------------------------------------------
+// AI Edge Quantizer recipes: a list of {regex, operation, algorithm_key, op_config}; later entries
+// override earlier ones for the ops they match.
+
+interface AeqTensorConfig {
+  num_bits: number;
+  symmetric?: boolean;
+  granularity?: 'TENSORWISE' | 'CHANNELWISE' | 'BLOCKWISE';
+  channel_wise?: boolean;
+  dtype?: 'INT' | 'FLOAT';
+  block_size?: number;
+}
+
+export interface AeqEntry {
+  regex: string;
+  operation: string;
+  algorithm_key: string;
+  op_config?: {
+    activation_tensor_config?: AeqTensorConfig;
+    weight_tensor_config?: AeqTensorConfig;
+    compute_precision?: 'INTEGER' | 'FLOAT';
+    explicit_dequantize?: boolean;
+    skip_checks?: boolean;
+    min_weight_elements?: number;
+  };
+}
+
+export interface AeqExport {
+  entries: AeqEntry[];
+  /** What of our recipe AEQ's format cannot carry. */
+  notMapped: string[];
+}
+
+export function toAeqRecipe(recipe: Recipe): AeqExport {
+  const notMapped: string[] = [];
+  const granularity = recipe.granularity === 'per-channel' ? 'CHANNELWISE' : 'TENSORWISE';
+  const weights8: AeqTensorConfig = { num_bits: 8, symmetric: true, granularity, dtype: 'INT', block_size: 0 };
+  let main: AeqEntry;
+  switch (recipe.technique) {
+    case 'float16':
+      main = {
+        regex: '.*',
+        operation: '*',
+        algorithm_key: 'float_casting',
+        op_config: { weight_tensor_config: { num_bits: 16, dtype: 'FLOAT' }, compute_precision: 'FLOAT', explicit_dequantize: true, skip_checks: false },
+      };
+      break;
+    case 'weight-int8':
+      main = {
+        regex: '.*',
+        operation: '*',
+        algorithm_key: 'min_max_uniform_quantize',
+        op_config: { weight_tensor_config: weights8, compute_precision: 'FLOAT', explicit_dequantize: true, skip_checks: false, min_weight_elements: recipe.minWeightElements },
+      };
+      break;
+    case 'dynamic':
+      main = {
+        regex: '.*',
+        operation: '*',
+        algorithm_key: 'min_max_uniform_quantize',
+        op_config: { weight_tensor_config: weights8, compute_precision: 'INTEGER', explicit_dequantize: false, skip_checks: false, min_weight_elements: recipe.minWeightElements },
+      };
+      break;
+    case 'int8':
+    case 'int16x8': {
+      const bits = recipe.technique === 'int8' ? 8 : 16;
+      main = {
+        regex: '.*',
+        operation: '*',
+        algorithm_key: 'min_max_uniform_quantize',
+        op_config: {
+          activation_tensor_config: { num_bits: bits, symmetric: bits === 16, granularity: 'TENSORWISE', dtype: 'INT', block_size: 0 },
+          weight_tensor_config: weights8,
+          compute_precision: 'INTEGER',
+          explicit_dequantize: false,
+          skip_checks: false,
+        },
+      };
+      if (recipe.calibration.algorithm !== 'minmax') {
+        notMapped.push(`calibration algorithm "${recipe.calibration.algorithm}" (AEQ calibrates with min/max)`);
+      }
+      if (recipe.io !== 'float') notMapped.push(`${recipe.io} model I/O (AEQ keeps the model's I/O types)`);
+      if (recipe.integerOnly) notMapped.push('integerOnly (AEQ has no such check)');
+      break;
+    }
+  }
+  const entries = [main];
+  for (const scope of recipe.keepFloat) {
+    for (const op of scope.opTypes ?? []) entries.push({ regex: '.*', operation: op, algorithm_key: 'no_quantize' });
+    if (scope.tensorNamePattern !== undefined) entries.push({ regex: scope.tensorNamePattern, operation: '*', algorithm_key: 'no_quantize' });
+  }
+  return { entries, notMapped };
+}
+
+export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: string[] } {
+  if (!Array.isArray(json) || json.length === 0) fail('an AEQ recipe is a non-empty JSON list of entries');
+  const entries = json as AeqEntry[];
+  const notMapped: string[] = [];
+  const main = entries[0];
+  if (main.regex !== '.*' || main.operation !== '*') notMapped.push(`the first entry applies to regex ${main.regex} / operation ${main.operation}; it is taken as the whole-model scheme`);
+  const technique = aeqTechnique(main);
+  const recipe = defaultRecipe(technique);
+  const weights = main.op_config?.weight_tensor_config;
+  if (weights) {
+    const channelwise = weights.granularity ? weights.granularity === 'CHANNELWISE' : weights.channel_wise !== false;
+    recipe.granularity = channelwise ? 'per-channel' : 'per-tensor';
+    if (weights.symmetric === false && technique !== 'float16') notMapped.push('asymmetric weights (we store weights symmetric, as the TFLite spec requires for int8 kernels)');
+  }
+  if (main.op_config?.min_weight_elements !== undefined) recipe.minWeightElements = main.op_config.min_weight_elements;
+  for (const entry of entries.slice(1)) {
+    if (entry.algorithm_key === 'no_quantize') {
+      recipe.keepFloat.push(entry.operation !== '*' ? { opTypes: [entry.operation] } : { tensorNamePattern: entry.regex });
+    } else {
+      notMapped.push(`entry for ${entry.operation} / ${entry.regex} with ${entry.algorithm_key} (per-op schemes other than "no_quantize" are not supported; the whole-model scheme applies)`);
+    }
+  }
+  return { recipe, notMapped };
+}
+
+function aeqTechnique(entry: AeqEntry): Technique {
+  const config = entry.op_config;
+  if (entry.algorithm_key === 'float_casting') return 'float16';
+  if (entry.algorithm_key !== 'min_max_uniform_quantize') fail(`algorithm "${entry.algorithm_key}" is not supported (known: min_max_uniform_quantize, float_casting, no_quantize)`);
+  const weights = config?.weight_tensor_config;
+  if (!weights || weights.num_bits !== 8) fail(`only 8-bit weights are supported, got ${weights?.num_bits ?? 'none'}`);
+  const activations = config?.activation_tensor_config;
+  if (activations) {
+    if (activations.num_bits === 8) return 'int8';
+    if (activations.num_bits === 16) return 'int16x8';
+    fail(`activations of ${activations.num_bits} bits are not supported (8 or 16)`);
+  }
+  return config?.compute_precision === 'FLOAT' || config?.explicit_dequantize ? 'weight-int8' : 'dynamic';
+}
