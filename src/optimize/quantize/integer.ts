@@ -24,6 +24,7 @@ import {
   QuantizationDetails,
   TensorType,
 } from '../../tflite/schema/generated/tflite_generated';
+import { correctBias, dequantizedWeights } from './bias-correction';
 import { constantAsFloat32, foldConstantDequantize } from './fold-dequantize';
 import {
   activationParams,
@@ -54,6 +55,11 @@ export interface IntegerOptions {
   perChannel: boolean;
   io: IoType;
   integerOnly: boolean;
+  /**
+   * Per-channel (last axis) means of float activations from calibration, by rangeKey: when given,
+   * biases absorb the mean shift that rounding the weights causes (empirical bias correction).
+   */
+  channelMeans?: Map<string, Float64Array>;
   /** True for ops the user keeps in float (by op type or tensor name). */
   keepFloat: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
 }
@@ -68,6 +74,8 @@ export interface FloatOp {
 export interface IntegerResult {
   graph: ModelGraph;
   quantizedOps: number;
+  /** Biases corrected for the weights' rounding shift. */
+  correctedBiases: number;
   floatOps: FloatOp[];
   /** QUANTIZE/DEQUANTIZE ops added at float/integer boundaries (I/O included). */
   conversions: number;
@@ -78,7 +86,7 @@ const FLOAT_TYPES = new Set([TensorType.FLOAT32]);
 export function quantizeInteger(source: ModelGraph, ranges: RangeMap, options: IntegerOptions): IntegerResult {
   const graph = cloneGraph(source);
   foldConstantDequantize(graph);
-  const result: IntegerResult = { graph, quantizedOps: 0, floatOps: [], conversions: 0 };
+  const result: IntegerResult = { graph, quantizedOps: 0, correctedBiases: 0, floatOps: [], conversions: 0 };
   graph.subgraphs.forEach((_, s) => quantizeSubgraph(graph, s, ranges, options, result));
   graph.subgraphs.forEach((_, s) => removeUnusedTensors(graph, s));
   removeUnusedBuffers(graph);
@@ -328,6 +336,7 @@ function quantizeSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, option
   };
 
   const weightParams = new Map<number, QuantParams>(); // op index -> its weight params
+  const weightValues = new Map<number, { values: Float32Array; rounded: Float32Array; shape: number[] }>();
   subgraph.operators.forEach((op, o) => {
     const rule = rules[o];
     if (!rule) {
@@ -345,9 +354,11 @@ function quantizeSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, option
       const shape = subgraph.tensors[w].shape;
       const params = symmetricWeightParams(values, shape, axis, perChannel);
       weightParams.set(o, params);
+      const quantized = quantizeInt8(values, shape, params, true);
+      weightValues.set(o, { values, rounded: dequantizedWeights(quantized, shape, params), shape });
       inputs[rule.weights.input] = integerConstant(w, `w:${axis}:${perChannel}`, () => ({
         tensor: constantTensorBase(w, TensorType.INT8, quantOf(params, perChannel ? axis : 0)),
-        data: bytesOf(quantizeInt8(values, shape, params, true)),
+        data: bytesOf(quantized),
       }));
     }
     inputs.forEach((t, i) => {
@@ -357,8 +368,20 @@ function quantizeSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, option
         const inputScale = activation(activationInput).scale[0];
         const w = weightParams.get(o)!;
         const biasBits = bits === 8 ? 32 : 64;
-        inputs[i] = integerConstant(t, `b:${inputScale}:${w.scale.join(',')}:${biasBits}`, () => {
-          const { data, params } = quantizeBias(constantAsFloat32(graph, s, t), inputScale, w.scale, biasBits);
+        let bias = constantAsFloat32(graph, s, t);
+        const means = options.channelMeans?.get(rangeKey(s, activationInput));
+        const weightsUsed = weightValues.get(o);
+        let corrected = false;
+        if (means && weightsUsed) {
+          const better = correctBias(builtin, weightsUsed.values, weightsUsed.rounded, weightsUsed.shape, bias, means);
+          if (better) {
+            bias = better;
+            corrected = true;
+            result.correctedBiases++;
+          }
+        }
+        inputs[i] = integerConstant(t, `b:${inputScale}:${w.scale.join(',')}:${biasBits}:${corrected ? o : ''}`, () => {
+          const { data, params } = quantizeBias(bias, inputScale, w.scale, biasBits);
           return { tensor: constantTensorBase(t, biasBits === 32 ? TensorType.INT32 : TensorType.INT64, quantOf(params)), data: bytesOf(data) };
         });
         return;
