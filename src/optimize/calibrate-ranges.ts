@@ -15,7 +15,10 @@
  *   ignored); both ends are searched, over every bin edge, exhaustively (prefix sums make each
  *   candidate O(1)); when the tensor is never negative, lo = 0 and only hi is searched (and the
  *   mirror case). 16-bit: symmetric grid of 65534 steps over [-b, b]; only b is searched.
- *   Values inside a bin are taken as uniformly spread over it (bins at the ends clipped to min/max).
+ *   Values inside a bin are taken as uniformly spread over it (bins at the ends clipped to min/max,
+ *   exact zeros at 0). A side that is never clipped reports its extreme, so the range always lies
+ *   within [min, max]. The tests check the chosen range against a brute-force sweep of the real
+ *   int8 error (within 2% on exponential and Laplace data) and on real MNIST activations.
  *
  * The result is the RangeMap the integer quantizer consumes, keyed like the statistics.
  */
@@ -83,7 +86,10 @@ export function percentileRange(stats: TensorStats, percentile: number): TensorR
   return { min: Math.min(min, max), max: Math.max(min, max) };
 }
 
-/** The value below which a fraction q of the values lie (linear inside a bin), within [min, max]. */
+/**
+ * The value below which a fraction q of the values lie, within [min, max]: linear inside a bin,
+ * except that the exact zeros of the bin [0, width) sit at 0 (ReLU outputs are often mostly zeros).
+ */
 export function quantile(bins: OccupiedBins, q: number, stats: Pick<TensorStats, 'min' | 'max'>): number {
   if (q <= 0) return stats.min;
   if (q >= 1) return stats.max;
@@ -92,8 +98,14 @@ export function quantile(bins: OccupiedBins, q: number, stats: Pick<TensorStats,
   for (let i = 0; i < bins.count.length; i++) {
     const c = bins.count[i];
     if (cumulative + c >= target && c > 0) {
-      const fraction = (target - cumulative) / c;
-      const value = bins.lower[i] + fraction * (bins.upper[i] - bins.lower[i]);
+      let rank = target - cumulative;
+      let spread = c;
+      if (i === bins.zeroBin && bins.zeros > 0) {
+        if (rank <= bins.zeros) return Math.max(stats.min, 0);
+        rank -= bins.zeros;
+        spread -= bins.zeros;
+      }
+      const value = bins.lower[i] + (rank / spread) * (bins.upper[i] - bins.lower[i]);
       return Math.min(stats.max, Math.max(stats.min, value));
     }
     cumulative += c;
@@ -105,8 +117,8 @@ export function quantile(bins: OccupiedBins, q: number, stats: Pick<TensorStats,
 // MSE
 
 /**
- * Moments of the histogram with values spread uniformly in each bin: prefix sums of count, sum of
- * x and sum of x^2 over bins [0, i).
+ * Moments of the histogram with values spread uniformly in each bin (exact zeros at 0): prefix sums
+ * of count, sum of x and sum of x^2 over bins [0, i).
  */
 interface Moments {
   bins: OccupiedBins;
@@ -123,8 +135,9 @@ function moments(bins: OccupiedBins): Moments {
   for (let i = 0; i < n; i++) {
     const a = bins.lower[i];
     const b = bins.upper[i];
-    const c = bins.count[i];
-    s0[i + 1] = s0[i] + c;
+    // Exact zeros contribute nothing to the sums of x and x^2; the rest of their bin is uniform.
+    const c = i === bins.zeroBin ? bins.count[i] - bins.zeros : bins.count[i];
+    s0[i + 1] = s0[i] + bins.count[i];
     s1[i + 1] = s1[i] + (c * (a + b)) / 2;
     s2[i + 1] = s2[i] + (c * (a * a + a * b + b * b)) / 3;
   }

@@ -1,0 +1,189 @@
+/**
+ * compareModels in the real LiteRT runtime: Google's float and uint8 MobileNet, the MLPerf Tiny
+ * float and int8 VWW models, the AI Edge Quantizer MNIST pair on real digits.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { decode as decodeJpeg } from 'jpeg-js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WorkbenchError } from '../errors';
+import { dataDir, readSharedModel, seededRandom } from '../test-support/shared';
+import { readModel } from '../tflite/read';
+import { opName } from '../tflite/ops';
+import { compareModels, type ComparisonResult } from './compare';
+import { initRuntime } from './runtime';
+
+beforeAll(async () => {
+  await initRuntime();
+});
+
+const MOBILENET_FLOAT = readSharedModel('mobilenet_v1_0.25_224_float.tflite');
+const MOBILENET_UINT8 = readSharedModel('mobilenet_v1_0.25_224_quant_uint8.tflite');
+
+/** A photo from data/sample_images, resized (nearest) to 224x224, as (pixel - 127.5) / 127.5. */
+function photo(name: string): Float32Array[] {
+  const image = decodeJpeg(readFileSync(join(dataDir, 'sample_images', name)), { useTArray: true });
+  const size = 224;
+  const out = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / size));
+    for (let x = 0; x < size; x++) {
+      const sx = Math.min(image.width - 1, Math.floor(((x + 0.5) * image.width) / size));
+      for (let c = 0; c < 3; c++) out[(y * size + x) * 3 + c] = (image.data[(sy * image.width + sx) * 4 + c] - 127.5) / 127.5;
+    }
+  }
+  return [out];
+}
+
+/** A seeded smooth random image (a few sinusoids per channel), preprocessed like a photo. */
+function smoothImage(random: () => number, size: number): Float32Array[] {
+  const out = new Float32Array(size * size * 3);
+  const waves = Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => ({ fx: random() * 0.06, fy: random() * 0.06, phase: random() * 6.28, a: random() })));
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) {
+        let v = 0;
+        for (const w of waves[c]) v += w.a * Math.sin(w.fx * x + w.fy * y + w.phase);
+        out[(y * size + x) * 3 + c] = (Math.max(0, Math.min(255, Math.round(127.5 + 60 * v))) - 127.5) / 127.5;
+      }
+    }
+  }
+  return [out];
+}
+
+function expectFiniteLayers(result: ComparisonResult): void {
+  for (const layer of result.perLayer!) {
+    expect(Number.isFinite(layer.sqnrDb)).toBe(true);
+    expect(Number.isFinite(layer.cosine)).toBe(true);
+    expect(layer.count).toBeGreaterThan(0);
+  }
+}
+
+describe('mobilenet_v1_0.25_224: float vs the uint8 model from Google', () => {
+  it('on seeded random images: right shapes, finite metrics', async () => {
+    const random = seededRandom(42);
+    const samples = Array.from({ length: 3 }, () => smoothImage(random, 224));
+    const result = await compareModels(MOBILENET_FLOAT, MOBILENET_UINT8, samples);
+    console.log(
+      `mobilenet float vs uint8, 3 random smooth images: output SQNR ${result.outputs[0].sqnrDb.toFixed(1)} dB, ` +
+        `cosine ${result.outputs[0].cosine.toFixed(3)}, agreement ${result.classification.agreement.toFixed(2)}`,
+    );
+    expect(result.samples).toBe(3);
+    expect(result.outputs).toHaveLength(1);
+    expect(result.outputs[0]).toMatchObject({ name: 'MobilenetV1/Predictions/Reshape_1', candidateName: 'MobilenetV1/Predictions/Reshape_1', shape: [1, 1001], count: 3 * 1001 });
+    expect(Number.isFinite(result.outputs[0].sqnrDb)).toBe(true);
+    expect(result.outputs[0].maxAbsError).toBeLessThanOrEqual(1);
+    expect(result.classification.count).toBe(3);
+    expect(result.classification.agreement).toBeGreaterThanOrEqual(0);
+    expect(result.classification.accuracy).toBeUndefined();
+  });
+
+  it('on the four sample photos: SQNR > 5 dB, the cheeseburger agrees, labels give accuracy; per layer', async () => {
+    const names = ['burger.jpg', 'cats_and_dogs.jpg', 'grace_hopper.jpg', 'multi_objects.jpg'];
+    const samples = names.map(photo);
+    // Labels known for two photos (data/sample_images/README.md): 934 cheeseburger, 835 suit.
+    const labels = [934, NaN, 835, NaN];
+    const progress: number[] = [];
+    const result = await compareModels(MOBILENET_FLOAT, MOBILENET_UINT8, samples, { labels, perLayer: true, onProgress: (done) => progress.push(done) });
+    console.log(
+      `mobilenet float vs uint8, 4 photos: output SQNR ${result.outputs[0].sqnrDb.toFixed(1)} dB, cosine ${result.outputs[0].cosine.toFixed(3)}, ` +
+        `agreement ${result.classification.agreement.toFixed(2)}, per-layer SQNR ${result.perLayer!.map((l) => l.sqnrDb.toFixed(0)).join(' ')}`,
+    );
+    expect(progress).toEqual([1, 2, 3, 4]);
+    expect(result.outputs[0].sqnrDb).toBeGreaterThan(5);
+    expect(result.outputs[0].cosine).toBeGreaterThan(0.9);
+    expect(result.classification.agreement).toBeGreaterThanOrEqual(0.25);
+    expect(result.classification.accuracy!.labeled).toBe(2);
+    expect(result.classification.accuracy!.reference.top5).toBeGreaterThanOrEqual(0.5);
+    // Per layer: the 31 ops of the uint8 model each write a tensor named like the float one.
+    const candidate = readModel(MOBILENET_UINT8);
+    const layers = result.perLayer!;
+    expect(layers).toHaveLength(31);
+    expect(layers.map((l) => l.opIndex)).toEqual(Array.from({ length: 31 }, (_, i) => i));
+    layers.forEach((l) => {
+      expect(l.op).toBe(opName(candidate, candidate.subgraphs[0].operators[l.opIndex]));
+      expect(l.dtype).toBe('uint8');
+      expect(l.referenceTensor).toBe(l.tensor);
+    });
+    expect(layers[30]).toMatchObject({ op: 'SOFTMAX', tensor: 'MobilenetV1/Predictions/Reshape_1' });
+    expect(layers[30].sqnrDb).toBeCloseTo(result.outputs[0].sqnrDb, 10);
+    expectFiniteLayers(result);
+    // The cheeseburger alone: both models are sure of it.
+    const burger = await compareModels(MOBILENET_FLOAT, MOBILENET_UINT8, [samples[0]], { labels: [934] });
+    expect(burger.classification.agreement).toBe(1);
+    expect(burger.classification.accuracy!.candidate.top1).toBe(1);
+    expect(burger.outputs[0].sqnrDb).toBeGreaterThan(20);
+  });
+});
+
+describe('vww_96: float vs int8 (MLPerf Tiny)', () => {
+  const FLOAT = readSharedModel('vww_96_float.tflite');
+  const INT8 = readSharedModel('vww_96_int8.tflite');
+  const random = seededRandom(96);
+  const samples = Array.from({ length: 50 }, () => [Float32Array.from({ length: 96 * 96 * 3 }, random)]);
+
+  it('50 seeded random inputs in [0, 1]: agreement and SQNR, per layer in op order', async () => {
+    const result = await compareModels(FLOAT, INT8, samples, { perLayer: true });
+    console.log(
+      `vww_96 float vs int8, 50 random inputs: output SQNR ${result.outputs[0].sqnrDb.toFixed(1)} dB, agreement ${result.classification.agreement.toFixed(2)}, ` +
+        `per-layer SQNR ${result.perLayer!.map((l) => l.sqnrDb.toFixed(0)).join(' ')} (${result.elapsedMs.toFixed(0)} ms)`,
+    );
+    expect(result.outputs[0]).toMatchObject({ name: 'Identity', candidateName: 'Identity_int8', shape: [1, 2], count: 100 });
+    expect(result.outputs[0].sqnrDb).toBeGreaterThan(15);
+    expect(result.outputs[0].maxAbsError).toBeLessThan(0.2);
+    expect(result.classification.agreement).toBeGreaterThanOrEqual(0.9);
+    const layers = result.perLayer!;
+    // One entry per op output: every int8 tensor has its float namesake (the output via its suffix).
+    expect(layers).toHaveLength(31);
+    expect(layers.map((l) => l.opIndex)).toEqual(Array.from({ length: 31 }, (_, i) => i));
+    expect(layers[30]).toMatchObject({ op: 'SOFTMAX', tensor: 'Identity_int8', referenceTensor: 'Identity', dtype: 'int8' });
+    expect(layers[0].op).toBe('CONV_2D');
+    expectFiniteLayers(result);
+    for (const l of layers) expect(l.sqnrDb).toBeGreaterThan(5);
+  });
+
+  it('a model against itself: exact', async () => {
+    const result = await compareModels(FLOAT, FLOAT, samples.slice(0, 5), { perLayer: true });
+    expect(result.outputs[0]).toMatchObject({ sqnrDb: Infinity, cosine: 1, maxAbsError: 0, mse: 0 });
+    expect(result.classification.agreement).toBe(1);
+    expect(result.perLayer).toHaveLength(31);
+    for (const l of result.perLayer!) expect(l).toMatchObject({ sqnrDb: Infinity, maxAbsError: 0, dtype: 'float32' });
+  });
+
+  it('cancels, and refuses models with different inputs', async () => {
+    const controller = new AbortController();
+    const error = await compareModels(FLOAT, INT8, samples, {
+      signal: controller.signal,
+      onProgress: (done) => done === 2 && controller.abort(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkbenchError);
+    expect((error as WorkbenchError).code).toBe('cancelled');
+    expect((error as WorkbenchError).message).toBe('The comparison was cancelled after 2 of 50 samples.');
+    await expect(compareModels(FLOAT, MOBILENET_FLOAT, samples.slice(0, 1))).rejects.toMatchObject({ code: 'bad-input' });
+  });
+});
+
+describe('mnist_conv_fc: float vs int8 (AI Edge Quantizer) on labeled digits', () => {
+  it('accuracy of both, agreement, per layer with the int8 input and output', async () => {
+    const images = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-images-idx3-ubyte.gz')));
+    const labelBytes = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-labels-idx1-ubyte.gz')));
+    const count = 200;
+    const samples = Array.from({ length: count }, (_, i) => [Float32Array.from(images.subarray(16 + i * 784, 16 + (i + 1) * 784), (p) => p / 255)]);
+    const labels = labelBytes.subarray(8, 8 + count);
+    const result = await compareModels(readSharedModel('mnist_conv_fc_float.tflite'), readSharedModel('mnist_conv_fc_int8.tflite'), samples, { labels, perLayer: true });
+    const { accuracy, agreement } = result.classification;
+    console.log(
+      `mnist float vs int8, ${count} digits: top-1 ${accuracy!.reference.top1} vs ${accuracy!.candidate.top1}, agreement ${agreement}, ` +
+        `output SQNR ${result.outputs[0].sqnrDb.toFixed(1)} dB`,
+    );
+    expect(accuracy!.labeled).toBe(count);
+    expect(accuracy!.reference.top1).toBeGreaterThan(0.9);
+    expect(accuracy!.candidate.top1).toBeGreaterThan(0.9);
+    expect(accuracy!.candidate.top5).toBeGreaterThanOrEqual(accuracy!.candidate.top1);
+    expect(agreement).toBeGreaterThan(0.95);
+    expect(result.outputs[0].sqnrDb).toBeGreaterThan(10);
+    expect(result.perLayer!.map((l) => l.op)).toEqual(['CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'FULLY_CONNECTED', 'SOFTMAX']);
+    expectFiniteLayers(result);
+  });
+});

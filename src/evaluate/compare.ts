@@ -1,0 +1,363 @@
+/**
+ * Compare a candidate model (quantized, pruned, ...) with its float reference in LiteRT, on the
+ * same samples: task accuracy (with labels), top-1 agreement, output error (SQNR, cosine, max abs
+ * error, MSE) and, optionally, the error of every intermediate tensor (per layer).
+ *
+ * Samples are float, in the reference's input order. A candidate input of type int8 / uint8 / int16
+ * gets them quantized with its own scale and zero point (samples.ts); quantized candidate outputs
+ * and tensors are dequantized with theirs before comparing.
+ *
+ * Matching: inputs and outputs by name (exact, then with a quantizer suffix `_int8`, `_int16`,
+ * `_uint8`, `_float` removed from either side), else by position. Per layer: a candidate tensor
+ * matches the reference's float tensor of the same name, or of its name without such a suffix; each
+ * reference tensor is matched once, preferring the exact name, then the quantized twin, then the
+ * `_float` one. A reference model input matched this way (e.g. the candidate's QUANTIZE output
+ * `input_int8`) is compared with the sample itself. Tensors whose element counts differ, or with
+ * per-channel parameters, are left out. Layers are listed in the candidate's op order.
+ */
+import { WorkbenchError } from '../errors';
+import type { ModelGraph } from '../tflite/graph';
+import { opName } from '../tflite/ops';
+import { producers } from '../tflite/queries';
+import { readModel } from '../tflite/read';
+import { TensorType } from '../tflite/schema/generated/tflite_generated';
+import {
+  addError,
+  addPrediction,
+  newClassificationStats,
+  newErrorStats,
+  summarizeClassification,
+  summarizeErrors,
+  type ClassificationSummary,
+  type ErrorStats,
+  type ErrorSummary,
+} from './metrics';
+import { initRuntime, loadModel, type LoadedModel, type RuntimeData, type RuntimeTensorInfo } from './runtime';
+import { cancelled, eachSample, sampleCount, toFloat, toModelInputs, type RunProgress, type Sample, type Samples } from './samples';
+import { activationSelector, inputTensorIndices, loadTapped, type TappedRunner } from './taps';
+
+export interface CompareOptions extends RunProgress {
+  /** Class index per sample (in sample order), for top-1 / top-5 accuracy. */
+  labels?: ArrayLike<number>;
+  /** Which output holds class scores (agreement, accuracy); default 0. */
+  classifierOutput?: number;
+  /** Also compare every matched intermediate tensor. */
+  perLayer?: boolean;
+  /** Number of samples, for progress, when `samples` is an iterable without a length. */
+  total?: number;
+}
+
+export interface OutputComparison extends ErrorSummary {
+  /** The reference's output name, and the candidate's. */
+  name: string;
+  candidateName: string;
+  shape: number[];
+}
+
+export interface LayerComparison extends ErrorSummary {
+  /** Candidate op that writes the tensor (its index in the candidate's subgraph 0) and its name. */
+  opIndex: number;
+  op: string;
+  /** The candidate tensor (index, name, element type as stored). */
+  tensorIndex: number;
+  tensor: string;
+  dtype: string;
+  /** The reference tensor it is compared with. */
+  referenceTensorIndex: number;
+  referenceTensor: string;
+}
+
+export interface ComparisonResult {
+  samples: number;
+  outputs: OutputComparison[];
+  /** Agreement and accuracy from the classifier output. */
+  classification: ClassificationSummary;
+  perLayer?: LayerComparison[];
+  /** Sample loop wall time (model loads excluded), ms. */
+  elapsedMs: number;
+}
+
+const SUFFIXES = ['_int8', '_int16', '_uint8', '_float'];
+
+/** The name without one quantizer suffix, or null when it has none. */
+function baseName(name: string): string | null {
+  for (const suffix of SUFFIXES) if (name.endsWith(suffix) && name.length > suffix.length) return name.slice(0, -suffix.length);
+  return null;
+}
+
+/** For each of `candidates`, the index in `references` it matches (by name, then position), or -1. */
+function matchByName(references: string[], candidates: string[]): number[] {
+  const used = new Set<number>();
+  const result = candidates.map(() => -1);
+  const passes: ((r: string, c: string) => boolean)[] = [
+    (r, c) => r === c,
+    (r, c) => baseName(c) === r || baseName(r) === c || (baseName(r) !== null && baseName(r) === baseName(c)),
+  ];
+  for (const same of passes) {
+    candidates.forEach((c, i) => {
+      if (result[i] >= 0) return;
+      const j = references.findIndex((r, k) => !used.has(k) && same(r, c));
+      if (j >= 0) {
+        result[i] = j;
+        used.add(j);
+      }
+    });
+  }
+  candidates.forEach((_, i) => {
+    if (result[i] < 0 && i < references.length && !used.has(i)) {
+      result[i] = i;
+      used.add(i);
+    }
+  });
+  return result;
+}
+
+function elementCount(shape: number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
+
+/**
+ * Runs both models on every sample and compares them. The reference is usually the float model;
+ * `referenceBytes` and `candidateBytes` are .tflite files.
+ */
+export async function compareModels(
+  referenceBytes: Uint8Array,
+  candidateBytes: Uint8Array,
+  samples: Samples,
+  options: CompareOptions = {},
+): Promise<ComparisonResult> {
+  const { signal, onProgress, labels } = options;
+  const total = sampleCount(samples, options.total);
+  if (signal?.aborted) throw cancelled('The comparison', 0, total);
+  await initRuntime();
+  const models = options.perLayer ? await loadTappedPair(referenceBytes, candidateBytes) : await loadPlainPair(referenceBytes, candidateBytes);
+  try {
+    const { reference, candidate } = models;
+    // Inputs: candidate input i takes reference input inputMap[i] of the sample.
+    const inputMap = matchByName(
+      reference.inputs.map((i) => i.name),
+      candidate.inputs.map((i) => i.name),
+    );
+    if (candidate.inputs.length !== reference.inputs.length || inputMap.some((j) => j < 0)) {
+      throw new WorkbenchError('bad-input', `The models take different inputs (${describe(reference.inputs)} vs ${describe(candidate.inputs)}).`);
+    }
+    const outputMap = matchByName(
+      reference.outputs.map((o) => o.name),
+      candidate.outputs.map((o) => o.name),
+    );
+    const pairs = candidate.outputs
+      .map((info, i) => ({ candidate: i, reference: outputMap[i], info }))
+      .filter((p) => p.reference >= 0 && elementCount(reference.outputs[p.reference].shape) === elementCount(p.info.shape));
+    if (!pairs.length) {
+      throw new WorkbenchError('bad-input', `The models have no outputs in common (${describe(reference.outputs)} vs ${describe(candidate.outputs)}).`);
+    }
+    const classifier = options.classifierOutput ?? 0;
+    const classifierPair = pairs.find((p) => p.reference === classifier) ?? pairs[0];
+    const outputErrors = pairs.map(() => newErrorStats());
+    const classification = newClassificationStats();
+    const layers = models.layers;
+    const layerErrors = layers?.map(() => newErrorStats()) ?? [];
+    const scratch = new Map<number, Float32Array>();
+
+    const started = performance.now();
+    let done = 0;
+    const step = async (sample: Sample) => {
+      if (signal?.aborted) throw cancelled('The comparison', done, total);
+      const referenceInputs = toModelInputs(sample, reference.inputs, done);
+      const candidateSample = inputMap.map((j) => sample[j]);
+      const candidateInputs = toModelInputs(candidateSample, candidate.inputs, done);
+      const r = await models.runReference(referenceInputs);
+      const c = await models.runCandidate(candidateInputs);
+      pairs.forEach((pair, k) => {
+        const ref = toFloat(r.outputs[pair.reference].data, reference.outputs[pair.reference].quantization);
+        const cand = toFloat(c.outputs[pair.candidate].data, candidate.outputs[pair.candidate].quantization, scratch.get(k));
+        scratch.set(k, cand);
+        addError(outputErrors[k], ref, cand);
+      });
+      // Classification: one prediction per row of the classifier output (batch rows).
+      const ref = toFloat(r.outputs[classifierPair.reference].data, reference.outputs[classifierPair.reference].quantization);
+      const cand = toFloat(c.outputs[classifierPair.candidate].data, candidate.outputs[classifierPair.candidate].quantization);
+      const shape = reference.outputs[classifierPair.reference].shape;
+      const classes = shape[shape.length - 1] ?? ref.length;
+      const rows = Math.max(1, Math.floor(ref.length / classes));
+      for (let row = 0; row < rows; row++) {
+        const label = rows === 1 && labels ? labels[done] : undefined;
+        addPrediction(classification, ref.subarray(row * classes, (row + 1) * classes), cand.subarray(row * classes, (row + 1) * classes), label);
+      }
+      if (layers) {
+        layers.forEach((layer, k) => {
+          const refValues =
+            layer.referenceTap >= 0
+              ? toFloat(r.values[layer.referenceTap], null)
+              : toFloat(referenceInputs[layer.referenceInput], reference.inputs[layer.referenceInput].quantization);
+          const candValues = toFloat(c.values[layer.candidateTap], layer.quantization, layer.scratch);
+          layer.scratch = candValues;
+          addError(layerErrors[k], refValues, candValues);
+        });
+      }
+      done++;
+      onProgress?.(done, total);
+      if (signal?.aborted && (total === undefined || done < total)) throw cancelled('The comparison', done, total);
+    };
+    if (Array.isArray(samples)) for (const sample of samples as readonly Sample[]) await step(sample);
+    else for await (const sample of eachSample(samples)) await step(sample);
+    if (done === 0) throw new WorkbenchError('bad-input', 'The comparison needs at least one sample; none were given.');
+
+    const result: ComparisonResult = {
+      samples: done,
+      outputs: pairs.map((pair, k) => ({
+        name: reference.outputs[pair.reference].name,
+        candidateName: pair.info.name,
+        shape: [...pair.info.shape],
+        ...summarizeErrors(outputErrors[k]),
+      })),
+      classification: summarizeClassification(classification),
+      elapsedMs: performance.now() - started,
+    };
+    if (layers) result.perLayer = layers.map((layer, k) => ({ ...layer.info, ...summarizeErrors(layerErrors[k]) }));
+    return result;
+  } finally {
+    models.delete();
+  }
+}
+
+function describe(infos: RuntimeTensorInfo[]): string {
+  return infos.map((i) => `'${i.name}' ${i.dtype}[${i.shape.join(', ')}]`).join(', ') || 'none';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading the two models
+
+interface RunResult {
+  outputs: { data: RuntimeData }[];
+  /** Tap values (per-layer mode only). */
+  values: RuntimeData[];
+}
+
+interface Layer {
+  info: Omit<LayerComparison, keyof ErrorSummary>;
+  /** Index into the reference's tap values, or -1 when the reference side is a model input. */
+  referenceTap: number;
+  referenceInput: number;
+  candidateTap: number;
+  quantization: { scale: number; zeroPoint: number } | null;
+  scratch?: Float32Array;
+}
+
+interface ModelPair {
+  reference: { inputs: RuntimeTensorInfo[]; outputs: RuntimeTensorInfo[] };
+  candidate: { inputs: RuntimeTensorInfo[]; outputs: RuntimeTensorInfo[] };
+  layers: Layer[] | null;
+  runReference(inputs: RuntimeData[]): Promise<RunResult>;
+  runCandidate(inputs: RuntimeData[]): Promise<RunResult>;
+  delete(): void;
+}
+
+async function loadPlainPair(referenceBytes: Uint8Array, candidateBytes: Uint8Array): Promise<ModelPair> {
+  const reference = await loadModel(referenceBytes);
+  let candidate: LoadedModel;
+  try {
+    candidate = await loadModel(candidateBytes);
+  } catch (error) {
+    reference.delete();
+    throw error;
+  }
+  const wrap = (model: LoadedModel) => async (inputs: RuntimeData[]) => ({ outputs: await model.run(inputs), values: [] });
+  return {
+    reference,
+    candidate,
+    layers: null,
+    runReference: wrap(reference),
+    runCandidate: wrap(candidate),
+    delete() {
+      reference.delete();
+      candidate.delete();
+    },
+  };
+}
+
+async function loadTappedPair(referenceBytes: Uint8Array, candidateBytes: Uint8Array): Promise<ModelPair> {
+  const referenceGraph = readModel(referenceBytes);
+  const candidateGraph = readModel(candidateBytes);
+  const referenceSelect = activationSelector(referenceGraph);
+  const reference = await loadTapped(referenceGraph, {
+    select: (t, tensor, sg, g) => tensor.type === TensorType.FLOAT32 && referenceSelect(t, tensor, sg, g),
+  });
+  let candidate: TappedRunner;
+  try {
+    candidate = await loadTapped(candidateGraph);
+  } catch (error) {
+    reference.delete();
+    throw error;
+  }
+  const layers = matchLayers(referenceGraph, reference, candidateGraph, candidate);
+  return {
+    reference,
+    candidate,
+    layers,
+    runReference: (inputs) => reference.run(inputs),
+    runCandidate: (inputs) => candidate.run(inputs),
+    delete() {
+      reference.delete();
+      candidate.delete();
+    },
+  };
+}
+
+/** Pairs candidate taps with reference taps (or reference inputs) by name; see the file comment. */
+function matchLayers(referenceGraph: ModelGraph, reference: TappedRunner, candidateGraph: ModelGraph, candidate: TappedRunner): Layer[] {
+  const refSubgraph = referenceGraph.subgraphs[0];
+  const candSubgraph = candidateGraph.subgraphs[0];
+  // Reference tensors with values: taps, and model inputs (values = the sample).
+  const refByName = new Map<string, { tap: number; input: number; tensor: number }>();
+  reference.taps.forEach((tap, k) => {
+    if (!refByName.has(tap.name)) refByName.set(tap.name, { tap: k, input: -1, tensor: tap.tensorIndex });
+  });
+  inputTensorIndices(referenceGraph, reference).forEach((t, i) => {
+    const name = refSubgraph.tensors[t]?.name;
+    if (name !== undefined && !refByName.has(name) && reference.inputs[i].dtype === 'float32') refByName.set(name, { tap: -1, input: i, tensor: t });
+  });
+
+  // Candidates for each reference tensor, best first: exact name (0), quantized twin (1), _float twin (2).
+  const claims = new Map<string, { rank: number; tap: number }>();
+  candidate.taps.forEach((tap, k) => {
+    const exact = refByName.has(tap.name) ? tap.name : null;
+    const base = baseName(tap.name);
+    const target = exact ?? (base !== null && refByName.has(base) ? base : null);
+    if (target === null) return;
+    const rank = exact ? 0 : tap.name.endsWith('_float') ? 2 : 1;
+    const existing = claims.get(target);
+    if (!existing || rank < existing.rank) claims.set(target, { rank, tap: k });
+  });
+
+  const producer = producers(candSubgraph);
+  const layers: Layer[] = [];
+  for (const [name, claim] of claims) {
+    const ref = refByName.get(name)!;
+    const tap = candidate.taps[claim.tap];
+    const tensor = candSubgraph.tensors[tap.tensorIndex];
+    const refTensor = refSubgraph.tensors[ref.tensor];
+    if (elementCount(tensor.shape) !== elementCount(refTensor.shape)) continue;
+    const q = tensor.quantization;
+    const quantized = tensor.type !== TensorType.FLOAT32;
+    if (quantized && (!q?.scale?.length || q.scale.length > 1)) continue;
+    const opIndex = producer[tap.tensorIndex];
+    layers.push({
+      info: {
+        opIndex,
+        op: opIndex >= 0 ? opName(candidateGraph, candSubgraph.operators[opIndex]) : '',
+        tensorIndex: tap.tensorIndex,
+        tensor: tensor.name,
+        dtype: (TensorType[tensor.type] ?? String(tensor.type)).toLowerCase(),
+        referenceTensorIndex: ref.tensor,
+        referenceTensor: refTensor.name,
+      },
+      referenceTap: ref.tap,
+      referenceInput: ref.input,
+      candidateTap: claim.tap,
+      quantization: quantized ? { scale: q!.scale![0], zeroPoint: q!.zeroPoint?.[0] ?? 0 } : null,
+    });
+  }
+  layers.sort((a, b) => a.info.opIndex - b.info.opIndex || a.info.tensorIndex - b.info.tensorIndex);
+  return layers;
+}
