@@ -2,7 +2,11 @@
  * tflite-opt: the workbench core from the command line.
  *
  *   tflite-opt inspect MODEL [--json]
- *   tflite-opt optimize MODEL --recipe none -o OUT
+ *   tflite-opt optimize MODEL --recipe float16|weight-int8|dynamic|int8|int16x8|dequantize|none -o OUT
+      [--recipe-file R.json (ours or AI Edge Quantizer's)] [--calib DIR|FILE.npy] [--calib-count N]
+      [--labels CSV --label-column NAME] [--mean M[,M,M]] [--std S[,S,S]] [--io float|int8|uint8]
+      [--per-tensor] [--algo minmax|moving-average|percentile|mse] [--exclude REGEX|OP_TYPE]...
+      [--integer-only] [--report REPORT.json]
  *   tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]
  *
  * Output goes to stdout, progress and errors to stderr; a bad input exits non-zero with one line.
@@ -14,11 +18,19 @@ import { formatSummary } from './format-summary';
 import { runCommand } from './run-command';
 import { summarizeModel } from '../tflite/summary';
 import { readModel } from '../tflite/read';
+import { randomIndices } from '../data/dataset';
+import { datasetSamples, openDataFlags } from './data-options';
+import { dequantizeBytes, optimizeModel, type OptimizeRequest } from '../optimize/pipeline';
+import { fromAeqRecipe, needsCalibration, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
 import { writeModel } from '../tflite/write';
 
 const USAGE = `usage:
   tflite-opt inspect MODEL [--json]
-  tflite-opt optimize MODEL --recipe none -o OUT
+  tflite-opt optimize MODEL --recipe float16|weight-int8|dynamic|int8|int16x8|dequantize|none -o OUT
+      [--recipe-file R.json (ours or AI Edge Quantizer's)] [--calib DIR|FILE.npy] [--calib-count N]
+      [--labels CSV --label-column NAME] [--mean M[,M,M]] [--std S[,S,S]] [--io float|int8|uint8]
+      [--per-tensor] [--algo minmax|moving-average|percentile|mse] [--exclude REGEX|OP_TYPE]...
+      [--integer-only] [--report REPORT.json]
   tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]`;
 
 class UsageError extends Error {}
@@ -30,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'inspect':
         return inspect(rest);
       case 'optimize':
-        return optimize(rest);
+        return await optimize(rest);
       case 'run':
         return await run(rest);
       case undefined:
@@ -78,23 +90,109 @@ function inspect(args: string[]): number {
   return 0;
 }
 
-function optimize(args: string[]): number {
+async function optimize(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { recipe: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    options: {
+      recipe: { type: 'string' },
+      'recipe-file': { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      calib: { type: 'string' },
+      'calib-count': { type: 'string' },
+      labels: { type: 'string' },
+      'label-column': { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
+      io: { type: 'string' },
+      'per-tensor': { type: 'boolean' },
+      algo: { type: 'string' },
+      exclude: { type: 'string', multiple: true },
+      'integer-only': { type: 'boolean' },
+      report: { type: 'string' },
+    },
   });
   const path = oneModel(positionals);
   if (!values.output) throw new UsageError('optimize needs -o OUT');
-  if (values.recipe !== 'none') {
-    throw new UsageError(`unknown recipe "${values.recipe ?? ''}"; this version knows only "none" (read and write back)`);
-  }
+  const model = readInputFile(path, 'model');
   const started = performance.now();
-  const graph = readModel(readInputFile(path, 'model'));
-  const bytes = writeModel(graph);
-  writeFileSync(values.output, bytes);
-  process.stderr.write(`wrote ${values.output} (${bytes.length} bytes) in ${(performance.now() - started).toFixed(0)} ms\n`);
+  if (values.recipe === 'none' || values.recipe === 'dequantize') {
+    const bytes = values.recipe === 'none' ? writeModel(readModel(model)) : dequantizeBytes(model).bytes;
+    writeFileSync(values.output, bytes);
+    process.stderr.write(`wrote ${values.output} (${bytes.length} bytes) in ${(performance.now() - started).toFixed(0)} ms\n`);
+    return 0;
+  }
+  const recipe = recipeFromFlags(values);
+  const graph = readModel(model);
+  let calibration: OptimizeRequest['calibration'];
+  let calibrationCount: number | undefined;
+  if (needsCalibration(recipe)) {
+    if (!values.calib) throw new WorkbenchError('bad-input', `${recipe.technique} needs calibration data: pass --calib DIR|FILE.npy`);
+    const dataset = await openDataFlags(graph, { path: values.calib, labels: values.labels, labelColumn: values['label-column'], mean: values.mean, std: values.std });
+    const count = values['calib-count'] === undefined ? recipe.calibration.samples : Number(values['calib-count']);
+    if (!Number.isInteger(count) || count < 1) throw new UsageError(`--calib-count takes a positive integer, got "${values['calib-count']}"`);
+    const indices = randomIndices(dataset.size, count, 0);
+    calibration = datasetSamples(dataset, indices);
+    calibrationCount = indices.length;
+    for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
+  }
+  let lastStage = '';
+  const result = await optimizeModel({
+    model,
+    recipe,
+    calibration,
+    calibrationCount,
+    onProgress: (stage, done, total) => {
+      if (stage === 'calibrate' && total) {
+        if (done === total || done % 10 === 0) process.stderr.write(`\rcalibrating ${done}/${total}`);
+        if (done === total) process.stderr.write('\n');
+      } else if (stage !== lastStage) process.stderr.write(`${stage}...\n`);
+      lastStage = stage;
+    },
+  });
+  writeFileSync(values.output, result.bytes);
+  for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+  process.stderr.write(`wrote ${values.output} (${result.bytes.length} bytes, ${(result.bytes.length / model.length).toFixed(3)}x the input) in ${(performance.now() - started).toFixed(0)} ms\n`);
+  if (values.report) {
+    const report = { model: path, output: values.output, recipe: result.recipe, label: result.label, bytes: result.bytes.length, inputBytes: model.length, floatOps: result.floatOps, notes: result.notes, timingsMs: result.timings };
+    writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);
+  }
   return 0;
+}
+
+type OptimizeFlags = {
+  recipe?: string;
+  'recipe-file'?: string;
+  io?: string;
+  'per-tensor'?: boolean;
+  algo?: string;
+  exclude?: string[];
+  'integer-only'?: boolean;
+};
+
+/** The recipe: --recipe-file (ours or AEQ's format) or --recipe TECHNIQUE, then flags on top. */
+function recipeFromFlags(values: OptimizeFlags): Recipe {
+  let base: Record<string, unknown>;
+  if (values['recipe-file']) {
+    const json = JSON.parse(new TextDecoder().decode(readInputFile(values['recipe-file'], 'recipe file'))) as unknown;
+    if (Array.isArray(json)) {
+      const { recipe, notMapped } = fromAeqRecipe(json);
+      for (const line of notMapped) process.stderr.write(`note: AEQ recipe: not mapped: ${line}\n`);
+      base = { ...recipe };
+    } else base = json as Record<string, unknown>;
+  } else {
+    if (!values.recipe) throw new UsageError(`optimize needs --recipe (${[...TECHNIQUES, 'dequantize', 'none'].join('|')}) or --recipe-file`);
+    if (!TECHNIQUES.includes(values.recipe as Technique)) {
+      throw new UsageError(`unknown recipe "${values.recipe}" (known: ${[...TECHNIQUES, 'dequantize', 'none'].join(', ')})`);
+    }
+    base = { technique: values.recipe };
+  }
+  if (values.io) base.io = values.io;
+  if (values['per-tensor']) base.granularity = 'per-tensor';
+  if (values.algo) base.calibration = { ...(base.calibration as object), algorithm: values.algo };
+  if (values['integer-only']) base.integerOnly = true;
+  if (values.exclude?.length) base.keepFloat = [...((base.keepFloat as unknown[]) ?? []), ...values.exclude];
+  return parseRecipe(base);
 }
 
 async function run(args: string[]): Promise<number> {

@@ -1,0 +1,157 @@
+/**
+ * One optimization run: bytes + recipe (+ calibration samples) -> optimized bytes + what happened.
+ * Used alike by the CLI and the optimizer worker. The written model is loaded and run once in
+ * LiteRT before it is handed back, so a model we cannot run never reaches the user silently.
+ */
+import { WorkbenchError } from '../errors';
+import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
+import type { Samples } from '../evaluate/samples';
+import type { ModelGraph } from '../tflite/graph';
+import { readModel } from '../tflite/read';
+import { quantizationState } from '../tflite/summary';
+import { writeModel } from '../tflite/write';
+import { calibrate, rangesFrom } from './calibrate';
+import { dequantizeModel } from './quantize/dequantize-model';
+import { quantizeDynamicRange } from './quantize/dynamic';
+import { quantizeFloat16 } from './quantize/float16';
+import { quantizeInteger, type FloatOp } from './quantize/integer';
+import { quantizeWeightOnly } from './quantize/weight-only';
+import { keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
+
+export type Stage = 'read' | 'calibrate' | 'quantize' | 'write' | 'check';
+
+export interface OptimizeRequest {
+  model: Uint8Array;
+  recipe: Recipe;
+  /** Representative float samples (one Float32Array per model input each); int8/int16x8 need them. */
+  calibration?: Samples;
+  calibrationCount?: number;
+  onProgress?: (stage: Stage, done: number, total?: number) => void;
+  signal?: AbortSignal;
+  /** Skip the LiteRT load-and-run check of the result (tests that check it themselves). */
+  skipCheck?: boolean;
+}
+
+export interface OptimizeResult {
+  bytes: Uint8Array;
+  recipe: Recipe;
+  label: string;
+  /** Ops left in float, with the reason (empty for techniques that keep all compute float). */
+  floatOps: FloatOp[];
+  /** Things the user should know, one line each. */
+  notes: string[];
+  timings: Partial<Record<Stage, number>>;
+}
+
+const QUANTIZED_STATES = new Set(['int8', 'uint8', '16x8', 'mixed', 'dynamic-range']);
+
+/** Refuses a model that is already quantized: re-quantizing integer weights only adds error. */
+export function checkStartingPoint(graph: ModelGraph): void {
+  const state = quantizationState(graph);
+  if (QUANTIZED_STATES.has(state)) {
+    throw new WorkbenchError(
+      'unsupported',
+      `The model is already quantized (${state}). Start from the float model, or dequantize this one first (recipe "dequantize") and quantize the result.`,
+    );
+  }
+  if (state === 'no-weights') {
+    throw new WorkbenchError('unsupported', 'The model has no float weights to quantize (no constant float tensors).');
+  }
+}
+
+export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeResult> {
+  const { recipe, onProgress, signal } = request;
+  const timings: OptimizeResult['timings'] = {};
+  const timed = async <T>(stage: Stage, work: () => T | Promise<T>): Promise<T> => {
+    if (signal?.aborted) throw new WorkbenchError('cancelled', `Cancelled before ${stage}.`);
+    const started = performance.now();
+    onProgress?.(stage, 0, 1);
+    const value = await work();
+    timings[stage] = performance.now() - started;
+    onProgress?.(stage, 1, 1);
+    return value;
+  };
+  const graph = await timed('read', () => readModel(request.model));
+  checkStartingPoint(graph);
+  const notes: string[] = [];
+  let floatOps: FloatOp[] = [];
+  const skip = (s: number, o: number) => keepsFloat(recipe, graph, s, graph.subgraphs[s].operators[o]);
+
+  let result: ModelGraph;
+  if (needsCalibration(recipe)) {
+    if (!request.calibration) {
+      throw new WorkbenchError('bad-input', `${recipe.technique} quantization needs representative data for calibration (a folder of images, .npy arrays...).`);
+    }
+    const bits = recipe.technique === 'int8' ? 8 : 16;
+    const started = performance.now();
+    const stats = await calibrate(graph, request.calibration, {
+      total: request.calibrationCount,
+      signal,
+      onProgress: (done, total) => onProgress?.('calibrate', done, total),
+    });
+    timings.calibrate = performance.now() - started;
+    const ranges = rangesFrom(stats, recipe.calibration.algorithm, { bits, percentile: recipe.calibration.percentile });
+    const quantized = await timed('quantize', () =>
+      quantizeInteger(graph, ranges, {
+        activationBits: bits,
+        perChannel: recipe.granularity === 'per-channel',
+        io: recipe.io,
+        integerOnly: recipe.integerOnly,
+        channelMeans: stats.channelMeans,
+        keepFloat: (s, _o, op, g) => keepsFloat(recipe, g, s, op),
+      }),
+    );
+    result = quantized.graph;
+    floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
+    notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges`);
+    if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);
+    if (floatOps.length) {
+      notes.push(`${floatOps.length} op(s) left in float with QUANTIZE/DEQUANTIZE around them: ${floatOps.map((f) => `${f.op} #${f.opIndex} (${f.reason})`).join('; ')}`);
+    }
+  } else {
+    result = await timed('quantize', () => {
+      switch (recipe.technique) {
+        case 'float16': {
+          const r = quantizeFloat16(graph);
+          notes.push(...r.notes, `${r.converted} tensor(s) stored as float16`);
+          return r.graph;
+        }
+        case 'weight-int8': {
+          const r = quantizeWeightOnly(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip });
+          notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8`);
+          return r.graph;
+        }
+        case 'dynamic': {
+          const r = quantizeDynamicRange(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip });
+          notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8 for hybrid kernels`, ...r.skipped);
+          return r.graph;
+        }
+        default:
+          throw new Error(`unhandled technique ${recipe.technique}`);
+      }
+    });
+  }
+  const bytes = await timed('write', () => writeModel(result));
+  if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
+  return { bytes, recipe, label: recipeLabel(recipe), floatOps, notes, timings };
+}
+
+/** Dequantize an already-quantized model into a float starting point. */
+export function dequantizeBytes(model: Uint8Array): { bytes: Uint8Array; notes: string[] } {
+  const { graph, notes } = dequantizeModel(readModel(model));
+  return { bytes: writeModel(graph), notes };
+}
+
+/** Loads the bytes in LiteRT and runs them once, so a broken result is an error here. */
+export async function checkRuns(bytes: Uint8Array): Promise<void> {
+  await initRuntime();
+  const model = await loadModel(bytes);
+  try {
+    await model.run(randomInputs(model, 1));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new WorkbenchError('runtime', `The optimized model does not run in LiteRT: ${message}`);
+  } finally {
+    model.delete();
+  }
+}
