@@ -5,6 +5,7 @@ import { WorkbenchError } from '../errors';
 import { openDataset, type Dataset } from '../data/dataset';
 import { defaultPreprocessing, graphInputs } from '../data/default-preprocessing';
 import { filesFromPath } from '../data/files-node';
+import { isIdxPath } from '../data/idx';
 import type { Preprocessing } from '../data/preprocess';
 import type { ModelGraph } from '../tflite/graph';
 
@@ -22,10 +23,16 @@ function numbers(text: string, flag: string): number[] {
   return values;
 }
 
-/** The preprocessing per input: metadata or quantization when known; --mean/--std override; else an error asking for them. */
-function preprocessingFor(graph: ModelGraph, flags: DataFlags): (Preprocessing | null)[] {
+/**
+ * The preprocessing per input: metadata or quantization when known; --mean/--std override. When
+ * neither says, images cannot be fed (an error asks for --mean/--std), but IDX digits can: their
+ * dataset reader has MNIST's convention (x / 255), so the choice is left to it.
+ */
+function preprocessingFor(graph: ModelGraph, flags: DataFlags, guessAllowed: boolean): (Preprocessing | null)[] | undefined {
+  const choices = graph.subgraphs[0].inputs.map((_, i) => defaultPreprocessing(graph, i));
+  if (flags.mean === undefined && flags.std === undefined && guessAllowed && choices.some((c) => c.needsUserInput)) return undefined;
   return graph.subgraphs[0].inputs.map((_, i) => {
-    const choice = defaultPreprocessing(graph, i);
+    const choice = choices[i];
     if (!choice.preprocessing) return null;
     if (flags.mean !== undefined || flags.std !== undefined) {
       return {
@@ -55,7 +62,8 @@ export async function openDataFlags(graph: ModelGraph, flags: DataFlags): Promis
         labelColumn: flags.labelColumn,
       }
     : undefined;
-  return openDataset(files, graphInputs(graph), { preprocessing: preprocessingFor(graph, flags), labelsCsv });
+  const idx = files.some((f) => isIdxPath(f.path)) && !files.some((f) => f.path.endsWith('.npy'));
+  return openDataset(files, graphInputs(graph), { preprocessing: preprocessingFor(graph, flags, idx), labelsCsv });
 }
 
 /** Samples of a dataset as an async iterable (decoded lazily, one at a time). */

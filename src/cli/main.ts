@@ -15,10 +15,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WorkbenchError, toErrorInfo } from '../errors';
 import { formatSummary } from './format-summary';
+import { progressPrinter } from './progress';
 import { runCommand } from './run-command';
 import { summarizeModel } from '../tflite/summary';
 import { readModel } from '../tflite/read';
 import { randomIndices } from '../data/dataset';
+import { compareModels } from '../evaluate/compare';
+import { measureLatency } from '../evaluate/latency';
+import { nodeDataJson, modelNodeData } from '../evaluate/model-explorer';
+import { buildReport, reportMarkdown, reportToJson } from '../evaluate/report';
+import { compareSizes } from '../evaluate/size';
 import { datasetSamples, openDataFlags } from './data-options';
 import { dequantizeBytes, optimizeModel, type OptimizeRequest } from '../optimize/pipeline';
 import { fromAeqRecipe, needsCalibration, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
@@ -31,7 +37,9 @@ const USAGE = `usage:
       [--labels CSV --label-column NAME] [--mean M[,M,M]] [--std S[,S,S]] [--io float|int8|uint8]
       [--per-tensor] [--algo minmax|moving-average|percentile|mse] [--exclude REGEX|OP_TYPE]...
       [--integer-only] [--report REPORT.json]
-  tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]`;
+  tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]
+  tflite-opt eval MODEL [--ref FLOAT_MODEL] --data DIR|FILE.npy [--count N] [--labels CSV --label-column NAME]
+      [--mean M[,M,M]] [--std S[,S,S]] [--per-layer] [--latency] [--json] [--report R.json] [--overlay ME.json]`;
 
 class UsageError extends Error {}
 
@@ -45,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
         return await optimize(rest);
       case 'run':
         return await run(rest);
+      case 'eval':
+        return await evaluate(rest);
       case undefined:
       case '-h':
       case '--help':
@@ -137,16 +147,15 @@ async function optimize(args: string[]): Promise<number> {
     for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
   }
   let lastStage = '';
+  const calibrating = progressPrinter('calibrating');
   const result = await optimizeModel({
     model,
     recipe,
     calibration,
     calibrationCount,
     onProgress: (stage, done, total) => {
-      if (stage === 'calibrate' && total) {
-        if (done === total || done % 10 === 0) process.stderr.write(`\rcalibrating ${done}/${total}`);
-        if (done === total) process.stderr.write('\n');
-      } else if (stage !== lastStage) process.stderr.write(`${stage}...\n`);
+      if (stage === 'calibrate') calibrating(done, total);
+      else if (stage !== lastStage) process.stderr.write(`${stage}...\n`);
       lastStage = stage;
     },
   });
@@ -210,5 +219,60 @@ async function run(args: string[]): Promise<number> {
     json: values.json ?? false,
   });
   process.stdout.write(output);
+  return 0;
+}
+
+async function evaluate(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ref: { type: 'string' },
+      data: { type: 'string' },
+      count: { type: 'string' },
+      labels: { type: 'string' },
+      'label-column': { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
+      'per-layer': { type: 'boolean' },
+      latency: { type: 'boolean' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      overlay: { type: 'string' },
+    },
+  });
+  const path = oneModel(positionals);
+  if (!values.data) throw new UsageError('eval needs --data DIR|FILE.npy');
+  const candidate = readInputFile(path, 'model');
+  const reference = values.ref ? readInputFile(values.ref, 'reference model') : candidate;
+  // Data is prepared for the reference (float) model; the comparison quantizes it for the candidate.
+  const referenceGraph = readModel(reference);
+  const dataset = await openDataFlags(referenceGraph, { path: values.data, labels: values.labels, labelColumn: values['label-column'], mean: values.mean, std: values.std });
+  for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
+  const count = values.count === undefined ? dataset.size : Number(values.count);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count takes a positive integer, got "${values.count}"`);
+  const indices = Array.from({ length: Math.min(count, dataset.size) }, (_, i) => i);
+  const labels = indices.map((i) => dataset.labels[i]);
+  const labeled = labels.every((l) => l !== null);
+  const comparison = await compareModels(reference, candidate, datasetSamples(dataset, indices), {
+    labels: labeled ? (labels as number[]) : undefined,
+    perLayer: values['per-layer'] ?? false,
+    total: indices.length,
+    onProgress: progressPrinter('evaluating'),
+  });
+  const latency = values.latency
+    ? { reference: values.ref ? await measureLatency(reference) : undefined, candidate: await measureLatency(candidate) }
+    : undefined;
+  const report = buildReport({
+    model: { name: path, reference: values.ref ?? path },
+    recipe: null,
+    sizes: compareSizes(candidate, reference),
+    comparison,
+    latency,
+    environment: { runtime: 'LiteRT.js (@litertjs/core 2.5.3, wasm CPU)', node: process.version },
+  });
+  if (values.report) writeFileSync(values.report, reportToJson(report));
+  if (values.overlay && comparison.perLayer) writeFileSync(values.overlay, nodeDataJson(modelNodeData(readModel(candidate), comparison.perLayer)));
+  process.stdout.write(values.json ? reportToJson(report) : reportMarkdown(report));
   return 0;
 }
