@@ -33,8 +33,10 @@ import {
   quantizeInt16,
   quantizeInt8,
   symmetricWeightParams,
+  perChannelPays,
   type ActivationBits,
   type QuantParams,
+  type WeightParamsHook,
 } from './params';
 import { ruleFor, sameScaleInputs, type OpRule } from './rules';
 
@@ -62,6 +64,8 @@ export interface IntegerOptions {
   channelMeans?: Map<string, Float64Array>;
   /** True for ops the user keeps in float (by op type or tensor name). */
   keepFloat: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
+  /** Optional: weight parameters from the caller (clustered weights); null or absent = the default. */
+  weightParams?: WeightParamsHook;
 }
 
 export interface FloatOp {
@@ -348,16 +352,19 @@ function quantizeSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, option
     const inputs = [...op.inputs];
     if (rule.weights) {
       const w = inputs[rule.weights.input];
-      const perChannel = rule.weights.perChannel && options.perChannel;
       const axis = rule.weights.axis;
       const values = constantAsFloat32(graph, s, w);
       const shape = subgraph.tensors[w].shape;
-      const params = symmetricWeightParams(values, shape, axis, perChannel);
+      const perChannel =
+        rule.weights.perChannel && options.perChannel && (builtin !== BuiltinOperator.FULLY_CONNECTED || perChannelPays(values, shape, axis));
+      const custom = options.weightParams?.(values, shape, axis, perChannel) ?? null;
+      const params = custom ?? symmetricWeightParams(values, shape, axis, perChannel);
+      const channelwise = custom ? params.scale.length > 1 : perChannel;
       weightParams.set(o, params);
       const quantized = quantizeInt8(values, shape, params, true);
       weightValues.set(o, { values, rounded: dequantizedWeights(quantized, shape, params), shape });
       inputs[rule.weights.input] = integerConstant(w, `w:${axis}:${perChannel}`, () => ({
-        tensor: constantTensorBase(w, TensorType.INT8, quantOf(params, perChannel ? axis : 0)),
+        tensor: constantTensorBase(w, TensorType.INT8, quantOf(params, channelwise ? axis : 0)),
         data: bytesOf(quantized),
       }));
     }
