@@ -1,0 +1,88 @@
+/**
+ * bench/quantize: time to quantize with each technique, calibration throughput next to plain
+ * LiteRT inference on the same samples, and our int8 latency next to Google's int8 models.
+ * Run: npm run bench:quantize
+ */
+import { cpus } from 'node:os';
+import { calibrate } from '../src/optimize/calibrate';
+import { optimizeModel } from '../src/optimize/pipeline';
+import { defaultRecipe, TECHNIQUES } from '../src/optimize/recipe';
+import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
+import { measureLatency } from '../src/evaluate/latency';
+import type { Sample } from '../src/evaluate/samples';
+import { readModel } from '../src/tflite/read';
+import { writeModel } from '../src/tflite/write';
+import { readSharedModel, sharedModelNames } from '../src/test-support/shared';
+import { syntheticModel } from './synthetic-model';
+
+await initRuntime();
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU)\n`);
+
+async function samplesFor(bytes: Uint8Array, count: number): Promise<Sample[]> {
+  const model = await loadModel(bytes);
+  const samples = Array.from({ length: count }, (_, i) => randomInputs(model, i) as Sample);
+  model.delete();
+  return samples;
+}
+
+const largest = sharedModelNames()
+  .filter((name) => readModel(readSharedModel(name)) && /float/.test(name) && !/lstm|rnn/.test(name))
+  .map((name) => ({ name, bytes: readSharedModel(name) }))
+  .sort((a, b) => b.bytes.length - a.bytes.length)[0];
+const synthetic = { name: 'synthetic FC chain (14 MB)', bytes: writeModel(syntheticModel(14e6)) };
+
+console.log('## Time to quantize (median of 3; int8/16x8 include calibration on 20 samples)\n');
+console.log(`| technique | ${largest.name} (${(largest.bytes.length / 1e6).toFixed(1)} MB) | ${synthetic.name} |`);
+console.log('|---|---|---|');
+for (const technique of TECHNIQUES) {
+  const cells: string[] = [];
+  for (const model of [largest, synthetic]) {
+    const samples = await samplesFor(model.bytes, 20);
+    const times: number[] = [];
+    let quantizeMs = 0;
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const result = await optimizeModel({ model: model.bytes, recipe: defaultRecipe(technique), calibration: samples, skipCheck: true });
+      times.push(performance.now() - started);
+      quantizeMs = (result.timings.quantize ?? 0) + (result.timings.write ?? 0);
+    }
+    times.sort((a, b) => a - b);
+    cells.push(`${(times[1] / 1000).toFixed(3)} s (rewrite+write ${(quantizeMs / 1000).toFixed(3)} s)`);
+  }
+  console.log(`| ${technique} | ${cells.join(' | ')} |`);
+}
+
+console.log('\n## Calibration throughput vs plain LiteRT inference (same 100 samples)\n');
+console.log('| model | inference samples/s | calibration samples/s | ratio |');
+console.log('|---|---|---|---|');
+for (const name of ['mnist_conv_fc_float.tflite', 'vww_96_float.tflite', 'mobilenet_v1_0.25_224_float.tflite', largest.name]) {
+  const bytes = readSharedModel(name);
+  const samples = await samplesFor(bytes, 100);
+  const model = await loadModel(bytes);
+  await model.run(samples[0] as never);
+  const started = performance.now();
+  for (const sample of samples) await model.run(sample as never);
+  const inferenceRate = samples.length / ((performance.now() - started) / 1000);
+  model.delete();
+  const stats = await calibrate(readModel(bytes), samples);
+  const calibrationRate = stats.samples / (stats.elapsedMs / 1000);
+  console.log(`| ${name} | ${inferenceRate.toFixed(0)} | ${calibrationRate.toFixed(0)} | ${(calibrationRate / inferenceRate).toFixed(2)}x |`);
+}
+
+console.log('\n## Our int8 vs Google int8 latency (median of 200 runs after 20 warm-up, int8 I/O)\n');
+console.log('| network | ours | Google | ours / Google |');
+console.log('|---|---|---|---|');
+for (const [float, google] of [
+  ['vww_96_float.tflite', 'vww_96_int8.tflite'],
+  ['resnet8_cifar10_float.tflite', 'resnet8_cifar10_int8.tflite'],
+  ['ad01_toycar_autoencoder_float.tflite', 'ad01_toycar_autoencoder_int8.tflite'],
+  ['mnist_conv_fc_float.tflite', 'mnist_conv_fc_int8.tflite'],
+]) {
+  const bytes = readSharedModel(float);
+  const samples = await samplesFor(bytes, 20);
+  const recipe = { ...defaultRecipe('int8'), io: 'int8' as const };
+  const ours = (await optimizeModel({ model: bytes, recipe, calibration: samples, skipCheck: true })).bytes;
+  const a = await measureLatency(ours, { runs: 200, warmup: 20 });
+  const b = await measureLatency(readSharedModel(google), { runs: 200, warmup: 20 });
+  console.log(`| ${float.replace('_float.tflite', '')} | ${a.medianMs.toFixed(3)} ms | ${b.medianMs.toFixed(3)} ms | ${(a.medianMs / b.medianMs).toFixed(2)} |`);
+}
