@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { WorkbenchError } from '../errors';
+import { readSharedModel } from '../test-support/shared';
+import { readModel } from '../tflite/read';
+import { defaultRecipe, fromAeqRecipe, keepsFloat, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES } from './recipe';
+
+describe('recipes', () => {
+  it('parses a full recipe and fills in defaults', () => {
+    const recipe = parseRecipe({ technique: 'int8', io: 'uint8', calibration: { algorithm: 'mse' }, keepFloat: ['SOFTMAX', '.*logits.*'] });
+    expect(recipe).toMatchObject({
+      technique: 'int8',
+      granularity: 'per-channel',
+      io: 'uint8',
+      calibration: { algorithm: 'mse', percentile: 99.99, samples: 100 },
+      keepFloat: [{ opTypes: ['SOFTMAX'] }, { tensorNamePattern: '.*logits.*' }],
+    });
+    expect(recipeLabel(recipe)).toBe('int8-uint8io-mse-2float');
+  });
+
+  it('names what is wrong in a bad recipe', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ technique: 'int4' }, /unknown technique "int4"/],
+      [{ technique: 'int8', calibration: { algorithm: 'kl' } }, /unknown calibration algorithm "kl"/],
+      [{ technique: 'int8', keepFloat: [{ opTypes: ['CONV_3X3'] }] }, /unknown op type "CONV_3X3"/],
+      [{ technique: 'int8', keepFloat: ['(unclosed'] }, /not a valid regular expression/],
+      [{ technique: 'dynamic', io: 'int8' }, /io int8 needs technique int8 or int16x8/],
+      [{ technique: 'float16', integerOnly: true }, /integerOnly needs technique int8 or int16x8/],
+      [{ technique: 'int8', colour: 'blue' }, /unknown field "colour"/],
+      [[], /expected a JSON object/],
+    ];
+    for (const [json, message] of bad) {
+      expect(() => parseRecipe(json)).toThrow(WorkbenchError);
+      expect(() => parseRecipe(json)).toThrow(message);
+    }
+  });
+
+  it('keeps ops in float by type or by output tensor name', () => {
+    const graph = readModel(readSharedModel('mnist_conv_fc_float.tflite'));
+    const ops = graph.subgraphs[0].operators;
+    const byType = parseRecipe({ technique: 'int8', keepFloat: ['SOFTMAX'] });
+    expect(ops.map((op) => keepsFloat(byType, graph, 0, op))).toEqual([false, false, false, false, false, true]);
+    const byName = parseRecipe({ technique: 'int8', keepFloat: ['dense_1'] });
+    expect(ops.filter((op) => keepsFloat(byName, graph, 0, op))).toHaveLength(1);
+  });
+
+  it('round-trips through AI Edge Quantizer recipes for the shared schemes', () => {
+    for (const technique of TECHNIQUES) {
+      const recipe = { ...defaultRecipe(technique), keepFloat: [{ opTypes: ['SOFTMAX'] }] };
+      const { entries } = toAeqRecipe(recipe);
+      const back = fromAeqRecipe(JSON.parse(JSON.stringify(entries)));
+      expect(back.recipe.technique).toBe(technique);
+      expect(back.recipe.granularity).toBe('per-channel');
+      expect(back.recipe.keepFloat).toEqual([{ opTypes: ['SOFTMAX'] }]);
+      expect(back.notMapped).toEqual([]);
+    }
+  });
+
+  it("reads AEQ's own recipes and says what does not map", () => {
+    const a8w8 = [
+      {
+        regex: '.*',
+        operation: '*',
+        algorithm_key: 'min_max_uniform_quantize',
+        op_config: {
+          activation_tensor_config: { num_bits: 8, symmetric: false, granularity: 'TENSORWISE', dtype: 'INT' },
+          weight_tensor_config: { num_bits: 8, symmetric: true, granularity: 'CHANNELWISE', dtype: 'INT' },
+          compute_precision: 'INTEGER',
+          explicit_dequantize: false,
+        },
+      },
+      { regex: '.*', operation: 'FULLY_CONNECTED', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4, symmetric: true } } },
+      { regex: '.*', operation: 'CONV_2D', algorithm_key: 'no_quantize' },
+    ];
+    const { recipe, notMapped } = fromAeqRecipe(a8w8);
+    expect(recipe.technique).toBe('int8');
+    expect(recipe.keepFloat).toEqual([{ opTypes: ['CONV_2D'] }]);
+    expect(notMapped.join('\n')).toMatch(/FULLY_CONNECTED.*not supported/);
+    const weightOnly = fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 8, symmetric: false, granularity: 'CHANNELWISE' }, compute_precision: 'FLOAT', explicit_dequantize: true } }]);
+    expect(weightOnly.recipe.technique).toBe('weight-int8');
+    expect(weightOnly.notMapped.join('\n')).toMatch(/asymmetric weights/);
+    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'hadamard_rotation' }])).toThrow(/not supported/);
+    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4 } } }])).toThrow(/only 8-bit weights/);
+  });
+
+  it('exports what AEQ cannot carry as notes', () => {
+    const { notMapped } = toAeqRecipe(parseRecipe({ technique: 'int8', io: 'int8', calibration: { algorithm: 'percentile' }, integerOnly: true }));
+    expect(notMapped).toHaveLength(3);
+  });
+});
