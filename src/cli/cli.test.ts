@@ -163,3 +163,67 @@ describe('tflite-opt bad input', () => {
     expect(cli('inspect').code).toBe(2);
   });
 });
+
+describe('tflite-opt optimize with real techniques, then eval', () => {
+  it('int8 with MNIST calibration, a report, and an eval that reads it back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-opt-'));
+    const out = join(dir, 'mnist_int8.tflite');
+    const reportPath = join(dir, 'report.json');
+    const model = join(modelsDir, 'mnist_conv_fc_float.tflite');
+    const data = join(modelsDir, '../data/mnist_t10k');
+    const optimized = cli('optimize', model, '--recipe', 'int8', '--io', 'int8', '--calib', data, '--calib-count', '50', '--algo', 'mse', '-o', out, '--report', reportPath);
+    expect(optimized.code, optimized.stderr).toBe(0);
+    expect(optimized.stderr).toMatch(/calibrated on 50 sample\(s\) with mse ranges/);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+    expect(report.recipe).toMatchObject({ technique: 'int8', io: 'int8', calibration: { algorithm: 'mse' } });
+    expect(report.floatOps).toEqual([]);
+    const summary = JSON.parse(cli('inspect', out, '--json').stdout) as ModelSummary;
+    expect(summary.quantization).toBe('int8');
+    expect(summary.inputs[0].dtype).toBe('INT8');
+
+    const evaluated = cli('eval', out, '--ref', model, '--data', data, '--count', '500', '--per-layer', '--json', '--overlay', join(dir, 'overlay.json'));
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const result = JSON.parse(evaluated.stdout);
+    expect(result.metrics.samples).toBe(500);
+    expect(result.metrics.classification.accuracy.candidate.top1).toBeGreaterThan(0.95);
+    expect(result.metrics.classification.agreement).toBeGreaterThan(0.97);
+    expect(result.perLayer.length).toBeGreaterThanOrEqual(5);
+    expect(result.sizes.rawRatio).toBeLessThan(0.3);
+    const overlay = JSON.parse(readFileSync(join(dir, 'overlay.json'), 'utf8'));
+    expect(Object.keys(overlay).length).toBeGreaterThan(0);
+  });
+
+  it('float16, weight-int8, dynamic and dequantize from the command line; AEQ recipe files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-opt-'));
+    const model = join(modelsDir, 'vww_96_float.tflite');
+    for (const recipe of ['float16', 'weight-int8', 'dynamic']) {
+      const out = join(dir, `${recipe}.tflite`);
+      const { code, stderr } = cli('optimize', model, '--recipe', recipe, '-o', out);
+      expect(code, stderr).toBe(0);
+      expect(cli('run', out).code).toBe(0);
+    }
+    const aeq = join(dir, 'aeq.json');
+    writeFileSync(aeq, JSON.stringify([{ regex: '.*', operation: '*', algorithm_key: 'float_casting', op_config: { weight_tensor_config: { num_bits: 16, dtype: 'FLOAT' }, compute_precision: 'FLOAT', explicit_dequantize: true } }]));
+    const fromAeq = cli('optimize', model, '--recipe-file', aeq, '-o', join(dir, 'aeq.tflite'));
+    expect(fromAeq.code, fromAeq.stderr).toBe(0);
+    expect((JSON.parse(cli('inspect', join(dir, 'aeq.tflite'), '--json').stdout) as ModelSummary).quantization).toBe('float16');
+    const dequantized = join(dir, 'dequantized.tflite');
+    expect(cli('optimize', join(modelsDir, 'vww_96_int8.tflite'), '--recipe', 'dequantize', '-o', dequantized).code).toBe(0);
+    expect((JSON.parse(cli('inspect', dequantized, '--json').stdout) as ModelSummary).quantization).toBe('float32');
+  });
+
+  it('bad inputs: no calibration data, an empty folder, a quantized model, an unknown op to keep float', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-opt-'));
+    const model = join(modelsDir, 'mnist_conv_fc_float.tflite');
+    const cases: [ReturnType<typeof cli>, RegExp][] = [
+      [cli('optimize', model, '--recipe', 'int8', '-o', join(dir, 'x.tflite')), /needs calibration data: pass --calib/],
+      [cli('optimize', model, '--recipe', 'int8', '--calib', dir, '-o', join(dir, 'x.tflite')), /dataset is empty/],
+      [cli('optimize', join(modelsDir, 'kws_dscnn_int8.tflite'), '--recipe', 'float16', '-o', join(dir, 'x.tflite')), /already quantized \(int8\).*dequantize/],
+      [cli('optimize', model, '--recipe', 'float16', '--exclude', 'CONV_3X3', '-o', join(dir, 'x.tflite')), /Invalid recipe/],
+    ];
+    for (const [result, message] of cases) {
+      expect(result.code).not.toBe(0);
+      expect(result.stderr.trim().split('\n').pop()).toMatch(message);
+    }
+  });
+});

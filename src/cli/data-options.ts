@@ -6,6 +6,7 @@ import { openDataset, type Dataset } from '../data/dataset';
 import { defaultPreprocessing, graphInputs } from '../data/default-preprocessing';
 import { filesFromPath } from '../data/files-node';
 import { isIdxPath } from '../data/idx';
+import { isImagePath } from '../data/image-decode';
 import type { Preprocessing } from '../data/preprocess';
 import type { ModelGraph } from '../tflite/graph';
 
@@ -62,8 +63,10 @@ export async function openDataFlags(graph: ModelGraph, flags: DataFlags): Promis
         labelColumn: flags.labelColumn,
       }
     : undefined;
-  const idx = files.some((f) => isIdxPath(f.path)) && !files.some((f) => f.path.endsWith('.npy'));
-  return openDataset(files, graphInputs(graph), { preprocessing: preprocessingFor(graph, flags, idx), labelsCsv });
+  // Only images need a normalization; .npy arrays are fed as they are and IDX digits as x / 255.
+  const images = files.some((f) => isImagePath(f.path)) && !files.some((f) => f.path.endsWith('.npy') || isIdxPath(f.path));
+  const preprocessing = images || flags.mean !== undefined || flags.std !== undefined ? preprocessingFor(graph, flags, !images) : undefined;
+  return openDataset(files, graphInputs(graph), { preprocessing, labelsCsv });
 }
 
 /** Samples of a dataset as an async iterable (decoded lazily, one at a time). */

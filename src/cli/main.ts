@@ -29,6 +29,9 @@ import { datasetSamples, openDataFlags } from './data-options';
 import { dequantizeBytes, optimizeModel, type OptimizeRequest } from '../optimize/pipeline';
 import { fromAeqRecipe, needsCalibration, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
 import { writeModel } from '../tflite/write';
+import { isChainText, parseChain, runChain } from '../optimize/chain';
+import { scopeFromText } from '../optimize/recipe';
+import { reportTable } from '../optimize/sparsity-report';
 
 const USAGE = `usage:
   tflite-opt inspect MODEL [--json]
@@ -37,6 +40,10 @@ const USAGE = `usage:
       [--labels CSV --label-column NAME] [--mean M[,M,M]] [--std S[,S,S]] [--io float|int8|uint8]
       [--per-tensor] [--algo minmax|moving-average|percentile|mse] [--exclude REGEX|OP_TYPE]...
       [--integer-only] [--report REPORT.json]
+  tflite-opt optimize MODEL --recipe CHAIN -o OUT [the options above] [--eval DIR|FILE.npy [--eval-count N]]
+      CHAIN: prune:S[:2of4][:global][:keep-first][:keep-last][:min=N][:ops=A,B] and/or
+      cluster:K[:optimal|kmeans++|linear|density|random][:per-channel][:keep-zeros][:seed=N][:min=N][:ops=A,B],
+      then optionally one of float16|weight-int8|dynamic|int8|int16x8, joined by "+" (e.g. prune:0.5+cluster:16+int8)
   tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]
   tflite-opt eval MODEL [--ref FLOAT_MODEL] --data DIR|FILE.npy [--count N] [--labels CSV --label-column NAME]
       [--mean M[,M,M]] [--std S[,S,S]] [--per-layer] [--latency] [--json] [--report R.json] [--overlay ME.json]`;
@@ -120,6 +127,8 @@ async function optimize(args: string[]): Promise<number> {
       exclude: { type: 'string', multiple: true },
       'integer-only': { type: 'boolean' },
       report: { type: 'string' },
+      eval: { type: 'string' },
+      'eval-count': { type: 'string' },
     },
   });
   const path = oneModel(positionals);
@@ -132,6 +141,7 @@ async function optimize(args: string[]): Promise<number> {
     process.stderr.write(`wrote ${values.output} (${bytes.length} bytes) in ${(performance.now() - started).toFixed(0)} ms\n`);
     return 0;
   }
+  if (values.recipe && isChainText(values.recipe)) return await optimizeChain(path, model, values, started);
   const recipe = recipeFromFlags(values);
   const graph = readModel(model);
   let calibration: OptimizeRequest['calibration'];
@@ -274,5 +284,86 @@ async function evaluate(args: string[]): Promise<number> {
   if (values.report) writeFileSync(values.report, reportToJson(report));
   if (values.overlay && comparison.perLayer) writeFileSync(values.overlay, nodeDataJson(modelNodeData(readModel(candidate), comparison.perLayer)));
   process.stdout.write(values.json ? reportToJson(report) : reportMarkdown(report));
+  return 0;
+}
+
+type ChainFlags = OptimizeFlags & {
+  output?: string;
+  calib?: string;
+  'calib-count'?: string;
+  labels?: string;
+  'label-column'?: string;
+  mean?: string;
+  std?: string;
+  report?: string;
+  eval?: string;
+  'eval-count'?: string;
+};
+
+/** optimize with a chain (prune / cluster, then optionally one quantization technique). */
+async function optimizeChain(path: string, model: Uint8Array, values: ChainFlags, started: number): Promise<number> {
+  const chain = parseChain(values.recipe!, {
+    recipeFor: (technique) => recipeFromFlags({ ...values, recipe: technique, 'recipe-file': undefined }),
+    exclude: (values.exclude ?? []).map(scopeFromText),
+  });
+  const graph = readModel(model);
+  const dataFlags = (dataPath: string) => ({ path: dataPath, labels: values.labels, labelColumn: values['label-column'], mean: values.mean, std: values.std });
+  let calibration: OptimizeRequest['calibration'];
+  let calibrationCount: number | undefined;
+  if (chain.quantize && needsCalibration(chain.quantize)) {
+    if (!values.calib) throw new WorkbenchError('bad-input', `${chain.quantize.technique} needs calibration data: pass --calib DIR|FILE.npy`);
+    const dataset = await openDataFlags(graph, dataFlags(values.calib));
+    const count = values['calib-count'] === undefined ? chain.quantize.calibration.samples : Number(values['calib-count']);
+    if (!Number.isInteger(count) || count < 1) throw new UsageError(`--calib-count takes a positive integer, got "${values['calib-count']}"`);
+    const indices = randomIndices(dataset.size, count, 0);
+    calibration = datasetSamples(dataset, indices);
+    calibrationCount = indices.length;
+    for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
+  }
+  let evaluation: Parameters<typeof runChain>[0]['evaluation'];
+  if (values.eval) {
+    const dataset = await openDataFlags(graph, dataFlags(values.eval));
+    const count = values['eval-count'] === undefined ? dataset.size : Number(values['eval-count']);
+    if (!Number.isInteger(count) || count < 1) throw new UsageError(`--eval-count takes a positive integer, got "${values['eval-count']}"`);
+    const indices = Array.from({ length: Math.min(count, dataset.size) }, (_, i) => i);
+    const labels = indices.map((i) => dataset.labels[i]);
+    evaluation = { samples: datasetSamples(dataset, indices), labels: labels.every((l) => l !== null) ? (labels as number[]) : undefined, total: indices.length };
+  }
+  const calibrating = progressPrinter('calibrating');
+  let lastStage = '';
+  const result = await runChain({
+    model,
+    chain,
+    calibration,
+    calibrationCount,
+    evaluation,
+    onProgress: (stage, done, total) => {
+      if (stage === 'calibrate') calibrating(done, total);
+      else if (stage !== lastStage) process.stderr.write(`${stage}...\n`);
+      lastStage = stage;
+    },
+  });
+  writeFileSync(values.output!, result.bytes);
+  for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+  process.stdout.write(`${reportTable(result.report)}\n`);
+  process.stderr.write(`wrote ${values.output} (${result.bytes.length} bytes) in ${(performance.now() - started).toFixed(0)} ms\n`);
+  if (values.report) {
+    const report = {
+      model: path,
+      output: values.output,
+      chain: values.recipe,
+      label: result.label,
+      steps: { prune: chain.prune, cluster: chain.cluster, quantize: chain.quantize },
+      pruned: result.pruned,
+      clustered: result.clustered,
+      floatOps: result.quantized?.floatOps ?? [],
+      checks: result.checks,
+      weights: result.report,
+      comparison: result.comparison,
+      notes: result.notes,
+      timingsMs: result.quantized?.timings,
+    };
+    writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);
+  }
   return 0;
 }

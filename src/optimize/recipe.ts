@@ -118,9 +118,16 @@ export function parseScope(value: unknown): Scope {
   return scope;
 }
 
-/** "CONV_2D" (an op type) or any other text (a regex over output tensor names). */
+/**
+ * "CONV_2D" (an op type) or any other text (a regex over output tensor names). A word in capitals
+ * and underscores is read as an op type, so a typo such as "CONV2D" is an error, not a pattern that
+ * silently matches nothing; to match such a tensor name, anchor it ("^NAME$").
+ */
 export function scopeFromText(text: string): Scope {
-  if (/^[A-Z][A-Z0-9_]*$/.test(text) && isBuiltinName(text)) return { opTypes: [text] };
+  if (/^[A-Z][A-Z0-9_]*$/.test(text)) {
+    if (!isBuiltinName(text)) fail(`unknown op type "${text}" (to match a tensor name instead, write a regex such as "^${text}$")`);
+    return { opTypes: [text] };
+  }
   checkRegex(text);
   return { tensorNamePattern: text };
 }
