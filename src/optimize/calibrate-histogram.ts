@@ -91,7 +91,7 @@ const CHUNK = 4096;
  * non-finite values), fit the histogram window to the range so far, bin the chunk. No allocation
  * beyond an Int32Array view per chunk.
  */
-export function accumulate(stats: TensorStats, data: Float32Array, momentum = DEFAULT_MOMENTUM): void {
+export function accumulate(stats: TensorStats, data: Float32Array, momentum = DEFAULT_MOMENTUM, binStride = 1): void {
   const n = data.length;
   let sampleMin = Infinity;
   let sampleMax = -Infinity;
@@ -114,7 +114,7 @@ export function accumulate(stats: TensorStats, data: Float32Array, momentum = DE
     if (lo < stats.min) stats.min = lo;
     if (hi > stats.max) stats.max = hi;
     fitWindow(stats.histogram, stats.min, stats.max, previousMin, previousMax);
-    binChunk(stats.histogram, chunk, nonFinite > 0);
+    binChunk(stats.histogram, chunk, nonFinite > 0, binStride, start % binStride);
   }
   if (finite === 0) return;
   if (Number.isNaN(stats.movingMin)) {
@@ -132,19 +132,40 @@ export function accumulate(stats: TensorStats, data: Float32Array, momentum = DE
  * has at most 53 significant bits), so truncating it with `| 0` is the floor, and cheaper than
  * Math.floor.
  */
-function binChunk(h: Histogram, data: Float32Array, hasNonFinite: boolean): void {
+function binChunk(h: Histogram, data: Float32Array, hasNonFinite: boolean, stride: number, phase: number): void {
   const counts = h.counts;
   const scale = 2 ** -h.exponent;
   const origin = h.origin;
   const n = data.length;
+  // With a stride, every stride-th value stands for `stride` values: the counts keep their totals.
+  const first = phase === 0 ? 0 : stride - phase;
   if (!hasNonFinite) {
-    for (let i = 0; i < n; i++) counts[(data[i] * scale - origin) | 0]++;
+    for (let i = first; i < n; i += stride) counts[(data[i] * scale - origin) | 0] += stride;
     return;
   }
-  for (let i = 0; i < n; i++) {
+  for (let i = first; i < n; i += stride) {
     const v = data[i];
-    if (v - v === 0) counts[(v * scale - origin) | 0]++; // false for NaN and +-Infinity
+    if (v - v === 0) counts[(v * scale - origin) | 0] += stride; // false for NaN and +-Infinity
   }
+}
+
+/** Values binned per sample and tensor, at most (about): beyond it, a strided subset is binned. */
+export const BINNED_VALUES_PER_SAMPLE = 16384;
+const STRIDES = [1, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31];
+
+/**
+ * The binning stride for a tensor: a small prime that does not divide the channel count, so the
+ * subset walks through every channel of an NHWC tensor rather than sampling a few of them. Min, max,
+ * zeros and moving averages always see every value; only the histogram is sampled.
+ */
+export function binStride(length: number, channels: number): number {
+  const wanted = length / BINNED_VALUES_PER_SAMPLE;
+  let stride = 1;
+  for (const prime of STRIDES) {
+    if (prime > wanted) break;
+    if (channels % prime !== 0) stride = prime;
+  }
+  return stride;
 }
 
 /**

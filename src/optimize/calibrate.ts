@@ -33,7 +33,7 @@ import type { ModelGraph } from '../tflite/graph';
 import { builtinCodeOf } from '../tflite/ops';
 import { producers } from '../tflite/queries';
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
-import { accumulate, copyStats, DEFAULT_BINS, DEFAULT_MOMENTUM, newTensorStats, type TensorStats } from './calibrate-histogram';
+import { accumulate, binStride, copyStats, DEFAULT_BINS, DEFAULT_MOMENTUM, newTensorStats, type TensorStats } from './calibrate-histogram';
 
 export { rangesFrom, rangeOf, RANGE_ALGORITHMS, DEFAULT_PERCENTILE, type RangeAlgorithm, type RangeOptions } from './calibrate-ranges';
 export { DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats, type Histogram } from './calibrate-histogram';
@@ -182,6 +182,11 @@ async function calibrationLoop(
   const inputIndices = inputTensorIndices(graph, runner);
   const inputStats = runner.inputs.map((info, i) => (info.dtype === 'float32' && inputIndices[i] !== undefined ? statsFor(inputIndices[i]) : null));
   const tapStats = runner.taps.map((tap) => statsFor(tap.tensorIndex));
+  const strideOf = (t: number) => {
+    const shape = subgraph.tensors[t]?.shape ?? [];
+    return binStride(shape.reduce((n, d) => n * Math.max(d, 1), 1), shape[shape.length - 1] ?? 1);
+  };
+  const tapStrides = runner.taps.map((tap) => strideOf(tap.tensorIndex));
   // Channel sums: read from the tap (or input) holding the tensor's values, or its alias root's
   // (RESHAPE keeps the row-major order, so channel = flat index modulo the tensor's last dimension).
   const means = meanTensors.flatMap((t) => {
@@ -209,7 +214,7 @@ async function calibrationLoop(
       if (!(data instanceof Float32Array)) {
         throw new WorkbenchError('runtime', `LiteRT returned ${data.constructor.name} data for the float tensor '${runner.taps[k].name}'.`);
       }
-      accumulate(tapStats[k], data, momentum);
+      accumulate(tapStats[k], data, momentum, tapStrides[k]);
     }
     for (const m of means) {
       const data = (m.tap >= 0 ? values[m.tap] : inputs[m.input]) as Float32Array;
