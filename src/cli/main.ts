@@ -7,6 +7,8 @@
       [--labels CSV --label-column NAME] [--mean M[,M,M]] [--std S[,S,S]] [--io float|int8|uint8]
       [--per-tensor] [--algo minmax|moving-average|percentile|mse] [--exclude REGEX|OP_TYPE]...
       [--integer-only] [--report REPORT.json]
+ *   tflite-opt optimize MODEL --recipe 'prune:0.5[:2of4]+cluster:16[:kmeans++][:per-channel]+int8' -o OUT [...]
+      [--eval DIR|FILE.npy [--eval-count N]]   (chains: src/optimize/chain.ts)
  *   tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]
  *
  * Output goes to stdout, progress and errors to stderr; a bad input exits non-zero with one line.
@@ -41,7 +43,7 @@ const USAGE = `usage:
       [--per-tensor] [--algo minmax|moving-average|percentile|mse] [--exclude REGEX|OP_TYPE]...
       [--integer-only] [--report REPORT.json]
   tflite-opt optimize MODEL --recipe CHAIN -o OUT [the options above] [--eval DIR|FILE.npy [--eval-count N]]
-      CHAIN: prune:S[:2of4][:global][:keep-first][:keep-last][:min=N][:ops=A,B] and/or
+      CHAIN: prune:S[:2of4][:global|per-channel][:keep-first][:keep-last][:min=N][:ops=A,B] and/or
       cluster:K[:optimal|kmeans++|linear|density|random][:per-channel][:keep-zeros][:seed=N][:min=N][:ops=A,B],
       then optionally one of float16|weight-int8|dynamic|int8|int16x8, joined by "+" (e.g. prune:0.5+cluster:16+int8)
   tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]

@@ -15,6 +15,7 @@ import { dequantizeModel } from './quantize/dequantize-model';
 import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16 } from './quantize/float16';
 import { quantizeInteger, type FloatOp } from './quantize/integer';
+import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly } from './quantize/weight-only';
 import { keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
 
@@ -30,6 +31,8 @@ export interface OptimizeRequest {
   signal?: AbortSignal;
   /** Skip the LiteRT load-and-run check of the result (tests that check it themselves). */
   skipCheck?: boolean;
+  /** Optional weight parameters for int8 weights (chains pass cluster-preserving ones); default symmetricWeightParams. */
+  weightParams?: WeightParamsHook;
 }
 
 export interface OptimizeResult {
@@ -95,6 +98,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       quantizeInteger(graph, ranges, {
         activationBits: bits,
         perChannel: recipe.granularity === 'per-channel',
+        weightParams: request.weightParams,
         io: recipe.io,
         integerOnly: recipe.integerOnly,
         channelMeans: stats.channelMeans,
@@ -117,12 +121,12 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
           return r.graph;
         }
         case 'weight-int8': {
-          const r = quantizeWeightOnly(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip });
+          const r = quantizeWeightOnly(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip, weightParams: request.weightParams });
           notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8`);
           return r.graph;
         }
         case 'dynamic': {
-          const r = quantizeDynamicRange(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip });
+          const r = quantizeDynamicRange(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip, weightParams: request.weightParams });
           notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8 for hybrid kernels`, ...r.skipped);
           return r.graph;
         }

@@ -67,11 +67,13 @@ export function quantizeDynamicRange(source: ModelGraph, options: WeightQuantOpt
     const site = list[0];
     const hybrid = HYBRID[site.builtin]!;
     const subgraph = graph.subgraphs[site.subgraph];
-    const perChannel = options.perChannel && list.every((s) => HYBRID[s.builtin]!.perChannel && s.axis !== null);
+    let perChannel = options.perChannel && list.every((s) => HYBRID[s.builtin]!.perChannel && s.axis !== null);
     const tensor = subgraph.tensors[site.tensor];
     const values = constantAsFloat32(graph, site.subgraph, site.tensor);
     const axis = site.axis ?? 0;
-    const params = symmetricWeightParams(values, tensor.shape, axis, perChannel);
+    const custom = options.weightParams?.(values, tensor.shape, axis, perChannel) ?? null;
+    const params = custom ?? symmetricWeightParams(values, tensor.shape, axis, perChannel);
+    if (custom) perChannel = params.scale.length > 1;
     graph.buffers.push({ data: bytesOf(quantizeInt8(values, tensor.shape, params, true)) });
     tensor.buffer = graph.buffers.length - 1;
     tensor.type = TensorType.INT8;
@@ -102,6 +104,7 @@ export function quantizeDynamicRange(source: ModelGraph, options: WeightQuantOpt
     const stored = quantizeWeightOnly(graph, {
       perChannel: options.perChannel,
       minElements: options.minElements,
+      weightParams: options.weightParams,
       skip: (s, o) => !sites.some((site) => site.subgraph === s && site.op === o && weightOnly.has(`${s}:${site.tensor}`)),
     });
     skipped.push(`${stored.quantizedTensors} weight tensor(s) of ops without a hybrid kernel in LiteRT.js stored as int8 behind DEQUANTIZE (float compute)`);

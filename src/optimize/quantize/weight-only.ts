@@ -7,7 +7,7 @@ import type { ModelGraph, Operator } from '../../tflite/graph';
 import { QuantizationDetails, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { foldConstantDequantize, constantAsFloat32 } from './fold-dequantize';
 import { storeBehindDequantize } from './float16';
-import { bytesOf, quantizeInt8, symmetricWeightParams } from './params';
+import { bytesOf, quantizeInt8, symmetricWeightParams, type WeightParamsHook } from './params';
 import { weightSites } from './weight-sites';
 
 export interface WeightQuantOptions {
@@ -17,6 +17,8 @@ export interface WeightQuantOptions {
   skip?: (subgraph: number, op: number) => boolean;
   /** Search each channel's clipping range for the least squared error (slower, usually better). */
   searchClipping?: boolean;
+  /** Optional: weight parameters from the caller (clustered weights); null or absent = the default. */
+  weightParams?: WeightParamsHook;
 }
 
 export interface WeightQuantResult {
@@ -38,9 +40,11 @@ export function quantizeWeightOnly(source: ModelGraph, options: WeightQuantOptio
     done.add(key);
     const tensor = graph.subgraphs[site.subgraph].tensors[site.tensor];
     const values = constantAsFloat32(graph, site.subgraph, site.tensor);
-    const perChannel = options.perChannel && site.axis !== null;
+    const requestedPerChannel = options.perChannel && site.axis !== null;
     const axis = site.axis ?? 0;
-    const params = symmetricWeightParams(values, tensor.shape, axis, perChannel, { searchClipping: options.searchClipping });
+    const custom = options.weightParams?.(values, tensor.shape, axis, requestedPerChannel) ?? null;
+    const params = custom ?? symmetricWeightParams(values, tensor.shape, axis, requestedPerChannel, { searchClipping: options.searchClipping });
+    const perChannel = custom ? params.scale.length > 1 : requestedPerChannel;
     storeBehindDequantize(
       graph,
       site.subgraph,

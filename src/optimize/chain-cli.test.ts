@@ -1,0 +1,42 @@
+/** `tflite-opt optimize --recipe CHAIN` as a user runs it (a real process), with real images. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dataDir, modelsDir, repoRoot } from '../test-support/shared';
+import { weightReport } from './sparsity-report';
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(repoRoot, 'bin/tflite-opt.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const model = join(modelsDir, 'mobilenet_v1_0.25_224_float.tflite');
+const images = join(dataDir, 'imagenet_val_subset');
+
+describe('tflite-opt optimize with a chain', () => {
+  it('prunes, clusters and quantizes with calibration images, then reports sizes, checks and accuracy', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chain-cli-'));
+    const out = join(dir, 'out.tflite');
+    const reportPath = join(dir, 'report.json');
+    const data = ['--labels', join(images, 'labels.csv'), '--label-column', 'label_1001', '--mean', '127.5', '--std', '127.5'];
+    const run = cli('optimize', model, '--recipe', 'prune:0.5+cluster:16:per-channel+int8', '-o', out, '--calib', images, '--calib-count', '4', ...data, '--eval', images, '--eval-count', '8', '--exclude', 'Conv2d_0', '--report', reportPath);
+    expect(run.stderr).toMatch(/pruned 14 weight tensor/); // 15 CONV_2D minus the excluded first one
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/gzip of the input model/);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+    expect(report.checks).toMatchObject({ zerosLost: 0, clusterViolations: 0 });
+    expect(report.checks.maxDistinctClustered).toBeLessThanOrEqual(16);
+    expect(report.comparison.classification.accuracy.labeled).toBe(8);
+    const weights = weightReport(new Uint8Array(readFileSync(out))).weights;
+    const first = weights.find((w) => w.name.includes('Conv2d_0/'))!;
+    expect(first.sparsity).toBeLessThan(0.1); // excluded: not pruned
+  });
+
+  it('refuses a chain in an impossible order with one clear line', () => {
+    const run = cli('optimize', model, '--recipe', 'int8+prune:0.5', '-o', join(tmpdir(), 'never.tflite'));
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe('tflite-opt: Invalid chain: "prune" after "int8": int8 leaves integer or float16 weights, and pruning works on float weights; put it first (e.g. prune:0.5+int8).');
+  });
+});
