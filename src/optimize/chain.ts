@@ -21,6 +21,7 @@ import { quantizationState } from '../tflite/summary';
 import { writeModel } from '../tflite/write';
 import { clusterModel, checkClusterCount, weightFingerprint, type ClusterOptions, type ClusteredTensor } from './cluster';
 import { CLUSTER_INITS, type ClusterInit } from './kmeans1d';
+import { weightSites } from './quantize/weight-sites';
 import { checkRuns, optimizeModel, type OptimizeResult, type Stage } from './pipeline';
 import { checkSparsity, pruneModel, type PruneOptions, type PrunedTensor } from './prune';
 import { constantAsFloat32, foldConstantDequantize } from './quantize/fold-dequantize';
@@ -223,6 +224,12 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
     notes.push('float16 weights were read back as float32 to prune/cluster them');
   }
   const result: Partial<ChainResult> = { chain, label: chainLabel(chain) };
+  // The weights as trained, so int8 bias correction also undoes the mean shift pruning/clustering cause.
+  const referenceWeights = new Map(
+    weightSites(graph)
+      .filter((site) => site.subgraph === 0)
+      .map((site) => [graph.subgraphs[0].tensors[site.tensor].name, constantAsFloat32(graph, 0, site.tensor)] as const),
+  );
   if (chain.prune) {
     onProgress?.('prune', 0, 1);
     const pruned = pruneModel(graph, chain.prune);
@@ -255,6 +262,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
       onProgress,
       signal: request.signal,
       skipCheck: request.skipCheck,
+      referenceWeights: chain.prune || chain.cluster ? referenceWeights : undefined,
       weightParams: chain.cluster
         ? clusterPreservingParams(chain.cluster, new Set(result.clustered!.tensors.map((t) => weightFingerprint(constantAsFloat32(graph, t.subgraph, t.tensor)))))
         : undefined,

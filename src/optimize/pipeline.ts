@@ -33,6 +33,8 @@ export interface OptimizeRequest {
   skipCheck?: boolean;
   /** Optional weight parameters for int8 weights (chains pass cluster-preserving ones); default symmetricWeightParams. */
   weightParams?: WeightParamsHook;
+  /** Weights before pruning/clustering, by tensor name, for bias correction (see IntegerOptions). */
+  referenceWeights?: Map<string, Float32Array>;
 }
 
 export interface OptimizeResult {
@@ -99,6 +101,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
         activationBits: bits,
         perChannel: recipe.granularity === 'per-channel',
         weightParams: request.weightParams,
+        referenceWeights: request.referenceWeights,
         io: recipe.io,
         integerOnly: recipe.integerOnly,
         channelMeans: stats.channelMeans,

@@ -62,6 +62,11 @@ export interface IntegerOptions {
    * biases absorb the mean shift that rounding the weights causes (empirical bias correction).
    */
   channelMeans?: Map<string, Float64Array>;
+  /**
+   * The weights before earlier steps of a chain (pruning, clustering) changed them, by tensor name:
+   * bias correction then removes the mean shift of those steps too, not only of int8 rounding.
+   */
+  referenceWeights?: Map<string, Float32Array>;
   /** True for ops the user keeps in float (by op type or tensor name). */
   keepFloat: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
   /** Optional: weight parameters from the caller (clustered weights); null or absent = the default. */
@@ -362,7 +367,8 @@ function quantizeSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, option
       const channelwise = custom ? params.scale.length > 1 : perChannel;
       weightParams.set(o, params);
       const quantized = quantizeInt8(values, shape, params, true);
-      weightValues.set(o, { values, rounded: dequantizedWeights(quantized, shape, params), shape });
+      const reference = options.referenceWeights?.get(subgraph.tensors[w].name);
+      weightValues.set(o, { values: reference && reference.length === values.length ? reference : values, rounded: dequantizedWeights(quantized, shape, params), shape });
       inputs[rule.weights.input] = integerConstant(w, `w:${axis}:${perChannel}`, () => ({
         tensor: constantTensorBase(w, TensorType.INT8, quantOf(params, channelwise ? axis : 0)),
         data: bytesOf(quantized),
