@@ -7,7 +7,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { datasetSamples, openDataFlags } from '../src/cli/data-options';
+import { openDataFlags } from '../src/cli/data-options';
 import { randomIndices } from '../src/data/dataset';
 import { compareModels } from '../src/evaluate/compare';
 import { initRuntime } from '../src/evaluate/runtime';

@@ -29,7 +29,6 @@ import {
   summarizeClassification,
   summarizeErrors,
   type ClassificationSummary,
-  type ErrorStats,
   type ErrorSummary,
 } from './metrics';
 import { initRuntime, loadModel, type LoadedModel, type RuntimeData, type RuntimeTensorInfo } from './runtime';

@@ -2,9 +2,9 @@
  * Structural edits of a ModelGraph that keep every index right: adding and removing buffers,
  * tensors and operators, and copying a graph before changing it.
  */
-import type { Buffer, ModelGraph, Operator, OperatorCode, Subgraph, Tensor } from './graph';
+import type { Buffer, ModelGraph, Operator, OperatorCode, Quantization, Subgraph, Tensor } from './graph';
 import { builtinCodeOf } from './ops';
-import { BuiltinOperator } from './schema/generated/tflite_generated';
+import { BuiltinOperator, BuiltinOptions, BuiltinOptions2, CustomOptionsFormat, QuantizationDetails } from './schema/generated/tflite_generated';
 
 /**
  * A deep copy whose buffer *data* is shared with the original: optimizers replace `buffer.data`
@@ -64,6 +64,29 @@ export function opcodeIndex(graph: ModelGraph, builtin: BuiltinOperator, version
   };
   graph.operatorCodes.push(code);
   return graph.operatorCodes.length - 1;
+}
+
+/** An operator without options (QUANTIZE, DEQUANTIZE, ...), with its opcode found or added. */
+export function plainOperator(graph: ModelGraph, builtin: BuiltinOperator, inputs: number[], outputs: number[], version = 1): Operator {
+  return {
+    opcodeIndex: opcodeIndex(graph, builtin, version),
+    inputs,
+    outputs,
+    builtinOptionsType: BuiltinOptions.NONE,
+    builtinOptions: null,
+    builtinOptions2Type: BuiltinOptions2.NONE,
+    builtinOptions2: null,
+    customOptions: null,
+    customOptionsFormat: CustomOptionsFormat.FLEXBUFFERS,
+    mutatingVariableInputs: null,
+    intermediates: null,
+    debugMetadataIndex: -1,
+  };
+}
+
+/** Linear quantization parameters as a tensor carries them (per channel along `dimension`). */
+export function linearQuantization(scale: number[], zeroPoint: number[], dimension = 0): Quantization {
+  return { min: null, max: null, scale, zeroPoint, quantizedDimension: dimension, detailsType: QuantizationDetails.NONE, details: null };
 }
 
 /** Insert `op` before operator `at` (default: append), keeping the list in execution order. */

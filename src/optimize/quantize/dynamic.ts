@@ -4,9 +4,10 @@
  * the TFLite converter leaves them (1,024 elements by default).
  */
 import { cloneGraph, opcodeIndex, removeUnusedBuffers } from '../../tflite/edit';
+import { linearQuantization } from '../../tflite/edit';
 import type { ModelGraph } from '../../tflite/graph';
 import { builtinCodeOf } from '../../tflite/ops';
-import { BuiltinOperator as Op, FullyConnectedOptionsT, QuantizationDetails, TensorType } from '../../tflite/schema/generated/tflite_generated';
+import { BuiltinOperator as Op, FullyConnectedOptionsT, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { constantAsFloat32, foldConstantDequantize } from './fold-dequantize';
 import { bytesOf, quantizeInt8, symmetricWeightParams } from './params';
 import type { WeightQuantOptions, WeightQuantResult } from './weight-only';
@@ -77,15 +78,7 @@ export function quantizeDynamicRange(source: ModelGraph, options: WeightQuantOpt
     graph.buffers.push({ data: bytesOf(quantizeInt8(values, tensor.shape, params, true)) });
     tensor.buffer = graph.buffers.length - 1;
     tensor.type = TensorType.INT8;
-    tensor.quantization = {
-      min: null,
-      max: null,
-      scale: params.scale,
-      zeroPoint: params.zeroPoint,
-      quantizedDimension: perChannel ? axis : 0,
-      detailsType: QuantizationDetails.NONE,
-      details: null,
-    };
+    tensor.quantization = linearQuantization(params.scale, params.zeroPoint, perChannel ? axis : 0);
     quantizedTensors++;
     for (const s of list) {
       const op = subgraph.operators[s.op];

@@ -2,10 +2,10 @@
  * float16 storage: float32 constants stored as FLOAT16, with a DEQUANTIZE in front of their
  * consumers, as Google's converter writes them. Compute stays float32, the file halves.
  */
-import { cloneGraph, newTensor, opcodeIndex, removeUnusedBuffers } from '../../tflite/edit';
+import { cloneGraph, newTensor, plainOperator, removeUnusedBuffers } from '../../tflite/edit';
 import type { ModelGraph, Operator } from '../../tflite/graph';
 import { isConstant } from '../../tflite/queries';
-import { BuiltinOperator, BuiltinOptions, BuiltinOptions2, CustomOptionsFormat, TensorType } from '../../tflite/schema/generated/tflite_generated';
+import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { elementCount } from '../../tflite/summary';
 import { constantAsFloat32, foldConstantDequantize } from './fold-dequantize';
 import { bytesOf, toFloat16 } from './params';
@@ -18,20 +18,7 @@ export interface Float16Result {
 
 /** A DEQUANTIZE op (also used by weight-only int8). */
 export function dequantizeOp(graph: ModelGraph, input: number, output: number, version: number): Operator {
-  return {
-    opcodeIndex: opcodeIndex(graph, BuiltinOperator.DEQUANTIZE, version),
-    inputs: [input],
-    outputs: [output],
-    builtinOptionsType: BuiltinOptions.NONE,
-    builtinOptions: null,
-    builtinOptions2Type: BuiltinOptions2.NONE,
-    builtinOptions2: null,
-    customOptions: null,
-    customOptionsFormat: CustomOptionsFormat.FLEXBUFFERS,
-    mutatingVariableInputs: null,
-    intermediates: null,
-    debugMetadataIndex: -1,
-  };
+  return plainOperator(graph, BuiltinOperator.DEQUANTIZE, [input], [output], version);
 }
 
 /**

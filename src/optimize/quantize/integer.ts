@@ -12,15 +12,12 @@
  * Every op left in float is reported with the reason.
  */
 import { WorkbenchError } from '../../errors';
-import { cloneGraph, newTensor, opcodeIndex, removeUnusedBuffers, removeUnusedTensors } from '../../tflite/edit';
+import { cloneGraph, newTensor, opcodeIndex, plainOperator, removeUnusedBuffers, removeUnusedTensors } from '../../tflite/edit';
 import type { ModelGraph, Operator, Quantization, Subgraph, Tensor } from '../../tflite/graph';
 import { builtinCodeOf, opName } from '../../tflite/ops';
 import { isConstant, producers } from '../../tflite/queries';
 import {
   BuiltinOperator,
-  BuiltinOptions,
-  BuiltinOptions2,
-  CustomOptionsFormat,
   QuantizationDetails,
   TensorType,
 } from '../../tflite/schema/generated/tflite_generated';
@@ -253,20 +250,8 @@ function quantizeSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, option
     after.set(o, list);
     result.conversions++;
   };
-  const conversionOp = (builtin: BuiltinOperator, input: number, output: number, version: number): Operator => ({
-    opcodeIndex: opcodeIndex(graph, builtin, version),
-    inputs: [input],
-    outputs: [output],
-    builtinOptionsType: BuiltinOptions.NONE,
-    builtinOptions: null,
-    builtinOptions2Type: BuiltinOptions2.NONE,
-    builtinOptions2: null,
-    customOptions: null,
-    customOptionsFormat: CustomOptionsFormat.FLEXBUFFERS,
-    mutatingVariableInputs: null,
-    intermediates: null,
-    debugMetadataIndex: -1,
-  });
+  const conversionOp = (builtin: BuiltinOperator, input: number, output: number, version: number): Operator =>
+    plainOperator(graph, builtin, [input], [output], version);
   const addTensor = (tensor: Tensor) => {
     subgraph.tensors.push(tensor);
     return subgraph.tensors.length - 1;

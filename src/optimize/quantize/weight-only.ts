@@ -3,8 +3,9 @@
  * (per channel where the op has output channels) with a DEQUANTIZE in front; compute stays float.
  */
 import { cloneGraph, removeUnusedBuffers } from '../../tflite/edit';
+import { linearQuantization } from '../../tflite/edit';
 import type { ModelGraph, Operator } from '../../tflite/graph';
-import { QuantizationDetails, TensorType } from '../../tflite/schema/generated/tflite_generated';
+import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { foldConstantDequantize, constantAsFloat32 } from './fold-dequantize';
 import { storeBehindDequantize } from './float16';
 import { bytesOf, quantizeInt8, symmetricWeightParams, type WeightParamsHook } from './params';
@@ -52,15 +53,7 @@ export function quantizeWeightOnly(source: ModelGraph, options: WeightQuantOptio
       {
         type: TensorType.INT8,
         data: bytesOf(quantizeInt8(values, tensor.shape, params, true)),
-        quantization: {
-          min: null,
-          max: null,
-          scale: params.scale,
-          zeroPoint: params.zeroPoint,
-          quantizedDimension: perChannel ? axis : 0,
-          detailsType: QuantizationDetails.NONE,
-          details: null,
-        },
+        quantization: linearQuantization(params.scale, params.zeroPoint, perChannel ? axis : 0),
       },
       perChannel ? 5 : 2,
       prologues[site.subgraph],
