@@ -6,25 +6,31 @@ import { toErrorInfo, WorkbenchError } from '../errors';
 import type { SummarizeResult } from '../../workers/model.worker';
 import { summarizeInWorker } from './model-worker';
 import { sampleUrl, type Sample } from './samples';
+import { sessionModelOpened } from './session';
 import { useWorkbench } from './store';
 
 let latestRequest = 0;
 
-async function openModel(fileName: string, fileBytes: number | null, readBytes: () => Promise<ArrayBuffer>) {
+async function openModel(fileName: string, fileBytes: number | null, readBytes: () => Promise<ArrayBuffer>, restoring = false) {
   const request = ++latestRequest;
   useWorkbench.getState().loadStarted({ fileName, fileBytes });
   let size = fileBytes ?? 0;
   let result: SummarizeResult;
+  let kept: Uint8Array | null = null;
   try {
     const bytes = new Uint8Array(await readBytes());
     size = bytes.byteLength;
+    kept = bytes.slice(); // the page's copy, for the optimizer and downloads (bytes are transferred)
     result = await summarizeInWorker(bytes);
   } catch (error) {
     result = { ok: false, error: toErrorInfo(error) };
   }
   if (request !== latestRequest) return;
   const store = useWorkbench.getState();
-  if (result.ok) store.loadSucceeded({ fileName, fileBytes: size, summary: result.summary });
+  if (result.ok) {
+    store.loadSucceeded({ fileName, fileBytes: size, summary: result.summary });
+    if (kept) void sessionModelOpened(fileName, kept, restoring);
+  }
   else store.loadFailed({ fileName, error: result.error });
 }
 
@@ -52,4 +58,9 @@ export function openSample(sample: Sample): Promise<void> {
     }
     return response.arrayBuffer();
   });
+}
+
+/** Reopens a model restored from the saved session, keeping its variants. */
+export function openRestored(fileName: string, bytes: Uint8Array): Promise<void> {
+  return openModel(fileName, bytes.byteLength, async () => bytes.slice().buffer, true);
 }

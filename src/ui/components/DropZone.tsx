@@ -6,6 +6,31 @@ import { useEffect, useState, type ChangeEvent } from 'react';
 import { formatBytes } from '../format';
 import { openFile, openSample } from '../open-model';
 import { SAMPLES } from '../samples';
+import { setDataFiles, useSession } from '../session';
+
+/** Files of a drop with their paths, folders walked (webkitGetAsEntry), for the data panel. */
+async function droppedDataFiles(transfer: DataTransfer): Promise<{ file: File; path: string }[]> {
+  const entries = Array.from(transfer.items)
+    .map((item) => item.webkitGetAsEntry?.())
+    .filter((e): e is FileSystemEntry => Boolean(e));
+  if (entries.length === 0) return Array.from(transfer.files).map((file) => ({ file, path: file.name }));
+  const out: { file: File; path: string }[] = [];
+  const walk = async (entry: FileSystemEntry): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      out.push({ file, path: entry.fullPath.replace(/^\//, '') });
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        if (batch.length === 0) break;
+        for (const child of batch) await walk(child);
+      }
+    }
+  };
+  for (const entry of entries) await walk(entry);
+  return out;
+}
 
 function carriesFiles(event: DragEvent): boolean {
   return Array.from(event.dataTransfer?.types ?? []).includes('Files');
@@ -18,7 +43,7 @@ function pickDroppedFile(files: FileList): File | null {
 }
 
 /** Tracks file drags over the whole window; returns whether one is in progress. */
-function useWindowFileDrop(onFile: (file: File) => unknown): boolean {
+function useWindowFileDrop(onFile: (file: File) => unknown, onData: (transfer: DataTransfer) => unknown): boolean {
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {
@@ -45,6 +70,12 @@ function useWindowFileDrop(onFile: (file: File) => unknown): boolean {
       setDragging(false);
       if (!event.dataTransfer || !carriesFiles(event)) return;
       event.preventDefault(); // the browser would otherwise navigate to the file
+      // With a model open, a drop without a .tflite (a folder, a zip, images, .npy) is data.
+      const hasModelFile = Array.from(event.dataTransfer.files).some((f) => f.name.toLowerCase().endsWith('.tflite'));
+      if (!hasModelFile && useSession.getState().modelName) {
+        onData(event.dataTransfer);
+        return;
+      }
       const file = pickDroppedFile(event.dataTransfer.files);
       if (file) onFile(file);
     };
@@ -58,13 +89,19 @@ function useWindowFileDrop(onFile: (file: File) => unknown): boolean {
       window.removeEventListener('dragleave', leave);
       window.removeEventListener('drop', drop);
     };
-  }, [onFile]);
+  }, [onFile, onData]);
 
   return dragging;
 }
 
+function dropData(transfer: DataTransfer): void {
+  // Entries must be taken while the drop event is being handled: start at once.
+  const pending = droppedDataFiles(transfer);
+  void pending.then((files) => setDataFiles(files, files.length === 1 ? files[0].path : 'dropped files'));
+}
+
 export function DropZone() {
-  const dragging = useWindowFileDrop(openFile);
+  const dragging = useWindowFileDrop(openFile, dropData);
 
   const onPick = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
@@ -111,6 +148,7 @@ export function DropZone() {
           <div className="drop-overlay-box">
             <strong>Drop the .tflite file to open it</strong>
             <span>It is read in this browser tab; nothing is uploaded.</span>
+            <span>With a model open, drop a folder, zip, images or .npy files to use them as data.</span>
           </div>
         </div>
       )}

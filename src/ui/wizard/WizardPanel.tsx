@@ -1,0 +1,77 @@
+/** The decision tree: five questions, a ranked recommendation with reasons, the guide's table beside it. */
+import { addVariants, setAnswers, useSession } from '../session';
+import { TARGET_LABELS, type Target } from '../target-check';
+import { recipeLabel } from '../../optimize/recipe';
+import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Priority, type WizardAnswers } from './recommend';
+
+function Choice<T extends string>(props: { name: string; legend: string; value: T; options: [T, string][]; onChange: (v: T) => void }) {
+  return (
+    <fieldset className="choice" data-testid={`wizard-${props.name}`}>
+      <legend>{props.legend}</legend>
+      {props.options.map(([value, label]) => (
+        <label key={value}>
+          <input type="radio" name={props.name} value={value} checked={props.value === value} onChange={() => props.onChange(value)} /> {label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+export function WizardPanel() {
+  const answers = useSession((s) => s.answers);
+  const update = (patch: Partial<WizardAnswers>) => setAnswers({ ...answers, ...patch });
+  const recommendations = recommend(answers);
+  return (
+    <section className="card panel" aria-labelledby="wizard-heading" data-testid="wizard">
+      <h2 id="wizard-heading">1 · What do you need?</h2>
+      <div className="wizard-grid">
+        <div className="wizard-questions">
+          <Choice<Target> name="target" legend="Where will the model run?" value={answers.target} onChange={(target) => update({ target })}
+            options={Object.entries(TARGET_LABELS) as [Target, string][]} />
+          <Choice<DataAvailable> name="data" legend="What data do you have?" value={answers.data} onChange={(data) => update({ data })}
+            options={[['none', 'None'], ['unlabeled', 'Unlabeled samples (~100)'], ['labeled', 'Labeled data']]} />
+          <Choice<LossTolerance> name="loss" legend="Acceptable accuracy loss" value={answers.loss} onChange={(loss) => update({ loss })}
+            options={[['tiny', 'Almost none (< 0.5 pt)'], ['small', 'Small (~1 pt)'], ['moderate', 'A few points']]} />
+          <Choice<Priority> name="priority" legend="What matters more?" value={answers.priority} onChange={(priority) => update({ priority })}
+            options={[['size', 'Size'], ['latency', 'Latency'], ['both', 'Both']]} />
+          <fieldset className="choice">
+            <legend>Sensitive activations?</legend>
+            <label>
+              <input type="checkbox" checked={answers.sensitive} onChange={(e) => update({ sensitive: e.target.checked })} data-testid="wizard-sensitive" /> Speech / NLP / regression outputs (try 16x8)
+            </label>
+          </fieldset>
+        </div>
+        <div className="wizard-advice">
+          <h3>Recommended, in order</h3>
+          <ol className="recommendations" data-testid="recommendations">
+            {recommendations.map((r, i) => (
+              <li key={i} data-technique={r.recipe.technique}>
+                <strong>{recipeLabel(r.recipe)}</strong> — {r.reason}
+              </li>
+            ))}
+          </ol>
+          <button type="button" className="button button-primary" data-testid="use-recommendations" onClick={() => addVariants(recommendations.map((r) => r.recipe), true)}>
+            Add these to the experiments
+          </button>
+          {answers.data === 'labeled' && (
+            <p className="muted small">Labeled data also enables quantization-aware training, pruning and clustering — not in this workbench yet; post-training quantization with your labels used for accuracy is the best it runs today.</p>
+          )}
+          <table className="guide-table">
+            <caption>The TFLite guide's techniques</caption>
+            <thead>
+              <tr><th scope="col">Technique</th><th scope="col">Data</th><th scope="col">Size</th><th scope="col">Accuracy</th><th scope="col">Hardware</th><th scope="col">Here</th></tr>
+            </thead>
+            <tbody>
+              {TECHNIQUE_TABLE.map((row) => (
+                <tr key={row.technique}>
+                  <th scope="row">{row.technique}</th><td>{row.data}</td><td>{row.size}</td><td>{row.accuracy}</td><td>{row.hardware}</td>
+                  <td>{row.here.startsWith('not') ? <em>{row.here}</em> : <code>{row.here}</code>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </div>
+    </section>
+  );
+}

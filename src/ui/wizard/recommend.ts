@@ -1,0 +1,87 @@
+/**
+ * The TFLite guide's decision tree as a function: answers -> a ranked list of recipes the
+ * workbench can run, each with the reason. Pure (no React), so it is easy to read and test.
+ */
+import { defaultRecipe, type Recipe, type Technique } from '../../optimize/recipe';
+import type { Target } from '../target-check';
+
+export type DataAvailable = 'none' | 'unlabeled' | 'labeled';
+export type LossTolerance = 'tiny' | 'small' | 'moderate';
+export type Priority = 'size' | 'latency' | 'both';
+
+export interface WizardAnswers {
+  target: Target;
+  data: DataAvailable;
+  loss: LossTolerance;
+  priority: Priority;
+  sensitive: boolean;
+}
+
+export const DEFAULT_ANSWERS: WizardAnswers = { target: 'cpu', data: 'unlabeled', loss: 'small', priority: 'both', sensitive: false };
+
+export interface Recommendation {
+  recipe: Recipe;
+  reason: string;
+}
+
+function recipe(technique: Technique, patch: Partial<Recipe> = {}): Recipe {
+  return { ...defaultRecipe(technique), ...patch };
+}
+
+export function recommend(a: WizardAnswers): Recommendation[] {
+  const hasData = a.data !== 'none';
+  const out: Recommendation[] = [];
+  if (a.target === 'integer') {
+    if (!hasData) {
+      return [
+        {
+          recipe: recipe('dynamic'),
+          reason:
+            'Integer-only hardware needs full int8, which needs representative data (about 100 unlabeled samples). Without data only dynamic range runs, and it keeps float activations the accelerator cannot take: get some samples.',
+        },
+      ];
+    }
+    out.push({ recipe: recipe('int8', { io: 'int8', integerOnly: true }), reason: 'Edge TPU / NPU / microcontrollers run integer-only models: full int8 with int8 input and output, failing if any op would stay float.' });
+    out.push({ recipe: recipe('int8', { io: 'int8', integerOnly: true, calibration: { algorithm: 'percentile', percentile: 99.99, samples: 100 } }), reason: 'The same with percentile calibration: clipping rare outliers often recovers accuracy.' });
+    if (a.sensitive) out.push({ recipe: recipe('int16x8'), reason: '16x8 keeps sensitive activations in int16; few NPUs take it: check your target supports it.' });
+    return out;
+  }
+  if (a.target === 'gpu') {
+    out.push({ recipe: recipe('float16'), reason: 'GPU delegates compute in float16: a float16 model is 2x smaller with negligible loss and runs natively on the GPU.' });
+    if (a.priority === 'size') out.push({ recipe: recipe('dynamic'), reason: '4x smaller weights; on GPU the weights are dequantized, so it helps download size, not speed.' });
+    if (hasData) out.push({ recipe: recipe('int8'), reason: 'Full int8 for the CPU fallback and for comparison; GPUs mostly run it by dequantizing.' });
+    return out;
+  }
+  // CPU and web (LiteRT.js runs XNNPACK on the CPU).
+  if (a.sensitive && hasData) out.push({ recipe: recipe('int16x8'), reason: 'Speech / NLP activations are sensitive to 8-bit: 16x8 (int16 activations, int8 weights) loses less than int8, 3-4x smaller.' });
+  if (hasData && a.loss !== 'tiny') {
+    out.push({ recipe: recipe('int8'), reason: 'Full int8: 4x smaller and the fastest on CPU (integer kernels throughout); needs ~100 unlabeled samples to calibrate.' });
+  }
+  if (a.loss === 'tiny' || a.priority === 'size' || !hasData) {
+    out.push({ recipe: recipe('float16'), reason: 'Float16 weights: 2x smaller, negligible accuracy loss, no data needed; compute stays float32 on CPU.' });
+  }
+  out.push({ recipe: recipe('dynamic'), reason: 'Dynamic range: int8 weights, activations quantized on the fly; 4x smaller, often 2-3x faster on CPU, no data needed, small loss.' });
+  if (hasData && a.loss === 'tiny') {
+    out.push({ recipe: recipe('int8', { calibration: { algorithm: 'percentile', percentile: 99.99, samples: 100 } }), reason: 'Full int8 with percentile calibration, to check whether the loss really is too large for you.' });
+  }
+  if (a.sensitive && !hasData) out.push({ recipe: recipe('float16'), reason: 'Sensitive activations without data: float16 is the safe choice (16x8 needs representative data).' });
+  // Dedupe by technique + options, keeping the first (ranked) reason.
+  const seen = new Set<string>();
+  return out.filter((r) => {
+    const key = JSON.stringify(r.recipe);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The TFLite guide's technique table, with what this workbench can run. */
+export const TECHNIQUE_TABLE: { technique: string; data: string; size: string; accuracy: string; hardware: string; here: string }[] = [
+  { technique: 'Float16 quantization', data: 'No data', size: 'Up to 2x smaller', accuracy: 'Negligible loss', hardware: 'CPU, GPU', here: 'float16' },
+  { technique: 'Dynamic range quantization', data: 'No data', size: 'Up to 4x smaller', accuracy: 'Small loss', hardware: 'CPU', here: 'dynamic' },
+  { technique: 'Full integer (int8)', data: 'Unlabeled representative samples', size: 'Up to 4x smaller', accuracy: 'Small loss', hardware: 'CPU, Edge TPU, microcontrollers', here: 'int8' },
+  { technique: '16x8 (int16 activations)', data: 'Unlabeled representative samples', size: '3-4x smaller', accuracy: 'Less loss than int8', hardware: 'CPU (reference kernels)', here: 'int16x8' },
+  { technique: 'Weight-only int8', data: 'No data', size: 'Up to 4x smaller', accuracy: 'Negligible loss', hardware: 'CPU (dequantized at load)', here: 'weight-int8' },
+  { technique: 'Quantization-aware training', data: 'Labeled training data', size: 'Up to 4x smaller', accuracy: 'Smallest loss', hardware: 'CPU, Edge TPU, microcontrollers', here: 'not yet in this workbench' },
+  { technique: 'Pruning / clustering', data: 'Labeled training data (fine-tuning)', size: 'Up to 6x with compression', accuracy: 'Small loss', hardware: 'CPU (smaller download)', here: 'not in this UI yet (one-shot chains run in the CLI: tflite-opt optimize --recipe prune:0.5+cluster:16+int8)' },
+];

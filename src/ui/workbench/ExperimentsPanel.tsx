@@ -1,0 +1,149 @@
+/** The variants: each recipe with its options, run / cancel, per-stage progress. */
+import { memo, useState } from 'react';
+import { CALIBRATION_ALGORITHMS, needsCalibration, parseScope, recipeLabel, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
+import { addTechnique, cancelVariant, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, useSession, type Variant } from '../session';
+
+function scopeText(scope: Scope): string {
+  return [...(scope.opTypes ?? []), ...(scope.tensorNamePattern !== undefined ? [`/${scope.tensorNamePattern}/`] : [])].join(', ');
+}
+
+function KeepFloatEditor({ recipe, onChange, disabled }: { recipe: Recipe; onChange: (r: Recipe) => void; disabled: boolean }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const add = () => {
+    try {
+      const value = text.trim();
+      const scope = /^[A-Z0-9_]+$/.test(value) ? { opTypes: [value] } : parseScope(value.startsWith('/') && value.endsWith('/') ? { tensorNamePattern: value.slice(1, -1) } : value);
+      onChange({ ...recipe, keepFloat: [...recipe.keepFloat, scope] });
+      setText('');
+      setError(null);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <div className="keep-float">
+      <span>Kept in float: {recipe.keepFloat.length === 0 ? <em>none</em> : recipe.keepFloat.map((s, i) => (
+        <button key={i} type="button" className="chip" disabled={disabled} title="Remove" onClick={() => onChange({ ...recipe, keepFloat: recipe.keepFloat.filter((_, j) => j !== i) })}>
+          {scopeText(s)} ✕
+        </button>
+      ))}</span>
+      <input aria-label="Op type (e.g. SOFTMAX) or /tensor regex/ to keep in float" placeholder="SOFTMAX or /regex/" value={text} disabled={disabled} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && add()} />
+      <button type="button" className="button small-button" disabled={disabled || !text.trim()} onClick={add}>Keep float</button>
+      {error && <span className="error-inline small" role="alert">{error}</span>}
+    </div>
+  );
+}
+
+function Progress({ variant }: { variant: Variant }) {
+  const stages = RUN_STAGES.filter((s) => s !== 'calibrate' || needsCalibration(variant.recipe));
+  return (
+    <ol className="stages" aria-label="Progress per stage">
+      {stages.map((stage) => {
+        const p = variant.progress[stage];
+        const fraction = p ? (p.total ? Math.min(1, p.done / p.total) : p.done > 0 ? 1 : 0.3) : 0;
+        const current = variant.stage === stage && variant.status === 'running';
+        return (
+          <li key={stage} className={current ? 'current' : ''} data-stage={stage}>
+            <span>{stage}</span>
+            <progress max={1} value={fraction} aria-label={`${stage}${p?.total ? ` ${p.done}/${p.total}` : ''}`} data-testid={`progress-${stage}`} />
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+const VariantRow = memo(function VariantRow({ variant, index }: { variant: Variant; index: number }) {
+  const { recipe } = variant;
+  const busy = variant.status === 'running' || variant.status === 'queued';
+  const locked = busy || variant.status === 'done';
+  const set = (patch: Partial<Recipe>) => updateRecipe(variant.id, { ...recipe, ...patch });
+  const calibrated = needsCalibration(recipe);
+  const id = (what: string) => `${variant.id}-${what}`;
+  return (
+    <li className={`variant variant-${variant.status}`} data-testid="variant" data-label={recipeLabel(recipe)} data-status={variant.status} data-technique={recipe.technique}>
+      <div className="variant-head">
+        <strong>#{index + 1} {recipeLabel(recipe)}</strong>
+        <span className={`badge badge-${variant.status}`} data-testid="variant-status">{variant.status}</span>
+        <span className="spacer" />
+        {!busy && (
+          <button type="button" className="button button-primary small-button" data-testid="run-variant" onClick={() => runVariant(variant.id)}>
+            {variant.status === 'idle' ? 'Run' : 'Run again'}
+          </button>
+        )}
+        {busy && (
+          <button type="button" className="button small-button" data-testid="cancel-variant" onClick={() => cancelVariant(variant.id)}>Cancel</button>
+        )}
+        <button type="button" className="button small-button" aria-label={`Remove variant ${index + 1}`} onClick={() => removeVariant(variant.id)}>Remove</button>
+      </div>
+      <div className="variant-options">
+        <label htmlFor={id('tech')}>Technique</label>
+        <select id={id('tech')} value={recipe.technique} disabled={locked} data-testid="variant-technique" onChange={(e) => {
+          const technique = e.target.value as Technique;
+          const int = technique === 'int8' || technique === 'int16x8';
+          set({ technique, io: int ? recipe.io : 'float', integerOnly: int ? recipe.integerOnly : false, ...(technique === 'int16x8' && recipe.io === 'uint8' ? { io: 'float' } : {}) });
+        }}>
+          {TECHNIQUES.map((t) => <option key={t}>{t}</option>)}
+        </select>
+        {recipe.technique !== 'float16' && (
+          <>
+            <label htmlFor={id('gran')}>Granularity</label>
+            <select id={id('gran')} value={recipe.granularity} disabled={locked} onChange={(e) => set({ granularity: e.target.value as Recipe['granularity'] })}>
+              <option>per-channel</option>
+              <option>per-tensor</option>
+            </select>
+          </>
+        )}
+        {calibrated && (
+          <>
+            <label htmlFor={id('io')}>I/O type</label>
+            <select id={id('io')} value={recipe.io} disabled={locked} onChange={(e) => set({ io: e.target.value as Recipe['io'] })}>
+              <option>float</option>
+              <option>int8</option>
+              {recipe.technique === 'int8' && <option>uint8</option>}
+            </select>
+            <label htmlFor={id('algo')}>Calibration</label>
+            <select id={id('algo')} value={recipe.calibration.algorithm} disabled={locked} onChange={(e) => set({ calibration: { ...recipe.calibration, algorithm: e.target.value as Recipe['calibration']['algorithm'] } })}>
+              {CALIBRATION_ALGORITHMS.map((a) => <option key={a}>{a}</option>)}
+            </select>
+            <label className="inline-check">
+              <input type="checkbox" checked={recipe.integerOnly} disabled={locked} onChange={(e) => set({ integerOnly: e.target.checked })} /> integer only
+            </label>
+          </>
+        )}
+      </div>
+      {recipe.technique !== 'float16' && <KeepFloatEditor recipe={recipe} disabled={locked} onChange={(r) => updateRecipe(variant.id, r)} />}
+      {(busy || variant.status === 'done' || Object.keys(variant.progress).length > 0) && <Progress variant={variant} />}
+      {variant.error && <p className={variant.status === 'cancelled' ? 'muted small' : 'error-inline'} role={variant.status === 'error' ? 'alert' : undefined} data-testid="variant-error">{variant.error}</p>}
+      {variant.result && variant.result.notes.length > 0 && (
+        <details className="small"><summary>Notes ({variant.result.notes.length})</summary><ul>{variant.result.notes.map((n, i) => <li key={i}>{n}</li>)}</ul></details>
+      )}
+    </li>
+  );
+});
+
+export function ExperimentsPanel() {
+  const variants = useSession((s) => s.variants);
+  const [technique, setTechnique] = useState<Technique>('float16');
+  return (
+    <section className="card panel" aria-labelledby="experiments-heading" data-testid="experiments">
+      <h2 id="experiments-heading">3 · Experiments</h2>
+      <div className="experiments-bar">
+        <label htmlFor="add-technique">Add a variant by hand</label>
+        <select id="add-technique" value={technique} onChange={(e) => setTechnique(e.target.value as Technique)} data-testid="add-technique">
+          {TECHNIQUES.map((t) => <option key={t}>{t}</option>)}
+        </select>
+        <button type="button" className="button" data-testid="add-variant" onClick={() => addTechnique(technique)}>Add</button>
+        <span className="spacer" />
+        <button type="button" className="button button-primary" data-testid="run-all" disabled={!variants.some((v) => ['idle', 'error', 'cancelled'].includes(v.status))} onClick={runAll}>Run all</button>
+      </div>
+      <p className="muted small">Runs go to one background worker, one at a time (this machine has few cores); the page stays responsive.</p>
+      {variants.length === 0 ? (
+        <p className="empty-inline" data-testid="experiments-empty">No variants yet: add the recommended ones above, or add a technique by hand.</p>
+      ) : (
+        <ol className="variants">{variants.map((v, i) => <VariantRow key={v.id} variant={v} index={i} />)}</ol>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,419 @@
+/**
+ * The optimizer worker: holds the float model and the dataset, and runs optimize + evaluate for one
+ * variant at a time (the page queues runs: one worker is the pool on a 2-core machine). Exposed with
+ * comlink; errors come back as ErrorInfo values; progress goes through a comlink-proxied callback.
+ *
+ * Files come from the page as File objects (structured-cloneable) with their dataset-relative paths
+ * worked out there (a cloned File loses webkitRelativePath).
+ */
+import * as Comlink from 'comlink';
+import { toErrorInfo, WorkbenchError, type ErrorInfo } from '../src/errors';
+import { openDataset, randomIndices, type Dataset } from '../src/data/dataset';
+import { defaultPreprocessing, graphInputs, type PreprocessingChoice } from '../src/data/default-preprocessing';
+import { filesFromFileList, filesFromZip, type DataFile } from '../src/data/files';
+import type { Preprocessing } from '../src/data/preprocess';
+import { toModelInput } from '../src/data/preprocess';
+import { compareModels, type ComparisonResult } from '../src/evaluate/compare';
+import { measureLatency, type LatencyResult } from '../src/evaluate/latency';
+import { modelNodeData, nodeDataJson } from '../src/evaluate/model-explorer';
+import { buildReport, reportMarkdown, reportToJson } from '../src/evaluate/report';
+import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
+import { compareSizes, type SizeComparison } from '../src/evaluate/size';
+import type { Sample } from '../src/evaluate/samples';
+import { optimizeModel } from '../src/optimize/pipeline';
+import { needsCalibration, toAeqRecipe, type Recipe } from '../src/optimize/recipe';
+import type { FloatOp } from '../src/optimize/quantize/integer';
+import { readModelMetadata } from '../src/tflite/metadata/read-metadata';
+import { readModel } from '../src/tflite/read';
+import type { ModelGraph } from '../src/tflite/graph';
+import { targetIssues, type Target, type TargetIssue } from '../src/ui/target-check';
+
+export type RunStage = 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
+export type ProgressCallback = (stage: RunStage, done: number, total: number | undefined) => void;
+
+export interface DataInput {
+  /** Picked / dropped files with their paths relative to the dataset root; or one zip. */
+  files: { file: File; path: string }[];
+}
+
+export interface DatasetInfo {
+  size: number;
+  kind: string;
+  labeled: boolean;
+  labelSource: string | null;
+  classNames: string[] | null;
+  notes: string[];
+  preprocessing: Preprocessing | null;
+}
+
+export interface PreviewItem {
+  name: string;
+  label: string | null;
+  /** RGBA pixels of the input as the model sees it (de-normalized for display), or null (not an image). */
+  rgba: Uint8ClampedArray | null;
+  width: number;
+  height: number;
+  /** Range of the float values fed to the model. */
+  min: number;
+  max: number;
+  top: { index: number; name: string; score: number }[];
+}
+
+/** An evaluation input where the variant's top-1 differs from the float model's. */
+export interface Disagreement {
+  name: string;
+  label: string | null;
+  rgba: Uint8ClampedArray | null;
+  width: number;
+  height: number;
+  reference: string;
+  candidate: string;
+}
+
+export interface Split {
+  calibration: number;
+  evaluation: number;
+}
+
+export interface RunResult {
+  bytes: Uint8Array;
+  label: string;
+  recipe: Recipe;
+  floatOps: FloatOp[];
+  notes: string[];
+  timings: Record<string, number>;
+  comparison: ComparisonResult;
+  /** True when the comparison ran on random inputs (no dataset). */
+  randomInputs: boolean;
+  sizes: SizeComparison;
+  latency: LatencyResult;
+  referenceLatency: LatencyResult;
+  targetIssues: TargetIssue[];
+  /** Up to 4 evaluation inputs where the variant and the float model disagree (classifiers). */
+  disagreements: Disagreement[];
+  reportJson: string;
+  reportMarkdown: string;
+  overlayJson: string | null;
+  aeqRecipeJson: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+let modelBytes: Uint8Array | null = null;
+let modelName = 'model.tflite';
+let graph: ModelGraph | null = null;
+let files: DataFile[] | null = null;
+let dataset: Dataset | null = null;
+let referenceLatency: LatencyResult | null = null;
+let classNamesFromModel: string[] | undefined;
+let labelColumn: string | null = null;
+
+/** The root labels.csv with the column the user named (else the dataset reader picks one or asks). */
+async function labelsCsvOption(): Promise<{ text: string; name: string; labelColumn: string } | undefined> {
+  const csv = labelColumn ? files?.find((f) => f.path === 'labels.csv') : undefined;
+  if (!csv || !labelColumn) return undefined;
+  return { text: new TextDecoder().decode(await csv.read()), name: 'labels.csv', labelColumn };
+}
+const running = new Map<string, AbortController>();
+
+async function wrap<T>(work: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: toErrorInfo(error) };
+  }
+}
+
+function info(d: Dataset): DatasetInfo {
+  return {
+    size: d.size,
+    kind: d.kind,
+    labeled: d.labels.length > 0 && d.labels.every((l) => l !== null),
+    labelSource: d.labelSource,
+    classNames: d.classNames,
+    notes: d.notes,
+    preprocessing: d.preprocessing[0] ?? null,
+  };
+}
+
+function requireModel(): { bytes: Uint8Array; graph: ModelGraph } {
+  if (!modelBytes || !graph) throw new WorkbenchError('bad-input', 'Open a model first.');
+  return { bytes: modelBytes, graph };
+}
+
+/** Yields to the worker's event loop every few samples, so a cancel message gets through mid-run. */
+async function* samplesOf(d: Dataset, indices: number[]): AsyncGenerator<Float32Array[]> {
+  let n = 0;
+  for (const i of indices) {
+    if (++n % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    yield await d.sample(i);
+  }
+}
+
+/** Calibration and evaluation indices: one seeded shuffle, calibration first, the rest evaluates. */
+function splitIndices(d: Dataset, split: Split): { calibration: number[]; evaluation: number[] } {
+  const order = randomIndices(d.size, d.size, 0);
+  const c = Math.max(0, Math.min(split.calibration, d.size));
+  const calibration = order.slice(0, c);
+  let evaluation = order.slice(c);
+  if (evaluation.length === 0) evaluation = order.slice(0, Math.min(d.size, split.evaluation));
+  return { calibration, evaluation: evaluation.slice(0, Math.max(1, split.evaluation)) };
+}
+
+const api = {
+  async init(pageBase: string): Promise<Result<true>> {
+    return wrap(async () => {
+      await initRuntime({ wasmBase: new URL('litert/', pageBase).href });
+      return true as const;
+    });
+  },
+
+  /** Bytes are copied (the page keeps its own). */
+  async setModel(bytes: Uint8Array, name: string): Promise<Result<{ preprocessing: PreprocessingChoice | null; classNames: string[] | null }>> {
+    return wrap(async () => {
+      graph = readModel(bytes);
+      modelBytes = bytes;
+      modelName = name;
+      dataset = null;
+      files = null;
+      referenceLatency = null;
+      let choice: PreprocessingChoice | null = null;
+      try {
+        choice = defaultPreprocessing(graph, 0);
+      } catch {
+        choice = null;
+      }
+      try {
+        classNamesFromModel = readModelMetadata(graph)?.labels;
+      } catch {
+        classNamesFromModel = undefined;
+      }
+      return { preprocessing: choice, classNames: classNamesFromModel ?? null };
+    });
+  },
+
+  async setDataset(input: DataInput, preprocessing: Preprocessing | null): Promise<Result<DatasetInfo>> {
+    return wrap(async () => {
+      const { graph: g } = requireModel();
+      const zips = input.files.filter((f) => f.path.toLowerCase().endsWith('.zip'));
+      if (zips.length === 1 && input.files.length === 1) {
+        files = filesFromZip(new Uint8Array(await zips[0].file.arrayBuffer()), zips[0].path);
+      } else {
+        files = filesFromFileList(input.files.map(({ file, path }) => ({ name: file.name, relativePath: path, size: file.size, arrayBuffer: () => file.arrayBuffer() })));
+      }
+      labelColumn = null;
+      dataset = await openDataset(files, graphInputs(g), { preprocessing: preprocessing ?? undefined, classNames: classNamesFromModel });
+      return info(dataset);
+    });
+  },
+
+  /** Re-opens the same files with another preprocessing and / or labels.csv column. */
+  async setPreprocessing(preprocessing: Preprocessing | null, column?: string | null): Promise<Result<DatasetInfo>> {
+    return wrap(async () => {
+      const { graph: g } = requireModel();
+      if (!files) throw new WorkbenchError('bad-input', 'No dataset yet: drop a folder, a zip or .npy files.');
+      if (column !== undefined) labelColumn = column || null;
+      dataset = await openDataset(files, graphInputs(g), { preprocessing: preprocessing ?? dataset?.preprocessing ?? undefined, classNames: classNamesFromModel, labelsCsv: await labelsCsvOption() });
+      return info(dataset);
+    });
+  },
+
+  clearDataset(): void {
+    dataset = null;
+    files = null;
+  },
+
+  /** A few inputs (evenly spread over the dataset) with the float model's top-3 predictions. */
+  async preview(count: number): Promise<Result<PreviewItem[]>> {
+    return wrap(async () => {
+      const { bytes } = requireModel();
+      const d = dataset;
+      if (!d) throw new WorkbenchError('bad-input', 'No dataset yet.');
+      const model = await loadModel(bytes);
+      try {
+        const items: PreviewItem[] = [];
+        const n = Math.min(count, d.size);
+        for (let k = 0; k < n; k++) {
+          const i = Math.floor((k * d.size) / n);
+          const floats = await d.sample(i);
+          const outputs = await model.run(floats.map((f, j) => toModelInput(f, d.inputs[j])));
+          const scores = Array.from(outputs[0]?.data ?? []) as number[];
+          const top = scores
+            .map((score, index) => ({ index, score }))
+            .sort((a, b) => b.score - a.score)
+            .slice(0, 3)
+            .map((t) => ({ ...t, name: d.classNames?.[t.index] ?? classNamesFromModel?.[t.index] ?? String(t.index) }));
+          const label = d.labels[i];
+          items.push({
+            name: d.names[i],
+            label: label === null ? null : (d.classNames?.[label] ?? String(label)),
+            ...thumbnail(floats[0], d.preprocessing[0] ?? null),
+            top,
+          });
+        }
+        return items;
+      } finally {
+        model.delete();
+      }
+    });
+  },
+
+  cancel(runId: string): void {
+    running.get(runId)?.abort();
+  },
+
+  async run(runId: string, recipe: Recipe, split: Split, target: Target, onProgress: ProgressCallback): Promise<Result<RunResult>> {
+    const controller = new AbortController();
+    running.set(runId, controller);
+    const signal = controller.signal;
+    try {
+      return await wrap(async () => {
+        const { bytes: reference, graph: g } = requireModel();
+        const d = dataset;
+        const indices = d ? splitIndices(d, split) : null;
+        if (needsCalibration(recipe) && (!d || !indices || indices.calibration.length === 0)) {
+          throw new WorkbenchError('bad-input', `${recipe.technique} needs representative data for calibration: drop a folder of images, a zip or .npy files in the Data panel.`);
+        }
+        const result = await optimizeModel({
+          model: reference,
+          recipe,
+          calibration: d && indices && needsCalibration(recipe) ? samplesOf(d, indices.calibration) : undefined,
+          calibrationCount: indices?.calibration.length,
+          signal,
+          onProgress: (stage, done, total) => {
+            if (stage !== 'read') onProgress(stage as RunStage, done, total);
+          },
+        });
+        // Evaluation: the evaluation split, or seeded random inputs when there is no data.
+        let samples: AsyncIterable<Sample> | Sample[];
+        let labels: number[] | undefined;
+        let total: number;
+        if (d && indices) {
+          samples = samplesOf(d, indices.evaluation);
+          total = indices.evaluation.length;
+          const ls = indices.evaluation.map((i) => d.labels[i]);
+          labels = ls.every((l) => l !== null) ? (ls as number[]) : undefined;
+        } else {
+          const loaded = await loadModel(reference);
+          try {
+            samples = Array.from({ length: 16 }, (_, seed) => randomInputs(loaded, seed + 1) as Sample);
+          } finally {
+            loaded.delete();
+          }
+          total = 16;
+        }
+        onProgress('evaluate', 0, total);
+        const comparison = await compareModels(reference, result.bytes, samples, {
+          labels,
+          perLayer: true,
+          total,
+          signal,
+          onProgress: (done, t) => onProgress('evaluate', done, t),
+        });
+        onProgress('latency', 0, 1);
+        if (!referenceLatency) referenceLatency = await measureLatency(reference, { runs: 20, warmup: 3, signal });
+        const latency = await measureLatency(result.bytes, { runs: 20, warmup: 3, signal });
+        onProgress('latency', 1, 1);
+        const sizes = compareSizes(result.bytes, reference);
+        const variantName = `${modelName.replace(/\.tflite$/i, '')}-${result.label}.tflite`;
+        const report = buildReport({
+          model: { name: variantName, reference: modelName },
+          recipe: result.recipe,
+          sizes,
+          comparison,
+          latency: { reference: referenceLatency, candidate: latency },
+          floatOps: result.floatOps,
+          environment: { runtime: 'LiteRT.js (@litertjs/core 2.5.3, wasm CPU, in a Web Worker)', userAgent: navigator.userAgent },
+          createdAt: new Date().toISOString(),
+        });
+        const disagreements =
+          d && indices && comparison.classification.agreement < 1 ? await findDisagreements(reference, result.bytes, d, indices.evaluation, signal) : [];
+        let overlayJson: string | null = null;
+        if (comparison.perLayer?.length) overlayJson = nodeDataJson(modelNodeData(readModel(result.bytes), comparison.perLayer));
+        void g;
+        return {
+          bytes: result.bytes,
+          label: result.label,
+          recipe: result.recipe,
+          floatOps: result.floatOps,
+          notes: result.notes,
+          timings: result.timings as Record<string, number>,
+          comparison,
+          randomInputs: !d,
+          sizes,
+          latency,
+          referenceLatency,
+          targetIssues: targetIssues(readModel(result.bytes), target),
+          disagreements,
+          reportJson: reportToJson(report),
+          reportMarkdown: reportMarkdown(report),
+          overlayJson,
+          aeqRecipeJson: `${JSON.stringify(toAeqRecipe(result.recipe).entries, null, 2)}\n`,
+        };
+      });
+    } finally {
+      running.delete(runId);
+    }
+  },
+};
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** Scans up to 500 evaluation samples for inputs whose top-1 differs between the two models. */
+async function findDisagreements(reference: Uint8Array, candidate: Uint8Array, d: Dataset, indices: number[], signal: AbortSignal): Promise<Disagreement[]> {
+  const ref = await loadModel(reference);
+  const cand = await loadModel(candidate);
+  const className = (i: number) => d.classNames?.[i] ?? classNamesFromModel?.[i] ?? String(i);
+  const found: Disagreement[] = [];
+  try {
+    let n = 0;
+    for (const i of indices.slice(0, 500)) {
+      if (signal.aborted || found.length >= 4) break;
+      if (++n % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      const floats = await d.sample(i);
+      const r = await ref.run(floats.map((f, j) => toModelInput(f, d.inputs[j])));
+      const c = await cand.run(floats.map((f, j) => toModelInput(f, cand.inputs[j])));
+      const a = argmax(r[0].data);
+      const b = argmax(c[0].data);
+      if (a !== b) {
+        const label = d.labels[i];
+        found.push({ name: d.names[i], label: label === null ? null : className(label), ...thumbnail(floats[0], d.preprocessing[0] ?? null), reference: className(a), candidate: className(b) });
+      }
+    }
+  } finally {
+    ref.delete();
+    cand.delete();
+  }
+  return found;
+}
+
+/** The input de-normalized back to 0..255 pixels for a canvas (grayscale or RGB, NHWC). */
+function thumbnail(floats: Float32Array, p: Preprocessing | null): Pick<PreviewItem, 'rgba' | 'width' | 'height' | 'min' | 'max'> {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of floats) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!p || (p.layout ?? 'NHWC') !== 'NHWC') return { rgba: null, width: 0, height: 0, min, max };
+  const { width, height, channels } = p;
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    for (let c = 0; c < 3; c++) {
+      const k = channels === 1 ? 0 : p.channelOrder === 'BGR' ? 2 - c : c;
+      const mean = p.mean[k] ?? p.mean[0];
+      const std = p.std[k] ?? p.std[0];
+      rgba[i * 4 + c] = floats[i * channels + k] * std + mean;
+    }
+    rgba[i * 4 + 3] = 255;
+  }
+  return { rgba, width, height, min, max };
+}
+
+export type OptimizerWorkerApi = typeof api;
+
+Comlink.expose(api);
