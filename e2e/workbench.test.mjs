@@ -226,6 +226,33 @@ describe('tflite-workbench optimization flow', () => {
     assert.equal(nodeReport.metrics.samples, 500);
     assert.ok(Math.abs(nodeAccuracy - int8Row.accuracy) <= 0.004, 'same accuracy (within 2 of 500 digits: the browser and Node run different LiteRT wasm builds)');
 
+    // Calibration gives the same result in the browser worker as in Node: quantize the same zip with
+    // the CLI (same seeded split: its 100 calibration samples are the worker's) and compare every
+    // tensor's quantization parameters with the downloaded model's.
+    const nodeInt8 = path.join(workDir, 'node-int8.tflite');
+    await promisify(execFile)(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'tflite-opt.mjs'), 'optimize', path.join(ROOT, 'public', 'samples', MNIST), '--recipe', 'int8', '--calib', zipPath, '--calib-count', '100', '--mean', '0', '--std', '255', '-o', nodeInt8],
+      { cwd: ROOT },
+    );
+    const { readModel } = await tsImport('../src/tflite/read.ts', import.meta.url);
+    const params = (file) =>
+      new Map(readModel(new Uint8Array(readFileSync(file))).subgraphs[0].tensors.filter((t) => t.quantization?.scale).map((t) => [t.name, t.quantization]));
+    const browserParams = params(downloaded);
+    const nodeParams = params(nodeInt8);
+    assert.deepEqual([...browserParams.keys()].sort(), [...nodeParams.keys()].sort(), 'same quantized tensors');
+    let worst = 0;
+    for (const [name, q] of browserParams) {
+      const other = nodeParams.get(name);
+      q.scale.forEach((s, i) => {
+        worst = Math.max(worst, Math.abs(s - other.scale[i]) / Math.abs(other.scale[i]));
+        assert.ok(Math.abs(q.zeroPoint[i] - other.zeroPoint[i]) <= 1, `${name}: zero point ${q.zeroPoint[i]} vs ${other.zeroPoint[i]}`);
+      });
+    }
+    const identical = Buffer.compare(bytes, readFileSync(nodeInt8)) === 0;
+    console.log(`# browser vs Node int8: ${browserParams.size} quantized tensors, largest relative scale difference ${worst.toExponential(2)}, files ${identical ? 'byte-identical' : 'differ'}`);
+    assert.ok(worst <= 1e-4, `calibration ranges agree between the browser and Node (largest relative scale difference ${worst})`);
+
     // Per-layer error of int8: keep one layer in float and re-run.
     await page.locator('[data-testid="result-row"][data-label="int8"] th button').click();
     await page.getByTestId('layer-chart').waitFor();
