@@ -87,14 +87,33 @@ export function writeModel(graph: ModelGraph): Uint8Array {
   if (externalBuffers) FbModel.addExternalBuffers(builder, externalBuffers);
   FbModel.finishModelBuffer(builder, FbModel.endModel(builder));
 
-  const flatbuffer = builder.asUint8Array();
-  // A view into the builder's storage: copying a 100 MB model once more would double the write time.
-  if (!graph.appendedZip) return flatbuffer;
-  const zip = placeZipAt(graph.appendedZip, flatbuffer.length);
-  const file = new Uint8Array(flatbuffer.length + zip.length);
-  file.set(flatbuffer, 0);
-  file.set(zip, flatbuffer.length);
+  return assemble(builder.asUint8Array(), w.deferred, graph);
+}
+
+/**
+ * The file: the builder's tables with every large byte vector copied straight into its reserved
+ * slot, then the appended zip. The builder never holds the weights (its reserved slots are untouched,
+ * lazily zeroed pages), so each weight byte is copied exactly once.
+ */
+function assemble(flatbuffer: Uint8Array, deferred: DeferredBytes[], graph: ModelGraph): Uint8Array {
+  const zip = graph.appendedZip ? placeZipAt(graph.appendedZip, flatbuffer.length) : null;
+  const file = new Uint8Array(flatbuffer.length + (zip?.length ?? 0));
+  const slots = deferred.map((d) => ({ data: d.data, start: flatbuffer.length - d.fromEnd })).sort((a, b) => a.start - b.start);
+  let copied = 0;
+  for (const slot of slots) {
+    file.set(flatbuffer.subarray(copied, slot.start), copied);
+    file.set(slot.data, slot.start);
+    copied = slot.start + slot.data.length;
+  }
+  file.set(flatbuffer.subarray(copied), copied);
+  if (zip) file.set(zip, flatbuffer.length);
   return file;
+}
+
+/** A byte vector whose contents go into the file at the end, `fromEnd` bytes before the buffer's end. */
+interface DeferredBytes {
+  data: Uint8Array;
+  fromEnd: number;
 }
 
 function estimateSize(graph: ModelGraph, dataBytes: number): number {
@@ -105,14 +124,20 @@ function estimateSize(graph: ModelGraph, dataBytes: number): number {
 
 /** Table writers; each creates its children first, as flatbuffers requires, then the table. */
 class Writer {
+  readonly deferred: DeferredBytes[] = [];
+
   constructor(private readonly b: flatbuffers.Builder) {}
 
+  /**
+   * A byte vector. Its contents are not copied into the builder: the space is reserved and the
+   * bytes are copied once, into the final file (positions from the end survive builder growth).
+   */
   bytes(data: Uint8Array, alignment: number): flatbuffers.Offset {
     const b = this.b;
     b.startVector(1, data.length, alignment);
     const internals = b as unknown as BuilderInternals;
     internals.space -= data.length;
-    internals.bb.bytes().set(data, internals.space);
+    this.deferred.push({ data, fromEnd: internals.bb.capacity() - internals.space });
     return b.endVector();
   }
 
