@@ -254,6 +254,20 @@ describe('tflite-workbench app shell', () => {
     assert.equal(await factText(page, 'fact-description'), 'MLIR Converted.');
     assert.match(await page.getByTestId('notes').textContent(), /dynamic/i);
 
+    // Op list (collapsed): opening it shows every op in execution order with its dtypes.
+    const opList = page.getByTestId('op-list');
+    assert.equal(await page.getByTestId('op-list-table').count(), 0, 'the op list renders only when opened');
+    await opList.locator('summary').click();
+    const opListRows = await page.getByTestId('op-list-row').evaluateAll((trs) => trs.map((tr) => [tr.cells[0].textContent, tr.dataset.op, tr.cells[2].textContent, tr.cells[3].textContent]));
+    assert.deepEqual(opListRows, [
+      ['0', 'CONV_2D', 'FLOAT32 → FLOAT32', 'FLOAT32 x2'],
+      ['1', 'AVERAGE_POOL_2D', 'FLOAT32 → FLOAT32', 'no'],
+      ['2', 'RESHAPE', 'FLOAT32 → FLOAT32', 'INT32'],
+      ['3', 'FULLY_CONNECTED', 'FLOAT32 → FLOAT32', 'FLOAT32 x2'],
+      ['4', 'FULLY_CONNECTED', 'FLOAT32 → FLOAT32', 'FLOAT32'],
+      ['5', 'SOFTMAX', 'FLOAT32 → FLOAT32', 'no'],
+    ]);
+
     // Largest constant: the 32x1568 FLOAT32 FC weights, 200,704 bytes.
     const largest = page.getByTestId('largest-row').first();
     assert.match(await largest.textContent(), /FLOAT32\[32, 1568\]201 KB/);

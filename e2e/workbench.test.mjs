@@ -113,7 +113,8 @@ describe('tflite-workbench optimization flow', () => {
     await page.getByTestId('experiments-empty').waitFor();
     await page.getByTestId('results-empty').waitFor();
 
-    // Wizard: CPU, labeled data -> int8 and dynamic recommended; float16 added by hand.
+    // Wizard: web (LiteRT.js; same recommendations as CPU), labeled data -> int8 and dynamic recommended; float16 added by hand.
+    await page.getByTestId('wizard-target').getByLabel('Web (LiteRT.js)').check();
     await page.getByTestId('wizard-data').getByLabel('Labeled data').check();
     const recommended = await page.getByTestId('recommendations').locator('li').evaluateAll((items) => items.map((li) => li.dataset.technique));
     assert.deepEqual(recommended, ['int8', 'dynamic']);
@@ -175,6 +176,14 @@ describe('tflite-workbench optimization flow', () => {
       assert.ok(r.accuracy > 0.5, `${r.label} accuracy ${r.accuracy} > 0.5`);
       assert.match(r.cell, /^\d+\.\d%$/);
       assert.ok(r.agreement > 0.5);
+    }
+    // Web target: each variant was tried on LiteRT.js's WebGPU accelerator; this Chromium has no adapter.
+    const webgpu = await page.getByTestId('webgpu-check').evaluateAll((divs) => divs.map((d) => [d.dataset.status, d.textContent]));
+    console.log(`# WebGPU check: ${JSON.stringify(webgpu[0])}`);
+    assert.equal(webgpu.length, 3);
+    for (const [status, text] of webgpu) {
+      assert.equal(status, 'no-adapter');
+      assert.match(text, /no WebGPU adapter/);
     }
     const floatSize = (await stat(path.join(ROOT, 'public', 'samples', MNIST))).size;
     const int8Row = rows.find((r) => r.label === 'int8');

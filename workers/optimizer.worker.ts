@@ -17,7 +17,7 @@ import { compareModels, type ComparisonResult } from '../src/evaluate/compare';
 import { measureLatency, type LatencyResult } from '../src/evaluate/latency';
 import { modelNodeData, nodeDataJson } from '../src/evaluate/model-explorer';
 import { buildReport, reportMarkdown, reportToJson } from '../src/evaluate/report';
-import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
+import { initRuntime, loadModel, probeWebGpu, randomInputs, type WebGpuCheck } from '../src/evaluate/runtime';
 import { compareSizes, type SizeComparison } from '../src/evaluate/size';
 import type { Sample } from '../src/evaluate/samples';
 import { optimizeModel } from '../src/optimize/pipeline';
@@ -26,7 +26,7 @@ import type { FloatOp } from '../src/optimize/quantize/integer';
 import { readModelMetadata } from '../src/tflite/metadata/read-metadata';
 import { readModel } from '../src/tflite/read';
 import type { ModelGraph } from '../src/tflite/graph';
-import { targetIssues, type Target, type TargetIssue } from '../src/ui/target-check';
+import { targetCheck, type McuEstimate, type Target, type TargetIssue } from '../src/evaluate/target-check';
 
 export type RunStage = 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
 export type ProgressCallback = (stage: RunStage, done: number, total: number | undefined) => void;
@@ -89,6 +89,10 @@ export interface RunResult {
   latency: LatencyResult;
   referenceLatency: LatencyResult;
   targetIssues: TargetIssue[];
+  /** Microcontroller target: flash and tensor arena estimate (else null). */
+  mcu?: McuEstimate | null;
+  /** Web target: LiteRT.js's WebGPU accelerator tried on the variant (else null). */
+  webgpu?: WebGpuCheck | null;
   /** Up to 4 evaluation inputs where the variant and the float model disagree (classifiers). */
   disagreements: Disagreement[];
   reportJson: string;
@@ -314,6 +318,9 @@ const api = {
         if (!referenceLatency) referenceLatency = await measureLatency(reference, { runs: 20, warmup: 3, signal });
         const latency = await measureLatency(result.bytes, { runs: 20, warmup: 3, signal });
         onProgress('latency', 1, 1);
+        const check = targetCheck(readModel(result.bytes), target, result.bytes.length);
+        // Web: measured, not guessed; cheap (a few seconds at most) and never fails the run.
+        const webgpu = target === 'web' ? await probeWebGpu(result.bytes, { timeoutMs: 5000 }) : null;
         const sizes = compareSizes(result.bytes, reference);
         const variantName = `${modelName.replace(/\.tflite$/i, '')}-${result.label}.tflite`;
         const report = buildReport({
@@ -343,7 +350,9 @@ const api = {
           sizes,
           latency,
           referenceLatency,
-          targetIssues: targetIssues(readModel(result.bytes), target),
+          targetIssues: check.issues,
+          mcu: check.mcu ?? null,
+          webgpu,
           disagreements,
           reportJson: reportToJson(report),
           reportMarkdown: reportMarkdown(report),

@@ -40,6 +40,19 @@ export interface SignatureInfo {
   outputs: string[];
 }
 
+/** One operator in execution order, with the dtypes flowing through it. */
+export interface OperatorInfo {
+  /** Subgraph index (0 is the main graph) and position in that subgraph's execution order. */
+  subgraph: number;
+  index: number;
+  op: string;
+  /** Dtypes of the non-constant inputs (activations) and of the outputs, in operand order. */
+  inputDtypes: string[];
+  outputDtypes: string[];
+  /** Dtypes of the constant inputs (weights, biases, shapes); empty when the op has none. */
+  weightDtypes: string[];
+}
+
 export interface ModelSummary {
   /** Raw file size and gzip (level 9) size in bytes. */
   bytes: number;
@@ -54,6 +67,8 @@ export interface ModelSummary {
   /** Op name -> count over all subgraphs (custom ops by their custom code). */
   ops: Record<string, number>;
   opCount: number;
+  /** Every operator in execution order (subgraph by subgraph) with its input / output / weight dtypes. */
+  operatorList: OperatorInfo[];
   /** Number of elements in constant (weight) tensors. */
   params: number;
   /** Bytes of constant tensor data by dtype name. */

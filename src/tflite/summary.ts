@@ -8,9 +8,9 @@ import type { ModelGraph, Subgraph, Tensor } from './graph';
 import { isCustom, opCodeName, opName } from './ops';
 import { readModel } from './read';
 import { BuiltinOperator, TensorType } from './schema/generated/tflite_generated';
-import type { ModelSummary, QuantizationState, TensorInfo } from './summary-types';
+import type { ModelSummary, OperatorInfo, QuantizationState, TensorInfo } from './summary-types';
 
-export type { ModelSummary, QuantizationState, TensorInfo } from './summary-types';
+export type { ModelSummary, OperatorInfo, QuantizationState, TensorInfo } from './summary-types';
 
 const LARGEST_TENSORS = 10;
 
@@ -59,6 +59,7 @@ export function summarizeGraph(graph: ModelGraph, fileBytes: Uint8Array): ModelS
     })),
     ops,
     opCount,
+    operatorList: operatorList(graph),
     params,
     bytesByDtype,
     quantization: quantizationState(graph),
@@ -68,6 +69,26 @@ export function summarizeGraph(graph: ModelGraph, fileBytes: Uint8Array): ModelS
     associatedFiles: graph.appendedZip?.fileNames ?? [],
     notes: runtimeNotes(graph),
   };
+}
+
+/** Every operator in execution order with the dtypes of its activations, outputs and constant inputs. */
+export function operatorList(graph: ModelGraph): OperatorInfo[] {
+  const list: OperatorInfo[] = [];
+  graph.subgraphs.forEach((subgraph, s) => {
+    subgraph.operators.forEach((op, index) => {
+      const inputDtypes: string[] = [];
+      const weightDtypes: string[] = [];
+      for (const t of op.inputs) {
+        if (t < 0 || !subgraph.tensors[t]) continue;
+        const tensor = subgraph.tensors[t];
+        const constant = (graph.buffers[tensor.buffer]?.data.length ?? 0) > 0;
+        (constant ? weightDtypes : inputDtypes).push(dtypeName(tensor.type));
+      }
+      const outputDtypes = op.outputs.filter((t) => t >= 0 && subgraph.tensors[t]).map((t) => dtypeName(subgraph.tensors[t].type));
+      list.push({ subgraph: s, index, op: opName(graph, op), inputDtypes, outputDtypes, weightDtypes });
+    });
+  });
+  return list;
 }
 
 export function tensorInfo(tensor: Tensor): TensorInfo {

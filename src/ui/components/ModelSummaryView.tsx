@@ -1,5 +1,5 @@
 /** Everything the summary says about the open model: key facts, weights by dtype, ops, I/O, largest tensors. */
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { ModelSummary, QuantizationState } from '../../tflite/summary-types';
 import { exactBytes, formatBytes, formatCompactCount, formatInteger, formatPercent, formatShape } from '../format';
 import type { LoadedModel } from '../store';
@@ -165,6 +165,58 @@ function OpHistogram({ summary }: { summary: ModelSummary }) {
   );
 }
 
+function dtypes(list: string[]): string {
+  if (list.length === 0) return '—';
+  const unique = [...new Set(list)];
+  return unique.length === 1 && list.length > 1 ? `${unique[0]} x${list.length}` : list.join(', ');
+}
+
+/** Every operator in execution order with the dtypes in and out: collapsed, rendered only when opened. */
+function OpList({ summary }: { summary: ModelSummary }) {
+  const [open, setOpen] = useState(false);
+  const list = summary.operatorList ?? [];
+  if (list.length === 0) return null;
+  const multi = summary.subgraphCount > 1;
+  return (
+    <section className="card" aria-labelledby="oplist-heading">
+      <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)} data-testid="op-list">
+        <summary>
+          <h3 id="oplist-heading" style={{ display: 'inline' }}>
+            Op list <span className="count">{formatInteger(list.length)}</span>
+          </h3>{' '}
+          <span className="muted small">execution order, with the dtypes each op reads and writes</span>
+        </summary>
+        {open && (
+          <div className="table-wrap">
+            <table className="data-table" data-testid="op-list-table">
+              <thead>
+                <tr>
+                  <th scope="col" className="numeric">#</th>
+                  <th scope="col">Op</th>
+                  <th scope="col">Input dtype(s) → output dtype(s)</th>
+                  <th scope="col">Weights</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((op) => (
+                  <tr key={`${op.subgraph}:${op.index}`} data-testid="op-list-row" data-op={op.op} data-in={op.inputDtypes.join(',')} data-out={op.outputDtypes.join(',')}>
+                    <td className="numeric">{multi ? `${op.subgraph}:${op.index}` : op.index}</td>
+                    <td className="name"><code>{op.op}</code></td>
+                    <td>
+                      <code>{dtypes(op.inputDtypes)}</code> → <code>{dtypes(op.outputDtypes)}</code>
+                    </td>
+                    <td>{op.weightDtypes.length ? <code>{dtypes(op.weightDtypes)}</code> : <span className="muted">no</span>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </details>
+    </section>
+  );
+}
+
 function LargestTensors({ summary }: { summary: ModelSummary }) {
   if (summary.largestTensors.length === 0) return null;
   const weightBytes = Object.values(summary.bytesByDtype).reduce((sum, bytes) => sum + bytes, 0);
@@ -238,6 +290,7 @@ export function ModelSummaryView({ model }: { model: LoadedModel }) {
         <TensorTable caption="Inputs" tensors={summary.inputs} testId="inputs" />
         <TensorTable caption="Outputs" tensors={summary.outputs} testId="outputs" />
       </section>
+      <OpList summary={summary} />
       <LargestTensors summary={summary} />
     </article>
   );

@@ -31,7 +31,7 @@ function recipe(technique: Technique, patch: Partial<Recipe> = {}): Recipe {
 export function recommend(a: WizardAnswers): Recommendation[] {
   const hasData = a.data !== 'none';
   const out: Recommendation[] = [];
-  if (a.target === 'integer') {
+  if (a.target === 'integer' || a.target === 'mcu') {
     if (!hasData) {
       return [
         {
@@ -41,7 +41,9 @@ export function recommend(a: WizardAnswers): Recommendation[] {
         },
       ];
     }
-    out.push({ recipe: recipe('int8', { io: 'int8', integerOnly: true }), reason: 'Edge TPU / NPU / microcontrollers run integer-only models: full int8 with int8 input and output, failing if any op would stay float.' });
+    out.push({ recipe: recipe('int8', { io: 'int8', integerOnly: true }), reason: a.target === 'mcu'
+        ? 'Microcontrollers (TFLite Micro) run int8 kernels (CMSIS-NN, ESP-NN...): full int8 with int8 input and output is 4x smaller in flash and arena and much faster than float.'
+        : 'Edge TPU / NPU run integer-only models: full int8 with int8 input and output, failing if any op would stay float.' });
     out.push({ recipe: recipe('int8', { io: 'int8', integerOnly: true, calibration: { algorithm: 'percentile', percentile: 99.99, samples: 100 } }), reason: 'The same with percentile calibration: clipping rare outliers often recovers accuracy.' });
     if (a.sensitive) out.push({ recipe: recipe('int16x8'), reason: '16x8 keeps sensitive activations in int16; few NPUs take it: check your target supports it.' });
     return out;

@@ -9,7 +9,7 @@ import { Bar, BarChart, CartesianGrid, Cell, Scatter, ScatterChart, Tooltip, XAx
 import type { LayerComparison } from '../../evaluate/compare';
 import { formatBytes } from '../format';
 import { rerunWithTweak, selectVariant, useSession, type Variant } from '../session';
-import { TARGET_LABELS } from '../target-check';
+import { isBlocking, TARGET_LABELS } from '../target-check';
 import { PixelCanvas } from './DataPanel';
 import { download, modelBaseName } from './download';
 
@@ -228,7 +228,8 @@ const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected,
             {done.map((v) => {
               const r = v.result!;
               const acc = r.comparison.classification.accuracy?.candidate.top1;
-              const issues = r.targetIssues.filter((i) => i.kind !== 'note');
+              const issues = r.targetIssues.filter(isBlocking);
+              const warnings = r.targetIssues.filter((i) => i.kind === 'warning').length;
               const name = `${base}-${r.label}.tflite`;
               return (
                 <tr key={v.id} data-testid="result-row" data-label={r.label} data-accuracy={acc ?? ''} data-agreement={r.comparison.classification.agreement} data-bytes={r.sizes.candidate.rawBytes} className={v.id === sel.id ? 'selected' : ''}>
@@ -243,8 +244,18 @@ const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected,
                   <td>{r.latency.medianMs.toFixed(3)} ms</td>
                   <td title={r.floatOps.map((f) => `${f.op} #${f.opIndex}: ${f.reason}`).join('\n')}>{r.floatOps.length}</td>
                   <td data-testid="target-check">
+                    {r.mcu && (
+                      <div className="small" data-testid="mcu-estimate" data-arena={r.mcu.arenaBytes} data-flash={r.mcu.flashBytes} title={r.mcu.notes.join('\n')}>
+                        flash {formatBytes(r.mcu.flashBytes)} · arena ~{formatBytes(r.mcu.arenaBytes)} <span className="muted">(+ a few KB)</span>
+                      </div>
+                    )}
+                    {r.webgpu && (
+                      <div className="small" data-testid="webgpu-check" data-status={r.webgpu.status} title={r.webgpu.details.join('\n')}>
+                        {r.webgpu.message}
+                      </div>
+                    )}
                     {r.targetIssues.length === 0 ? <span className="ok">ok</span> : (
-                      <details><summary>{issues.length ? `${issues.length} issue(s)` : 'note'}</summary><ul className="small">{r.targetIssues.map((i, k) => <li key={k}>{i.message}</li>)}</ul></details>
+                      <details><summary>{issues.length ? `${issues.length} issue(s)` : warnings ? `${warnings} warning(s)` : 'note'}</summary><ul className="small">{r.targetIssues.map((i, k) => <li key={k}>{i.message}</li>)}</ul></details>
                     )}
                   </td>
                   <td className="downloads">
