@@ -2,7 +2,7 @@
  * End-to-end test of the optimization workbench in Debian Chromium (playwright-core) against the
  * production build served by `vite preview`: MNIST sample, wizard, a zip of real MNIST test digits
  * (PNG, one folder per class, made here from the shared IDX files), float16 + dynamic + int8 runs in
- * the worker with progress, results table and Pareto charts, keep-a-layer-in-float re-run, cancel,
+ * the worker with progress, a cluster:16:per-channel+int8 chain variant, results table and Pareto charts, keep-a-layer-in-float re-run, cancel,
  * download of the int8 model (checked and run in Node), reload restores the session.
  */
 import { after, before, describe, test } from 'node:test';
@@ -97,7 +97,7 @@ async function waitStatus(page, label, status, timeout = 60_000) {
 }
 
 describe('tflite-workbench optimization flow', () => {
-  test('MNIST: wizard, data, float16 + dynamic + int8 runs, charts, table, keep a layer float, cancel, download, reload', { timeout: 170_000 }, async () => {
+  test('MNIST: wizard, data, float16 + dynamic + int8 runs, charts, table, keep a layer float, cancel, download, reload', { timeout: 200_000 }, async () => {
     const page = await context.newPage();
     const problems = [];
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
@@ -276,6 +276,33 @@ describe('tflite-workbench optimization flow', () => {
     await page.locator('[data-testid="result-row"][data-label="int8-1float"]').waitFor();
     assert.equal(await page.getByTestId('result-row').count(), 4);
 
+    // A chain variant: int8 with a cluster step (16 values per output channel) before it.
+    await page.getByTestId('add-technique').selectOption('int8');
+    await page.getByTestId('add-variant').click();
+    const chained = page.getByTestId('variant').last();
+    await chained.getByTestId('variant-cluster').check();
+    await chained.getByTestId('variant-cluster-k').fill('16');
+    await chained.getByTestId('variant-cluster-granularity').selectOption('per-channel');
+    assert.equal(await chained.getByTestId('variant-chain').textContent(), 'cluster:16:per-channel+int8');
+    assert.equal(await chained.getAttribute('data-label'), 'cluster16pc-int8');
+    await chained.getByTestId('run-variant').click();
+    await waitStatus(page, 'cluster16pc-int8', 'done', 60_000);
+    assert.equal(await chained.locator('[data-stage="cluster"] progress').evaluate((p) => p.value), 1, 'the cluster stage shows as done');
+    const chainRow = page.locator('[data-testid="result-row"][data-label="cluster16pc-int8"]');
+    const chainAccuracy = Number(await chainRow.getAttribute('data-accuracy'));
+    const chainNote = chainRow.getByTestId('chain-note');
+    console.log(`# cluster:16:per-channel+int8: accuracy ${chainAccuracy}, ${await chainNote.textContent()}, ${await chainRow.getAttribute('data-bytes')} bytes`);
+    assert.ok(chainAccuracy > 0.5, `cluster16pc-int8 accuracy ${chainAccuracy} > 0.5`);
+    assert.ok(Number(await chainNote.getAttribute('data-distinct')) <= 16, 'at most 16 values per channel');
+    const [chainDownload] = await Promise.all([page.waitForEvent('download'), chainRow.getByTestId('download-tflite').click()]);
+    assert.equal(chainDownload.suggestedFilename(), 'mnist_conv_fc_float-cluster16pc-int8.tflite');
+    const chainFile = path.join(workDir, chainDownload.suggestedFilename());
+    await chainDownload.saveAs(chainFile);
+    const chainBytes = await readFile(chainFile);
+    assert.equal(chainBytes.subarray(4, 8).toString('latin1'), 'TFL3');
+    assert.equal(chainBytes.length, Number(await chainRow.getAttribute('data-bytes')));
+    assert.equal(await page.getByTestId('result-row').count(), 5);
+
     // Cancel: a fresh int8 run cancelled while it runs.
     await page.getByTestId('add-technique').selectOption('int16x8');
     await page.getByTestId('add-variant').click();
@@ -294,7 +321,7 @@ describe('tflite-workbench optimization flow', () => {
     await page.reload();
     await page.getByTestId('restored-note').waitFor({ timeout: 20_000 });
     assert.equal(await page.getByTestId('variant').count(), before);
-    assert.equal(await page.getByTestId('result-row').count(), 4);
+    assert.equal(await page.getByTestId('result-row').count(), 5);
     assert.match(await page.getByTestId('restored-note').textContent(), /not kept across reloads/);
     await page.getByTestId('results').scrollIntoViewIfNeeded();
     await shot(page, 'wb-5-restored.png');

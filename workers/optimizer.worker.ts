@@ -20,15 +20,17 @@ import { buildReport, reportMarkdown, reportToJson } from '../src/evaluate/repor
 import { initRuntime, loadModel, probeWebGpu, randomInputs, type WebGpuCheck } from '../src/evaluate/runtime';
 import { compareSizes, type SizeComparison } from '../src/evaluate/size';
 import type { Sample } from '../src/evaluate/samples';
-import { optimizeModel } from '../src/optimize/pipeline';
+import { accuracyNotes, runChain, type ChainChecks } from '../src/optimize/chain';
+import { optimizeModel, type OptimizeResult } from '../src/optimize/pipeline';
 import { needsCalibration, toAeqRecipe, type Recipe } from '../src/optimize/recipe';
 import type { FloatOp } from '../src/optimize/quantize/integer';
 import { readModelMetadata } from '../src/tflite/metadata/read-metadata';
 import { readModel } from '../src/tflite/read';
 import type { ModelGraph } from '../src/tflite/graph';
+import { chainRunLabel, variantChain } from '../src/ui/variant-chain';
 import { targetCheck, type McuEstimate, type Target, type TargetIssue } from '../src/evaluate/target-check';
 
-export type RunStage = 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
+export type RunStage = 'prune' | 'cluster' | 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
 export type ProgressCallback = (stage: RunStage, done: number, total: number | undefined) => void;
 
 export interface DataInput {
@@ -75,6 +77,19 @@ export interface Split {
   evaluation: number;
 }
 
+/** What a chain variant's prune / cluster steps left in the result (from the chain's weight report). */
+export interface ChainSummary {
+  /** The chain string, e.g. "cluster:32:per-channel+int8". */
+  text: string;
+  /** Fraction of zeros over all weight tensors of the result. */
+  sparsity: number;
+  /** Most distinct values in one clustered tensor (or channel) of the result. */
+  maxDistinct?: number;
+  perChannel?: boolean;
+  gzipBytes: number;
+  checks: ChainChecks;
+}
+
 export interface RunResult {
   bytes: Uint8Array;
   label: string;
@@ -95,6 +110,8 @@ export interface RunResult {
   webgpu?: WebGpuCheck | null;
   /** Up to 4 evaluation inputs where the variant and the float model disagree (classifiers). */
   disagreements: Disagreement[];
+  /** Chain variants (prune / cluster steps) only. */
+  chain?: ChainSummary;
   reportJson: string;
   reportMarkdown: string;
   overlayJson: string | null;
@@ -266,7 +283,8 @@ const api = {
     running.get(runId)?.abort();
   },
 
-  async run(runId: string, recipe: Recipe, split: Split, target: Target, onProgress: ProgressCallback): Promise<Result<RunResult>> {
+  /** `chain`: the variant's chain string when it has prune / cluster steps (run through runChain). */
+  async run(runId: string, recipe: Recipe, split: Split, target: Target, onProgress: ProgressCallback, chainText?: string | null): Promise<Result<RunResult>> {
     const controller = new AbortController();
     running.set(runId, controller);
     const signal = controller.signal;
@@ -275,19 +293,33 @@ const api = {
         const { bytes: reference, graph: g } = requireModel();
         const d = dataset;
         const indices = d ? splitIndices(d, split) : null;
-        if (needsCalibration(recipe) && (!d || !indices || indices.calibration.length === 0)) {
+        const chain = chainText ? variantChain(recipe, chainText) : null;
+        const calibrated = chain ? !!chain.quantize && needsCalibration(chain.quantize) : needsCalibration(recipe);
+        if (calibrated && (!d || !indices || indices.calibration.length === 0)) {
           throw new WorkbenchError('bad-input', `${recipe.technique} needs representative data for calibration: drop a folder of images, a zip or .npy files in the Data panel.`);
         }
-        const result = await optimizeModel({
-          model: reference,
-          recipe,
-          calibration: d && indices && needsCalibration(recipe) ? samplesOf(d, indices.calibration) : undefined,
-          calibrationCount: indices?.calibration.length,
-          signal,
-          onProgress: (stage, done, total) => {
-            if (stage !== 'read') onProgress(stage as RunStage, done, total);
-          },
-        });
+        const calibration = d && indices && calibrated ? samplesOf(d, indices.calibration) : undefined;
+        const stageProgress = (stage: string, done: number, total?: number) => {
+          if (stage !== 'read') onProgress(stage as RunStage, done, total);
+        };
+        let result: Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings'>;
+        let chainSummary: ChainSummary | undefined;
+        if (chain) {
+          // Evaluation below is the same as for a plain recipe (not runChain's own).
+          const c = await runChain({ model: reference, chain, calibration, calibrationCount: indices?.calibration.length, signal, onProgress: stageProgress });
+          if (signal.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
+          result = { bytes: c.bytes, label: chainRunLabel(chain), recipe, floatOps: c.quantized?.floatOps ?? [], notes: c.notes, timings: c.quantized?.timings ?? {} };
+          chainSummary = {
+            text: chain.text,
+            sparsity: c.report.sparsity,
+            maxDistinct: c.checks.maxDistinctClustered,
+            perChannel: chain.cluster?.perChannel,
+            gzipBytes: c.report.size.gzipBytes,
+            checks: c.checks,
+          };
+        } else {
+          result = await optimizeModel({ model: reference, recipe, calibration, calibrationCount: indices?.calibration.length, signal, onProgress: stageProgress });
+        }
         // Evaluation: the evaluation split, or seeded random inputs when there is no data.
         let samples: AsyncIterable<Sample> | Sample[];
         let labels: number[] | undefined;
@@ -314,6 +346,7 @@ const api = {
           signal,
           onProgress: (done, t) => onProgress('evaluate', done, t),
         });
+        if (chain) result.notes.push(...accuracyNotes(comparison, chain));
         onProgress('latency', 0, 1);
         if (!referenceLatency) referenceLatency = await measureLatency(reference, { runs: 20, warmup: 3, signal });
         const latency = await measureLatency(result.bytes, { runs: 20, warmup: 3, signal });
@@ -325,7 +358,7 @@ const api = {
         const variantName = `${modelName.replace(/\.tflite$/i, '')}-${result.label}.tflite`;
         const report = buildReport({
           model: { name: variantName, reference: modelName },
-          recipe: result.recipe,
+          recipe: chain ? { chain: chain.text, recipe: result.recipe } : result.recipe,
           sizes,
           comparison,
           latency: { reference: referenceLatency, candidate: latency },
@@ -354,6 +387,7 @@ const api = {
           mcu: check.mcu ?? null,
           webgpu,
           disagreements,
+          chain: chainSummary,
           reportJson: reportToJson(report),
           reportMarkdown: reportMarkdown(report),
           overlayJson,

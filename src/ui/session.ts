@@ -13,14 +13,17 @@ import { defaultRecipe, type Recipe } from '../optimize/recipe';
 import type { DatasetInfo, PreviewItem, RunResult, RunStage, Split } from '../../workers/optimizer.worker';
 import { idbDelete, idbGet, idbSet } from './idb';
 import { callWorker, optimizerWorker } from './optimizer-client';
+import { chainText, type VariantSteps } from './variant-chain';
 import { DEFAULT_ANSWERS, type WizardAnswers } from './wizard/recommend';
 
 export type VariantStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
-export const RUN_STAGES: RunStage[] = ['calibrate', 'quantize', 'write', 'check', 'evaluate', 'latency'];
+export const RUN_STAGES: RunStage[] = ['prune', 'cluster', 'calibrate', 'quantize', 'write', 'check', 'evaluate', 'latency'];
 
 export interface Variant {
   id: string;
   recipe: Recipe;
+  /** Optional prune / cluster steps before the technique: the variant runs as a chain. */
+  steps?: VariantSteps;
   status: VariantStatus;
   progress: Partial<Record<RunStage, { done: number; total: number | undefined }>>;
   stage?: RunStage;
@@ -152,19 +155,25 @@ export function setAnswers(answers: WizardAnswers): void {
 // ---------------------------------------------------------------------------------------------
 // Variants and runs
 
-export function addVariants(recipes: Recipe[], replace = false): string[] {
-  const added = recipes.map((recipe) => ({ id: newId(), recipe, status: 'idle' as const, progress: {} }));
+export function addVariants(items: { recipe: Recipe; steps?: VariantSteps }[], replace = false): string[] {
+  const added: Variant[] = items.map(({ recipe, steps }) => ({ id: newId(), recipe, ...(steps ? { steps } : {}), status: 'idle' as const, progress: {} }));
   set((s) => ({ variants: [...(replace ? s.variants.filter((v) => v.status !== 'idle') : s.variants), ...added] }));
   schedulePersist();
   return added.map((v) => v.id);
 }
 
 export function addTechnique(technique: Recipe['technique']): string {
-  return addVariants([defaultRecipe(technique)])[0];
+  return addVariants([{ recipe: defaultRecipe(technique) }])[0];
 }
 
 export function updateRecipe(id: string, recipe: Recipe): void {
   patchVariant(id, { recipe });
+  schedulePersist();
+}
+
+/** Sets (or clears, with undefined / no prune and no cluster) a variant's prune / cluster steps. */
+export function updateSteps(id: string, steps: VariantSteps | undefined): void {
+  patchVariant(id, { steps: steps && (steps.prune || steps.cluster) ? steps : undefined });
   schedulePersist();
 }
 
@@ -201,7 +210,7 @@ export function rerunWithTweak(id: string, tweak: (r: Recipe) => Recipe): void {
   const v = useSession.getState().variants.find((x) => x.id === id);
   if (!v) return;
   const recipe = tweak(structuredClone(v.recipe));
-  const [newIdValue] = addVariants([recipe]);
+  const [newIdValue] = addVariants([{ recipe, steps: v.steps && structuredClone(v.steps) }]);
   runVariant(newIdValue);
 }
 
@@ -233,7 +242,7 @@ async function runOne(variant: Variant): Promise<void> {
     patchVariant(variant.id, (v) => ({ stage, progress: { ...v.progress, [stage]: { done, total } } }));
   });
   try {
-    const result = await callWorker((api) => api.run(variant.id, variant.recipe, split, answers.target, progress));
+    const result = await callWorker((api) => api.run(variant.id, variant.recipe, split, answers.target, progress, chainText(variant.recipe, variant.steps)));
     patchVariant(variant.id, (v) => ({
       status: 'done',
       result,

@@ -1,7 +1,7 @@
 /** The decision tree: five questions, a ranked recommendation with reasons, the guide's table beside it. */
 import { addVariants, setAnswers, useSession } from '../session';
 import { TARGET_LABELS, type Target } from '../target-check';
-import { recipeLabel } from '../../optimize/recipe';
+import { chainText, variantLabel } from '../variant-chain';
 import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Priority, type WizardAnswers } from './recommend';
 
 function Choice<T extends string>(props: { name: string; legend: string; value: T; options: [T, string][]; onChange: (v: T) => void }) {
@@ -45,16 +45,16 @@ export function WizardPanel() {
           <h3>Recommended, in order</h3>
           <ol className="recommendations" data-testid="recommendations">
             {recommendations.map((r, i) => (
-              <li key={i} data-technique={r.recipe.technique}>
-                <strong>{recipeLabel(r.recipe)}</strong> — {r.reason}
+              <li key={i} data-technique={r.recipe.technique} data-chain={chainText(r.recipe, r.steps) ?? undefined}>
+                <strong>{chainText(r.recipe, r.steps) ?? variantLabel(r.recipe, r.steps)}</strong> — {r.reason}
               </li>
             ))}
           </ol>
-          <button type="button" className="button button-primary" data-testid="use-recommendations" onClick={() => addVariants(recommendations.map((r) => r.recipe), true)}>
+          <button type="button" className="button button-primary" data-testid="use-recommendations" onClick={() => addVariants(recommendations, true)}>
             Add these to the experiments
           </button>
           {answers.data === 'labeled' && (
-            <p className="muted small">Labeled data also enables quantization-aware training, pruning and clustering — not in this workbench yet; post-training quantization with your labels used for accuracy is the best it runs today.</p>
+            <p className="muted small">Labeled data also enables quantization-aware training and fine-tuning after pruning / clustering — not in this workbench yet. One-shot pruning and clustering run here (add a Prune or Cluster step to a variant), and your labels measure what they cost: one-shot pruning loses much accuracy without fine-tuning.</p>
           )}
           <table className="guide-table">
             <caption>The TFLite guide's techniques</caption>

@@ -4,6 +4,7 @@
  */
 import { defaultRecipe, type Recipe, type Technique } from '../../optimize/recipe';
 import type { Target } from '../target-check';
+import type { VariantSteps } from '../variant-chain';
 
 export type DataAvailable = 'none' | 'unlabeled' | 'labeled';
 export type LossTolerance = 'tiny' | 'small' | 'moderate';
@@ -21,6 +22,8 @@ export const DEFAULT_ANSWERS: WizardAnswers = { target: 'cpu', data: 'unlabeled'
 
 export interface Recommendation {
   recipe: Recipe;
+  /** Prune / cluster steps before the recipe (a chain, e.g. cluster:32:per-channel+int8). */
+  steps?: VariantSteps;
   reason: string;
 }
 
@@ -59,6 +62,14 @@ export function recommend(a: WizardAnswers): Recommendation[] {
   if (hasData && a.loss !== 'tiny') {
     out.push({ recipe: recipe('int8'), reason: 'Full int8: 4x smaller and the fastest on CPU (integer kernels throughout); needs ~100 unlabeled samples to calibrate.' });
   }
+  if (hasData && a.priority === 'size') {
+    out.push({
+      recipe: recipe('int8'),
+      steps: { cluster: { clusters: 32, perChannel: true } },
+      reason:
+        'Clustering then int8: 32 shared values per output channel compress much better, so the download (gzip) is clearly smaller than plain int8 for a small extra loss. One-shot (no fine-tuning in this workbench yet); one-shot pruning loses much more accuracy, so it is not recommended here.',
+    });
+  }
   if (a.loss === 'tiny' || a.priority === 'size' || !hasData) {
     out.push({ recipe: recipe('float16'), reason: 'Float16 weights: 2x smaller, negligible accuracy loss, no data needed; compute stays float32 on CPU.' });
   }
@@ -70,7 +81,7 @@ export function recommend(a: WizardAnswers): Recommendation[] {
   // Dedupe by technique + options, keeping the first (ranked) reason.
   const seen = new Set<string>();
   return out.filter((r) => {
-    const key = JSON.stringify(r.recipe);
+    const key = JSON.stringify([r.recipe, r.steps ?? null]);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -85,5 +96,7 @@ export const TECHNIQUE_TABLE: { technique: string; data: string; size: string; a
   { technique: '16x8 (int16 activations)', data: 'Unlabeled representative samples', size: '3-4x smaller', accuracy: 'Less loss than int8', hardware: 'CPU (reference kernels)', here: 'int16x8' },
   { technique: 'Weight-only int8', data: 'No data', size: 'Up to 4x smaller', accuracy: 'Negligible loss', hardware: 'CPU (dequantized at load)', here: 'weight-int8' },
   { technique: 'Quantization-aware training', data: 'Labeled training data', size: 'Up to 4x smaller', accuracy: 'Smallest loss', hardware: 'CPU, Edge TPU, microcontrollers', here: 'not yet in this workbench' },
-  { technique: 'Pruning / clustering', data: 'Labeled training data (fine-tuning)', size: 'Up to 6x with compression', accuracy: 'Small loss', hardware: 'CPU (smaller download)', here: 'not in this UI yet (one-shot chains run in the CLI: tflite-opt optimize --recipe prune:0.5+cluster:16+int8)' },
+  { technique: 'Clustering (one-shot)', data: 'None (+ samples for int8)', size: 'Much smaller gzip download, with int8 up to ~6x', accuracy: 'Small loss per channel with k = 32; larger per tensor or with small k', hardware: 'CPU (smaller download)', here: 'cluster:32:per-channel+int8' },
+  { technique: 'Pruning (one-shot)', data: 'None (+ samples for int8)', size: 'Smaller gzip download (zeros compress)', accuracy: 'Much loss without fine-tuning (not in this workbench yet): keep sparsity low', hardware: 'CPU (smaller download)', here: 'prune:0.5+int8, prune:0.5:2of4+dynamic' },
+  { technique: 'Pruning / clustering with fine-tuning', data: 'Labeled training data', size: 'Up to 6x with compression', accuracy: 'Small loss', hardware: 'CPU (smaller download)', here: 'not yet in this workbench (one-shot steps above run in Experiments)' },
 ];

@@ -1,7 +1,8 @@
 /** The variants: each recipe with its options, run / cancel, per-stage progress. */
 import { memo, useState } from 'react';
-import { CALIBRATION_ALGORITHMS, needsCalibration, parseScope, recipeLabel, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
-import { addTechnique, cancelVariant, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, useSession, type Variant } from '../session';
+import { CALIBRATION_ALGORITHMS, needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
+import { addTechnique, cancelVariant, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, updateSteps, useSession, type Variant } from '../session';
+import { chainText, hasSteps, MAX_CLUSTERS, MAX_SPARSITY, stepsProblem, variantLabel, type VariantSteps } from '../variant-chain';
 
 function scopeText(scope: Scope): string {
   return [...(scope.opTypes ?? []), ...(scope.tensorNamePattern !== undefined ? [`/${scope.tensorNamePattern}/`] : [])].join(', ');
@@ -35,8 +36,60 @@ function KeepFloatEditor({ recipe, onChange, disabled }: { recipe: Recipe; onCha
   );
 }
 
+/** Optional prune / cluster steps before the technique (the variant then runs as a chain). */
+function StepsEditor({ variant, disabled }: { variant: Variant; disabled: boolean }) {
+  const steps: VariantSteps = variant.steps ?? {};
+  const set = (patch: Partial<VariantSteps>) => updateSteps(variant.id, { ...steps, ...patch });
+  const id = (what: string) => `${variant.id}-${what}`;
+  const problem = stepsProblem(steps);
+  const text = chainText(variant.recipe, steps);
+  return (
+    <div className="variant-options variant-steps">
+      <label className="inline-check">
+        <input type="checkbox" checked={!!steps.prune} disabled={disabled} data-testid="variant-prune" onChange={(e) => set({ prune: e.target.checked ? { sparsity: 0.5, structure: 'unstructured' } : undefined })} /> Prune
+      </label>
+      {steps.prune && (
+        <>
+          <label htmlFor={id('sparsity')}>Sparsity</label>
+          <input id={id('sparsity')} type="number" min={0} max={MAX_SPARSITY} step={0.05} value={Number.isFinite(steps.prune.sparsity) ? steps.prune.sparsity : ''} disabled={disabled || steps.prune.structure === '2of4'} data-testid="variant-prune-sparsity"
+            onChange={(e) => set({ prune: { ...steps.prune!, sparsity: e.target.valueAsNumber } })} />
+          <select aria-label="Pruning structure" value={steps.prune.structure} disabled={disabled} data-testid="variant-prune-structure"
+            onChange={(e) => set({ prune: e.target.value === '2of4' ? { sparsity: 0.5, structure: '2of4' } : { ...steps.prune!, structure: 'unstructured' } })}>
+            <option value="unstructured">unstructured</option>
+            <option value="2of4">2:4 structured</option>
+          </select>
+        </>
+      )}
+      <label className="inline-check">
+        <input type="checkbox" checked={!!steps.cluster} disabled={disabled} data-testid="variant-cluster" onChange={(e) => set({ cluster: e.target.checked ? { clusters: 32, perChannel: true } : undefined })} /> Cluster
+      </label>
+      {steps.cluster && (
+        <>
+          <label htmlFor={id('clusters')}>Clusters (k)</label>
+          <input id={id('clusters')} type="number" min={2} max={MAX_CLUSTERS} step={1} value={Number.isFinite(steps.cluster.clusters) ? steps.cluster.clusters : ''} disabled={disabled} data-testid="variant-cluster-k"
+            onChange={(e) => set({ cluster: { ...steps.cluster!, clusters: e.target.valueAsNumber } })} />
+          <select aria-label="Clusters per tensor or per channel" value={steps.cluster.perChannel ? 'per-channel' : 'per-tensor'} disabled={disabled} data-testid="variant-cluster-granularity"
+            onChange={(e) => set({ cluster: { ...steps.cluster!, perChannel: e.target.value === 'per-channel' } })}>
+            <option value="per-channel">per channel</option>
+            <option value="per-tensor">per tensor</option>
+          </select>
+        </>
+      )}
+      {text && !problem && <code className="small" data-testid="variant-chain">{text}</code>}
+      {problem && <span className="error-inline small" role="alert">{problem}</span>}
+      {hasSteps(steps) && <span className="muted small">One-shot (no fine-tuning): pruning especially can lose much accuracy.</span>}
+    </div>
+  );
+}
+
 function Progress({ variant }: { variant: Variant }) {
-  const stages = RUN_STAGES.filter((s) => s !== 'calibrate' || needsCalibration(variant.recipe));
+  const float = hasSteps(variant.steps) && variant.steps.float;
+  const stages = RUN_STAGES.filter((s) => {
+    if (s === 'prune' || s === 'cluster') return !!variant.steps?.[s];
+    if (s === 'calibrate') return !float && needsCalibration(variant.recipe);
+    if (s === 'quantize' || s === 'write' || s === 'check') return !float;
+    return true;
+  });
   return (
     <ol className="stages" aria-label="Progress per stage">
       {stages.map((stage) => {
@@ -59,16 +112,19 @@ const VariantRow = memo(function VariantRow({ variant, index }: { variant: Varia
   const busy = variant.status === 'running' || variant.status === 'queued';
   const locked = busy || variant.status === 'done';
   const set = (patch: Partial<Recipe>) => updateRecipe(variant.id, { ...recipe, ...patch });
-  const calibrated = needsCalibration(recipe);
+  const steps = variant.steps;
+  const float = hasSteps(steps) && !!steps.float;
+  const calibrated = !float && needsCalibration(recipe);
   const id = (what: string) => `${variant.id}-${what}`;
+  const label = variantLabel(recipe, steps);
   return (
-    <li className={`variant variant-${variant.status}`} data-testid="variant" data-label={recipeLabel(recipe)} data-status={variant.status} data-technique={recipe.technique}>
+    <li className={`variant variant-${variant.status}`} data-testid="variant" data-label={label} data-status={variant.status} data-technique={float ? 'none' : recipe.technique}>
       <div className="variant-head">
-        <strong>#{index + 1} {recipeLabel(recipe)}</strong>
+        <strong>#{index + 1} {label}</strong>
         <span className={`badge badge-${variant.status}`} data-testid="variant-status">{variant.status}</span>
         <span className="spacer" />
         {!busy && (
-          <button type="button" className="button button-primary small-button" data-testid="run-variant" onClick={() => runVariant(variant.id)}>
+          <button type="button" className="button button-primary small-button" data-testid="run-variant" disabled={!!stepsProblem(steps)} onClick={() => runVariant(variant.id)}>
             {variant.status === 'idle' ? 'Run' : 'Run again'}
           </button>
         )}
@@ -79,14 +135,17 @@ const VariantRow = memo(function VariantRow({ variant, index }: { variant: Varia
       </div>
       <div className="variant-options">
         <label htmlFor={id('tech')}>Technique</label>
-        <select id={id('tech')} value={recipe.technique} disabled={locked} data-testid="variant-technique" onChange={(e) => {
+        <select id={id('tech')} value={float ? 'none' : recipe.technique} disabled={locked} data-testid="variant-technique" onChange={(e) => {
+          if (e.target.value === 'none') return updateSteps(variant.id, { ...steps, float: true });
+          if (float) updateSteps(variant.id, { ...steps, float: false });
           const technique = e.target.value as Technique;
           const int = technique === 'int8' || technique === 'int16x8';
           set({ technique, io: int ? recipe.io : 'float', integerOnly: int ? recipe.integerOnly : false, ...(technique === 'int16x8' && recipe.io === 'uint8' ? { io: 'float' } : {}) });
         }}>
           {TECHNIQUES.map((t) => <option key={t}>{t}</option>)}
+          {hasSteps(steps) && <option value="none">none (float)</option>}
         </select>
-        {recipe.technique !== 'float16' && (
+        {recipe.technique !== 'float16' && !float && (
           <>
             <label htmlFor={id('gran')}>Granularity</label>
             <select id={id('gran')} value={recipe.granularity} disabled={locked} onChange={(e) => set({ granularity: e.target.value as Recipe['granularity'] })}>
@@ -113,6 +172,7 @@ const VariantRow = memo(function VariantRow({ variant, index }: { variant: Varia
           </>
         )}
       </div>
+      <StepsEditor variant={variant} disabled={locked} />
       {recipe.technique !== 'float16' && <KeepFloatEditor recipe={recipe} disabled={locked} onChange={(r) => updateRecipe(variant.id, r)} />}
       {(busy || variant.status === 'done' || Object.keys(variant.progress).length > 0) && <Progress variant={variant} />}
       {variant.error && <p className={variant.status === 'cancelled' ? 'muted small' : 'error-inline'} role={variant.status === 'error' ? 'alert' : undefined} data-testid="variant-error">{variant.error}</p>}

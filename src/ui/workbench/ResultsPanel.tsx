@@ -235,6 +235,13 @@ const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected,
                 <tr key={v.id} data-testid="result-row" data-label={r.label} data-accuracy={acc ?? ''} data-agreement={r.comparison.classification.agreement} data-bytes={r.sizes.candidate.rawBytes} className={v.id === sel.id ? 'selected' : ''}>
                   <th scope="row">
                     <button type="button" className="link-button" aria-pressed={v.id === sel.id} onClick={() => selectVariant(v.id)}>{r.label}</button>
+                    {r.chain && (
+                      <div className="small muted" style={{ fontWeight: "normal" }} data-testid="chain-note" data-sparsity={r.chain.sparsity} data-distinct={r.chain.maxDistinct ?? ''} title={r.chain.text}>
+                        <code>{r.chain.text}</code>
+                        {r.chain.text.includes('prune') && <> · sparsity {pct(r.chain.sparsity)}</>}
+                        {r.chain.maxDistinct !== undefined && <> · ≤{r.chain.maxDistinct} values{r.chain.perChannel ? '/channel' : '/tensor'}</>}
+                      </div>
+                    )}
                   </th>
                   <td data-testid="cell-accuracy">{pct(acc)}</td>
                   <td>{pct(r.comparison.classification.agreement)}</td>
@@ -262,8 +269,8 @@ const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected,
                     <button type="button" className="link-button" data-testid="download-tflite" onClick={() => download(name, r.bytes)}>.tflite</button>
                     <button type="button" className="link-button" onClick={() => download(`${base}-${r.label}.report.json`, r.reportJson, 'application/json')}>report.json</button>
                     <button type="button" className="link-button" onClick={() => download(`${base}-${r.label}.report.md`, r.reportMarkdown, 'text/markdown')}>report.md</button>
-                    <button type="button" className="link-button" onClick={() => download(`${base}-${r.label}.recipe.json`, `${JSON.stringify(r.recipe, null, 2)}\n`, 'application/json')}>recipe</button>
-                    <button type="button" className="link-button" onClick={() => download(`${base}-${r.label}.aeq-recipe.json`, r.aeqRecipeJson, 'application/json')}>AEQ recipe</button>
+                    <button type="button" className="link-button" onClick={() => download(`${base}-${r.label}.recipe.json`, `${JSON.stringify(r.chain ? { chain: r.chain.text, recipe: r.recipe } : r.recipe, null, 2)}\n`, 'application/json')}>recipe</button>
+                    {!r.chain && <button type="button" className="link-button" onClick={() => download(`${base}-${r.label}.aeq-recipe.json`, r.aeqRecipeJson, 'application/json')}>AEQ recipe</button>}
                     {r.overlayJson && <button type="button" className="link-button" onClick={() => download(`${base}-${r.label}.model-explorer.json`, r.overlayJson!, 'application/json')}>Model Explorer overlay</button>}
                   </td>
                 </tr>
