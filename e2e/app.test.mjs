@@ -110,6 +110,8 @@ function summaryOf(page, fileName) {
 
 /** [[op, count], ...] in the order shown. */
 async function opRows(page) {
+  // The summary's container can paint a frame before its tables: wait for a row before reading.
+  await page.getByTestId('op-row').first().waitFor();
   return page
     .getByTestId('op-row')
     .evaluateAll((rows) => rows.map((row) => [row.dataset.op, Number(row.querySelector('td.numeric').textContent)]));
