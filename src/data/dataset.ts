@@ -12,6 +12,7 @@
  * opened with, holding the real (dequantized) values of that input's tensor. `modelSample` turns it
  * into what LiteRT takes (quantized for quantized inputs).
  */
+import { seededRandom } from '../seeded-random';
 import { WorkbenchError } from '../errors';
 import type { RuntimeData } from '../evaluate/runtime';
 import { extensionOf, sortedFiles, type DataFile } from './files';
@@ -87,7 +88,7 @@ export function subset(dataset: Dataset, indices: number[]): Dataset {
  */
 export function randomIndices(size: number, count: number, seed = 0): number[] {
   const order = Array.from({ length: size }, (_, i) => i);
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const n = Math.min(count, size);
   for (let i = 0; i < n; i++) {
     const j = i + Math.floor(random() * (size - i));
@@ -96,13 +97,3 @@ export function randomIndices(size: number, count: number, seed = 0): number[] {
   return order.slice(0, n);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

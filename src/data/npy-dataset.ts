@@ -19,6 +19,7 @@
  * Labels: a file "labels.npy" (or "y.npy"), not named after an input: N class indices, or [N, C]
  * one-hot / scores (argmax).
  */
+import { elementCount } from '../tflite/shape';
 import { WorkbenchError } from '../errors';
 import type { Dataset, DatasetOptions } from './dataset-types';
 import { checkIndex } from './dataset-types';
@@ -154,9 +155,6 @@ function inputNames(input: ModelInputInfo, k: number): Set<string> {
   return new Set([input.name, sanitize(input.name), `input${k}`, `input_${k}`, String(k)]);
 }
 
-function elementCount(shape: number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
-}
 
 /** How many samples of `input` the array holds, or a bad-input error saying what shape was expected. */
 function samplesIn(array: NpyArray, input: ModelInputInfo, path: string): number {

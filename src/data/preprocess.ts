@@ -196,8 +196,8 @@ function roundHalfAway(v: number): number {
  * integer inputs get q = clamp(round(x / scale) + zeroPoint) in their dtype; integer inputs without
  * quantization (e.g. token ids) get the rounded values, clamped to the dtype.
  */
-export function toModelInput(floats: Float32Array, input: Pick<ModelInputInfo, 'dtype' | 'quantization'> & { name?: string }): RuntimeData {
-  if (input.dtype === 'float32') return floats;
+export function toModelInput(floats: Float32Array | Float64Array, input: Pick<ModelInputInfo, 'dtype' | 'quantization'> & { name?: string }): RuntimeData {
+  if (input.dtype === 'float32') return floats instanceof Float32Array ? floats : Float32Array.from(floats);
   const out = new TYPED_ARRAYS[input.dtype](floats.length);
   const [low, high] = INTEGER_RANGE[input.dtype];
   const q = input.quantization;
@@ -211,17 +211,5 @@ export function toModelInput(floats: Float32Array, input: Pick<ModelInputInfo, '
     const v = roundHalfAway(scaled) + zeroPoint;
     out[i] = v < low ? low : v > high ? high : v;
   }
-  return out;
-}
-
-/** The inverse of toModelInput for quantized data: (q - zeroPoint) * scale; others are cast to float. */
-export function fromModelInput(data: ArrayLike<number>, input: Pick<ModelInputInfo, 'quantization'>): Float32Array {
-  const out = new Float32Array(data.length);
-  const q = input.quantization;
-  if (!q) {
-    for (let i = 0; i < data.length; i++) out[i] = data[i];
-    return out;
-  }
-  for (let i = 0; i < data.length; i++) out[i] = (data[i] - q.zeroPoint) * q.scale;
   return out;
 }

@@ -15,6 +15,7 @@
  * `input_int8`) is compared with the sample itself. Tensors whose element counts differ, or with
  * per-channel parameters, are left out. Layers are listed in the candidate's op order.
  */
+import { elementCount } from '../tflite/shape';
 import { WorkbenchError } from '../errors';
 import type { ModelGraph } from '../tflite/graph';
 import { opName } from '../tflite/ops';
@@ -111,9 +112,6 @@ function matchByName(references: string[], candidates: string[]): number[] {
   return result;
 }
 
-function elementCount(shape: number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
-}
 
 /**
  * Runs both models on every sample and compares them. The reference is usually the float model;

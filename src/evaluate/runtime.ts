@@ -9,6 +9,8 @@
  * wasm's stderr or console.error / console.warn. Every call into LiteRT here runs one at a time with
  * that output captured, and a failure becomes one WorkbenchError line naming the cause.
  */
+import { elementCount } from '../tflite/shape';
+import { seededRandom } from '../seeded-random';
 import {
   getGlobalLiteRtPromise,
   loadAndCompile,
@@ -486,9 +488,6 @@ function readOutput(tensor: Tensor, info: RuntimeTensorInfo): RuntimeTensor {
   };
 }
 
-function elementCount(shape: number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -498,7 +497,7 @@ function elementCount(shape: number[]): number {
  * int16 -32768..32767 (the full quantized ranges), int32 0..99 (token-id-like). Same seed, same data.
  */
 export function randomInputs(model: Pick<LoadedModel, 'inputs'>, seed: number): RuntimeData[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   return model.inputs.map((info) => {
     const data = new TYPED_ARRAYS[info.dtype](elementCount(info.shape));
     const [low, high] = RANDOM_RANGE[info.dtype];
@@ -518,17 +517,6 @@ const RANDOM_RANGE: Record<RuntimeDType, [number, number]> = {
   int16: [-32768, 32767],
 };
 
-/** Small, fast, good-enough PRNG (Tommy Ettinger's mulberry32); values in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // WebGPU check (measured: the model is compiled with the 'webgpu' accelerator and run once)

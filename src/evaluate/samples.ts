@@ -6,6 +6,7 @@
  * and zero point, so one float dataset serves the float model and all its quantized variants.
  */
 import { WorkbenchError } from '../errors';
+import { toModelInput } from '../data/preprocess';
 import type { RuntimeData, RuntimeTensorInfo } from './runtime';
 
 export type SampleTensor = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
@@ -93,22 +94,14 @@ export function toModelInputs(sample: Sample, inputs: RuntimeTensorInfo[], index
 
 /**
  * Float values to an integer input: q = clamp(round(x / scale) + zeroPoint), rounding halves away
- * from zero like TFLite's QUANTIZE kernel (std::round).
+ * from zero like TFLite's QUANTIZE kernel (std::round). One implementation with the datasets'.
  */
 export function quantizeInput(
   data: Float32Array | Float64Array,
   q: { scale: number; zeroPoint: number },
   dtype: 'int8' | 'uint8' | 'int16',
 ): Int8Array | Uint8Array | Int16Array {
-  const [lo, hi] = RANGES[dtype];
-  const out = dtype === 'int8' ? new Int8Array(data.length) : dtype === 'uint8' ? new Uint8Array(data.length) : new Int16Array(data.length);
-  const { scale, zeroPoint } = q;
-  for (let i = 0; i < data.length; i++) {
-    const r = data[i] / scale;
-    const v = (r >= 0 ? Math.floor(r + 0.5) : Math.ceil(r - 0.5)) + zeroPoint;
-    out[i] = v < lo ? lo : v > hi ? hi : v;
-  }
-  return out;
+  return toModelInput(data, { dtype, quantization: q }) as Int8Array | Uint8Array | Int16Array;
 }
 
 /**

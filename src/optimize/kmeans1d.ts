@@ -15,6 +15,7 @@
  *   The iterates are the same as naive Lloyd's (lloydNaive, kept for tests and the benchmark).
  * All bulk work is on typed arrays; the only O(n log n) step is one native sort per tensor.
  */
+import { seededRandom } from '../seeded-random';
 import { WorkbenchError } from '../errors';
 
 export type ClusterInit = 'linear' | 'kmeans++' | 'density' | 'random';
@@ -249,17 +250,6 @@ function upperBoundMid(values: Float64Array, x: number): number {
   return lo;
 }
 
-/** A small seeded PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Initial centroids on sorted distinct points `s` (k-means++ on runs for big tensors). */
 function initialCentroids(s: Sorted, k: number, init: ClusterInit, seed: number): Float64Array {
@@ -425,3 +415,5 @@ export function lloydNaive(data: ArrayLike<number>, initial: Float64Array, maxIt
 export function initialCentroidsOf(data: ArrayLike<number>, k: number, init: ClusterInit, seed = 0): Float64Array {
   return initialCentroids(sortedDistinct(data), k, init, seed);
 }
+
+export { seededRandom };

@@ -1,4 +1,5 @@
 /** Paths to the shared test models and data (`../shared` beside the repository, on CI too). */
+import { seededRandom } from '../seeded-random';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,14 +24,5 @@ export function readSharedModel(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(modelsDir, name)));
 }
 
-/** A small deterministic PRNG (mulberry32) so that fuzz and random inputs repeat exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
+export { seededRandom };

@@ -3,6 +3,7 @@
  * type, how (if at all) it is quantized, and what a runtime may trip over.
  */
 import { gzipSync } from 'fflate';
+import { elementCount } from './shape';
 import { dtypeBytes, dtypeName } from './dtypes';
 import type { ModelGraph, Subgraph, Tensor } from './graph';
 import { isCustom, opCodeName, opName } from './ops';
@@ -104,9 +105,7 @@ export function tensorInfo(tensor: Tensor): TensorInfo {
   };
 }
 
-export function elementCount(shape: number[]): number {
-  return shape.reduce((n, d) => n * Math.max(d, 0), 1);
-}
+export { elementCount } from './shape';
 
 /** Each constant buffer once (buffers can be shared), with the first tensor that reads it. */
 function constantBuffers(graph: ModelGraph): { tensor: Tensor; bytes: number }[] {

@@ -1,0 +1,15 @@
+/**
+ * The one seeded PRNG of the project (Tommy Ettinger's mulberry32), values in [0, 1). Random inputs,
+ * calibration splits, k-means++ seeding and the fuzz tests all draw from it, so the same seed gives
+ * the same numbers in Node and in the browser.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
