@@ -23,7 +23,9 @@ export function dequantizeOp(graph: ModelGraph, input: number, output: number, v
 
 /**
  * Stores tensor t's data as `storage` (a new constant tensor) and turns t itself into the output
- * of a DEQUANTIZE placed first in the subgraph: consumers keep reading t and see float32.
+ * of a DEQUANTIZE placed first in the subgraph: consumers keep reading t and see float32. Storage
+ * bytes met before (the same array, for tensors that shared a buffer) reuse their buffer through
+ * `buffers`, so weight sharing survives.
  */
 export function storeBehindDequantize(
   graph: ModelGraph,
@@ -32,13 +34,19 @@ export function storeBehindDequantize(
   storage: { type: TensorType; data: Uint8Array; quantization: ModelGraph['subgraphs'][0]['tensors'][0]['quantization'] },
   version: number,
   prologue: Operator[],
+  buffers: Map<Uint8Array, number>,
 ): void {
   const subgraph = graph.subgraphs[s];
   const tensor = subgraph.tensors[t];
-  graph.buffers.push({ data: storage.data });
+  let buffer = buffers.get(storage.data);
+  if (buffer === undefined) {
+    graph.buffers.push({ data: storage.data });
+    buffer = graph.buffers.length - 1;
+    buffers.set(storage.data, buffer);
+  }
   subgraph.tensors.push({
     ...newTensor({ name: tensor.name, type: storage.type, shape: [...tensor.shape] }),
-    buffer: graph.buffers.length - 1,
+    buffer,
     quantization: storage.quantization,
     hasRank: tensor.hasRank,
   });
@@ -56,6 +64,7 @@ export function quantizeFloat16(source: ModelGraph, minElements = 1): Float16Res
   if (alreadyHalf) notes.push(`the model already stored weights as float16; ${folded} DEQUANTIZE op(s) were folded and the weights re-stored`);
   let converted = 0;
   const shared = new Map<number, Uint8Array>(); // float32 buffer -> its float16 bytes
+  const stored = new Map<Uint8Array, number>();
   graph.subgraphs.forEach((subgraph, s) => {
     const prologue: Operator[] = [];
     const count = subgraph.tensors.length;
@@ -65,7 +74,7 @@ export function quantizeFloat16(source: ModelGraph, minElements = 1): Float16Res
       if (elementCount(tensor.shape) < minElements) continue;
       const half = shared.get(tensor.buffer) ?? bytesOf(toFloat16(constantAsFloat32(graph, s, t)));
       shared.set(tensor.buffer, half);
-      storeBehindDequantize(graph, s, t, { type: TensorType.FLOAT16, data: half, quantization: null }, 3, prologue);
+      storeBehindDequantize(graph, s, t, { type: TensorType.FLOAT16, data: half, quantization: null }, 3, prologue, stored);
       converted++;
     }
     subgraph.operators = [...prologue, ...subgraph.operators];

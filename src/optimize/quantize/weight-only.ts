@@ -34,29 +34,35 @@ export function quantizeWeightOnly(source: ModelGraph, options: WeightQuantOptio
   const done = new Set<string>();
   let quantizedTensors = 0;
   const prologues = graph.subgraphs.map(() => [] as Operator[]);
+  // Tensors sharing a float buffer (weight tying) share one int8 buffer too.
+  const quantizedBytes = new Map<string, { data: Uint8Array; params: ReturnType<typeof symmetricWeightParams>; perChannel: boolean }>();
+  const stored = new Map<Uint8Array, number>();
   for (const site of weightSites(graph, options.minElements)) {
     if (options.skip?.(site.subgraph, site.op)) continue;
     const key = `${site.subgraph}:${site.tensor}`;
     if (done.has(key)) continue;
     done.add(key);
     const tensor = graph.subgraphs[site.subgraph].tensors[site.tensor];
-    const values = constantAsFloat32(graph, site.subgraph, site.tensor);
     const requestedPerChannel = options.perChannel && site.axis !== null;
     const axis = site.axis ?? 0;
-    const custom = options.weightParams?.(values, tensor.shape, axis, requestedPerChannel) ?? null;
-    const params = custom ?? symmetricWeightParams(values, tensor.shape, axis, requestedPerChannel, { searchClipping: options.searchClipping });
-    const perChannel = custom ? params.scale.length > 1 : requestedPerChannel;
+    const sharedKey = `${tensor.buffer}:${axis}:${requestedPerChannel}:${tensor.shape.join('x')}`;
+    let quantized = quantizedBytes.get(sharedKey);
+    if (!quantized) {
+      const values = constantAsFloat32(graph, site.subgraph, site.tensor);
+      const custom = options.weightParams?.(values, tensor.shape, axis, requestedPerChannel) ?? null;
+      const params = custom ?? symmetricWeightParams(values, tensor.shape, axis, requestedPerChannel, { searchClipping: options.searchClipping });
+      quantized = { data: bytesOf(quantizeInt8(values, tensor.shape, params, true)), params, perChannel: custom ? params.scale.length > 1 : requestedPerChannel };
+      quantizedBytes.set(sharedKey, quantized);
+    }
+    const { params, perChannel } = quantized;
     storeBehindDequantize(
       graph,
       site.subgraph,
       site.tensor,
-      {
-        type: TensorType.INT8,
-        data: bytesOf(quantizeInt8(values, tensor.shape, params, true)),
-        quantization: linearQuantization(params.scale, params.zeroPoint, perChannel ? axis : 0),
-      },
+      { type: TensorType.INT8, data: quantized.data, quantization: linearQuantization(params.scale, params.zeroPoint, perChannel ? axis : 0) },
       perChannel ? 5 : 2,
       prologues[site.subgraph],
+      stored,
     );
     quantizedTensors++;
   }
