@@ -58,6 +58,7 @@ export function quantizeDynamicRange(source: ModelGraph, options: WeightQuantOpt
     return count;
   });
   const weightOnly = new Set<string>();
+  const convertedBuffers = new Map<string, { buffer: number; params: ReturnType<typeof symmetricWeightParams>; perChannel: boolean }>();
   for (const [key, list] of byTensor) {
     const allHybrid = list.every((site) => HYBRID[site.builtin] && hybridWorks(graph, site));
     const allReaders = list.length === (readers[list[0].subgraph].get(list[0].tensor) ?? 0);
@@ -70,13 +71,21 @@ export function quantizeDynamicRange(source: ModelGraph, options: WeightQuantOpt
     const subgraph = graph.subgraphs[site.subgraph];
     let perChannel = options.perChannel && list.every((s) => HYBRID[s.builtin]!.perChannel && s.axis !== null);
     const tensor = subgraph.tensors[site.tensor];
-    const values = constantAsFloat32(graph, site.subgraph, site.tensor);
     const axis = site.axis ?? 0;
-    const custom = options.weightParams?.(values, tensor.shape, axis, perChannel) ?? null;
-    const params = custom ?? symmetricWeightParams(values, tensor.shape, axis, perChannel);
-    if (custom) perChannel = params.scale.length > 1;
-    graph.buffers.push({ data: bytesOf(quantizeInt8(values, tensor.shape, params, true)) });
-    tensor.buffer = graph.buffers.length - 1;
+    // Tensors tied to one float buffer (e.g. in two subgraphs) get one int8 buffer.
+    const sharedKey = `${tensor.buffer}:${axis}:${perChannel}:${tensor.shape.join('x')}`;
+    let converted = convertedBuffers.get(sharedKey);
+    if (!converted) {
+      const values = constantAsFloat32(graph, site.subgraph, site.tensor);
+      const custom = options.weightParams?.(values, tensor.shape, axis, perChannel) ?? null;
+      const params = custom ?? symmetricWeightParams(values, tensor.shape, axis, perChannel);
+      graph.buffers.push({ data: bytesOf(quantizeInt8(values, tensor.shape, params, true)) });
+      converted = { buffer: graph.buffers.length - 1, params, perChannel: custom ? params.scale.length > 1 : perChannel };
+      convertedBuffers.set(sharedKey, converted);
+    }
+    const { params } = converted;
+    perChannel = converted.perChannel;
+    tensor.buffer = converted.buffer;
     tensor.type = TensorType.INT8;
     tensor.quantization = linearQuantization(params.scale, params.zeroPoint, perChannel ? axis : 0);
     quantizedTensors++;

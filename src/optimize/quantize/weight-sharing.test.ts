@@ -5,17 +5,18 @@ import { sharedBuffers } from '../../tflite/queries';
 import { readModel } from '../../tflite/read';
 import { writeModel } from '../../tflite/write';
 import { checkRuns } from '../pipeline';
+import { quantizeDynamicRange } from './dynamic';
 import { quantizeFloat16 } from './float16';
 import { quantizeWeightOnly } from './weight-only';
 
 describe('shared weights', () => {
   const name = 'ops/weight_sharing_fcs.tflite';
 
-  it('stay one buffer through float16 and weight-only int8, and the models run', async () => {
+  it('stay one buffer through float16, weight-only int8 and dynamic range, and the models run', async () => {
     const source = readSharedModel(name);
     const graph = readModel(source);
     expect(sharedBuffers(graph)).toHaveLength(1);
-    for (const result of [quantizeFloat16(graph).graph, quantizeWeightOnly(graph, { perChannel: true, minElements: 0 }).graph]) {
+    for (const result of [quantizeFloat16(graph).graph, quantizeWeightOnly(graph, { perChannel: true, minElements: 0 }).graph, quantizeDynamicRange(graph, { perChannel: true, minElements: 0 }).graph]) {
       const bytes = writeModel(result);
       expect(sharedBuffers(readModel(bytes))).toHaveLength(1);
       expect(bytes.length).toBeLessThan(source.length);
