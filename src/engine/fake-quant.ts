@@ -1,0 +1,63 @@
+/**
+ * Fake quantization: round a real value to the nearest value an integer tensor can hold and map it
+ * back, q = clamp(round(x / s) + z, qmin, qmax), x' = s * (q - z).
+ *
+ * For simulation it is plain arithmetic. For training the straight-through estimator passes the
+ * gradient unchanged inside the representable range and blocks it outside (clipped STE), so weights and
+ * activations learn to live with the rounding.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface FakeQuantParams {
+  /** One scale per tensor, or one per channel along `axis`. */
+  scale: number[];
+  zeroPoint: number[];
+  axis: number;
+  qmin: number;
+  qmax: number;
+}
+
+function broadcastParams(x: tf.Tensor, p: FakeQuantParams): { scale: tf.Tensor; zero: tf.Tensor } {
+  if (p.scale.length === 1) return { scale: tf.scalar(p.scale[0]), zero: tf.scalar(p.zeroPoint[0] ?? 0) };
+  const shape = x.shape.map((_, i) => (i === p.axis ? p.scale.length : 1));
+  const zero = p.scale.map((_, c) => p.zeroPoint[c] ?? 0);
+  return { scale: tf.tensor(p.scale, shape), zero: tf.tensor(zero, shape) };
+}
+
+/** Quantize-dequantize without a gradient of its own (simulation). */
+export function fakeQuantize(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
+  return tf.tidy(() => {
+    const { scale, zero } = broadcastParams(x, p);
+    const q = tf.clipByValue(tf.add(tf.round(tf.div(x, scale)), zero), p.qmin, p.qmax);
+    return tf.mul(tf.sub(q, zero), scale);
+  });
+}
+
+/** Quantize-dequantize whose gradient is the clipped straight-through estimator (training). */
+export function fakeQuantizeSte(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
+  // tfjs types the custom function's arguments as (...inputs, save) in one union; spell it out.
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { scale, zero } = broadcastParams(input, p);
+    const lo = tf.mul(tf.sub(tf.scalar(p.qmin), zero), scale);
+    const hi = tf.mul(tf.sub(tf.scalar(p.qmax), zero), scale);
+    const inside = tf.logicalAnd(tf.greaterEqual(input, lo), tf.lessEqual(input, hi));
+    save([tf.cast(inside, 'float32')]);
+    const value = fakeQuantize(input, p);
+    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x) as tf.Tensor;
+}
+
+/** Integer range of a TFLite tensor type name used by quantized tensors. */
+export function integerRange(type: 'int8' | 'uint8' | 'int16' | 'int32'): { qmin: number; qmax: number } {
+  switch (type) {
+    case 'int8':
+      return { qmin: -128, qmax: 127 };
+    case 'uint8':
+      return { qmin: 0, qmax: 255 };
+    case 'int16':
+      return { qmin: -32768, qmax: 32767 };
+    case 'int32':
+      return { qmin: -2147483648, qmax: 2147483647 };
+  }
+}
