@@ -2,7 +2,8 @@
  * End-to-end test of the optimization workbench in Debian Chromium (playwright-core) against the
  * production build served by `vite preview`: MNIST sample, wizard, a zip of real MNIST test digits
  * (PNG, one folder per class, made here from the shared IDX files), float16 + dynamic + int8 runs in
- * the worker with progress, a cluster:16:per-channel+int8 chain variant, results table and Pareto charts, keep-a-layer-in-float re-run, cancel,
+ * the worker with progress (no main-thread task over 100 ms meanwhile), a cluster:16:per-channel+int8 chain variant, results table and Pareto charts,
+ * keep-a-layer-in-float re-run and the chain run for a microcontroller target (TFLM arena / flash / op check vs Node), cancel,
  * download of the int8 model (checked and run in Node), reload restores the session.
  */
 import { after, before, describe, test } from 'node:test';
@@ -146,25 +147,18 @@ describe('tflite-workbench optimization flow', () => {
     await shot(page, 'wb-2-running.png');
     const shotEnd = await page.evaluate(() => performance.now());
     for (const label of ['int8', 'dynamic', 'float16']) await waitStatus(page, label, 'done', 90_000);
-    const runEnd = await page.evaluate(() => performance.now());
     console.log(`# 3 variants optimized + evaluated in ${Date.now() - t1} ms`);
-    const longTasks = await page.evaluate(([start, end, shotStart, shotEnd]) => window.__longTasks.filter((t) => t.startTime >= start && t.startTime <= end && !(t.startTime >= shotStart - 50 && t.startTime <= shotEnd)), [runStart, runEnd, shotStart, shotEnd]);
-    console.log(`# long frames: ${JSON.stringify(await page.evaluate(() => window.__loaf))}`);
-    console.log(`# long tasks during runs: ${JSON.stringify(longTasks.map((t) => Math.round(t.duration)))}`);
-    // All optimizing and evaluating runs in the worker; the main thread only renders progress and
-    // the results table. Target: no task over 100 ms. On this 2-core machine the worker keeps one
-    // core busy, and the browser, its GPU process and this test share the other: a CPU profile shows
-    // under 10 ms of React work per update, yet an update's task is sometimes descheduled to 100-220
-    // ms of wall time. So the test prints every long task, warns above 100 ms and fails above 300 ms.
-    const over100 = longTasks.filter((t) => t.duration > 100);
-    if (over100.length) console.log(`# WARNING: ${over100.length} main-thread task(s) over 100 ms during the runs`);
-    assert.ok(longTasks.every((t) => t.duration <= 300), `no main-thread task over 300 ms during the runs: ${JSON.stringify(longTasks)}`);
-
-    // Charts are drawn once the queue is idle; recharts costs main-thread time then (reported, not asserted).
+    // The charts and the per-layer chart update as each variant finishes: the window measured runs
+    // until the last of them is drawn (plus a margin), not only until the last status flips.
     await page.getByTestId('layer-chart').waitFor({ timeout: 20_000 });
     await page.waitForTimeout(300);
-    const chartTasks = await page.evaluate((end) => window.__longTasks.filter((t) => t.startTime > end).map((t) => Math.round(t.duration)), runEnd);
-    console.log(`# long tasks while recharts draws the charts after the runs: ${JSON.stringify(chartTasks)}`);
+    const runEnd = await page.evaluate(() => performance.now());
+    const longTasks = await page.evaluate(([start, end, shotStart, shotEnd]) => window.__longTasks.filter((t) => t.startTime >= start && t.startTime <= end && !(t.startTime >= shotStart - 50 && t.startTime <= shotEnd)), [runStart, runEnd, shotStart, shotEnd]);
+    console.log(`# long frames during runs: ${JSON.stringify(await page.evaluate((start) => window.__loaf.filter((f) => f.start >= start), runStart))}`);
+    console.log(`# long tasks during runs: ${JSON.stringify(longTasks.map((t) => Math.round(t.duration)))} (longest ${Math.round(Math.max(0, ...longTasks.map((t) => t.duration)))} ms)`);
+    // All optimizing and evaluating runs in the worker; the main thread only renders progress, the
+    // results table and the charts (plain SVG, a few ms: recharts took 80-175 ms per chart mount).
+    assert.deepEqual(longTasks.filter((t) => t.duration > 100), [], 'no main-thread task over 100 ms during the runs');
 
     // Results table with measured numbers.
     const rows = await page.getByTestId('result-row').evaluateAll((trs) =>
@@ -193,7 +187,7 @@ describe('tflite-workbench optimization flow', () => {
     const results = page.getByTestId('results');
     await results.scrollIntoViewIfNeeded();
     for (const chart of ['pareto-size', 'pareto-latency']) {
-      const symbols = await page.getByTestId(chart).locator('svg .recharts-scatter-symbol').count();
+      const symbols = await page.getByTestId(chart).locator('svg .chart-point').count();
       assert.ok(symbols >= 4, `${chart}: float + 3 variants drawn (${symbols} symbols)`);
     }
     await page.getByTestId('how-to-read').waitFor();
@@ -262,10 +256,13 @@ describe('tflite-workbench optimization flow', () => {
     console.log(`# browser vs Node int8: ${browserParams.size} quantized tensors, largest relative scale difference ${worst.toExponential(2)}, files ${identical ? 'byte-identical' : 'differ'}`);
     assert.ok(worst <= 1e-4, `calibration ranges agree between the browser and Node (largest relative scale difference ${worst})`);
 
+    // From here on the target is a microcontroller: the runs below get TFLite Micro's check.
+    await page.getByTestId('wizard-target').getByLabel('Microcontroller (TFLite Micro)').check();
+
     // Per-layer error of int8: keep one layer in float and re-run.
     await page.locator('[data-testid="result-row"][data-label="int8"] th button').click();
     await page.getByTestId('layer-chart').waitFor();
-    assert.ok((await page.getByTestId('layer-chart').locator('.recharts-bar-rectangle').count()) >= 3, 'per-layer bars drawn');
+    assert.ok((await page.getByTestId('layer-chart').locator('svg .chart-bar').count()) >= 3, 'per-layer bars drawn');
     const options = await page.getByTestId('layer-select').locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
     await page.getByTestId('layer-select').selectOption(options[options.length - 1]);
     await shot(page, 'wb-4-layer.png');
@@ -275,6 +272,9 @@ describe('tflite-workbench optimization flow', () => {
     await waitStatus(page, 'int8-1float', 'done', 60_000);
     await page.locator('[data-testid="result-row"][data-label="int8-1float"]').waitFor();
     assert.equal(await page.getByTestId('result-row').count(), 4);
+    const [floatLayerDownload] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="result-row"][data-label="int8-1float"] [data-testid="download-tflite"]').click()]);
+    const floatLayerFile = path.join(workDir, floatLayerDownload.suggestedFilename());
+    await floatLayerDownload.saveAs(floatLayerFile);
 
     // A chain variant: int8 with a cluster step (16 values per output channel) before it.
     await page.getByTestId('add-technique').selectOption('int8');
@@ -302,6 +302,35 @@ describe('tflite-workbench optimization flow', () => {
     assert.equal(chainBytes.subarray(4, 8).toString('latin1'), 'TFL3');
     assert.equal(chainBytes.length, Number(await chainRow.getAttribute('data-bytes')));
     assert.equal(await page.getByTestId('result-row').count(), 5);
+
+    // Microcontroller target: the two variants run after the switch show TFLite Micro's flash and
+    // tensor arena estimate and op check, the figures src/evaluate/target-check.ts computes in Node
+    // for the downloaded bytes; the ones run for the web target keep their WebGPU check instead.
+    const { targetCheck } = await tsImport('../src/evaluate/target-check.ts', import.meta.url);
+    const { formatBytes } = await tsImport('../src/ui/format.ts', import.meta.url);
+    for (const [label, file] of [['int8-1float', floatLayerFile], ['cluster16pc-int8', chainFile]]) {
+      const row = page.locator(`[data-testid="result-row"][data-label="${label}"]`);
+      const fileBytes = new Uint8Array(readFileSync(file));
+      const expected = targetCheck(readModel(fileBytes), 'mcu', fileBytes.length);
+      const estimate = row.getByTestId('mcu-estimate');
+      const shown = { arena: Number(await estimate.getAttribute('data-arena')), flash: Number(await estimate.getAttribute('data-flash')), missing: Number(await estimate.getAttribute('data-missing-ops')) };
+      const issues = await row.getByTestId('target-issue').evaluateAll((lis) => lis.map((li) => ({ kind: li.dataset.kind, message: li.textContent })));
+      console.log(`# MCU ${label}: shown ${JSON.stringify(shown)}, Node arena ${expected.mcu.arenaBytes} (peak live ${expected.mcu.peakLiveBytes}) flash ${expected.mcu.flashBytes}; issues ${JSON.stringify(issues)}`);
+      assert.equal(shown.flash, fileBytes.length, `${label}: flash is the .tflite size`);
+      assert.equal(shown.arena, expected.mcu.arenaBytes, `${label}: same arena plan as in Node`);
+      assert.ok(shown.arena >= expected.mcu.peakLiveBytes && shown.arena > 0, `${label}: the arena holds the peak of live activations`);
+      const text = await estimate.textContent();
+      assert.ok(text.includes(`flash ${formatBytes(shown.flash)}`) && text.includes(`arena ~${formatBytes(shown.arena)}`), `${label}: figures shown: ${text}`);
+      const missing = expected.issues.filter((i) => i.kind === 'unsupported-op');
+      assert.equal(shown.missing, missing.length, `${label}: ops without a TFLM kernel`);
+      assert.equal(await estimate.getByTestId('mcu-ops').textContent(), missing.length ? `${missing.length} op type(s) without a TFLM kernel` : 'every op has a TFLM kernel');
+      assert.deepEqual(issues, expected.issues.map(({ kind, message }) => ({ kind, message })), `${label}: the issues listed are TFLM's`);
+      assert.equal(await row.getByTestId('webgpu-check').count(), 0);
+    }
+    // int8 with one op kept in float runs float kernels on the MCU: the check says so.
+    assert.ok(targetCheck(readModel(new Uint8Array(readFileSync(floatLayerFile))), 'mcu', 1).issues.some((i) => i.kind === 'warning' && /FLOAT32/.test(i.message)), 'a FLOAT32 warning for the op kept in float');
+    assert.equal(await page.locator('[data-testid="result-row"][data-label="int8"] [data-testid="mcu-estimate"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="result-row"][data-label="int8"] [data-testid="webgpu-check"]').count(), 1);
 
     // Cancel: a fresh int8 run cancelled while it runs.
     await page.getByTestId('add-technique').selectOption('int16x8');

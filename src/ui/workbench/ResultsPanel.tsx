@@ -3,13 +3,14 @@
  * frontier highlighted), the side-by-side table with downloads, and the per-layer error chart of the
  * selected variant, where a layer can be kept in float and the variant re-run.
  */
-import { memo, useDeferredValue, useEffect, useState, type ReactNode } from 'react';
+import { memo, useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { Bar, BarChart, CartesianGrid, Cell, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LayerComparison } from '../../evaluate/compare';
 import { formatBytes } from '../format';
 import { rerunWithTweak, selectVariant, useSession, type Variant } from '../session';
-import { isBlocking, TARGET_LABELS } from '../target-check';
+import { isBlocking, TARGET_LABELS, type McuEstimate, type TargetIssue } from '../target-check';
+import { LayerErrorChart } from './charts/LayerErrorChart';
+import { ParetoChart, type ParetoPoint } from './charts/ParetoChart';
 import { PixelCanvas } from './DataPanel';
 import { download, modelBaseName } from './download';
 
@@ -37,76 +38,48 @@ function Disagreements({ variant }: { variant: Variant }) {
 }
 
 /**
- * Mounts its children in a task of their own, `order` tasks after the rest of the panel: a chart's
- * first render is the most expensive thing on the page, so charts are not all mounted in one task.
+ * Microcontroller target: flash and tensor arena estimate, and whether TFLite Micro has a kernel for
+ * every op (the op list decides whether the model can run at all, so it is shown, not only counted).
  */
-function Later({ order, height, children }: { order: number; height: number; children: ReactNode }) {
-  const [ready, setReady] = useState(false);
-  useEffect(() => {
-    const timer = setTimeout(() => setReady(true), 150 * order);
-    return () => clearTimeout(timer);
-  }, [order]);
-  return ready ? <>{children}</> : <div style={{ height }} aria-busy="true" />;
-}
-
-interface Point {
-  id: string;
-  name: string;
-  size: number;
-  latency: number;
-  quality: number;
-}
-
-function frontier(points: Point[], x: 'size' | 'latency'): Point[] {
-  const sorted = [...points].sort((a, b) => a[x] - b[x] || b.quality - a.quality);
-  const out: Point[] = [];
-  let best = -Infinity;
-  for (const p of sorted) {
-    if (p.quality > best) {
-      out.push(p);
-      best = p.quality;
-    }
-  }
-  return out;
+function McuSummary({ mcu, issues }: { mcu: McuEstimate; issues: TargetIssue[] }) {
+  const missing = issues.filter((i) => i.kind === 'unsupported-op');
+  return (
+    <div className="small" data-testid="mcu-estimate" data-arena={mcu.arenaBytes} data-flash={mcu.flashBytes} data-missing-ops={missing.length} title={mcu.notes.join('\n')}>
+      flash {formatBytes(mcu.flashBytes)} · arena ~{formatBytes(mcu.arenaBytes)} <span className="muted">(+ a few KB)</span>
+      <div data-testid="mcu-ops" className={missing.length ? 'bad' : 'ok'}>
+        {missing.length ? `${missing.length} op type(s) without a TFLM kernel` : 'every op has a TFLM kernel'}
+      </div>
+    </div>
+  );
 }
 
 const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : `${(v * 100).toFixed(1)}%`);
 const db = (v: number | undefined) => (v === undefined ? '—' : v === Infinity ? '∞' : `${v.toFixed(1)} dB`);
+const formatMs = (v: number) => `${v.toFixed(2)} ms`;
 
-const Pareto = memo(function Pareto({ points, x, label, quality, onSelect }: { points: Point[]; x: 'size' | 'latency'; label: string; quality: string; onSelect: (id: string) => void }) {
-  const front = frontier(points, x);
-  const frontIds = new Set(front.map((p) => p.id));
-  const reference = points.filter((p) => p.id === 'float');
-  const others = points.filter((p) => p.id !== 'float' && !frontIds.has(p.id));
-  const onFront = front.filter((p) => p.id !== 'float');
-  const qs = points.map((p) => p.quality);
-  const span = 1 - Math.min(...qs);
-  const step = span > 0.3 ? 0.1 : span > 0.12 ? 0.05 : span > 0.04 ? 0.02 : 0.01;
-  const lo = Math.max(0, Math.floor((Math.min(...qs) - step / 2) / step) * step);
-  const ticks = Array.from({ length: Math.round((1 - lo) / step) + 1 }, (_, i) => Math.min(1, lo + i * step));
+function Pareto({ points, x, label, quality, onSelect }: { points: ParetoPoint[]; x: 'size' | 'latency'; label: string; quality: string; onSelect: (id: string) => void }) {
   return (
     <figure className="chart" data-testid={`pareto-${x}`}>
       <figcaption>{quality} vs {label}</figcaption>
-        <ScatterChart width={560} height={230} margin={{ top: 10, right: 20, bottom: 24, left: 10 }}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis type="number" dataKey={x} name={label} domain={[0, 'auto']} tickFormatter={(v: number) => (x === 'size' ? formatBytes(v) : `${v.toFixed(2)} ms`)} label={{ value: label, position: 'insideBottom', offset: -12 }} />
-          <YAxis type="number" dataKey="quality" name={quality} domain={[lo, 1]} ticks={ticks} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} />
-          <Tooltip formatter={(value, name) => (name === quality ? pct(Number(value)) : x === 'size' ? formatBytes(Number(value)) : `${Number(value).toFixed(3)} ms`)} labelFormatter={() => ''} />
-          <Scatter name="Pareto frontier" data={front} fill="none" line={{ stroke: '#e07b00', strokeWidth: 2 }} shape={() => <g />} legendType="line" isAnimationActive={false} />
-          <Scatter name="float model" data={reference} fill="#555" shape="diamond" isAnimationActive={false} />
-          <Scatter name="dominated" data={others} fill="#0b5cad" isAnimationActive={false} onClick={(p: unknown) => onSelect((p as { payload?: Point }).payload?.id ?? '')} />
-          <Scatter name="on the frontier" data={onFront} fill="#e07b00" isAnimationActive={false} onClick={(p: unknown) => onSelect((p as { payload?: Point }).payload?.id ?? '')} />
-        </ScatterChart>
+      <ParetoChart points={points} x={x} label={label} quality={quality} formatX={x === 'size' ? formatBytes : formatMs} formatQuality={pct} onSelect={onSelect} />
       <p className="legend-line small"><span className="key key-front" /> Pareto frontier <span className="key key-float" /> float model <span className="key key-dom" /> other variants</p>
     </figure>
   );
-});
+}
+
+/** Where the chart draws an infinite SQNR (identical tensors), and the floor for very bad layers. */
+const SQNR_TOP = 80;
+const SQNR_FLOOR = -10;
 
 function LayerChart({ variant }: { variant: Variant }) {
   const [picked, setPicked] = useState<LayerComparison | null>(null);
   const layers = variant.result?.comparison.perLayer ?? [];
+  const bars = useMemo(
+    () => layers.map((l) => ({ key: `${l.op} #${l.opIndex}`, opIndex: l.opIndex, value: Number.isFinite(l.sqnrDb) ? Math.max(SQNR_FLOOR, l.sqnrDb) : SQNR_TOP, title: `${l.op} #${l.opIndex}: SQNR ${db(l.sqnrDb)}` })),
+    [layers],
+  );
+  const pick = useCallback((opIndex: number) => setPicked(layers.find((l) => l.opIndex === opIndex) ?? null), [layers]);
   if (!layers.length) return <p className="muted">No per-layer comparison for this variant.</p>;
-  const data = layers.map((l) => ({ ...l, key: `${l.op} #${l.opIndex}`, sqnr: Number.isFinite(l.sqnrDb) ? Math.max(-10, l.sqnrDb) : 80 }));
   const keepFloat = (layer: LayerComparison) => {
     const name = layer.referenceTensor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     rerunWithTweak(variant.id, (r) => ({ ...r, keepFloat: [...r.keepFloat, { tensorNamePattern: `^${name}$` }] }));
@@ -114,16 +87,8 @@ function LayerChart({ variant }: { variant: Variant }) {
   };
   return (
     <div data-testid="layer-chart">
-      <p className="small muted">SQNR of every intermediate tensor vs the float model (higher is better; ∞ drawn as 80 dB). Click a bar, then keep that op in float and re-run. The lowest bars are the layers quantization hurts most.</p>
-        <BarChart width={1140} height={250} data={data} margin={{ top: 10, right: 20, bottom: 80, left: 40 }}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="key" angle={-35} textAnchor="end" interval={0} fontSize={11} />
-          <YAxis unit=" dB" />
-          <Tooltip formatter={(v) => `${Number(v).toFixed(1)} dB`} />
-          <Bar dataKey="sqnr" name="SQNR" isAnimationActive={false} onClick={(d: unknown) => setPicked(d as LayerComparison)} cursor="pointer">
-            {data.map((d) => <Cell key={d.key} fill={picked?.opIndex === d.opIndex ? '#e07b00' : d.sqnr < 20 ? '#c62828' : '#0b5cad'} />)}
-          </Bar>
-        </BarChart>
+      <p className="small muted">SQNR of every intermediate tensor vs the float model (higher is better; ∞ drawn as {SQNR_TOP} dB). Click a bar, then keep that op in float and re-run. The lowest bars are the layers quantization hurts most.</p>
+      <LayerErrorChart bars={bars} picked={picked?.opIndex ?? null} lowBelow={20} onPick={pick} />
       <label className="small">
         Or pick a layer:{' '}
         <select value={picked ? String(picked.opIndex) : ''} onChange={(e) => setPicked(layers.find((l) => String(l.opIndex) === e.target.value) ?? null)} data-testid="layer-select">
@@ -150,27 +115,18 @@ export function ResultsPanel() {
   const modelName = useSession((s) => s.modelName) ?? 'model.tflite';
   const modelBytes = useSession((s) => s.modelBytes);
   const target = useSession((s) => s.answers.target);
-  // Charts are redrawn when the queue is idle: a recharts chart costs 100-250 ms of main thread to
-  // draw here, which would make the page stutter while runs report progress.
-  const busy = useSession((s) => s.variants.some((v) => v.status === 'running' || v.status === 'queued'));
-  const [chartDone, setChartDone] = useState(done);
-  useEffect(() => {
-    if (!busy) setChartDone(done);
-  }, [busy, done]);
-  return <ResultsBody done={done} chartDone={chartDone} busy={busy} selected={selected} modelName={modelName} modelBytes={modelBytes} target={target} />;
+  return <ResultsBody done={done} selected={selected} modelName={modelName} modelBytes={modelBytes} target={target} />;
 }
 
 interface BodyProps {
   done: Variant[];
-  chartDone: Variant[];
-  busy: boolean;
   selected: string | null;
   modelName: string;
   modelBytes: Uint8Array | null;
   target: keyof typeof TARGET_LABELS;
 }
 
-const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected, modelName, modelBytes, target }: BodyProps) {
+const ResultsBody = memo(function ResultsBody({ done, selected, modelName, modelBytes, target }: BodyProps) {
   if (!done.length) {
     return (
       <section className="card panel" aria-labelledby="results-heading" data-testid="results">
@@ -184,9 +140,9 @@ const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected,
   const quality = labeled ? 'Accuracy (top-1)' : 'Agreement with float';
   const refQuality = labeled ? first.comparison.classification.accuracy!.reference.top1 : 1;
   const floatSize = first.sizes.reference.rawBytes;
-  const points: Point[] = [
+  const points: ParetoPoint[] = [
     { id: 'float', name: 'float model', size: floatSize, latency: first.referenceLatency.medianMs, quality: refQuality },
-    ...chartDone.filter((v) => v.result).map((v) => ({
+    ...done.map((v) => ({
       id: v.id,
       name: v.result!.label,
       size: v.result!.sizes.candidate.rawBytes,
@@ -194,17 +150,16 @@ const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected,
       quality: labeled ? v.result!.comparison.classification.accuracy!.candidate.top1 : v.result!.comparison.classification.agreement,
     })),
   ];
-  const sel = chartDone.find((v) => v.id === selected) ?? chartDone[0] ?? done[0];
-  const chartsStale = busy && done.some((v) => !chartDone.includes(v));
+  const sel = done.find((v) => v.id === selected) ?? done[0];
+  const select = (id: string) => id !== 'float' && selectVariant(id);
   const base = modelBaseName(modelName);
   return (
     <section className="card panel" aria-labelledby="results-heading" data-testid="results">
       <h2 id="results-heading">4 · Results</h2>
-      {chartsStale && <p className="small muted" role="status">Charts are redrawn when the running variants finish; the table below is live.</p>}
-      {chartDone.length > 0 && <div className="charts">
-        <Later order={1} height={260}><Pareto points={points} x="size" label="Model size" quality={quality} onSelect={(id) => id !== 'float' && selectVariant(id)} /></Later>
-        <Later order={2} height={260}><Pareto points={points} x="latency" label="Latency (median, LiteRT wasm)" quality={quality} onSelect={(id) => id !== 'float' && selectVariant(id)} /></Later>
-      </div>}
+      <div className="charts">
+        <Pareto points={points} x="size" label="Model size" quality={quality} onSelect={select} />
+        <Pareto points={points} x="latency" label="Latency (median, LiteRT wasm)" quality={quality} onSelect={select} />
+      </div>
       <p className="small how-to" data-testid="how-to-read">
         <strong>How to read this:</strong> each dot is a model; up is better ({labeled ? 'task accuracy on the evaluation split' : 'how often its top-1 matches the float model, on the evaluation data'}), left is smaller / faster. The orange line joins the models no other model beats on both axes (the Pareto frontier); the grey diamond is the float model you started from. Ship a point on the frontier whose loss you can accept.
         {first.randomInputs && ' No dataset: compared on random inputs, so agreement says little about real accuracy.'}
@@ -251,18 +206,14 @@ const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected,
                   <td>{r.latency.medianMs.toFixed(3)} ms</td>
                   <td title={r.floatOps.map((f) => `${f.op} #${f.opIndex}: ${f.reason}`).join('\n')}>{r.floatOps.length}</td>
                   <td data-testid="target-check">
-                    {r.mcu && (
-                      <div className="small" data-testid="mcu-estimate" data-arena={r.mcu.arenaBytes} data-flash={r.mcu.flashBytes} title={r.mcu.notes.join('\n')}>
-                        flash {formatBytes(r.mcu.flashBytes)} · arena ~{formatBytes(r.mcu.arenaBytes)} <span className="muted">(+ a few KB)</span>
-                      </div>
-                    )}
+                    {r.mcu && <McuSummary mcu={r.mcu} issues={r.targetIssues} />}
                     {r.webgpu && (
                       <div className="small" data-testid="webgpu-check" data-status={r.webgpu.status} title={r.webgpu.details.join('\n')}>
                         {r.webgpu.message}
                       </div>
                     )}
                     {r.targetIssues.length === 0 ? <span className="ok">ok</span> : (
-                      <details><summary>{issues.length ? `${issues.length} issue(s)` : warnings ? `${warnings} warning(s)` : 'note'}</summary><ul className="small">{r.targetIssues.map((i, k) => <li key={k}>{i.message}</li>)}</ul></details>
+                      <details><summary>{issues.length ? `${issues.length} issue(s)` : warnings ? `${warnings} warning(s)` : 'note'}</summary><ul className="small">{r.targetIssues.map((i, k) => <li key={k} data-testid="target-issue" data-kind={i.kind}>{i.message}</li>)}</ul></details>
                     )}
                   </td>
                   <td className="downloads">
@@ -280,7 +231,7 @@ const ResultsBody = memo(function ResultsBody({ done, chartDone, busy, selected,
         </table>
       </div>
       <h3>Per-layer error: {sel.result!.label}</h3>
-      {chartDone.includes(sel) ? <Later order={3} height={300}><LayerChart key={sel.id} variant={sel} /></Later> : <p className="muted small">Drawn when the running variants finish.</p>}
+      <LayerChart key={sel.id} variant={sel} />
       <Disagreements variant={sel} />
     </section>
   );
