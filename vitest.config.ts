@@ -9,5 +9,7 @@ export default defineConfig({
     // LiteRT's wasm module and large models are heavy; two cores here.
     pool: 'forks',
     maxWorkers: 2,
+    // tfjs-core's gradient module needs a resolution hook in Node (scripts/tfjs-resolve-hooks.mjs).
+    execArgv: ['--import', './scripts/register-node-hooks.mjs'],
   },
 });

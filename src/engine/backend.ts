@@ -7,6 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import './gradients';
+import { registerConvGradients } from './conv-gradients';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 export type EngineBackend = 'wasm' | 'webgpu' | 'cpu';
@@ -37,6 +39,7 @@ export function initEngine(options: EngineBackendOptions = {}): Promise<EngineIn
 }
 
 async function chooseBackend(options: EngineBackendOptions): Promise<EngineInfo> {
+  registerConvGradients();
   const prefer = options.prefer ?? 'auto';
   if (prefer === 'webgpu' || prefer === 'auto') {
     const adapter = await probeAdapter();

@@ -61,3 +61,23 @@ export function integerRange(type: 'int8' | 'uint8' | 'int16' | 'int32'): { qmin
       return { qmin: -2147483648, qmax: 2147483647 };
   }
 }
+
+/**
+ * Weight fake-quantization as the int8 path will store the weights: symmetric, range -127..127, scale
+ * = max|w| / 127 per channel along `axis` (or per tensor when axis is null), recomputed from the
+ * current weights at every step. The gradient passes straight through (every weight is in range by
+ * construction, so the clipped and plain STE agree).
+ */
+export function fakeQuantizeWeightsSte(w: tf.Tensor, axis: number | null): tf.Tensor {
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    const value = tf.tidy(() => {
+      const reduce = axis === null ? undefined : input.shape.map((_, i) => i).filter((i) => i !== axis);
+      const absMax = tf.max(tf.abs(input), reduce, true);
+      const scale = tf.maximum(tf.div(absMax, 127), 1e-12);
+      return tf.mul(tf.clipByValue(tf.round(tf.div(input, scale)), -127, 127), scale);
+    });
+    return { value, gradFunc: (dy: tf.Tensor) => dy };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(w) as tf.Tensor;
+}

@@ -23,6 +23,7 @@ import { clusterModel, checkClusterCount, weightFingerprint, type ClusterOptions
 import { CLUSTER_INITS, type ClusterInit } from './kmeans1d';
 import { weightSites } from './quantize/weight-sites';
 import { checkRuns, optimizeModel, type OptimizeResult, type Stage } from './pipeline';
+import { finetune, type FinetuneOptions, type FinetuneResult, type TrainingData } from './finetune';
 import { checkSparsity, pruneModel, type PruneOptions, type PrunedTensor } from './prune';
 import { constantAsFloat32, foldConstantDequantize } from './quantize/fold-dequantize';
 import { clusterWeightParams, type WeightParamsHook } from './quantize/params';
@@ -33,6 +34,8 @@ export interface Chain {
   text: string;
   prune?: PruneOptions;
   cluster?: ClusterOptions;
+  /** Train on the engine after pruning/clustering (finetune) or with fake quantization (qat). */
+  train?: { mode: 'finetune' | 'qat' };
   quantize?: Recipe;
 }
 
@@ -42,7 +45,7 @@ const fail = (message: string): never => {
 
 /** Is this recipe text a chain (rather than one plain technique)? */
 export function isChainText(text: string): boolean {
-  return /(^|\+)\s*(prune|cluster)\b/.test(text) || text.includes('+');
+  return /(^|\+)\s*(prune|cluster|finetune|qat)\b/.test(text) || text.includes('+');
 }
 
 export interface ChainParseOptions {
@@ -86,6 +89,11 @@ export function parseChain(text: string, options: ChainParseOptions = {}): Chain
       if (chain.cluster) fail('cluster appears twice');
       chain.cluster = parseCluster(args);
       if (chain.prune) chain.cluster.preserveZeros = true;
+    } else if (name === 'finetune' || name === 'qat') {
+      if (chain.train) fail(`"${name}" after "${chain.train.mode}": train once per chain`);
+      if (args.length) fail(`"${name}" takes no arguments (use --epochs, --batch, --lr)`);
+      if (name === 'finetune' && !chain.prune && !chain.cluster) fail('"finetune" follows prune or cluster (e.g. prune:0.75+finetune+int8); to train for quantization use qat+int8');
+      chain.train = { mode: name };
     } else if ((TECHNIQUES as readonly string[]).includes(name)) {
       if (quantizedBy) fail(`two quantization steps ("${quantizedBy}" and "${name}"); a chain ends with one`);
       if (args.length) fail(`"${name}" takes no arguments in a chain (use the recipe options, e.g. --per-tensor, --io)`);
@@ -95,7 +103,10 @@ export function parseChain(text: string, options: ChainParseOptions = {}): Chain
       fail(`unknown step "${name}" (known: prune:SPARSITY, cluster:K, ${TECHNIQUES.join(', ')})`);
     }
   });
-  if (!chain.prune && !chain.cluster) fail(`"${text}" has neither prune nor cluster; a plain technique is a recipe, not a chain`);
+  if (!chain.prune && !chain.cluster && !chain.train) fail(`"${text}" has neither prune, cluster nor qat; a plain technique is a recipe, not a chain`);
+  if (chain.train?.mode === 'qat' && chain.quantize?.technique !== 'int8') {
+    fail(`qat simulates int8 and must end in int8 (qat+int8)${chain.quantize ? `, not ${chain.quantize.technique}` : ''}`);
+  }
   const exclude = [...(options.exclude ?? []), ...(chain.quantize?.keepFloat ?? [])];
   if (chain.prune) chain.prune.exclude = [...exclude];
   if (chain.cluster) chain.cluster.exclude = [...exclude];
@@ -156,6 +167,7 @@ export function chainLabel(chain: Chain): string {
   const parts: string[] = [];
   if (chain.prune) parts.push(`prune${chain.prune.sparsity}${chain.prune.structure === '2of4' ? '-2of4' : chain.prune.threshold && chain.prune.threshold !== 'per-tensor' ? `-${chain.prune.threshold}` : ''}`);
   if (chain.cluster) parts.push(`cluster${chain.cluster.clusters}${chain.cluster.perChannel ? 'pc' : ''}`);
+  if (chain.train) parts.push(chain.train.mode);
   if (chain.quantize) parts.push(chain.quantize.technique);
   return parts.join('-');
 }
@@ -176,11 +188,13 @@ export interface ChainRequest {
   chain: Chain;
   calibration?: Samples;
   calibrationCount?: number;
-  onProgress?: (stage: Stage | 'prune' | 'cluster', done: number, total?: number) => void;
+  onProgress?: (stage: Stage | 'prune' | 'cluster' | 'train', done: number, total?: number) => void;
   signal?: AbortSignal;
   skipCheck?: boolean;
   /** Compare the result with the input model on these samples (accuracy with labels). */
   evaluation?: { samples: Samples; labels?: number[]; total?: number };
+  /** Data for the finetune / qat step, and its settings (epochs, batch, lr...). */
+  training?: { data: TrainingData; options?: Omit<FinetuneOptions, 'mode' | 'signal' | 'teacher' | 'clustered'> };
 }
 
 export interface ChainChecks {
@@ -198,6 +212,7 @@ export interface ChainResult {
   chain: Chain;
   pruned?: { sparsity: number; tensors: PrunedTensor[] };
   clustered?: { tensors: ClusteredTensor[]; elapsedMs: number };
+  trained?: Omit<FinetuneResult, 'graph'>;
   quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings'>;
   report: ModelWeightReport;
   checks: ChainChecks;
@@ -251,6 +266,23 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
     );
     onProgress?.('cluster', 1, 1);
   }
+  if (chain.train) {
+    if (!request.training) throw new WorkbenchError('bad-input', `"${chain.train.mode}" needs training data (--train DIR|FILE.npy, labeled or not)`);
+    onProgress?.('train', 0, 1);
+    const trained = await finetune(graph, request.training.data, {
+      ...request.training.options,
+      mode: chain.train.mode,
+      teacher: graph0,
+      signal: request.signal,
+      clustered: chain.cluster ? { tensors: result.clustered!.tensors.filter((t) => t.subgraph === 0).map((t) => t.tensor), perChannel: !!chain.cluster.perChannel } : undefined,
+      keepZeros: chain.prune ? true : request.training.options?.keepZeros,
+    });
+    const { graph: trainedGraph, ...summary } = trained;
+    graph = trainedGraph;
+    result.trained = summary;
+    notes.push(...trained.notes);
+    onProgress?.('train', 1, 1);
+  }
   const floatBytes = writeModel(graph);
   let bytes = floatBytes;
   if (chain.quantize) {
@@ -262,7 +294,8 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
       onProgress,
       signal: request.signal,
       skipCheck: request.skipCheck,
-      referenceWeights: chain.prune || chain.cluster ? referenceWeights : undefined,
+      // After training the trained float weights are the reference; before, the original ones.
+      referenceWeights: (chain.prune || chain.cluster) && !chain.train ? referenceWeights : undefined,
       weightParams: chain.cluster
         ? clusterPreservingParams(chain.cluster, new Set(result.clustered!.tensors.map((t) => weightFingerprint(constantAsFloat32(graph, t.subgraph, t.tensor)))))
         : undefined,
@@ -301,12 +334,12 @@ export function accuracyNotes(comparison: ComparisonResult, chain: Chain): strin
     lines.push(`top-1 agreement with the input model ${(c.agreement * 100).toFixed(1)}% on ${c.count} sample(s)`);
     lossy = c.agreement < LOSSY_AGREEMENT;
   }
-  if (lossy && oneShot) {
+  if (lossy && oneShot && !chain.train) {
     if (chain.cluster && !chain.cluster.perChannel) {
       lines.push('Clusters per tensor share k values across output channels whose scales differ widely (batch norm folded into the weights); ":per-channel" clusters usually keep much more accuracy, at a larger gzip size.');
     }
     lines.push(
-      'This one-shot result loses much accuracy: pruning/clustering without retraining is this lossy on this model. Fine-tuning after pruning/clustering (a later issue, not available yet) is what recovers it; until then use a lower sparsity or more clusters, or exclude sensitive layers.',
+      'This one-shot result loses much accuracy: pruning/clustering without retraining is this lossy on this model. Fine-tuning recovers it: add "+finetune" before the quantization step (e.g. prune:0.75+finetune+int8) with training data (labels optional); or use a lower sparsity or more clusters, or exclude sensitive layers.',
     );
   }
   return lines;
