@@ -9,6 +9,8 @@
       [--integer-only] [--report REPORT.json]
  *   tflite-opt optimize MODEL --recipe 'prune:0.5[:2of4]+cluster:16[:kmeans++][:per-channel]+int8' -o OUT [...]
       [--eval DIR|FILE.npy [--eval-count N]]   (chains: src/optimize/chain.ts)
+ *   tflite-opt optimize MODEL --recipe 'prune:0.75+finetune+int8' | 'qat+int8' --train DIR|FILE.npy
+      [--epochs N] [--batch N] [--lr X] -o OUT   (training: src/optimize/finetune.ts)
  *   tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]
  *
  * Output goes to stdout, progress and errors to stderr; a bad input exits non-zero with one line.
@@ -21,17 +23,19 @@ import { progressPrinter } from './progress';
 import { runCommand } from './run-command';
 import { summarizeModel } from '../tflite/summary';
 import { readModel } from '../tflite/read';
-import { randomIndices } from '../data/dataset';
+import { randomIndices, subset } from '../data/dataset';
 import { compareModels } from '../evaluate/compare';
 import { measureLatency } from '../evaluate/latency';
 import { nodeDataJson, modelNodeData } from '../evaluate/model-explorer';
 import { buildReport, reportMarkdown, reportToJson } from '../evaluate/report';
 import { compareSizes } from '../evaluate/size';
-import { datasetSamples, openDataFlags } from './data-options';
+import { datasetSamples, openDataFlags, type DataFlags } from './data-options';
+import { initNodeEngine } from '../engine/backend-node';
+import type { TrainingLoss, TrainingProgress } from '../optimize/finetune';
 import { dequantizeBytes, optimizeModel, type OptimizeRequest } from '../optimize/pipeline';
 import { fromAeqRecipe, needsCalibration, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
 import { writeModel } from '../tflite/write';
-import { isChainText, parseChain, runChain } from '../optimize/chain';
+import { isChainText, parseChain, runChain, type ChainRequest } from '../optimize/chain';
 import { scopeFromText } from '../optimize/recipe';
 import { reportTable } from '../optimize/sparsity-report';
 
@@ -42,10 +46,14 @@ const USAGE = `usage:
       [--labels CSV --label-column NAME] [--mean M[,M,M]] [--std S[,S,S]] [--io float|int8|uint8]
       [--per-tensor] [--algo minmax|moving-average|percentile|mse] [--exclude REGEX|OP_TYPE]...
       [--integer-only] [--report REPORT.json]
-  tflite-opt optimize MODEL --recipe CHAIN -o OUT [the options above] [--eval DIR|FILE.npy [--eval-count N]]
+  tflite-opt optimize MODEL --recipe CHAIN -o OUT [the options above]
+      [--eval DIR|FILE.npy [--eval-count N] [--eval-offset N]]
+      [--train DIR|FILE.npy [--train-count N] [--epochs N] [--batch N] [--lr X] [--loss cross-entropy|distillation]]
       CHAIN: prune:S[:2of4][:global|per-channel][:keep-first][:keep-last][:min=N][:ops=A,B] and/or
       cluster:K[:optimal|kmeans++|linear|density|random][:per-channel][:keep-zeros][:seed=N][:min=N][:ops=A,B],
-      then optionally one of float16|weight-int8|dynamic|int8|int16x8, joined by "+" (e.g. prune:0.5+cluster:16+int8)
+      then optionally finetune (trains on --train with sparsity / clusters kept), then optionally one of
+      float16|weight-int8|dynamic|int8|int16x8, joined by "+" (e.g. prune:0.75+finetune+int8);
+      or qat+int8 (quantization-aware training on --train, then int8)
   tflite-opt run MODEL [--input FILE.npy ...] [--seed N] [--json]
   tflite-opt eval MODEL [--ref FLOAT_MODEL] --data DIR|FILE.npy [--count N] [--labels CSV --label-column NAME]
       [--mean M[,M,M]] [--std S[,S,S]] [--per-layer] [--latency] [--json] [--report R.json] [--overlay ME.json]`;
@@ -131,6 +139,13 @@ async function optimize(args: string[]): Promise<number> {
       report: { type: 'string' },
       eval: { type: 'string' },
       'eval-count': { type: 'string' },
+      'eval-offset': { type: 'string' },
+      train: { type: 'string' },
+      'train-count': { type: 'string' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      loss: { type: 'string' },
     },
   });
   const path = oneModel(positionals);
@@ -300,7 +315,58 @@ type ChainFlags = OptimizeFlags & {
   report?: string;
   eval?: string;
   'eval-count'?: string;
+  'eval-offset'?: string;
+  train?: string;
+  'train-count'?: string;
+  epochs?: string;
+  batch?: string;
+  lr?: string;
+  loss?: string;
 };
+
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer, got "${value}"`);
+  return n;
+}
+
+/** --train and its settings, for chains with a finetune or qat step. */
+async function trainingFlags(graph: ReturnType<typeof readModel>, values: ChainFlags, dataFlags: (path: string) => DataFlags): Promise<ChainRequest['training']> {
+  if (!values.train) throw new WorkbenchError('bad-input', 'finetune and qat need training data: pass --train DIR|FILE.npy (labels optional: without them the float model teaches)');
+  const dataset = await openDataFlags(graph, dataFlags(values.train));
+  const count = Math.min(positiveInteger(values['train-count'], '--train-count') ?? dataset.size, dataset.size);
+  const data = count === dataset.size ? dataset : subset(dataset, Array.from({ length: count }, (_, i) => i));
+  const lr = values.lr === undefined ? undefined : Number(values.lr);
+  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw new UsageError(`--lr takes a positive number, got "${values.lr}"`);
+  if (values.loss !== undefined && values.loss !== 'cross-entropy' && values.loss !== 'distillation') throw new UsageError(`--loss is cross-entropy or distillation, got "${values.loss}"`);
+  for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
+  await initNodeEngine();
+  return {
+    data,
+    options: {
+      epochs: positiveInteger(values.epochs, '--epochs'),
+      batchSize: positiveInteger(values.batch, '--batch'),
+      learningRate: lr,
+      loss: values.loss as TrainingLoss | undefined,
+      onProgress: trainingProgressPrinter(),
+    },
+  };
+}
+
+function trainingProgressPrinter(): (p: TrainingProgress) => void {
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (p.phase === 'validate') {
+      const v = p.validation;
+      process.stderr.write(`epoch ${p.epoch}/${p.epochs}: ${p.epoch ? `train loss ${p.loss.toFixed(4)}${p.accuracy === null ? '' : `, accuracy ${(p.accuracy * 100).toFixed(1)}%`}; ` : 'before training: '}${v ? `validation loss ${v.loss.toFixed(4)}${v.accuracy === null ? '' : `, accuracy ${(v.accuracy * 100).toFixed(1)}%`}` : 'no validation split'}\n`);
+    } else if (p.phase === 'train' && (now - last > 2000 || p.step === p.stepsPerEpoch)) {
+      last = now;
+      process.stderr.write(`  epoch ${p.epoch} step ${p.step}/${p.stepsPerEpoch}: loss ${p.loss.toFixed(4)}\n`);
+    }
+  };
+}
 
 /** optimize with a chain (prune / cluster, then optionally one quantization technique). */
 async function optimizeChain(path: string, model: Uint8Array, values: ChainFlags, started: number): Promise<number> {
@@ -327,10 +393,13 @@ async function optimizeChain(path: string, model: Uint8Array, values: ChainFlags
     const dataset = await openDataFlags(graph, dataFlags(values.eval));
     const count = values['eval-count'] === undefined ? dataset.size : Number(values['eval-count']);
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--eval-count takes a positive integer, got "${values['eval-count']}"`);
-    const indices = Array.from({ length: Math.min(count, dataset.size) }, (_, i) => i);
+    const offset = values['eval-offset'] === undefined ? 0 : Number(values['eval-offset']);
+    if (!Number.isInteger(offset) || offset < 0 || offset >= dataset.size) throw new UsageError(`--eval-offset takes an integer in [0, ${dataset.size}), got "${values['eval-offset']}"`);
+    const indices = Array.from({ length: Math.min(count, dataset.size - offset) }, (_, i) => offset + i);
     const labels = indices.map((i) => dataset.labels[i]);
     evaluation = { samples: datasetSamples(dataset, indices), labels: labels.every((l) => l !== null) ? (labels as number[]) : undefined, total: indices.length };
   }
+  const training = chain.train ? await trainingFlags(graph, values, dataFlags) : undefined;
   const calibrating = progressPrinter('calibrating');
   let lastStage = '';
   const result = await runChain({
@@ -339,6 +408,7 @@ async function optimizeChain(path: string, model: Uint8Array, values: ChainFlags
     calibration,
     calibrationCount,
     evaluation,
+    training,
     onProgress: (stage, done, total) => {
       if (stage === 'calibrate') calibrating(done, total);
       else if (stage !== lastStage) process.stderr.write(`${stage}...\n`);
@@ -355,8 +425,9 @@ async function optimizeChain(path: string, model: Uint8Array, values: ChainFlags
       output: values.output,
       chain: values.recipe,
       label: result.label,
-      steps: { prune: chain.prune, cluster: chain.cluster, quantize: chain.quantize },
+      steps: { prune: chain.prune, cluster: chain.cluster, train: chain.train, quantize: chain.quantize },
       pruned: result.pruned,
+      trained: result.trained && { ...result.trained, activationRanges: undefined },
       clustered: result.clustered,
       floatOps: result.quantized?.floatOps ?? [],
       checks: result.checks,

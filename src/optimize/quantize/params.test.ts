@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  clusterWeightParams,
   activationParams,
   fromFloat16,
   quantizeBias,
@@ -77,5 +78,24 @@ describe('quantization parameters', () => {
       const ulp = 2 ** (Math.floor(Math.log2(Math.abs(random[i]))) - 10);
       expect(Math.abs(roundTrip[i] - random[i])).toBeLessThanOrEqual(ulp / 2 + 1e-12);
     }
+  });
+});
+
+describe('all-zero (pruned) weight channels', () => {
+  it('get a usable scale, so their bias still fits int32 at input_scale * weight_scale', () => {
+    // Two output channels of a 1x1 conv (OHWI): channel 1 pruned away entirely.
+    const weights = Float32Array.of(0.5, -0.25, 0, 0);
+    const params = symmetricWeightParams(weights, [2, 1, 1, 2], 0, true);
+    expect(params.scale[1]).toBeCloseTo(0.5 / 127, 12);
+    const bias = quantizeBias(Float32Array.of(0.1, 0.3), 0.02, params.scale, 32);
+    const real = Array.from(bias.data as Int32Array, (q, c) => q * bias.params.scale[c]);
+    expect(real[0]).toBeCloseTo(0.1, 6);
+    expect(real[1]).toBeCloseTo(0.3, 6); // was 2^31 * 0.02 * 1e-9 = 0.043 before the fix
+  });
+
+  it('clustered tensors too', () => {
+    const weights = Float32Array.of(0.5, -0.25, 0, 0);
+    const result = clusterWeightParams(weights, [2, 1, 1, 2], 0, true, true, 4);
+    expect(result!.params.scale[1]).toBeGreaterThan(1e-3);
   });
 });

@@ -83,7 +83,11 @@ export function symmetricWeightParams(
 ): QuantParams {
   const qmax = options.qmax ?? 127;
   const maxima = absMaxPerChannel(values, shape, axis, perChannel);
-  const scale = Array.from(maxima, (m) => Math.max(m / qmax, MIN_SCALE));
+  // An all-zero channel (pruned away) quantizes to zeros at any scale, but its bias is stored at
+  // input_scale * weight_scale: a near-zero scale would overflow int32 and break the channel. Give it
+  // the largest scale of the other channels (1/qmax when every channel is zero).
+  const largest = Math.max(0, ...maxima);
+  const scale = Array.from(maxima, (m) => (m > 0 ? Math.max(m / qmax, MIN_SCALE) : largest > 0 ? largest / qmax : 1 / qmax));
   if (options.searchClipping) {
     const { channels, inner, outer } = perChannel ? channelLayout(shape, axis) : { channels: 1, inner: values.length, outer: 1 };
     for (let c = 0; c < channels; c++) {
@@ -307,7 +311,9 @@ export function clusterWeightParams(
     for (const v of set) m = Math.max(m, Math.abs(v));
     return m;
   });
-  const scale = perChannel ? maxima.map((m) => Math.max(m / qmax, MIN_SCALE)) : [Math.max(Math.max(...maxima) / qmax, MIN_SCALE)];
+  const largest = Math.max(0, ...maxima);
+  // All-zero (pruned) channels: see symmetricWeightParams, their bias needs a real scale.
+  const scale = perChannel ? maxima.map((m) => (m > 0 ? Math.max(m / qmax, MIN_SCALE) : largest > 0 ? largest / qmax : 1 / qmax)) : [largest > 0 ? Math.max(largest / qmax, MIN_SCALE) : 1 / qmax];
   let collisions = 0;
   let distinct = 0;
   sets.forEach((set, c) => {
