@@ -133,6 +133,8 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     throw new WorkbenchError('bad-input', `Cross-entropy needs a label for every training sample, and ${missing} of ${data.size} have none; give labels, or train by distillation from the float model (no labels needed).`);
   }
 
+  const blockers = gradientBlockers(graph);
+  if (blockers.length) throw new WorkbenchError('unsupported', `The engine cannot train this model: ${blockers.join('; ')}.`, undefined);
   const executor = new GraphExecutor(graph, { simulateQuantization: false });
   const teacherExecutor = loss === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false }) : null;
   const subgraph = graph.subgraphs[0];
@@ -262,7 +264,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
         const { inputs, target } = await batchOf(indices);
         let hits: tf.Tensor | null = null;
         let batchMinMax: tf.Tensor | null = null;
-        const value = optimizer.minimize(
+        const value = withGradientErrors(() => optimizer.minimize(
           () => {
             const result = forward(inputs, qatTensors);
             const l = lossOf(result, target, indices.length);
@@ -272,7 +274,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
           },
           true,
           variables,
-        )!;
+        )!);
         const [lossValue] = (await value.data()) as Float32Array;
         const hitValue = hits ? ((await (hits as tf.Tensor).data()) as Float32Array)[0] : null;
         if (batchMinMax) trackRanges(ranges!, qatTensors, (await (batchMinMax as tf.Tensor).data()) as Float32Array, DEFAULTS.momentum);
@@ -309,6 +311,32 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     weights.forEach((w) => w.dispose());
     executor.dispose();
     teacherExecutor?.dispose();
+  }
+}
+
+/** Ops whose gradient the engine cannot compute, as "op N (NAME): why". */
+export function gradientBlockers(graph: ModelGraph): string[] {
+  const result: string[] = [];
+  graph.subgraphs[0]?.operators.forEach((op, i) => {
+    const builtin = builtinCodeOf(graph.operatorCodes[op.opcodeIndex]);
+    const o = op.builtinOptions as { dilationHFactor?: number; dilationWFactor?: number } | null;
+    if ((builtin === Op.CONV_2D || builtin === Op.DEPTHWISE_CONV_2D) && ((o?.dilationHFactor ?? 1) > 1 || (o?.dilationWFactor ?? 1) > 1)) {
+      result.push(`op ${i} (${Op[builtin]}) is dilated (${o?.dilationHFactor}x${o?.dilationWFactor}) and dilated convolutions have no gradient in the engine`);
+    }
+    if (builtin === Op.TRANSPOSE_CONV) result.push(`op ${i} (TRANSPOSE_CONV) has no weight gradient on tfjs' WASM backend`);
+  });
+  return result;
+}
+
+/** tfjs' "gradient function not found for X" as a WorkbenchError that says what to do. */
+function withGradientErrors<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const missing = /gradient function not found for (\w+)/.exec(message) ?? /Kernel '(\w+)' not registered/.exec(message);
+    if (missing) throw new WorkbenchError('unsupported', `The engine cannot train this model: tfjs has no gradient kernel "${missing[1]}" on this backend (${message}).`);
+    throw e;
   }
 }
 
