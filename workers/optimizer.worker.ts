@@ -7,6 +7,10 @@
  * worked out there (a cloned File loses webkitRelativePath).
  */
 import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBrowserEngine } from '../src/engine/backend-browser';
+import type { TrainingData } from '../src/optimize/finetune';
+import { progressBatcher, type TrainingPoint, type TrainingSummary, type TrainingUpdate, type WorkerMemory } from '../src/ui/training-progress';
 import { toErrorInfo, WorkbenchError, type ErrorInfo } from '../src/errors';
 import { openDataset, randomIndices, type Dataset } from '../src/data/dataset';
 import { defaultPreprocessing, graphInputs, type PreprocessingChoice } from '../src/data/default-preprocessing';
@@ -30,8 +34,19 @@ import type { ModelGraph } from '../src/tflite/graph';
 import { chainRunLabel, variantChain } from '../src/ui/variant-chain';
 import { targetCheck, type McuEstimate, type Target, type TargetIssue } from '../src/evaluate/target-check';
 
-export type RunStage = 'prune' | 'cluster' | 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
+export type RunStage = 'prune' | 'cluster' | 'train' | 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
 export type ProgressCallback = (stage: RunStage, done: number, total: number | undefined) => void;
+export type TrainingCallback = (update: TrainingUpdate) => void;
+
+/** The variant's training settings (finetune / qat chain steps). */
+export interface TrainingRequest {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+}
+
+/** At most this many training messages a second reach the page (each re-renders the live chart). */
+const TRAINING_MESSAGES_PER_SECOND = 4;
 
 export interface DataInput {
   /** Picked / dropped files with their paths relative to the dataset root; or one zip. */
@@ -75,6 +90,11 @@ export interface Disagreement {
 export interface Split {
   calibration: number;
   evaluation: number;
+  /**
+   * Training (finetune / qat variants): the calibration samples plus this many more, taken before
+   * the evaluation samples, so evaluation images are never trained on. Default 0.
+   */
+  training?: number;
 }
 
 /** What a chain variant's prune / cluster steps left in the result (from the chain's weight report). */
@@ -112,6 +132,8 @@ export interface RunResult {
   disagreements: Disagreement[];
   /** Chain variants (prune / cluster steps) only. */
   chain?: ChainSummary;
+  /** Variants with a finetune / qat step. */
+  training?: TrainingSummary;
   reportJson: string;
   reportMarkdown: string;
   overlayJson: string | null;
@@ -135,7 +157,13 @@ async function labelsCsvOption(): Promise<{ text: string; name: string; labelCol
   if (!csv || !labelColumn) return undefined;
   return { text: new TextDecoder().decode(await csv.read()), name: 'labels.csv', labelColumn };
 }
-const running = new Map<string, AbortController>();
+/** A run: its abort, and (while it trains) an abort that stops training only, keeping the best weights. */
+interface RunningRun {
+  controller: AbortController;
+  training: boolean;
+  stopTraining: AbortController;
+}
+const running = new Map<string, RunningRun>();
 
 async function wrap<T>(work: () => Promise<T>): Promise<Result<T>> {
   try {
@@ -171,14 +199,31 @@ async function* samplesOf(d: Dataset, indices: number[]): AsyncGenerator<Float32
   }
 }
 
-/** Calibration and evaluation indices: one seeded shuffle, calibration first, the rest evaluates. */
-function splitIndices(d: Dataset, split: Split): { calibration: number[]; evaluation: number[] } {
+/**
+ * Calibration, training and evaluation indices: one seeded shuffle, calibration first, then the
+ * extra training samples, the rest evaluates. Training = calibration + extra, never evaluation.
+ */
+export function splitIndices(d: { size: number }, split: Split): { calibration: number[]; training: number[]; evaluation: number[] } {
   const order = randomIndices(d.size, d.size, 0);
   const c = Math.max(0, Math.min(split.calibration, d.size));
+  const t = Math.max(0, Math.min(split.training ?? 0, d.size - c - 1));
   const calibration = order.slice(0, c);
-  let evaluation = order.slice(c);
+  const training = order.slice(0, c + t);
+  let evaluation = order.slice(c + t);
   if (evaluation.length === 0) evaluation = order.slice(0, Math.min(d.size, split.evaluation));
-  return { calibration, evaluation: evaluation.slice(0, Math.max(1, split.evaluation)) };
+  return { calibration, training, evaluation: evaluation.slice(0, Math.max(1, split.evaluation)) };
+}
+
+/** The training split as finetune's TrainingData (labels only when every sample has one). */
+function trainingData(d: Dataset, indices: number[]): TrainingData {
+  const labels = indices.map((i) => d.labels[i] ?? null);
+  return { size: indices.length, labels: labels.every((l) => l !== null) ? labels : labels.map(() => null), sample: (i) => d.sample(indices[i]) };
+}
+
+function workerMemory(): WorkerMemory {
+  const backend = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }) : null;
+  const jsHeap = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
+  return { tfjsHeapBytes: backend?.wasm?.HEAPU8?.length ?? null, tfjsTensorBytes: tf.memory().numBytes, jsHeapBytes: jsHeap ?? null };
 }
 
 const api = {
@@ -279,14 +324,28 @@ const api = {
     });
   },
 
+  /** While a variant trains, cancel stops training only (the best weights go on); else it aborts the run. */
   cancel(runId: string): void {
-    running.get(runId)?.abort();
+    const run = running.get(runId);
+    if (!run) return;
+    if (run.training) run.stopTraining.abort();
+    else run.controller.abort();
   },
 
   /** `chain`: the variant's chain string when it has prune / cluster steps (run through runChain). */
-  async run(runId: string, recipe: Recipe, split: Split, target: Target, onProgress: ProgressCallback, chainText?: string | null): Promise<Result<RunResult>> {
+  async run(
+    runId: string,
+    recipe: Recipe,
+    split: Split,
+    target: Target,
+    onProgress: ProgressCallback,
+    chainText?: string | null,
+    training?: TrainingRequest | null,
+    onTraining?: TrainingCallback,
+  ): Promise<Result<RunResult>> {
     const controller = new AbortController();
-    running.set(runId, controller);
+    const run: RunningRun = { controller, training: false, stopTraining: new AbortController() };
+    running.set(runId, run);
     const signal = controller.signal;
     try {
       return await wrap(async () => {
@@ -304,10 +363,82 @@ const api = {
         };
         let result: Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings'>;
         let chainSummary: ChainSummary | undefined;
+        let trainingSummary: TrainingSummary | undefined;
         if (chain) {
+          let trainingRequest: Parameters<typeof runChain>[0]['training'];
+          let engineBackend = '';
+          let peakHeap: number | null = null;
+          let flushTraining = () => {};
+          if (chain.train) {
+            if (!d || !indices || indices.training.length < 2) {
+              throw new WorkbenchError('bad-input', `${chain.train.mode === 'qat' ? 'Quantization-aware training' : 'Fine-tuning'} needs training data: drop a folder of images, a zip or .npy files in the Data panel (labels optional: without them the float model teaches).`);
+            }
+            engineBackend = (await initBrowserEngine()).backend;
+            let steps = 0;
+            let shape = { epochs: training?.epochs ?? 3, stepsPerEpoch: 0 };
+            const batcher = progressBatcher((points) => {
+              const memory = workerMemory();
+              if (memory.tfjsHeapBytes !== null) peakHeap = Math.max(peakHeap ?? 0, memory.tfjsHeapBytes);
+              onTraining?.({ points, ...shape, memory, backend: engineBackend });
+            }, 1000 / TRAINING_MESSAGES_PER_SECOND);
+            flushTraining = () => batcher.flush();
+            trainingRequest = {
+              signal: run.stopTraining.signal,
+              data: trainingData(d, indices.training),
+              options: {
+                epochs: training?.epochs,
+                batchSize: training?.batchSize,
+                learningRate: training?.learningRate,
+                onProgress: (p) => {
+                  shape = { epochs: p.epochs, stepsPerEpoch: p.stepsPerEpoch };
+                  if (p.phase === 'train') steps = (p.epoch - 1) * p.stepsPerEpoch + p.step;
+                  const point: TrainingPoint = { x: steps, epoch: p.epoch, phase: p.phase, loss: p.loss, accuracy: p.accuracy };
+                  if (p.validation) Object.assign(point, { validationLoss: p.validation.loss, validationAccuracy: p.validation.accuracy });
+                  batcher.push(point);
+                  onProgress('train', steps, p.epochs * p.stepsPerEpoch);
+                },
+              },
+            };
+          }
+          const chainProgress = (stage: string, done: number, total?: number) => {
+            // The chain's own train marks (0/1, 1/1) frame training; the steps come from onProgress above.
+            if (stage === 'train') {
+              run.training = done === 0;
+              return;
+            }
+            stageProgress(stage, done, total);
+          };
           // Evaluation below is the same as for a plain recipe (not runChain's own).
-          const c = await runChain({ model: reference, chain, calibration, calibrationCount: indices?.calibration.length, signal, onProgress: stageProgress });
+          const c = await runChain({
+            model: reference,
+            chain,
+            calibration,
+            calibrationCount: indices?.calibration.length,
+            signal,
+            onProgress: chainProgress,
+            training: trainingRequest,
+          });
+          run.training = false;
+          flushTraining();
           if (signal.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
+          if (c.trained && chain.train) {
+            const t = c.trained;
+            trainingSummary = {
+              mode: chain.train.mode,
+              loss: t.loss,
+              epochsPlanned: training?.epochs ?? 3,
+              epochsDone: t.history.filter((h) => h.epoch > 0).length,
+              bestEpoch: t.bestEpoch,
+              batchSize: t.batchSize,
+              learningRate: training?.learningRate ?? (chain.train.mode === 'qat' ? 1e-4 : 1e-3),
+              trainSamples: indices!.training.length,
+              stopped: t.stopped,
+              elapsedMs: t.elapsedMs,
+              backend: engineBackend,
+              peakHeapBytes: peakHeap,
+            };
+            onProgress('train', 1, 1);
+          }
           result = { bytes: c.bytes, label: chainRunLabel(chain), recipe, floatOps: c.quantized?.floatOps ?? [], notes: c.notes, timings: c.quantized?.timings ?? {} };
           chainSummary = {
             text: chain.text,
@@ -388,6 +519,7 @@ const api = {
           webgpu,
           disagreements,
           chain: chainSummary,
+          training: trainingSummary,
           reportJson: reportToJson(report),
           reportMarkdown: reportMarkdown(report),
           overlayJson,

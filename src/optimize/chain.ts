@@ -194,7 +194,12 @@ export interface ChainRequest {
   /** Compare the result with the input model on these samples (accuracy with labels). */
   evaluation?: { samples: Samples; labels?: number[]; total?: number };
   /** Data for the finetune / qat step, and its settings (epochs, batch, lr...). */
-  training?: { data: TrainingData; options?: Omit<FinetuneOptions, 'mode' | 'signal' | 'teacher' | 'clustered'> };
+  training?: {
+    data: TrainingData;
+    options?: Omit<FinetuneOptions, 'mode' | 'signal' | 'teacher' | 'clustered'>;
+    /** Stops training only: the best weights so far go on through the rest of the chain. */
+    signal?: AbortSignal;
+  };
 }
 
 export interface ChainChecks {
@@ -273,7 +278,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
       ...request.training.options,
       mode: chain.train.mode,
       teacher: graph0,
-      signal: request.signal,
+      signal: anySignal(request.signal, request.training.signal),
       clustered: chain.cluster ? { tensors: result.clustered!.tensors.filter((t) => t.subgraph === 0).map((t) => t.tensor), perChannel: !!chain.cluster.perChannel } : undefined,
       keepZeros: chain.prune ? true : request.training.options?.keepZeros,
     });
@@ -296,6 +301,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
       skipCheck: request.skipCheck,
       // After training the trained float weights are the reference; before, the original ones.
       referenceWeights: (chain.prune || chain.cluster) && !chain.train ? referenceWeights : undefined,
+      biasCorrection: chain.train?.mode !== 'qat',
       weightParams: chain.cluster
         ? clusterPreservingParams(chain.cluster, new Set(result.clustered!.tensors.map((t) => weightFingerprint(constantAsFloat32(graph, t.subgraph, t.tensor)))))
         : undefined,
@@ -318,6 +324,18 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
     notes.push(...accuracyNotes(comparison, chain));
   }
   return { ...(result as ChainResult), bytes, report, checks, notes };
+}
+
+/** Aborted when either is (AbortSignal.any is too new for some of the browsers we serve). */
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => !!s);
+  if (present.length <= 1) return present[0];
+  const controller = new AbortController();
+  for (const s of present) {
+    if (s.aborted) controller.abort();
+    else s.addEventListener('abort', () => controller.abort(), { once: true });
+  }
+  return controller.signal;
 }
 
 /** What the user should know about the accuracy of a one-shot result (no fine-tuning). */

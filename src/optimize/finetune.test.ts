@@ -121,6 +121,25 @@ describe('training without labels, and bad input', () => {
     expect(result.history.at(-1)!.epoch).toBe(1);
   });
 
+  it('a chain whose training is stopped goes on with the best weights (stop training, not the run)', async () => {
+    const stop = new AbortController();
+    const result = await runChain({
+      model,
+      chain: parseChain('prune:0.75+finetune+int8'),
+      calibration,
+      calibrationCount: calibration.length,
+      training: {
+        data: subset(train, Array.from({ length: 400 }, (_, i) => i)),
+        options: { epochs: 5, batchSize: 32, learningRate: 1e-3, onProgress: (p) => p.phase === 'validate' && p.epoch === 1 && stop.abort() },
+        signal: stop.signal,
+      },
+    });
+    expect(result.trained!.stopped?.reason).toBe('cancelled');
+    expect(result.trained!.bestEpoch).toBe(1);
+    expect(result.quantized).toBeDefined(); // int8 still ran
+    expect(result.checks.zerosLost).toBe(0);
+  });
+
   it('names the op when the engine has no gradient for it', async () => {
     const deeplab = readModel(readSharedModel('deeplabv3_257_float.tflite'));
     const data = { size: 2, labels: [null, null], sample: async () => [new Float32Array(257 * 257 * 3)] };

@@ -35,6 +35,12 @@ export interface OptimizeRequest {
   weightParams?: WeightParamsHook;
   /** Weights before pruning/clustering, by tensor name, for bias correction (see IntegerOptions). */
   referenceWeights?: Map<string, Float32Array>;
+  /**
+   * Empirical bias correction of int8 weights (default true). Off after QAT: the trained model
+   * already computes with the rounded weights, so "correcting" towards the latent float weights
+   * would undo part of what training did.
+   */
+  biasCorrection?: boolean;
 }
 
 export interface OptimizeResult {
@@ -91,6 +97,8 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     const started = performance.now();
     const stats = await calibrate(graph, request.calibration, {
       total: request.calibrationCount,
+      // Only percentile and mse read the histograms: min/max ranges calibrate without binning.
+      histograms: !['minmax', 'moving-average'].includes(recipe.calibration.algorithm),
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
     });
@@ -104,7 +112,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
         referenceWeights: request.referenceWeights,
         io: recipe.io,
         integerOnly: recipe.integerOnly,
-        channelMeans: stats.channelMeans,
+        channelMeans: request.biasCorrection === false ? undefined : stats.channelMeans,
         keepFloat: (s, _o, op, g) => keepsFloat(recipe, g, s, op),
       }),
     );

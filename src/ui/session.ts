@@ -11,13 +11,14 @@ import type { PreprocessingChoice } from '../data/default-preprocessing';
 import type { Preprocessing } from '../data/preprocess';
 import { defaultRecipe, type Recipe } from '../optimize/recipe';
 import type { DatasetInfo, PreviewItem, RunResult, RunStage, Split } from '../../workers/optimizer.worker';
+import type { TrainingPoint, TrainingUpdate, WorkerMemory } from './training-progress';
 import { idbDelete, idbGet, idbSet } from './idb';
 import { callWorker, optimizerWorker } from './optimizer-client';
-import { chainText, type VariantSteps } from './variant-chain';
+import { chainText, defaultTraining, type VariantSteps } from './variant-chain';
 import { DEFAULT_ANSWERS, type WizardAnswers } from './wizard/recommend';
 
 export type VariantStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
-export const RUN_STAGES: RunStage[] = ['prune', 'cluster', 'calibrate', 'quantize', 'write', 'check', 'evaluate', 'latency'];
+export const RUN_STAGES: RunStage[] = ['prune', 'cluster', 'train', 'calibrate', 'quantize', 'write', 'check', 'evaluate', 'latency'];
 
 export interface Variant {
   id: string;
@@ -29,6 +30,20 @@ export interface Variant {
   stage?: RunStage;
   result?: RunResult;
   error?: string;
+  /** Live training progress (finetune / qat variants) while and after it trains. */
+  training?: LiveTraining;
+}
+
+export interface LiveTraining {
+  points: TrainingPoint[];
+  epochs: number;
+  stepsPerEpoch: number;
+  memory: WorkerMemory;
+  /** Largest tfjs WASM heap reported so far (bytes). */
+  peakHeapBytes: number | null;
+  backend: string;
+  /** Cancel pressed while training: the worker stops at the next step and keeps the best weights. */
+  stopping?: boolean;
 }
 
 export type DataStatus = 'none' | 'loading' | 'ready' | 'error' | 'lost';
@@ -61,7 +76,7 @@ export const useSession = create<SessionState>()(() => ({
   preprocessingChoice: null,
   answers: DEFAULT_ANSWERS,
   data: { status: 'none' },
-  split: { calibration: 100, evaluation: 1000 },
+  split: { calibration: 100, evaluation: 1000, training: 0 },
   variants: [],
   selected: null,
   restoredNote: null,
@@ -115,7 +130,7 @@ export async function setDataFiles(files: { file: File; path: string }[], source
   try {
     const info = await callWorker((api) => api.setDataset({ files }, choice?.preprocessing ?? null));
     const calibration = Math.min(100, Math.max(1, Math.floor(info.size / 2)));
-    set({ data: { status: 'ready', source, info }, split: { calibration, evaluation: Math.max(1, Math.min(1000, info.size - calibration)) } });
+    set({ data: { status: 'ready', source, info }, split: { calibration, evaluation: Math.max(1, Math.min(1000, info.size - calibration)), training: 0 } });
     void refreshPreview();
   } catch (error) {
     set({ data: { status: 'error', source, error: toErrorInfo(error).message } });
@@ -166,14 +181,20 @@ export function addTechnique(technique: Recipe['technique']): string {
   return addVariants([{ recipe: defaultRecipe(technique) }])[0];
 }
 
+/** "QAT + int8": quantization-aware training, then full int8. */
+export function addQatVariant(): string {
+  return addVariants([{ recipe: defaultRecipe('int8'), steps: { train: defaultTraining('qat') } }])[0];
+}
+
 export function updateRecipe(id: string, recipe: Recipe): void {
   patchVariant(id, { recipe });
   schedulePersist();
 }
 
-/** Sets (or clears, with undefined / no prune and no cluster) a variant's prune / cluster steps. */
+/** Sets (or clears, with undefined / no prune, cluster or training) a variant's steps. */
 export function updateSteps(id: string, steps: VariantSteps | undefined): void {
-  patchVariant(id, { steps: steps && (steps.prune || steps.cluster) ? steps : undefined });
+  if (steps?.train?.mode === 'finetune' && !steps.prune && !steps.cluster) steps = { ...steps, train: undefined };
+  patchVariant(id, { steps: steps && (steps.prune || steps.cluster || steps.train) ? steps : undefined });
   schedulePersist();
 }
 
@@ -188,7 +209,7 @@ export function selectVariant(id: string | null): void {
 }
 
 export function runVariant(id: string): void {
-  patchVariant(id, { status: 'queued', progress: {}, stage: undefined, error: undefined, result: undefined });
+  patchVariant(id, { status: 'queued', progress: {}, stage: undefined, error: undefined, result: undefined, training: undefined });
   void pump();
 }
 
@@ -201,6 +222,8 @@ export function cancelVariant(id: string): void {
   if (!v) return;
   if (v.status === 'queued') patchVariant(id, { status: 'cancelled', error: 'Cancelled before it started.' });
   if (v.status === 'running') {
+    // While training, the worker only stops training: the variant goes on with the best weights.
+    if (v.stage === 'train') patchVariant(id, (x) => (x.training ? { training: { ...x.training, stopping: true } } : {}));
     optimizerWorker().api.cancel(id);
   }
 }
@@ -241,8 +264,29 @@ async function runOne(variant: Variant): Promise<void> {
     last = now;
     patchVariant(variant.id, (v) => ({ stage, progress: { ...v.progress, [stage]: { done, total } } }));
   });
+  // The worker already sends at most a few batches a second: each is applied as it comes.
+  const onTraining = Comlink.proxy((update: TrainingUpdate) => {
+    patchVariant(variant.id, (v) => {
+      const heap = update.memory.tfjsHeapBytes;
+      const before = v.training;
+      return {
+        training: {
+          points: [...(before?.points ?? []), ...update.points],
+          epochs: update.epochs,
+          stepsPerEpoch: update.stepsPerEpoch,
+          memory: update.memory,
+          peakHeapBytes: heap === null ? (before?.peakHeapBytes ?? null) : Math.max(before?.peakHeapBytes ?? 0, heap),
+          backend: update.backend,
+          stopping: before?.stopping,
+        },
+      };
+    });
+  });
+  const train = variant.steps?.train;
   try {
-    const result = await callWorker((api) => api.run(variant.id, variant.recipe, split, answers.target, progress, chainText(variant.recipe, variant.steps)));
+    const result = await callWorker((api) =>
+      api.run(variant.id, variant.recipe, split, answers.target, progress, chainText(variant.recipe, variant.steps), train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null, onTraining),
+    );
     patchVariant(variant.id, (v) => ({
       status: 'done',
       result,

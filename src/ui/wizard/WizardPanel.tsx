@@ -2,7 +2,20 @@
 import { addVariants, setAnswers, useSession } from '../session';
 import { TARGET_LABELS, type Target } from '../target-check';
 import { chainText, variantLabel } from '../variant-chain';
-import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Priority, type WizardAnswers } from './recommend';
+import { useShallow } from 'zustand/react/shallow';
+import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Observed, type Priority, type WizardAnswers } from './recommend';
+import type { Variant } from '../session';
+
+/** The smallest loss of a finished plain int8 variant: top-1 points, or disagreement when unlabeled. */
+function observedInt8Drop(variants: Variant[]): number | undefined {
+  const drops = variants
+    .filter((v) => v.status === 'done' && v.result && v.recipe.technique === 'int8' && !v.steps)
+    .map((v) => {
+      const c = v.result!.comparison.classification;
+      return c.accuracy ? c.accuracy.reference.top1 - c.accuracy.candidate.top1 : 1 - c.agreement;
+    });
+  return drops.length ? Math.min(...drops) : undefined;
+}
 
 function Choice<T extends string>(props: { name: string; legend: string; value: T; options: [T, string][]; onChange: (v: T) => void }) {
   return (
@@ -20,7 +33,10 @@ function Choice<T extends string>(props: { name: string; legend: string; value: 
 export function WizardPanel() {
   const answers = useSession((s) => s.answers);
   const update = (patch: Partial<WizardAnswers>) => setAnswers({ ...answers, ...patch });
-  const recommendations = recommend(answers);
+  // Only the number is selected, so progress of running variants does not re-render the wizard.
+  const int8Drop = useSession(useShallow((s) => observedInt8Drop(s.variants)));
+  const observed: Observed = { int8Drop };
+  const recommendations = recommend(answers, observed);
   return (
     <section className="card panel" aria-labelledby="wizard-heading" data-testid="wizard">
       <h2 id="wizard-heading">1 · What do you need?</h2>
@@ -45,7 +61,7 @@ export function WizardPanel() {
           <h3>Recommended, in order</h3>
           <ol className="recommendations" data-testid="recommendations">
             {recommendations.map((r, i) => (
-              <li key={i} data-technique={r.recipe.technique} data-chain={chainText(r.recipe, r.steps) ?? undefined}>
+              <li key={i} data-technique={r.recipe.technique} data-qat={r.steps?.train?.mode === 'qat' ? 'true' : undefined} data-chain={chainText(r.recipe, r.steps) ?? undefined}>
                 <strong>{chainText(r.recipe, r.steps) ?? variantLabel(r.recipe, r.steps)}</strong> — {r.reason}
               </li>
             ))}
@@ -54,7 +70,7 @@ export function WizardPanel() {
             Add these to the experiments
           </button>
           {answers.data === 'labeled' && (
-            <p className="muted small">Labeled data also enables quantization-aware training and fine-tuning after pruning / clustering — not in this workbench yet. One-shot pruning and clustering run here (add a Prune or Cluster step to a variant), and your labels measure what they cost: one-shot pruning loses much accuracy without fine-tuning.</p>
+            <p className="muted small">Labeled data also enables quantization-aware training (add "QAT + int8") and fine-tuning after pruning / clustering (tick Fine-tune on a Prune or Cluster step). Training runs in the background worker on the calibration (+ training) samples; the evaluation samples are never trained on. If int8 loses more than you accept, QAT is recommended here with the measured loss.</p>
           )}
           <table className="guide-table">
             <caption>The TFLite guide's techniques</caption>

@@ -27,13 +27,48 @@ export interface Recommendation {
   reason: string;
 }
 
+/** What the runs so far showed: the smallest accuracy drop (points of top-1, or of agreement) of plain int8. */
+export interface Observed {
+  int8Drop?: number;
+}
+
+/** The loss each tolerance accepts, in points (0.01 = 1 point). */
+export const TOLERANCE: Record<LossTolerance, number> = { tiny: 0.005, small: 0.01, moderate: 0.03 };
+
+const pts = (v: number) => `${(v * 100).toFixed(1)} pt`;
+
+/** QAT + int8, when there is data and post-training int8 misses (or is expected to miss) the target. */
+function qatRecommendation(a: WizardAnswers, observed: Observed): Recommendation | null {
+  if (a.data === 'none') return null;
+  const steps: VariantSteps = { train: { mode: 'qat', epochs: 3, batchSize: 16, learningRate: 1e-4 } };
+  const labels = a.data === 'labeled' ? 'on your labels' : 'by distillation from the float model (no labels needed)';
+  if (observed.int8Drop !== undefined && observed.int8Drop > TOLERANCE[a.loss]) {
+    return {
+      recipe: recipe('int8'),
+      steps,
+      reason: `Post-training int8 lost ${pts(observed.int8Drop)}, more than the ${pts(TOLERANCE[a.loss])} you accept: quantization-aware training trains the weights with int8 simulated (${labels}) and usually wins most of that back, for the same int8 model size and speed.`,
+    };
+  }
+  if (a.loss === 'tiny' && observed.int8Drop === undefined) {
+    return {
+      recipe: recipe('int8'),
+      steps,
+      reason: `You accept almost no loss and have data: quantization-aware training (${labels}) keeps int8 closest to float. It trains in the browser, so it takes minutes, not seconds; compare it with plain int8.`,
+    };
+  }
+  return null;
+}
+
 function recipe(technique: Technique, patch: Partial<Recipe> = {}): Recipe {
   return { ...defaultRecipe(technique), ...patch };
 }
 
-export function recommend(a: WizardAnswers): Recommendation[] {
+export function recommend(a: WizardAnswers, observed: Observed = {}): Recommendation[] {
   const hasData = a.data !== 'none';
   const out: Recommendation[] = [];
+  const qat = qatRecommendation(a, observed);
+  // A measured miss goes first: it is the one thing known to fix what the user saw.
+  if (qat && observed.int8Drop !== undefined) out.push(qat);
   if (a.target === 'integer' || a.target === 'mcu') {
     if (!hasData) {
       return [
@@ -48,6 +83,7 @@ export function recommend(a: WizardAnswers): Recommendation[] {
         ? 'Microcontrollers (TFLite Micro) run int8 kernels (CMSIS-NN, ESP-NN...): full int8 with int8 input and output is 4x smaller in flash and arena and much faster than float.'
         : 'Edge TPU / NPU run integer-only models: full int8 with int8 input and output, failing if any op would stay float.' });
     out.push({ recipe: recipe('int8', { io: 'int8', integerOnly: true, calibration: { algorithm: 'percentile', percentile: 99.99, samples: 100 } }), reason: 'The same with percentile calibration: clipping rare outliers often recovers accuracy.' });
+    if (qat && observed.int8Drop === undefined) out.push(qat);
     if (a.sensitive) out.push({ recipe: recipe('int16x8'), reason: '16x8 keeps sensitive activations in int16; few NPUs take it: check your target supports it.' });
     return out;
   }
@@ -55,7 +91,7 @@ export function recommend(a: WizardAnswers): Recommendation[] {
     out.push({ recipe: recipe('float16'), reason: 'GPU delegates compute in float16: a float16 model is 2x smaller with negligible loss and runs natively on the GPU.' });
     if (a.priority === 'size') out.push({ recipe: recipe('dynamic'), reason: '4x smaller weights; on GPU the weights are dequantized, so it helps download size, not speed.' });
     if (hasData) out.push({ recipe: recipe('int8'), reason: 'Full int8 for the CPU fallback and for comparison; GPUs mostly run it by dequantizing.' });
-    return out;
+    return dedupe(out);
   }
   // CPU and web (LiteRT.js runs XNNPACK on the CPU).
   if (a.sensitive && hasData) out.push({ recipe: recipe('int16x8'), reason: 'Speech / NLP activations are sensitive to 8-bit: 16x8 (int16 activations, int8 weights) loses less than int8, 3-4x smaller.' });
@@ -67,18 +103,23 @@ export function recommend(a: WizardAnswers): Recommendation[] {
       recipe: recipe('int8'),
       steps: { cluster: { clusters: 32, perChannel: true } },
       reason:
-        'Clustering then int8: 32 shared values per output channel compress much better, so the download (gzip) is clearly smaller than plain int8 for a small extra loss. One-shot (no fine-tuning in this workbench yet); one-shot pruning loses much more accuracy, so it is not recommended here.',
+        'Clustering then int8: 32 shared values per output channel compress much better, so the download (gzip) is clearly smaller than plain int8 for a small extra loss. One-shot; tick Fine-tune in the experiment to train it on your data. One-shot pruning loses much more accuracy (prune + Fine-tune recovers most of it).',
     });
   }
   if (a.loss === 'tiny' || a.priority === 'size' || !hasData) {
     out.push({ recipe: recipe('float16'), reason: 'Float16 weights: 2x smaller, negligible accuracy loss, no data needed; compute stays float32 on CPU.' });
   }
   out.push({ recipe: recipe('dynamic'), reason: 'Dynamic range: int8 weights, activations quantized on the fly; 4x smaller, often 2-3x faster on CPU, no data needed, small loss.' });
+  if (qat && observed.int8Drop === undefined) out.push(qat);
   if (hasData && a.loss === 'tiny') {
     out.push({ recipe: recipe('int8', { calibration: { algorithm: 'percentile', percentile: 99.99, samples: 100 } }), reason: 'Full int8 with percentile calibration, to check whether the loss really is too large for you.' });
   }
   if (a.sensitive && !hasData) out.push({ recipe: recipe('float16'), reason: 'Sensitive activations without data: float16 is the safe choice (16x8 needs representative data).' });
-  // Dedupe by technique + options, keeping the first (ranked) reason.
+  return dedupe(out);
+}
+
+/** Dedupe by technique + options, keeping the first (ranked) reason. */
+function dedupe(out: Recommendation[]): Recommendation[] {
   const seen = new Set<string>();
   return out.filter((r) => {
     const key = JSON.stringify([r.recipe, r.steps ?? null]);
@@ -95,8 +136,8 @@ export const TECHNIQUE_TABLE: { technique: string; data: string; size: string; a
   { technique: 'Full integer (int8)', data: 'Unlabeled representative samples', size: 'Up to 4x smaller', accuracy: 'Small loss', hardware: 'CPU, Edge TPU, microcontrollers', here: 'int8' },
   { technique: '16x8 (int16 activations)', data: 'Unlabeled representative samples', size: '3-4x smaller', accuracy: 'Less loss than int8', hardware: 'CPU (reference kernels)', here: 'int16x8' },
   { technique: 'Weight-only int8', data: 'No data', size: 'Up to 4x smaller', accuracy: 'Negligible loss', hardware: 'CPU (dequantized at load)', here: 'weight-int8' },
-  { technique: 'Quantization-aware training', data: 'Labeled training data', size: 'Up to 4x smaller', accuracy: 'Smallest loss', hardware: 'CPU, Edge TPU, microcontrollers', here: 'not yet in this workbench' },
+  { technique: 'Quantization-aware training', data: 'Training data (labels optional: distillation)', size: 'Up to 4x smaller', accuracy: 'Smallest loss', hardware: 'CPU, Edge TPU, microcontrollers', here: 'qat+int8' },
   { technique: 'Clustering (one-shot)', data: 'None (+ samples for int8)', size: 'Much smaller gzip download, with int8 up to ~6x', accuracy: 'Small loss per channel with k = 32; larger per tensor or with small k', hardware: 'CPU (smaller download)', here: 'cluster:32:per-channel+int8' },
-  { technique: 'Pruning (one-shot)', data: 'None (+ samples for int8)', size: 'Smaller gzip download (zeros compress)', accuracy: 'Much loss without fine-tuning (not in this workbench yet): keep sparsity low', hardware: 'CPU (smaller download)', here: 'prune:0.5+int8, prune:0.5:2of4+dynamic' },
-  { technique: 'Pruning / clustering with fine-tuning', data: 'Labeled training data', size: 'Up to 6x with compression', accuracy: 'Small loss', hardware: 'CPU (smaller download)', here: 'not yet in this workbench (one-shot steps above run in Experiments)' },
+  { technique: 'Pruning (one-shot)', data: 'None (+ samples for int8)', size: 'Smaller gzip download (zeros compress)', accuracy: 'Much loss without fine-tuning: keep sparsity low, or fine-tune', hardware: 'CPU (smaller download)', here: 'prune:0.5+int8, prune:0.5:2of4+dynamic' },
+  { technique: 'Pruning / clustering with fine-tuning', data: 'Training data (labels optional: distillation)', size: 'Up to 6x with compression', accuracy: 'Small loss', hardware: 'CPU (smaller download)', here: 'prune:0.75+finetune+int8, cluster:16+finetune+int8' },
 ];

@@ -117,6 +117,19 @@ function LabelColumn({ notes, labelSource }: { notes: string[]; labelSource: str
   );
 }
 
+/** How the one seeded shuffle is cut: calibration, extra training, evaluation (never trained on). */
+function splitNote(size: number, calibration: number, training: number, evaluation: number): string {
+  const c = Math.min(calibration, size);
+  const t = Math.max(0, Math.min(training, size - c - 1));
+  const left = size - c - t;
+  const e = Math.max(0, Math.min(evaluation, left));
+  return (
+    `One seeded shuffle: the first ${c} calibrate${t ? `, the next ${t} only train` : ''}, the next ${e} evaluate` +
+    (left <= 0 ? ' (none left: evaluation reuses calibration samples)' : '') +
+    `. Fine-tuning and QAT train on the ${c + t} calibration${t ? ' + training' : ''} samples (15% of them held out to pick the best epoch); evaluation samples are never used for training.`
+  );
+}
+
 export function DataPanel() {
   const data = useSession((s) => s.data);
   const choice = useSession((s) => s.preprocessingChoice);
@@ -183,9 +196,12 @@ export function DataPanel() {
             Evaluation samples (at most)
             <input type="number" min={1} value={split.evaluation} data-testid="split-evaluation" onChange={(e) => setSplit({ ...split, evaluation: Math.max(1, Number(e.target.value) || 1) })} />
           </label>
-          <span className="muted small">
-            One seeded shuffle: the first {Math.min(split.calibration, info.size)} calibrate, the next {Math.max(0, Math.min(split.evaluation, info.size - split.calibration))} evaluate
-            {info.size - split.calibration <= 0 ? ' (none left: evaluation reuses calibration samples)' : ''}.
+          <label>
+            Extra training samples
+            <input type="number" min={0} max={Math.max(0, info.size - split.calibration - 1)} value={split.training ?? 0} data-testid="split-training" onChange={(e) => setSplit({ ...split, training: Math.max(0, Math.floor(Number(e.target.value) || 0)) })} />
+          </label>
+          <span className="muted small" data-testid="split-note">
+            {splitNote(info.size, split.calibration, split.training ?? 0, split.evaluation)}
           </span>
         </div>
       )}

@@ -1,8 +1,10 @@
 /** The variants: each recipe with its options, run / cancel, per-stage progress. */
 import { memo, useState } from 'react';
 import { CALIBRATION_ALGORITHMS, needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
-import { addTechnique, cancelVariant, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, updateSteps, useSession, type Variant } from '../session';
-import { chainText, hasSteps, MAX_CLUSTERS, MAX_SPARSITY, stepsProblem, variantLabel, type VariantSteps } from '../variant-chain';
+import { formatBytes } from '../format';
+import { addQatVariant, addTechnique, cancelVariant, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
+import { chainText, defaultTraining, hasSteps, MAX_CLUSTERS, MAX_EPOCHS, MAX_SPARSITY, stepsProblem, variantLabel, type TrainSettings, type VariantSteps } from '../variant-chain';
+import { TrainingChart } from './charts/TrainingChart';
 
 function scopeText(scope: Scope): string {
   return [...(scope.opTypes ?? []), ...(scope.tensorNamePattern !== undefined ? [`/${scope.tensorNamePattern}/`] : [])].join(', ');
@@ -41,8 +43,10 @@ function StepsEditor({ variant, disabled }: { variant: Variant; disabled: boolea
   const steps: VariantSteps = variant.steps ?? {};
   const set = (patch: Partial<VariantSteps>) => updateSteps(variant.id, { ...steps, ...patch });
   const id = (what: string) => `${variant.id}-${what}`;
-  const problem = stepsProblem(steps);
+  const problem = stepsProblem(steps, variant.recipe);
   const text = chainText(variant.recipe, steps);
+  const canFinetune = !!(steps.prune || steps.cluster);
+  const canQat = variant.recipe.technique === 'int8' && !steps.float;
   return (
     <div className="variant-options variant-steps">
       <label className="inline-check">
@@ -75,9 +79,59 @@ function StepsEditor({ variant, disabled }: { variant: Variant; disabled: boolea
           </select>
         </>
       )}
+      {canFinetune && (
+        <label className="inline-check" title="Train the pruned / clustered weights on your data (pruned zeros stay zero, clusters stay tied)">
+          <input type="checkbox" checked={steps.train?.mode === 'finetune'} disabled={disabled} data-testid="variant-finetune" onChange={(e) => set({ train: e.target.checked ? defaultTraining('finetune') : undefined })} /> Fine-tune
+        </label>
+      )}
+      {(canQat || steps.train?.mode === 'qat') && (
+        <label className="inline-check" title="Quantization-aware training: train with int8 simulated in the forward pass, then quantize">
+          <input type="checkbox" checked={steps.train?.mode === 'qat'} disabled={disabled} data-testid="variant-qat" onChange={(e) => set({ train: e.target.checked ? defaultTraining('qat') : undefined })} /> QAT
+        </label>
+      )}
+      {steps.train && <TrainSettingsEditor train={steps.train} disabled={disabled} idOf={id} onChange={(train) => set({ train })} />}
       {text && !problem && <code className="small" data-testid="variant-chain">{text}</code>}
       {problem && <span className="error-inline small" role="alert">{problem}</span>}
-      {hasSteps(steps) && <span className="muted small">One-shot (no fine-tuning): pruning especially can lose much accuracy.</span>}
+      {(steps.prune || steps.cluster) && !steps.train && <span className="muted small">One-shot (no fine-tuning): pruning especially can lose much accuracy; tick Fine-tune to train it back on your data.</span>}
+    </div>
+  );
+}
+
+/** Epochs / batch / learning rate of a finetune or qat step. */
+function TrainSettingsEditor({ train, disabled, idOf, onChange }: { train: TrainSettings; disabled: boolean; idOf: (what: string) => string; onChange: (t: TrainSettings) => void }) {
+  return (
+    <>
+      <label htmlFor={idOf('epochs')}>Epochs</label>
+      <input id={idOf('epochs')} type="number" min={1} max={MAX_EPOCHS} step={1} value={Number.isFinite(train.epochs) ? train.epochs : ''} disabled={disabled} data-testid="variant-epochs" onChange={(e) => onChange({ ...train, epochs: e.target.valueAsNumber })} />
+      <label htmlFor={idOf('batch')}>Batch</label>
+      <input id={idOf('batch')} type="number" min={1} max={1024} step={1} value={Number.isFinite(train.batchSize) ? train.batchSize : ''} disabled={disabled} data-testid="variant-batch" onChange={(e) => onChange({ ...train, batchSize: e.target.valueAsNumber })} />
+      <label htmlFor={idOf('lr')}>Learning rate</label>
+      <input id={idOf('lr')} type="number" min={0} step="any" value={Number.isFinite(train.learningRate) ? train.learningRate : ''} disabled={disabled} data-testid="variant-lr" onChange={(e) => onChange({ ...train, learningRate: e.target.valueAsNumber })} />
+    </>
+  );
+}
+
+/** The live training chart, the last step's figures and the worker's memory. */
+function TrainingView({ training, variant }: { training: LiveTraining; variant: Variant }) {
+  const last = [...training.points].reverse().find((p) => p.phase === 'train');
+  const steps = training.points.filter((p) => p.phase === 'train').length;
+  const lastValidation = [...training.points].reverse().find((p) => p.validationLoss !== undefined);
+  const summary = variant.result?.training;
+  const mem = training.memory;
+  return (
+    <div className="training" data-testid="training" data-steps={steps} data-heap={mem.tfjsHeapBytes ?? ''} data-peak-heap={training.peakHeapBytes ?? ''} data-tensor-bytes={mem.tfjsTensorBytes} data-js-heap={mem.jsHeapBytes ?? ''}>
+      <TrainingChart points={training.points} epochs={training.epochs} stepsPerEpoch={training.stepsPerEpoch} />
+      <p className="small" data-testid="training-status">
+        {last ? `epoch ${last.epoch}/${training.epochs}, step ${steps}/${training.epochs * training.stepsPerEpoch}: loss ${last.loss.toFixed(4)}${last.accuracy !== null ? `, batch accuracy ${(last.accuracy * 100).toFixed(0)}%` : ''}` : 'measuring the starting point…'}
+        {lastValidation && ` · validation (epoch ${lastValidation.epoch}): loss ${lastValidation.validationLoss!.toFixed(4)}${lastValidation.validationAccuracy != null ? `, accuracy ${(lastValidation.validationAccuracy * 100).toFixed(1)}%` : ''}`}
+        <span className="muted">
+          {' '}· {training.backend} · worker memory: tensors {formatBytes(mem.tfjsTensorBytes)}
+          {mem.tfjsHeapBytes !== null && `, tfjs heap ${formatBytes(mem.tfjsHeapBytes)} (peak ${formatBytes(training.peakHeapBytes ?? mem.tfjsHeapBytes)})`}
+          {mem.jsHeapBytes !== null && `, JS heap ${formatBytes(mem.jsHeapBytes)}`}
+        </span>
+      </p>
+      {training.stopping && variant.status === 'running' && <p className="small" role="status">Stopping training after this step; the best weights so far go on to quantization and evaluation.</p>}
+      {summary?.stopped && <p className="small" data-testid="training-stopped">{summary.stopped.message}</p>}
     </div>
   );
 }
@@ -85,7 +139,7 @@ function StepsEditor({ variant, disabled }: { variant: Variant; disabled: boolea
 function Progress({ variant }: { variant: Variant }) {
   const float = hasSteps(variant.steps) && variant.steps.float;
   const stages = RUN_STAGES.filter((s) => {
-    if (s === 'prune' || s === 'cluster') return !!variant.steps?.[s];
+    if (s === 'prune' || s === 'cluster' || s === 'train') return !!variant.steps?.[s];
     if (s === 'calibrate') return !float && needsCalibration(variant.recipe);
     if (s === 'quantize' || s === 'write' || s === 'check') return !float;
     return true;
@@ -124,12 +178,14 @@ const VariantRow = memo(function VariantRow({ variant, index }: { variant: Varia
         <span className={`badge badge-${variant.status}`} data-testid="variant-status">{variant.status}</span>
         <span className="spacer" />
         {!busy && (
-          <button type="button" className="button button-primary small-button" data-testid="run-variant" disabled={!!stepsProblem(steps)} onClick={() => runVariant(variant.id)}>
+          <button type="button" className="button button-primary small-button" data-testid="run-variant" disabled={!!stepsProblem(steps, recipe)} onClick={() => runVariant(variant.id)}>
             {variant.status === 'idle' ? 'Run' : 'Run again'}
           </button>
         )}
         {busy && (
-          <button type="button" className="button small-button" data-testid="cancel-variant" onClick={() => cancelVariant(variant.id)}>Cancel</button>
+          <button type="button" className="button small-button" data-testid="cancel-variant" disabled={!!variant.training?.stopping && variant.stage === 'train'} onClick={() => cancelVariant(variant.id)}>
+            {variant.stage === 'train' ? 'Stop training (keep best)' : 'Cancel'}
+          </button>
         )}
         <button type="button" className="button small-button" aria-label={`Remove variant ${index + 1}`} onClick={() => removeVariant(variant.id)}>Remove</button>
       </div>
@@ -175,6 +231,7 @@ const VariantRow = memo(function VariantRow({ variant, index }: { variant: Varia
       <StepsEditor variant={variant} disabled={locked} />
       {recipe.technique !== 'float16' && <KeepFloatEditor recipe={recipe} disabled={locked} onChange={(r) => updateRecipe(variant.id, r)} />}
       {(busy || variant.status === 'done' || Object.keys(variant.progress).length > 0) && <Progress variant={variant} />}
+      {variant.training && <TrainingView training={variant.training} variant={variant} />}
       {variant.error && <p className={variant.status === 'cancelled' ? 'muted small' : 'error-inline'} role={variant.status === 'error' ? 'alert' : undefined} data-testid="variant-error">{variant.error}</p>}
       {variant.result && variant.result.notes.length > 0 && (
         <details className="small"><summary>Notes ({variant.result.notes.length})</summary><ul>{variant.result.notes.map((n, i) => <li key={i}>{n}</li>)}</ul></details>
@@ -185,16 +242,17 @@ const VariantRow = memo(function VariantRow({ variant, index }: { variant: Varia
 
 export function ExperimentsPanel() {
   const variants = useSession((s) => s.variants);
-  const [technique, setTechnique] = useState<Technique>('float16');
+  const [technique, setTechnique] = useState<Technique | 'qat-int8'>('float16');
   return (
     <section className="card panel" aria-labelledby="experiments-heading" data-testid="experiments">
       <h2 id="experiments-heading">3 · Experiments</h2>
       <div className="experiments-bar">
         <label htmlFor="add-technique">Add a variant by hand</label>
-        <select id="add-technique" value={technique} onChange={(e) => setTechnique(e.target.value as Technique)} data-testid="add-technique">
+        <select id="add-technique" value={technique} onChange={(e) => setTechnique(e.target.value as Technique | 'qat-int8')} data-testid="add-technique">
           {TECHNIQUES.map((t) => <option key={t}>{t}</option>)}
+          <option value="qat-int8">QAT + int8</option>
         </select>
-        <button type="button" className="button" data-testid="add-variant" onClick={() => addTechnique(technique)}>Add</button>
+        <button type="button" className="button" data-testid="add-variant" onClick={() => (technique === 'qat-int8' ? addQatVariant() : addTechnique(technique))}>Add</button>
         <span className="spacer" />
         <button type="button" className="button button-primary" data-testid="run-all" disabled={!variants.some((v) => ['idle', 'error', 'cancelled'].includes(v.status))} onClick={runAll}>Run all</button>
       </div>

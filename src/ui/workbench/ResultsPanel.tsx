@@ -13,6 +13,32 @@ import { LayerErrorChart } from './charts/LayerErrorChart';
 import { ParetoChart, type ParetoPoint } from './charts/ParetoChart';
 import { PixelCanvas } from './DataPanel';
 import { download, modelBaseName } from './download';
+import { trainingBadge } from '../training-progress';
+import { untrainedLabel } from '../variant-chain';
+
+/**
+ * Rows in run order, except that a trained variant (QAT, fine-tuned) sits right after the
+ * post-training variant it improves on (qat-int8 after int8, prune0.9-finetune-int8 after
+ * prune0.9-int8), so PTQ and QAT read side by side.
+ */
+function sideBySide(done: Variant[]): { variant: Variant; counterpart: Variant | null }[] {
+  const byLabel = new Map(done.map((v) => [v.result!.label, v]));
+  const counterpartOf = (v: Variant) => {
+    const base = untrainedLabel(v.result!.label);
+    return base ? (byLabel.get(base) ?? null) : null;
+  };
+  const placed = new Set<string>();
+  const out: { variant: Variant; counterpart: Variant | null }[] = [];
+  const place = (v: Variant) => {
+    if (placed.has(v.id)) return;
+    placed.add(v.id);
+    out.push({ variant: v, counterpart: counterpartOf(v) });
+    for (const t of done) if (counterpartOf(t)?.id === v.id) place(t);
+  };
+  for (const v of done) if (!counterpartOf(v)) place(v);
+  for (const v of done) place(v);
+  return out;
+}
 
 function Disagreements({ variant }: { variant: Variant }) {
   const items = variant.result?.disagreements ?? [];
@@ -170,18 +196,21 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
           <thead>
             <tr>
               <th scope="col">Variant</th><th scope="col">Accuracy</th><th scope="col">Agreement</th><th scope="col">SQNR</th><th scope="col">Size</th><th scope="col">gzip</th>
-              <th scope="col">Latency</th><th scope="col">Ops in float</th><th scope="col">{TARGET_LABELS[target].split(' (')[0]}</th><th scope="col">Download</th>
+              <th scope="col">Latency</th><th scope="col">Training</th><th scope="col">Ops in float</th><th scope="col">{TARGET_LABELS[target].split(' (')[0]}</th><th scope="col">Download</th>
             </tr>
           </thead>
           <tbody>
             <tr data-testid="result-row-float">
               <th scope="row">float model</th>
               <td>{labeled ? pct(refQuality) : '—'}</td><td>100%</td><td>∞</td><td>{formatBytes(floatSize)}</td><td>{formatBytes(first.sizes.reference.gzipBytes)}</td>
-              <td>{first.referenceLatency.medianMs.toFixed(3)} ms</td><td>all</td><td></td>
+              <td>{first.referenceLatency.medianMs.toFixed(3)} ms</td><td></td><td>all</td><td></td>
               <td>{modelBytes && <button type="button" className="link-button" onClick={() => download(modelName, modelBytes)}>.tflite</button>}</td>
             </tr>
-            {done.map((v) => {
+            {sideBySide(done).map(({ variant: v, counterpart }) => {
               const r = v.result!;
+              const t = r.training;
+              const before = counterpart?.result!.comparison.classification;
+              const gain = t && before ? (labeled ? (r.comparison.classification.accuracy?.candidate.top1 ?? NaN) - (before.accuracy?.candidate.top1 ?? NaN) : r.comparison.classification.agreement - before.agreement) : null;
               const acc = r.comparison.classification.accuracy?.candidate.top1;
               const issues = r.targetIssues.filter(isBlocking);
               const warnings = r.targetIssues.filter((i) => i.kind === 'warning').length;
@@ -204,6 +233,19 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
                   <td>{formatBytes(r.sizes.candidate.rawBytes)} <span className="muted">({(r.sizes.candidate.rawBytes / floatSize).toFixed(2)}x)</span></td>
                   <td>{formatBytes(r.sizes.candidate.gzipBytes)}</td>
                   <td>{r.latency.medianMs.toFixed(3)} ms</td>
+                  <td>
+                    {t && (
+                      <div className="small" data-testid="training-badge" data-mode={t.mode} data-epochs={t.epochsDone} data-best-epoch={t.bestEpoch} data-loss={t.loss} data-stopped={t.stopped?.reason ?? ''}
+                        title={`batch ${t.batchSize}, learning rate ${t.learningRate}, ${t.trainSamples} training samples (calibration${t.trainSamples ? ' + training split' : ''}; evaluation samples never trained on), ${(t.elapsedMs / 1000).toFixed(1)} s on ${t.backend}`}>
+                        <span className="badge">{trainingBadge(t)}</span>
+                        {gain !== null && Number.isFinite(gain) && (
+                          <div data-testid="training-gain" data-gain={gain} className={gain >= 0 ? 'ok' : 'bad'}>
+                            {gain >= 0 ? '+' : ''}{(gain * 100).toFixed(1)} pt vs {counterpart!.result!.label}
+                          </div>
+                        )}
+                      </div>
+                    )}
+                  </td>
                   <td title={r.floatOps.map((f) => `${f.op} #${f.opIndex}: ${f.reason}`).join('\n')}>{r.floatOps.length}</td>
                   <td data-testid="target-check">
                     {r.mcu && <McuSummary mcu={r.mcu} issues={r.targetIssues} />}
