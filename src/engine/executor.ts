@@ -39,6 +39,13 @@ export interface RunResult {
   taps: Map<number, tf.Tensor>;
 }
 
+/**
+ * Ops whose integer kernel in LiteRT rounds its output half away from zero on the raw integers
+ * instead of XNNPACK's half-to-even requantization: the int8/uint8 AVERAGE_POOL_2D (TFLite's own
+ * kernel, (sum +- count / 2) / count; 2x2 pools hit ties on ~1 in 8 outputs).
+ */
+const HALF_AWAY_OUTPUTS = new Set(['AVERAGE_POOL_2D']);
+
 /** Op names in a subgraph that the engine has no kernel for (empty when it can run it). */
 export function unsupportedOps(graph: ModelGraph, subgraphIndex = 0): string[] {
   const missing = new Set<string>();
@@ -123,10 +130,10 @@ export class GraphExecutor {
     const firstStatic = subgraph.tensors[subgraph.inputs[0]]?.shape ?? [];
     const batched = inputs.length > 0 && firstStatic.length > 0 && inputs[0].shape[0] !== firstStatic[0];
 
-    const store = (tensorIndex: number, value: tf.Tensor) => {
+    const store = (tensorIndex: number, value: tf.Tensor, producer?: string) => {
       let v = value;
       const fq = this.simulate ? tensorFakeQuant(subgraph.tensors[tensorIndex]) : null;
-      if (fq && v.dtype === 'float32') v = fakeQuantize(v, fq);
+      if (fq && v.dtype === 'float32') v = fakeQuantize(v, producer && HALF_AWAY_OUTPUTS.has(producer) ? { ...fq, rounding: 'half-away' } : fq);
       if (options.transform) v = options.transform(tensorIndex, v);
       values.set(tensorIndex, v);
     };
@@ -152,6 +159,7 @@ export class GraphExecutor {
         outputTensors: op.outputs.map((t) => subgraph.tensors[t]),
         constant: (i) => (op.inputs[i] >= 0 ? this.constantOf(op.inputs[i]) : null),
         batched,
+        simulateQuantization: this.simulate,
       };
       let result: tf.Tensor | tf.Tensor[];
       try {
@@ -161,12 +169,17 @@ export class GraphExecutor {
         throw new WorkbenchError('runtime', `op ${opIndex} (${name}) failed in the engine: ${message}`, opIndex);
       }
       const outs = Array.isArray(result) ? result : [result];
-      op.outputs.forEach((t, i) => store(t, applyActivation(outs[i], (op.builtinOptions as { fusedActivationFunction?: ActivationFunctionType } | null)?.fusedActivationFunction)));
+      // LiteRT's CONCATENATION ignores the fused activation its options can carry (measured).
+      const activation = name === 'CONCATENATION' ? undefined : (op.builtinOptions as { fusedActivationFunction?: ActivationFunctionType } | null)?.fusedActivationFunction;
+      op.outputs.forEach((t, i) => store(t, applyActivation(outs[i], activation), name));
       if (options.freeIntermediates) {
         for (const t of op.inputs) {
           if (t >= 0 && this.lastUse[t] === opIndex && !keep.has(t) && values.has(t)) {
-            values.get(t)!.dispose();
+            const v = values.get(t)!;
             values.delete(t);
+            // The caller owns the inputs; pass-through kernels (DEQUANTIZE, QUANTIZE without
+            // simulation) hand the same tensor object on, so it may still be live under another index.
+            if (!inputs.includes(v) && ![...values.values()].includes(v)) v.dispose();
           }
         }
       }

@@ -15,7 +15,19 @@ export interface FakeQuantParams {
   axis: number;
   qmin: number;
   qmax: number;
+  /**
+   * How q = x / s + z is rounded: 'half-even' (default, tf.round; what XNNPACK's requantization
+   * does) or 'half-away' from zero on q itself, which TFLite's integer AVERAGE_POOL_2D does
+   * ((sum +- count / 2) / count over the raw integers, zero point included).
+   */
+  rounding?: 'half-even' | 'half-away';
 }
+
+/**
+ * Values within this distance of a tie count as the tie (half-away rounding): they come from float
+ * means of integers, which land a few ulps off; ties are multiples of 1/count apart, far more.
+ */
+const TIE_TOLERANCE = 1e-4;
 
 function broadcastParams(x: tf.Tensor, p: FakeQuantParams): { scale: tf.Tensor; zero: tf.Tensor } {
   if (p.scale.length === 1) return { scale: tf.scalar(p.scale[0]), zero: tf.scalar(p.zeroPoint[0] ?? 0) };
@@ -28,8 +40,14 @@ function broadcastParams(x: tf.Tensor, p: FakeQuantParams): { scale: tf.Tensor; 
 export function fakeQuantize(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
   return tf.tidy(() => {
     const { scale, zero } = broadcastParams(x, p);
-    const q = tf.clipByValue(tf.add(tf.round(tf.div(x, scale)), zero), p.qmin, p.qmax);
-    return tf.mul(tf.sub(q, zero), scale);
+    let q: tf.Tensor;
+    if (p.rounding === 'half-away') {
+      const v = tf.add(tf.div(x, scale), zero);
+      q = tf.mul(tf.sign(v), tf.floor(tf.add(tf.abs(v), 0.5 + TIE_TOLERANCE)));
+    } else {
+      q = tf.add(tf.round(tf.div(x, scale)), zero);
+    }
+    return tf.mul(tf.sub(tf.clipByValue(q, p.qmin, p.qmax), zero), scale);
   });
 }
 

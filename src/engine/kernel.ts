@@ -27,6 +27,11 @@ export interface KernelArgs {
    * kernels that read static shapes (RESHAPE, SLICE sizes...) then leave dimension 0 free.
    */
   batched: boolean;
+  /**
+   * True when the executor simulates quantization (integer tensors fake-quantized). Kernels may then
+   * compute a quantized op's integer arithmetic exactly (see kernels/integer.ts); optional, absent = false.
+   */
+  simulateQuantization?: boolean;
 }
 
 export type Kernel = (args: KernelArgs) => tf.Tensor | tf.Tensor[];

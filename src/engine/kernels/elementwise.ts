@@ -15,4 +15,6 @@ export const elementwiseKernels: KernelTable = {
   MINIMUM: binary(tf.minimum),
   SQUARED_DIFFERENCE: binary(tf.squaredDifference),
   POW: binary(tf.pow),
+  FLOOR_DIV: binary(tf.floorDiv),
+  FLOOR_MOD: binary(tf.mod),
 };

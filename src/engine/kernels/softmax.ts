@@ -1,4 +1,4 @@
-/** SOFTMAX over the last dimension, with TFLite's beta. */
+/** SOFTMAX over the last dimension, with TFLite's beta, and LOG_SOFTMAX. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Kernel, KernelTable } from '../kernel';
 
@@ -8,4 +8,7 @@ const softmax: Kernel = (args) => {
   return tf.softmax(beta === 1 ? x : tf.mul(x, beta));
 };
 
-export const softmaxKernels: KernelTable = { SOFTMAX: softmax };
+export const softmaxKernels: KernelTable = {
+  SOFTMAX: softmax,
+  LOG_SOFTMAX: (args) => tf.logSoftmax(args.inputs[0]!),
+};
