@@ -85,9 +85,11 @@ export function symmetricWeightParams(
   const maxima = absMaxPerChannel(values, shape, axis, perChannel);
   // An all-zero channel (pruned away) quantizes to zeros at any scale, but its bias is stored at
   // input_scale * weight_scale: a near-zero scale would overflow int32 and break the channel. Give it
-  // the largest scale of the other channels (1/qmax when every channel is zero).
+  // the largest scale of the other channels. A tensor that is zero everywhere keeps the tiny scale:
+  // its output range is usually zero too, and a real weight scale over a ~0 output scale gives a
+  // requantization multiplier XNNPACK refuses (seen on the toy kv-cache model).
   const largest = Math.max(0, ...maxima);
-  const scale = Array.from(maxima, (m) => (m > 0 ? Math.max(m / qmax, MIN_SCALE) : largest > 0 ? largest / qmax : 1 / qmax));
+  const scale = Array.from(maxima, (m) => (m > 0 ? Math.max(m / qmax, MIN_SCALE) : largest > 0 ? largest / qmax : MIN_SCALE));
   if (options.searchClipping) {
     const { channels, inner, outer } = perChannel ? channelLayout(shape, axis) : { channels: 1, inner: values.length, outer: 1 };
     for (let c = 0; c < channels; c++) {
@@ -313,7 +315,7 @@ export function clusterWeightParams(
   });
   const largest = Math.max(0, ...maxima);
   // All-zero (pruned) channels: see symmetricWeightParams, their bias needs a real scale.
-  const scale = perChannel ? maxima.map((m) => (m > 0 ? Math.max(m / qmax, MIN_SCALE) : largest > 0 ? largest / qmax : 1 / qmax)) : [largest > 0 ? Math.max(largest / qmax, MIN_SCALE) : 1 / qmax];
+  const scale = perChannel ? maxima.map((m) => (m > 0 ? Math.max(m / qmax, MIN_SCALE) : largest > 0 ? largest / qmax : MIN_SCALE)) : [Math.max(largest / qmax, MIN_SCALE)];
   let collisions = 0;
   let distinct = 0;
   sets.forEach((set, c) => {
