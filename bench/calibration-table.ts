@@ -1,0 +1,118 @@
+/**
+ * Shared by bench/quantize.ts and bench/calibration-paths.ts: calibration throughput per path next
+ * to plain LiteRT inference on the same samples.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { loadModel, randomInputs } from '../src/evaluate/runtime';
+import type { Sample } from '../src/evaluate/samples';
+import { calibrate, type CalibrationPath } from '../src/optimize/calibrate';
+import { engineCalibrationBlocker } from '../src/optimize/calibrate-engine';
+import type { ModelGraph } from '../src/tflite/graph';
+
+/**
+ * The engine on tfjs' WASM backend. Uses initNodeEngine when it loads under tsx; otherwise starts
+ * the WASM backend the same way itself (the engine's backend module may pull in ESM-only files
+ * that plain Node cannot load).
+ */
+export async function initBenchEngine(): Promise<string> {
+  try {
+    const { initNodeEngine } = await import('../src/engine/backend-node');
+    return (await initNodeEngine()).backend;
+  } catch {
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+    if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs WASM backend failed to start');
+    await tf.ready();
+    return 'wasm';
+  }
+}
+
+export interface CalibrationRow {
+  model: string;
+  /** Plain LiteRT inference, samples/s: warm (model loaded and run once before) and cold (load included). */
+  inference: { warm: number; cold: number };
+  /** The path asked for ('auto': calibrate()'s own choice, shown as `auto -> path`). */
+  path: CalibrationPath | 'auto';
+  histograms: boolean;
+  batch: number;
+  /**
+   * Calibration samples/s: loop = calibrate()'s own elapsedMs (its sample loop, first runs and the
+   * auto probe included, model load excluded); call = the whole calibrate() call. Null when the path
+   * cannot run the model (then `note` says why).
+   */
+  rate: { loop: number; call: number } | null;
+  /** The path that ran (differs from `path` for 'auto'). */
+  chosen: CalibrationPath;
+  note: string;
+}
+
+/**
+ * Best-of-`rounds` rates of plain inference and each calibration path, interleaved per round (the
+ * dev machine is shared; the best round is the least disturbed one). Wall-clock throughout.
+ */
+export async function calibrationPathRows(name: string, bytes: Uint8Array, graph: ModelGraph, options: { samples: number; rounds: number }): Promise<CalibrationRow[]> {
+  const probe = await loadModel(bytes);
+  const samples = Array.from({ length: options.samples }, (_, i) => randomInputs(probe, i) as Sample);
+  probe.delete();
+  const blocker = engineCalibrationBlocker(graph);
+  const variants = (['litert', 'engine', 'auto'] as const).flatMap((p) => [true, false].map((histograms) => ({ path: p, histograms })));
+  const best = new Map<string, { loop: number; call: number; batch: number; chosen: CalibrationPath; reason: string }>();
+  const inference = { warm: 0, cold: 0 };
+  for (let round = 0; round < options.rounds; round++) {
+    let started = performance.now();
+    const model = await loadModel(bytes);
+    try {
+      for (const sample of samples) await model.run(sample as never);
+      inference.cold = Math.max(inference.cold, samples.length / ((performance.now() - started) / 1000));
+      started = performance.now();
+      for (const sample of samples) await model.run(sample as never);
+      inference.warm = Math.max(inference.warm, samples.length / ((performance.now() - started) / 1000));
+    } finally {
+      model.delete();
+    }
+    for (const v of variants) {
+      if (v.path === 'engine' && blocker) continue;
+      const called = performance.now();
+      const stats = await calibrate(graph, samples, v);
+      const loop = stats.samples / (stats.elapsedMs / 1000);
+      const call = stats.samples / ((performance.now() - called) / 1000);
+      const key = `${v.path}/${v.histograms}`;
+      const previous = best.get(key);
+      if (!previous || loop > previous.loop) best.set(key, { loop, call: Math.max(call, previous?.call ?? 0), batch: stats.batch, chosen: stats.path, reason: stats.pathReason });
+      else previous.call = Math.max(previous.call, call);
+    }
+  }
+  return variants.map((v) => {
+    const b = best.get(`${v.path}/${v.histograms}`);
+    return {
+      model: name,
+      inference,
+      path: v.path,
+      histograms: v.histograms,
+      batch: b?.batch ?? 0,
+      rate: b ? { loop: b.loop, call: b.call } : null,
+      chosen: b?.chosen ?? 'litert',
+      note: b ? (v.path === 'auto' ? b.reason : '') : (blocker ?? ''),
+    };
+  });
+}
+
+export function printCalibrationTable(rows: CalibrationRow[]): void {
+  console.log('| model | statistics | path (batch) | plain inference samples/s (warm / cold) | calibration samples/s (loop / call) | ratio (loop/warm, call/cold) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const what = r.histograms ? 'all (percentile, mse)' : 'no histograms (minmax, moving-average)';
+    const path = `${r.path === 'auto' ? `auto -> ${r.chosen}` : r.path}${r.rate !== null ? ` (${r.batch})` : ''}`;
+    const inference = `${r.inference.warm.toFixed(0)} / ${r.inference.cold.toFixed(0)}`;
+    const rate = r.rate === null ? `n/a: ${r.note}` : `${r.rate.loop.toFixed(0)} / ${r.rate.call.toFixed(0)}`;
+    const ratio = r.rate === null ? '' : `**${(r.rate.loop / r.inference.warm).toFixed(2)}x** / ${(r.rate.call / r.inference.cold).toFixed(2)}x`;
+    console.log(`| ${r.model} | ${what} | ${path} | ${inference} | ${rate} | ${ratio} |`);
+  }
+  console.log('\nBest of the rounds, wall clock. warm: plain runs of a loaded model that ran once; cold: load + runs.');
+  console.log("loop: calibrate()'s elapsedMs (every sample, first runs and the auto probe included, model load excluded);");
+  console.log('call: the whole calibrate() call (model load included). auto = the default path choice. Choices:');
+  for (const r of rows) if (r.path === 'auto' && r.rate !== null) console.log(`- ${r.model}, ${r.histograms ? 'histograms' : 'no histograms'}: ${r.chosen}, ${r.note}`);
+}
