@@ -281,6 +281,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
       signal: anySignal(request.signal, request.training.signal),
       clustered: chain.cluster ? { tensors: result.clustered!.tensors.filter((t) => t.subgraph === 0).map((t) => t.tensor), perChannel: !!chain.cluster.perChannel } : undefined,
       keepZeros: chain.prune ? true : request.training.options?.keepZeros,
+      weightGranularity: chain.quantize?.granularity,
     });
     const { graph: trainedGraph, ...summary } = trained;
     graph = trainedGraph;

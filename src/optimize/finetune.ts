@@ -73,6 +73,8 @@ export interface FinetuneOptions {
   keepZeros?: boolean;
   /** Weight tensors (by tensor index) that were clustered, tied to their centroids. */
   clustered?: { tensors: number[]; perChannel: boolean };
+  /** QAT: weights fake-quantized per channel (convolutions, as the int8 path does by default) or per tensor. */
+  weightGranularity?: 'per-channel' | 'per-tensor';
   /** Memory allowed for activations and their gradients; the batch shrinks to fit (default 1 GiB). */
   memoryBudgetBytes?: number;
   seed?: number;
@@ -141,7 +143,8 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   const head = classifierHead(graph);
   const weights = trainableWeights(graph, options, notes);
   if (weights.length === 0) throw new WorkbenchError('bad-input', 'The model has no float weights to train.');
-  const weightMap = () => new Map(weights.map((w) => [w.tensorIndex, options.mode === 'qat' && w.axis !== undefined && isWeight(w) ? fakeQuantizeWeightsSte(w.value(), w.axis) : w.value()]));
+  const qatAxis = (w: TrainableWeight) => (options.weightGranularity === 'per-tensor' ? null : w.axis);
+  const weightMap = () => new Map(weights.map((w) => [w.tensorIndex, options.mode === 'qat' && isWeight(w) ? fakeQuantizeWeightsSte(w.value(), qatAxis(w)) : w.value()]));
   const variables = weights.map((w) => w.variable);
 
   const batchSize = fitBatch(graph, options.batchSize ?? DEFAULTS.batchSize, options.memoryBudgetBytes ?? DEFAULTS.memoryBudget, notes);
