@@ -3,7 +3,7 @@
  * weights, bias, ReLU). Real enough to run in LiteRT and to quantize; big enough to measure.
  */
 import type { ModelGraph, Operator, Subgraph } from '../src/tflite/graph';
-import { addBuffer, addTensor, newTensor, opcodeIndex } from '../src/tflite/edit';
+import { addBuffer, addTensor, newGraph, newTensor, opcodeIndex } from '../src/tflite/edit';
 import {
   ActivationFunctionType,
   BuiltinOperator,
@@ -16,20 +16,8 @@ import {
 
 export function syntheticModel(targetBytes: number, width = 1024, seed = 1): ModelGraph {
   const layers = Math.max(1, Math.round(targetBytes / (width * width * 4)));
-  const subgraph: Subgraph = { name: 'main', tensors: [], inputs: [], outputs: [], operators: [], debugMetadataIndex: -1 };
-  const graph: ModelGraph = {
-    version: 3,
-    description: 'tflite-workbench synthetic benchmark model',
-    operatorCodes: [],
-    subgraphs: [subgraph],
-    buffers: [{ data: new Uint8Array(0) }],
-    metadataBuffer: null,
-    metadata: [],
-    signatureDefs: [],
-    externalBufferGroups: null,
-    externalBuffers: null,
-    appendedZip: null,
-  };
+  const graph: ModelGraph = newGraph('tflite-workbench synthetic benchmark model');
+  const subgraph: Subgraph = graph.subgraphs[0];
   const fc = opcodeIndex(graph, BuiltinOperator.FULLY_CONNECTED);
   let state = seed >>> 0;
   const random = () => {

@@ -8,16 +8,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
+import { devServerWithWebGpu, ROOT } from './support.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS = path.resolve(ROOT, '../shared/models');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'];
 /** Float models covering convolutions, pooling, FC, softmax, residual adds, resize, transposed convs, hard-swish, sigmoid. */
 const MODEL_NAMES = ['mnist_conv_fc_float.tflite', 'resnet8_cifar10_float.tflite', 'selfie_segmentation_fp16.tflite', 'ops/single_conv2d_transpose_bias.tflite', 'ops/single_resize_bilinear.tflite'];
 
@@ -69,23 +63,17 @@ async function runInPage({ models }) {
 }
 
 describe('engine: WebGPU vs WASM in headless Chromium (SwiftShader)', () => {
-  let server;
+  let session;
   let context;
-  let userDataDir;
   let base;
 
   before(async () => {
-    server = await createServer({ root: ROOT, logLevel: 'silent', server: { host: '127.0.0.1', port: 0, strictPort: false } });
-    await server.listen();
-    base = `http://127.0.0.1:${server.httpServer.address().port}/`;
-    userDataDir = await mkdtemp(path.join(tmpdir(), 'tflite-engine-webgpu-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+    session = await devServerWithWebGpu('tflite-engine-webgpu-');
+    ({ context, base } = session);
   });
 
   after(async () => {
-    await context?.close();
-    await server?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   test("'auto' picks WASM on the fallback adapter; WebGPU outputs = WASM outputs (1e-4)", { timeout: 300_000 }, async () => {

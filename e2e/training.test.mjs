@@ -16,21 +16,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
-import { encode } from 'fast-png';
 import { zipSync } from 'fflate';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, mnistPngs } from './support.mjs';
 import { tsImport } from 'tsx/esm/api';
 import { preview } from 'vite';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHARED = path.join(ROOT, '..', 'shared');
-const SHARED_MNIST = path.join(SHARED, 'data', 'mnist_t10k');
 const IMAGENET = path.join(SHARED, 'data', 'imagenet_val_subset');
 const MOBILENET = path.join(SHARED, 'models', 'mobilenet_v1_0.25_224_float.tflite');
 const DIGITS = 600;
 const IMAGES = 36;
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const GB = 2 ** 30;
 
 let server;
@@ -38,17 +35,6 @@ let baseURL;
 let context;
 let userDataDir;
 let workDir;
-
-function mnistPngs(count) {
-  const images = gunzipSync(readFileSync(path.join(SHARED_MNIST, 't10k-images-idx3-ubyte.gz')));
-  const labels = gunzipSync(readFileSync(path.join(SHARED_MNIST, 't10k-labels-idx1-ubyte.gz')));
-  const entries = {};
-  for (let i = 0; i < count; i++) {
-    const pixels = images.subarray(16 + i * 784, 16 + (i + 1) * 784);
-    entries[`${labels[8 + i]}/${String(i).padStart(4, '0')}.png`] = encode({ width: 28, height: 28, data: new Uint8Array(pixels), channels: 1, depth: 8 });
-  }
-  return entries;
-}
 
 /** Pids of a process and all its descendants (Linux /proc). */
 function processTree(root) {

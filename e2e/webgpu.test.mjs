@@ -7,36 +7,23 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
+import { devServerWithWebGpu, ROOT } from './support.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS = path.resolve(ROOT, '../shared/models');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'];
 
 describe('LiteRT.js on a software WebGPU adapter', () => {
-  let server;
+  let session;
   let context;
-  let userDataDir;
   let base;
 
   before(async () => {
-    server = await createServer({ root: ROOT, logLevel: 'silent', server: { host: '127.0.0.1', port: 0, strictPort: false } });
-    await server.listen();
-    const address = server.httpServer.address();
-    base = `http://127.0.0.1:${address.port}/`;
-    userDataDir = await mkdtemp(path.join(tmpdir(), 'tflite-webgpu-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+    session = await devServerWithWebGpu('tflite-webgpu-');
+    ({ context, base } = session);
   });
 
   after(async () => {
-    await context?.close();
-    await server?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   test('probeWebGpu: float MNIST runs on WebGPU (fallback adapter); int8 says what happens', { timeout: 120_000 }, async () => {

@@ -15,19 +15,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
-import { encode } from 'fast-png';
 import { zipSync } from 'fflate';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, mnistPngs } from './support.mjs';
 import { tsImport } from 'tsx/esm/api';
 import { preview } from 'vite';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SHARED_MNIST = path.join(ROOT, '..', 'shared', 'data', 'mnist_t10k');
 const MNIST = 'mnist_conv_fc_float.tflite';
 const SCREENSHOT_DIR = path.join(tmpdir(), 'tflite-workbench-e2e');
 const DIGITS = 600;
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let server;
 let baseURL;
@@ -39,17 +36,6 @@ let pngs;
 const requests = [];
 
 /** The first `count` MNIST test digits as PNGs: { "<label>/<index>.png": bytes }. */
-function mnistPngs(count) {
-  const images = gunzipSync(readFileSync(path.join(SHARED_MNIST, 't10k-images-idx3-ubyte.gz')));
-  const labels = gunzipSync(readFileSync(path.join(SHARED_MNIST, 't10k-labels-idx1-ubyte.gz')));
-  const entries = {};
-  for (let i = 0; i < count; i++) {
-    const pixels = images.subarray(16 + i * 784, 16 + (i + 1) * 784);
-    entries[`${labels[8 + i]}/${String(i).padStart(4, '0')}.png`] = encode({ width: 28, height: 28, data: new Uint8Array(pixels), channels: 1, depth: 8 });
-  }
-  return entries;
-}
-
 before(async () => {
   if (!existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('dist/ is missing: run `npm run test:e2e` (it builds first).');
   server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false } });

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import { newTensor, opcodeIndex } from '../tflite/edit';
+import { newGraph, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Operator } from '../tflite/graph';
 import { writeModel } from '../tflite/write';
 import { readModel } from '../tflite/read';
@@ -21,19 +21,7 @@ import { GraphExecutor } from './executor';
 
 /** Builds a one-subgraph model tensor by tensor. */
 class Builder {
-  readonly graph: ModelGraph = {
-    version: 3,
-    description: 'engine op test',
-    operatorCodes: [],
-    subgraphs: [{ name: 'main', tensors: [], inputs: [], outputs: [], operators: [], debugMetadataIndex: -1 }],
-    buffers: [{ data: new Uint8Array(0) }],
-    metadataBuffer: null,
-    metadata: [],
-    signatureDefs: [],
-    externalBufferGroups: null,
-    externalBuffers: null,
-    appendedZip: null,
-  };
+  readonly graph: ModelGraph = newGraph('engine op test');
   private get sg() {
     return this.graph.subgraphs[0];
   }

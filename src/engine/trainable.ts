@@ -53,6 +53,14 @@ export function trainableWeight(init: WeightInit): TrainableWeight {
   };
 }
 
+/** The float32 values of a derived weight (masked or tied), computed once and freed. */
+async function readValue(value: () => tf.Tensor): Promise<Float32Array> {
+  const t = value();
+  const data = (await t.data()) as Float32Array;
+  t.dispose();
+  return data;
+}
+
 function meta(init: WeightInit, constraint: WeightConstraint) {
   return { tensorIndex: init.tensorIndex, name: init.name, shape: init.shape, axis: init.axis, constraint };
 }
@@ -67,12 +75,7 @@ function maskedWeight(init: WeightInit): TrainableWeight {
     ...meta(init, 'mask'),
     variable,
     value,
-    read: async () => {
-      const t = value();
-      const data = (await t.data()) as Float32Array;
-      t.dispose();
-      return data;
-    },
+    read: () => readValue(value),
     dispose: () => {
       variable.dispose();
       mask.dispose();
@@ -125,12 +128,7 @@ function clusteredWeight(init: WeightInit): TrainableWeight {
     ...meta(init, 'clusters'),
     variable,
     value,
-    read: async () => {
-      const t = value();
-      const data = (await t.data()) as Float32Array;
-      t.dispose();
-      return data;
-    },
+    read: () => readValue(value),
     dispose: () => {
       variable.dispose();
       gatherIndex.dispose();

@@ -24,6 +24,23 @@ function deepCopy(value: unknown): unknown {
   return copy;
 }
 
+/** A model with one empty subgraph "main" and the always-empty buffer 0, to build tests and benchmarks on. */
+export function newGraph(description: string): ModelGraph {
+  return {
+    version: 3,
+    description,
+    operatorCodes: [],
+    subgraphs: [{ name: 'main', tensors: [], inputs: [], outputs: [], operators: [], debugMetadataIndex: -1 }],
+    buffers: [{ data: new Uint8Array(0) }],
+    metadataBuffer: null,
+    metadata: [],
+    signatureDefs: [],
+    externalBufferGroups: null,
+    externalBuffers: null,
+    appendedZip: null,
+  };
+}
+
 export function addBuffer(graph: ModelGraph, data: Uint8Array): number {
   graph.buffers.push({ data });
   return graph.buffers.length - 1;

@@ -1,0 +1,47 @@
+// Shared by the e2e tests (not a test file itself): Chromium flags, a dev server with a browser, MNIST PNGs.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { encode } from 'fast-png';
+import { chromium } from 'playwright-core';
+import { createServer } from 'vite';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SHARED = path.resolve(ROOT, '../shared');
+
+/** Headless Debian Chromium, offline, no sandbox (root in CI). */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** The first `count` MNIST test digits as PNG files in class folders ("7/0000.png"). */
+export function mnistPngs(count) {
+  const dir = path.join(SHARED, 'data', 'mnist_t10k');
+  const images = gunzipSync(readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz')));
+  const labels = gunzipSync(readFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz')));
+  const entries = {};
+  for (let i = 0; i < count; i++) {
+    const pixels = images.subarray(16 + i * 784, 16 + (i + 1) * 784);
+    entries[`${labels[8 + i]}/${String(i).padStart(4, '0')}.png`] = encode({ width: 28, height: 28, data: new Uint8Array(pixels), channels: 1, depth: 8 });
+  }
+  return entries;
+}
+
+/** Vite's dev server on a free port and Chromium with WebGPU (SwiftShader); close() stops both. */
+export async function devServerWithWebGpu(prefix) {
+  const server = await createServer({ root: ROOT, logLevel: 'silent', server: { host: '127.0.0.1', port: 0, strictPort: false } });
+  await server.listen();
+  const base = `http://127.0.0.1:${server.httpServer.address().port}/`;
+  const userDataDir = await mkdtemp(path.join(tmpdir(), prefix));
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
+  return {
+    base,
+    context,
+    async close() {
+      await context.close();
+      await server.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
