@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadModel, randomInputs } from '../src/evaluate/runtime';
 import type { Sample } from '../src/evaluate/samples';
 import { calibrate, type CalibrationPath } from '../src/optimize/calibrate';
+import type { StatsThread } from '../src/optimize/calibrate-stats-thread';
 import { engineCalibrationBlocker } from '../src/optimize/calibrate-engine';
 import type { ModelGraph } from '../src/tflite/graph';
 
@@ -36,12 +37,16 @@ export interface CalibrationRow {
   inference: { warm: number; cold: number };
   /** The path asked for ('auto': calibrate()'s own choice, shown as `auto -> path`). */
   path: CalibrationPath | 'auto';
+  /** Where the statistics were asked to run (LiteRT path; 'auto' = calibrate()'s default). */
+  statsThread: StatsThread | 'auto';
+  /** Where they ran. */
+  ranStats: StatsThread;
   histograms: boolean;
   batch: number;
   /**
-   * Calibration samples/s: loop = calibrate()'s own elapsedMs (its sample loop, first runs and the
-   * auto probe included, model load excluded); call = the whole calibrate() call. Null when the path
-   * cannot run the model (then `note` says why).
+   * Calibration samples/s: loop = calibrate()'s own elapsedMs (its sample loop, from the first run
+   * to the last sample's statistics, model load and worker start excluded); call = the whole
+   * calibrate() call. Null when the path cannot run the model (then `note` says why).
    */
   rate: { loop: number; call: number } | null;
   /** The path that ran (differs from `path` for 'auto'). */
@@ -58,8 +63,16 @@ export async function calibrationPathRows(name: string, bytes: Uint8Array, graph
   const samples = Array.from({ length: options.samples }, (_, i) => randomInputs(probe, i) as Sample);
   probe.delete();
   const blocker = engineCalibrationBlocker(graph);
-  const variants = (['litert', 'engine', 'auto'] as const).flatMap((p) => [true, false].map((histograms) => ({ path: p, histograms })));
-  const best = new Map<string, { loop: number; call: number; batch: number; chosen: CalibrationPath; reason: string }>();
+  const variants = (
+    [
+      { path: 'litert', statsThread: 'main' },
+      { path: 'litert', statsThread: 'worker' },
+      { path: 'engine', statsThread: 'auto' },
+      { path: 'auto', statsThread: 'auto' },
+    ] as const
+  ).flatMap((v) => [true, false].map((histograms) => ({ ...v, histograms })));
+  const keyOf = (v: (typeof variants)[number]) => `${v.path}/${v.statsThread}/${v.histograms}`;
+  const best = new Map<string, { loop: number; call: number; batch: number; chosen: CalibrationPath; reason: string; ranStats: StatsThread }>();
   const inference = { warm: 0, cold: 0 };
   for (let round = 0; round < options.rounds; round++) {
     let started = performance.now();
@@ -79,18 +92,21 @@ export async function calibrationPathRows(name: string, bytes: Uint8Array, graph
       const stats = await calibrate(graph, samples, v);
       const loop = stats.samples / (stats.elapsedMs / 1000);
       const call = stats.samples / ((performance.now() - called) / 1000);
-      const key = `${v.path}/${v.histograms}`;
+      const key = keyOf(v);
       const previous = best.get(key);
-      if (!previous || loop > previous.loop) best.set(key, { loop, call: Math.max(call, previous?.call ?? 0), batch: stats.batch, chosen: stats.path, reason: stats.pathReason });
+      const reason = `${stats.pathReason}; statistics ${stats.statsReason}`;
+      if (!previous || loop > previous.loop) best.set(key, { loop, call: Math.max(call, previous?.call ?? 0), batch: stats.batch, chosen: stats.path, reason, ranStats: stats.statsThread });
       else previous.call = Math.max(previous.call, call);
     }
   }
   return variants.map((v) => {
-    const b = best.get(`${v.path}/${v.histograms}`);
+    const b = best.get(keyOf(v));
     return {
       model: name,
       inference,
       path: v.path,
+      statsThread: v.statsThread,
+      ranStats: b?.ranStats ?? 'main',
       histograms: v.histograms,
       batch: b?.batch ?? 0,
       rate: b ? { loop: b.loop, call: b.call } : null,
@@ -101,18 +117,20 @@ export async function calibrationPathRows(name: string, bytes: Uint8Array, graph
 }
 
 export function printCalibrationTable(rows: CalibrationRow[]): void {
-  console.log('| model | statistics | path (batch) | plain inference samples/s (warm / cold) | calibration samples/s (loop / call) | ratio (loop/warm, call/cold) |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| model | statistics | path (batch) | statistics thread | plain inference samples/s (warm / cold) | calibration samples/s (loop / call) | ratio (loop/warm, call/cold) |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const what = r.histograms ? 'all (percentile, mse)' : 'no histograms (minmax, moving-average)';
     const path = `${r.path === 'auto' ? `auto -> ${r.chosen}` : r.path}${r.rate !== null ? ` (${r.batch})` : ''}`;
+    const thread = r.rate === null ? '' : r.statsThread === r.ranStats ? r.ranStats : `${r.statsThread} -> ${r.ranStats}`;
     const inference = `${r.inference.warm.toFixed(0)} / ${r.inference.cold.toFixed(0)}`;
     const rate = r.rate === null ? `n/a: ${r.note}` : `${r.rate.loop.toFixed(0)} / ${r.rate.call.toFixed(0)}`;
     const ratio = r.rate === null ? '' : `**${(r.rate.loop / r.inference.warm).toFixed(2)}x** / ${(r.rate.call / r.inference.cold).toFixed(2)}x`;
-    console.log(`| ${r.model} | ${what} | ${path} | ${inference} | ${rate} | ${ratio} |`);
+    console.log(`| ${r.model} | ${what} | ${path} | ${thread} | ${inference} | ${rate} | ${ratio} |`);
   }
   console.log('\nBest of the rounds, wall clock. warm: plain runs of a loaded model that ran once; cold: load + runs.');
-  console.log("loop: calibrate()'s elapsedMs (every sample, first runs and the auto probe included, model load excluded);");
-  console.log('call: the whole calibrate() call (model load included). auto = the default path choice. Choices:');
+  console.log("loop: calibrate()'s elapsedMs (first run to the last sample's statistics, model load and statistics-worker start excluded);");
+  console.log('call: the whole calibrate() call (model load included). statistics thread: main = in-thread (the single-thread');
+  console.log("path of before), worker = overlapping the LiteRT runs; auto = calibrate()'s defaults. Choices:");
   for (const r of rows) if (r.path === 'auto' && r.rate !== null) console.log(`- ${r.model}, ${r.histograms ? 'histograms' : 'no histograms'}: ${r.chosen}, ${r.note}`);
 }

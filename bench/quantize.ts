@@ -17,7 +17,7 @@ import { syntheticModel } from './synthetic-model';
 import { calibrationPathRows, initBenchEngine, printCalibrationTable } from './calibration-table';
 
 await initRuntime();
-const engine = await initBenchEngine(); // calibration may take the engine path (calibrate.ts, choosePath)
+const engine = await initBenchEngine(); // the calibration table also measures the engine path (on request only)
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU), engine: tfjs ${engine}\n`);
 
 async function samplesFor(bytes: Uint8Array, count: number): Promise<Sample[]> {

@@ -48,6 +48,11 @@ export interface Calibrator {
   readonly means: ChannelSums[];
   /** Adds the samples (any number; `firstIndex` numbers them in error messages). */
   add(samples: readonly Sample[], firstIndex: number): Promise<void>;
+  /** Completes the statistics of every sample added (a statistics worker may still be busy). */
+  finish(): Promise<void>;
+  /** Where the statistics run, and why. */
+  readonly statsThread: 'worker' | 'main';
+  readonly statsReason: string;
   dispose(): void;
 }
 
@@ -169,6 +174,9 @@ export function engineCalibrator(graph: ModelGraph, plan: CalibrationPlan, optio
     async add(samples, firstIndex) {
       for (let start = 0; start < samples.length; start += batch) await runBatch(samples.slice(start, start + batch), firstIndex + start);
     },
+    finish: async () => {},
+    statsThread: 'main',
+    statsReason: 'the engine path reads the values in place in its WASM heap',
     dispose: () => executor.dispose(),
   };
 }

@@ -146,6 +146,10 @@ function binChunk(h: Histogram, data: Float32Array, hasNonFinite: boolean, strid
   // With a stride, every stride-th value stands for `stride` values: the counts keep their totals.
   const first = phase === 0 ? 0 : stride - phase;
   if (!hasNonFinite) {
+    if (stride === 1) {
+      for (let i = 0; i < n; i++) counts[(data[i] * scale - origin) | 0] += 1;
+      return;
+    }
     for (let i = first; i < n; i += stride) counts[(data[i] * scale - origin) | 0] += stride;
     return;
   }
@@ -175,23 +179,29 @@ export function binStride(length: number, channels: number): number {
 }
 
 /**
- * Min, max, zeros and non-finite count of a chunk into `scanned`. The hot loop takes four values
- * at a time: min and max of each pair first (one compare for both), then four independent
- * min/max chains; zeros are counted without a branch (ReLU zeros come in no predictable pattern):
- * for the float's bits b, ((b & 0x7fffffff) - 1) >>> 31 is 1 exactly for +0 and -0. A NaN makes the
- * sum of its group NaN, an infinity shows in the min or max: either sends the chunk to an exact,
- * slower loop. About 2x faster than a two-way loop with a branch per value (Node 20).
- * `countZeros` false skips the zero count (reported as 0).
+ * Min, max, zeros and non-finite count of a chunk into `scanned`. The hot loop keeps four
+ * independent min/max lanes updated with selects (`v < lo ? v : lo`, compiled without a branch),
+ * so its speed does not depend on the data: an earlier version (the min and max of each pair
+ * first, then `if`s) ran 2.4 ns per value on real activations against 0.9 on uniform noise, this
+ * one 1.4-1.7 on both (Node 20). Zeros are counted without a branch: for the float's bits b,
+ * ((b & 0x7fffffff) - 1) >>> 31 is 1 exactly for +0 and -0. Non-finite values (which the selects
+ * would skip) are caught from the bits too: (b & 0x7fffffff) + 2^23 has its sign bit set exactly
+ * when the exponent is all ones (NaN, +-Infinity); any such value sends the chunk to an exact,
+ * slower loop. `countZeros` false skips the zero count (reported as 0).
  */
 function scan(data: Float32Array, countZeros = true): void {
   const n = data.length;
   const bits = new Int32Array(data.buffer, data.byteOffset, n);
-  let lo = Infinity;
-  let hi = -Infinity;
-  let lo2 = Infinity;
-  let hi2 = -Infinity;
+  let l0 = Infinity;
+  let h0 = -Infinity;
+  let l1 = Infinity;
+  let h1 = -Infinity;
+  let l2 = Infinity;
+  let h2 = -Infinity;
+  let l3 = Infinity;
+  let h3 = -Infinity;
   let zeros = 0;
-  let odd = false;
+  let flags = 0;
   let i = 0;
   if (countZeros) {
     for (; i + 3 < n; i += 4) {
@@ -199,19 +209,20 @@ function scan(data: Float32Array, countZeros = true): void {
       const w = data[i + 1];
       const x = data[i + 2];
       const y = data[i + 3];
-      const vw = v < w;
-      const xy = x < y;
-      const m1 = vw ? v : w;
-      const M1 = vw ? w : v;
-      const m2 = xy ? x : y;
-      const M2 = xy ? y : x;
-      if (m1 < lo) lo = m1;
-      if (M1 > hi) hi = M1;
-      if (m2 < lo2) lo2 = m2;
-      if (M2 > hi2) hi2 = M2;
-      zeros += ((((bits[i] & 0x7fffffff) - 1) >>> 31) + (((bits[i + 1] & 0x7fffffff) - 1) >>> 31)) + ((((bits[i + 2] & 0x7fffffff) - 1) >>> 31) + (((bits[i + 3] & 0x7fffffff) - 1) >>> 31));
-      const t = v + w + (x + y);
-      if (t !== t) odd = true;
+      l0 = v < l0 ? v : l0;
+      h0 = v > h0 ? v : h0;
+      l1 = w < l1 ? w : l1;
+      h1 = w > h1 ? w : h1;
+      l2 = x < l2 ? x : l2;
+      h2 = x > h2 ? x : h2;
+      l3 = y < l3 ? y : l3;
+      h3 = y > h3 ? y : h3;
+      const b0 = bits[i] & 0x7fffffff;
+      const b1 = bits[i + 1] & 0x7fffffff;
+      const b2 = bits[i + 2] & 0x7fffffff;
+      const b3 = bits[i + 3] & 0x7fffffff;
+      zeros += (((b0 - 1) >>> 31) + ((b1 - 1) >>> 31)) + (((b2 - 1) >>> 31) + ((b3 - 1) >>> 31));
+      flags |= (b0 + 0x00800000) | (b1 + 0x00800000) | (b2 + 0x00800000) | (b3 + 0x00800000);
     }
   } else {
     for (; i + 3 < n; i += 4) {
@@ -219,36 +230,36 @@ function scan(data: Float32Array, countZeros = true): void {
       const w = data[i + 1];
       const x = data[i + 2];
       const y = data[i + 3];
-      const vw = v < w;
-      const xy = x < y;
-      const m1 = vw ? v : w;
-      const M1 = vw ? w : v;
-      const m2 = xy ? x : y;
-      const M2 = xy ? y : x;
-      if (m1 < lo) lo = m1;
-      if (M1 > hi) hi = M1;
-      if (m2 < lo2) lo2 = m2;
-      if (M2 > hi2) hi2 = M2;
-      const t = v + w + (x + y);
-      if (t !== t) odd = true;
+      l0 = v < l0 ? v : l0;
+      h0 = v > h0 ? v : h0;
+      l1 = w < l1 ? w : l1;
+      h1 = w > h1 ? w : h1;
+      l2 = x < l2 ? x : l2;
+      h2 = x > h2 ? x : h2;
+      l3 = y < l3 ? y : l3;
+      h3 = y > h3 ? y : h3;
+      flags |= ((bits[i] & 0x7fffffff) + 0x00800000) | ((bits[i + 1] & 0x7fffffff) + 0x00800000) | ((bits[i + 2] & 0x7fffffff) + 0x00800000) | ((bits[i + 3] & 0x7fffffff) + 0x00800000);
     }
   }
   for (; i < n; i++) {
     const v = data[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-    if (countZeros) zeros += ((bits[i] & 0x7fffffff) - 1) >>> 31;
-    if (v !== v) odd = true;
+    const b = bits[i] & 0x7fffffff;
+    l0 = v < l0 ? v : l0;
+    h0 = v > h0 ? v : h0;
+    if (countZeros) zeros += (b - 1) >>> 31;
+    flags |= b + 0x00800000;
   }
-  if (lo2 < lo) lo = lo2;
-  if (hi2 > hi) hi = hi2;
-  if (odd || lo === -Infinity || hi === Infinity) {
+  if (flags < 0) {
     scanExact(data);
     if (!countZeros) scanned.zeros = 0;
     return;
   }
-  scanned.lo = lo;
-  scanned.hi = hi;
+  const lo01 = l0 < l1 ? l0 : l1;
+  const lo23 = l2 < l3 ? l2 : l3;
+  const hi01 = h0 > h1 ? h0 : h1;
+  const hi23 = h2 > h3 ? h2 : h3;
+  scanned.lo = lo01 < lo23 ? lo01 : lo23;
+  scanned.hi = hi01 > hi23 ? hi01 : hi23;
   scanned.zeros = zeros;
   scanned.nonFinite = 0;
 }

@@ -3,14 +3,20 @@
  * float activation, for the quantizer to turn into ranges (calibrate-ranges.ts).
  *
  * Two paths compute the activations, with the same statistics (calibrate-engine.test.ts):
- * - LiteRT (the reference): one run per sample returns every activation at once, the model being
- *   loaded with packed taps (evaluate/taps.ts: the float activations of subgraph 0 flattened into
- *   one extra output). Runs every model LiteRT.js runs.
- * - the engine (calibrate-engine.ts): the tfjs executor runs B samples per batch and the same JS
- *   statistics read each sample's values in place in the WASM heap. One-input float models whose
- *   every op has an engine kernel.
- * `path: 'auto'` (default) measures both on the first samples and goes on with the faster (see
- * choosePath); the result says which ran and why (`path`, `pathReason`).
+ * - LiteRT (the reference, and the default): one run per sample returns every activation at once,
+ *   the model being loaded with packed taps (evaluate/taps.ts: the float activations of subgraph 0
+ *   flattened into one extra output). Runs every model LiteRT.js runs. The statistics of a sample
+ *   run in a statistics worker while LiteRT computes the next one (calibrate-stats-thread.ts: the
+ *   packed output, already LiteRT's copy out of the wasm heap, is transferred, not copied; at most
+ *   MAX_IN_FLIGHT samples queued), or in-thread when a sample has little to measure
+ *   (WORKER_MIN_WORK) or no worker starts; `statsThread` / `statsReason` in the result say which.
+ *   Both run the same code in the same order (calibrate-stats-core.ts): bit-identical statistics
+ *   (calibrate-stats.test.ts).
+ * - the engine (calibrate-engine.ts), on request (`path: 'engine'`): the tfjs executor runs B
+ *   samples per batch and the same JS statistics read each sample's values in place in the WASM
+ *   heap. One-input float models whose every op has an engine kernel.
+ * `path: 'auto'` (default) is LiteRT (see choosePath); the result says which ran and why (`path`,
+ * `pathReason`).
  *
  * Model inputs get their statistics from the samples themselves; outputs of RESHAPE / SQUEEZE /
  * EXPAND_DIMS copy the statistics of the tensor they reshape (same values) instead of being
@@ -22,22 +28,31 @@
  * `histograms: false` skips the binning and the zero count: only `percentile` and `mse` ranges read
  * them, and the pipeline calibrates `minmax` / `moving-average` recipes that way.
  *
- * Cost (bench/calibration-paths.ts, 2-core dev machine shared with other jobs, Node 20, 100 random
- * samples, best of 3; ratio = calibration samples/s over plain warm LiteRT inference samples/s):
- *   model (activation values / sample) | LiteRT path      | engine path (batch) | plain inference
- *                                        | hist    no hist  | hist    no hist     | samples/s
- *   mnist_conv_fc (9.5k)                 | 0.34x   0.77x    | 0.81x   1.20x (32)  | 6005
- *   resnet8_cifar10 (115k)               | 0.40x   0.51x    | 0.47x   0.61x (32)  | 1101
- *   vww_96 (232k)                        | 0.13x   0.26x    | 0.19x   0.31x (32)  | 1199
- *   mobilenet_v1_0.25_224 (1.26M)        | 0.17x   0.20x    | 0.22x   0.27x (11)  | 276
- *   audio_event_527 (267k, largest)      | 0.18x   0.27x    | 0.06x   0.06x (1)   | 1005
- *   synthetic 14 MB FC chain (small)     | 0.56x   0.64x    | 0.16x   0.16x (32)  | 2201
- * (hist: with histograms, for percentile / mse; no hist: what minmax / moving-average need, and
- * what the pipeline runs for them. 'auto' adds the probe: mnist 0.65x / 0.47x, synthetic 0.35x / 0.33x.)
- * The statistics take about 1-3 ns per activation value in V8 (a four-way min/max/zeros scan and,
- * with histograms, a binning pass), while XNNPACK produces those values in 2-4 ns each: models with
- * many activation values per unit of compute (MobileNet, vww) stay well under plain inference
- * speed; the tapped LiteRT run itself costs 1.03-1.12x a plain run (packed taps, measured alone).
+ * Cost (bench/calibration-paths.ts, 2-core dev machine (AMD EPYC), Node 20, 100 random samples,
+ * best of 3 rounds; ratio = calibration samples/s over plain warm LiteRT inference samples/s, the
+ * calibration loop timed from the first sample's run to the last sample's statistics, model load
+ * and worker start excluded, like the plain runs of a loaded model):
+ *   model (activation values / sample) | before    | LiteRT, stats | LiteRT, stats | engine            | plain
+ *                                      | (LiteRT)  | in-thread     | in a worker   | (batch)           | inference
+ *                                      | hist/none | hist   none   | hist   none   | hist   none       | samples/s
+ *   mnist_conv_fc (10k)                | 0.34/0.77 | 0.44x  0.51x  | 0.28x  0.34x  | 0.47x  0.59x (32) | 13997
+ *   resnet8_cifar10 (118k)             | 0.40/0.51 | 0.46x  0.61x  | 0.79x  0.79x  | 0.47x  0.64x (32) | 1138
+ *   vww_96 (232k)                      | 0.13/0.26 | 0.22x  0.33x  | 0.31x  0.61x  | 0.23x  0.33x (32) | 1432
+ *   mobilenet_v1_0.25_224 (1.26M)      | 0.17/0.20 | 0.24x  0.31x  | 0.37x  0.52x  | 0.24x  0.30x (11) | 298
+ *   audio_event_527 (273k, largest)    | 0.18/0.27 | 0.31x  0.44x  | 0.44x  0.77x  | 0.07x  0.07x (1)  | 995
+ *   synthetic 14 MB FC chain (4k)      | 0.56/0.64 | 0.76x  0.81x  | 0.74x  0.68x  | 0.14x  0.14x (32) | 2554
+ * (hist: with histograms, for percentile / mse; none: what minmax / moving-average need, and what
+ * the pipeline runs for them. before: the LiteRT path of the previous version, statistics in-thread
+ * with the earlier scan, as measured then (plain inference mnist 6005, audio_event 1005, synthetic
+ * 2201 samples/s); its default timed both paths on the first 9 samples.) The default now runs
+ * the worker column for resnet8, vww, MobileNet and audio_event and the in-thread column for mnist
+ * and the synthetic model (bench:quantize, same machine: audio_event 0.43-0.46x / 0.74-0.80x,
+ * synthetic 0.78-0.80x / 0.81x). What bounds it: per sample, the calibrating thread runs the tapped model, which costs
+ * 1.35-1.4x a plain run on audio_event (272k values: the RESHAPE + CONCATENATION copies of the taps
+ * and LiteRT's copy of the 1 MB output out of the heap; 1.0-1.1x on the synthetic model); the
+ * worker takes about 2 ms per audio_event sample with histograms (5-7 ns per value in place: the
+ * scan about 1.5, the binning about 3.5) and 1 ms without. So on 2 cores audio_event with
+ * histograms is bound by the worker (0.45x), without by the tapped run (0.75-0.8x).
  *
  * Limitations: only subgraph 0 (the main graph LiteRT runs) is calibrated. Tensors inside
  * control-flow bodies (WHILE / IF subgraphs) get no statistics, so the quantizer leaves the ops that
@@ -45,10 +60,10 @@
  * Flex ops) cannot be calibrated.
  *
  * Deterministic for a given path and batch: samples are processed in order, no randomness, all
- * statistics arithmetic in float64 in a fixed order; the same code runs in Node and in a browser
- * worker. (LiteRT's own float results may differ in the last bits between its wasm builds: relaxed
- * SIMD in browsers, "compat" in Node 20; the engine's differ from LiteRT's within about 1e-5.) The
- * 'auto' choice depends on timing, so two runs may take different paths.
+ * statistics arithmetic in float64 in a fixed order, wherever the statistics run; the same code
+ * runs in Node and in a browser worker. (LiteRT's own float results may differ in the last bits
+ * between its wasm builds: relaxed SIMD in browsers, "compat" in Node 20; the engine's differ from
+ * LiteRT's within about 1e-5.) The default path does not depend on timing.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../errors';
@@ -59,8 +74,10 @@ import type { ModelGraph } from '../tflite/graph';
 import { builtinCodeOf } from '../tflite/ops';
 import { producers } from '../tflite/queries';
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
-import { accumulate, binStride, copyStats, DEFAULT_BINS, DEFAULT_MOMENTUM, newTensorStats, type TensorStats } from './calibrate-histogram';
-import { engineCalibrationBlocker, engineCalibrator, engineCanBatch, type Calibrator } from './calibrate-engine';
+import { binStride, copyStats, DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats } from './calibrate-histogram';
+import { engineCalibrationBlocker, engineCalibrator, engineCanBatch, type Calibrator, type ChannelSums } from './calibrate-engine';
+import type { StatsPlan, StatsPlanEntry } from './calibrate-stats-core';
+import { startStatsSink, type StatsSink, type StatsThread } from './calibrate-stats-thread';
 
 export { rangesFrom, rangeOf, RANGE_ALGORITHMS, DEFAULT_PERCENTILE, type RangeAlgorithm, type RangeOptions } from './calibrate-ranges';
 export { DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats, type Histogram } from './calibrate-histogram';
@@ -81,6 +98,12 @@ export interface CalibrationOptions extends RunProgress {
   path?: 'auto' | CalibrationPath;
   /** Engine path: samples per batch (default from a memory budget, at most 32). */
   batch?: number;
+  /**
+   * LiteRT path: where the statistics run. 'auto' (default): in a statistics worker, overlapping
+   * the LiteRT runs, unless there is little statistics work per sample (WORKER_MIN_WORK); 'worker':
+   * in a worker whenever one starts; 'main': in-thread. The statistics are the same either way.
+   */
+  statsThread?: 'auto' | StatsThread;
 }
 
 export type CalibrationPath = 'litert' | 'engine';
@@ -100,7 +123,10 @@ export interface CalibrationStats {
    * TRANSPOSE_CONV (input 2): what empirical bias correction needs (quantize/bias-correction.ts).
    */
   channelMeans: Map<string, Float64Array>;
-  /** Wall time of the sample loop, ms: model load excluded, except with a measured path choice (both setups and the probe included). */
+  /**
+   * Wall time of the sample loop, ms: from the first sample's run to the last sample's statistics
+   * (a statistics worker's included); model load and the worker's start excluded.
+   */
   elapsedMs: number;
   /** Which runtime computed the activations, and why that one. */
   path: CalibrationPath;
@@ -109,13 +135,17 @@ export interface CalibrationStats {
   batch: number;
   /** Whether histograms were built (see CalibrationOptions.histograms). */
   histograms: boolean;
+  /** Where the statistics ran ('main' on the engine path and when no worker started), and why. */
+  statsThread: StatsThread;
+  statsReason: string;
 }
 
 /**
- * Runs `graph` (float) over `samples` and records per-tensor statistics, through LiteRT or the
- * engine (see choosePath). Progress is reported after every sample; aborting `signal` stops before
- * the next sample (the engine path: before the next batch; samples of a batch are reported
- * together) with a WorkbenchError of code 'cancelled'.
+ * Runs `graph` (float) over `samples` and records per-tensor statistics, through LiteRT or, on
+ * request, the engine (see choosePath). Progress is reported after every sample has run (its
+ * statistics may still be queued for the statistics worker; all are complete when this returns);
+ * aborting `signal` stops before the next sample (the engine path: before the next batch; samples
+ * of a batch are reported together) with a WorkbenchError of code 'cancelled'.
  */
 export async function calibrate(graph: ModelGraph, samples: Samples, options: CalibrationOptions = {}): Promise<CalibrationStats> {
   const { signal, onProgress } = options;
@@ -139,9 +169,19 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
   const meanTensors = meanInputs(graph, subgraphIndex, measured);
   const settings = { momentum, bins, histograms };
   const openLiteRt = async () => {
-    await initRuntime();
-    const runner = await loadTapped(graph, { subgraphIndex, select: (t) => measured(t) && !aliases.has(t) });
-    return liteRtCalibrator(graph, runner, aliases, meanTensors, settings);
+    const statistics = startStatsSink(options.statsThread ?? 'auto'); // the worker starts while the model loads
+    try {
+      await initRuntime();
+      const runner = await loadTapped(graph, { subgraphIndex, select: (t) => measured(t) && !aliases.has(t) });
+      try {
+        return await liteRtCalibrator(graph, runner, aliases, meanTensors, settings, statistics.open);
+      } catch (error) {
+        runner.delete();
+        throw error;
+      }
+    } finally {
+      statistics.release();
+    }
   };
   const openEngine = () => {
     const floatInputs = subgraph.inputs.filter((t) => subgraph.tensors[t]?.type === TensorType.FLOAT32);
@@ -150,7 +190,7 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
     return engineCalibrator(graph, plan, { ...settings, batch: options.batch });
   };
 
-  const choice = choosePath(graph, options.path ?? 'auto', total);
+  const choice = choosePath(graph, options.path ?? 'auto');
   const iterator = eachSample(samples)[Symbol.asyncIterator]();
   const next = async () => {
     const r = await iterator.next();
@@ -170,45 +210,12 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
     report(samples.length);
   };
 
-  let started = performance.now();
+  const path = choice.path;
+  const reason = choice.reason;
   let calibrator: Calibrator | null = null;
-  let path: CalibrationPath;
-  let reason = choice.reason;
   try {
-    if (choice.path === 'measure') {
-      // Both paths on the first PROBE_SAMPLES samples (the first one warms each up untimed); the
-      // faster keeps its statistics and goes on, the other is dropped.
-      const probe: Sample[] = [];
-      for (let s = probe.length < PROBE_SAMPLES ? await next() : null; s; s = probe.length < PROBE_SAMPLES ? await next() : null) probe.push(s);
-      if (signal?.aborted) throw cancelled('Calibration', 0, total);
-      const liteRt = await openLiteRt();
-      let engine: Calibrator | null = null;
-      try {
-        const timeOf = async (c: Calibrator) => {
-          await c.add(probe.slice(0, 1), 0);
-          const t0 = performance.now();
-          if (probe.length > 1) await c.add(probe.slice(1), 1);
-          return (performance.now() - t0) / Math.max(1, probe.length - 1);
-        };
-        const liteRtMs = await timeOf(liteRt);
-        engine = openEngine();
-        const engineMs = await timeOf(engine);
-        const faster = engineMs < liteRtMs ? engine : liteRt;
-        (faster === engine ? liteRt : engine).dispose();
-        calibrator = faster;
-        path = faster === engine ? 'engine' : 'litert';
-        reason = `measured on the first ${probe.length} samples: engine ${engineMs.toFixed(2)} ms/sample (batch ${Math.min(engine.batch, probe.length - 1)}), LiteRT ${liteRtMs.toFixed(2)} ms/sample`;
-      } catch (error) {
-        liteRt.dispose();
-        engine?.dispose();
-        throw error;
-      }
-      report(probe.length);
-    } else {
-      path = choice.path;
-      calibrator = path === 'engine' ? openEngine() : await openLiteRt();
-      started = performance.now(); // model load excluded (the probe above includes both setups)
-    }
+    calibrator = path === 'engine' ? openEngine() : await openLiteRt();
+    const started = performance.now(); // model load excluded (and the statistics worker's start)
     const pending: Sample[] = [];
     for (let s = await next(); s; s = await next()) {
       pending.push(s);
@@ -216,40 +223,41 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
     }
     if (pending.length) await feed(calibrator, pending);
     if (done === 0) throw new WorkbenchError('bad-input', 'Calibration needs at least one sample; none were given.');
-    return { ...finishStats(graph, calibrator, aliases), samples: done, momentum, bins, elapsedMs: performance.now() - started, path, pathReason: reason, batch: calibrator.batch, histograms };
+    await calibrator.finish(); // every sample's statistics, the worker's included
+    const finished = finishStats(graph, calibrator, aliases);
+    const elapsedMs = performance.now() - started;
+    return {
+      ...finished,
+      samples: done,
+      momentum,
+      bins,
+      elapsedMs,
+      path,
+      pathReason: reason,
+      batch: calibrator.batch,
+      histograms,
+      statsThread: calibrator.statsThread,
+      statsReason: calibrator.statsReason,
+    };
   } finally {
     calibrator?.dispose();
   }
 }
 
-/** Samples the 'auto' choice runs through both paths before picking one (the first warms up). */
-const PROBE_SAMPLES = 9;
-
 /**
- * Which runtime calibrates. 'auto' measures both on the first samples (PROBE_SAMPLES) when the
- * engine is initialised (the caller's initEngine / initNodeEngine; calibration does not start a
- * backend itself), can run the model, can batch it, and there are enough samples to make it worth
- * it; otherwise LiteRT. Why measure rather than a rule: the engine wins on conv nets it can batch
- * (mnist, resnet8, vww, MobileNet) and loses 3-4x on FC-heavy ones (the synthetic 14 MB FC chain:
- * tfjs-wasm's matmul vs XNNPACK's fully-connected), see the header of this file. The probe costs
- * the losing path's setup and PROBE_SAMPLES runs.
+ * Which runtime calibrates: 'auto' is LiteRT, always. With the statistics overlapping the LiteRT
+ * runs in a worker, LiteRT is as fast as the engine or faster on the models measured (see the
+ * header), runs every model, and keeps calibration deterministic: an earlier 'auto' timed both
+ * paths on the first samples, so two runs (or the browser and Node) could take different paths
+ * and get slightly different statistics. The engine path stays available on request.
  */
-export function choosePath(graph: ModelGraph, wanted: 'auto' | CalibrationPath, total?: number): { path: CalibrationPath | 'measure'; reason: string } {
+export function choosePath(graph: ModelGraph, wanted: 'auto' | CalibrationPath): { path: CalibrationPath; reason: string } {
   if (wanted === 'litert') return { path: 'litert', reason: 'asked for' };
+  if (wanted === 'auto') return { path: 'litert', reason: 'the default: LiteRT runs every model, the statistics overlap its runs' };
   const blocker = engineCalibrationBlocker(graph);
-  const backend = tf.engine().backendName;
-  if (wanted === 'engine') {
-    if (blocker) throw new WorkbenchError('unsupported', `Calibration through the engine is not possible: ${blocker}.`);
-    if (!backend) throw new WorkbenchError('unsupported', 'Calibration through the engine needs the engine initialised first (initEngine).');
-    return { path: 'engine', reason: 'asked for' };
-  }
-  if (blocker) return { path: 'litert', reason: `${blocker}; LiteRT runs every model` };
-  if (!backend) return { path: 'litert', reason: 'the engine is not initialised' };
-  if (!engineCanBatch(graph)) {
-    return { path: 'litert', reason: 'the engine would run one sample at a time (a float tensor has no batch dimension of 1), measured far slower than LiteRT then' };
-  }
-  if (total !== undefined && total < 2 * PROBE_SAMPLES) return { path: 'litert', reason: `only ${total} samples: not worth measuring both paths` };
-  return { path: 'measure', reason: '' };
+  if (blocker) throw new WorkbenchError('unsupported', `Calibration through the engine is not possible: ${blocker}.`);
+  if (!tf.engine().backendName) throw new WorkbenchError('unsupported', 'Calibration through the engine needs the engine initialised first (initEngine).');
+  return { path: 'engine', reason: engineCanBatch(graph) ? 'asked for' : 'asked for (one sample per batch: a float tensor has no batch dimension of 1)' };
 }
 
 /** The statistics of a finished calibrator, with copies for the RESHAPE aliases, in tensor order. */
@@ -317,85 +325,88 @@ function meanInputs(graph: ModelGraph, subgraphIndex: number, measured: (t: numb
   return [...result].sort((a, b) => a - b);
 }
 
-/** Adds each value to the sum of its channel (index modulo the channel count). */
-function addChannelSums(sums: Float64Array, data: Float32Array): void {
-  const channels = sums.length;
-  const n = data.length - (data.length % channels);
-  for (let base = 0; base < n; base += channels) {
-    for (let c = 0; c < channels; c++) sums[c] += data[base + c];
-  }
-}
-
 interface Settings {
   momentum: number;
   bins: number;
   histograms: boolean;
 }
 
-/** The LiteRT path: one tapped run per sample, statistics in JS. */
-function liteRtCalibrator(graph: ModelGraph, runner: TappedRunner, aliases: Map<number, number>, meanTensors: number[], settings: Settings): Calibrator {
+/**
+ * The LiteRT path: one tapped run per sample; the statistics (calibrate-stats-core.ts) run in a
+ * statistics worker, overlapping the next run, or in-thread (`sink`).
+ */
+function liteRtCalibrator(graph: ModelGraph, runner: TappedRunner, aliases: Map<number, number>, meanTensors: number[], settings: Settings, openSink: (plan: StatsPlan, valuesPerSample: number) => Promise<StatsSink>): Promise<Calibrator> {
   const { momentum, bins, histograms } = settings;
   const subgraph = graph.subgraphs[0];
-  const tensors = new Map<string, TensorStats>();
-  const statsFor = (t: number): TensorStats => {
-    const key = `0:${t}`;
-    let stats = tensors.get(key);
-    if (!stats) {
-      stats = newTensorStats(0, t, subgraph.tensors[t]?.name ?? '', bins);
-      tensors.set(key, stats);
-    }
-    return stats;
-  };
-
-  // Float inputs: statistics from the samples. Taps: from the run.
-  const inputIndices = inputTensorIndices(graph, runner);
-  const inputStats = runner.inputs.map((info, i) => (info.dtype === 'float32' && inputIndices[i] !== undefined ? statsFor(inputIndices[i]) : null));
-  const tapStats = runner.taps.map((tap) => statsFor(tap.tensorIndex));
   const strideOf = (t: number) => {
     const shape = subgraph.tensors[t]?.shape ?? [];
     return binStride(shape.reduce((n, d) => n * Math.max(d, 1), 1), shape[shape.length - 1] ?? 1);
   };
-  const tapStrides = runner.taps.map((tap) => strideOf(tap.tensorIndex));
-  const inputStrides = inputIndices.map((t) => (t === undefined ? 1 : strideOf(t)));
+  const entry = (t: number): StatsPlanEntry => ({ tensorIndex: t, name: subgraph.tensors[t]?.name ?? '', stride: strideOf(t) });
+  // Float inputs: statistics from the samples. Taps: from the run.
+  const inputIndices = inputTensorIndices(graph, runner);
+  const taps = runner.taps;
   // Channel sums: read from the tap (or input) holding the tensor's values, or its alias root's
   // (RESHAPE keeps the row-major order, so channel = flat index modulo the tensor's last dimension).
   const means = meanTensors.flatMap((t) => {
     const root = aliases.get(t) ?? t;
-    const tap = runner.taps.findIndex((x) => x.tensorIndex === root);
+    const tap = taps.findIndex((x) => x.tensorIndex === root);
     const input = inputIndices.indexOf(root);
     if (tap < 0 && input < 0) return [];
     const shape = subgraph.tensors[t].shape;
     const channels = Math.max(1, shape[shape.length - 1] ?? 1);
-    return [{ tensor: t, tap, input, sums: new Float64Array(channels), values: 0 }];
+    return [{ tensor: t, array: tap >= 0 ? runner.inputs.length + tap : input, channels }];
   });
-
-  const step = async (sample: Sample, index: number) => {
-    const inputs = toModelInputs(sample, runner.inputs, index);
-    const { values } = await runner.run(inputs);
-    for (let i = 0; i < inputStats.length; i++) {
-      const stats = inputStats[i];
-      if (stats) accumulate(stats, inputs[i] as Float32Array, momentum, inputStrides[i], histograms);
-    }
-    for (let k = 0; k < tapStats.length; k++) {
-      const data = values[k];
-      if (!(data instanceof Float32Array)) {
-        throw new WorkbenchError('runtime', `LiteRT returned ${data.constructor.name} data for the float tensor '${runner.taps[k].name}'.`);
-      }
-      accumulate(tapStats[k], data, momentum, tapStrides[k], histograms);
-    }
-    for (const m of means) {
-      const data = (m.tap >= 0 ? values[m.tap] : inputs[m.input]) as Float32Array;
-      addChannelSums(m.sums, data);
-      m.values += data.length - (data.length % m.sums.length);
-    }
-  };
-  return {
-    batch: 1,
-    tensors,
+  const plan: StatsPlan = {
+    momentum,
+    bins,
+    histograms,
+    inputs: runner.inputs.map((info, i) => (info.dtype === 'float32' && inputIndices[i] !== undefined ? entry(inputIndices[i]) : null)),
+    taps: taps.map((tap) => entry(tap.tensorIndex)),
     means,
-    async add(samples, firstIndex) {
-      for (let k = 0; k < samples.length; k++) await step(samples[k], firstIndex + k);
-    },
-    dispose: () => runner.delete(),
   };
+  // Inputs the statistics read (the others are not sent).
+  const used = new Set([...plan.inputs.flatMap((e, i) => (e ? [i] : [])), ...means.filter((m) => m.array < runner.inputs.length).map((m) => m.array)]);
+
+  const valuesPerSample =
+    taps.reduce((n, tap) => n + Math.max(0, tap.length), 0) + [...used].reduce((n, i) => n + runner.inputs[i].shape.reduce((m, d) => m * Math.max(1, d), 1), 0);
+  return openSink(plan, valuesPerSample).then((sink) => {
+    const tensors = new Map<string, TensorStats>();
+    const sums: ChannelSums[] = [];
+    const step = async (sample: Sample, index: number) => {
+      const inputs = toModelInputs(sample, runner.inputs, index);
+      const { values } = await runner.run(inputs);
+      // (A fallback to separate taps at the first run keeps the same tensors in the same order.)
+      if (values.length !== taps.length) throw new WorkbenchError('runtime', `LiteRT returned ${values.length} tapped tensors, expected ${taps.length}.`);
+      const arrays: (Float32Array | null)[] = inputs.map((data, i) => (used.has(i) ? (data as Float32Array) : null));
+      for (let k = 0; k < values.length; k++) {
+        const data = values[k];
+        if (!(data instanceof Float32Array)) {
+          throw new WorkbenchError('runtime', `LiteRT returned ${data.constructor.name} data for the float tensor '${taps[k].name}'.`);
+        }
+        arrays.push(data);
+      }
+      // The tap values are views into LiteRT's own copies of its outputs: the worker may take them.
+      await sink.add(arrays, new Set(arrays.slice(runner.inputs.length) as Float32Array[]));
+    };
+    return {
+      batch: 1,
+      tensors,
+      means: sums,
+      statsThread: sink.thread,
+      statsReason: sink.reason,
+      async add(samples, firstIndex) {
+        for (let k = 0; k < samples.length; k++) await step(samples[k], firstIndex + k);
+      },
+      async finish() {
+        const result = await sink.finish();
+        for (const stats of result.tensors) tensors.set(stats.key, stats);
+        sums.push(...result.means);
+      },
+      dispose: () => {
+        sink.dispose();
+        runner.delete();
+      },
+    };
+  });
 }

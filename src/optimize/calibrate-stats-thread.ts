@@ -1,0 +1,279 @@
+/**
+ * Where the LiteRT path's statistics run: in a statistics worker while LiteRT computes the next
+ * sample (two cores: LiteRT's wasm is single-threaded), or on the calibrating thread itself.
+ *
+ * The worker gets each sample's arrays by postMessage, its buffers transferred (zero copy: the tap
+ * output is LiteRT's copy out of the wasm heap, the inputs are copied first since they are the
+ * caller's), and runs the same StatsAccumulator in the same order, so the statistics are
+ * bit-identical to the in-thread ones (calibrate-stats.test.ts). At most MAX_IN_FLIGHT samples are
+ * queued: the calibrating thread waits for the worker beyond that, so memory stays bounded.
+ * `finish()` returns only after the worker has added every sample.
+ *
+ * The thread itself is behind StatsWorkerPort: calibrate-stats-node.ts (worker_threads, with the
+ * tsx loader for the .ts entry) and calibrate-stats-browser.ts (a module Web Worker that Vite
+ * bundles, workers/calibration-stats.worker.ts). Idle workers are kept for the next calibration
+ * (starting one costs tens of ms; in Node an idle one does not keep the process alive). When no
+ * worker starts (no Worker in this environment, a load error, no answer within
+ * WORKER_START_TIMEOUT_MS) the statistics run in-thread and the result says so.
+ */
+import { WorkbenchError } from '../errors';
+import { StatsAccumulator, type StatsPlan, type StatsResult } from './calibrate-stats-core';
+
+/** Samples posted to the worker and not yet added by it, at most. */
+export const MAX_IN_FLIGHT = 4;
+const WORKER_START_TIMEOUT_MS = 20_000;
+
+export type StatsThread = 'worker' | 'main';
+
+/** A started worker, as the calibrating side sees it. */
+export interface StatsWorkerPort {
+  post(message: StatsRequest, transfer: ArrayBuffer[]): void;
+  /** Sets the handlers (replacing earlier ones). `onError` gets load errors and crashes. */
+  listen(onMessage: (message: StatsReply) => void, onError: (error: Error) => void): void;
+  /** Marks the worker busy (true) or idle (false; Node: it then does not keep the process alive). */
+  hold(busy: boolean): void;
+  terminate(): void;
+}
+
+export type StatsWorkerFactory = () => StatsWorkerPort | Promise<StatsWorkerPort>;
+
+export type StatsRequest =
+  | { type: 'init'; plan: StatsPlan }
+  | { type: 'sample'; arrays: (Float32Array | null)[] }
+  | { type: 'finish' };
+
+export type StatsReply = { type: 'ready' } | { type: 'added' } | { type: 'result'; result: StatsResult } | { type: 'error'; message: string };
+
+/** Statistics being accumulated for one calibration. */
+export interface StatsSink {
+  readonly thread: StatsThread;
+  /** Why the statistics run where they do. */
+  readonly reason: string;
+  /**
+   * Adds one sample (arrays as StatsAccumulator.add takes them). `owned`: the arrays whose buffers
+   * the sink may take over (transfer); any other array is copied first when it goes to a worker.
+   * Resolves once the sample is added (in-thread) or queued within MAX_IN_FLIGHT (worker).
+   */
+  add(arrays: (Float32Array | null)[], owned: ReadonlySet<Float32Array>): Promise<void>;
+  /** Every sample's statistics, after the last one is added. */
+  finish(): Promise<StatsResult>;
+  /** Stops (a worker still busy is terminated); safe after finish. */
+  dispose(): void;
+}
+
+/** The in-thread sink. */
+export function mainThreadSink(plan: StatsPlan, reason = 'in-thread'): StatsSink {
+  const accumulator = new StatsAccumulator(plan);
+  return {
+    thread: 'main',
+    reason,
+    async add(arrays) {
+      accumulator.add(arrays);
+    },
+    finish: async () => accumulator.result(),
+    dispose() {},
+  };
+}
+
+/**
+ * Below this much statistics work per sample (activation values, times 4 with histograms: the
+ * binning costs about three times the scan), posting a sample to a worker and hearing back costs
+ * about as much as the statistics save, and 'auto' keeps them in-thread. Measured
+ * (bench/calibration-paths.ts): mnist_conv_fc (10k values, 14k samples/s) and the synthetic FC chain
+ * (4k values) are as fast or faster in-thread, with or without histograms; resnet8 (118k values)
+ * gains from the worker even without (0.61x -> 0.79x of plain inference).
+ */
+export const WORKER_MIN_WORK = 50_000;
+
+/**
+ * Starts getting a statistics worker now (so it starts while the model loads); `open` then makes
+ * the sink for a plan: in that worker, or in-thread when `wanted` is 'main', when 'auto' finds too
+ * little work per sample (WORKER_MIN_WORK), or when no worker starts. `release` gives back a worker
+ * `open` was never called with. The statistics are the same wherever they run.
+ */
+export function startStatsSink(wanted: 'auto' | StatsThread = 'auto'): { open(plan: StatsPlan, valuesPerSample: number): Promise<StatsSink>; release(): void } {
+  const taken: Promise<StatsWorkerPort | Error> | null = wanted === 'main' ? null : takeWorker().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  let used = false;
+  const release = () => {
+    if (used || !taken) return;
+    used = true;
+    void taken.then((port) => port instanceof Error || idle.push(port));
+  };
+  return {
+    async open(plan, valuesPerSample) {
+      const work = valuesPerSample * (plan.histograms ? 4 : 1);
+      if (wanted === 'auto' && work < WORKER_MIN_WORK) {
+        release();
+        return mainThreadSink(plan, `in-thread: ${valuesPerSample} values per sample${plan.histograms ? ' with histograms' : ''} are too few to be worth a worker`);
+      }
+      used = true;
+      if (!taken) return mainThreadSink(plan, 'in-thread, as asked');
+      const port = await taken;
+      if (port instanceof Error) return mainThreadSink(plan, `in-thread: no statistics worker (${port.message})`);
+      try {
+        return await workerSink(port, plan);
+      } catch (error) {
+        port.terminate();
+        if (error instanceof StartError) return mainThreadSink(plan, `in-thread: the statistics worker did not start (${error.message})`);
+        throw error;
+      }
+    },
+    release,
+  };
+}
+
+/** A sink in a statistics worker, or the in-thread one (see startStatsSink). */
+export function openStatsSink(plan: StatsPlan, valuesPerSample: number, wanted: 'auto' | StatsThread = 'auto'): Promise<StatsSink> {
+  return startStatsSink(wanted).open(plan, valuesPerSample);
+}
+
+class StartError extends Error {}
+
+async function workerSink(port: StatsWorkerPort, plan: StatsPlan): Promise<StatsSink> {
+  port.hold(true);
+  let inFlight = 0;
+  let failure: Error | null = null;
+  let waiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  let result: { resolve: (r: StatsResult) => void; reject: (e: Error) => void } | null = null;
+  let ready: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  let state: 'starting' | 'open' | 'finished' | 'disposed' = 'starting';
+  const fail = (error: Error) => {
+    failure ??= error;
+    ready?.reject(new StartError(error.message));
+    waiter?.reject(error);
+    result?.reject(error);
+    ready = waiter = result = null;
+  };
+  port.listen(
+    (message) => {
+      if (message.type === 'ready') {
+        ready?.resolve();
+        ready = null;
+      } else if (message.type === 'added') {
+        inFlight--;
+        waiter?.resolve();
+        waiter = null;
+      } else if (message.type === 'result') {
+        result?.resolve(message.result);
+        result = null;
+      } else if (message.type === 'error') {
+        fail(new WorkbenchError('runtime', `The calibration statistics worker failed: ${message.message}`));
+      }
+    },
+    (error) => fail(state === 'starting' ? error : new WorkbenchError('runtime', `The calibration statistics worker failed: ${error.message}`)),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      if (failure) return reject(new StartError(failure.message));
+      ready = { resolve, reject };
+      timer = setTimeout(() => reject(new StartError(`no answer within ${WORKER_START_TIMEOUT_MS / 1000} s`)), WORKER_START_TIMEOUT_MS);
+      port.post({ type: 'init', plan }, []);
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  state = 'open';
+  return {
+    thread: 'worker',
+    reason: `in a worker thread, overlapping the LiteRT runs (up to ${MAX_IN_FLIGHT} samples queued)`,
+    async add(arrays, owned) {
+      if (failure) throw failure;
+      while (inFlight >= MAX_IN_FLIGHT) {
+        await new Promise<void>((resolve, reject) => (waiter = { resolve, reject }));
+      }
+      const transfer = new Set<ArrayBuffer>();
+      const sent = arrays.map((a) => {
+        if (!a) return a;
+        const own = owned.has(a) && a.buffer instanceof ArrayBuffer && !(a.buffer as { resizable?: boolean }).resizable;
+        const data = own ? a : a.slice();
+        transfer.add(data.buffer as ArrayBuffer);
+        return data;
+      });
+      port.post({ type: 'sample', arrays: sent }, [...transfer]);
+      inFlight++;
+    },
+    async finish() {
+      if (failure) throw failure;
+      const stats = await new Promise<StatsResult>((resolve, reject) => {
+        result = { resolve, reject };
+        port.post({ type: 'finish' }, []);
+      });
+      state = 'finished';
+      port.hold(false);
+      idle.push(port);
+      return stats;
+    },
+    dispose() {
+      if (state === 'finished' || state === 'disposed') return;
+      state = 'disposed';
+      port.terminate(); // may still be adding queued samples: not worth waiting for
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workers: a small pool of idle ones, and the factory for this environment
+
+const idle: StatsWorkerPort[] = [];
+let factory: StatsWorkerFactory | null | undefined;
+
+/** Overrides how statistics workers start (null: never; undefined: this environment's default). */
+export function setStatsWorkerFactory(f: StatsWorkerFactory | null | undefined): void {
+  factory = f;
+  for (const port of idle.splice(0)) port.terminate();
+}
+
+async function takeWorker(): Promise<StatsWorkerPort> {
+  const reused = idle.pop();
+  if (reused) return reused;
+  if (factory === undefined) factory = await defaultFactory();
+  if (!factory) throw new Error('this environment cannot start worker threads');
+  return factory();
+}
+
+async function defaultFactory(): Promise<StatsWorkerFactory | null> {
+  const g = globalThis as { process?: { versions?: { node?: string } }; Worker?: unknown; document?: unknown; WorkerGlobalScope?: unknown };
+  if (g.process?.versions?.node && g.document === undefined && g.WorkerGlobalScope === undefined) {
+    return (await import('./calibrate-stats-node')).nodeStatsWorker;
+  }
+  if (typeof g.Worker === 'function') return (await import('./calibrate-stats-browser')).browserStatsWorker;
+  return null;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker side
+
+/**
+ * Serves one statistics worker: `post` sends a reply to the calibrating side; the returned
+ * function handles each request. Used by the Node and browser worker entries.
+ */
+export function statsServer(post: (reply: StatsReply, transfer: ArrayBuffer[]) => void): (request: StatsRequest) => void {
+  let accumulator: StatsAccumulator | null = null;
+  let failed = false;
+  return (request) => {
+    try {
+      if (request.type === 'init') {
+        accumulator = new StatsAccumulator(request.plan);
+        failed = false;
+        post({ type: 'ready' }, []);
+      } else if (request.type === 'sample') {
+        if (!failed) accumulator!.add(request.arrays);
+        post({ type: 'added' }, []);
+      } else if (request.type === 'finish') {
+        if (failed) throw new Error('an earlier sample failed');
+        const result = accumulator!.result();
+        accumulator = null;
+        const transfer = [...result.tensors.map((t) => t.histogram.counts.buffer), ...result.means.map((m) => m.sums.buffer)] as ArrayBuffer[];
+        post({ type: 'result', result }, transfer);
+      }
+    } catch (error) {
+      failed = true;
+      post({ type: 'error', message: errorText(error) }, []);
+    }
+  };
+}
