@@ -6,7 +6,7 @@
  * the tfjs hooks nor anything else the parent was started with). Only imported on the Node path of
  * calibrate-stats-thread.ts.
  */
-import type { StatsReply, StatsWorkerFactory } from './calibrate-stats-thread';
+import { portListeners, type StatsReply, type StatsWorkerFactory } from './calibrate-stats-thread';
 
 // A computed specifier: the browser bundle leaves it alone (as in evaluate/node-shim.ts).
 const NODE_WORKER_THREADS = 'node:worker_threads';
@@ -20,16 +20,10 @@ export const nodeStatsWorker: StatsWorkerFactory = async () => {
     workerData: { entry: new URL('./calibrate-stats-node-entry.ts', here).href },
     name: 'calibration-stats',
   });
-  let onMessage: (message: StatsReply) => void = () => {};
-  // A worker that failed stays failed: a later listener (the next calibration) hears it at once.
-  let dead: Error | null = null;
-  let onError: (error: Error) => void = () => {};
-  const failed = (error: Error) => {
-    dead ??= error;
-    onError(error);
-  };
+  const listeners = portListeners();
+  const failed = listeners.failed;
   let terminated = false;
-  worker.on('message', (message: StatsReply) => onMessage(message));
+  worker.on('message', (message: StatsReply) => listeners.message(message));
   worker.on('error', failed);
   worker.on('exit', (code) => {
     if (!terminated) failed(new Error(`the statistics worker exited (code ${code})`));
@@ -37,11 +31,7 @@ export const nodeStatsWorker: StatsWorkerFactory = async () => {
   worker.unref(); // idle until a calibration holds it (after the listeners: adding one refs it again)
   return {
     post: (message, transfer) => worker.postMessage(message, transfer),
-    listen(message, error) {
-      onMessage = message;
-      onError = error;
-      if (dead) error(dead);
-    },
+    listen: listeners.listen,
     hold: (busy) => (busy ? worker.ref() : worker.unref()),
     terminate() {
       terminated = true;

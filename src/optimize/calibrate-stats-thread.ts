@@ -37,6 +37,28 @@ export interface StatsWorkerPort {
 
 export type StatsWorkerFactory = () => StatsWorkerPort | Promise<StatsWorkerPort>;
 
+/**
+ * A port's message and error listeners. A worker that failed stays failed: a later listener (the
+ * next calibration) hears it at once.
+ */
+export function portListeners() {
+  let onMessage: (message: StatsReply) => void = () => {};
+  let onError: (error: Error) => void = () => {};
+  let dead: Error | null = null;
+  return {
+    message: (message: StatsReply) => onMessage(message),
+    failed(error: Error) {
+      dead ??= error;
+      onError(error);
+    },
+    listen(message: (message: StatsReply) => void, error: (error: Error) => void) {
+      onMessage = message;
+      onError = error;
+      if (dead) error(dead);
+    },
+  };
+}
+
 export type StatsRequest =
   | { type: 'init'; plan: StatsPlan }
   | { type: 'sample'; arrays: (Float32Array | null)[] }
