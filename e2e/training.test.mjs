@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, mnistPngs } from './support.mjs';
+
+const SCREENSHOT_DIR = path.join(tmpdir(), 'tflite-workbench-e2e');
 import { tsImport } from 'tsx/esm/api';
 import { preview } from 'vite';
 
@@ -199,6 +201,10 @@ describe('training in the browser worker', () => {
     const longTasks = await page.evaluate(([s, e]) => window.__longTasks.filter((t) => t.startTime >= s && t.startTime <= e), [runStart, runEnd]);
     console.log(`# long tasks during the runs: ${JSON.stringify(longTasks.map((t) => Math.round(t.duration)))}`);
     assert.deepEqual(longTasks.filter((t) => t.duration > 100), [], 'no main-thread task over 100 ms while training');
+    // Screenshots after the measured window (painting them is main-thread work of its own).
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    await variantAt(page, tunedLabel).screenshot({ path: path.join(SCREENSHOT_DIR, 'tr-1-finetuned-variant.png') });
+    await page.getByTestId('result-row').first().locator('xpath=ancestor::table').screenshot({ path: path.join(SCREENSHOT_DIR, 'tr-2-results-table.png') });
 
     const rows = await page.getByTestId('result-row').evaluateAll((trs) =>
       trs.map((tr) => ({ label: tr.dataset.label, accuracy: Number(tr.dataset.accuracy), badge: tr.querySelector('[data-testid="training-badge"]')?.textContent ?? null, gain: tr.querySelector('[data-testid="training-gain"]')?.dataset.gain ?? null })),
