@@ -53,11 +53,31 @@ async function runInPage({ models }) {
     }
     return results;
   };
-  const onAuto = { backend: tf.getBackend(), results: await runAll() };
+  // Training runs on the same backend: the gradient of a loss w.r.t. every weight of MNIST (a conv,
+  // an average pool, two fully connected layers) through the executor, batch 2.
+  const gradients = async () => {
+    const graph = readModel(new Uint8Array(models['mnist_conv_fc_float.tflite']));
+    const executor = new GraphExecutor(graph, { simulateQuantization: false });
+    const sg = graph.subgraphs[0];
+    const weightIndices = sg.tensors.map((_, t) => t).filter((t) => executor.constantOf(t)?.dtype === 'float32' && sg.tensors[t].shape.length >= 1);
+    const weights = weightIndices.map((t) => tf.tensor(executor.constantOf(t).values, sg.tensors[t].shape));
+    const [a, b] = [inputsOf(graph, 3)[0], inputsOf(graph, 4)[0]];
+    const x = tf.tensor([...a, ...b], [2, ...sg.tensors[sg.inputs[0]].shape.slice(1)]);
+    const loss = (...w) => {
+      const out = executor.run([x], { weights: new Map(weightIndices.map((t, k) => [t, w[k]])) }).outputs[0];
+      return tf.neg(tf.sum(tf.mul(tf.log(tf.add(out, 1e-3)), tf.oneHot(tf.tensor1d([3, 7], 'int32'), out.shape[1]))));
+    };
+    const grads = tf.grads(loss)(weights);
+    const values = await Promise.all(grads.map(async (g) => Array.from(await g.data())));
+    tf.dispose([...grads, ...weights, x]);
+    executor.dispose();
+    return values;
+  };
+  const onAuto = { backend: tf.getBackend(), results: await runAll(), gradients: await gradients() };
   let webgpu = null;
   if (hasAdapter) {
     const info = await initBrowserEngine('webgpu');
-    webgpu = { info, backend: tf.getBackend(), results: await runAll() };
+    webgpu = { info, backend: tf.getBackend(), results: await runAll(), gradients: await gradients() };
   }
   return { hasAdapter, auto, onAuto, webgpu };
 }
@@ -121,6 +141,19 @@ describe('engine: WebGPU vs WASM in headless Chromium (SwiftShader)', () => {
         assert.ok(rel <= 1e-4, `${name} output ${o}: ${rel}`);
       });
     }
+    // Training gradients: WebGPU vs WASM, every weight tensor of MNIST.
+    assert.equal(result.webgpu.gradients.length, result.onAuto.gradients.length);
+    assert.ok(result.onAuto.gradients.length >= 4, 'conv + 2 FC weights and biases');
+    result.onAuto.gradients.forEach((reference, k) => {
+      let err = 0;
+      let ref = 0;
+      for (let i = 0; i < reference.length; i++) {
+        err = Math.max(err, Math.abs(reference[i] - result.webgpu.gradients[k][i]));
+        ref = Math.max(ref, Math.abs(reference[i]));
+      }
+      console.log(`# MNIST gradient ${k} (${reference.length} values): WebGPU vs WASM max rel error ${(err / ref).toExponential(1)}`);
+      assert.ok(ref > 0 && err / ref <= 1e-3, `gradient ${k}: ${err / ref}`);
+    });
     assert.deepEqual(errors, []);
   });
 });
