@@ -30,6 +30,7 @@ import type { Sample, SampleTensor } from '../evaluate/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { TensorType } from '../tflite/schema/generated/tflite_generated';
 import { accumulate, binStride, newTensorStats, type TensorStats } from './calibrate-histogram';
+import { addChannelSums } from './calibrate-stats-core';
 
 /** Per-channel sums of one tensor, over every sample and position. */
 export interface ChannelSums {
@@ -210,13 +211,4 @@ function heapView(backend: WasmBackendInternals, value: tf.Tensor): Float32Array
   const offset = backend.dataIdMap!.get(value.dataId)?.memoryOffset;
   if (value.dtype !== 'float32' || offset === undefined) throw new WorkbenchError('runtime', 'The engine returned a tensor calibration cannot read.');
   return new Float32Array(backend.wasm!.HEAPU8!.buffer, offset, value.size);
-}
-
-/** Adds each value to the sum of its channel (index modulo the channel count). */
-function addChannelSums(sums: Float64Array, data: Float32Array): void {
-  const channels = sums.length;
-  const n = data.length - (data.length % channels);
-  for (let base = 0; base < n; base += channels) {
-    for (let c = 0; c < channels; c++) sums[c] += data[base + c];
-  }
 }
