@@ -19,6 +19,8 @@ export interface TrainableWeight {
   constraint: WeightConstraint;
   /** Channel axis for per-channel weight quantization; null for per-tensor or biases. */
   axis: number | null;
+  /** Weights are what QAT fake-quantizes; biases stay float (int32 in the int8 model). */
+  role: 'weight' | 'bias';
   /** What the graph reads (a tensor built from the variable; call inside the training tape). */
   value(): tf.Tensor;
   /** The variable(s) the optimizer updates. */
@@ -34,6 +36,7 @@ export interface WeightInit {
   shape: number[];
   values: Float32Array;
   axis: number | null;
+  role: 'weight' | 'bias';
   /** Tie equal values together (clustered tensors); with `perChannel`, only within one channel. */
   clusters?: { perChannel: boolean };
   /** Keep zeros at zero (pruned tensors). */
@@ -62,7 +65,7 @@ async function readValue(value: () => tf.Tensor): Promise<Float32Array> {
 }
 
 function meta(init: WeightInit, constraint: WeightConstraint) {
-  return { tensorIndex: init.tensorIndex, name: init.name, shape: init.shape, axis: init.axis, constraint };
+  return { tensorIndex: init.tensorIndex, name: init.name, shape: init.shape, axis: init.axis, role: init.role, constraint };
 }
 
 function maskedWeight(init: WeightInit): TrainableWeight {

@@ -136,7 +136,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   }
 
   const blockers = gradientBlockers(graph);
-  if (blockers.length) throw new WorkbenchError('unsupported', `The engine cannot train this model: ${blockers.join('; ')}.`, undefined);
+  if (blockers.length) throw new WorkbenchError('unsupported', `The engine cannot train this model: ${blockers.join('; ')}.`);
   const executor = new GraphExecutor(graph, { simulateQuantization: false });
   const teacherExecutor = loss === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false }) : null;
   const subgraph = graph.subgraphs[0];
@@ -144,7 +144,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   const weights = trainableWeights(graph, options, notes);
   if (weights.length === 0) throw new WorkbenchError('bad-input', 'The model has no float weights to train.');
   const qatAxis = (w: TrainableWeight) => (options.weightGranularity === 'per-tensor' ? null : w.axis);
-  const weightMap = () => new Map(weights.map((w) => [w.tensorIndex, options.mode === 'qat' && isWeight(w) ? fakeQuantizeWeightsSte(w.value(), qatAxis(w)) : w.value()]));
+  const weightMap = () => new Map(weights.map((w) => [w.tensorIndex, options.mode === 'qat' && w.role === 'weight' ? fakeQuantizeWeightsSte(w.value(), qatAxis(w)) : w.value()]));
   const variables = weights.map((w) => w.variable);
 
   const batchSize = fitBatch(graph, options.batchSize ?? DEFAULTS.batchSize, options.memoryBudgetBytes ?? DEFAULTS.memoryBudget, notes);
@@ -343,10 +343,6 @@ function withGradientErrors<T>(run: () => T): T {
   }
 }
 
-function isWeight(w: TrainableWeight): boolean {
-  return (w as TrainableWeight & { role?: string }).role !== 'bias';
-}
-
 /** The output the loss reads and, for softmax classifiers, the logits feeding the softmax. */
 function classifierHead(graph: ModelGraph): { output: number; logits: number | null; beta: number } {
   const subgraph = graph.subgraphs[0];
@@ -385,10 +381,11 @@ function trainableWeights(graph: ModelGraph, options: FinetuneOptions, notes: st
       shape: tensor.shape,
       values,
       axis,
+      role,
       keepZeros,
       clusters: role === 'weight' && clustered.has(tensorIndex) ? { perChannel: !!options.clustered?.perChannel } : undefined,
     });
-    result.push(Object.assign(w, { role }));
+    result.push(w);
   };
   for (const site of weightSites(graph)) {
     if (site.subgraph !== 0 || site.input !== 1) continue;
