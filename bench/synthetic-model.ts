@@ -2,14 +2,12 @@
  * A synthetic float model of a chosen size: a chain of FULLY_CONNECTED layers (width x width
  * weights, bias, ReLU). Real enough to run in LiteRT and to quantize; big enough to measure.
  */
-import type { ModelGraph, Operator, Subgraph } from '../src/tflite/graph';
-import { addBuffer, addTensor, newGraph, newTensor, opcodeIndex } from '../src/tflite/edit';
+import type { ModelGraph, Subgraph } from '../src/tflite/graph';
+import { addBuffer, addTensor, newGraph, newOperator, newTensor, opcodeIndex } from '../src/tflite/edit';
 import {
   ActivationFunctionType,
   BuiltinOperator,
   BuiltinOptions,
-  BuiltinOptions2,
-  CustomOptionsFormat,
   FullyConnectedOptionsT,
   TensorType,
 } from '../src/tflite/schema/generated/tflite_generated';
@@ -38,20 +36,7 @@ export function syntheticModel(targetBytes: number, width = 1024, seed = 1): Mod
     const output = addTensor(subgraph, newTensor({ name: `fc${l}/output`, type: TensorType.FLOAT32, shape: [1, width] }));
     const options = new FullyConnectedOptionsT();
     options.fusedActivationFunction = l === layers - 1 ? ActivationFunctionType.NONE : ActivationFunctionType.RELU;
-    const op: Operator = {
-      opcodeIndex: fc,
-      inputs: [current, weights, bias],
-      outputs: [output],
-      builtinOptionsType: BuiltinOptions.FullyConnectedOptions,
-      builtinOptions: options,
-      builtinOptions2Type: BuiltinOptions2.NONE,
-      builtinOptions2: null,
-      customOptions: null,
-      customOptionsFormat: CustomOptionsFormat.FLEXBUFFERS,
-      mutatingVariableInputs: null,
-      intermediates: null,
-      debugMetadataIndex: -1,
-    };
+    const op = newOperator(fc, [current, weights, bias], [output], BuiltinOptions.FullyConnectedOptions, options);
     subgraph.operators.push(op);
     current = output;
   }

@@ -14,12 +14,11 @@ import {
   AddOptionsT,
   BuiltinOperator,
   BuiltinOptions,
-  BuiltinOptions2,
-  CustomOptionsFormat,
   QuantizationDetails,
   ReshapeOptionsT,
   TensorType,
 } from '../tflite/schema/generated/tflite_generated';
+import { newOperator } from '../tflite/edit';
 import { writeModel } from '../tflite/write';
 import { prepareForRuntime, runtimeBlockers } from './prepare';
 import { initRuntime, loadModel, randomInputs, type RuntimeData } from './runtime';
@@ -335,20 +334,7 @@ function int16Model(): ModelGraph {
     variantTensors: null,
     externalBuffer: 0,
   });
-  const op = (opcodeIndex: number, inputs: number[], outputs: number[], type: BuiltinOptions, options: ReshapeOptionsT | AddOptionsT | null) => ({
-    opcodeIndex,
-    inputs,
-    outputs,
-    builtinOptionsType: type,
-    builtinOptions: options,
-    builtinOptions2Type: BuiltinOptions2.NONE,
-    builtinOptions2: null,
-    customOptions: null,
-    customOptionsFormat: CustomOptionsFormat.FLEXBUFFERS,
-    mutatingVariableInputs: null,
-    intermediates: null,
-    debugMetadataIndex: -1,
-  });
+  const op = newOperator;
   const code = (builtinCode: BuiltinOperator, version: number) => ({ builtinCode, deprecatedBuiltinCode: builtinCode, customCode: null, version });
   return {
     version: 3,

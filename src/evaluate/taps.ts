@@ -26,16 +26,14 @@
  * packed model.
  */
 import { WorkbenchError } from '../errors';
-import { cloneGraph, newTensor, opcodeIndex } from '../tflite/edit';
-import type { ModelGraph, Operator, Subgraph, Tensor } from '../tflite/graph';
+import { cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
+import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
 import { builtinCodeOf } from '../tflite/ops';
 import { isConstant, producers } from '../tflite/queries';
 import {
   BuiltinOperator,
   BuiltinOptions,
-  BuiltinOptions2,
   ConcatenationOptionsT,
-  CustomOptionsFormat,
   QuantizationDetails,
   ReshapeOptionsT,
   TensorType,
@@ -204,7 +202,7 @@ function packGroup(graph: ModelGraph, subgraph: Subgraph, type: TensorType, grou
     const shape = subgraph.tensors.length - 1;
     subgraph.tensors.push(newTensor({ name: `${tap.name}/tap_flat`, type, shape: [tap.length], quantization: dummy() }));
     const out = subgraph.tensors.length - 1;
-    subgraph.operators.push(simpleOp(reshape, [tap.tensorIndex, shape], [out], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([tap.length])));
+    subgraph.operators.push(newOperator(reshape, [tap.tensorIndex, shape], [out], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([tap.length])));
     flat.push(out);
     tap.offset = offset;
     tap.packed = true;
@@ -212,25 +210,8 @@ function packGroup(graph: ModelGraph, subgraph: Subgraph, type: TensorType, grou
   }
   subgraph.tensors.push(newTensor({ name: `taps_${TensorType[type].toLowerCase()}`, type, shape: [offset], quantization: dummy() }));
   const packed = subgraph.tensors.length - 1;
-  subgraph.operators.push(simpleOp(concat, flat, [packed], BuiltinOptions.ConcatenationOptions, new ConcatenationOptionsT(0)));
+  subgraph.operators.push(newOperator(concat, flat, [packed], BuiltinOptions.ConcatenationOptions, new ConcatenationOptionsT(0)));
   return packed;
-}
-
-function simpleOp(opcode: number, inputs: number[], outputs: number[], type: BuiltinOptions, options: Operator['builtinOptions']): Operator {
-  return {
-    opcodeIndex: opcode,
-    inputs,
-    outputs,
-    builtinOptionsType: type,
-    builtinOptions: options,
-    builtinOptions2Type: BuiltinOptions2.NONE,
-    builtinOptions2: null,
-    customOptions: null,
-    customOptionsFormat: CustomOptionsFormat.FLEXBUFFERS,
-    mutatingVariableInputs: null,
-    intermediates: null,
-    debugMetadataIndex: -1,
-  };
 }
 
 function uniqueName(base: string, tensorIndex: number, taken: Set<string>[]): string {

@@ -83,14 +83,14 @@ export function opcodeIndex(graph: ModelGraph, builtin: BuiltinOperator, version
   return graph.operatorCodes.length - 1;
 }
 
-/** An operator without options (QUANTIZE, DEQUANTIZE, ...), with its opcode found or added. */
-export function plainOperator(graph: ModelGraph, builtin: BuiltinOperator, inputs: number[], outputs: number[], version = 1): Operator {
+/** An operator on an opcode already in the graph, with its builtin options (or none). */
+export function newOperator(opcode: number, inputs: number[], outputs: number[], optionsType = BuiltinOptions.NONE, options: Operator['builtinOptions'] = null): Operator {
   return {
-    opcodeIndex: opcodeIndex(graph, builtin, version),
+    opcodeIndex: opcode,
     inputs,
     outputs,
-    builtinOptionsType: BuiltinOptions.NONE,
-    builtinOptions: null,
+    builtinOptionsType: optionsType,
+    builtinOptions: options,
     builtinOptions2Type: BuiltinOptions2.NONE,
     builtinOptions2: null,
     customOptions: null,
@@ -99,6 +99,11 @@ export function plainOperator(graph: ModelGraph, builtin: BuiltinOperator, input
     intermediates: null,
     debugMetadataIndex: -1,
   };
+}
+
+/** An operator without options (QUANTIZE, DEQUANTIZE, ...), with its opcode found or added. */
+export function plainOperator(graph: ModelGraph, builtin: BuiltinOperator, inputs: number[], outputs: number[], version = 1): Operator {
+  return newOperator(opcodeIndex(graph, builtin, version), inputs, outputs);
 }
 
 /** Linear quantization parameters as a tensor carries them (per channel along `dimension`). */
