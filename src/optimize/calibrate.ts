@@ -48,7 +48,7 @@
  * the worker column for resnet8, vww, MobileNet and audio_event and the in-thread column for mnist
  * and the synthetic model (bench:quantize, same machine: audio_event 0.43-0.46x / 0.74-0.80x,
  * synthetic 0.78-0.80x / 0.81x). What bounds it: per sample, the calibrating thread runs the tapped model, which costs
- * 1.35-1.4x a plain run on audio_event (272k values: the RESHAPE + CONCATENATION copies of the taps
+ * 1.31-1.4x a plain run on audio_event (bench:tap-cost; 272k values: the RESHAPE + CONCATENATION copies of the taps
  * and LiteRT's copy of the 1 MB output out of the heap; 1.0-1.1x on the synthetic model); the
  * worker takes about 2 ms per audio_event sample with histograms (5-7 ns per value in place: the
  * scan about 1.5, the binning about 3.5) and 1 ms without. So on 2 cores audio_event with

@@ -1,0 +1,38 @@
+/**
+ * npm run bench:tap-cost [-- MODEL]
+ *
+ * What exposing every float activation costs a LiteRT run (the calibration path): a plain run, the
+ * taps packed into one output (RESHAPE + CONCATENATION, evaluate/taps.ts) and the taps as separate
+ * outputs; mean time of 300 runs after 30 warm-up runs, 3 rounds (the spread is the point).
+ */
+import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
+import { isActivation, loadTapped } from '../src/evaluate/taps';
+import { readSharedModel } from '../src/test-support/shared';
+import { producers } from '../src/tflite/queries';
+import { readModel } from '../src/tflite/read';
+import { TensorType } from '../src/tflite/schema/generated/tflite_generated';
+
+const name = process.argv[2] ?? 'audio_event_527_float.tflite';
+await initRuntime();
+const bytes = readSharedModel(name);
+const graph = readModel(bytes);
+const subgraph = graph.subgraphs[0];
+const producer = producers(subgraph);
+const select = (t: number) => subgraph.tensors[t]?.type === TensorType.FLOAT32 && isActivation(graph, subgraph, t, producer);
+const plain = await loadModel(bytes);
+const inputs = randomInputs(plain, 1);
+const packed = await loadTapped(graph, { select, pack: true });
+const separate = await loadTapped(graph, { select, pack: false });
+const msPerRun = async (run: () => Promise<unknown>, n = 300) => {
+  for (let i = 0; i < 30; i++) await run();
+  const started = performance.now();
+  for (let i = 0; i < n; i++) await run();
+  return (performance.now() - started) / n;
+};
+console.log(`${name}: ${packed.taps.length} taps (Node ${process.version}, LiteRT.js 2.5.3 wasm)`);
+for (let round = 1; round <= 3; round++) {
+  const p = await msPerRun(() => plain.run(inputs));
+  const k = await msPerRun(() => packed.run(inputs));
+  const s = await msPerRun(() => separate.run(inputs));
+  console.log(`round ${round}: plain ${p.toFixed(3)} ms, packed taps ${k.toFixed(3)} ms (${(k / p).toFixed(2)}x), separate taps ${s.toFixed(3)} ms (${(s / p).toFixed(2)}x)`);
+}
