@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadModel, randomInputs } from '../src/evaluate/runtime';
 import type { Sample } from '../src/evaluate/samples';
-import { calibrate, type CalibrationPath } from '../src/optimize/calibrate';
+import { calibrate, type CalibrationPath, type Reductions } from '../src/optimize/calibrate';
 import type { StatsThread } from '../src/optimize/calibrate-stats-thread';
 import { engineCalibrationBlocker } from '../src/optimize/calibrate-engine';
 import type { ModelGraph } from '../src/tflite/graph';
@@ -41,6 +41,8 @@ export interface CalibrationRow {
   statsThread: StatsThread | 'auto';
   /** Where they ran. */
   ranStats: StatsThread;
+  /** Whether min/max and channel sums were reduced inside LiteRT (calibrate-reduced.ts). */
+  reductions: Reductions;
   histograms: boolean;
   batch: number;
   /**
@@ -72,7 +74,7 @@ export async function calibrationPathRows(name: string, bytes: Uint8Array, graph
     ] as const
   ).flatMap((v) => [true, false].map((histograms) => ({ ...v, histograms })));
   const keyOf = (v: (typeof variants)[number]) => `${v.path}/${v.statsThread}/${v.histograms}`;
-  const best = new Map<string, { loop: number; call: number; batch: number; chosen: CalibrationPath; reason: string; ranStats: StatsThread }>();
+  const best = new Map<string, { loop: number; call: number; batch: number; chosen: CalibrationPath; reason: string; ranStats: StatsThread; reductions: Reductions }>();
   const inference = { warm: 0, cold: 0 };
   for (let round = 0; round < options.rounds; round++) {
     let started = performance.now();
@@ -95,7 +97,7 @@ export async function calibrationPathRows(name: string, bytes: Uint8Array, graph
       const key = keyOf(v);
       const previous = best.get(key);
       const reason = `${stats.pathReason}; statistics ${stats.statsReason}`;
-      if (!previous || loop > previous.loop) best.set(key, { loop, call: Math.max(call, previous?.call ?? 0), batch: stats.batch, chosen: stats.path, reason, ranStats: stats.statsThread });
+      if (!previous || loop > previous.loop) best.set(key, { loop, call: Math.max(call, previous?.call ?? 0), batch: stats.batch, chosen: stats.path, reason, ranStats: stats.statsThread, reductions: stats.reductions });
       else previous.call = Math.max(previous.call, call);
     }
   }
@@ -107,6 +109,7 @@ export async function calibrationPathRows(name: string, bytes: Uint8Array, graph
       path: v.path,
       statsThread: v.statsThread,
       ranStats: b?.ranStats ?? 'main',
+      reductions: b?.reductions ?? 'js',
       histograms: v.histograms,
       batch: b?.batch ?? 0,
       rate: b ? { loop: b.loop, call: b.call } : null,
@@ -122,7 +125,8 @@ export function printCalibrationTable(rows: CalibrationRow[]): void {
   for (const r of rows) {
     const what = r.histograms ? 'all (percentile, mse)' : 'no histograms (minmax, moving-average)';
     const path = `${r.path === 'auto' ? `auto -> ${r.chosen}` : r.path}${r.rate !== null ? ` (${r.batch})` : ''}`;
-    const thread = r.rate === null ? '' : r.statsThread === r.ranStats ? r.ranStats : `${r.statsThread} -> ${r.ranStats}`;
+    const ran = r.reductions === 'litert' ? 'LiteRT reductions' : r.ranStats;
+    const thread = r.rate === null ? '' : r.statsThread === ran ? ran : `${r.statsThread} -> ${ran}`;
     const inference = `${r.inference.warm.toFixed(0)} / ${r.inference.cold.toFixed(0)}`;
     const rate = r.rate === null ? `n/a: ${r.note}` : `${r.rate.loop.toFixed(0)} / ${r.rate.call.toFixed(0)}`;
     const ratio = r.rate === null ? '' : `**${(r.rate.loop / r.inference.warm).toFixed(2)}x** / ${(r.rate.call / r.inference.cold).toFixed(2)}x`;
@@ -131,6 +135,7 @@ export function printCalibrationTable(rows: CalibrationRow[]): void {
   console.log('\nBest of the rounds, wall clock. warm: plain runs of a loaded model that ran once; cold: load + runs.');
   console.log("loop: calibrate()'s elapsedMs (first run to the last sample's statistics, model load and statistics-worker start excluded);");
   console.log('call: the whole calibrate() call (model load included). statistics thread: main = in-thread (the single-thread');
-  console.log("path of before), worker = overlapping the LiteRT runs; auto = calibrate()'s defaults. Choices:");
+  console.log("path of before), worker = overlapping the LiteRT runs, LiteRT reductions = min/max and channel sums computed inside");
+  console.log("the LiteRT run (calibrate-reduced.ts); auto = calibrate()'s defaults. Choices:");
   for (const r of rows) if (r.path === 'auto' && r.rate !== null) console.log(`- ${r.model}, ${r.histograms ? 'histograms' : 'no histograms'}: ${r.chosen}, ${r.note}`);
 }

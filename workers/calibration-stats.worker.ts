@@ -1,6 +1,9 @@
-/** The browser statistics worker of calibration (src/optimize/calibrate-stats-thread.ts). */
-import { statsServer, type StatsRequest } from '../src/optimize/calibrate-stats-thread';
+/** The browser calibration worker (src/optimize/calibrate-stats-thread.ts): statistics and LiteRT runs (calibrate-runs.ts). */
+import { isRunRequest, runServer } from '../src/optimize/calibrate-runs';
+import { statsServer, type WorkerRequest } from '../src/optimize/calibrate-stats-thread';
 
-const scope = self as unknown as { postMessage(message: unknown, transfer: Transferable[]): void; onmessage: ((event: MessageEvent<StatsRequest>) => void) | null };
-const handle = statsServer((reply, transfer) => scope.postMessage(reply, transfer));
-scope.onmessage = (event) => handle(event.data);
+const scope = self as unknown as { postMessage(message: unknown, transfer: Transferable[]): void; onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null };
+const post = (reply: object, transfer: ArrayBuffer[]) => scope.postMessage(reply, transfer);
+const stats = statsServer(post);
+const runs = runServer(post);
+scope.onmessage = (event) => (isRunRequest(event.data) ? runs(event.data) : stats(event.data));

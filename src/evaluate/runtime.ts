@@ -233,6 +233,13 @@ export function initRuntime(options: RuntimeOptions = {}): Promise<void> {
   return initPromise;
 }
 
+/** Where the browser runtime loaded its wasm from (for a nested worker to load the same); null in Node or before initRuntime. */
+let browserWasmBase: string | null = null;
+
+export function runtimeWasmBase(): string | null {
+  return browserWasmBase;
+}
+
 async function startLiteRt(options: RuntimeOptions): Promise<void> {
   const already = getGlobalLiteRtPromise();
   if (already) {
@@ -259,6 +266,7 @@ async function startLiteRt(options: RuntimeOptions): Promise<void> {
     }
   });
   if (started.failed) throw new WorkbenchError('runtime', `LiteRT could not start (wasm from ${wasmBase}): ${failureCause(started)}`);
+  if (!isNode()) browserWasmBase = wasmBase;
 }
 
 function defaultWasmBase(): string {

@@ -54,6 +54,8 @@ export interface Calibrator {
   /** Where the statistics run, and why. */
   readonly statsThread: 'worker' | 'main';
   readonly statsReason: string;
+  /** Whether min/max and channel sums are computed inside LiteRT (calibrate-reduced.ts) or in JS. */
+  readonly reductions: 'litert' | 'js';
   dispose(): void;
 }
 
@@ -178,6 +180,7 @@ export function engineCalibrator(graph: ModelGraph, plan: CalibrationPlan, optio
     finish: async () => {},
     statsThread: 'main',
     statsReason: 'the engine path reads the values in place in its WASM heap',
+    reductions: 'js',
     dispose: () => executor.dispose(),
   };
 }

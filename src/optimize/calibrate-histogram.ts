@@ -121,6 +121,21 @@ export function accumulate(stats: TensorStats, data: Float32Array, momentum = DE
   updateMovingAverage(stats, finite, sampleMin, sampleMax, momentum);
 }
 
+/**
+ * Adds one sample known only by its summary, `count` finite values between `min` and `max`: what
+ * `accumulate` with `histogram` false does from the values themselves, field by field and in the
+ * same arithmetic (calibrate-reduced.test.ts checks they are equal). The reductions inside LiteRT
+ * (calibrate-reduced.ts) hand over such summaries.
+ */
+export function accumulateSummary(stats: TensorStats, min: number, max: number, count: number, momentum = DEFAULT_MOMENTUM): void {
+  stats.samples++;
+  if (count === 0) return;
+  stats.count += count;
+  if (min < stats.min) stats.min = min;
+  if (max > stats.max) stats.max = max;
+  updateMovingAverage(stats, count, min, max, momentum);
+}
+
 function updateMovingAverage(stats: TensorStats, finite: number, sampleMin: number, sampleMax: number, momentum: number): void {
   if (finite === 0) return;
   if (Number.isNaN(stats.movingMin)) {

@@ -2,13 +2,13 @@
  * Browser: statistics workers are module Web Workers (workers/calibration-stats.worker.ts, bundled
  * by Vite). Started from the optimizer worker (a nested worker) or a page.
  */
-import { portListeners, type StatsReply, type StatsWorkerFactory } from './calibrate-stats-thread';
+import { portListeners, type StatsWorkerFactory, type WorkerReply } from './calibrate-stats-thread';
 
 export const browserStatsWorker: StatsWorkerFactory = () => {
   const worker = new Worker(new URL('../../workers/calibration-stats.worker.ts', import.meta.url), { type: 'module', name: 'calibration-stats' });
   const listeners = portListeners();
   const failed = listeners.failed;
-  worker.onmessage = (event: MessageEvent<StatsReply>) => listeners.message(event.data);
+  worker.onmessage = (event: MessageEvent<WorkerReply>) => listeners.message(event.data);
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
     failed(new Error(event.message || 'the statistics worker could not load'));

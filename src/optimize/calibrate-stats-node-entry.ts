@@ -1,7 +1,10 @@
-/** The Node statistics worker (worker_threads), started by calibrate-stats-node.ts. */
+/** The Node calibration worker (worker_threads), started by calibrate-stats-node.ts: statistics and LiteRT runs. */
 import { parentPort } from 'node:worker_threads';
-import { statsServer, type StatsRequest } from './calibrate-stats-thread';
+import { isRunRequest, runServer } from './calibrate-runs';
+import { statsServer, type WorkerRequest } from './calibrate-stats-thread';
 
 const port = parentPort!;
-const handle = statsServer((reply, transfer) => port.postMessage(reply, transfer));
-port.on('message', (request: StatsRequest) => handle(request));
+const post = (reply: object, transfer: ArrayBuffer[]) => port.postMessage(reply, transfer);
+const stats = statsServer(post);
+const runs = runServer(post);
+port.on('message', (request: WorkerRequest) => (isRunRequest(request) ? runs(request) : stats(request)));

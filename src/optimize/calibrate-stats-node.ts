@@ -6,7 +6,7 @@
  * the tfjs hooks nor anything else the parent was started with). Only imported on the Node path of
  * calibrate-stats-thread.ts.
  */
-import { portListeners, type StatsReply, type StatsWorkerFactory } from './calibrate-stats-thread';
+import { portListeners, type StatsWorkerFactory, type WorkerReply } from './calibrate-stats-thread';
 
 // A computed specifier: the browser bundle leaves it alone (as in evaluate/node-shim.ts).
 const NODE_WORKER_THREADS = 'node:worker_threads';
@@ -23,7 +23,7 @@ export const nodeStatsWorker: StatsWorkerFactory = async () => {
   const listeners = portListeners();
   const failed = listeners.failed;
   let terminated = false;
-  worker.on('message', (message: StatsReply) => listeners.message(message));
+  worker.on('message', (message: WorkerReply) => listeners.message(message));
   worker.on('error', failed);
   worker.on('exit', (code) => {
     if (!terminated) failed(new Error(`the statistics worker exited (code ${code})`));

@@ -17,6 +17,7 @@
  * WORKER_START_TIMEOUT_MS) the statistics run in-thread and the result says so.
  */
 import { WorkbenchError } from '../errors';
+import type { RunReply, RunRequest } from './calibrate-runs';
 import { StatsAccumulator, type StatsPlan, type StatsResult } from './calibrate-stats-core';
 
 /** Samples posted to the worker and not yet added by it, at most. */
@@ -27,9 +28,9 @@ export type StatsThread = 'worker' | 'main';
 
 /** A started worker, as the calibrating side sees it. */
 export interface StatsWorkerPort {
-  post(message: StatsRequest, transfer: ArrayBuffer[]): void;
+  post(message: WorkerRequest, transfer: ArrayBuffer[]): void;
   /** Sets the handlers (replacing earlier ones). `onError` gets load errors and crashes. */
-  listen(onMessage: (message: StatsReply) => void, onError: (error: Error) => void): void;
+  listen(onMessage: (message: WorkerReply) => void, onError: (error: Error) => void): void;
   /** Marks the worker busy (true) or idle (false; Node: it then does not keep the process alive). */
   hold(busy: boolean): void;
   terminate(): void;
@@ -42,16 +43,16 @@ export type StatsWorkerFactory = () => StatsWorkerPort | Promise<StatsWorkerPort
  * next calibration) hears it at once.
  */
 export function portListeners() {
-  let onMessage: (message: StatsReply) => void = () => {};
+  let onMessage: (message: WorkerReply) => void = () => {};
   let onError: (error: Error) => void = () => {};
   let dead: Error | null = null;
   return {
-    message: (message: StatsReply) => onMessage(message),
+    message: (message: WorkerReply) => onMessage(message),
     failed(error: Error) {
       dead ??= error;
       onError(error);
     },
-    listen(message: (message: StatsReply) => void, error: (error: Error) => void) {
+    listen(message: (message: WorkerReply) => void, error: (error: Error) => void) {
       onMessage = message;
       onError = error;
       if (dead) error(dead);
@@ -65,6 +66,10 @@ export type StatsRequest =
   | { type: 'finish' };
 
 export type StatsReply = { type: 'ready' } | { type: 'added' } | { type: 'result'; result: StatsResult } | { type: 'error'; message: string };
+
+/** What a calibration worker takes: statistics requests, and LiteRT runs (calibrate-runs.ts). */
+export type WorkerRequest = StatsRequest | RunRequest;
+export type WorkerReply = StatsReply | RunReply;
 
 /** Statistics being accumulated for one calibration. */
 export interface StatsSink {
@@ -246,13 +251,38 @@ export function setStatsWorkerFactory(f: StatsWorkerFactory | null | undefined):
   for (const port of idle.splice(0)) port.terminate();
 }
 
-async function takeWorker(): Promise<StatsWorkerPort> {
+/** A calibration worker from the idle pool or newly started (calibrate-runs.ts uses them too). */
+export async function takeWorker(): Promise<StatsWorkerPort> {
   const reused = idle.pop();
   if (reused) return reused;
   if (factory === undefined) factory = await defaultFactory();
   if (!factory) throw new Error('this environment cannot start worker threads');
   return factory();
 }
+
+/** Started workers waiting in the pool. */
+export function idleWorkers(): number {
+  return idle.length;
+}
+
+/** Gives back a worker in a clean state (no statistics open, no model loaded) for later use. */
+export function returnWorker(port: StatsWorkerPort): void {
+  port.hold(false);
+  idle.push(port);
+}
+
+/** Cores this environment reports (Node: availableParallelism; browsers: hardwareConcurrency), at least 1. */
+export async function coreCount(): Promise<number> {
+  const g = globalThis as { process?: { versions?: { node?: string } }; navigator?: { hardwareConcurrency?: number } };
+  if (g.process?.versions?.node) {
+    const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
+    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  }
+  return Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
+}
+
+// A computed specifier: the browser bundle leaves it alone.
+const NODE_OS = 'node:os';
 
 async function defaultFactory(): Promise<StatsWorkerFactory | null> {
   const g = globalThis as { process?: { versions?: { node?: string } }; Worker?: unknown; document?: unknown; WorkerGlobalScope?: unknown };

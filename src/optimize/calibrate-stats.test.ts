@@ -115,7 +115,7 @@ describe('calibration statistics in a worker thread', () => {
 
   it("'auto' keeps little work in-thread (mnist: 10k values per sample)", async () => {
     for (const histograms of [true, false]) {
-      const stats = await calibrate(mnist, digits.slice(0, 5), { histograms });
+      const stats = await calibrate(mnist, digits.slice(0, 5), { histograms, reductions: 'js' });
       expect(stats.statsThread).toBe('main');
       expect(stats.statsReason).toMatch(/too few/);
     }

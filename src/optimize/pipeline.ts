@@ -118,7 +118,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     );
     result = quantized.graph;
     floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
-    notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges`);
+    notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}`);
     if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);
     if (floatOps.length) {
       notes.push(`${floatOps.length} op(s) left in float with QUANTIZE/DEQUANTIZE around them: ${floatOps.map((f) => `${f.op} #${f.opIndex} (${f.reason})`).join('; ')}`);

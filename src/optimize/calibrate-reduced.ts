@@ -1,0 +1,309 @@
+/**
+ * Calibration without histograms (the minmax and moving-average ranges), with the reductions done
+ * inside the LiteRT run.
+ *
+ * Those ranges need two numbers of each activation per sample, its min and max, and bias correction
+ * needs the per-channel sums of the inputs of ops with weights. The JS path (calibrate.ts) copies
+ * every value out of LiteRT (RESHAPE + CONCATENATION into one packed output, then out of the wasm
+ * heap) and scans it. Here the model gets, after its own operators, a REDUCE_MIN and a REDUCE_MAX
+ * over all axes of each measured activation and, for each channel-sum tensor, a SUM over all axes
+ * but the last two (partial sums, one row per position along the second-to-last axis, which JS
+ * adds up in float64); one PACK + CONCATENATION gathers them into a single small output, the
+ * *summary*: the N minima, the N maxima, then the channel sums tensor after tensor. So a sample
+ * costs about one plain run (bench:tap-cost: audio_event_527 1.0-1.1x a plain run, against
+ * 1.2-1.5x for the packed values) and a few hundred numbers of JS work, which needs no statistics
+ * worker.
+ *
+ * The same statistics as the JS path without histograms:
+ * - min and max exactly: a min or max reduction returns one of the values, and accumulateSummary
+ *   does accumulate's arithmetic (calibrate-reduced.test.ts);
+ * - the channel sums within float32 rounding: LiteRT adds up a row of partial sums in float32 (at
+ *   most a few hundred values: a naive float32 sum over all of pose_landmark's 256x256 positions
+ *   was off by 4e-4 of the tensor's range, the rows keep it below 1e-6, calibrate-reduced.test.ts),
+ *   the JS path every value in float64;
+ * - non-finite values: the JS path leaves NaN and +-Infinity out of the range. A reduction would
+ *   return an infinity (and may or may not skip a NaN), so a sample whose summary or whose model
+ *   outputs (where a NaN propagates to) hold a non-finite value is measured again with every value
+ *   copied out, as the JS path does, for that sample only.
+ * The model inputs' statistics come from the samples, in JS, as on the JS path.
+ */
+import { WorkbenchError } from '../errors';
+import { inputTensorIndices, loadTapped, type TappedRunner } from '../evaluate/taps';
+import { runtimeWasmBase, type RuntimeData } from '../evaluate/runtime';
+import { toModelInputs, type Sample } from '../evaluate/samples';
+import { addTensor, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
+import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
+import {
+  BuiltinOperator,
+  BuiltinOptions,
+  ConcatenationOptionsT,
+  PackOptionsT,
+  ReducerOptionsT,
+  ReshapeOptionsT,
+  TensorType,
+} from '../tflite/schema/generated/tflite_generated';
+import { accumulate, accumulateSummary, newTensorStats, type TensorStats } from './calibrate-histogram';
+import type { Calibrator, ChannelSums } from './calibrate-engine';
+import { allFinite, helpersFor, OrderedRuns, type Parallelism, type RunOutput } from './calibrate-runs';
+import { addChannelSums } from './calibrate-stats-core';
+import { writeModel } from '../tflite/write';
+
+export interface ReducedModel {
+  /** A copy of the graph with the reductions; tensor indices of the original are unchanged. */
+  graph: ModelGraph;
+  /** The tensor (subgraph 0) that holds the summary; not yet an output (loadTapped exposes it). */
+  summary: number;
+  /** Its length. */
+  length: number;
+  /** The reduced activations in summary order: the min of taps[k] is at k, its max at N + k. */
+  taps: { tensorIndex: number; count: number }[];
+  /**
+   * Channel sums: `channels` values from `offset`, each the sum over `positions` values.
+   */
+  sums: { tensor: number; offset: number; channels: number; positions: number }[];
+}
+
+/**
+ * Why the activations `taps` and channel-sum tensors `sums` (subgraph 0) cannot be reduced inside
+ * LiteRT, or null. A reduction needs the tensor's rank, and its element counts need a static
+ * shape (a leading batch of -1 is pinned to 1 for LiteRT.js, see evaluate/runtime.ts).
+ */
+export function reductionBlocker(graph: ModelGraph, taps: readonly number[], sums: readonly number[]): string | null {
+  if (taps.length === 0) return 'the model has no float activation to reduce';
+  const subgraph = graph.subgraphs[0];
+  for (const t of [...taps, ...sums]) {
+    const tensor = subgraph.tensors[t];
+    if (!tensor || tensor.type !== TensorType.FLOAT32) return `tensor ${t} is not a float32 tensor`;
+    if (!staticShape(tensor)) return `tensor '${tensor.name}' has no static shape`;
+  }
+  return null;
+}
+
+/** The tensor's shape when it is known and static (dims >= 1; a leading -1 counts as 1), else null. */
+function staticShape(tensor: Tensor): number[] | null {
+  if (!tensor.hasRank && tensor.shape.length === 0) return null;
+  if (tensor.shape.some((d) => !(d >= 1))) return null;
+  if (tensor.shapeSignature?.some((d, i) => d !== tensor.shape[i] && !(i === 0 && d === -1))) return null;
+  return tensor.shape;
+}
+
+/**
+ * A copy of `graph` whose subgraph 0 also computes the summary of `taps` (min and max) and
+ * `sums` (per-channel sums, channel = last axis), see the header. Check reductionBlocker first.
+ */
+export function withReductions(graph: ModelGraph, taps: readonly number[], sums: readonly number[]): ReducedModel {
+  const blocker = reductionBlocker(graph, taps, sums);
+  if (blocker) throw new WorkbenchError('unsupported', `The activations cannot be reduced inside LiteRT: ${blocker}.`);
+  const reduced = cloneGraph(graph);
+  const subgraph = reduced.subgraphs[0];
+  const axes = axesTensors(reduced, subgraph);
+  const reducer = (builtin: BuiltinOperator, input: number, output: number, axisCount: number) =>
+    subgraph.operators.push(
+      newOperator(opcodeIndex(reduced, builtin, 1), [input, axes(axisCount)], [output], BuiltinOptions.ReducerOptions, new ReducerOptionsT(false)),
+    );
+  const shapeOf = (t: number) => staticShape(subgraph.tensors[t])!;
+
+  const minima: number[] = [];
+  const maxima: number[] = [];
+  for (const t of taps) {
+    const rank = shapeOf(t).length;
+    if (rank === 0) {
+      minima.push(t); // a scalar is its own min and max
+      maxima.push(t);
+      continue;
+    }
+    const name = subgraph.tensors[t].name;
+    const min = addTensor(subgraph, newTensor({ name: `${name}/calibration_min`, type: TensorType.FLOAT32, shape: [], hasRank: true }));
+    const max = addTensor(subgraph, newTensor({ name: `${name}/calibration_max`, type: TensorType.FLOAT32, shape: [], hasRank: true }));
+    reducer(BuiltinOperator.REDUCE_MIN, t, min, rank);
+    reducer(BuiltinOperator.REDUCE_MAX, t, max, rank);
+    minima.push(min);
+    maxima.push(max);
+  }
+  const scalars = [...minima, ...maxima];
+  const range = addTensor(subgraph, newTensor({ name: 'calibration_min_max', type: TensorType.FLOAT32, shape: [scalars.length] }));
+  subgraph.operators.push(
+    newOperator(opcodeIndex(reduced, BuiltinOperator.PACK, 1), scalars, [range], BuiltinOptions.PackOptions, new PackOptionsT(scalars.length, 0)),
+  );
+
+  const parts = [range];
+  const layout: ReducedModel['sums'] = [];
+  let offset = scalars.length;
+  const reshape = (t: number, length: number, name: string) => {
+    reduced.buffers.push({ data: new Uint8Array(Int32Array.of(length).buffer) });
+    const target = addTensor(subgraph, newTensor({ name: `${name}/calibration_shape`, type: TensorType.INT32, shape: [1], buffer: reduced.buffers.length - 1 }));
+    const flat = addTensor(subgraph, newTensor({ name: `${name}/calibration_flat`, type: TensorType.FLOAT32, shape: [length] }));
+    subgraph.operators.push(newOperator(opcodeIndex(reduced, BuiltinOperator.RESHAPE, 1), [t, target], [flat], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([length])));
+    return flat;
+  };
+  for (const t of sums) {
+    const shape = shapeOf(t);
+    const rank = shape.length;
+    const channels = rank ? shape[rank - 1] : 1;
+    const positions = shape.slice(0, -1).reduce((n, d) => n * d, 1);
+    layout.push({ tensor: t, offset, channels, positions });
+    offset += channels;
+    const name = subgraph.tensors[t].name;
+    const channelSums = () => addTensor(subgraph, newTensor({ name: `${name}/calibration_channel_sums`, type: TensorType.FLOAT32, shape: [channels] }));
+    if (rank === 1) {
+      parts.push(t); // one position: the values are the sums
+    } else if (rank === 0) {
+      parts.push(reshape(t, 1, name));
+    } else if (rank === 2) {
+      const sum = channelSums();
+      reducer(BuiltinOperator.SUM, t, sum, 1);
+      parts.push(sum);
+    } else {
+      // In two steps, for float32 precision: rows of partial sums over all axes but the last two
+      // (for an image, one row per column, each the sum down that column), then their sum.
+      const rows = shape[rank - 2];
+      const partial = addTensor(subgraph, newTensor({ name: `${name}/calibration_partial_sums`, type: TensorType.FLOAT32, shape: [rows, channels] }));
+      reducer(BuiltinOperator.SUM, t, partial, rank - 2);
+      const sum = channelSums();
+      reducer(BuiltinOperator.SUM, partial, sum, 1);
+      parts.push(sum);
+    }
+  }
+  let summary = range;
+  if (parts.length > 1) {
+    summary = addTensor(subgraph, newTensor({ name: 'calibration_summary', type: TensorType.FLOAT32, shape: [offset] }));
+    subgraph.operators.push(
+      newOperator(opcodeIndex(reduced, BuiltinOperator.CONCATENATION, 1), parts, [summary], BuiltinOptions.ConcatenationOptions, new ConcatenationOptionsT(0)),
+    );
+  }
+  const tapLayout = taps.map((t) => ({ tensorIndex: t, count: shapeOf(t).reduce((n, d) => n * d, 1) }));
+  return { graph: reduced, summary, length: offset, taps: tapLayout, sums: layout };
+}
+
+/** A constant int32 tensor [0, 1, ..., n-1] per n, made once: the axes to reduce over. */
+function axesTensors(graph: ModelGraph, subgraph: Subgraph): (n: number) => number {
+  const made = new Map<number, number>();
+  return (n) => {
+    let t = made.get(n);
+    if (t === undefined) {
+      graph.buffers.push({ data: new Uint8Array(Int32Array.from({ length: n }, (_, i) => i).buffer) });
+      t = addTensor(subgraph, newTensor({ name: `calibration_axes_${n}`, type: TensorType.INT32, shape: [n], buffer: graph.buffers.length - 1 }));
+      made.set(n, t);
+    }
+    return t;
+  };
+}
+
+export interface ReducedPlan {
+  /** Activations (subgraph 0, float32, not model inputs) that get min/max statistics. */
+  taps: number[];
+  /** Tensors whose channel sums are wanted: activations (reduced in LiteRT) or model inputs (in JS). */
+  meanTensors: number[];
+}
+
+/**
+ * The calibrator of the reduced LiteRT path (calibrate.ts drives it). Loads the reduced model
+ * here, and into up to `instances - 1` calibration workers (calibrate-runs.ts OrderedRuns: they
+ * start when the work left pays for them, or before the first sample with `waitForInstances`). Summaries are added in
+ * sample order. Rejects (and the caller takes the JS path) when LiteRT here cannot load the model;
+ * a helper that fails hands its samples back to this thread.
+ */
+export async function reducedCalibrator(
+  graph: ModelGraph,
+  plan: ReducedPlan,
+  settings: { momentum: number; bins: number; parallel: Parallelism },
+): Promise<Calibrator> {
+  const { momentum, bins } = settings;
+  const subgraph = graph.subgraphs[0];
+  const inputSet = new Set(subgraph.inputs);
+  const reduced = withReductions(
+    graph,
+    plan.taps,
+    plan.meanTensors.filter((t) => !inputSet.has(t)),
+  );
+  const runner = await loadTapped(reduced.graph, { select: (t) => t === reduced.summary, pack: false });
+  let helpers: Awaited<ReturnType<typeof helpersFor>>;
+  try {
+    helpers = await helpersFor(settings.parallel, () => ({ bytes: writeModel(reduced.graph), select: [reduced.summary], pack: false }), runtimeWasmBase());
+  } catch (error) {
+    runner.delete();
+    throw error;
+  }
+  const nameOf = (t: number) => subgraph.tensors[t]?.name ?? '';
+  const tensors = new Map<string, TensorStats>();
+  const statsOf = (t: number) => {
+    const stats = newTensorStats(0, t, nameOf(t), bins);
+    tensors.set(stats.key, stats);
+    return stats;
+  };
+  const inputIndices = inputTensorIndices(graph, runner);
+  const inputStats = runner.inputs.map((info, i) => (info.dtype === 'float32' && inputIndices[i] !== undefined ? statsOf(inputIndices[i]) : null));
+  const tapStats = reduced.taps.map((tap) => statsOf(tap.tensorIndex));
+  const channelSums = (tensor: number, channels: number): ChannelSums => ({ tensor, sums: new Float64Array(Math.max(1, channels)), values: 0 });
+  const inputMeans = plan.meanTensors.flatMap((t) => {
+    const input = inputIndices.indexOf(t);
+    if (input < 0) return [];
+    const shape = subgraph.tensors[t].shape;
+    return [{ input, into: channelSums(t, shape[shape.length - 1] ?? 1) }];
+  });
+  const sums = reduced.sums.map((s) => ({ ...s, into: channelSums(s.tensor, s.channels) }));
+
+  const runHere = async (inputs: RuntimeData[]): Promise<RunOutput> => {
+    const { outputs, values } = await runner.run(inputs);
+    return { values, outputsFinite: outputs.every((o) => !(o.data instanceof Float32Array) || allFinite(o.data)) };
+  };
+
+  // Samples with a non-finite value: every value copied out and scanned, as on the JS path.
+  let full: TappedRunner | null = null;
+  const measureValues = async (inputs: RuntimeData[]) => {
+    const wanted = new Set([...plan.taps, ...sums.map((s) => s.tensor)]);
+    full ??= await loadTapped(graph, { select: (t) => wanted.has(t) });
+    const { values } = await full.run(inputs);
+    const valuesOf = new Map(full.taps.map((tap, k) => [tap.tensorIndex, values[k] as Float32Array]));
+    reduced.taps.forEach((tap, k) => accumulate(tapStats[k], valuesOf.get(tap.tensorIndex)!, momentum, 1, false));
+    for (const s of sums) {
+      const data = valuesOf.get(s.tensor)!;
+      addChannelSums(s.into.sums, data);
+      s.into.values += data.length - (data.length % s.channels);
+    }
+  };
+
+  /** Adds one sample's statistics; called in sample order. */
+  const addSample = async (inputs: RuntimeData[], run: RunOutput) => {
+    const summary = run.values[0];
+    if (!(summary instanceof Float32Array) || summary.length !== reduced.length) {
+      throw new WorkbenchError('runtime', `LiteRT returned ${summary?.length ?? 'no'} calibration summary values, expected ${reduced.length}.`);
+    }
+    inputStats.forEach((stats, i) => stats && accumulate(stats, inputs[i] as Float32Array, momentum, 1, false));
+    for (const m of inputMeans) {
+      const data = inputs[m.input] as Float32Array;
+      addChannelSums(m.into.sums, data);
+      m.into.values += data.length - (data.length % m.into.sums.length);
+    }
+    if (!run.outputsFinite || !allFinite(summary)) return measureValues(inputs);
+    const n = reduced.taps.length;
+    for (let k = 0; k < n; k++) accumulateSummary(tapStats[k], summary[k], summary[n + k], reduced.taps[k].count, momentum);
+    for (const s of sums) {
+      for (let c = 0; c < s.channels; c++) s.into.sums[c] += summary[s.offset + c];
+      s.into.values += s.positions * s.channels;
+    }
+  };
+
+  const runs = new OrderedRuns(runHere, helpers, addSample);
+
+  return {
+    batch: 1,
+    tensors,
+    means: plan.meanTensors.flatMap((t) => [...inputMeans, ...sums].filter((m) => m.into.tensor === t).map((m) => m.into)),
+    statsThread: 'main',
+    reductions: 'litert',
+    get statsReason() {
+      return `reduced inside LiteRT (REDUCE_MIN / REDUCE_MAX of ${reduced.taps.length} activations, SUM for ${sums.length} channel means): ${reduced.length} values per sample leave the run${runs.describe()}`;
+    },
+    async add(samples, firstIndex) {
+      for (let k = 0; k < samples.length; k++) await runs.push(toModelInputs(samples[k], runner.inputs, firstIndex + k));
+    },
+    finish: () => runs.finish(),
+    dispose() {
+      runs.release();
+      runner.delete();
+      full?.delete();
+    },
+  };
+}
+

@@ -1,0 +1,385 @@
+/**
+ * More LiteRT instances for calibration: calibration workers (the statistics workers of
+ * calibrate-stats-thread.ts, which also take these requests) each load the tapped model into a
+ * LiteRT of their own and run the samples they are sent, while the calibrating thread runs others.
+ * LiteRT's wasm is single-threaded: on the 2-core dev machine two instances run audio_event_527 at
+ * 1.9x the rate of one (plain runs, the main thread and a worker at once).
+ *
+ * A run returns the tapped values (the reduced path's summary, or the packed activations of a
+ * model with few of them) and whether the model's float outputs were all finite. The calibrating
+ * thread adds every sample's statistics itself, in sample order (OrderedRuns), so the statistics
+ * are bit-identical whichever instance ran a sample: every instance runs the same wasm build on the
+ * same model. Used where the statistics of a sample are cheap next to its run: the reduced path
+ * (calibrate-reduced.ts) and the JS path with in-thread statistics (calibrate.ts).
+ */
+import type { RuntimeData } from '../evaluate/runtime';
+import { idleWorkers, returnWorker, takeWorker, type StatsWorkerPort } from './calibrate-stats-thread';
+
+/** The model a helper loads: `bytes` with taps on `select` (packed or not), as loadTapped makes them. */
+export interface HelperModel {
+  bytes: Uint8Array;
+  select: number[];
+  pack: boolean;
+}
+
+export type RunRequest =
+  | ({ type: 'load-model'; id: number; wasmBase: string | null } & HelperModel)
+  | { type: 'run'; id: number; inputs: RuntimeData[] }
+  /** Free the model (the worker goes back to the idle pool). */
+  | { type: 'unload' };
+
+export type RunReply =
+  | { type: 'model-loaded'; id: number }
+  | { type: 'model-failed'; id: number; message: string }
+  | ({ type: 'ran'; id: number } & RunOutput)
+  | { type: 'run-failed'; id: number; message: string };
+
+/** One run: the tapped values (one array per tap, in tap order) and whether the model's float outputs were all finite. */
+export interface RunOutput {
+  values: RuntimeData[];
+  outputsFinite: boolean;
+}
+
+const RUN_REQUESTS = new Set(['load-model', 'run', 'unload']);
+
+export function isRunRequest(request: { type: string }): request is RunRequest {
+  return RUN_REQUESTS.has(request.type);
+}
+
+/** Whether every value is finite (no NaN, no +-Infinity). */
+export function allFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
+/**
+ * The worker side: handles the run requests of one calibration worker. LiteRT is imported with the
+ * first model, so a worker that only does statistics never loads it. Requests are handled one
+ * after another in arrival order (a run waits for the load before it).
+ */
+export function runServer(post: (reply: RunReply, transfer: ArrayBuffer[]) => void): (request: RunRequest) => void {
+  type Runner = Awaited<ReturnType<typeof import('../evaluate/taps').loadTapped>>;
+  let runner: Runner | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  const text = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  const handle = async (request: RunRequest) => {
+    if (request.type === 'load-model') {
+      try {
+        runner?.delete();
+        runner = null;
+        const [{ initRuntime }, { loadTapped }, { readModel }] = await Promise.all([import('../evaluate/runtime'), import('../evaluate/taps'), import('../tflite/read')]);
+        await initRuntime(request.wasmBase ? { wasmBase: request.wasmBase } : {});
+        const select = new Set(request.select);
+        runner = await loadTapped(readModel(request.bytes), { select: (t) => select.has(t), pack: request.pack });
+        post({ type: 'model-loaded', id: request.id }, []);
+      } catch (error) {
+        post({ type: 'model-failed', id: request.id, message: text(error) }, []);
+      }
+    } else if (request.type === 'run') {
+      try {
+        if (!runner) throw new Error('no model loaded');
+        const { outputs, values } = await runner.run(request.inputs);
+        const outputsFinite = outputs.every((o) => !(o.data instanceof Float32Array) || allFinite(o.data));
+        // The values are views into LiteRT's own copies of its outputs: hand those buffers over.
+        const transfer = [...new Set(values.map((v) => v.buffer as ArrayBuffer))];
+        post({ type: 'ran', id: request.id, values, outputsFinite }, transfer);
+      } catch (error) {
+        post({ type: 'run-failed', id: request.id, message: text(error) }, []);
+      }
+    } else {
+      runner?.delete();
+      runner = null;
+    }
+  };
+  return (request) => {
+    queue = queue.then(() => handle(request));
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The calibrating side
+
+/**
+ * Lets the event loop deliver the workers' messages. A calibrating thread that only awaits LiteRT
+ * runs never leaves the microtask queue, so without this no answer (not even "model loaded")
+ * would arrive before the last sample. setImmediate in Node; a MessageChannel elsewhere (a
+ * zero-delay setTimeout waits about 1 ms, as long as a whole run of a small model).
+ */
+export function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (callback: () => void) => void };
+  if (g.setImmediate) return new Promise((resolve) => g.setImmediate!(resolve));
+  channel ??= newYieldChannel();
+  return new Promise((resolve) => {
+    channel!.queue.push(resolve);
+    channel!.port.postMessage(null);
+  });
+}
+
+let channel: { port: MessagePort; queue: (() => void)[] } | null = null;
+
+function newYieldChannel() {
+  const { port1, port2 } = new MessageChannel();
+  const queue: (() => void)[] = [];
+  port1.onmessage = () => queue.shift()?.();
+  return { port: port2, queue };
+}
+
+/** Ids of loads and runs, unique in this thread (so no answer is taken for another's). */
+let nextId = 0;
+
+/** One calibration worker running the tapped model, as the calibrating thread sees it. */
+export interface RunHelper {
+  /** True once the model is loaded there; false before, after a failure and after release. */
+  readonly usable: boolean;
+  /** Runs sent and not answered yet. */
+  readonly inFlight: number;
+  /** Resolves once the helper is usable or will never be (failed, released). */
+  settled(): Promise<void>;
+  /** Rejects if the worker fails (the caller runs the sample itself then). */
+  run(inputs: RuntimeData[]): Promise<RunOutput>;
+  /** Unloads the model and returns the worker to the pool, or terminates it if runs are in flight. */
+  release(): void;
+}
+
+/** Model bytes all LiteRT instances may hold together: fewer instances for a large model. */
+const INSTANCE_BYTES_BUDGET = 1 << 30;
+
+/**
+ * How many LiteRT instances run calibration samples: one per core, at most 4 and at most what
+ * INSTANCE_BYTES_BUDGET allows for this model; at least 1 (the calibrating thread's).
+ */
+export function defaultInstances(cores: number, modelBytes: number): number {
+  return Math.max(1, Math.min(cores, 4, Math.floor(INSTANCE_BYTES_BUDGET / Math.max(1, modelBytes))));
+}
+
+/** How a calibration spreads its runs: instances (this thread's included), waiting for them or not, and the sample count if known. */
+export interface Parallelism {
+  instances: number;
+  waitForInstances: boolean;
+  total: number | undefined;
+}
+
+/**
+ * The helpers for OrderedRuns: with `waitForInstances`, started now and loaded before this
+ * returns; otherwise started on demand (OrderedRuns decides).
+ */
+export async function helpersFor(parallel: Parallelism, model: () => HelperModel, wasmBase: string | null): Promise<RunHelper[] | HelperSource> {
+  const count = Math.max(0, parallel.instances - 1);
+  if (!parallel.waitForInstances) return { count, total: parallel.total, start: () => startHelpers(count, model(), wasmBase) };
+  const helpers = startHelpers(count, model(), wasmBase);
+  await Promise.all(helpers.map((h) => h.settled()));
+  return helpers;
+}
+
+/**
+ * Starts `count` helpers on calibration workers (from the idle pool or new); each loads `model`
+ * into a LiteRT started from `wasmBase` (in browsers: this thread's, runtimeWasmBase; this module
+ * does not import the runtime, which a statistics-only worker never needs).
+ */
+export function startHelpers(count: number, model: HelperModel, wasmBase: string | null): RunHelper[] {
+  return Array.from({ length: count }, () => startRunHelper(takeWorker(), model, wasmBase));
+}
+
+/**
+ * A helper on the worker `taking` resolves to: it loads the model there and becomes usable when
+ * the model is loaded (the calibration goes on meanwhile; it need not wait).
+ */
+export function startRunHelper(taking: Promise<StatsWorkerPort>, model: HelperModel, wasmBase: string | null): RunHelper {
+  let port: StatsWorkerPort | null = null;
+  let state: 'starting' | 'ready' | 'failed' | 'released' = 'starting';
+  const waiting = new Map<number, { resolve: (run: RunOutput) => void; reject: (error: Error) => void }>();
+  const loadId = nextId++;
+  let onSettled: () => void = () => {};
+  const settledPromise = new Promise<void>((resolve) => (onSettled = resolve));
+  const fail = (error: Error) => {
+    if (state === 'released' || state === 'failed') return;
+    state = 'failed';
+    onSettled();
+    for (const w of waiting.values()) w.reject(error);
+    waiting.clear();
+    port?.terminate();
+    port = null;
+  };
+  taking.then(
+    (p) => {
+      if (state !== 'starting') return returnWorker(p); // released before it came: still clean
+      port = p;
+      p.hold(true);
+      p.listen(
+        (message) => {
+          // A worker back from an earlier calibration may still answer that one: ids tell them apart.
+          if (message.type === 'model-loaded' && message.id === loadId) {
+            if (state === 'starting') state = 'ready';
+            onSettled();
+          } else if (message.type === 'model-failed' && message.id === loadId) {
+            fail(new Error(`a calibration worker could not load the model: ${message.message}`));
+          } else if (message.type === 'ran' || message.type === 'run-failed') {
+            const w = waiting.get(message.id);
+            waiting.delete(message.id);
+            if (message.type === 'ran') w?.resolve({ values: message.values, outputsFinite: message.outputsFinite });
+            else w?.reject(new Error(message.message));
+          }
+        },
+        fail,
+      );
+      p.post({ type: 'load-model', id: loadId, wasmBase, ...model }, []);
+    },
+    (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))),
+  );
+  return {
+    get usable() {
+      return state === 'ready';
+    },
+    get inFlight() {
+      return waiting.size;
+    },
+    settled: () => settledPromise,
+    run(inputs) {
+      if (state !== 'ready' || !port) return Promise.reject(new Error('the calibration worker is not ready'));
+      const id = nextId++;
+      const done = new Promise<RunOutput>((resolve, reject) => waiting.set(id, { resolve, reject }));
+      port.post({ type: 'run', id, inputs }, []);
+      return done;
+    },
+    release() {
+      if (state === 'released') return;
+      // Without runs in flight, the worker is clean once it has handled the unload (requests run
+      // in order, a load still under way included) and goes back to the pool with its LiteRT
+      // started, which is most of a helper's start-up cost.
+      if (port && waiting.size === 0) {
+        port.post({ type: 'unload' }, []);
+        returnWorker(port);
+      } else {
+        port?.terminate();
+      }
+      port = null;
+      state = 'released';
+      onSettled();
+    },
+  };
+}
+
+/** Runs sent to one helper and not answered yet, at most. */
+const HELPER_QUEUE = 3;
+/** Samples run and waiting for an earlier one to be added, at most (memory stays bounded). */
+const MAX_PENDING = 16;
+/** Runs this thread times before deciding whether helpers pay. */
+const TIMED_RUNS = 3;
+/**
+ * Helpers start when the runs left would take this thread at least this long: a new worker costs
+ * a start (Node: 0.5-0.7 s of one core, most of it tsx compiling the worker's modules, which also
+ * slowed this thread: a 100-sample calibration of the synthetic model ran at 0.21x plain inference
+ * against 0.75x alone), an idle one only the model load (20-30 ms for audio_event_527).
+ */
+const NEW_WORKER_MIN_MS = 400;
+const IDLE_WORKER_MIN_MS = 40;
+
+/** How the helpers of an OrderedRuns come: started on demand, or given (already started). */
+export interface HelperSource {
+  /** Starts `count` helpers (see startHelpers). */
+  start(): RunHelper[];
+  /** Helpers wanted (instances - 1). */
+  count: number;
+  /** Samples in the calibration, if known. */
+  total: number | undefined;
+}
+
+/**
+ * Samples spread over this thread's LiteRT and the helpers, their results added in sample order:
+ * a sample goes to a helper with room in its queue, else runs here. A helper that fails hands its
+ * samples back to this thread. Helpers start once this thread has timed a few runs and the rest
+ * would take long enough to pay for them (or at once, when given already started); which
+ * instance runs a sample never changes the statistics, so this timing only changes the speed.
+ */
+export class OrderedRuns {
+  private readonly pending: { inputs: RuntimeData[]; run: Promise<RunOutput>; settled: boolean }[] = [];
+  private helpers: RunHelper[];
+  private decided: boolean;
+  private decision = '';
+  private pushed = 0;
+  private timedMs = 0;
+  private timedRuns = 0;
+  /** Samples a helper ran. */
+  ranByHelpers = 0;
+
+  constructor(
+    private readonly runHere: (inputs: RuntimeData[]) => Promise<RunOutput>,
+    helpers: RunHelper[] | HelperSource,
+    private readonly add: (inputs: RuntimeData[], output: RunOutput) => void | Promise<void>,
+  ) {
+    this.helpers = Array.isArray(helpers) ? helpers : [];
+    this.source = Array.isArray(helpers) ? null : helpers;
+    this.decided = Array.isArray(helpers) || helpers.count <= 0;
+  }
+
+  private readonly source: HelperSource | null;
+
+  /** Runs one sample (here, or queued at a helper) and adds every finished sample that is next in order. */
+  async push(inputs: RuntimeData[]): Promise<void> {
+    this.pushed++;
+    if (this.helpers.length) await yieldToEventLoop(); // hear the helpers (ready, results)
+    const helper = this.helpers.find((h) => h.usable && h.inFlight < HELPER_QUEUE);
+    let run: Promise<RunOutput>;
+    if (helper) {
+      this.ranByHelpers++;
+      run = helper.run(inputs).catch(() => {
+        this.ranByHelpers--;
+        return this.runHere(inputs); // the worker failed: this thread runs the sample
+      });
+    } else if (!this.decided) {
+      const started = performance.now();
+      run = this.runHere(inputs);
+      await run.catch(() => {});
+      this.timedMs += performance.now() - started;
+      if (++this.timedRuns >= TIMED_RUNS) this.decide();
+    } else {
+      run = this.runHere(inputs);
+    }
+    const entry = { inputs, run, settled: false };
+    const settle = () => (entry.settled = true);
+    run.then(settle, settle);
+    this.pending.push(entry);
+    if (!helper) await run;
+    await this.drain(false);
+  }
+
+  private decide(): void {
+    this.decided = true;
+    const source = this.source!;
+    const perRun = this.timedMs / this.timedRuns;
+    const left = source.total === undefined ? Infinity : source.total - this.pushed;
+    const needed = idleWorkers() >= source.count ? IDLE_WORKER_MIN_MS : NEW_WORKER_MIN_MS;
+    if (left * perRun >= needed) {
+      this.helpers = source.start();
+      return;
+    }
+    this.decision = `; 1 LiteRT instance: ${left} run(s) left, about ${Math.round(left * perRun)} ms, would not pay for starting calibration workers`;
+  }
+
+  /** Adds every sample still pending (waits for the helpers). */
+  finish(): Promise<void> {
+    return this.drain(true);
+  }
+
+  /** Releases the helpers (see RunHelper.release). */
+  release(): void {
+    for (const helper of this.helpers) helper.release();
+  }
+
+  /** For the result's statsReason: how many instances ran, and how much the helpers did. */
+  describe(): string {
+    const n = this.helpers.length;
+    if (!n) return this.decision;
+    return `; ${n + 1} LiteRT instances (this thread and ${n} calibration worker${n > 1 ? 's' : ''}; ${this.ranByHelpers} samples ran in a worker)`;
+  }
+
+  private async drain(all: boolean): Promise<void> {
+    const pending = this.pending;
+    while (pending.length && (all || pending[0].settled || pending.length > MAX_PENDING)) {
+      const first = pending[0];
+      const output = await first.run;
+      pending.shift();
+      await this.add(first.inputs, output);
+    }
+  }
+}
