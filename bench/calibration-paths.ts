@@ -22,7 +22,7 @@ const models = (names.length ? names : ['mnist_conv_fc_float.tflite', 'resnet8_c
   .map((name) => ({ name, bytes: readSharedModel(name) }));
 if (!names.length) models.push({ name: 'synthetic FC chain (14 MB)', bytes: writeModel(syntheticModel(14e6)) });
 
-console.log('## Calibration throughput by path vs plain LiteRT inference (same 100 samples, best of 3 interleaved rounds)\n');
+console.log('## Calibration throughput by path vs plain LiteRT inference (same 300 samples, best of 3 interleaved rounds)\n');
 const rows = [];
-for (const model of models) rows.push(...(await calibrationPathRows(model.name, model.bytes, readModel(model.bytes), { samples: 100, rounds: 3 })));
+for (const model of models) rows.push(...(await calibrationPathRows(model.name, model.bytes, readModel(model.bytes), { samples: 300, rounds: 3 })));
 printCalibrationTable(rows);

@@ -54,10 +54,10 @@ for (const technique of TECHNIQUES) {
   console.log(`| ${technique} | ${cells.join(' | ')} |`);
 }
 
-console.log('\n## Calibration throughput by path vs plain LiteRT inference (same 100 samples, best of 3 interleaved rounds)\n');
+console.log('\n## Calibration throughput by path vs plain LiteRT inference (same 300 samples, best of 3 interleaved rounds)\n');
 console.log('(More models: npm run bench:calibration-paths.)\n');
 const calibrationRows = [];
-for (const model of [largest, synthetic]) calibrationRows.push(...(await calibrationPathRows(model.name, model.bytes, readModel(model.bytes), { samples: 100, rounds: 3 })));
+for (const model of [largest, synthetic]) calibrationRows.push(...(await calibrationPathRows(model.name, model.bytes, readModel(model.bytes), { samples: 300, rounds: 3 })));
 printCalibrationTable(calibrationRows);
 
 console.log('\n## Our int8 vs Google int8 latency (median of 200 runs after 20 warm-up, int8 I/O)\n');

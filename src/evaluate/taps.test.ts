@@ -122,6 +122,30 @@ describe('tapped models in LiteRT', () => {
     });
   }
 
+  it('tapsOnly: the taps are the only output (the model outputs packed with them), the same values', async () => {
+    const graph = readModel(readSharedModel('mnist_conv_fc_float.tflite'));
+    const usual = await loadTapped(graph, {});
+    const only = await loadTapped(graph, { tapsOnly: true });
+    try {
+      const output = graph.subgraphs[0].outputs[0];
+      expect(only.taps.map((t) => t.tensorIndex)).toEqual(usual.taps.map((t) => t.tensorIndex));
+      expect(only.taps.every((t) => t.packed)).toBe(true);
+      expect(only.taps.find((t) => t.tensorIndex === output)).toBeDefined();
+      expect(only.outputs).toEqual([]);
+      const inputs = randomInputs({ inputs: usual.inputs }, 3);
+      const a = await usual.run(inputs);
+      const b = await only.run(inputs);
+      expect(b.outputs).toEqual([]);
+      a.values.forEach((v, k) => expect(bitsEqual(b.values[k], v)).toBe(true));
+      // The usual model's own output equals its tap in the taps-only model.
+      const k = only.taps.findIndex((t) => t.tensorIndex === output);
+      expect(bitsEqual(b.values[k], a.outputs[0].data)).toBe(true);
+    } finally {
+      usual.delete();
+      only.delete();
+    }
+  });
+
   it('the taps hold the values: RELU outputs are >= 0, the tapped softmax input gives the softmax output', async () => {
     const graph = readModel(readSharedModel('mnist_conv_fc_float.tflite'));
     const runner = await loadTapped(graph);

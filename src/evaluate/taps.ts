@@ -72,6 +72,13 @@ export type TapSelector = (tensorIndex: number, tensor: Tensor, subgraph: Subgra
 export interface TapOptions {
   /** Join the taps of each element type into one output (see above). Default false. */
   pack?: boolean;
+  /**
+   * Make the taps the copy's only outputs: the model's own outputs are dropped (a selected one is
+   * tapped like any other tensor), so a run copies one output fewer, and ops that only fed an
+   * unselected output no longer run. For callers that only want the taps (calibration). Ignored
+   * when nothing is selected. Default false.
+   */
+  tapsOnly?: boolean;
 }
 
 const QUANTIZED_ACTIVATION_TYPES = new Set([TensorType.INT8, TensorType.INT16, TensorType.UINT8]);
@@ -127,8 +134,12 @@ export function withTaps(graph: ModelGraph, subgraphIndex = 0, select?: TapSelec
 
   const tapped = cloneGraph(graph);
   const subgraph = tapped.subgraphs[subgraphIndex];
-  const originalOutputs = subgraph.outputs.length;
   const signatures = tapped.signatureDefs.filter((def) => def.subgraphIndex === subgraphIndex);
+  if (options.tapsOnly && chosen.length) {
+    subgraph.outputs = [];
+    for (const def of signatures) def.outputs = [];
+  }
+  const originalOutputs = subgraph.outputs.length;
   const taken = signatures.map((def) => new Set(def.outputs.map((m) => m.name)));
   const outputName = (position: number): string => {
     const t = subgraph.outputs[position];
@@ -270,7 +281,7 @@ export function inputTensorIndices(graph: ModelGraph, model: Pick<LoadedModel, '
 // Running a tapped model
 
 export interface TappedRun {
-  /** The model's own outputs, in the order the untapped model reports them. */
+  /** The model's own outputs, in the order the untapped model reports them (none with tapsOnly). */
   outputs: RuntimeTensor[];
   /** One array per tap (a view into a packed output when packed), raw (not dequantized). */
   values: RuntimeData[];
@@ -312,9 +323,13 @@ export async function loadTapped(graph: ModelGraph, options: LoadTappedOptions =
   // The model's own outputs, by the names LiteRT reports them under.
   const ownNames = def ? def.outputs.map((m) => m.name) : subgraph.outputs.map((t) => subgraph.tensors[t]?.name ?? '');
   const ownPositions = def ? def.outputs.map((m) => subgraph.outputs.indexOf(m.tensorIndex)) : subgraph.outputs.map((_, i) => i);
+  if (options.tapsOnly) {
+    ownNames.length = 0; // no own outputs then (withTaps keeps them only when nothing is selected)
+    ownPositions.length = 0;
+  }
 
   const load = async (packed: boolean) => {
-    const tapped = withTaps(graph, subgraphIndex, options.select, { pack: packed });
+    const tapped = withTaps(graph, subgraphIndex, options.select, { pack: packed, tapsOnly: options.tapsOnly });
     const model = await loadModel(writeModel(tapped.graph), signature ? { signature } : {});
     try {
       return { model, tapped, packed, tapIndex: tapOutputIndices(model, tapped), ownIndex: outputIndices(model, ownNames, ownPositions, 'output') };

@@ -238,7 +238,8 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
     const statistics = startStatsSink(options.statsThread ?? 'auto'); // the worker starts while the model loads
     try {
       await initRuntime();
-      const runner = await loadTapped(graph, { subgraphIndex, select: (t) => measured(t) && !aliases.has(t) });
+      // tapsOnly: the model's own outputs are activations too (tapped); no separate copy of them.
+      const runner = await loadTapped(graph, { subgraphIndex, select: (t) => measured(t) && !aliases.has(t), tapsOnly: true });
       try {
         return await liteRtCalibrator(graph, runner, aliases, meanTensors, settings, statistics.open);
       } catch (error) {
