@@ -15,6 +15,10 @@
  * (starting one costs tens of ms; in Node an idle one does not keep the process alive). When no
  * worker starts (no Worker in this environment, a load error, no answer within
  * WORKER_START_TIMEOUT_MS) the statistics run in-thread and the result says so.
+ *
+ * The same workers (the "calibration workers") also run a model on a LiteRT of their own for the
+ * reduced path (calibrate-runs.ts): their entries route each request to statsServer or runServer,
+ * and the pool (takeWorker / returnWorker) serves both.
  */
 import { WorkbenchError } from '../errors';
 import type { RunReply, RunRequest } from './calibrate-runs';

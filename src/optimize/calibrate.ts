@@ -3,15 +3,21 @@
  * float activation, for the quantizer to turn into ranges (calibrate-ranges.ts).
  *
  * Two paths compute the activations, with the same statistics (calibrate-engine.test.ts):
- * - LiteRT (the reference, and the default): one run per sample returns every activation at once,
- *   the model being loaded with packed taps (evaluate/taps.ts: the float activations of subgraph 0
- *   flattened into one extra output). Runs every model LiteRT.js runs. The statistics of a sample
- *   run in a statistics worker while LiteRT computes the next one (calibrate-stats-thread.ts: the
- *   packed output, already LiteRT's copy out of the wasm heap, is transferred, not copied; at most
- *   MAX_IN_FLIGHT samples queued), or in-thread when a sample has little to measure
- *   (WORKER_MIN_WORK) or no worker starts; `statsThread` / `statsReason` in the result say which.
- *   Both run the same code in the same order (calibrate-stats-core.ts): bit-identical statistics
- *   (calibrate-stats.test.ts).
+ * - LiteRT (the reference, and the default). Runs every model LiteRT.js runs, in one of two ways:
+ *   - reduced (calibrate-reduced.ts): without histograms (minmax / moving-average ranges, the
+ *     default) and from REDUCE_MIN_VALUES activation values per sample, REDUCE_MIN / REDUCE_MAX /
+ *     SUM ops appended to the model compute each activation's min and max and the channel sums
+ *     inside the run; only that summary leaves it. The samples are spread over up to one LiteRT
+ *     instance per core, this thread's and calibration workers' (calibrate-runs.ts), and the
+ *     summaries added here in sample order. `reductions: 'litert'` in the result.
+ *   - values: one run per sample returns every activation at once, the model loaded with packed
+ *     taps as its only output (evaluate/taps.ts). The statistics of a sample run in a statistics
+ *     worker while LiteRT computes the next one (calibrate-stats-thread.ts: the packed output,
+ *     already LiteRT's copy out of the wasm heap, is transferred, not copied; at most
+ *     MAX_IN_FLIGHT samples queued), or in-thread when a sample has little to measure
+ *     (WORKER_MIN_WORK) or no worker starts. Same code in the same order either way
+ *     (calibrate-stats-core.ts): bit-identical statistics (calibrate-stats.test.ts).
+ *   `statsThread` / `statsReason` / `reductions` in the result say which ran and why.
  * - the engine (calibrate-engine.ts), on request (`path: 'engine'`): the tfjs executor runs B
  *   samples per batch and the same JS statistics read each sample's values in place in the WASM
  *   heap. One-input float models whose every op has an engine kernel.
@@ -28,31 +34,29 @@
  * `histograms: false` skips the binning and the zero count: only `percentile` and `mse` ranges read
  * them, and the pipeline calibrates `minmax` / `moving-average` recipes that way.
  *
- * Cost (bench/calibration-paths.ts, 2-core dev machine (AMD EPYC), Node 20, 100 random samples,
- * best of 3 rounds; ratio = calibration samples/s over plain warm LiteRT inference samples/s, the
- * calibration loop timed from the first sample's run to the last sample's statistics, model load
- * and worker start excluded, like the plain runs of a loaded model):
- *   model (activation values / sample) | before    | LiteRT, stats | LiteRT, stats | engine            | plain
- *                                      | (LiteRT)  | in-thread     | in a worker   | (batch)           | inference
- *                                      | hist/none | hist   none   | hist   none   | hist   none       | samples/s
- *   mnist_conv_fc (10k)                | 0.34/0.77 | 0.44x  0.51x  | 0.28x  0.34x  | 0.47x  0.59x (32) | 13997
- *   resnet8_cifar10 (118k)             | 0.40/0.51 | 0.46x  0.61x  | 0.79x  0.79x  | 0.47x  0.64x (32) | 1138
- *   vww_96 (232k)                      | 0.13/0.26 | 0.22x  0.33x  | 0.31x  0.61x  | 0.23x  0.33x (32) | 1432
- *   mobilenet_v1_0.25_224 (1.26M)      | 0.17/0.20 | 0.24x  0.31x  | 0.37x  0.52x  | 0.24x  0.30x (11) | 298
- *   audio_event_527 (273k, largest)    | 0.18/0.27 | 0.31x  0.44x  | 0.44x  0.77x  | 0.07x  0.07x (1)  | 995
- *   synthetic 14 MB FC chain (4k)      | 0.56/0.64 | 0.76x  0.81x  | 0.74x  0.68x  | 0.14x  0.14x (32) | 2554
- * (hist: with histograms, for percentile / mse; none: what minmax / moving-average need, and what
- * the pipeline runs for them. before: the LiteRT path of the previous version, statistics in-thread
- * with the earlier scan, as measured then (plain inference mnist 6005, audio_event 1005, synthetic
- * 2201 samples/s); its default timed both paths on the first 9 samples.) The default now runs
- * the worker column for resnet8, vww, MobileNet and audio_event and the in-thread column for mnist
- * and the synthetic model (bench:quantize, same machine: audio_event 0.43-0.46x / 0.74-0.80x,
- * synthetic 0.78-0.80x / 0.81x). What bounds it: per sample, the calibrating thread runs the tapped model, which costs
- * 1.31-1.4x a plain run on audio_event (bench:tap-cost; 272k values: the RESHAPE + CONCATENATION copies of the taps
- * and LiteRT's copy of the 1 MB output out of the heap; 1.0-1.1x on the synthetic model); the
- * worker takes about 2 ms per audio_event sample with histograms (5-7 ns per value in place: the
- * scan about 1.5, the binning about 3.5) and 1 ms without. So on 2 cores audio_event with
- * histograms is bound by the worker (0.45x), without by the tapped run (0.75-0.8x).
+ * Cost (npm run bench:calibration-paths: 2-core dev machine (AMD EPYC), Node 20, 300 random
+ * samples, best of 3 interleaved rounds; ratio = calibration samples/s over plain warm LiteRT
+ * inference samples/s, the calibration loop timed from the first sample's run to the last
+ * sample's statistics, model load and worker start excluded, like the plain runs of a loaded model):
+ *   model (activation values / sample) | default, no     | default, with  | values path, no histograms | engine     | plain
+ *                                      | histograms      | histograms     | stats      | stats in a    | (batch),   | inference
+ *                                      | (minmax)        | (percentile)   | in-thread  | worker        | no hist.   | samples/s
+ *   mnist_conv_fc (10k)                | 0.59x (values)  | 0.42x          | 0.57x      | 0.45x         | 0.53x (32) | 18229
+ *   resnet8_cifar10 (118k)             | 1.45x (reduced) | 0.83x          | 0.65x      | 0.85x         | 0.66x (32) | 1110
+ *   vww_96 (232k)                      | 1.01x (reduced) | 0.30x          | 0.32x      | 0.57x         | 0.32x (32) | 1473
+ *   mobilenet_v1_0.25_224 (1.26M)      | 1.16x (reduced) | 0.34x          | 0.28x      | 0.49x         | 0.29x (11) | 295
+ *   audio_event_527 (273k, largest)    | 1.02x (reduced) | 0.42x          | 0.45x      | 0.67x         | 0.08x (1)  | 980
+ *   synthetic 14 MB FC chain (4k)      | 0.89x (values)  | 0.84x          | 0.91x      | 0.79x         | 0.14x (32) | 2481
+ * (bench:quantize, three runs: audio_event 1.08-1.16x by default, 0.45-0.51x with histograms;
+ * synthetic 0.89-0.93x / 0.86-0.89x.) Above 1x: the reduced path runs two LiteRT instances on the
+ * two cores. What bounds each way: reduced, the reductions themselves (each a pass over the
+ * tensor in LiteRT's reference kernels, about 0.8 ns per value: MobileNet's 1.25M values cost
+ * about 1 ms per min or max, on a 3.5 ms run); values with histograms, the statistics worker
+ * (audio_event: about 2 ms per sample, 5-7 ns per value: the scan about 1.5, the binning about
+ * 3.5); values without, the tapped run (1.3-1.4x a plain run on audio_event, bench:tap-cost:
+ * the RESHAPE + CONCATENATION copies and the 1 MB output out of the heap). Before this version
+ * the default (values, statistics in a worker) gave audio_event 0.71-0.80x and the synthetic
+ * model 0.78-0.81x.
  *
  * Limitations: only subgraph 0 (the main graph LiteRT runs) is calibrated. Tensors inside
  * control-flow bodies (WHILE / IF subgraphs) get no statistics, so the quantizer leaves the ops that
@@ -63,7 +67,9 @@
  * statistics arithmetic in float64 in a fixed order, wherever the statistics run; the same code
  * runs in Node and in a browser worker. (LiteRT's own float results may differ in the last bits
  * between its wasm builds: relaxed SIMD in browsers, "compat" in Node 20; the engine's differ from
- * LiteRT's within about 1e-5.) The default path does not depend on timing.
+ * LiteRT's within about 1e-5.) The default path does not depend on timing; what timing decides
+ * (whether calibration workers start, which instance runs which sample) only changes the speed:
+ * the summaries are added in sample order, and every instance runs the same wasm on the same model.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../errors';
