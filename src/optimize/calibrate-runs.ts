@@ -135,6 +135,8 @@ export interface RunHelper {
   readonly inFlight: number;
   /** Resolves once the helper is usable or will never be (failed, released). */
   settled(): Promise<void>;
+  /** Why it failed (could not start, load the model or run), or null. */
+  readonly failure: string | null;
   /** Rejects if the worker fails (the caller runs the sample itself then). */
   run(inputs: RuntimeData[]): Promise<RunOutput>;
   /** Unloads the model and returns the worker to the pool, or terminates it if runs are in flight. */
@@ -187,6 +189,7 @@ export function startHelpers(count: number, model: HelperModel, wasmBase: string
 export function startRunHelper(taking: Promise<StatsWorkerPort>, model: HelperModel, wasmBase: string | null): RunHelper {
   let port: StatsWorkerPort | null = null;
   let state: 'starting' | 'ready' | 'failed' | 'released' = 'starting';
+  let failure: string | null = null;
   const waiting = new Map<number, { resolve: (run: RunOutput) => void; reject: (error: Error) => void }>();
   const loadId = nextId++;
   let onSettled: () => void = () => {};
@@ -194,6 +197,7 @@ export function startRunHelper(taking: Promise<StatsWorkerPort>, model: HelperMo
   const fail = (error: Error) => {
     if (state === 'released' || state === 'failed') return;
     state = 'failed';
+    failure = error.message;
     onSettled();
     for (const w of waiting.values()) w.reject(error);
     waiting.clear();
@@ -234,6 +238,9 @@ export function startRunHelper(taking: Promise<StatsWorkerPort>, model: HelperMo
       return waiting.size;
     },
     settled: () => settledPromise,
+    get failure() {
+      return failure;
+    },
     run(inputs) {
       if (state !== 'ready' || !port) return Promise.reject(new Error('the calibration worker is not ready'));
       const id = nextId++;
@@ -370,7 +377,9 @@ export class OrderedRuns {
   describe(): string {
     const n = this.helpers.length;
     if (!n) return this.decision;
-    return `; ${n + 1} LiteRT instances (this thread and ${n} calibration worker${n > 1 ? 's' : ''}; ${this.ranByHelpers} samples ran in a worker)`;
+    const failures = this.helpers.flatMap((h) => (h.failure ? [h.failure] : []));
+    const failed = failures.length ? `; ${failures.length} failed, its samples ran here: ${failures[0]}` : '';
+    return `; ${n + 1} LiteRT instances (this thread and ${n} calibration worker${n > 1 ? 's' : ''}; ${this.ranByHelpers} samples ran in a worker${failed})`;
   }
 
   private async drain(all: boolean): Promise<void> {
