@@ -162,6 +162,24 @@ describe('calibration with reductions inside LiteRT', () => {
     expect(stats.statsReason).not.toMatch(/instances/);
   });
 
+  it('cancels with runs in flight on a calibration worker; the next calibration still gets the same statistics', { timeout: 120_000 }, async () => {
+    const graph = readModel(readSharedModel('audio_event_527_float.tflite'));
+    const samples = await randomSamples(graph, 40);
+    const controller = new AbortController();
+    const error = await calibrate(graph, samples, {
+      histograms: false,
+      litertInstances: 2,
+      waitForInstances: true,
+      signal: controller.signal,
+      onProgress: (done) => done === 10 && controller.abort(),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'cancelled', message: 'Calibration was cancelled after 10 of 40 samples.' });
+    const one = await calibrate(graph, samples, { histograms: false, litertInstances: 1 });
+    const two = await calibrate(graph, samples, { histograms: false, litertInstances: 2, waitForInstances: true });
+    expect(Number(/(\d+) samples ran in a worker/.exec(two.statsReason)![1])).toBeGreaterThan(0);
+    expectIdentical(one, two);
+  });
+
   it('starts calibration workers only when the runs left pay for them', async () => {
     const graph = readModel(readSharedModel('audio_event_527_float.tflite'));
     const samples = await randomSamples(graph, 4);
