@@ -49,14 +49,14 @@
  *   synthetic 14 MB FC chain (4k)      | 0.89x (values)  | 0.84x          | 0.91x      | 0.79x         | 0.14x (32) | 2481
  * (bench:quantize, three runs: audio_event 1.08-1.16x by default, 0.45-0.51x with histograms;
  * synthetic 0.89-0.93x / 0.86-0.89x.) Above 1x: the reduced path runs two LiteRT instances on the
- * two cores. What bounds each way: reduced, the reductions themselves (each a pass over the
- * tensor in LiteRT's reference kernels, about 0.8 ns per value: MobileNet's 1.25M values cost
- * about 1 ms per min or max, on a 3.5 ms run); values with histograms, the statistics worker
+ * two cores. What bounds each way (npm run bench:tap-cost): reduced, the reduced run itself
+ * (audio_event 0.98-1.14x a plain run, MobileNet 1.12-1.30x: each reduction is a pass over its
+ * tensor in LiteRT's reference kernels); values with histograms, the statistics worker
  * (audio_event: about 2 ms per sample, 5-7 ns per value: the scan about 1.5, the binning about
- * 3.5); values without, the tapped run (1.3-1.4x a plain run on audio_event, bench:tap-cost:
- * the RESHAPE + CONCATENATION copies and the 1 MB output out of the heap). Before this version
- * the default (values, statistics in a worker) gave audio_event 0.71-0.80x and the synthetic
- * model 0.78-0.81x.
+ * 3.5); values without, the tapped run (audio_event 1.12-1.21x, MobileNet 1.87-2.06x: the
+ * RESHAPE + CONCATENATION copies and the output copied out of the heap) and the scan. Before this
+ * version the default (values, statistics in a worker) gave audio_event 0.71-0.80x and the
+ * synthetic model 0.78-0.81x.
  *
  * Limitations: only subgraph 0 (the main graph LiteRT runs) is calibrated. Tensors inside
  * control-flow bodies (WHILE / IF subgraphs) get no statistics, so the quantizer leaves the ops that
@@ -200,12 +200,7 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
   const subgraph = graph.subgraphs[subgraphIndex];
   if (!subgraph) throw new WorkbenchError('bad-input', 'The model has no subgraph to calibrate.');
 
-  const producer = producers(subgraph);
-  const measured = (t: number) => subgraph.tensors[t]?.type === TensorType.FLOAT32 && isActivation(graph, subgraph, t, producer);
-  const aliases = reshapeAliases(graph, subgraphIndex, (t) => measured(t) || subgraph.inputs.includes(t));
-  const meanTensors = meanInputs(graph, subgraphIndex, measured);
-  // Activations measured from their own values (model inputs: from the samples; aliases: copied).
-  const tapped = subgraph.tensors.flatMap((_, t) => (measured(t) && !aliases.has(t) && !subgraph.inputs.includes(t) ? [t] : []));
+  const { measured, aliases, meanTensors, tapped } = calibrationTensors(graph);
   const settings = { momentum, bins, histograms };
   const reductions = options.reductions ?? 'auto';
   if (reductions === 'litert' && histograms) {
@@ -325,6 +320,28 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
  * mnist_conv_fc (10k) 0.49x against 0.29x; resnet8 (118k) and larger gain from the reductions.
  */
 export const REDUCE_MIN_VALUES = 50_000;
+
+/** Which tensors of subgraph 0 a calibration measures, and how (see the header). */
+export interface CalibrationTensors {
+  /** Float activations and inputs that get statistics. */
+  measured: (t: number) => boolean;
+  /** RESHAPE-like outputs -> the tensor whose statistics they copy. */
+  aliases: Map<number, number>;
+  /** Tensors whose channel means bias correction needs, in tensor order. */
+  meanTensors: number[];
+  /** Activations measured from their own values (model inputs come from the samples, aliases are copied). */
+  tapped: number[];
+}
+
+export function calibrationTensors(graph: ModelGraph): CalibrationTensors {
+  const subgraph = graph.subgraphs[0];
+  const producer = producers(subgraph);
+  const measured = (t: number) => subgraph.tensors[t]?.type === TensorType.FLOAT32 && isActivation(graph, subgraph, t, producer);
+  const aliases = reshapeAliases(graph, 0, (t) => measured(t) || subgraph.inputs.includes(t));
+  const meanTensors = meanInputs(graph, 0, measured);
+  const tapped = subgraph.tensors.flatMap((_, t) => (measured(t) && !aliases.has(t) && !subgraph.inputs.includes(t) ? [t] : []));
+  return { measured, aliases, meanTensors, tapped };
+}
 
 /**
  * Which runtime calibrates: 'auto' is LiteRT, always. With the statistics overlapping the LiteRT
