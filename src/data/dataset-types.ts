@@ -37,6 +37,8 @@ export interface DatasetOptions {
   labelsCsv?: LabelsCsv;
   /** Class names in output order (e.g. the model's labels file), to map folder / CSV names to indices. */
   classNames?: string[];
+  /** Image datasets: bytes of decoded pixels kept for reuse (decoded-cache.ts; default 64 MB, 0: none). */
+  decodedCacheBytes?: number;
 }
 
 /** Throws a clear error for a sample index outside [0, size). */

@@ -14,6 +14,7 @@ import { WorkbenchError } from '../errors';
 import type { Dataset, DatasetOptions, LabelSource } from './dataset-types';
 import { checkIndex } from './dataset-types';
 import { baseName, type DataFile } from './files';
+import { DecodedImageCache } from './decoded-cache';
 import { decodeImage, isImagePath } from './image-decode';
 import { preprocessingFor, singleImageInput } from './image-input';
 import { classIndices } from './labels';
@@ -78,6 +79,7 @@ export async function openImageDataset(files: DataFile[], inputs: ModelInputInfo
     notes.push(`Ignored ${ignored.length} file${ignored.length === 1 ? '' : 's'} that ${ignored.length === 1 ? 'is' : 'are'} not JPEG or PNG (${ignored.slice(0, 3).map((f) => f.path).join(', ')}${ignored.length > 3 ? ', ...' : ''}).`);
   }
 
+  const decodedCache = new DecodedImageCache(options.decodedCacheBytes);
   const dataset: Dataset = {
     kind: 'images',
     size: images.length,
@@ -90,8 +92,12 @@ export async function openImageDataset(files: DataFile[], inputs: ModelInputInfo
     notes,
     async sample(i: number): Promise<Float32Array[]> {
       checkIndex(images.length, i);
-      const file = images[i];
-      const decoded = decodeImage(await file.read(), file.path);
+      let decoded = decodedCache.get(i);
+      if (!decoded) {
+        const file = images[i];
+        decoded = decodeImage(await file.read(), file.path);
+        decodedCache.put(i, decoded);
+      }
       return [preprocessImage(decoded, preprocessing)];
     },
   };
