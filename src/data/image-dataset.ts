@@ -79,7 +79,7 @@ export async function openImageDataset(files: DataFile[], inputs: ModelInputInfo
     notes.push(`Ignored ${ignored.length} file${ignored.length === 1 ? '' : 's'} that ${ignored.length === 1 ? 'is' : 'are'} not JPEG or PNG (${ignored.slice(0, 3).map((f) => f.path).join(', ')}${ignored.length > 3 ? ', ...' : ''}).`);
   }
 
-  const decodedCache = new DecodedImageCache(options.decodedCacheBytes);
+  const decodedCache = new DecodedImageCache(options.decodedCacheBytes, images.length);
   const dataset: Dataset = {
     kind: 'images',
     size: images.length,
