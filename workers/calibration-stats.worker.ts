@@ -1,5 +1,5 @@
 /** The browser calibration worker (src/optimize/calibrate-stats-thread.ts): statistics and LiteRT runs (calibrate-runs.ts). */
-import { isRunRequest, runServer } from '../src/optimize/calibrate-runs';
+import { isRunRequest, runServer } from '../src/optimize/calibrate-runs-server';
 import { statsServer, type WorkerRequest } from '../src/optimize/calibrate-stats-thread';
 
 const scope = self as unknown as { postMessage(message: unknown, transfer: Transferable[]): void; onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null };

@@ -1,103 +1,23 @@
 /**
- * More LiteRT instances for calibration: calibration workers (the statistics workers of
+ * More LiteRT instances for calibration, the calibrating side (the worker side:
+ * calibrate-runs-server.ts): calibration workers (the statistics workers of
  * calibrate-stats-thread.ts, which also take these requests) each load the tapped model into a
  * LiteRT of their own and run the samples they are sent, while the calibrating thread runs others.
  * LiteRT's wasm is single-threaded: on the 2-core dev machine two instances run audio_event_527 at
  * 1.9x the rate of one (plain runs, the main thread and a worker at once).
  *
- * A run returns the tapped values (the reduced path's summary, or the packed activations of a
- * model with few of them) and whether the model's float outputs were all finite. The calibrating
- * thread adds every sample's statistics itself, in sample order (OrderedRuns), so the statistics
- * are bit-identical whichever instance ran a sample: every instance runs the same wasm build on the
- * same model. Used where the statistics of a sample are cheap next to its run: the reduced path
- * (calibrate-reduced.ts) and the JS path with in-thread statistics (calibrate.ts).
+ * A run returns the tapped values and whether the model's float outputs were all finite. The
+ * calibrating thread adds every sample's statistics itself, in sample order (OrderedRuns), so the
+ * statistics are bit-identical whichever instance ran a sample: every instance runs the same wasm
+ * build on the same model. Used by the reduced path (calibrate-reduced.ts), whose statistics of a
+ * sample are a few thousand numbers; the values path keeps one instance (see litertInstances in
+ * calibrate.ts).
  */
 import type { RuntimeData } from '../evaluate/runtime';
+import type { HelperModel, RunOutput } from './calibrate-runs-server';
 import { idleWorkers, returnWorker, takeWorker, type StatsWorkerPort } from './calibrate-stats-thread';
 
-/** The model a helper loads: `bytes` with taps on `select` (packed or not), as loadTapped makes them. */
-export interface HelperModel {
-  bytes: Uint8Array;
-  select: number[];
-  pack: boolean;
-}
-
-export type RunRequest =
-  | ({ type: 'load-model'; id: number; wasmBase: string | null } & HelperModel)
-  | { type: 'run'; id: number; inputs: RuntimeData[] }
-  /** Free the model (the worker goes back to the idle pool). */
-  | { type: 'unload' };
-
-export type RunReply =
-  | { type: 'model-loaded'; id: number }
-  | { type: 'model-failed'; id: number; message: string }
-  | ({ type: 'ran'; id: number } & RunOutput)
-  | { type: 'run-failed'; id: number; message: string };
-
-/** One run: the tapped values (one array per tap, in tap order) and whether the model's float outputs were all finite. */
-export interface RunOutput {
-  values: RuntimeData[];
-  outputsFinite: boolean;
-}
-
-const RUN_REQUESTS = new Set(['load-model', 'run', 'unload']);
-
-export function isRunRequest(request: { type: string }): request is RunRequest {
-  return RUN_REQUESTS.has(request.type);
-}
-
-/** Whether every value is finite (no NaN, no +-Infinity). */
-export function allFinite(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
-}
-
-/**
- * The worker side: handles the run requests of one calibration worker. LiteRT is imported with the
- * first model, so a worker that only does statistics never loads it. Requests are handled one
- * after another in arrival order (a run waits for the load before it).
- */
-export function runServer(post: (reply: RunReply, transfer: ArrayBuffer[]) => void): (request: RunRequest) => void {
-  type Runner = Awaited<ReturnType<typeof import('../evaluate/taps').loadTapped>>;
-  let runner: Runner | null = null;
-  let queue: Promise<void> = Promise.resolve();
-  const text = (error: unknown) => (error instanceof Error ? error.message : String(error));
-  const handle = async (request: RunRequest) => {
-    if (request.type === 'load-model') {
-      try {
-        runner?.delete();
-        runner = null;
-        const [{ initRuntime }, { loadTapped }, { readModel }] = await Promise.all([import('../evaluate/runtime'), import('../evaluate/taps'), import('../tflite/read')]);
-        await initRuntime(request.wasmBase ? { wasmBase: request.wasmBase } : {});
-        const select = new Set(request.select);
-        runner = await loadTapped(readModel(request.bytes), { select: (t) => select.has(t), pack: request.pack });
-        post({ type: 'model-loaded', id: request.id }, []);
-      } catch (error) {
-        post({ type: 'model-failed', id: request.id, message: text(error) }, []);
-      }
-    } else if (request.type === 'run') {
-      try {
-        if (!runner) throw new Error('no model loaded');
-        const { outputs, values } = await runner.run(request.inputs);
-        const outputsFinite = outputs.every((o) => !(o.data instanceof Float32Array) || allFinite(o.data));
-        // The values are views into LiteRT's own copies of its outputs: hand those buffers over.
-        const transfer = [...new Set(values.map((v) => v.buffer as ArrayBuffer))];
-        post({ type: 'ran', id: request.id, values, outputsFinite }, transfer);
-      } catch (error) {
-        post({ type: 'run-failed', id: request.id, message: text(error) }, []);
-      }
-    } else {
-      runner?.delete();
-      runner = null;
-    }
-  };
-  return (request) => {
-    queue = queue.then(() => handle(request));
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The calibrating side
+export { allFinite, type HelperModel, type RunOutput } from './calibrate-runs-server';
 
 /**
  * Lets the event loop deliver the workers' messages. A calibrating thread that only awaits LiteRT

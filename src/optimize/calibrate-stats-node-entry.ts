@@ -1,6 +1,6 @@
 /** The Node calibration worker (worker_threads), started by calibrate-stats-node.ts: statistics and LiteRT runs. */
 import { parentPort } from 'node:worker_threads';
-import { isRunRequest, runServer } from './calibrate-runs';
+import { isRunRequest, runServer } from './calibrate-runs-server';
 import { statsServer, type WorkerRequest } from './calibrate-stats-thread';
 
 const port = parentPort!;

@@ -21,7 +21,7 @@
  * and the pool (takeWorker / returnWorker) serves both.
  */
 import { WorkbenchError } from '../errors';
-import type { RunReply, RunRequest } from './calibrate-runs';
+import type { RunReply, RunRequest } from './calibrate-runs-server';
 import { StatsAccumulator, type StatsPlan, type StatsResult } from './calibrate-stats-core';
 
 /** Samples posted to the worker and not yet added by it, at most. */
