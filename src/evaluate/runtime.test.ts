@@ -8,17 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
-import type { ModelGraph, Tensor as GraphTensor } from '../tflite/graph';
+import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import {
   AddOptionsT,
   BuiltinOperator,
   BuiltinOptions,
-  QuantizationDetails,
   ReshapeOptionsT,
   TensorType,
 } from '../tflite/schema/generated/tflite_generated';
-import { newOperator } from '../tflite/edit';
+import { linearQuantization, newGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import { writeModel } from '../tflite/write';
 import { prepareForRuntime, runtimeBlockers } from './prepare';
 import { initRuntime, loadModel, randomInputs, type RuntimeData } from './runtime';
@@ -320,51 +319,21 @@ it('test data is where the tests expect it', () => {
 
 /** x: int16 [1,4] (scale 0.5) -> DEQUANTIZE -> float [1,4]; RESHAPE -> int16 [4]; ADD(x, x) -> int16 [1,4]. */
 function int16Model(): ModelGraph {
-  const quant = { min: null, max: null, scale: [0.5], zeroPoint: [0], quantizedDimension: 0, detailsType: QuantizationDetails.NONE, details: null };
-  const tensor = (name: string, type: TensorType, shape: number[], quantized: boolean): GraphTensor => ({
-    name,
-    type,
-    shape,
-    shapeSignature: null,
-    buffer: 0,
-    quantization: quantized ? { ...quant } : null,
-    isVariable: false,
-    sparsity: null,
-    hasRank: false,
-    variantTensors: null,
-    externalBuffer: 0,
-  });
-  const op = newOperator;
-  const code = (builtinCode: BuiltinOperator, version: number) => ({ builtinCode, deprecatedBuiltinCode: builtinCode, customCode: null, version });
-  return {
-    version: 3,
-    description: 'int16 I/O test',
-    operatorCodes: [code(BuiltinOperator.DEQUANTIZE, 1), code(BuiltinOperator.RESHAPE, 1), code(BuiltinOperator.ADD, 3)],
-    subgraphs: [
-      {
-        name: 'main',
-        tensors: [
-          tensor('x', TensorType.INT16, [1, 4], true),
-          tensor('dequantized', TensorType.FLOAT32, [1, 4], false),
-          tensor('reshaped', TensorType.INT16, [4], true),
-          tensor('doubled', TensorType.INT16, [1, 4], true),
-        ],
-        inputs: [0],
-        outputs: [1, 2, 3],
-        operators: [
-          op(0, [0], [1], BuiltinOptions.NONE, null),
-          op(1, [0], [2], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([4])),
-          op(2, [0, 0], [3], BuiltinOptions.AddOptions, new AddOptionsT()),
-        ],
-        debugMetadataIndex: -1,
-      },
-    ],
-    buffers: [{ data: new Uint8Array(0) }],
-    metadataBuffer: null,
-    metadata: [],
-    signatureDefs: [],
-    externalBufferGroups: null,
-    externalBuffers: null,
-    appendedZip: null,
-  };
+  const graph = newGraph('int16 I/O test');
+  const sg = graph.subgraphs[0];
+  const quant = () => linearQuantization([0.5], [0]);
+  sg.tensors.push(
+    newTensor({ name: 'x', type: TensorType.INT16, shape: [1, 4], quantization: quant(), hasRank: false }),
+    newTensor({ name: 'dequantized', type: TensorType.FLOAT32, shape: [1, 4], hasRank: false }),
+    newTensor({ name: 'reshaped', type: TensorType.INT16, shape: [4], quantization: quant(), hasRank: false }),
+    newTensor({ name: 'doubled', type: TensorType.INT16, shape: [1, 4], quantization: quant(), hasRank: false }),
+  );
+  sg.inputs = [0];
+  sg.outputs = [1, 2, 3];
+  sg.operators.push(
+    newOperator(opcodeIndex(graph, BuiltinOperator.DEQUANTIZE, 1), [0], [1]),
+    newOperator(opcodeIndex(graph, BuiltinOperator.RESHAPE, 1), [0], [2], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([4])),
+    newOperator(opcodeIndex(graph, BuiltinOperator.ADD, 3), [0, 0], [3], BuiltinOptions.AddOptions, new AddOptionsT()),
+  );
+  return graph;
 }

@@ -26,7 +26,7 @@
  * packed model.
  */
 import { WorkbenchError } from '../errors';
-import { cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
+import { appendFlatten, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
 import { builtinCodeOf } from '../tflite/ops';
 import { isConstant, producers } from '../tflite/queries';
@@ -35,7 +35,6 @@ import {
   BuiltinOptions,
   ConcatenationOptionsT,
   QuantizationDetails,
-  ReshapeOptionsT,
   TensorType,
 } from '../tflite/schema/generated/tflite_generated';
 import { writeModel } from '../tflite/write';
@@ -203,18 +202,11 @@ function packGroup(graph: ModelGraph, subgraph: Subgraph, type: TensorType, grou
     quantized
       ? { min: null, max: null, scale: [1], zeroPoint: [0], quantizedDimension: 0, detailsType: QuantizationDetails.NONE, details: null }
       : null;
-  const reshape = opcodeIndex(graph, BuiltinOperator.RESHAPE, 1);
   const concat = opcodeIndex(graph, BuiltinOperator.CONCATENATION, type === TensorType.FLOAT32 ? 1 : type === TensorType.INT16 ? 3 : 2);
   const flat: number[] = [];
   let offset = 0;
   for (const tap of group) {
-    graph.buffers.push({ data: new Uint8Array(Int32Array.of(tap.length).buffer) });
-    subgraph.tensors.push(newTensor({ name: `${tap.name}/tap_shape`, type: TensorType.INT32, shape: [1], buffer: graph.buffers.length - 1 }));
-    const shape = subgraph.tensors.length - 1;
-    subgraph.tensors.push(newTensor({ name: `${tap.name}/tap_flat`, type, shape: [tap.length], quantization: dummy() }));
-    const out = subgraph.tensors.length - 1;
-    subgraph.operators.push(newOperator(reshape, [tap.tensorIndex, shape], [out], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([tap.length])));
-    flat.push(out);
+    flat.push(appendFlatten(graph, subgraph, tap.tensorIndex, tap.length, `${tap.name}/tap`, { type, quantization: dummy() }));
     tap.offset = offset;
     tap.packed = true;
     offset += tap.length;

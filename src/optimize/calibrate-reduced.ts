@@ -31,7 +31,7 @@ import { WorkbenchError } from '../errors';
 import { inputTensorIndices, loadTapped, type TappedRunner } from '../evaluate/taps';
 import { runtimeWasmBase, type RuntimeData } from '../evaluate/runtime';
 import { toModelInputs, type Sample } from '../evaluate/samples';
-import { addTensor, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
+import { addInt32Constant, addTensor, appendFlatten, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
 import {
   BuiltinOperator,
@@ -39,7 +39,6 @@ import {
   ConcatenationOptionsT,
   PackOptionsT,
   ReducerOptionsT,
-  ReshapeOptionsT,
   TensorType,
 } from '../tflite/schema/generated/tflite_generated';
 import { accumulate, accumulateSummary, newTensorStats, type TensorStats } from './calibrate-histogram';
@@ -129,13 +128,6 @@ export function withReductions(graph: ModelGraph, taps: readonly number[], sums:
   const parts = [range];
   const layout: ReducedModel['sums'] = [];
   let offset = scalars.length;
-  const reshape = (t: number, length: number, name: string) => {
-    reduced.buffers.push({ data: new Uint8Array(Int32Array.of(length).buffer) });
-    const target = addTensor(subgraph, newTensor({ name: `${name}/calibration_shape`, type: TensorType.INT32, shape: [1], buffer: reduced.buffers.length - 1 }));
-    const flat = addTensor(subgraph, newTensor({ name: `${name}/calibration_flat`, type: TensorType.FLOAT32, shape: [length] }));
-    subgraph.operators.push(newOperator(opcodeIndex(reduced, BuiltinOperator.RESHAPE, 1), [t, target], [flat], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([length])));
-    return flat;
-  };
   for (const t of sums) {
     const shape = shapeOf(t);
     const rank = shape.length;
@@ -148,7 +140,7 @@ export function withReductions(graph: ModelGraph, taps: readonly number[], sums:
     if (rank === 1) {
       parts.push(t); // one position: the values are the sums
     } else if (rank === 0) {
-      parts.push(reshape(t, 1, name));
+      parts.push(appendFlatten(reduced, subgraph, t, 1, `${name}/calibration`));
     } else if (rank === 2) {
       const sum = channelSums();
       reducer(BuiltinOperator.SUM, t, sum, 1);
@@ -181,8 +173,7 @@ function axesTensors(graph: ModelGraph, subgraph: Subgraph): (n: number) => numb
   return (n) => {
     let t = made.get(n);
     if (t === undefined) {
-      graph.buffers.push({ data: new Uint8Array(Int32Array.from({ length: n }, (_, i) => i).buffer) });
-      t = addTensor(subgraph, newTensor({ name: `calibration_axes_${n}`, type: TensorType.INT32, shape: [n], buffer: graph.buffers.length - 1 }));
+      t = addInt32Constant(graph, subgraph, `calibration_axes_${n}`, Array.from({ length: n }, (_, i) => i));
       made.set(n, t);
     }
     return t;

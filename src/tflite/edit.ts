@@ -4,7 +4,7 @@
  */
 import type { Buffer, ModelGraph, Operator, OperatorCode, Quantization, Subgraph, Tensor } from './graph';
 import { builtinCodeOf } from './ops';
-import { BuiltinOperator, BuiltinOptions, BuiltinOptions2, CustomOptionsFormat, QuantizationDetails } from './schema/generated/tflite_generated';
+import { BuiltinOperator, BuiltinOptions, BuiltinOptions2, CustomOptionsFormat, QuantizationDetails, ReshapeOptionsT, TensorType } from './schema/generated/tflite_generated';
 
 /**
  * A deep copy whose buffer *data* is shared with the original: optimizers replace `buffer.data`
@@ -81,6 +81,24 @@ export function opcodeIndex(graph: ModelGraph, builtin: BuiltinOperator, version
   };
   graph.operatorCodes.push(code);
   return graph.operatorCodes.length - 1;
+}
+
+/** A constant int32 1-D tensor holding `values` (axes, shapes...); returns its index. */
+export function addInt32Constant(graph: ModelGraph, subgraph: Subgraph, name: string, values: readonly number[]): number {
+  const buffer = addBuffer(graph, new Uint8Array(Int32Array.from(values).buffer));
+  return addTensor(subgraph, newTensor({ name, type: TensorType.INT32, shape: [values.length], buffer }));
+}
+
+/**
+ * Appends a RESHAPE of `input` to a new 1-D tensor of `length` values, `${name}_flat` (its shape
+ * constant `${name}_shape`); `fields` sets the new tensor's type (default FLOAT32) and
+ * quantization. Returns the new tensor's index.
+ */
+export function appendFlatten(graph: ModelGraph, subgraph: Subgraph, input: number, length: number, name: string, fields: Partial<Tensor> = {}): number {
+  const shape = addInt32Constant(graph, subgraph, `${name}_shape`, [length]);
+  const flat = addTensor(subgraph, newTensor({ name: `${name}_flat`, type: TensorType.FLOAT32, shape: [length], ...fields }));
+  subgraph.operators.push(newOperator(opcodeIndex(graph, BuiltinOperator.RESHAPE, 1), [input, shape], [flat], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([length])));
+  return flat;
 }
 
 /** An operator on an opcode already in the graph, with its builtin options (or none). */
