@@ -17,11 +17,15 @@ import { tsImport } from 'tsx/esm/api';
 import { preview } from 'vite';
 import { CHROMIUM_ARGS, devServerWithWebGpu, ROOT, SHARED } from './support.mjs';
 
-/** In the page: calibrate vww_96_float (232k activation values per sample) with one and with two LiteRT instances. */
-async function runInPage({ model }) {
-  const { readModel } = await import('/src/tflite/read.ts');
-  const { initRuntime, loadModel, randomInputs } = await import('/src/evaluate/runtime.ts');
-  const { calibrate } = await import('/src/optimize/calibrate.ts');
+/**
+ * Calibrates vww_96_float (232k activation values per sample) with one and with two LiteRT
+ * instances and returns both results as plain data. Runs in the page and, from its source text,
+ * in a module worker: it imports the core modules by URL from the dev server at `origin`.
+ */
+async function calibrateTwice(model, origin) {
+  const { readModel } = await import(`${origin}/src/tflite/read.ts`);
+  const { initRuntime, loadModel, randomInputs } = await import(`${origin}/src/evaluate/runtime.ts`);
+  const { calibrate } = await import(`${origin}/src/optimize/calibrate.ts`);
   await initRuntime();
   const bytes = new Uint8Array(model);
   const graph = readModel(bytes);
@@ -39,32 +43,22 @@ async function runInPage({ model }) {
   return { one: summary(one), two: summary(two) };
 }
 
+/** In the page: calibrateTwice, given as source text (page.evaluate sends one function only). */
+async function runInPage({ model, calibrateSource }) {
+  const run = (0, eval)(`(${calibrateSource})`);
+  return run(model, location.origin);
+}
+
 /**
- * In the page: the same, inside a module worker, as the app's optimizer worker does it (the
+ * In the page: calibrateTwice inside a module worker, as the app's optimizer worker calibrates (the
  * calibration worker is then a nested worker, and takes the outer worker's wasm URL).
  */
-async function runInWorker({ model }) {
+async function runInWorker({ model, calibrateSource }) {
   const source = `
-    const { readModel } = await import('${location.origin}/src/tflite/read.ts');
-    const { initRuntime, loadModel, randomInputs } = await import('${location.origin}/src/evaluate/runtime.ts');
-    const { calibrate } = await import('${location.origin}/src/optimize/calibrate.ts');
+    const calibrateTwice = ${calibrateSource};
     self.onmessage = async (event) => {
       try {
-        await initRuntime();
-        const bytes = new Uint8Array(event.data);
-        const graph = readModel(bytes);
-        const probe = await loadModel(bytes);
-        const samples = Array.from({ length: 24 }, (_, i) => randomInputs(probe, i + 1));
-        probe.delete();
-        const summary = (s) => ({
-          reason: s.statsReason,
-          reductions: s.reductions,
-          tensors: [...s.tensors].map(([key, t]) => [key, t.samples, t.count, t.min, t.max, t.movingMin, t.movingMax]),
-          means: [...s.channelMeans].map(([key, m]) => [key, Array.from(m)]),
-        });
-        const one = await calibrate(graph, samples, { histograms: false, litertInstances: 1 });
-        const two = await calibrate(graph, samples, { histograms: false, litertInstances: 2, waitForInstances: true });
-        self.postMessage({ one: summary(one), two: summary(two) });
+        self.postMessage(await calibrateTwice(event.data, ${JSON.stringify(location.origin)}));
       } catch (error) {
         self.postMessage({ error: String(error?.stack ?? error) });
       }
@@ -128,7 +122,7 @@ describe('calibration workers in the browser', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(session.base);
     const model = [...readFileSync(path.join(SHARED, 'models', 'vww_96_float.tflite'))];
-    checkSame(await evaluateWithRetry(page, runInPage, { model }));
+    checkSame(await evaluateWithRetry(page, runInPage, { model, calibrateSource: calibrateTwice.toString() }));
     assert.deepEqual(errors, []);
   });
 
@@ -136,7 +130,7 @@ describe('calibration workers in the browser', () => {
     const page = await session.context.newPage();
     await page.goto(session.base);
     const model = [...readFileSync(path.join(SHARED, 'models', 'vww_96_float.tflite'))];
-    checkSame(await evaluateWithRetry(page, runInWorker, { model }));
+    checkSame(await evaluateWithRetry(page, runInWorker, { model, calibrateSource: calibrateTwice.toString() }));
   });
 });
 

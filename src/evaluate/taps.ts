@@ -313,12 +313,9 @@ export async function loadTapped(graph: ModelGraph, options: LoadTappedOptions =
   const subgraph = graph.subgraphs[subgraphIndex];
   if (!subgraph) throw new WorkbenchError('bad-input', `The model has no subgraph ${subgraphIndex}.`);
   // The model's own outputs, by the names LiteRT reports them under.
-  const ownNames = def ? def.outputs.map((m) => m.name) : subgraph.outputs.map((t) => subgraph.tensors[t]?.name ?? '');
-  const ownPositions = def ? def.outputs.map((m) => subgraph.outputs.indexOf(m.tensorIndex)) : subgraph.outputs.map((_, i) => i);
-  if (options.tapsOnly) {
-    ownNames.length = 0; // no own outputs then (withTaps keeps them only when nothing is selected)
-    ownPositions.length = 0;
-  }
+  // With tapsOnly no own outputs are reported (withTaps keeps them only when nothing is selected).
+  const ownNames = options.tapsOnly ? [] : def ? def.outputs.map((m) => m.name) : subgraph.outputs.map((t) => subgraph.tensors[t]?.name ?? '');
+  const ownPositions = options.tapsOnly ? [] : def ? def.outputs.map((m) => subgraph.outputs.indexOf(m.tensorIndex)) : subgraph.outputs.map((_, i) => i);
 
   const load = async (packed: boolean) => {
     const tapped = withTaps(graph, subgraphIndex, options.select, { pack: packed, tapsOnly: options.tapsOnly });

@@ -43,7 +43,7 @@ import {
 } from '../tflite/schema/generated/tflite_generated';
 import { accumulate, accumulateSummary, newTensorStats, type TensorStats } from './calibrate-histogram';
 import type { Calibrator, ChannelSums } from './calibrate-engine';
-import { allFinite, helpersFor, OrderedRuns, type Parallelism, type RunOutput } from './calibrate-runs';
+import { allFinite, helpersFor, OrderedRuns, outputsFinite, type Parallelism, type RunOutput } from './calibrate-runs';
 import { addChannelSums } from './calibrate-stats-core';
 import { writeModel } from '../tflite/write';
 
@@ -236,7 +236,7 @@ export async function reducedCalibrator(
 
   const runHere = async (inputs: RuntimeData[]): Promise<RunOutput> => {
     const { outputs, values } = await runner.run(inputs);
-    return { values, outputsFinite: outputs.every((o) => !(o.data instanceof Float32Array) || allFinite(o.data)) };
+    return { values, outputsFinite: outputsFinite(outputs) };
   };
 
   // Samples with a non-finite value: every value copied out and scanned, as on the JS path.

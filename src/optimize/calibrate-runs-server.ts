@@ -3,7 +3,7 @@
  * messages, and the handler a calibration worker runs for them. Kept apart so that the worker
  * entries import only this (and LiteRT, on demand), not the calibrating side.
  */
-import type { RuntimeData } from '../evaluate/runtime';
+import type { RuntimeData, RuntimeTensor } from '../evaluate/runtime';
 
 /** The model a helper loads: `bytes` with taps on `select` (packed or not), as loadTapped makes them. */
 export interface HelperModel {
@@ -42,6 +42,11 @@ export function allFinite(values: ArrayLike<number>): boolean {
   return true;
 }
 
+/** Whether the float outputs of a run hold only finite values (a NaN in the model reaches them). */
+export function outputsFinite(outputs: readonly RuntimeTensor[]): boolean {
+  return outputs.every((o) => !(o.data instanceof Float32Array) || allFinite(o.data));
+}
+
 /**
  * The worker side: handles the run requests of one calibration worker. LiteRT is imported with the
  * first model, so a worker that only does statistics never loads it. Requests are handled one
@@ -69,10 +74,9 @@ export function runServer(post: (reply: RunReply, transfer: ArrayBuffer[]) => vo
       try {
         if (!runner) throw new Error('no model loaded');
         const { outputs, values } = await runner.run(request.inputs);
-        const outputsFinite = outputs.every((o) => !(o.data instanceof Float32Array) || allFinite(o.data));
         // The values are views into LiteRT's own copies of its outputs: hand those buffers over.
         const transfer = [...new Set(values.map((v) => v.buffer as ArrayBuffer))];
-        post({ type: 'ran', id: request.id, values, outputsFinite }, transfer);
+        post({ type: 'ran', id: request.id, values, outputsFinite: outputsFinite(outputs) }, transfer);
       } catch (error) {
         post({ type: 'run-failed', id: request.id, message: text(error) }, []);
       }

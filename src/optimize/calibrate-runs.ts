@@ -17,7 +17,7 @@ import type { RuntimeData } from '../evaluate/runtime';
 import type { HelperModel, RunOutput } from './calibrate-runs-server';
 import { idleWorkers, returnWorker, takeWorker, type StatsWorkerPort } from './calibrate-stats-thread';
 
-export { allFinite, type HelperModel, type RunOutput } from './calibrate-runs-server';
+export { allFinite, outputsFinite, type HelperModel, type RunOutput } from './calibrate-runs-server';
 
 /**
  * Lets the event loop deliver the workers' messages. A calibrating thread that only awaits LiteRT
@@ -221,7 +221,8 @@ export interface HelperSource {
 export class OrderedRuns {
   private readonly pending: { inputs: RuntimeData[]; run: Promise<RunOutput>; settled: boolean }[] = [];
   private helpers: RunHelper[];
-  private decided: boolean;
+  /** Where helpers come from until this thread has decided whether to start them; then null. */
+  private source: HelperSource | null;
   private decision = '';
   private pushed = 0;
   private timedMs = 0;
@@ -235,11 +236,8 @@ export class OrderedRuns {
     private readonly add: (inputs: RuntimeData[], output: RunOutput) => void | Promise<void>,
   ) {
     this.helpers = Array.isArray(helpers) ? helpers : [];
-    this.source = Array.isArray(helpers) ? null : helpers;
-    this.decided = Array.isArray(helpers) || helpers.count <= 0;
+    this.source = Array.isArray(helpers) || helpers.count <= 0 ? null : helpers;
   }
-
-  private readonly source: HelperSource | null;
 
   /** Runs one sample (here, or queued at a helper) and adds every finished sample that is next in order. */
   async push(inputs: RuntimeData[]): Promise<void> {
@@ -253,7 +251,7 @@ export class OrderedRuns {
         this.ranByHelpers--;
         return this.runHere(inputs); // the worker failed: this thread runs the sample
       });
-    } else if (!this.decided) {
+    } else if (this.source) {
       const started = performance.now();
       run = this.runHere(inputs);
       await run.catch(() => {});
@@ -271,8 +269,8 @@ export class OrderedRuns {
   }
 
   private decide(): void {
-    this.decided = true;
     const source = this.source!;
+    this.source = null;
     const perRun = this.timedMs / this.timedRuns;
     const left = source.total === undefined ? Infinity : source.total - this.pushed;
     const needed = idleWorkers() >= source.count ? IDLE_WORKER_MIN_MS : NEW_WORKER_MIN_MS;
