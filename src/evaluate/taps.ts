@@ -29,7 +29,7 @@ import { WorkbenchError } from '../errors';
 import { appendFlatten, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
 import { builtinCodeOf } from '../tflite/ops';
-import { isConstant, producers } from '../tflite/queries';
+import { isConstant, producers, staticShape } from '../tflite/queries';
 import {
   BuiltinOperator,
   BuiltinOptions,
@@ -189,10 +189,7 @@ export function withTaps(graph: ModelGraph, subgraphIndex = 0, select?: TapSelec
 
 /** Element count of a tensor whose shape is fully static and known; null otherwise. */
 function staticElementCount(tensor: Tensor): number | null {
-  if (!tensor.hasRank && tensor.shape.length === 0) return null;
-  if (tensor.shape.some((d) => !(d >= 0))) return null;
-  if (tensor.shapeSignature && tensor.shapeSignature.some((d, i) => d !== tensor.shape[i] && !(i === 0 && d === -1))) return null;
-  return tensor.shape.reduce((n, d) => n * d, 1);
+  return staticShape(tensor)?.reduce((n, d) => n * d, 1) ?? null;
 }
 
 /** RESHAPE each tap to 1-D and CONCATENATION them; returns the packed tensor; sets offsets. */

@@ -29,10 +29,11 @@
  */
 import { WorkbenchError } from '../errors';
 import { inputTensorIndices, loadTapped, type TappedRunner } from '../evaluate/taps';
-import { runtimeWasmBase, type RuntimeData } from '../evaluate/runtime';
+import type { RuntimeData } from '../evaluate/runtime';
 import { toModelInputs, type Sample } from '../evaluate/samples';
 import { addInt32Constant, addTensor, appendFlatten, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
+import { staticShape } from '../tflite/queries';
 import {
   BuiltinOperator,
   BuiltinOptions,
@@ -73,17 +74,15 @@ export function reductionBlocker(graph: ModelGraph, taps: readonly number[], sum
   for (const t of [...taps, ...sums]) {
     const tensor = subgraph.tensors[t];
     if (!tensor || tensor.type !== TensorType.FLOAT32) return `tensor ${t} is not a float32 tensor`;
-    if (!staticShape(tensor)) return `tensor '${tensor.name}' has no static shape`;
+    if (!reducibleShape(tensor)) return `tensor '${tensor.name}' has no static shape`;
   }
   return null;
 }
 
-/** The tensor's shape when it is known and static (dims >= 1; a leading -1 counts as 1), else null. */
-function staticShape(tensor: Tensor): number[] | null {
-  if (!tensor.hasRank && tensor.shape.length === 0) return null;
-  if (tensor.shape.some((d) => !(d >= 1))) return null;
-  if (tensor.shapeSignature?.some((d, i) => d !== tensor.shape[i] && !(i === 0 && d === -1))) return null;
-  return tensor.shape;
+/** staticShape, without empty dimensions (a reduction needs values to reduce). */
+function reducibleShape(tensor: Tensor): number[] | null {
+  const shape = staticShape(tensor);
+  return shape && shape.every((d) => d >= 1) ? shape : null;
 }
 
 /**
@@ -100,7 +99,7 @@ export function withReductions(graph: ModelGraph, taps: readonly number[], sums:
     subgraph.operators.push(
       newOperator(opcodeIndex(reduced, builtin, 1), [input, axes(axisCount)], [output], BuiltinOptions.ReducerOptions, new ReducerOptionsT(false)),
     );
-  const shapeOf = (t: number) => staticShape(subgraph.tensors[t])!;
+  const shapeOf = (t: number) => reducibleShape(subgraph.tensors[t])!;
 
   const minima: number[] = [];
   const maxima: number[] = [];
@@ -210,7 +209,7 @@ export async function reducedCalibrator(
   const runner = await loadTapped(reduced.graph, { select: (t) => t === reduced.summary, pack: false });
   let helpers: Awaited<ReturnType<typeof helpersFor>>;
   try {
-    helpers = await helpersFor(settings.parallel, () => ({ bytes: writeModel(reduced.graph), select: [reduced.summary], pack: false }), runtimeWasmBase());
+    helpers = await helpersFor(settings.parallel, () => ({ bytes: writeModel(reduced.graph), select: [reduced.summary], pack: false }));
   } catch (error) {
     runner.delete();
     throw error;

@@ -13,7 +13,7 @@
  * sample are a few thousand numbers; the values path keeps one instance (see litertInstances in
  * calibrate.ts).
  */
-import type { RuntimeData } from '../evaluate/runtime';
+import { runtimeWasmBase, type RuntimeData } from '../evaluate/runtime';
 import type { HelperModel, RunOutput } from './calibrate-runs-server';
 import { idleWorkers, returnWorker, takeWorker, type StatsWorkerPort } from './calibrate-stats-thread';
 
@@ -85,20 +85,20 @@ export interface Parallelism {
  * The helpers for OrderedRuns: with `waitForInstances`, started now and loaded before this
  * returns; otherwise started on demand (OrderedRuns decides).
  */
-export async function helpersFor(parallel: Parallelism, model: () => HelperModel, wasmBase: string | null): Promise<RunHelper[] | HelperSource> {
+export async function helpersFor(parallel: Parallelism, model: () => HelperModel): Promise<RunHelper[] | HelperSource> {
   const count = Math.max(0, parallel.instances - 1);
-  if (!parallel.waitForInstances) return { count, total: parallel.total, start: () => startHelpers(count, model(), wasmBase) };
-  const helpers = startHelpers(count, model(), wasmBase);
+  if (!parallel.waitForInstances) return { count, total: parallel.total, start: () => startHelpers(count, model()) };
+  const helpers = startHelpers(count, model());
   await Promise.all(helpers.map((h) => h.settled()));
   return helpers;
 }
 
 /**
  * Starts `count` helpers on calibration workers (from the idle pool or new); each loads `model`
- * into a LiteRT started from `wasmBase` (in browsers: this thread's, runtimeWasmBase; this module
- * does not import the runtime, which a statistics-only worker never needs).
+ * into a LiteRT started from this thread's wasm (runtimeWasmBase: the same build, in browsers).
  */
-export function startHelpers(count: number, model: HelperModel, wasmBase: string | null): RunHelper[] {
+function startHelpers(count: number, model: HelperModel): RunHelper[] {
+  const wasmBase = runtimeWasmBase();
   return Array.from({ length: count }, () => startRunHelper(takeWorker(), model, wasmBase));
 }
 
@@ -106,7 +106,7 @@ export function startHelpers(count: number, model: HelperModel, wasmBase: string
  * A helper on the worker `taking` resolves to: it loads the model there and becomes usable when
  * the model is loaded (the calibration goes on meanwhile; it need not wait).
  */
-export function startRunHelper(taking: Promise<StatsWorkerPort>, model: HelperModel, wasmBase: string | null): RunHelper {
+function startRunHelper(taking: Promise<StatsWorkerPort>, model: HelperModel, wasmBase: string | null): RunHelper {
   let port: StatsWorkerPort | null = null;
   let state: 'starting' | 'ready' | 'failed' | 'released' = 'starting';
   let failure: string | null = null;

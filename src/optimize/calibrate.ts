@@ -218,18 +218,18 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
     if (reductions === 'js') return 'JS reductions asked for';
     if (reductions === 'auto' && options.statsThread && options.statsThread !== 'auto') return `statistics asked for in the ${options.statsThread} thread`;
     const blocker = reductionBlocker(graph, tapped, meanTensors.filter((t) => !subgraph.inputs.includes(t)));
-    if (!blocker && reductions === 'auto' && tappedValues < REDUCE_MIN_VALUES) return `${tappedValues} activation values per sample cost less to copy out than to reduce`;
-    if (!blocker) {
-      try {
-        await initRuntime();
-        return await reducedCalibrator(graph, { taps: tapped, meanTensors }, { momentum, bins, parallel: await parallelism() });
-      } catch (error) {
-        if (reductions === 'litert') throw error;
-        return `LiteRT rejected the reduced model (${error instanceof Error ? error.message : String(error)})`;
-      }
+    if (blocker) {
+      if (reductions === 'litert') throw new WorkbenchError('unsupported', `The activations cannot be reduced inside LiteRT: ${blocker}.`);
+      return blocker;
     }
-    if (reductions === 'litert') throw new WorkbenchError('unsupported', `The activations cannot be reduced inside LiteRT: ${blocker}.`);
-    return blocker;
+    if (reductions === 'auto' && tappedValues < REDUCE_MIN_VALUES) return `${tappedValues} activation values per sample cost less to copy out than to reduce`;
+    try {
+      await initRuntime();
+      return await reducedCalibrator(graph, { taps: tapped, meanTensors }, { momentum, bins, parallel: await parallelism() });
+    } catch (error) {
+      if (reductions === 'litert') throw error;
+      return `LiteRT rejected the reduced model (${error instanceof Error ? error.message : String(error)})`;
+    }
   };
   let notReduced = '';
   const openLiteRt = async () => {
@@ -434,14 +434,7 @@ interface Settings {
  * The LiteRT path: one tapped run per sample; the statistics (calibrate-stats-core.ts) run in a
  * statistics worker, overlapping the next run, or in-thread (`sink`).
  */
-function liteRtCalibrator(
-  graph: ModelGraph,
-  runner: TappedRunner,
-  aliases: Map<number, number>,
-  meanTensors: number[],
-  settings: Settings,
-  openSink: (plan: StatsPlan, valuesPerSample: number) => Promise<StatsSink>,
-): Promise<Calibrator> {
+function liteRtCalibrator(graph: ModelGraph, runner: TappedRunner, aliases: Map<number, number>, meanTensors: number[], settings: Settings, openSink: (plan: StatsPlan, valuesPerSample: number) => Promise<StatsSink>): Promise<Calibrator> {
   const { momentum, bins, histograms } = settings;
   const subgraph = graph.subgraphs[0];
   const strideOf = (t: number) => {

@@ -43,6 +43,18 @@ export function topologicalOrder(subgraph: Subgraph): number[] {
 }
 
 /** A constant (weight) tensor has data in its buffer; everything else is an activation or input. */
+/**
+ * The tensor's shape when it is known and static, else null: a rank is stored, no dimension is
+ * unknown, and the shape signature agrees (a leading -1, a dynamic batch, counts as the stored
+ * size: LiteRT.js runs it pinned, see evaluate/runtime.ts).
+ */
+export function staticShape(tensor: Tensor): number[] | null {
+  if (!tensor.hasRank && tensor.shape.length === 0) return null;
+  if (tensor.shape.some((d) => !(d >= 0))) return null;
+  if (tensor.shapeSignature?.some((d, i) => d !== tensor.shape[i] && !(i === 0 && d === -1))) return null;
+  return tensor.shape;
+}
+
 export function isConstant(graph: ModelGraph, tensor: Tensor): boolean {
   return (graph.buffers[tensor.buffer]?.data.length ?? 0) > 0;
 }
