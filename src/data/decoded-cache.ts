@@ -12,10 +12,10 @@
  * The pixels are copied into one large block, sized at the first image for the whole dataset
  * (its size times the image count, a quarter more, within the budget), rather than kept in the
  * decoder's own arrays: V8 answers retained ArrayBuffers that grow one by one beyond a few MB with
- * full garbage collections. Keeping the decoder's arrays, or 8 MB blocks, made the first pass over
- * the ImageNet subset 25-30% slower (about 40 mark-compacts instead of 3, node --trace-gc); one
- * block allocated up front costs nothing measurable. Images larger than the estimate go to further
- * blocks.
+ * full garbage collections (seen with node --trace-gc while this was written: keeping the
+ * decoder's arrays, or 8 MB blocks, slowed the first pass). With one block allocated up front,
+ * npm run bench:dataset shows the first pass as fast as without the cache. Images larger than the
+ * estimate go to further blocks.
  */
 import type { DecodedImage } from './image-decode';
 

@@ -17,10 +17,10 @@
  * The same statistics as the JS path without histograms:
  * - min and max exactly: a min or max reduction returns one of the values, and accumulateSummary
  *   does accumulate's arithmetic (calibrate-reduced.test.ts);
- * - the channel sums within float32 rounding: LiteRT adds up a row of partial sums in float32 (at
- *   most a few hundred values: a naive float32 sum over all of pose_landmark's 256x256 positions
- *   was off by 4e-4 of the tensor's range, the rows keep it below 1e-6, calibrate-reduced.test.ts),
- *   the JS path every value in float64;
+ * - the channel sums within float32 rounding: LiteRT adds up float32 rows of partial sums (a few
+ *   hundred values each, where one float32 sum over all of pose_landmark's 256x256 positions would
+ *   lose digits), the JS path every value in float64; calibrate-reduced.test.ts holds them within
+ *   1e-6 of the tensor's range on 9 models;
  * - non-finite values: the JS path leaves NaN and +-Infinity out of the range. A reduction would
  *   return an infinity (and may or may not skip a NaN), so a sample whose summary or whose model
  *   outputs (where a NaN propagates to) hold a non-finite value is measured again with every value

@@ -123,9 +123,9 @@ export interface CalibrationOptions extends RunProgress {
    * Reduced path: LiteRT instances running samples at once, this thread's and calibration
    * workers' (default: one per core, at most 4, fewer for models over 256 MB; they start once the
    * work left pays for them, see calibrate-runs.ts). 1: this thread only. The statistics are the
-   * same for any number. (The JS path runs one: its models have few activation values, so their
-   * runs are short or bound by memory, where a second instance gained little and its start-up
-   * cost more: the synthetic FC chain, 100 samples, 0.58x plain inference against 0.75x.)
+   * same for any number. (The values path runs one: its models have few activation values, so
+   * their runs are short or bound by memory, where a second instance gains little: plain runs of
+   * the synthetic FC chain 1.15-1.25x with a worker beside this thread, bench:litert-instances.)
    */
   litertInstances?: number;
   /**
