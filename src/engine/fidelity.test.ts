@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import { readSharedModel, sharedModelNames } from '../test-support/shared';
+import { LITERT_CANNOT_RUN, readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { WorkbenchError } from '../errors';
 import { initNodeEngine } from './backend-node';
@@ -28,15 +28,20 @@ const QUANTIZED = /int8|uint8|hybrid|a8w8/;
 const weightOnly = /weight_only/;
 
 const floatModels = sharedModelNames().filter((n) => !UNSUPPORTED[n] && (!QUANTIZED.test(n) || weightOnly.test(n)));
+/** Float models the engine runs but LiteRT.js cannot, so there is no reference to compare with here. */
+const noReference = floatModels.filter((n) => LITERT_CANNOT_RUN[n]);
 
 /**
- * End-to-end tolerances above 1e-4, with the reason. pose_landmark_lite chains ~300 ops through a
- * residual decoder: each op alone agrees with LiteRT to < 1e-5 (checked below, op by op on LiteRT's
- * own inputs), and float32 rounding accumulates to 2.8e-4 on the segmentation logits and 1.3e-3 on
- * the pose flag (a sigmoid at 1e-8, i.e. a logit of -18 off by 1e-3).
+ * End-to-end tolerances above 1e-4, with the reason. The pose_landmark models chain 300 (lite) and
+ * 689 (heavy) ops through a residual decoder: each op alone agrees with LiteRT to 1e-5 / 3e-5 (checked
+ * below, op by op on LiteRT's own inputs), and float32 rounding accumulates, on lite to 2.8e-4 on the
+ * segmentation logits and 1.3e-3 on the pose flag (a sigmoid at 1e-8, i.e. a logit of -18 off by
+ * 1e-3), on heavy to 1.3e-4 on the pose flag. `npm run bench:float-spread` shows tfjs' own CPU and
+ * WASM backends drifting apart as much.
  */
-const TOLERANCE: Record<string, number> = { 'pose_landmark_lite_fp16.tflite': 2e-3 };
-const ISOLATED = ['pose_landmark_lite_fp16.tflite'];
+const TOLERANCE: Record<string, number> = { 'pose_landmark_lite_fp16.tflite': 2e-3, 'pose_landmark_heavy_fp16.tflite': 2e-3 };
+/** Per-op tolerance in isolation; heavy's worst op measured here is a convolution at 2.0e-5. */
+const ISOLATED: Record<string, number> = { 'pose_landmark_lite_fp16.tflite': 1e-5, 'pose_landmark_heavy_fp16.tflite': 3e-5 };
 
 /** Models whose dimension 0 is not a batch of independent samples. */
 const NOT_BATCHABLE = new Set([
@@ -75,7 +80,14 @@ describe('engine vs LiteRT on float models', () => {
     expect(() => new GraphExecutor(graph)).toThrow(/no kernel for UNIDIRECTIONAL_SEQUENCE_LSTM/);
   });
 
-  for (const name of floatModels) {
+  for (const name of noReference) {
+    it(`${name}: LiteRT.js refuses it with the reason, so the engine has no reference here`, async () => {
+      await expect(loadModel(readSharedModel(name))).rejects.toThrow(LITERT_CANNOT_RUN[name]);
+      expect(() => new GraphExecutor(readModel(readSharedModel(name))).dispose()).not.toThrow();
+    });
+  }
+
+  for (const name of floatModels.filter((n) => !LITERT_CANNOT_RUN[n])) {
     it(name, async () => {
       const bytes = readSharedModel(name);
       const graph = readModel(bytes);
@@ -125,8 +137,8 @@ describe('engine vs LiteRT on float models', () => {
     });
   }
 
-  for (const name of ISOLATED) {
-    it(`${name}: every op alone, fed LiteRT's own inputs, agrees to 1e-5`, async () => {
+  for (const [name, tolerance] of Object.entries(ISOLATED)) {
+    it(`${name}: every op alone, fed LiteRT's own inputs, agrees to ${tolerance}`, async () => {
       const graph = readModel(readSharedModel(name));
       const runner = await loadTapped(graph);
       const executor = new GraphExecutor(graph);
@@ -152,7 +164,7 @@ describe('engine vs LiteRT on float models', () => {
           if (rel > worst) [worst, worstTensor] = [rel, t];
         }
         console.log(`${name}: ${reference.size} ops in isolation, worst ${worst.toExponential(1)} at "${sg.tensors[worstTensor]?.name}"`);
-        expect(worst).toBeLessThanOrEqual(1e-5);
+        expect(worst).toBeLessThanOrEqual(tolerance);
         tf.dispose([...reference.values(), ...computed.values(), ...feeds]);
       } finally {
         executor.dispose();

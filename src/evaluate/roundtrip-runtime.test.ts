@@ -3,17 +3,10 @@
  * on the same inputs: the writer loses nothing the runtime uses.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readSharedModel, sharedModelNames } from '../test-support/shared';
+import { LITERT_CANNOT_RUN as CANNOT_RUN, readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { writeModel } from '../tflite/write';
 import { initRuntime, loadModel, randomInputs, type RuntimeTensor } from './runtime';
-
-/** Models LiteRT.js cannot run at all, with the reason it gives. */
-const CANNOT_RUN: Record<string, RegExp> = {
-  'mnist_lstm_float.tflite': /variable \(state\) tensors/,
-  'mnist_lstm_int8.tflite': /variable \(state\) tensors/,
-  'recommendation_rnn_float.tflite': /variable \(state\) tensors/,
-};
 
 async function outputsOf(bytes: Uint8Array, seed: number, signature?: string): Promise<RuntimeTensor[]> {
   const model = await loadModel(bytes, signature ? { signature } : {});

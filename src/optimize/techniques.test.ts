@@ -7,22 +7,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
 import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
 import type { Sample } from '../evaluate/samples';
-import { readSharedModel, sharedModelNames } from '../test-support/shared';
+import { LITERT_CANNOT_RUN, readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
 import { optimizeModel } from './pipeline';
 import { defaultRecipe, TECHNIQUES } from './recipe';
 
-const CANNOT_RUN = /variable \(state\) tensors/;
-
-async function randomSamples(bytes: Uint8Array, count: number): Promise<Sample[] | null> {
+async function randomSamples(bytes: Uint8Array, count: number, name = ''): Promise<Sample[] | null> {
   try {
     const model = await loadModel(bytes);
     const samples = Array.from({ length: count }, (_, i) => randomInputs(model, 10 + i) as Sample);
     model.delete();
     return samples;
   } catch (error) {
-    expect((error as Error).message).toMatch(CANNOT_RUN);
+    expect(LITERT_CANNOT_RUN[name], `${name}: ${(error as Error).message}`).toBeDefined();
+    expect((error as Error).message).toMatch(LITERT_CANNOT_RUN[name]);
     return null;
   }
 }
@@ -34,8 +33,8 @@ describe('every technique on every shared model', () => {
     it(name, async () => {
       const bytes = readSharedModel(name);
       const state = quantizationState(readModel(bytes));
-      const samples = await randomSamples(bytes, 6);
-      if (!samples) return; // LiteRT.js cannot run it (variable tensors): nothing to optimize into.
+      const samples = await randomSamples(bytes, 6, name);
+      if (!samples) return; // LiteRT.js cannot run it (LITERT_CANNOT_RUN says why): nothing to optimize into.
       for (const technique of TECHNIQUES) {
         const run = optimizeModel({ model: bytes, recipe: defaultRecipe(technique), calibration: samples });
         if (['int8', 'uint8', '16x8', 'mixed', 'dynamic-range'].includes(state)) {
