@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'unsupported'
   | 'runtime'
   | 'bad-input'
+  | 'float-fallback'
   | 'cancelled';
 
 export interface ErrorInfo {

@@ -25,7 +25,7 @@ import { weightSites } from './quantize/weight-sites';
 import { checkRuns, optimizeModel, type OptimizeResult, type Stage } from './pipeline';
 import { finetune, type FinetuneOptions, type FinetuneResult, type TrainingData } from './finetune';
 import { checkSparsity, pruneModel, type PruneOptions, type PrunedTensor } from './prune';
-import { constantAsFloat32, foldConstantDequantize } from './quantize/fold-dequantize';
+import { constantAsFloat32, dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 import { clusterWeightParams, type WeightParamsHook } from './quantize/params';
 import { defaultRecipe, parseRecipe, TECHNIQUES, type Recipe, type Scope, type Technique } from './recipe';
 import { weightReport, weightsByName, type ModelWeightReport } from './sparsity-report';
@@ -200,6 +200,8 @@ export interface ChainRequest {
     /** Stops training only: the best weights so far go on through the rest of the chain. */
     signal?: AbortSignal;
   };
+  /** Passed to the quantize step (see OptimizeRequest.allowFloatFallback). */
+  allowFloatFallback?: boolean;
 }
 
 export interface ChainChecks {
@@ -218,7 +220,7 @@ export interface ChainResult {
   pruned?: { sparsity: number; tensors: PrunedTensor[] };
   clustered?: { tensors: ClusteredTensor[]; elapsedMs: number };
   trained?: Omit<FinetuneResult, 'graph'>;
-  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings'>;
+  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict'>;
   report: ModelWeightReport;
   checks: ChainChecks;
   comparison?: ComparisonResult;
@@ -241,6 +243,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
   if (state === 'float16') {
     graph = cloneGraph(graph0);
     foldConstantDequantize(graph);
+    dropUnused(graph);
     notes.push('float16 weights were read back as float32 to prune/cluster them');
   }
   const result: Partial<ChainResult> = { chain, label: chainLabel(chain) };
@@ -300,6 +303,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
       onProgress,
       signal: request.signal,
       skipCheck: request.skipCheck,
+      allowFloatFallback: request.allowFloatFallback,
       // After training the trained float weights are the reference; before, the original ones.
       referenceWeights: (chain.prune || chain.cluster) && !chain.train ? referenceWeights : undefined,
       biasCorrection: chain.train?.mode !== 'qat',
@@ -308,7 +312,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
         : undefined,
     });
     bytes = q.bytes;
-    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings };
+    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict };
     notes.push(...q.notes);
   } else if (!request.skipCheck) {
     await checkRuns(bytes);

@@ -9,9 +9,23 @@ import { LITERT_CANNOT_RUN, readSharedModel, sharedModelNames } from '../test-su
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
 import { parseChain, runChain } from './chain';
+import { FloatFallbackError } from './fallback';
 
 const CHAINS = ['prune:0.5+int8', 'cluster:16+int8', 'prune:0.5+cluster:16+int8', 'cluster:32+float16'];
 const FLOAT_STATES = new Set(['float32', 'float16']);
+
+/**
+ * Models whose chain result is a float-fallback failure (fallback.ts), with the reason: tiny models
+ * whose int8 parameters outweigh what the weights save; ops in signatures calibration does not run.
+ */
+const FALLBACK: Record<string, RegExp> = {
+  'hello_world_sine_float.tflite': /larger than the input/,
+  'ops/single_conv2d_transpose_bias.tflite': /larger than the input/,
+  'ops/toy_model_with_kv_cache_multi_signature.tflite': /no calibration range/,
+  'ops/weight_sharing_fcs.tflite': /no calibration range/,
+};
+/** The 27.7 MB model runs four chains of 689 ops: minutes on two busy cores. */
+const SLOW: Record<string, number> = { 'pose_landmark_heavy_fp16.tflite': 600_000 };
 
 describe('every chain on every shared float model', () => {
   beforeAll(() => initRuntime());
@@ -36,6 +50,11 @@ describe('every chain on every shared float model', () => {
         try {
           result = await runChain({ model: bytes, chain: parseChain(text), calibration: samples });
         } catch (error) {
+          if (error instanceof FloatFallbackError) {
+            expect(FALLBACK[name], `${name} ${text}: ${error.message}`).toBeDefined();
+            expect(error.message).toMatch(FALLBACK[name]);
+            continue;
+          }
           // Models whose weights are all too small to prune or cluster say so clearly.
           expect((error as Error).message, `${name} ${text}`).toMatch(/no (float )?weights|nothing to|too small|at most|fewer|above the weight count/i);
           continue;
@@ -47,6 +66,6 @@ describe('every chain on every shared float model', () => {
         expect(result.checks.zerosLost ?? 0, `${name} ${text}`).toBe(0);
         expect(result.checks.clusterViolations ?? 0, `${name} ${text}`).toBe(0);
       }
-    });
+    }, SLOW[name]);
   }
 });

@@ -32,7 +32,7 @@ import { elementCount } from '../tflite/shape';
 import { quantizationState } from '../tflite/summary';
 import { seededRandom } from '../seeded-random';
 import { activationParams } from './quantize/params';
-import { foldConstantDequantize } from './quantize/fold-dequantize';
+import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 import { weightSites } from './quantize/weight-sites';
 
 export interface TrainingData {
@@ -121,7 +121,10 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   }
   if (data.size < 2) throw new WorkbenchError('bad-input', `Training needs at least 2 samples; the data has ${data.size}.`);
   const graph = cloneGraph(source);
-  if (state === 'float16') foldConstantDequantize(graph);
+  if (state === 'float16') {
+    foldConstantDequantize(graph);
+    dropUnused(graph);
+  }
   const notes: string[] = [];
   const epochs = options.epochs ?? DEFAULTS.epochs;
   const learningRate = options.learningRate ?? DEFAULTS.learningRate;

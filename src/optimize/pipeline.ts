@@ -18,6 +18,7 @@ import { quantizeInteger, type FloatOp } from './quantize/integer';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly } from './quantize/weight-only';
 import { keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
+import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 
 export type Stage = 'read' | 'calibrate' | 'quantize' | 'write' | 'check';
 
@@ -41,6 +42,11 @@ export interface OptimizeRequest {
    * would undo part of what training did.
    */
   biasCorrection?: boolean;
+  /**
+   * Hand back a result that left ops in float the recipe did not exclude, changed nothing, or grew
+   * (see fallback.ts); without it such a result throws a FloatFallbackError.
+   */
+  allowFloatFallback?: boolean;
 }
 
 export interface OptimizeResult {
@@ -52,6 +58,8 @@ export interface OptimizeResult {
   /** Things the user should know, one line each. */
   notes: string[];
   timings: Partial<Record<Stage, number>>;
+  /** Whether the result is a failure (float fallback, nothing done, larger than the input), and why. */
+  verdict: FallbackVerdict;
 }
 
 const QUANTIZED_STATES = new Set(['int8', 'uint8', '16x8', 'mixed', 'dynamic-range']);
@@ -86,6 +94,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   checkStartingPoint(graph);
   const notes: string[] = [];
   let floatOps: FloatOp[] = [];
+  let nothingDone = false;
   const skip = (s: number, o: number) => keepsFloat(recipe, graph, s, graph.subgraphs[s].operators[o]);
 
   let result: ModelGraph;
@@ -117,28 +126,31 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       }),
     );
     result = quantized.graph;
+    nothingDone = quantized.quantizedOps === 0;
     floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
     notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}`);
     if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);
-    if (floatOps.length) {
-      notes.push(`${floatOps.length} op(s) left in float with QUANTIZE/DEQUANTIZE around them: ${floatOps.map((f) => `${f.op} #${f.opIndex} (${f.reason})`).join('; ')}`);
-    }
+    if (floatOps.length) notes.push(summarizeFloatOps(floatOps));
   } else {
     result = await timed('quantize', () => {
       switch (recipe.technique) {
         case 'float16': {
           const r = quantizeFloat16(graph);
           notes.push(...r.notes, `${r.converted} tensor(s) stored as float16`);
+          // Re-storing float16 weights as float16 changes nothing but the op order.
+          nothingDone = r.converted === 0 || quantizationState(graph) === 'float16';
           return r.graph;
         }
         case 'weight-int8': {
           const r = quantizeWeightOnly(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip, weightParams: request.weightParams });
           notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8`);
+          nothingDone = r.quantizedTensors === 0;
           return r.graph;
         }
         case 'dynamic': {
           const r = quantizeDynamicRange(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip, weightParams: request.weightParams });
           notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8 for hybrid kernels`, ...r.skipped);
+          nothingDone = r.quantizedTensors === 0;
           return r.graph;
         }
         default:
@@ -147,8 +159,14 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     });
   }
   const bytes = await timed('write', () => writeModel(result));
+  const label = recipeLabel(recipe);
+  const verdict = fallbackVerdict({ floatOps, nothingDone, inputBytes: request.model.length, outputBytes: bytes.length });
+  if (verdict.failure) {
+    if (!request.allowFloatFallback) throw new FloatFallbackError(label, verdict, floatOps);
+    notes.push(`kept although it is a failure (float fallback allowed): ${verdict.failure}`);
+  }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
-  return { bytes, recipe, label: recipeLabel(recipe), floatOps, notes, timings };
+  return { bytes, recipe, label, floatOps, notes, timings, verdict };
 }
 
 /** Dequantize an already-quantized model into a float starting point. */

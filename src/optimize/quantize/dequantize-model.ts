@@ -1,7 +1,8 @@
 /**
- * Turn an already-quantized model (int8/uint8/int16 from a converter, or a hybrid one) back into a
- * float model, as a starting point for other techniques: constants are dequantized, integer
- * activations become float, and QUANTIZE/DEQUANTIZE ops (now identities) are removed.
+ * Turn an already-quantized model (int8/uint8/int16 from a converter, a hybrid one, or one storing
+ * float16 weights behind DEQUANTIZE) back into a float32 model, as a starting point for other
+ * techniques: constants are dequantized, integer activations become float, and QUANTIZE/DEQUANTIZE
+ * ops (now identities) are removed.
  */
 import { cloneGraph, removeUnusedBuffers, removeUnusedTensors } from '../../tflite/edit';
 import type { ModelGraph } from '../../tflite/graph';
@@ -9,7 +10,7 @@ import { builtinCodeOf } from '../../tflite/ops';
 import { isConstant } from '../../tflite/queries';
 import { ActivationFunctionType, BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { elementCount } from '../../tflite/summary';
-import { constantAsFloat32 } from './fold-dequantize';
+import { constantAsFloat32, foldConstantDequantize } from './fold-dequantize';
 import { bytesOf } from './params';
 
 export interface DequantizeResult {
@@ -22,6 +23,8 @@ const QUANTIZED_TYPES = new Set([TensorType.INT8, TensorType.UINT8, TensorType.I
 export function dequantizeModel(source: ModelGraph): DequantizeResult {
   const graph = cloneGraph(source);
   const notes: string[] = [];
+  const folded = foldConstantDequantize(graph);
+  if (folded) notes.push(`${folded} DEQUANTIZE op(s) of stored constants (float16 or int8 weights) folded into float32 constants`);
   graph.subgraphs.forEach((subgraph, s) => {
     restoreClamps(graph, s);
     subgraph.tensors.forEach((tensor, t) => {

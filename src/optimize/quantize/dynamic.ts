@@ -3,12 +3,12 @@
  * float activations on the fly; biases and activations stay float. Small tensors stay float, as
  * the TFLite converter leaves them (1,024 elements by default).
  */
-import { cloneGraph, opcodeIndex, removeUnusedBuffers } from '../../tflite/edit';
+import { cloneGraph, opcodeIndex } from '../../tflite/edit';
 import { linearQuantization } from '../../tflite/edit';
 import type { ModelGraph } from '../../tflite/graph';
 import { builtinCodeOf } from '../../tflite/ops';
 import { BuiltinOperator as Op, FullyConnectedOptionsT, TensorType } from '../../tflite/schema/generated/tflite_generated';
-import { constantAsFloat32, foldConstantDequantize } from './fold-dequantize';
+import { constantAsFloat32, dropUnused, foldConstantDequantize } from './fold-dequantize';
 import { bytesOf, quantizeInt8, symmetricWeightParams } from './params';
 import type { WeightQuantOptions, WeightQuantResult } from './weight-only';
 import { weightSites, type WeightSite } from './weight-sites';
@@ -99,7 +99,7 @@ export function quantizeDynamicRange(source: ModelGraph, options: WeightQuantOpt
       op.opcodeIndex = opcodeIndex(graph, builtinCodeOf(code), Math.max(code.version, hybrid.version(perChannel)), code.customCode);
     }
   }
-  removeUnusedBuffers(graph);
+  dropUnused(graph);
   // Weights of ops without a (working) hybrid kernel: int8 storage with DEQUANTIZE, float compute.
   let result: WeightQuantResult = { graph, quantizedTensors, skipped };
   if (weightOnly.size) {

@@ -2,12 +2,12 @@
  * float16 storage: float32 constants stored as FLOAT16, with a DEQUANTIZE in front of their
  * consumers, as Google's converter writes them. Compute stays float32, the file halves.
  */
-import { cloneGraph, newTensor, plainOperator, removeUnusedBuffers } from '../../tflite/edit';
+import { cloneGraph, newTensor, plainOperator } from '../../tflite/edit';
 import type { ModelGraph, Operator } from '../../tflite/graph';
 import { isConstant } from '../../tflite/queries';
 import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { elementCount } from '../../tflite/summary';
-import { constantAsFloat32, foldConstantDequantize } from './fold-dequantize';
+import { constantAsFloat32, dropUnused, foldConstantDequantize } from './fold-dequantize';
 import { bytesOf, toFloat16 } from './params';
 
 export interface Float16Result {
@@ -79,7 +79,7 @@ export function quantizeFloat16(source: ModelGraph, minElements = 1): Float16Res
     }
     subgraph.operators = [...prologue, ...subgraph.operators];
   });
-  removeUnusedBuffers(graph);
+  dropUnused(graph);
   if (converted === 0) notes.push('no float32 constants to store as float16');
   return { graph, converted, notes };
 }

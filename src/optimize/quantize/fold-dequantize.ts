@@ -46,7 +46,12 @@ export function constantAsFloat32(graph: ModelGraph, subgraphIndex: number, tens
   throw new WorkbenchError('unsupported', `tensor "${tensor.name}" holds ${TensorType[tensor.type]} data that cannot be read as float`);
 }
 
-/** Fold every DEQUANTIZE of a constant into a float32 constant; returns how many were folded. */
+/**
+ * Fold every DEQUANTIZE of a constant into a float32 constant; returns how many were folded.
+ * Tensor indices stay as they were (the stored constants it no longer needs stay in the list, unused):
+ * calibration ranges and channel means are keyed by tensor index of the model as read, so renumbering
+ * here would pair them with the wrong tensors. Callers drop unused tensors once their rewrite is done.
+ */
 export function foldConstantDequantize(graph: ModelGraph): number {
   let folded = 0;
   graph.subgraphs.forEach((subgraph, s) => {
@@ -64,8 +69,12 @@ export function foldConstantDequantize(graph: ModelGraph): number {
       return false;
     });
     subgraph.operators = keep;
-    removeUnusedTensors(graph, s);
   });
-  if (folded) removeUnusedBuffers(graph);
   return folded;
+}
+
+/** Drop the tensors and buffers no op, subgraph or signature refers to any more (renumbers them). */
+export function dropUnused(graph: ModelGraph): void {
+  graph.subgraphs.forEach((_, s) => removeUnusedTensors(graph, s));
+  removeUnusedBuffers(graph);
 }

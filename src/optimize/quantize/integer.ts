@@ -12,7 +12,7 @@
  * Every op left in float is reported with the reason.
  */
 import { WorkbenchError } from '../../errors';
-import { cloneGraph, newTensor, opcodeIndex, plainOperator, removeUnusedBuffers, removeUnusedTensors } from '../../tflite/edit';
+import { cloneGraph, newTensor, opcodeIndex, plainOperator } from '../../tflite/edit';
 import type { ModelGraph, Operator, Quantization, Subgraph, Tensor } from '../../tflite/graph';
 import { builtinCodeOf, opName } from '../../tflite/ops';
 import { isConstant, producers } from '../../tflite/queries';
@@ -22,7 +22,7 @@ import {
   TensorType,
 } from '../../tflite/schema/generated/tflite_generated';
 import { correctBias, dequantizedWeights } from './bias-correction';
-import { constantAsFloat32, foldConstantDequantize } from './fold-dequantize';
+import { constantAsFloat32, dropUnused, foldConstantDequantize } from './fold-dequantize';
 import {
   activationParams,
   bytesOf,
@@ -94,8 +94,7 @@ export function quantizeInteger(source: ModelGraph, ranges: RangeMap, options: I
   foldConstantDequantize(graph);
   const result: IntegerResult = { graph, quantizedOps: 0, correctedBiases: 0, floatOps: [], conversions: 0 };
   graph.subgraphs.forEach((_, s) => quantizeSubgraph(graph, s, ranges, options, result));
-  graph.subgraphs.forEach((_, s) => removeUnusedTensors(graph, s));
-  removeUnusedBuffers(graph);
+  dropUnused(graph);
   if (options.integerOnly) {
     const computeFloat = result.floatOps.filter((f) => f.reason !== 'no float tensors');
     if (computeFloat.length) {

@@ -2,11 +2,11 @@
  * Weight-only int8 (AI Edge Quantizer's weight_only_wi8_afp32): weights stored as symmetric int8
  * (per channel where the op has output channels) with a DEQUANTIZE in front; compute stays float.
  */
-import { cloneGraph, removeUnusedBuffers } from '../../tflite/edit';
+import { cloneGraph } from '../../tflite/edit';
 import { linearQuantization } from '../../tflite/edit';
 import type { ModelGraph, Operator } from '../../tflite/graph';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
-import { foldConstantDequantize, constantAsFloat32 } from './fold-dequantize';
+import { constantAsFloat32, dropUnused, foldConstantDequantize } from './fold-dequantize';
 import { storeBehindDequantize } from './float16';
 import { bytesOf, quantizeInt8, symmetricWeightParams, type WeightParamsHook } from './params';
 import { weightSites } from './weight-sites';
@@ -67,6 +67,6 @@ export function quantizeWeightOnly(source: ModelGraph, options: WeightQuantOptio
     quantizedTensors++;
   }
   graph.subgraphs.forEach((subgraph, s) => (subgraph.operators = [...prologues[s], ...subgraph.operators]));
-  removeUnusedBuffers(graph);
+  dropUnused(graph);
   return { graph, quantizedTensors, skipped: [] };
 }
