@@ -17,13 +17,13 @@ function cli(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Every option each command accepted before the table (from the old hand-written parseArgs calls). */
+/** Every option each command accepted before the table (from the old hand-written parseArgs calls), plus --allow-float-fallback. */
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
   optimize: [
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
-    '--train-count', '--epochs', '--batch', '--lr', '--loss',
+    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay'],
@@ -109,5 +109,10 @@ describe('tflite-opt options', () => {
   it('an absent boolean is false and a repeated option keeps every value in order', () => {
     expect(parseOptimize()).toMatchObject({ output: 'out.tflite', recipe: 'int8', perTensor: false, integerOnly: false, exclude: [] });
     expect(parseOptimize('--exclude', 'CONV_2D', '--exclude', 'head/.*').exclude).toEqual(['CONV_2D', 'head/.*']);
+  });
+
+  it('--allow-float-fallback reaches optimize as allowFloatFallback, false when absent', () => {
+    expect(parseOptimize('--allow-float-fallback').allowFloatFallback).toBe(true);
+    expect(parseOptimize().allowFloatFallback).toBe(false);
   });
 });

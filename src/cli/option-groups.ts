@@ -12,6 +12,10 @@ export const resultOptions = {
   title: 'result',
   options: {
     output: { type: 'string', short: 'o', value: 'OUT', help: 'where to write the optimized model' },
+    allowFloatFallback: {
+      type: 'boolean',
+      help: 'write the model even when ops the user did not exclude stay in float, or the result is larger than its input; without it such a result is a failure and the command exits non-zero',
+    },
   },
 } as const satisfies OptionGroup;
 
