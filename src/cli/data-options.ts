@@ -18,6 +18,11 @@ export interface DataFlags {
   std?: string;
 }
 
+/** DataFlags for data at `path`, read as a command's dataset options say (--labels, --mean ...). */
+export function dataFlags(path: string, options: Omit<DataFlags, 'path'>): DataFlags {
+  return { path, labels: options.labels, labelColumn: options.labelColumn, mean: options.mean, std: options.std };
+}
+
 function numbers(text: string, flag: string): number[] {
   const values = text.split(',').map((s) => Number(s.trim()));
   if (values.some((v) => !Number.isFinite(v))) throw new WorkbenchError('bad-input', `${flag} takes numbers separated by commas, got "${text}"`);

@@ -16,3 +16,14 @@ export function progressPrinter(label: string): (done: number, total?: number) =
     }
   };
 }
+
+/** The optimize pipeline's stages: a counter while calibrating, one line as each other stage starts. */
+export function stageProgress(): (stage: string, done: number, total?: number) => void {
+  const calibrating = progressPrinter('calibrating');
+  let lastStage = '';
+  return (stage, done, total) => {
+    if (stage === 'calibrate') calibrating(done, total);
+    else if (stage !== lastStage) process.stderr.write(`${stage}...\n`);
+    lastStage = stage;
+  };
+}

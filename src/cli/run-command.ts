@@ -2,12 +2,27 @@
 import { WorkbenchError } from '../errors';
 import { readNpy } from '../data/npy';
 import { initRuntime, loadModel, randomInputs, type RuntimeData, type RuntimeTensor, type RuntimeTensorInfo } from '../evaluate/runtime';
+import type { RunOptions } from './commands';
 import { formatShape } from './format-summary';
+import { readInputFile } from './read-input-file';
+import { UsageError } from './usage-error';
 
 export interface RunRequest {
   inputs: { path: string; bytes: Uint8Array }[];
   seed: number;
   json: boolean;
+}
+
+export async function run(options: RunOptions, path: string): Promise<number> {
+  const seed = options.seed === undefined ? 1 : Number(options.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed takes an integer, got "${options.seed}"`);
+  const output = await runCommand(readInputFile(path, 'model'), {
+    inputs: options.input.map((p) => ({ path: p, bytes: readInputFile(p, 'input') })),
+    seed,
+    json: options.json,
+  });
+  process.stdout.write(output);
+  return 0;
 }
 
 export async function runCommand(modelBytes: Uint8Array, request: RunRequest): Promise<string> {

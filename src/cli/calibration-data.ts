@@ -1,0 +1,25 @@
+/** Calibration samples from --calib and --calib-count, for a recipe that needs them (int8, int16x8). */
+import { randomIndices } from '../data/dataset';
+import { WorkbenchError } from '../errors';
+import type { Samples } from '../evaluate/samples';
+import { needsCalibration, type Recipe } from '../optimize/recipe';
+import type { ModelGraph } from '../tflite/graph';
+import type { OptimizeOptions } from './commands';
+import { positiveInteger } from './count-option';
+import { dataFlags, datasetSamples, openDataFlags } from './data-options';
+
+export interface CalibrationData {
+  calibration?: Samples;
+  calibrationCount?: number;
+}
+
+export async function calibrationData(graph: ModelGraph, recipe: Recipe | undefined, options: OptimizeOptions): Promise<CalibrationData> {
+  if (!recipe || !needsCalibration(recipe)) return {};
+  if (!options.calib) throw new WorkbenchError('bad-input', `${recipe.technique} needs calibration data: pass --calib DIR|FILE.npy`);
+  const dataset = await openDataFlags(graph, dataFlags(options.calib, options));
+  const count = positiveInteger(options.calibCount, '--calib-count') ?? recipe.calibration.samples;
+  // A seeded random draw, not the first N: in class folders those would all be one class.
+  const indices = randomIndices(dataset.size, count, 0);
+  for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
+  return { calibration: datasetSamples(dataset, indices), calibrationCount: indices.length };
+}

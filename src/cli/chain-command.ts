@@ -1,0 +1,62 @@
+/** `tflite-opt optimize --recipe CHAIN`: prune / cluster, then optionally train and quantize (src/optimize/chain.ts). */
+import { writeFileSync } from 'node:fs';
+import { parseChain, runChain, type ChainRequest } from '../optimize/chain';
+import { scopeFromText } from '../optimize/recipe';
+import { reportTable } from '../optimize/sparsity-report';
+import { readModel } from '../tflite/read';
+import type { ModelGraph } from '../tflite/graph';
+import { calibrationData } from './calibration-data';
+import { chainTraining } from './chain-training';
+import type { OptimizeOptions } from './commands';
+import { positiveInteger } from './count-option';
+import { dataFlags, datasetSamples, openDataFlags } from './data-options';
+import { stageProgress } from './progress';
+import { recipeFromOptions } from './recipe-options';
+import { UsageError } from './usage-error';
+
+export async function optimizeChain(options: OptimizeOptions & { recipe: string }, path: string, model: Uint8Array, started: number): Promise<number> {
+  const chain = parseChain(options.recipe, {
+    recipeFor: (technique) => recipeFromOptions({ ...options, recipe: technique, recipeFile: undefined }),
+    exclude: options.exclude.map(scopeFromText),
+  });
+  const graph = readModel(model);
+  const { calibration, calibrationCount } = await calibrationData(graph, chain.quantize, options);
+  const evaluation = options.eval ? await evaluationData(graph, options.eval, options) : undefined;
+  const training = chain.train ? await chainTraining(graph, options) : undefined;
+  const result = await runChain({ model, chain, calibration, calibrationCount, evaluation, training, onProgress: stageProgress() });
+  writeFileSync(options.output, result.bytes);
+  for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+  process.stdout.write(`${reportTable(result.report)}\n`);
+  process.stderr.write(`wrote ${options.output} (${result.bytes.length} bytes) in ${(performance.now() - started).toFixed(0)} ms\n`);
+  if (options.report) {
+    const report = {
+      model: path,
+      output: options.output,
+      chain: options.recipe,
+      label: result.label,
+      steps: { prune: chain.prune, cluster: chain.cluster, train: chain.train, quantize: chain.quantize },
+      pruned: result.pruned,
+      trained: result.trained && { ...result.trained, activationRanges: undefined },
+      clustered: result.clustered,
+      floatOps: result.quantized?.floatOps ?? [],
+      checks: result.checks,
+      weights: result.report,
+      comparison: result.comparison,
+      notes: result.notes,
+      timingsMs: result.quantized?.timings,
+    };
+    writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return 0;
+}
+
+/** --eval, --eval-count, --eval-offset: the samples the result is compared with the input model on. */
+async function evaluationData(graph: ModelGraph, path: string, options: OptimizeOptions): Promise<ChainRequest['evaluation']> {
+  const dataset = await openDataFlags(graph, dataFlags(path, options));
+  const count = positiveInteger(options.evalCount, '--eval-count') ?? dataset.size;
+  const offset = options.evalOffset === undefined ? 0 : Number(options.evalOffset);
+  if (!Number.isInteger(offset) || offset < 0 || offset >= dataset.size) throw new UsageError(`--eval-offset takes an integer in [0, ${dataset.size}), got "${options.evalOffset}"`);
+  const indices = Array.from({ length: Math.min(count, dataset.size - offset) }, (_, i) => offset + i);
+  const labels = indices.map((i) => dataset.labels[i]);
+  return { samples: datasetSamples(dataset, indices), labels: labels.every((l) => l !== null) ? (labels as number[]) : undefined, total: indices.length };
+}

@@ -1,0 +1,97 @@
+/**
+ * The commands of tflite-opt: what each does, its one MODEL argument and the option groups it takes.
+ * Parsing (parse-command-line.ts) and usage text (usage.ts) are both read from this table. Handlers
+ * are imported when their command runs, so `--help` and usage errors answer without loading the runtime.
+ */
+import {
+  calibrationOptions,
+  chainEvaluationOptions,
+  comparisonOptions,
+  datasetOptions,
+  evaluationDataOptions,
+  jsonOptions,
+  recipeOptions,
+  reportOptions,
+  resultOptions,
+  runInputOptions,
+  trainingOptions,
+} from './option-groups';
+import type { GroupValues, OptionGroup, OptionName, OptionSpec } from './option-spec';
+
+export interface Command {
+  name: string;
+  summary: string;
+  groups: readonly OptionGroup[];
+  /** Options the command cannot run without; usage shows them outside brackets. */
+  required: readonly string[];
+  /** Text after the options in `tflite-opt COMMAND --help`. */
+  notes?: string;
+  run(options: Record<string, unknown>, model: string): Promise<number>;
+}
+
+/** Every option of a command, in the order of its groups. */
+export function commandOptions(command: Command): [string, OptionSpec][] {
+  return command.groups.flatMap((group) => Object.entries(group.options));
+}
+
+/** Parsed options, with the required ones known to be there. */
+type Options<G extends readonly OptionGroup[], R extends string> = GroupValues<G> & { [K in R]: string };
+
+interface TypedCommand<G extends readonly OptionGroup[], R extends OptionName<G>> extends Omit<Command, 'groups' | 'required' | 'run'> {
+  groups: G;
+  required: readonly R[];
+  run(options: Options<G, R>, model: string): Promise<number>;
+}
+
+/** Checks a table entry: its handler takes what its groups parse to. */
+function command<const G extends readonly OptionGroup[], const R extends OptionName<G> = never>(entry: TypedCommand<G, R>): TypedCommand<G, R> {
+  return entry;
+}
+
+// Each command's groups are named apart so its handler's options type comes from them, not from the
+// table entry (which refers to the handler).
+const inspectGroups = [jsonOptions] as const;
+const optimizeGroups = [resultOptions, recipeOptions, calibrationOptions, datasetOptions, chainEvaluationOptions, trainingOptions, reportOptions] as const;
+const runGroups = [runInputOptions, jsonOptions] as const;
+const evalGroups = [evaluationDataOptions, comparisonOptions, datasetOptions, jsonOptions, reportOptions] as const;
+
+export type InspectOptions = Options<typeof inspectGroups, never>;
+export type OptimizeOptions = Options<typeof optimizeGroups, 'output'>;
+export type RunOptions = Options<typeof runGroups, never>;
+export type EvalOptions = Options<typeof evalGroups, 'data'>;
+
+export const COMMANDS: readonly Command[] = [
+  command({
+    name: 'inspect',
+    summary: "the model's inputs, outputs, ops, parameters, bytes per dtype and quantization state",
+    groups: inspectGroups,
+    required: [],
+    run: async (options, model) => (await import('./inspect-command')).inspect(options, model),
+  }),
+  command({
+    name: 'optimize',
+    summary: 'write an optimized copy of the model: one technique, or a chain (prune, cluster, fine-tune, then quantize)',
+    groups: optimizeGroups,
+    required: ['output'],
+    notes: `CHAIN: prune:S[:2of4][:global|per-channel][:keep-first][:keep-last][:min=N][:ops=A,B] and/or
+cluster:K[:optimal|kmeans++|linear|density|random][:per-channel][:keep-zeros][:seed=N][:min=N][:ops=A,B],
+then optionally finetune (trains on --train with sparsity / clusters kept), then optionally one of
+float16|weight-int8|dynamic|int8|int16x8, joined by "+" (e.g. prune:0.75+finetune+int8);
+or qat+int8 (quantization-aware training on --train, then int8). See src/optimize/chain.ts.`,
+    run: async (options, model) => (await import('./optimize-command')).optimize(options, model),
+  }),
+  command({
+    name: 'run',
+    summary: 'one inference in LiteRT, on .npy inputs or seeded random ones',
+    groups: runGroups,
+    required: [],
+    run: async (options, model) => (await import('./run-command')).run(options, model),
+  }),
+  command({
+    name: 'eval',
+    summary: 'compare the model with its float reference on data: accuracy, agreement, error per layer, latency, size',
+    groups: evalGroups,
+    required: ['data'],
+    run: async (options, model) => (await import('./eval-command')).evaluate(options, model),
+  }),
+];

@@ -1,0 +1,46 @@
+/** `tflite-opt eval`: the model against its float reference on data, as a report (Markdown or JSON). */
+import { writeFileSync } from 'node:fs';
+import { compareModels } from '../evaluate/compare';
+import { measureLatency } from '../evaluate/latency';
+import { modelNodeData, nodeDataJson } from '../evaluate/model-explorer';
+import { buildReport, reportMarkdown, reportToJson } from '../evaluate/report';
+import { compareSizes } from '../evaluate/size';
+import { readModel } from '../tflite/read';
+import type { EvalOptions } from './commands';
+import { positiveInteger } from './count-option';
+import { dataFlags, datasetSamples, openDataFlags } from './data-options';
+import { progressPrinter } from './progress';
+import { readInputFile } from './read-input-file';
+
+export async function evaluate(options: EvalOptions, path: string): Promise<number> {
+  const candidate = readInputFile(path, 'model');
+  const reference = options.ref ? readInputFile(options.ref, 'reference model') : candidate;
+  // Data is prepared for the reference (float) model; the comparison quantizes it for the candidate.
+  const dataset = await openDataFlags(readModel(reference), dataFlags(options.data, options));
+  for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
+  const count = positiveInteger(options.count, '--count') ?? dataset.size;
+  const indices = Array.from({ length: Math.min(count, dataset.size) }, (_, i) => i);
+  const labels = indices.map((i) => dataset.labels[i]);
+  const labeled = labels.every((l) => l !== null);
+  const comparison = await compareModels(reference, candidate, datasetSamples(dataset, indices), {
+    labels: labeled ? (labels as number[]) : undefined,
+    perLayer: options.perLayer,
+    total: indices.length,
+    onProgress: progressPrinter('evaluating'),
+  });
+  const latency = options.latency
+    ? { reference: options.ref ? await measureLatency(reference) : undefined, candidate: await measureLatency(candidate) }
+    : undefined;
+  const report = buildReport({
+    model: { name: path, reference: options.ref ?? path },
+    recipe: null,
+    sizes: compareSizes(candidate, reference),
+    comparison,
+    latency,
+    environment: { runtime: 'LiteRT.js (@litertjs/core 2.5.3, wasm CPU)', node: process.version },
+  });
+  if (options.report) writeFileSync(options.report, reportToJson(report));
+  if (options.overlay && comparison.perLayer) writeFileSync(options.overlay, nodeDataJson(modelNodeData(readModel(candidate), comparison.perLayer)));
+  process.stdout.write(options.json ? reportToJson(report) : reportMarkdown(report));
+  return 0;
+}

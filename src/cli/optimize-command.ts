@@ -1,0 +1,35 @@
+/** `tflite-opt optimize`: one technique here; a chain (prune / cluster / finetune / quantize) in chain-command.ts. */
+import { writeFileSync } from 'node:fs';
+import { isChainText } from '../optimize/chain';
+import { dequantizeBytes, optimizeModel } from '../optimize/pipeline';
+import { readModel } from '../tflite/read';
+import { writeModel } from '../tflite/write';
+import { calibrationData } from './calibration-data';
+import { optimizeChain } from './chain-command';
+import type { OptimizeOptions } from './commands';
+import { stageProgress } from './progress';
+import { readInputFile } from './read-input-file';
+import { recipeFromOptions } from './recipe-options';
+
+export async function optimize(options: OptimizeOptions, path: string): Promise<number> {
+  const model = readInputFile(path, 'model');
+  const started = performance.now();
+  if (options.recipe === 'none' || options.recipe === 'dequantize') {
+    const bytes = options.recipe === 'none' ? writeModel(readModel(model)) : dequantizeBytes(model).bytes;
+    writeFileSync(options.output, bytes);
+    process.stderr.write(`wrote ${options.output} (${bytes.length} bytes) in ${(performance.now() - started).toFixed(0)} ms\n`);
+    return 0;
+  }
+  if (options.recipe && isChainText(options.recipe)) return await optimizeChain({ ...options, recipe: options.recipe }, path, model, started);
+  const recipe = recipeFromOptions(options);
+  const { calibration, calibrationCount } = await calibrationData(readModel(model), recipe, options);
+  const result = await optimizeModel({ model, recipe, calibration, calibrationCount, onProgress: stageProgress() });
+  writeFileSync(options.output, result.bytes);
+  for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+  process.stderr.write(`wrote ${options.output} (${result.bytes.length} bytes, ${(result.bytes.length / model.length).toFixed(3)}x the input) in ${(performance.now() - started).toFixed(0)} ms\n`);
+  if (options.report) {
+    const report = { model: path, output: options.output, recipe: result.recipe, label: result.label, bytes: result.bytes.length, inputBytes: model.length, floatOps: result.floatOps, notes: result.notes, timingsMs: result.timings };
+    writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,113 @@
+/**
+ * The options of tflite-opt, in the groups the commands share (src/cli/commands.ts says which command
+ * takes which). Each option is written here once: its parsing, its placeholder and its help line.
+ */
+import { CALIBRATION_ALGORITHMS, TECHNIQUES } from '../optimize/recipe';
+import type { OptionGroup } from './option-spec';
+
+/** The recipes --recipe names besides the techniques of a recipe. */
+export const RECIPE_NAMES = [...TECHNIQUES, 'dequantize', 'none'];
+
+export const resultOptions = {
+  title: 'result',
+  options: {
+    output: { type: 'string', short: 'o', value: 'OUT', help: 'where to write the optimized model' },
+    allowFloatFallback: {
+      type: 'boolean',
+      help: 'write the model even when ops the user did not exclude stay in float, or the result is larger than its input; without it such a result is a failure and the command exits non-zero',
+    },
+  },
+} as const satisfies OptionGroup;
+
+export const recipeOptions = {
+  title: 'recipe',
+  options: {
+    recipe: { type: 'string', value: 'TECHNIQUE|CHAIN', help: `${RECIPE_NAMES.join('|')}, or a CHAIN (below)` },
+    recipeFile: { type: 'string', value: 'R.json', help: "a recipe file, ours or AI Edge Quantizer's; the options below apply on top of it" },
+    io: { type: 'string', value: 'float|int8|uint8', help: "the type of the model's inputs and outputs after int8 (default float)" },
+    perTensor: { type: 'boolean', help: 'one scale per weight tensor instead of one per output channel' },
+    algo: { type: 'string', value: CALIBRATION_ALGORITHMS.join('|'), help: 'how calibration chooses activation ranges (default minmax)' },
+    exclude: { type: 'string', multiple: true, value: 'REGEX|OP_TYPE', help: 'keep the matching ops in float; repeat for more' },
+    integerOnly: { type: 'boolean', help: 'fail instead of leaving ops in float (Edge TPU, microcontrollers)' },
+  },
+} as const satisfies OptionGroup;
+
+export const calibrationOptions = {
+  title: 'calibration (int8, int16x8)',
+  options: {
+    calib: { type: 'string', value: 'DIR|FILE.npy', help: 'representative samples: a folder or .zip of images, .npy or IDX files' },
+    calibCount: { type: 'string', value: 'N', help: "how many of them to calibrate on, drawn at random (default: the recipe's, 100)" },
+  },
+} as const satisfies OptionGroup;
+
+/** How every data option of a command (--calib, --eval, --train, --data) is read. */
+export const datasetOptions = {
+  title: 'reading the data',
+  options: {
+    labels: { type: 'string', value: 'CSV', help: "a CSV naming each file's class (without it, class folders do)" },
+    labelColumn: { type: 'string', value: 'NAME', help: 'the column of --labels that holds the class' },
+    mean: { type: 'string', value: 'M[,M,M]', help: 'subtracted from each pixel, per channel (overrides what the model says)' },
+    std: { type: 'string', value: 'S[,S,S]', help: 'each pixel is then divided by it, per channel' },
+  },
+} as const satisfies OptionGroup;
+
+export const chainEvaluationOptions = {
+  title: 'evaluation of a chain',
+  options: {
+    eval: { type: 'string', value: 'DIR|FILE.npy', help: 'compare the result with MODEL on these samples (accuracy when they are labeled)' },
+    evalCount: { type: 'string', value: 'N', help: 'how many samples to compare on (default all)' },
+    evalOffset: { type: 'string', value: 'N', help: 'the first sample to compare on (default 0)' },
+  },
+} as const satisfies OptionGroup;
+
+export const trainingOptions = {
+  title: 'training (chains with finetune or qat)',
+  options: {
+    train: { type: 'string', value: 'DIR|FILE.npy', help: 'training samples; labels optional (without them the float model teaches)' },
+    trainCount: { type: 'string', value: 'N', help: 'how many of them to train on (default all)' },
+    epochs: { type: 'string', value: 'N', help: 'training epochs' },
+    batch: { type: 'string', value: 'N', help: 'batch size (shrunk to fit memory)' },
+    lr: { type: 'string', value: 'X', help: 'learning rate' },
+    loss: { type: 'string', value: 'cross-entropy|distillation', help: 'default: cross-entropy with labels, distillation without' },
+  },
+} as const satisfies OptionGroup;
+
+export const evaluationDataOptions = {
+  title: 'evaluation data',
+  options: {
+    data: { type: 'string', value: 'DIR|FILE.npy', help: 'the samples to evaluate on (accuracy when they are labeled)' },
+    count: { type: 'string', value: 'N', help: 'how many of them, from the first (default all)' },
+  },
+} as const satisfies OptionGroup;
+
+export const comparisonOptions = {
+  title: 'comparison',
+  options: {
+    ref: { type: 'string', value: 'FLOAT_MODEL', help: 'the model to compare with (default MODEL itself); the data is prepared for it' },
+    perLayer: { type: 'boolean', help: "also compare every layer's output (SQNR per layer)" },
+    latency: { type: 'boolean', help: 'also measure latency in LiteRT (wasm CPU)' },
+    overlay: { type: 'string', value: 'ME.json', help: 'write the per-layer error as a Model Explorer overlay (with --per-layer)' },
+  },
+} as const satisfies OptionGroup;
+
+export const runInputOptions = {
+  title: 'inputs',
+  options: {
+    input: { type: 'string', multiple: true, value: 'FILE.npy', help: 'one .npy per model input, in order; without any, seeded random inputs' },
+    seed: { type: 'string', value: 'N', help: 'the seed of the random inputs (default 1)' },
+  },
+} as const satisfies OptionGroup;
+
+export const reportOptions = {
+  title: 'report',
+  options: {
+    report: { type: 'string', value: 'R.json', help: 'also write the report as JSON to R.json' },
+  },
+} as const satisfies OptionGroup;
+
+export const jsonOptions = {
+  title: 'output',
+  options: {
+    json: { type: 'boolean', help: 'print JSON instead of text' },
+  },
+} as const satisfies OptionGroup;

@@ -1,0 +1,30 @@
+/** The recipe of `tflite-opt optimize`: --recipe-file (ours or AEQ's format) or --recipe TECHNIQUE, then the options on top. */
+import { fromAeqRecipe, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
+import type { OptimizeOptions } from './commands';
+import { RECIPE_NAMES } from './option-groups';
+import { readInputFile } from './read-input-file';
+import { UsageError } from './usage-error';
+
+export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly'>;
+
+export function recipeFromOptions(options: RecipeOptions): Recipe {
+  let base: Record<string, unknown>;
+  if (options.recipeFile) {
+    const json = JSON.parse(new TextDecoder().decode(readInputFile(options.recipeFile, 'recipe file'))) as unknown;
+    if (Array.isArray(json)) {
+      const { recipe, notMapped } = fromAeqRecipe(json);
+      for (const line of notMapped) process.stderr.write(`note: AEQ recipe: not mapped: ${line}\n`);
+      base = { ...recipe };
+    } else base = json as Record<string, unknown>;
+  } else {
+    if (!options.recipe) throw new UsageError(`missing --recipe (${RECIPE_NAMES.join('|')}, or a CHAIN) or --recipe-file`);
+    if (!TECHNIQUES.includes(options.recipe as Technique)) throw new UsageError(`unknown recipe "${options.recipe}" (known: ${RECIPE_NAMES.join(', ')})`);
+    base = { technique: options.recipe };
+  }
+  if (options.io) base.io = options.io;
+  if (options.perTensor) base.granularity = 'per-tensor';
+  if (options.algo) base.calibration = { ...(base.calibration as object), algorithm: options.algo };
+  if (options.integerOnly) base.integerOnly = true;
+  if (options.exclude.length) base.keepFloat = [...((base.keepFloat as unknown[]) ?? []), ...options.exclude];
+  return parseRecipe(base);
+}
