@@ -6,6 +6,7 @@ import { reportTable } from '../optimize/sparsity-report';
 import { readModel } from '../tflite/read';
 import type { ModelGraph } from '../tflite/graph';
 import { calibrationData } from './calibration-data';
+import { reportingFailure } from './failure-report';
 import { chainTraining } from './chain-training';
 import type { OptimizeOptions } from './commands';
 import { positiveInteger } from './count-option';
@@ -23,7 +24,9 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
   const { calibration, calibrationCount } = await calibrationData(graph, chain.quantize, options);
   const evaluation = options.eval ? await evaluationData(graph, options.eval, options) : undefined;
   const training = chain.train ? await chainTraining(graph, options) : undefined;
-  const result = await runChain({ model, chain, calibration, calibrationCount, evaluation, training, onProgress: stageProgress() });
+  const result = await reportingFailure(options.report, { model: path, chain: options.recipe }, () =>
+    runChain({ model, chain, calibration, calibrationCount, evaluation, training, onProgress: stageProgress(), allowFloatFallback: options.allowFloatFallback }),
+  );
   writeFileSync(options.output, result.bytes);
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   process.stdout.write(`${reportTable(result.report)}\n`);
@@ -38,6 +41,8 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
       pruned: result.pruned,
       trained: result.trained && { ...result.trained, activationRanges: undefined },
       clustered: result.clustered,
+      failure: result.quantized?.verdict.failure || undefined,
+      floatOpCauses: result.quantized?.verdict.causes,
       floatOps: result.quantized?.floatOps ?? [],
       checks: result.checks,
       weights: result.report,

@@ -5,6 +5,7 @@ import { dequantizeBytes, optimizeModel } from '../optimize/pipeline';
 import { readModel } from '../tflite/read';
 import { writeModel } from '../tflite/write';
 import { calibrationData } from './calibration-data';
+import { reportingFailure } from './failure-report';
 import { optimizeChain } from './chain-command';
 import type { OptimizeOptions } from './commands';
 import { stageProgress } from './progress';
@@ -23,12 +24,14 @@ export async function optimize(options: OptimizeOptions, path: string): Promise<
   if (options.recipe && isChainText(options.recipe)) return await optimizeChain({ ...options, recipe: options.recipe }, path, model, started);
   const recipe = recipeFromOptions(options);
   const { calibration, calibrationCount } = await calibrationData(readModel(model), recipe, options);
-  const result = await optimizeModel({ model, recipe, calibration, calibrationCount, onProgress: stageProgress() });
+  const result = await reportingFailure(options.report, { model: path, recipe }, () =>
+    optimizeModel({ model, recipe, calibration, calibrationCount, onProgress: stageProgress(), allowFloatFallback: options.allowFloatFallback }),
+  );
   writeFileSync(options.output, result.bytes);
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`wrote ${options.output} (${result.bytes.length} bytes, ${(result.bytes.length / model.length).toFixed(3)}x the input) in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (options.report) {
-    const report = { model: path, output: options.output, recipe: result.recipe, label: result.label, bytes: result.bytes.length, inputBytes: model.length, floatOps: result.floatOps, notes: result.notes, timingsMs: result.timings };
+    const report = { model: path, output: options.output, recipe: result.recipe, label: result.label, bytes: result.bytes.length, inputBytes: model.length, failure: result.verdict.failure || undefined, floatOpCauses: result.verdict.causes, floatOps: result.floatOps, notes: result.notes, timingsMs: result.timings };
     writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
   }
   return 0;
