@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
+import { initRuntime, loadModel, randomInputs } from '../src/runtime/runtime';
 import { readModel } from '../src/tflite/read';
 import { writeModel } from '../src/tflite/write';
 import { modelsDir, sharedModelNames } from '../src/test-support/shared';

@@ -11,7 +11,7 @@
  * Wall clock, 3 rounds for 1 and 3.
  */
 import { cpus } from 'node:os';
-import { initRuntime, loadModel, randomInputs, type RuntimeData } from '../src/evaluate/runtime';
+import { initRuntime, loadModel, randomInputs, type RuntimeData } from '../src/runtime/runtime';
 import { calibrate, calibrationTensors } from '../src/optimize/calibrate';
 import { withReductions } from '../src/optimize/calibrate-reduced';
 import { setStatsWorkerFactory, takeWorker, returnWorker, type StatsWorkerPort } from '../src/optimize/calibrate-stats-thread';

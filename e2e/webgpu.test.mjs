@@ -33,7 +33,7 @@ describe('LiteRT.js on a software WebGPU adapter', () => {
     const int8 = [...readFileSync(path.join(MODELS, 'mnist_conv_fc_int8.tflite'))];
     const results = await page.evaluate(
       async ({ float, int8, base }) => {
-        const runtime = await import('/src/evaluate/runtime.ts');
+        const runtime = await import('/src/runtime/runtime.ts');
         await runtime.initRuntime({ wasmBase: new URL('litert/', base).href });
         const hasAdapter = !!(await navigator.gpu?.requestAdapter());
         const probe = async (bytes) => runtime.probeWebGpu(new Uint8Array(bytes), { timeoutMs: 20_000 });

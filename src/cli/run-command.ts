@@ -1,7 +1,7 @@
 /** `tflite-opt run`: one inference in LiteRT, on .npy inputs or seeded random ones. */
 import { WorkbenchError } from '../errors';
 import { readNpy } from '../data/npy';
-import { initRuntime, loadModel, randomInputs, type RuntimeData, type RuntimeTensor, type RuntimeTensorInfo } from '../evaluate/runtime';
+import { initRuntime, loadModel, randomInputs, type RuntimeData, type RuntimeTensor, type RuntimeTensorInfo } from '../runtime/runtime';
 import { formatShape } from './format-summary';
 
 export interface RunRequest {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, type RuntimeData } from '../evaluate/runtime';
+import { initRuntime, loadModel, type RuntimeData } from '../runtime/runtime';
 import { readModelMetadata } from '../tflite/metadata/read-metadata';
 import { readModel } from '../tflite/read';
 import { dataDir, modelsDir, readSharedModel, seededRandom } from '../test-support/shared';

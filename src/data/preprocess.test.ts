@@ -1,4 +1,4 @@
-import { toFloat } from '../evaluate/samples';
+import { toFloat } from '../runtime/samples';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
+import { initRuntime, loadModel, randomInputs } from '../runtime/runtime';
 import { newGraph, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Operator } from '../tflite/graph';
 import { writeModel } from '../tflite/write';

@@ -7,8 +7,8 @@
  * thread; other work on the machine shows up in the tail (p90, max) more than in the median.
  */
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs, type LoadedModel, type RuntimeData } from './runtime';
-import { cancelled, toModelInputs, type RunProgress, type Sample } from './samples';
+import { initRuntime, loadModel, randomInputs, type LoadedModel, type RuntimeData } from '../runtime/runtime';
+import { cancelled, toModelInputs, type RunProgress, type Sample } from '../runtime/samples';
 
 export interface LatencyOptions extends RunProgress {
   /** Timed runs (default 50). */

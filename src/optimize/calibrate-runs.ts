@@ -15,7 +15,7 @@
  * sample are a few thousand numbers; the values path keeps one instance (see litertInstances in
  * calibrate.ts).
  */
-import { runtimeWasmBase, type RuntimeData } from '../evaluate/runtime';
+import { runtimeWasmBase, type RuntimeData } from '../runtime/runtime';
 import type { HelperModel, RunOutput } from './calibrate-runs-server';
 import { idleWorkers, returnWorker, takeWorker, type StatsWorkerPort } from './calibrate-stats-thread';
 

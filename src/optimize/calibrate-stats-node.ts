@@ -8,7 +8,7 @@
  */
 import { portListeners, type StatsWorkerFactory, type WorkerReply } from './calibrate-stats-thread';
 
-// A computed specifier: the browser bundle leaves it alone (as in evaluate/node-shim.ts).
+// A computed specifier: the browser bundle leaves it alone (as in runtime/node-shim.ts).
 const NODE_WORKER_THREADS = 'node:worker_threads';
 
 export const nodeStatsWorker: StatsWorkerFactory = async () => {

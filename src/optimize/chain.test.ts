@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
+import { initRuntime, loadModel, randomInputs } from '../runtime/runtime';
 import { modelSize } from '../evaluate/size';
 import { readSharedModel, seededRandom } from '../test-support/shared';
 import { readModel } from '../tflite/read';

@@ -13,7 +13,7 @@
 import { WorkbenchError } from '../errors';
 import { compareModels } from '../evaluate/compare';
 import type { ComparisonResult } from '../evaluate/compare';
-import type { Samples } from '../evaluate/samples';
+import type { Samples } from '../runtime/samples';
 import { cloneGraph } from '../tflite/edit';
 import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';

@@ -3,8 +3,8 @@
  * output loads and runs in LiteRT, zeros and clusters survive quantization (the chain's own checks).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import type { Sample } from '../evaluate/samples';
+import { initRuntime, loadModel, randomInputs } from '../runtime/runtime';
+import type { Sample } from '../runtime/samples';
 import { readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';

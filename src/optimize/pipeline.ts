@@ -4,8 +4,8 @@
  * LiteRT before it is handed back, so a model we cannot run never reaches the user silently.
  */
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import type { Samples } from '../evaluate/samples';
+import { initRuntime, loadModel, randomInputs } from '../runtime/runtime';
+import type { Samples } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';

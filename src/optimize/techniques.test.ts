@@ -5,8 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import type { Sample } from '../evaluate/samples';
+import { initRuntime, loadModel, randomInputs } from '../runtime/runtime';
+import type { Sample } from '../runtime/samples';
 import { readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
