@@ -8,7 +8,7 @@ import { openDataset, randomIndices, type Dataset } from '../src/data/dataset';
 import { graphInputs } from '../src/data/default-preprocessing';
 import { filesFromPath } from '../src/data/files-node';
 import { compareModels } from '../src/evaluate/compare';
-import { initRuntime } from '../src/runtime/runtime';
+import { initRuntime } from '../src/runtime/start';
 import type { Sample } from '../src/runtime/samples';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { CALIBRATION_ALGORITHMS, defaultRecipe } from '../src/optimize/recipe';

@@ -11,7 +11,10 @@
  * Wall clock, 3 rounds for 1 and 3.
  */
 import { cpus } from 'node:os';
-import { initRuntime, loadModel, randomInputs, type RuntimeData } from '../src/runtime/runtime';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import { initRuntime } from '../src/runtime/start';
+import type { RuntimeData } from '../src/runtime/types';
 import { calibrate, calibrationTensors } from '../src/optimize/calibrate';
 import { withReductions } from '../src/optimize/calibrate-reduced';
 import { setStatsWorkerFactory, takeWorker, returnWorker, type StatsWorkerPort } from '../src/optimize/calibrate-stats-thread';

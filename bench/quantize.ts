@@ -7,7 +7,9 @@
 import { cpus } from 'node:os';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, TECHNIQUES } from '../src/optimize/recipe';
-import { initRuntime, loadModel, randomInputs } from '../src/runtime/runtime';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import { initRuntime } from '../src/runtime/start';
 import { measureLatency } from '../src/evaluate/latency';
 import type { Sample } from '../src/runtime/samples';
 import { readModel } from '../src/tflite/read';

@@ -7,7 +7,9 @@
  * max and channel sums computed inside the run, a few thousand numbers out). Mean time of 300 runs
  * after 30 warm-up runs, 3 rounds (the spread is the point).
  */
-import { initRuntime, loadModel, randomInputs } from '../src/runtime/runtime';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import { initRuntime } from '../src/runtime/start';
 import { isActivation, loadTapped } from '../src/runtime/taps';
 import { calibrationTensors } from '../src/optimize/calibrate';
 import { withReductions } from '../src/optimize/calibrate-reduced';

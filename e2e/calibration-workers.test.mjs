@@ -24,7 +24,9 @@ import { CHROMIUM_ARGS, devServerWithWebGpu, ROOT, SHARED } from './support.mjs'
  */
 async function calibrateTwice(model, origin) {
   const { readModel } = await import(`${origin}/src/tflite/read.ts`);
-  const { initRuntime, loadModel, randomInputs } = await import(`${origin}/src/runtime/runtime.ts`);
+  const { initRuntime } = await import(`${origin}/src/runtime/start.ts`);
+  const { loadModel } = await import(`${origin}/src/runtime/load.ts`);
+  const { randomInputs } = await import(`${origin}/src/runtime/random-inputs.ts`);
   const { calibrate } = await import(`${origin}/src/optimize/calibrate.ts`);
   await initRuntime();
   const bytes = new Uint8Array(model);

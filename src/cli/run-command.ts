@@ -1,7 +1,10 @@
 /** `tflite-opt run`: one inference in LiteRT, on .npy inputs or seeded random ones. */
 import { WorkbenchError } from '../errors';
 import { readNpy } from '../data/npy';
-import { initRuntime, loadModel, randomInputs, type RuntimeData, type RuntimeTensor, type RuntimeTensorInfo } from '../runtime/runtime';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import type { RuntimeData, RuntimeTensor, RuntimeTensorInfo } from '../runtime/types';
 import { formatShape } from './format-summary';
 
 export interface RunRequest {

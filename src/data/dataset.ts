@@ -14,7 +14,7 @@
  */
 import { seededRandom } from '../seeded-random';
 import { WorkbenchError } from '../errors';
-import type { RuntimeData } from '../runtime/runtime';
+import type { RuntimeData } from '../runtime/types';
 import { extensionOf, sortedFiles, type DataFile } from './files';
 import { isIdxPath } from './idx';
 import { openIdxDataset } from './idx-dataset';

@@ -9,7 +9,7 @@
  * is plain arithmetic on typed arrays, so the browser and Node produce identical floats.
  */
 import { WorkbenchError } from '../errors';
-import type { RuntimeData, RuntimeDType } from '../runtime/runtime';
+import type { RuntimeData, RuntimeDType } from '../runtime/types';
 import type { DecodedImage } from './image-decode';
 
 export interface Preprocessing {

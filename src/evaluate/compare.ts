@@ -32,7 +32,9 @@ import {
   type ClassificationSummary,
   type ErrorSummary,
 } from './metrics';
-import { initRuntime, loadModel, type LoadedModel, type RuntimeData, type RuntimeTensorInfo } from '../runtime/runtime';
+import { loadModel } from '../runtime/load';
+import { initRuntime } from '../runtime/start';
+import type { LoadedModel, RuntimeData, RuntimeTensorInfo } from '../runtime/types';
 import { cancelled, eachSample, sampleCount, toFloat, toModelInputs, type RunProgress, type Sample, type Samples } from '../runtime/samples';
 import { activationSelector, inputTensorIndices, loadTapped, type TappedRunner } from '../runtime/taps';
 

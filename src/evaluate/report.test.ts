@@ -6,7 +6,8 @@ import { compareModels, type ComparisonResult } from './compare';
 import { measureLatency, summarizeTimes } from './latency';
 import { modelExplorerGraphIds, modelNodeData, nodeDataFromLayers, nodeDataJson } from './model-explorer';
 import { buildReport, parseReport, reportMarkdown, reportToJson } from './report';
-import { initRuntime, loadModel } from '../runtime/runtime';
+import { loadModel } from '../runtime/load';
+import { initRuntime } from '../runtime/start';
 import { compareSizes, modelSize } from './size';
 
 const FLOAT = readSharedModel('vww_96_float.tflite');

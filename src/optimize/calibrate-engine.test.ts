@@ -10,7 +10,7 @@ import { openDataset } from '../data/dataset';
 import { graphInputs } from '../data/default-preprocessing';
 import { filesFromPath } from '../data/files-node';
 import { initNodeEngine } from '../engine/backend-node';
-import { initRuntime } from '../runtime/runtime';
+import { initRuntime } from '../runtime/start';
 import type { Sample } from '../runtime/samples';
 import { dataDir, readSharedModel } from '../test-support/shared';
 import type { ModelGraph } from '../tflite/graph';

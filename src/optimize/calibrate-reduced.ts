@@ -29,7 +29,7 @@
  */
 import { WorkbenchError } from '../errors';
 import { inputTensorIndices, loadTapped, type TappedRunner } from '../runtime/taps';
-import type { RuntimeData } from '../runtime/runtime';
+import type { RuntimeData } from '../runtime/types';
 import { toModelInputs, type Sample } from '../runtime/samples';
 import { addInt32Constant, addTensor, appendFlatten, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
@@ -66,7 +66,7 @@ export interface ReducedModel {
 /**
  * Why the activations `taps` and channel-sum tensors `sums` (subgraph 0) cannot be reduced inside
  * LiteRT, or null. A reduction needs the tensor's rank, and its element counts need a static
- * shape (a leading batch of -1 is pinned to 1 for LiteRT.js, see runtime/runtime.ts).
+ * shape (a leading batch of -1 is pinned to 1 for LiteRT.js, see runtime/prepare.ts).
  */
 export function reductionBlocker(graph: ModelGraph, taps: readonly number[], sums: readonly number[]): string | null {
   if (taps.length === 0) return 'the model has no float activation to reduce';

@@ -3,7 +3,7 @@
  * messages, and the handler a calibration worker runs for them. Kept apart so that the worker
  * entries import only this (and LiteRT, on demand), not the calibrating side.
  */
-import type { RuntimeData, RuntimeTensor } from '../runtime/runtime';
+import type { RuntimeData, RuntimeTensor } from '../runtime/types';
 
 /** The model a helper loads: `bytes` with taps on `select` (packed or not), as loadTapped makes them. */
 export interface HelperModel {
@@ -62,7 +62,7 @@ export function runServer(post: (reply: RunReply, transfer: ArrayBuffer[]) => vo
       try {
         runner?.delete();
         runner = null;
-        const [{ initRuntime }, { loadTapped }, { readModel }] = await Promise.all([import('../runtime/runtime'), import('../runtime/taps'), import('../tflite/read')]);
+        const [{ initRuntime }, { loadTapped }, { readModel }] = await Promise.all([import('../runtime/start'), import('../runtime/taps'), import('../tflite/read')]);
         await initRuntime(request.wasmBase ? { wasmBase: request.wasmBase } : {});
         const select = new Set(request.select);
         runner = await loadTapped(readModel(request.bytes), { select: (t) => select.has(t), pack: request.pack });

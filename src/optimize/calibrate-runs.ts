@@ -15,7 +15,8 @@
  * sample are a few thousand numbers; the values path keeps one instance (see litertInstances in
  * calibrate.ts).
  */
-import { runtimeWasmBase, type RuntimeData } from '../runtime/runtime';
+import { runtimeWasmBase } from '../runtime/start';
+import type { RuntimeData } from '../runtime/types';
 import type { HelperModel, RunOutput } from './calibrate-runs-server';
 import { idleWorkers, returnWorker, takeWorker, type StatsWorkerPort } from './calibrate-stats-thread';
 

@@ -73,7 +73,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../errors';
-import { initRuntime } from '../runtime/runtime';
+import { initRuntime } from '../runtime/start';
 import { cancelled, eachSample, sampleCount, toModelInputs, type RunProgress, type Sample, type Samples } from '../runtime/samples';
 import { inputTensorIndices, isActivation, loadTapped, type TappedRunner } from '../runtime/taps';
 import type { ModelGraph } from '../tflite/graph';

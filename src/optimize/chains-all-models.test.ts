@@ -3,7 +3,9 @@
  * output loads and runs in LiteRT, zeros and clusters survive quantization (the chain's own checks).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, randomInputs } from '../runtime/runtime';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
 import type { Sample } from '../runtime/samples';
 import { readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';

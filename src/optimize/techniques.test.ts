@@ -5,7 +5,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs } from '../runtime/runtime';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
 import type { Sample } from '../runtime/samples';
 import { readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';

@@ -6,7 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { writeModel } from '../tflite/write';
-import { initRuntime, loadModel, randomInputs, type RuntimeTensor } from './runtime';
+import { loadModel } from './load';
+import { randomInputs } from './random-inputs';
+import { initRuntime } from './start';
+import type { RuntimeTensor } from './types';
 
 /** Models LiteRT.js cannot run at all, with the reason it gives. */
 const CANNOT_RUN: Record<string, RegExp> = {

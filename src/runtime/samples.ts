@@ -7,7 +7,7 @@
  */
 import { WorkbenchError } from '../errors';
 import { toModelInput } from '../data/preprocess';
-import type { RuntimeData, RuntimeTensorInfo } from './runtime';
+import type { RuntimeData, RuntimeTensorInfo } from './types';
 
 export type SampleTensor = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
 export type Sample = SampleTensor[];
