@@ -12,7 +12,7 @@ import { isConstant, producers } from '../tflite/queries';
 import { readModel } from '../tflite/read';
 import { BuiltinOperator as Op, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { elementCount } from '../tflite/summary';
-import { fromFloat16 } from './quantize/params';
+import { fromFloat16 } from '../tflite/dtypes';
 
 /** Weight input and output-channel axis of the ops whose weights we report. */
 const KERNELS: Partial<Record<Op, { input: number; axis: number }>> = {
