@@ -16,7 +16,7 @@ import { openDataset, randomIndices, type Dataset } from '../src/data/dataset';
 import { defaultPreprocessing, graphInputs, type PreprocessingChoice } from '../src/data/default-preprocessing';
 import { filesFromFileList, filesFromZip, type DataFile } from '../src/data/files';
 import type { Preprocessing } from '../src/data/preprocess';
-import { toModelInput } from '../src/data/preprocess';
+import { toModelInput } from '../src/runtime/samples';
 import { compareModels, type ComparisonResult } from '../src/evaluate/compare';
 import { measureLatency, type LatencyResult } from '../src/evaluate/latency';
 import { modelNodeData, nodeDataJson } from '../src/evaluate/model-explorer';

@@ -17,7 +17,7 @@ import { defaultPreprocessing, graphInputs } from './default-preprocessing';
 import { fileFromBytes, type DataFile } from './files';
 import { filesFromPath } from './files-node';
 import { writeNpy, type NpyArray } from './npy';
-import { toModelInput } from './preprocess';
+import { toModelInput } from '../runtime/samples';
 
 const IMAGENET = join(dataDir, 'imagenet_val_subset');
 const imagenetLabels = readFileSync(join(modelsDir, 'imagenet_labels_1001.txt'), 'utf8').trim().split('\n');

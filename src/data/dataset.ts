@@ -22,7 +22,8 @@ import { isImagePath } from './image-decode';
 import { openImageDataset } from './image-dataset';
 import { openNpyDataset } from './npy-dataset';
 import { checkIndex, type Dataset, type DatasetOptions } from './dataset-types';
-import { toModelInput, type ModelInputInfo } from './preprocess';
+import { toModelInput } from '../runtime/samples';
+import type { ModelInputInfo } from './preprocess';
 
 export type { ModelInputInfo, Preprocessing } from './preprocess';
 export type { LabelsCsv } from './labels-csv';
