@@ -8,7 +8,8 @@ import { modelExplorerGraphIds, modelNodeData, nodeDataFromLayers, nodeDataJson 
 import { buildReport, parseReport, reportMarkdown, reportToJson } from './report';
 import { loadModel } from '../runtime/load';
 import { initRuntime } from '../runtime/start';
-import { compareSizes, modelSize } from './size';
+import { modelSize } from '../tflite/size';
+import { compareSizes } from './size';
 
 const FLOAT = readSharedModel('vww_96_float.tflite');
 const INT8 = readSharedModel('vww_96_int8.tflite');

@@ -8,7 +8,7 @@ import { WorkbenchError } from '../errors';
 import { loadModel } from '../runtime/load';
 import { randomInputs } from '../runtime/random-inputs';
 import { initRuntime } from '../runtime/start';
-import { modelSize } from '../evaluate/size';
+import { modelSize } from '../tflite/size';
 import { readSharedModel, seededRandom } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { TensorType } from '../tflite/schema/generated/tflite_generated';

@@ -5,7 +5,7 @@
  * stored: float32 constants, int8 constants (integer or hybrid ops), or constants behind a
  * DEQUANTIZE (float16, weight-only int8).
  */
-import { modelSize, type ModelSize } from '../evaluate/size';
+import { modelSize, type ModelSize } from '../tflite/size';
 import type { ModelGraph } from '../tflite/graph';
 import { builtinCodeOf, opName } from '../tflite/ops';
 import { isConstant, producers } from '../tflite/queries';
