@@ -27,7 +27,8 @@ import { initRuntime } from '../src/runtime/start';
 import { probeWebGpu, type WebGpuCheck } from '../src/runtime/webgpu-probe';
 import { compareSizes, type SizeComparison } from '../src/evaluate/size';
 import type { Sample } from '../src/runtime/samples';
-import { accuracyNotes, runChain, type ChainChecks } from '../src/optimize/chain';
+import { accuracyNotes } from '../src/app/chain-accuracy';
+import { runChain, type ChainChecks } from '../src/optimize/chain';
 import { optimizeModel, type OptimizeResult } from '../src/optimize/pipeline';
 import { needsCalibration, toAeqRecipe, type Recipe } from '../src/optimize/recipe';
 import type { FloatOp } from '../src/optimize/quantize/integer';
@@ -411,7 +412,7 @@ const api = {
             }
             stageProgress(stage, done, total);
           };
-          // Evaluation below is the same as for a plain recipe (not runChain's own).
+          // Evaluation below is the same as for a plain recipe (not runChainWithAccuracy's).
           const c = await runChain({
             model: reference,
             chain,

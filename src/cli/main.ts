@@ -35,7 +35,8 @@ import type { TrainingLoss, TrainingProgress } from '../optimize/finetune';
 import { dequantizeBytes, optimizeModel, type OptimizeRequest } from '../optimize/pipeline';
 import { fromAeqRecipe, needsCalibration, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
 import { writeModel } from '../tflite/write';
-import { isChainText, parseChain, runChain, type ChainRequest } from '../optimize/chain';
+import { isChainText, parseChain, type ChainRequest } from '../optimize/chain';
+import { runChainWithAccuracy, type ChainWithAccuracyRequest } from '../app/chain-accuracy';
 import { scopeFromText } from '../optimize/recipe';
 import { reportTable } from '../optimize/sparsity-report';
 
@@ -388,7 +389,7 @@ async function optimizeChain(path: string, model: Uint8Array, values: ChainFlags
     calibrationCount = indices.length;
     for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
   }
-  let evaluation: Parameters<typeof runChain>[0]['evaluation'];
+  let evaluation: ChainWithAccuracyRequest['evaluation'];
   if (values.eval) {
     const dataset = await openDataFlags(graph, dataFlags(values.eval));
     const count = values['eval-count'] === undefined ? dataset.size : Number(values['eval-count']);
@@ -402,7 +403,7 @@ async function optimizeChain(path: string, model: Uint8Array, values: ChainFlags
   const training = chain.train ? await trainingFlags(graph, values, dataFlags) : undefined;
   const calibrating = progressPrinter('calibrating');
   let lastStage = '';
-  const result = await runChain({
+  const result = await runChainWithAccuracy({
     model,
     chain,
     calibration,
