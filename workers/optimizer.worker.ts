@@ -9,6 +9,8 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBrowserEngine } from '../src/engine/backend-browser';
+import { setStatsWorkerFactory } from '../src/optimize/calibrate-stats-thread';
+import { browserStatsWorker } from './calibration-stats-browser';
 import type { TrainingData } from '../src/optimize/finetune';
 import { progressBatcher, type TrainingPoint, type TrainingSummary, type WorkerMemory } from '../src/app/training-progress';
 import { toErrorInfo, WorkbenchError } from '../src/errors';
@@ -40,6 +42,9 @@ import { targetCheck, type Target } from '../src/evaluate/target-check';
 
 /** At most this many training messages a second reach the page (each re-renders the live chart). */
 const TRAINING_MESSAGES_PER_SECOND = 4;
+
+// Calibration here starts its calibration workers as nested module workers (the core has no browser default).
+setStatsWorkerFactory(browserStatsWorker);
 
 let modelBytes: Uint8Array | null = null;
 let modelName = 'model.tflite';

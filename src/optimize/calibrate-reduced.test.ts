@@ -20,7 +20,8 @@ import { writeModel } from '../tflite/write';
 import { calibrate, REDUCE_MIN_VALUES, type CalibrationStats } from './calibrate';
 import { accumulate, accumulateSummary, newTensorStats } from './calibrate-histogram';
 import { withReductions } from './calibrate-reduced';
-import { setStatsWorkerFactory, type StatsWorkerPort, type WorkerReply, type WorkerRequest } from './calibrate-stats-thread';
+import type { StatsWorkerPort, WorkerReply, WorkerRequest } from './calibrate-stats-port';
+import { setStatsWorkerFactory } from './calibrate-stats-thread';
 
 beforeAll(() => initRuntime());
 
