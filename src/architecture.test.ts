@@ -13,7 +13,7 @@
  *   evaluate  compare, metrics, latency, size, report, target checks
  *   app       use cases and protocol types shared by the CLI, the workers and the page
  *   cli, workers   the Node and worker entry points (beside each other: neither imports the other)
- *   ui        the page; it starts the workers, so it is the one layer above them
+ *   ui        the page; it starts the workers, so it sits above them (beside the CLI)
  *
  * Type-only imports count too: a type from above is a dependency on what defines it. The
  * flatc-generated schema code is part of tflite like the rest.
@@ -35,7 +35,11 @@ import { repoRoot } from './test-support/shared';
 
 const ORDER = ['base', 'tflite', 'runtime', 'engine', 'data', 'optimize', 'evaluate', 'app', ['cli', 'workers'], 'ui'] as const;
 
-const LAYERS = new Map<string, Layer>(ORDER.flatMap((entry, rank) => (typeof entry === 'string' ? [entry] : entry).map((name) => [name, { name, rank }] as const)));
+const BESIDE: Record<string, string[]> = { ui: ['cli'] };
+
+const LAYERS = new Map<string, Layer>(
+  ORDER.flatMap((entry, rank) => (typeof entry === 'string' ? [entry] : entry).map((name) => [name, { name, rank, beside: BESIDE[name] }] as const)),
+);
 
 /** workers/..., src/<layer>/..., and the base: src/*.ts and src/test-support/. Anything else has no layer. */
 const layerOf: LayerOf = (file) => {
@@ -90,6 +94,8 @@ describe('the checker, on a planted tree', () => {
     'workers/w.worker.ts': `import { read } from '../src/tflite/read';\nexport default read;\n`,
     // Sideways: the CLI and the workers are beside each other.
     'src/cli/main.ts': `import read from '../../workers/w.worker';\nexport const main = read;\n`,
+    // The page beside the CLI: not below it although listed after it.
+    'src/ui/App.tsx': `import { main } from '../cli/main';\nexport const App = main;\n`,
     // A folder no layer claims.
     'src/misc/thing.ts': `import { read } from '../tflite/read';\nexport const thing = read;\n`,
     // A test reaching up (allowed), and shipped code importing test code (not).
@@ -110,6 +116,7 @@ describe('the checker, on a planted tree', () => {
       'src/misc/thing.ts:1 -> src/tflite/read.ts (import): src/misc/thing.ts belongs to no layer',
       'src/optimize/start.ts:1 -> workers/w.worker.ts (url): optimize may not import workers (a higher layer)',
       'src/tflite/write.ts:1 -> src/optimize/plan.ts (type): tflite may not import optimize (a higher layer)',
+      'src/ui/App.tsx:1 -> src/cli/main.ts (import): ui may not import cli (a layer beside it)',
     ]);
   });
 

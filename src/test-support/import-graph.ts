@@ -94,6 +94,8 @@ export interface Layer {
   name: string;
   /** Lower ranks are lower layers; a file may import from a lower rank or its own layer. */
   rank: number;
+  /** Lower layers it may not import all the same (beside it rather than below). */
+  beside?: string[];
 }
 
 /** Layer of a root-relative path, or null for a file that belongs to no layer. */
@@ -119,7 +121,7 @@ export function layerViolations(edges: ImportEdge[], layerOf: LayerOf, mayReachU
     const where = `${edge.from}:${edge.line} -> ${edge.to} (${edge.kind})`;
     if (!from || !to) {
       violations.push({ edge, fromLayer: from?.name ?? '?', toLayer: to?.name ?? '?', message: `${where}: ${!from ? edge.from : edge.to} belongs to no layer` });
-    } else if (from.name !== to.name && to.rank >= from.rank && !mayReachUp(edge.from)) {
+    } else if (from.name !== to.name && (to.rank >= from.rank || from.beside?.includes(to.name)) && !mayReachUp(edge.from)) {
       violations.push({ edge, fromLayer: from.name, toLayer: to.name, message: `${where}: ${from.name} may not import ${to.name} (${to.rank > from.rank ? 'a higher layer' : 'a layer beside it'})` });
     }
   }
