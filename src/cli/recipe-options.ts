@@ -1,6 +1,6 @@
 /** The recipe of `tflite-opt optimize`: --recipe-file (ours or AEQ's format) or --recipe TECHNIQUE, then the options on top. */
 import { fromAeqRecipe, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
-import type { OptimizeOptions } from './commands';
+import type { OptimizeOptions } from './command-options';
 import { RECIPE_NAMES } from './option-groups';
 import { readInputFile } from './read-input-file';
 import { UsageError } from './usage-error';

@@ -6,8 +6,10 @@ import { compareModels, type ComparisonResult } from './compare';
 import { measureLatency, summarizeTimes } from './latency';
 import { modelExplorerGraphIds, modelNodeData, nodeDataFromLayers, nodeDataJson } from './model-explorer';
 import { buildReport, parseReport, reportMarkdown, reportToJson } from './report';
-import { initRuntime, loadModel } from './runtime';
-import { compareSizes, modelSize } from './size';
+import { loadModel } from '../runtime/load';
+import { initRuntime } from '../runtime/start';
+import { modelSize } from '../tflite/size';
+import { compareSizes } from './size';
 
 const FLOAT = readSharedModel('vww_96_float.tflite');
 const INT8 = readSharedModel('vww_96_int8.tflite');

@@ -4,8 +4,10 @@
  * LiteRT before it is handed back, so a model we cannot run never reaches the user silently.
  */
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import type { Samples } from '../evaluate/samples';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import type { Samples } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';

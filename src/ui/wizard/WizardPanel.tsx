@@ -1,7 +1,7 @@
 /** The decision tree: five questions, a ranked recommendation with reasons, the guide's table beside it. */
 import { addVariants, setAnswers, useSession } from '../session';
 import { TARGET_LABELS, type Target } from '../target-check';
-import { chainText, variantLabel } from '../variant-chain';
+import { chainText, variantLabel } from '../../app/variant-chain';
 import { useShallow } from 'zustand/react/shallow';
 import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Observed, type Priority, type WizardAnswers } from './recommend';
 import type { Variant } from '../session';

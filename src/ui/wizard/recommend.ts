@@ -4,7 +4,7 @@
  */
 import { defaultRecipe, type Recipe, type Technique } from '../../optimize/recipe';
 import type { Target } from '../target-check';
-import type { VariantSteps } from '../variant-chain';
+import type { VariantSteps } from '../../app/variant-chain';
 
 export type DataAvailable = 'none' | 'unlabeled' | 'labeled';
 export type LossTolerance = 'tiny' | 'small' | 'moderate';

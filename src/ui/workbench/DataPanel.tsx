@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Preprocessing } from '../../data/preprocess';
-import type { PreviewItem } from '../../../workers/optimizer.worker';
+import type { PreviewItem } from '../../app/worker-protocol';
 import { setDataFiles, setPreprocessing, setSplit, useSession } from '../session';
 
 function picked(event: ChangeEvent<HTMLInputElement>): { file: File; path: string }[] {

@@ -13,8 +13,8 @@ import { LayerErrorChart } from './charts/LayerErrorChart';
 import { ParetoChart, type ParetoPoint } from './charts/ParetoChart';
 import { PixelCanvas } from './DataPanel';
 import { download, modelBaseName } from './download';
-import { trainingBadge } from '../training-progress';
-import { untrainedLabel } from '../variant-chain';
+import { trainingBadge } from '../../app/training-progress';
+import { untrainedLabel } from '../../app/variant-chain';
 
 /**
  * Rows in run order, except that a trained variant (QAT, fine-tuned) sits right after the
