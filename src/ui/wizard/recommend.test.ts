@@ -25,3 +25,19 @@ describe('wizard and QAT', () => {
     expect(qat(recommend({ target: 'web', data: 'labeled', loss: 'moderate', priority: 'both', sensitive: false }, { int8Drop: 0.02 }))).toHaveLength(0);
   });
 });
+
+describe('wizard speed claims', () => {
+  const dynamic = (r: ReturnType<typeof recommend>) => r.find((x) => x.recipe.technique === 'dynamic' && !x.steps)!;
+  test('dynamic range promises no speed-up: on the web it says LiteRT.js runs hybrid graphs slower than float', () => {
+    const web = dynamic(recommend({ target: 'web', data: 'none', loss: 'small', priority: 'both', sensitive: false }));
+    expect(web.reason).not.toMatch(/faster/);
+    expect(web.reason).toMatch(/slower than float/);
+    const cpu = dynamic(recommend({ target: 'cpu', data: 'none', loss: 'small', priority: 'both', sensitive: false }));
+    expect(cpu.reason).not.toMatch(/2-3x faster/);
+  });
+  test('a measured latency ratio replaces the general note', () => {
+    const r = recommend({ target: 'web', data: 'unlabeled', loss: 'small', priority: 'both', sensitive: false }, { latencyRatio: { dynamic: 2.02, int8: 0.64 } });
+    expect(dynamic(r).reason).toMatch(/measured here: 2\.02x the float model's latency/);
+    expect(r.find((x) => x.recipe.technique === 'int8' && !x.steps)!.reason).toMatch(/measured here: 0\.64x/);
+  });
+});
