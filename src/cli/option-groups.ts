@@ -32,7 +32,7 @@ export const recipeOptions = {
     equalize: {
       type: 'string',
       value: EQUALIZE_MODES.join('|'),
-      help: 'cross-layer equalization of the float model before int8 / int16x8 calibration (default auto: with --per-tensor only; never in chains)',
+      help: 'cross-layer equalization of the float model before int8 / int16x8 calibration (default auto = on; never in chains)',
     },
   },
 } as const satisfies OptionGroup;

@@ -84,12 +84,13 @@ describe('recipes', () => {
 
   it('exports what AEQ cannot carry as notes', () => {
     const { notMapped } = toAeqRecipe(parseRecipe({ technique: 'int8', io: 'int8', calibration: { algorithm: 'percentile' }, integerOnly: true }));
-    expect(notMapped).toHaveLength(3);
+    // algorithm, io, integerOnly, and the cross-layer equalization every int8 recipe gets by default.
+    expect(notMapped).toHaveLength(4);
   });
 
-  it('carries cross-layer equalization: auto means per-tensor int8 / 16x8 only; AEQ recipes neither carry nor break it', () => {
+  it('carries cross-layer equalization: auto means int8 / 16x8 of either granularity; AEQ recipes neither carry nor break it', () => {
     expect(defaultRecipe('int8').equalize).toBe('auto');
-    expect(equalizeApplies(defaultRecipe('int8'))).toBe(false);
+    expect(equalizeApplies(defaultRecipe('int8'))).toBe(true);
     expect(equalizeApplies(parseRecipe({ technique: 'int8', granularity: 'per-tensor' }))).toBe(true);
     expect(equalizeApplies(parseRecipe({ technique: 'int16x8', granularity: 'per-tensor' }))).toBe(true);
     expect(equalizeApplies(parseRecipe({ technique: 'int8', granularity: 'per-tensor', equalize: 'off' }))).toBe(false);
