@@ -2,7 +2,7 @@
  * The options of tflite-opt, in the groups the commands share (src/cli/commands.ts says which command
  * takes which). Each option is written here once: its parsing, its placeholder and its help line.
  */
-import { CALIBRATION_ALGORITHMS, TECHNIQUES } from '../optimize/recipe';
+import { CALIBRATION_ALGORITHMS, EQUALIZE_MODES, TECHNIQUES } from '../optimize/recipe';
 import type { OptionGroup } from './option-spec';
 
 /** The recipes --recipe names besides the techniques of a recipe. */
@@ -29,6 +29,11 @@ export const recipeOptions = {
     algo: { type: 'string', value: CALIBRATION_ALGORITHMS.join('|'), help: 'how calibration chooses activation ranges (default minmax)' },
     exclude: { type: 'string', multiple: true, value: 'REGEX|OP_TYPE', help: 'keep the matching ops in float; repeat for more' },
     integerOnly: { type: 'boolean', help: 'fail instead of leaving ops in float (Edge TPU, microcontrollers)' },
+    equalize: {
+      type: 'string',
+      value: EQUALIZE_MODES.join('|'),
+      help: 'cross-layer equalization of the float model before int8 / int16x8 calibration (default auto = on; never in chains)',
+    },
   },
 } as const satisfies OptionGroup;
 

@@ -5,7 +5,7 @@ import { RECIPE_NAMES } from './option-groups';
 import { readInputFile } from './read-input-file';
 import { UsageError } from './usage-error';
 
-export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly'>;
+export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize'>;
 
 export function recipeFromOptions(options: RecipeOptions): Recipe {
   let base: Record<string, unknown>;
@@ -25,6 +25,7 @@ export function recipeFromOptions(options: RecipeOptions): Recipe {
   if (options.perTensor) base.granularity = 'per-tensor';
   if (options.algo) base.calibration = { ...(base.calibration as object), algorithm: options.algo };
   if (options.integerOnly) base.integerOnly = true;
+  if (options.equalize) base.equalize = options.equalize;
   if (options.exclude.length) base.keepFloat = [...((base.keepFloat as unknown[]) ?? []), ...options.exclude];
   return parseRecipe(base);
 }

@@ -288,7 +288,10 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
   if (chain.quantize) {
     const q = await optimizeModel({
       model: floatBytes,
-      recipe: chain.quantize,
+      // No cross-layer equalization in chains: per-channel scaling would split a tensor's clusters into
+      // different values per channel, and the pre-pruning reference weights of bias correction would
+      // no longer match the scaled ones.
+      recipe: { ...chain.quantize, equalize: 'off' },
       calibration: request.calibration,
       calibrationCount: request.calibrationCount,
       onProgress,

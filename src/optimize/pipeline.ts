@@ -19,10 +19,11 @@ import { quantizeFloat16 } from './quantize/float16';
 import { quantizeInteger, type FloatOp } from './quantize/integer';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly } from './quantize/weight-only';
-import { keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
+import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
+import { equalizeForQuantization } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 
-export type Stage = 'read' | 'calibrate' | 'quantize' | 'write' | 'check';
+export type Stage = 'read' | 'equalize' | 'calibrate' | 'quantize' | 'write' | 'check';
 
 export interface OptimizeRequest {
   model: Uint8Array;
@@ -92,7 +93,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     onProgress?.(stage, 1, 1);
     return value;
   };
-  const graph = await timed('read', () => readModel(request.model));
+  let graph = await timed('read', () => readModel(request.model));
   checkStartingPoint(graph);
   const notes: string[] = [];
   let floatOps: FloatOp[] = [];
@@ -105,8 +106,16 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       throw new WorkbenchError('bad-input', `${recipe.technique} quantization needs representative data for calibration (a folder of images, .npy arrays...).`);
     }
     const bits = recipe.technique === 'int8' ? 8 : 16;
+    let calibration = request.calibration;
+    if (equalizeApplies(recipe)) {
+      // Before calibration, so the ranges are measured on the model that will be quantized.
+      const equalized = await timed('equalize', () => equalizeForQuantization(graph, calibration!, { tryRelu6: recipe.equalize === 'on' }));
+      graph = equalized.graph;
+      calibration = equalized.samples;
+      notes.push(...equalized.notes);
+    }
     const started = performance.now();
-    const stats = await calibrate(graph, request.calibration, {
+    const stats = await calibrate(graph, calibration, {
       total: request.calibrationCount,
       // Only percentile and mse read the histograms: min/max ranges calibrate without binning.
       histograms: !['minmax', 'moving-average'].includes(recipe.calibration.algorithm),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
 import { readSharedModel } from '../test-support/shared';
 import { readModel } from '../tflite/read';
-import { defaultRecipe, fromAeqRecipe, keepsFloat, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES } from './recipe';
+import { defaultRecipe, equalizeApplies, fromAeqRecipe, keepsFloat, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES } from './recipe';
 
 describe('recipes', () => {
   it('parses a full recipe and fills in defaults', () => {
@@ -84,6 +84,25 @@ describe('recipes', () => {
 
   it('exports what AEQ cannot carry as notes', () => {
     const { notMapped } = toAeqRecipe(parseRecipe({ technique: 'int8', io: 'int8', calibration: { algorithm: 'percentile' }, integerOnly: true }));
-    expect(notMapped).toHaveLength(3);
+    // algorithm, io, integerOnly, and the cross-layer equalization every int8 recipe gets by default.
+    expect(notMapped).toHaveLength(4);
+  });
+
+  it('carries cross-layer equalization: auto means int8 / 16x8 of either granularity; AEQ recipes neither carry nor break it', () => {
+    expect(defaultRecipe('int8').equalize).toBe('auto');
+    expect(equalizeApplies(defaultRecipe('int8'))).toBe(true);
+    expect(equalizeApplies(parseRecipe({ technique: 'int8', granularity: 'per-tensor' }))).toBe(true);
+    expect(equalizeApplies(parseRecipe({ technique: 'int16x8', granularity: 'per-tensor' }))).toBe(true);
+    expect(equalizeApplies(parseRecipe({ technique: 'int8', granularity: 'per-tensor', equalize: 'off' }))).toBe(false);
+    expect(equalizeApplies(parseRecipe({ technique: 'int8', equalize: 'on' }))).toBe(true);
+    // Techniques without calibration never equalize, whatever the field says.
+    expect(equalizeApplies(parseRecipe({ technique: 'dynamic', granularity: 'per-tensor', equalize: 'on' }))).toBe(false);
+    expect(() => parseRecipe({ technique: 'int8', equalize: true })).toThrow(/equalize must be auto, on, off/);
+    const recipe = parseRecipe({ technique: 'int8', equalize: 'on' });
+    expect(parseRecipe(JSON.parse(JSON.stringify(recipe)))).toEqual(recipe);
+    expect(recipeLabel(recipe)).toBe('int8-cle-on');
+    expect(toAeqRecipe(recipe).notMapped.join('\n')).toMatch(/cross-layer equalization/);
+    // AEQ's format has no such field: an imported recipe gets the default.
+    expect(fromAeqRecipe(toAeqRecipe(recipe).entries).recipe.equalize).toBe('auto');
   });
 });
