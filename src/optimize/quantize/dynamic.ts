@@ -114,10 +114,10 @@ export function quantizeDynamicRange(source: ModelGraph, options: WeightQuantOpt
     const tensor = subgraph.tensors[site.tensor];
     const blockwise = bits === 4 && blockSize > 0 && list.every((s) => HYBRID_INT4[s.builtin]!.blockwise) && fitsBlocks(tensor.shape, blockSize);
     if (bits === 4 && blockSize > 0 && !blockwise) {
-      const why = list.every((s) => HYBRID_INT4[s.builtin]!.blockwise)
-        ? `its last dimension (${tensor.shape.at(-1)}) is not a multiple of ${blockSize}`
-        : `LiteRT.js has no blockwise ${Op[site.builtin]} kernel`;
-      const reason = `${Op[site.builtin]} weight [${tensor.shape}]: int4 per-channel instead of blockwise ${blockSize}, as ${why}`;
+      // One line per op type and cause (a CNN has dozens of convolutions).
+      const reason = list.every((s) => HYBRID_INT4[s.builtin]!.blockwise)
+        ? `${Op[site.builtin]} weight(s) [${tensor.shape}]: int4 per-channel instead of blockwise ${blockSize}, as the last dimension is not a multiple of ${blockSize}`
+        : `${Op[site.builtin]} weight(s): int4 per-channel instead of blockwise ${blockSize}, as LiteRT.js has no blockwise ${Op[site.builtin]} kernel`;
       notBlockwise.set(reason, (notBlockwise.get(reason) ?? 0) + 1);
     }
     let perChannel =
