@@ -18,13 +18,13 @@ function cli(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Every option each command accepted before the table (from the old hand-written parseArgs calls), plus --allow-float-fallback and --equalize. */
+/** Every option each command accepted before the table (from the old hand-written parseArgs calls), plus --allow-float-fallback, --equalize, --weights and --block-size. */
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
   optimize: [
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
-    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize',
+    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay'],

@@ -18,7 +18,8 @@ import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16 } from './quantize/float16';
 import { quantizeInteger, type FloatOp } from './quantize/integer';
 import type { WeightParamsHook } from './quantize/params';
-import { quantizeWeightOnly } from './quantize/weight-only';
+import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
+import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
 import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
 import { equalizeForQuantization } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
@@ -153,14 +154,14 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
           return r.graph;
         }
         case 'weight-int8': {
-          const r = quantizeWeightOnly(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip, weightParams: request.weightParams });
-          notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8`);
+          const r = quantizeWeightOnly(graph, weightOptions(recipe, skip, request.weightParams));
+          notes.push(`${r.quantizedTensors} weight tensor(s) stored as ${bitsLabel(recipe)}`, ...r.skipped);
           nothingDone = r.quantizedTensors === 0;
           return r.graph;
         }
         case 'dynamic': {
-          const r = quantizeDynamicRange(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip, weightParams: request.weightParams });
-          notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8 for hybrid kernels`, ...r.skipped);
+          const r = quantizeDynamicRange(graph, weightOptions(recipe, skip, request.weightParams));
+          notes.push(`${r.quantizedTensors} weight tensor(s) stored as ${bitsLabel(recipe)} for hybrid kernels`, ...r.skipped);
           nothingDone = r.quantizedTensors === 0;
           return r.graph;
         }
@@ -178,6 +179,27 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
   return { bytes, recipe, label, floatOps, notes, timings, verdict };
+}
+
+/** Weight-only / dynamic options from a recipe: bit widths by op type come in by name. */
+function weightOptions(recipe: Recipe, skip: WeightQuantOptions['skip'], weightParams: WeightParamsHook | undefined): WeightQuantOptions {
+  const opWeightBits = Object.fromEntries(
+    Object.entries(recipe.opWeightBits).map(([name, bits]) => [(BuiltinOperator as unknown as Record<string, number>)[name], bits]),
+  ) as WeightQuantOptions['opWeightBits'];
+  return {
+    perChannel: recipe.granularity === 'per-channel',
+    minElements: recipe.minWeightElements,
+    skip,
+    weightParams,
+    weightBits: recipe.weightBits,
+    opWeightBits,
+    blockSize: recipe.blockSize || undefined,
+  };
+}
+
+function bitsLabel(recipe: Recipe): string {
+  if (recipe.weightBits === 8) return 'int8';
+  return recipe.blockSize ? `int4 (blockwise ${recipe.blockSize} where a kernel reads it)` : 'int4';
 }
 
 /** Dequantize an already-quantized model into a float starting point. */

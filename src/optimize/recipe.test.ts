@@ -79,7 +79,33 @@ describe('recipes', () => {
     expect(weightOnly.recipe.technique).toBe('weight-int8');
     expect(weightOnly.notMapped.join('\n')).toMatch(/asymmetric weights/);
     expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'hadamard_rotation' }])).toThrow(/not supported/);
-    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4 } } }])).toThrow(/only 8-bit weights/);
+    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 2 } } }])).toThrow(/only 8- and 4-bit weights/);
+  });
+
+  it('int4 weights: weightBits, blockSize and per-op bits are validated, labelled, and go to and from AEQ as num_bits', () => {
+    const recipe = parseRecipe({ technique: 'dynamic', weightBits: 4, blockSize: 32, opWeightBits: { CONV_2D: 8 } });
+    expect(recipeLabel(recipe)).toBe('dynamic-int4-b32-conv_2d8');
+    expect(() => parseRecipe({ technique: 'int8', weightBits: 4 })).toThrow(/int4 weights need technique/);
+    expect(() => parseRecipe({ technique: 'dynamic', blockSize: 32 })).toThrow(/blockSize needs weightBits 4/);
+    expect(() => parseRecipe({ technique: 'dynamic', weightBits: 4, blockSize: 48 })).toThrow(/blockSize must be/);
+    expect(() => parseRecipe({ technique: 'dynamic', weightBits: 6 })).toThrow(/weightBits must be 8 or 4/);
+    expect(() => parseRecipe({ technique: 'dynamic', opWeightBits: { CONV2D: 4 } })).toThrow(/unknown op type/);
+    const { entries, notMapped } = toAeqRecipe(recipe);
+    expect(notMapped).toEqual([]);
+    // AEQ's dynamic_wi4_afp32_blockwise: num_bits 4, granularity BLOCKWISE_32, integer compute.
+    expect(entries[0].op_config).toMatchObject({ weight_tensor_config: { num_bits: 4, granularity: 'BLOCKWISE_32' }, compute_precision: 'INTEGER', explicit_dequantize: false });
+    const byOp = Object.fromEntries(entries.slice(1).map((e) => [e.operation, e.op_config?.weight_tensor_config?.num_bits]));
+    // Depthwise stays int8 unless named: AEQ is told so explicitly.
+    expect(byOp).toEqual({ CONV_2D: 8, DEPTHWISE_CONV_2D: 8 });
+    const back = fromAeqRecipe(JSON.parse(JSON.stringify(entries)));
+    expect(back.notMapped).toEqual([]);
+    expect(back.recipe).toMatchObject({ technique: 'dynamic', weightBits: 4, blockSize: 32, opWeightBits: { CONV_2D: 8, DEPTHWISE_CONV_2D: 8 } });
+    // AEQ's own weight-only int4 recipe (default_af32w4float_recipe.json) and the older block_size field.
+    const aeqW4 = fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4, symmetric: false, granularity: 'CHANNELWISE', dtype: 'INT' }, compute_precision: 'FLOAT', explicit_dequantize: true, min_weight_elements: 0 } }]);
+    expect(aeqW4.recipe).toMatchObject({ technique: 'weight-int8', weightBits: 4, blockSize: 0, granularity: 'per-channel' });
+    const legacy = fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4, symmetric: true, block_size: 128 }, compute_precision: 'INTEGER' } }]);
+    expect(legacy.recipe).toMatchObject({ technique: 'dynamic', weightBits: 4, blockSize: 128 });
+    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { activation_tensor_config: { num_bits: 8 }, weight_tensor_config: { num_bits: 4 } } }])).toThrow(/W4A8/);
   });
 
   it('exports what AEQ cannot carry as notes', () => {
