@@ -23,6 +23,11 @@ import { asFloat32, bytesOf } from './quantize/params';
 
 export type Relu6Handling = 'skip' | 'as-relu';
 
+/** A channel whose weight range is under this fraction of its tensor's widest is dead, left unscaled. */
+const DEAD = 1e-6;
+/** Bound on a channel's total scale, so no weight moves by more than this factor either way. */
+const MAX_SCALE = 1e3;
+
 export interface EqualizeOptions {
   /** What to do with a RELU6 between two layers (default 'skip': the model stays exactly the same function). */
   relu6?: Relu6Handling;
@@ -45,6 +50,8 @@ export interface EqualizedPair {
   /** Range of the accumulated per-channel scales s (the producer's channels were divided by s). */
   scaleMin: number;
   scaleMax: number;
+  /** Channels left as they were (dead on one side) or stopped at MAX_SCALE: not balanced. */
+  unbalanced: number[];
 }
 
 export interface EqualizeResult {
@@ -76,6 +83,8 @@ interface Pair {
   activationOp: number;
   channels: number;
   scale: Float64Array;
+  /** Channels found dead or stopped at MAX_SCALE in some pass. */
+  unbalanced: Set<number>;
 }
 
 /**
@@ -114,11 +123,19 @@ export function equalizeCrossLayer(input: ModelGraph, options: EqualizeOptions =
       const r1 = outputChannelRanges(pair.producer, w1);
       const r2 = inputChannelRanges(pair.consumer, w2, pair.channels);
       const scale = new Float64Array(pair.channels);
+      // A dead channel on either side (range under DEAD of its tensor's widest) has nothing to
+      // balance: scaling it by sqrt(1e-20 / r) blew vww_96's weights up by 1e10 and its int8 model
+      // past what XNNPACK can requantize. The total scale of a channel stays within MAX_SCALE too.
+      const dead1 = DEAD * Math.max(...r1);
+      const dead2 = DEAD * Math.max(...r2);
       for (let i = 0; i < pair.channels; i++) {
-        // A dead channel on either side has nothing to balance; leave it as it is.
-        scale[i] = r1[i] > 0 && r2[i] > 0 ? Math.sqrt(r1[i] / r2[i]) : 1;
+        const live = r1[i] > dead1 && r2[i] > dead2;
+        const wanted = live ? Math.sqrt(r1[i] / r2[i]) : 1;
+        const total = Math.min(MAX_SCALE, Math.max(1 / MAX_SCALE, pair.scale[i] * wanted));
+        if (!live || total !== pair.scale[i] * wanted) pair.unbalanced.add(i);
+        scale[i] = total / pair.scale[i];
         worst = Math.max(worst, Math.abs(scale[i] - 1));
-        pair.scale[i] *= scale[i];
+        pair.scale[i] = total;
       }
       scaleOutputChannels(pair.producer, w1, scale, true);
       if (pair.producer.bias >= 0) {
@@ -151,6 +168,7 @@ export function equalizeCrossLayer(input: ModelGraph, options: EqualizeOptions =
     channels: pair.channels,
     scaleMin: Math.min(...pair.scale),
     scaleMax: Math.max(...pair.scale),
+    unbalanced: [...pair.unbalanced].sort((a, b) => a - b),
   }));
   const notes = [`cross-layer equalization: ${pairs.length} layer pair(s) equalized in ${iterations} pass(es)`];
   if (relu6Replaced) notes.push(`cross-layer equalization: ${relu6Replaced} RELU6 between equalized layers became RELU`);
@@ -243,7 +261,7 @@ function findPairs(
     if (t.shape.length && t.shape[t.shape.length - 1] !== channels) return skip('the tensor between the layers is not channel-last with the producer\'s channels');
     const inputs = inputChannelCount(consumer);
     if (inputs >= 0 ? inputs !== channels : outputChannelCount(consumer) % channels !== 0) return skip('channel counts do not line up');
-    pairs.push({ producer, consumer, between, activationOp, channels, scale: new Float64Array(channels).fill(1) });
+    pairs.push({ producer, consumer, between, activationOp, channels, scale: new Float64Array(channels).fill(1), unbalanced: new Set() });
   });
   return pairs;
 }

@@ -65,6 +65,13 @@ function formatConsoleArgs(args: unknown[]): string {
   return parts.map((part) => (part instanceof Error ? part.message : String(part))).join(' ');
 }
 
+/**
+ * Lines after which LiteRT.js returns from a run without throwing, its outputs left unwritten (zeros
+ * or old memory): a delegate that cannot prepare a node (XNNPACK refusing a requantization scale, an
+ * int4 form it does not take) and the allocation that fails with it. A run that printed one failed.
+ */
+export const SILENT_RUN_FAILURES = [/failed to prepare/i, /Failed to allocate tensors/i];
+
 /** Messages LiteRT throws that say nothing about the cause. */
 export const VAGUE_ERRORS = [/^Failed to (load|compile|create|run|invoke)\b/i, /^Unknown error/i];
 /** Noise printed on every environment creation. */

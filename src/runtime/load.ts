@@ -12,7 +12,7 @@ import type { ModelGraph, Subgraph, Tensor as GraphTensor } from '../tflite/grap
 import { readModel } from '../tflite/read';
 import { elementCount } from '../tflite/shape';
 import { writeModel } from '../tflite/write';
-import { errorText, exclusive, failureCause, runtimeError, VAGUE_ERRORS, warningLines } from './capture';
+import { errorText, exclusive, failureCause, runtimeError, SILENT_RUN_FAILURES, VAGUE_ERRORS, warningLines } from './capture';
 import { prepareForRuntime, runtimeBlockers } from './prepare';
 import { initRuntime } from './start';
 import { TYPED_ARRAYS, type LoadedModel, type RuntimeData, type RuntimeDType, type RuntimeTensor, type RuntimeTensorInfo } from './types';
@@ -119,6 +119,8 @@ function wrapModel(
       }
     });
     if (ran.failed) throw runtimeError('run the model', failureCause(ran));
+    const silent = ran.lines.filter((line) => SILENT_RUN_FAILURES.some((re) => re.test(line)));
+    if (silent.length) throw runtimeError('run the model', `${[...new Set(silent.map((l) => l.trim()))].join('; ')} (LiteRT did not throw; its outputs would be garbage)`);
     // Output is captured for the sake of failures; on success nothing LiteRT said is swallowed.
     for (const line of warningLines(ran.lines)) console.warn(`[LiteRT] ${line}`);
     return ran.value!;

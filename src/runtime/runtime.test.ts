@@ -14,6 +14,7 @@ import {
   AddOptionsT,
   BuiltinOperator,
   BuiltinOptions,
+  FullyConnectedOptionsT,
   ReshapeOptionsT,
   TensorType,
 } from '../tflite/schema/generated/tflite_generated';
@@ -211,6 +212,27 @@ describe('integer I/O', () => {
 });
 
 describe('failures are one clear line', () => {
+  it('a node the delegate cannot prepare fails the run, although LiteRT.js itself returns garbage without throwing', async () => {
+    // int8 FULLY_CONNECTED whose requantization scale (input x weight / output = 1e9) XNNPACK refuses.
+    const graph = newGraph('unpreparable int8 FC');
+    const sg = graph.subgraphs[0];
+    const weights = graph.buffers.push({ data: new Uint8Array(new Int8Array([1, 2, 3, 4, 5, 6, 7, 8]).buffer) }) - 1;
+    sg.tensors.push(
+      newTensor({ name: 'x', type: TensorType.INT8, shape: [1, 4], quantization: linearQuantization([1], [0]) }),
+      newTensor({ name: 'w', type: TensorType.INT8, shape: [2, 4], buffer: weights, quantization: linearQuantization([1e6], [0]) }),
+      newTensor({ name: 'y', type: TensorType.INT8, shape: [1, 2], quantization: linearQuantization([1e-3], [0]) }),
+    );
+    sg.inputs = [0];
+    sg.outputs = [2];
+    sg.operators.push(newOperator(opcodeIndex(graph, BuiltinOperator.FULLY_CONNECTED, 4), [0, 1, -1], [2], BuiltinOptions.FullyConnectedOptions, new FullyConnectedOptionsT()));
+    const model = await loadModel(writeModel(graph));
+    try {
+      await expectWorkbenchError(model.run([new Int8Array([1, 1, 1, 1])]), 'runtime', /^LiteRT could not run the model: .*(failed to prepare|Failed to allocate tensors).*outputs would be garbage/);
+    } finally {
+      model.delete();
+    }
+  });
+
   it('variable (state) tensors: unsupported, named before LiteRT is asked', async () => {
     const bytes = modelBytes('mnist_lstm_float.tflite');
     expect(runtimeBlockers(readModel(bytes)).join()).toMatch(/'model\/sequential\/lstm\/zeros'.*variable \(state\) tensors; LiteRT.js does not support variable tensors/);
