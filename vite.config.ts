@@ -60,6 +60,10 @@ export default defineConfig({
   base: './',
   plugins: [react(), litertWasm()],
   worker: { format: 'es' },
+  // Scan the workers too when the dev server starts: a dependency first met when a worker starts
+  // (tfjs, comlink...) made Vite re-optimize and reload the page, dropping the model just opened
+  // (e2e/dev-first-visit.test.mjs).
+  optimizeDeps: { entries: ['index.html', 'workers/*.worker.ts'] },
   server: { headers: CROSS_ORIGIN_ISOLATION },
   preview: { headers: CROSS_ORIGIN_ISOLATION },
   build: { target: 'es2022' },

@@ -6,7 +6,7 @@
  * Run: npm run bench:calibration-paths [-- model.tflite ...]
  */
 import { cpus } from 'node:os';
-import { initRuntime } from '../src/evaluate/runtime';
+import { initRuntime } from '../src/runtime/start';
 import { readModel } from '../src/tflite/read';
 import { readSharedModel } from '../src/test-support/shared';
 import { writeModel } from '../src/tflite/write';

@@ -5,8 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { loadModel, randomInputs } from '../src/evaluate/runtime';
-import type { Sample } from '../src/evaluate/samples';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import type { Sample } from '../src/runtime/samples';
 import { calibrate, type CalibrationPath, type Reductions } from '../src/optimize/calibrate';
 import type { StatsThread } from '../src/optimize/calibrate-stats-thread';
 import { engineCalibrationBlocker } from '../src/optimize/calibrate-engine';

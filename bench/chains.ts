@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { openDataFlags } from '../src/cli/data-options';
 import { randomIndices } from '../src/data/dataset';
 import { compareModels } from '../src/evaluate/compare';
-import { initRuntime } from '../src/evaluate/runtime';
+import { initRuntime } from '../src/runtime/start';
 import { parseChain, runChain } from '../src/optimize/chain';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe } from '../src/optimize/recipe';

@@ -14,7 +14,8 @@ import { preprocessImage } from '../src/data/preprocess';
 import { initNodeEngine } from '../src/engine/backend-node';
 import { engineOutputs } from '../src/engine/engine-test-support';
 import { GraphExecutor } from '../src/engine/executor';
-import { initRuntime, loadModel } from '../src/evaluate/runtime';
+import { loadModel } from '../src/runtime/load';
+import { initRuntime } from '../src/runtime/start';
 import { dataDir, readSharedModel } from '../src/test-support/shared';
 import { readModel } from '../src/tflite/read';
 

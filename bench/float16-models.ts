@@ -13,7 +13,8 @@ import { defaultPreprocessing, graphInputs } from '../src/data/default-preproces
 import { filesFromPath } from '../src/data/files-node';
 import { runtimeReals } from '../src/engine/engine-test-support';
 import { sqnrDb } from '../src/evaluate/metrics';
-import { initRuntime, loadModel } from '../src/evaluate/runtime';
+import { loadModel } from '../src/runtime/load';
+import { initRuntime } from '../src/runtime/start';
 import { floatOpCauses } from '../src/optimize/fallback';
 import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe } from '../src/optimize/recipe';

@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import { initRuntime } from '../src/runtime/start';
 import { readModel } from '../src/tflite/read';
 import { writeModel } from '../src/tflite/write';
 import { modelsDir, sharedModelNames } from '../src/test-support/shared';

@@ -11,10 +11,14 @@
  * Wall clock, 3 rounds for 1 and 3.
  */
 import { cpus } from 'node:os';
-import { initRuntime, loadModel, randomInputs, type RuntimeData } from '../src/evaluate/runtime';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import { initRuntime } from '../src/runtime/start';
+import type { RuntimeData } from '../src/runtime/types';
 import { calibrate, calibrationTensors } from '../src/optimize/calibrate';
 import { withReductions } from '../src/optimize/calibrate-reduced';
-import { setStatsWorkerFactory, takeWorker, returnWorker, type StatsWorkerPort } from '../src/optimize/calibrate-stats-thread';
+import type { StatsWorkerPort } from '../src/optimize/calibrate-stats-port';
+import { setStatsWorkerFactory, takeWorker, returnWorker } from '../src/optimize/calibrate-stats-thread';
 import { readSharedModel } from '../src/test-support/shared';
 import { readModel } from '../src/tflite/read';
 import { writeModel } from '../src/tflite/write';

@@ -7,9 +7,11 @@
 import { cpus } from 'node:os';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, TECHNIQUES } from '../src/optimize/recipe';
-import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import { initRuntime } from '../src/runtime/start';
 import { measureLatency } from '../src/evaluate/latency';
-import type { Sample } from '../src/evaluate/samples';
+import type { Sample } from '../src/runtime/samples';
 import { readModel } from '../src/tflite/read';
 import { writeModel } from '../src/tflite/write';
 import { readSharedModel, sharedModelNames } from '../src/test-support/shared';

@@ -24,8 +24,14 @@ import { CHROMIUM_ARGS, devServerWithWebGpu, ROOT, SHARED } from './support.mjs'
  */
 async function calibrateTwice(model, origin) {
   const { readModel } = await import(`${origin}/src/tflite/read.ts`);
-  const { initRuntime, loadModel, randomInputs } = await import(`${origin}/src/evaluate/runtime.ts`);
+  const { initRuntime } = await import(`${origin}/src/runtime/start.ts`);
+  const { loadModel } = await import(`${origin}/src/runtime/load.ts`);
+  const { randomInputs } = await import(`${origin}/src/runtime/random-inputs.ts`);
   const { calibrate } = await import(`${origin}/src/optimize/calibrate.ts`);
+  // As the app's optimizer worker does: the core has no browser default for calibration workers.
+  const { setStatsWorkerFactory } = await import(`${origin}/src/optimize/calibrate-stats-thread.ts`);
+  const { browserStatsWorker } = await import(`${origin}/workers/calibration-stats-browser.ts`);
+  setStatsWorkerFactory(browserStatsWorker);
   await initRuntime();
   const bytes = new Uint8Array(model);
   const graph = readModel(bytes);

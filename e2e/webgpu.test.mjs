@@ -33,10 +33,11 @@ describe('LiteRT.js on a software WebGPU adapter', () => {
     const int8 = [...readFileSync(path.join(MODELS, 'mnist_conv_fc_int8.tflite'))];
     const results = await page.evaluate(
       async ({ float, int8, base }) => {
-        const runtime = await import('/src/evaluate/runtime.ts');
-        await runtime.initRuntime({ wasmBase: new URL('litert/', base).href });
+        const { initRuntime } = await import('/src/runtime/start.ts');
+        const { probeWebGpu } = await import('/src/runtime/webgpu-probe.ts');
+        await initRuntime({ wasmBase: new URL('litert/', base).href });
         const hasAdapter = !!(await navigator.gpu?.requestAdapter());
-        const probe = async (bytes) => runtime.probeWebGpu(new Uint8Array(bytes), { timeoutMs: 20_000 });
+        const probe = async (bytes) => probeWebGpu(new Uint8Array(bytes), { timeoutMs: 20_000 });
         return { hasAdapter, float: await probe(float), int8: await probe(int8) };
       },
       { float, int8, base },

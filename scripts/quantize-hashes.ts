@@ -9,8 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { initRuntime, loadModel, randomInputs } from '../src/evaluate/runtime';
-import type { Sample } from '../src/evaluate/samples';
+import { initRuntime } from '../src/runtime/start';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import type { Sample } from '../src/runtime/samples';
 import { parseChain, runChain } from '../src/optimize/chain';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, type Recipe } from '../src/optimize/recipe';

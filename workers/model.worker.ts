@@ -3,11 +3,9 @@
  * as plain ErrorInfo values (never thrown across the boundary), so the UI can show their message.
  */
 import * as Comlink from 'comlink';
-import { toErrorInfo, type ErrorInfo } from '../src/errors';
+import type { SummarizeResult } from '../src/app/worker-protocol';
+import { toErrorInfo } from '../src/errors';
 import { summarizeModel } from '../src/tflite/summary';
-import type { ModelSummary } from '../src/tflite/summary-types';
-
-export type SummarizeResult = { ok: true; summary: ModelSummary } | { ok: false; error: ErrorInfo };
 
 const modelWorkerApi = {
   /** Call with comlink `transfer(bytes, [bytes.buffer])`: the bytes move here, they are not copied. */

@@ -9,138 +9,42 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBrowserEngine } from '../src/engine/backend-browser';
+import { setStatsWorkerFactory } from '../src/optimize/calibrate-stats-thread';
+import { browserStatsWorker } from './calibration-stats-browser';
 import type { TrainingData } from '../src/optimize/finetune';
-import { progressBatcher, type TrainingPoint, type TrainingSummary, type TrainingUpdate, type WorkerMemory } from '../src/ui/training-progress';
-import { toErrorInfo, WorkbenchError, type ErrorInfo } from '../src/errors';
+import { progressBatcher, type TrainingPoint, type TrainingSummary, type WorkerMemory } from '../src/app/training-progress';
+import { toErrorInfo, WorkbenchError } from '../src/errors';
 import { openDataset, randomIndices, type Dataset } from '../src/data/dataset';
 import { defaultPreprocessing, graphInputs, type PreprocessingChoice } from '../src/data/default-preprocessing';
 import { filesFromFileList, filesFromZip, type DataFile } from '../src/data/files';
 import type { Preprocessing } from '../src/data/preprocess';
-import { toModelInput } from '../src/data/preprocess';
-import { compareModels, type ComparisonResult } from '../src/evaluate/compare';
+import { toModelInput } from '../src/runtime/samples';
+import { compareModels } from '../src/evaluate/compare';
 import { measureLatency, type LatencyResult } from '../src/evaluate/latency';
 import { modelNodeData, nodeDataJson } from '../src/evaluate/model-explorer';
 import { buildReport, reportMarkdown, reportToJson } from '../src/evaluate/report';
-import { initRuntime, loadModel, probeWebGpu, randomInputs, type WebGpuCheck } from '../src/evaluate/runtime';
-import { compareSizes, type SizeComparison } from '../src/evaluate/size';
-import type { Sample } from '../src/evaluate/samples';
-import { accuracyNotes, runChain, type ChainChecks } from '../src/optimize/chain';
+import { loadModel } from '../src/runtime/load';
+import { randomInputs } from '../src/runtime/random-inputs';
+import { initRuntime } from '../src/runtime/start';
+import { probeWebGpu } from '../src/runtime/webgpu-probe';
+import { compareSizes } from '../src/evaluate/size';
+import type { Sample } from '../src/runtime/samples';
+import { accuracyNotes } from '../src/app/chain-accuracy';
+import { runChain } from '../src/optimize/chain';
 import { optimizeModel, type OptimizeResult } from '../src/optimize/pipeline';
 import { needsCalibration, toAeqRecipe, type Recipe } from '../src/optimize/recipe';
-import type { FloatOp } from '../src/optimize/quantize/integer';
 import { readModelMetadata } from '../src/tflite/metadata/read-metadata';
 import { readModel } from '../src/tflite/read';
 import type { ModelGraph } from '../src/tflite/graph';
-import { chainRunLabel, variantChain } from '../src/ui/variant-chain';
-import { targetCheck, type McuEstimate, type Target, type TargetIssue } from '../src/evaluate/target-check';
-
-export type RunStage = 'prune' | 'cluster' | 'train' | 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
-export type ProgressCallback = (stage: RunStage, done: number, total: number | undefined) => void;
-export type TrainingCallback = (update: TrainingUpdate) => void;
-
-/** The variant's training settings (finetune / qat chain steps). */
-export interface TrainingRequest {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-}
+import { chainRunLabel, variantChain } from '../src/app/variant-chain';
+import type { ChainSummary, DataInput, DatasetInfo, Disagreement, PreviewItem, ProgressCallback, Result, RunResult, RunStage, Split, TrainingCallback, TrainingRequest } from '../src/app/worker-protocol';
+import { targetCheck, type Target } from '../src/evaluate/target-check';
 
 /** At most this many training messages a second reach the page (each re-renders the live chart). */
 const TRAINING_MESSAGES_PER_SECOND = 4;
 
-export interface DataInput {
-  /** Picked / dropped files with their paths relative to the dataset root; or one zip. */
-  files: { file: File; path: string }[];
-}
-
-export interface DatasetInfo {
-  size: number;
-  kind: string;
-  labeled: boolean;
-  labelSource: string | null;
-  classNames: string[] | null;
-  notes: string[];
-  preprocessing: Preprocessing | null;
-}
-
-export interface PreviewItem {
-  name: string;
-  label: string | null;
-  /** RGBA pixels of the input as the model sees it (de-normalized for display), or null (not an image). */
-  rgba: Uint8ClampedArray | null;
-  width: number;
-  height: number;
-  /** Range of the float values fed to the model. */
-  min: number;
-  max: number;
-  top: { index: number; name: string; score: number }[];
-}
-
-/** An evaluation input where the variant's top-1 differs from the float model's. */
-export interface Disagreement {
-  name: string;
-  label: string | null;
-  rgba: Uint8ClampedArray | null;
-  width: number;
-  height: number;
-  reference: string;
-  candidate: string;
-}
-
-export interface Split {
-  calibration: number;
-  evaluation: number;
-  /**
-   * Training (finetune / qat variants): the calibration samples plus this many more, taken before
-   * the evaluation samples, so evaluation images are never trained on. Default 0.
-   */
-  training?: number;
-}
-
-/** What a chain variant's prune / cluster steps left in the result (from the chain's weight report). */
-export interface ChainSummary {
-  /** The chain string, e.g. "cluster:32:per-channel+int8". */
-  text: string;
-  /** Fraction of zeros over all weight tensors of the result. */
-  sparsity: number;
-  /** Most distinct values in one clustered tensor (or channel) of the result. */
-  maxDistinct?: number;
-  perChannel?: boolean;
-  gzipBytes: number;
-  checks: ChainChecks;
-}
-
-export interface RunResult {
-  bytes: Uint8Array;
-  label: string;
-  recipe: Recipe;
-  floatOps: FloatOp[];
-  notes: string[];
-  timings: Record<string, number>;
-  comparison: ComparisonResult;
-  /** True when the comparison ran on random inputs (no dataset). */
-  randomInputs: boolean;
-  sizes: SizeComparison;
-  latency: LatencyResult;
-  referenceLatency: LatencyResult;
-  targetIssues: TargetIssue[];
-  /** Microcontroller target: flash and tensor arena estimate (else null). */
-  mcu?: McuEstimate | null;
-  /** Web target: LiteRT.js's WebGPU accelerator tried on the variant (else null). */
-  webgpu?: WebGpuCheck | null;
-  /** Up to 4 evaluation inputs where the variant and the float model disagree (classifiers). */
-  disagreements: Disagreement[];
-  /** Chain variants (prune / cluster steps) only. */
-  chain?: ChainSummary;
-  /** Variants with a finetune / qat step. */
-  training?: TrainingSummary;
-  reportJson: string;
-  reportMarkdown: string;
-  overlayJson: string | null;
-  aeqRecipeJson: string;
-}
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+// Calibration here starts its calibration workers as nested module workers (the core has no browser default).
+setStatsWorkerFactory(browserStatsWorker);
 
 let modelBytes: Uint8Array | null = null;
 let modelName = 'model.tflite';
@@ -408,7 +312,7 @@ const api = {
             }
             stageProgress(stage, done, total);
           };
-          // Evaluation below is the same as for a plain recipe (not runChain's own).
+          // Evaluation below is the same as for a plain recipe (not runChainWithAccuracy's).
           const c = await runChain({
             model: reference,
             chain,

@@ -1,10 +1,10 @@
 /** Calibration samples from --calib and --calib-count, for a recipe that needs them (int8, int16x8). */
 import { randomIndices } from '../data/dataset';
 import { WorkbenchError } from '../errors';
-import type { Samples } from '../evaluate/samples';
+import type { Samples } from '../runtime/samples';
 import { needsCalibration, type Recipe } from '../optimize/recipe';
 import type { ModelGraph } from '../tflite/graph';
-import type { OptimizeOptions } from './commands';
+import type { OptimizeOptions } from './command-options';
 import { positiveInteger } from './count-option';
 import { dataFlags, datasetSamples, openDataFlags } from './data-options';
 

@@ -1,6 +1,7 @@
 /** `tflite-opt optimize --recipe CHAIN`: prune / cluster, then optionally train and quantize (src/optimize/chain.ts). */
 import { writeFileSync } from 'node:fs';
-import { parseChain, runChain, type ChainRequest } from '../optimize/chain';
+import { runChainWithAccuracy, type ChainWithAccuracyRequest } from '../app/chain-accuracy';
+import { parseChain } from '../optimize/chain';
 import { scopeFromText } from '../optimize/recipe';
 import { reportTable } from '../optimize/sparsity-report';
 import { readModel } from '../tflite/read';
@@ -8,7 +9,7 @@ import type { ModelGraph } from '../tflite/graph';
 import { calibrationData } from './calibration-data';
 import { reportingFailure } from './failure-report';
 import { chainTraining } from './chain-training';
-import type { OptimizeOptions } from './commands';
+import type { OptimizeOptions } from './command-options';
 import { positiveInteger } from './count-option';
 import { dataFlags, datasetSamples, openDataFlags } from './data-options';
 import { stageProgress } from './progress';
@@ -25,7 +26,7 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
   const evaluation = options.eval ? await evaluationData(graph, options.eval, options) : undefined;
   const training = chain.train ? await chainTraining(graph, options) : undefined;
   const result = await reportingFailure(options.report, { model: path, chain: options.recipe }, () =>
-    runChain({ model, chain, calibration, calibrationCount, evaluation, training, onProgress: stageProgress(), allowFloatFallback: options.allowFloatFallback }),
+    runChainWithAccuracy({ model, chain, calibration, calibrationCount, evaluation, training, onProgress: stageProgress(), allowFloatFallback: options.allowFloatFallback }),
   );
   writeFileSync(options.output, result.bytes);
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
@@ -56,7 +57,7 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
 }
 
 /** --eval, --eval-count, --eval-offset: the samples the result is compared with the input model on. */
-async function evaluationData(graph: ModelGraph, path: string, options: OptimizeOptions): Promise<ChainRequest['evaluation']> {
+async function evaluationData(graph: ModelGraph, path: string, options: OptimizeOptions): Promise<ChainWithAccuracyRequest['evaluation']> {
   const dataset = await openDataFlags(graph, dataFlags(path, options));
   const count = positiveInteger(options.evalCount, '--eval-count') ?? dataset.size;
   const offset = options.evalOffset === undefined ? 0 : Number(options.evalOffset);

@@ -5,7 +5,7 @@ import { WorkbenchError } from '../errors';
 import type { ChainRequest } from '../optimize/chain';
 import type { TrainingLoss, TrainingProgress } from '../optimize/finetune';
 import type { ModelGraph } from '../tflite/graph';
-import type { OptimizeOptions } from './commands';
+import type { OptimizeOptions } from './command-options';
 import { positiveInteger } from './count-option';
 import { dataFlags, openDataFlags } from './data-options';
 import { UsageError } from './usage-error';

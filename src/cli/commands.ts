@@ -3,20 +3,8 @@
  * Parsing (parse-command-line.ts) and usage text (usage.ts) are both read from this table. Handlers
  * are imported when their command runs, so `--help` and usage errors answer without loading the runtime.
  */
-import {
-  calibrationOptions,
-  chainEvaluationOptions,
-  comparisonOptions,
-  datasetOptions,
-  evaluationDataOptions,
-  jsonOptions,
-  recipeOptions,
-  reportOptions,
-  resultOptions,
-  runInputOptions,
-  trainingOptions,
-} from './option-groups';
-import type { GroupValues, OptionGroup, OptionName, OptionSpec } from './option-spec';
+import { evalGroups, inspectGroups, optimizeGroups, runGroups, type Options } from './command-options';
+import type { OptionGroup, OptionName, OptionSpec } from './option-spec';
 
 export interface Command {
   name: string;
@@ -34,9 +22,6 @@ export function commandOptions(command: Command): [string, OptionSpec][] {
   return command.groups.flatMap((group) => Object.entries(group.options));
 }
 
-/** Parsed options, with the required ones known to be there. */
-type Options<G extends readonly OptionGroup[], R extends string> = GroupValues<G> & { [K in R]: string };
-
 interface TypedCommand<G extends readonly OptionGroup[], R extends OptionName<G>> extends Omit<Command, 'groups' | 'required' | 'run'> {
   groups: G;
   required: readonly R[];
@@ -47,18 +32,6 @@ interface TypedCommand<G extends readonly OptionGroup[], R extends OptionName<G>
 function command<const G extends readonly OptionGroup[], const R extends OptionName<G> = never>(entry: TypedCommand<G, R>): TypedCommand<G, R> {
   return entry;
 }
-
-// Each command's groups are named apart so its handler's options type comes from them, not from the
-// table entry (which refers to the handler).
-const inspectGroups = [jsonOptions] as const;
-const optimizeGroups = [resultOptions, recipeOptions, calibrationOptions, datasetOptions, chainEvaluationOptions, trainingOptions, reportOptions] as const;
-const runGroups = [runInputOptions, jsonOptions] as const;
-const evalGroups = [evaluationDataOptions, comparisonOptions, datasetOptions, jsonOptions, reportOptions] as const;
-
-export type InspectOptions = Options<typeof inspectGroups, never>;
-export type OptimizeOptions = Options<typeof optimizeGroups, 'output'>;
-export type RunOptions = Options<typeof runGroups, never>;
-export type EvalOptions = Options<typeof evalGroups, 'data'>;
 
 export const COMMANDS: readonly Command[] = [
   command({

@@ -6,7 +6,7 @@ import { modelNodeData, nodeDataJson } from '../evaluate/model-explorer';
 import { buildReport, reportMarkdown, reportToJson } from '../evaluate/report';
 import { compareSizes } from '../evaluate/size';
 import { readModel } from '../tflite/read';
-import type { EvalOptions } from './commands';
+import type { EvalOptions } from './command-options';
 import { positiveInteger } from './count-option';
 import { dataFlags, datasetSamples, openDataFlags } from './data-options';
 import { progressPrinter } from './progress';

@@ -1,11 +1,7 @@
 /** A ModelSummary as the text `tflite-opt inspect` prints. */
+import { formatBytes } from '../format-bytes';
 import type { ModelSummary, TensorInfo } from '../tflite/summary-types';
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(2)} MB`;
-}
 
 export function formatShape(info: Pick<TensorInfo, 'shape' | 'shapeSignature'>): string {
   const dims = info.shapeSignature ?? info.shape;

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../test-support/shared';
 import { COMMANDS, commandOptions } from './commands';
 import { flagOf } from './option-spec';
+import { recipeFromOptions, type RecipeOptions } from './recipe-options';
 import { parseCommandLine } from './parse-command-line';
 import { commandHelp } from './usage';
 
@@ -17,13 +18,13 @@ function cli(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Every option each command accepted before the table (from the old hand-written parseArgs calls), plus --allow-float-fallback. */
+/** Every option each command accepted before the table (from the old hand-written parseArgs calls), plus --allow-float-fallback, --equalize, --weights and --block-size. */
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
   optimize: [
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
-    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback',
+    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay'],
@@ -114,5 +115,13 @@ describe('tflite-opt options', () => {
   it('--allow-float-fallback reaches optimize as allowFloatFallback, false when absent', () => {
     expect(parseOptimize('--allow-float-fallback').allowFloatFallback).toBe(true);
     expect(parseOptimize().allowFloatFallback).toBe(false);
+  });
+
+  it('--equalize reaches the recipe; without it the recipe says auto, and a wrong mode is named', () => {
+    const recipe = (...extra: string[]) => recipeFromOptions(parseOptimize(...extra) as RecipeOptions);
+    expect(recipe('--equalize', 'on').equalize).toBe('on');
+    expect(recipe('--per-tensor', '--equalize', 'off')).toMatchObject({ granularity: 'per-tensor', equalize: 'off' });
+    expect(recipe().equalize).toBe('auto');
+    expect(() => recipe('--equalize', 'yes')).toThrow(/equalize must be auto, on, off/);
   });
 });

@@ -1,6 +1,6 @@
 /** `tflite-opt inspect`: the model's summary, as text or JSON. */
 import { summarizeModel } from '../tflite/summary';
-import type { InspectOptions } from './commands';
+import type { InspectOptions } from './command-options';
 import { formatSummary } from './format-summary';
 import { readInputFile } from './read-input-file';
 

@@ -7,7 +7,7 @@ import { writeModel } from '../tflite/write';
 import { calibrationData } from './calibration-data';
 import { reportingFailure } from './failure-report';
 import { optimizeChain } from './chain-command';
-import type { OptimizeOptions } from './commands';
+import type { OptimizeOptions } from './command-options';
 import { stageProgress } from './progress';
 import { readInputFile } from './read-input-file';
 import { recipeFromOptions } from './recipe-options';

@@ -2,7 +2,7 @@
  * The options of tflite-opt, in the groups the commands share (src/cli/commands.ts says which command
  * takes which). Each option is written here once: its parsing, its placeholder and its help line.
  */
-import { CALIBRATION_ALGORITHMS, TECHNIQUES } from '../optimize/recipe';
+import { CALIBRATION_ALGORITHMS, EQUALIZE_MODES, TECHNIQUES } from '../optimize/recipe';
 import type { OptionGroup } from './option-spec';
 
 /** The recipes --recipe names besides the techniques of a recipe. */
@@ -26,9 +26,16 @@ export const recipeOptions = {
     recipeFile: { type: 'string', value: 'R.json', help: "a recipe file, ours or AI Edge Quantizer's; the options below apply on top of it" },
     io: { type: 'string', value: 'float|int8|uint8', help: "the type of the model's inputs and outputs after int8 (default float)" },
     perTensor: { type: 'boolean', help: 'one scale per weight tensor instead of one per output channel' },
+    weights: { type: 'string', value: 'int8|int4', help: 'bits per weight for weight-int8 and dynamic (default int8; with int4, depthwise convolutions stay int8)' },
+    blockSize: { type: 'string', value: '32|64|128|256', help: 'blockwise int4 weights (with --weights int4), blocks along the input dimension' },
     algo: { type: 'string', value: CALIBRATION_ALGORITHMS.join('|'), help: 'how calibration chooses activation ranges (default minmax)' },
     exclude: { type: 'string', multiple: true, value: 'REGEX|OP_TYPE', help: 'keep the matching ops in float; repeat for more' },
     integerOnly: { type: 'boolean', help: 'fail instead of leaving ops in float (Edge TPU, microcontrollers)' },
+    equalize: {
+      type: 'string',
+      value: EQUALIZE_MODES.join('|'),
+      help: 'cross-layer equalization of the float model before int8 / int16x8 calibration (default auto = on; never in chains)',
+    },
   },
 } as const satisfies OptionGroup;
 

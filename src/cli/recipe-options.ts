@@ -1,11 +1,11 @@
 /** The recipe of `tflite-opt optimize`: --recipe-file (ours or AEQ's format) or --recipe TECHNIQUE, then the options on top. */
 import { fromAeqRecipe, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
-import type { OptimizeOptions } from './commands';
+import type { OptimizeOptions } from './command-options';
 import { RECIPE_NAMES } from './option-groups';
 import { readInputFile } from './read-input-file';
 import { UsageError } from './usage-error';
 
-export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly'>;
+export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'weights' | 'blockSize'>;
 
 export function recipeFromOptions(options: RecipeOptions): Recipe {
   let base: Record<string, unknown>;
@@ -25,6 +25,16 @@ export function recipeFromOptions(options: RecipeOptions): Recipe {
   if (options.perTensor) base.granularity = 'per-tensor';
   if (options.algo) base.calibration = { ...(base.calibration as object), algorithm: options.algo };
   if (options.integerOnly) base.integerOnly = true;
+  if (options.equalize) base.equalize = options.equalize;
+  if (options.weights) {
+    if (options.weights !== 'int8' && options.weights !== 'int4') throw new UsageError(`--weights must be int8 or int4, got "${options.weights}"`);
+    base.weightBits = options.weights === 'int4' ? 4 : 8;
+  }
+  if (options.blockSize) {
+    const n = Number(options.blockSize);
+    if (!Number.isInteger(n)) throw new UsageError(`--block-size must be a number (32, 64, 128 or 256), got "${options.blockSize}"`);
+    base.blockSize = n;
+  }
   if (options.exclude.length) base.keepFloat = [...((base.keepFloat as unknown[]) ?? []), ...options.exclude];
   return parseRecipe(base);
 }

@@ -1,8 +1,11 @@
 /** `tflite-opt run`: one inference in LiteRT, on .npy inputs or seeded random ones. */
 import { WorkbenchError } from '../errors';
 import { readNpy } from '../data/npy';
-import { initRuntime, loadModel, randomInputs, type RuntimeData, type RuntimeTensor, type RuntimeTensorInfo } from '../evaluate/runtime';
-import type { RunOptions } from './commands';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import type { RuntimeData, RuntimeTensor, RuntimeTensorInfo } from '../runtime/types';
+import type { RunOptions } from './command-options';
 import { formatShape } from './format-summary';
 import { readInputFile } from './read-input-file';
 import { UsageError } from './usage-error';

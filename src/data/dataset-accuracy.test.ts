@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, type LoadedModel } from '../evaluate/runtime';
+import { loadModel } from '../runtime/load';
+import { initRuntime } from '../runtime/start';
+import type { LoadedModel } from '../runtime/types';
 import { readModel } from '../tflite/read';
 import { dataDir, readSharedModel } from '../test-support/shared';
 import { modelSample, openDataset, type Dataset } from './dataset';

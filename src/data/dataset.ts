@@ -14,7 +14,7 @@
  */
 import { seededRandom } from '../seeded-random';
 import { WorkbenchError } from '../errors';
-import type { RuntimeData } from '../evaluate/runtime';
+import type { RuntimeData } from '../runtime/types';
 import { extensionOf, sortedFiles, type DataFile } from './files';
 import { isIdxPath } from './idx';
 import { openIdxDataset } from './idx-dataset';
@@ -22,7 +22,8 @@ import { isImagePath } from './image-decode';
 import { openImageDataset } from './image-dataset';
 import { openNpyDataset } from './npy-dataset';
 import { checkIndex, type Dataset, type DatasetOptions } from './dataset-types';
-import { toModelInput, type ModelInputInfo } from './preprocess';
+import { toModelInput } from '../runtime/samples';
+import type { ModelInputInfo } from './preprocess';
 
 export type { ModelInputInfo, Preprocessing } from './preprocess';
 export type { LabelsCsv } from './labels-csv';

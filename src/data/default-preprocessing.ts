@@ -15,7 +15,7 @@
  * Inputs that are not images (see imageInputShape) get no preprocessing: feed them .npy arrays.
  */
 import { WorkbenchError } from '../errors';
-import type { RuntimeDType } from '../evaluate/runtime';
+import type { RuntimeDType } from '../runtime/types';
 import type { ModelGraph, Tensor } from '../tflite/graph';
 import { readModelMetadata, type ModelMetadataInfo } from '../tflite/metadata/read-metadata';
 import { TensorType } from '../tflite/schema/generated/tflite_generated';

@@ -1,4 +1,4 @@
-import { toFloat } from '../evaluate/samples';
+import { toFloat } from '../runtime/samples';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,15 +7,8 @@ import { readModel } from '../tflite/read';
 import { dataDir, readSharedModel } from '../test-support/shared';
 import { defaultPreprocessing, graphInputs } from './default-preprocessing';
 import { decodeImage, type DecodedImage } from './image-decode';
-import {
-  checkPreprocessing,
-  convertChannels,
-  imageInputShape,
-  preprocessImage,
-  resizeBilinear,
-  toModelInput,
-  type Preprocessing,
-} from './preprocess';
+import { toModelInput } from '../runtime/samples';
+import { checkPreprocessing, convertChannels, imageInputShape, preprocessImage, resizeBilinear, type Preprocessing } from './preprocess';
 
 const identity = (width: number, height: number, channels: 1 | 3): Preprocessing => ({
   width,

@@ -1,6 +1,6 @@
 /**
- * Image preprocessing: decoded pixels -> the float tensor a model input expects, and floats -> the
- * model's input dtype (quantized when the input is).
+ * Image preprocessing: decoded pixels -> the float tensor a model input expects (the runtime's
+ * toModelInput then gives a quantized input its dtype).
  *
  * Steps, in this order: colour conversion to the model's channel count (ITU-R BT.601 luma for
  * grayscale models, replication for gray images fed to RGB models), bilinear resize of the whole
@@ -9,7 +9,7 @@
  * is plain arithmetic on typed arrays, so the browser and Node produce identical floats.
  */
 import { WorkbenchError } from '../errors';
-import type { RuntimeData, RuntimeDType } from '../evaluate/runtime';
+import type { RuntimeDType } from '../runtime/types';
 import type { DecodedImage } from './image-decode';
 
 export interface Preprocessing {
@@ -167,49 +167,6 @@ function normalize(data: Float32Array, p: Preprocessing): Float32Array {
     for (let i = 0; i < pixels; i++) {
       out[nchw ? c * pixels + i : i * channels + c] = (data[i * channels + source] - mean) / std;
     }
-  }
-  return out;
-}
-
-const INTEGER_RANGE: Record<Exclude<RuntimeDType, 'float32'>, [number, number]> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  int16: [-32768, 32767],
-  int32: [-2147483648, 2147483647],
-};
-
-const TYPED_ARRAYS = {
-  float32: Float32Array,
-  int32: Int32Array,
-  uint8: Uint8Array,
-  int8: Int8Array,
-  int16: Int16Array,
-} as const;
-
-/** Round half away from zero, as TFLite's quantize kernels do (std::round). */
-function roundHalfAway(v: number): number {
-  return v < 0 ? -Math.round(-v) : Math.round(v);
-}
-
-/**
- * Floats -> the data a model input takes: float32 inputs get the floats as they are; quantized
- * integer inputs get q = clamp(round(x / scale) + zeroPoint) in their dtype; integer inputs without
- * quantization (e.g. token ids) get the rounded values, clamped to the dtype.
- */
-export function toModelInput(floats: Float32Array | Float64Array, input: Pick<ModelInputInfo, 'dtype' | 'quantization'> & { name?: string }): RuntimeData {
-  if (input.dtype === 'float32') return floats instanceof Float32Array ? floats : Float32Array.from(floats);
-  const out = new TYPED_ARRAYS[input.dtype](floats.length);
-  const [low, high] = INTEGER_RANGE[input.dtype];
-  const q = input.quantization;
-  if (q && !(q.scale > 0 && Number.isFinite(q.scale))) {
-    throw new WorkbenchError('bad-input', `Input '${input.name ?? '?'}' has an unusable quantization scale (${q.scale}).`);
-  }
-  const zeroPoint = q ? q.zeroPoint : 0;
-  for (let i = 0; i < floats.length; i++) {
-    // x / scale, computed as a division (not x * (1 / scale)) so exact multiples stay exact.
-    const scaled = q ? floats[i] / q.scale : floats[i];
-    const v = roundHalfAway(scaled) + zeroPoint;
-    out[i] = v < low ? low : v > high ? high : v;
   }
   return out;
 }

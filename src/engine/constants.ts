@@ -8,7 +8,7 @@
 import type { ModelGraph, Tensor } from '../tflite/graph';
 import { elementCount } from '../tflite/shape';
 import { TensorType } from '../tflite/schema/generated/tflite_generated';
-import { fromFloat16 } from '../optimize/quantize/params';
+import { fromFloat16 } from '../tflite/dtypes';
 
 export type ConstantValues = { dtype: 'float32'; values: Float32Array } | { dtype: 'int32'; values: Int32Array } | { dtype: 'bool'; values: Uint8Array };
 

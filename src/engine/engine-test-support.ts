@@ -3,7 +3,7 @@
  * on the same inputs, as real numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LoadedModel, RuntimeData, RuntimeTensor } from '../evaluate/runtime';
+import type { LoadedModel, RuntimeData, RuntimeTensor } from '../runtime/types';
 import type { ModelGraph } from '../tflite/graph';
 import { TensorType } from '../tflite/schema/generated/tflite_generated';
 import { GraphExecutor } from './executor';

@@ -6,12 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
 import { LITERT_CANNOT_RUN, readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { WorkbenchError } from '../errors';
 import { initNodeEngine } from './backend-node';
-import { loadTapped } from '../evaluate/taps';
+import { loadTapped } from '../runtime/taps';
 import { engineFeeds, engineOutputs, maxRelativeError, realValues, runtimeReals } from './engine-test-support';
 import { GraphExecutor, unsupportedOps } from './executor';
 

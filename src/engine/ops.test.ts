@@ -8,7 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
 import { newGraph, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Operator } from '../tflite/graph';
 import { writeModel } from '../tflite/write';

@@ -12,7 +12,7 @@ import { dataDir, readSharedModel, seededRandom } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { opName } from '../tflite/ops';
 import { compareModels, type ComparisonResult } from './compare';
-import { initRuntime } from './runtime';
+import { initRuntime } from '../runtime/start';
 
 beforeAll(async () => {
   await initRuntime();

@@ -4,7 +4,7 @@
  * error, MSE) and, optionally, the error of every intermediate tensor (per layer).
  *
  * Samples are float, in the reference's input order. A candidate input of type int8 / uint8 / int16
- * gets them quantized with its own scale and zero point (samples.ts); quantized candidate outputs
+ * gets them quantized with its own scale and zero point (runtime/samples.ts); quantized candidate outputs
  * and tensors are dequantized with theirs before comparing.
  *
  * Matching: inputs and outputs by name (exact, then with a quantizer suffix `_int8`, `_int16`,
@@ -32,9 +32,11 @@ import {
   type ClassificationSummary,
   type ErrorSummary,
 } from './metrics';
-import { initRuntime, loadModel, type LoadedModel, type RuntimeData, type RuntimeTensorInfo } from './runtime';
-import { cancelled, eachSample, sampleCount, toFloat, toModelInputs, type RunProgress, type Sample, type Samples } from './samples';
-import { activationSelector, inputTensorIndices, loadTapped, type TappedRunner } from './taps';
+import { loadModel } from '../runtime/load';
+import { initRuntime } from '../runtime/start';
+import type { LoadedModel, RuntimeData, RuntimeTensorInfo } from '../runtime/types';
+import { cancelled, eachSample, sampleCount, toFloat, toModelInputs, type RunProgress, type Sample, type Samples } from '../runtime/samples';
+import { activationSelector, inputTensorIndices, loadTapped, type TappedRunner } from '../runtime/taps';
 
 export interface CompareOptions extends RunProgress {
   /** Class index per sample (in sample order), for top-1 / top-5 accuracy. */

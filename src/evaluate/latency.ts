@@ -3,12 +3,15 @@
  * over N runs after a warm-up, as median, 90th percentile, mean, min and max.
  *
  * What is timed is what an app calling LiteRT.js pays per inference: creating the input tensors,
- * the invoke, and copying the outputs out of the wasm heap (runtime.ts). Runs are sequential on one
+ * the invoke, and copying the outputs out of the wasm heap (runtime/load.ts). Runs are sequential on one
  * thread; other work on the machine shows up in the tail (p90, max) more than in the median.
  */
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs, type LoadedModel, type RuntimeData } from './runtime';
-import { cancelled, toModelInputs, type RunProgress, type Sample } from './samples';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import type { LoadedModel, RuntimeData } from '../runtime/types';
+import { cancelled, toModelInputs, type RunProgress, type Sample } from '../runtime/samples';
 
 export interface LatencyOptions extends RunProgress {
   /** Timed runs (default 50). */

@@ -11,6 +11,7 @@
  * Edge cases: no noise gives SQNR +Infinity (and cosine 1); a zero reference with noise gives
  * -Infinity; two all-zero vectors have cosine 1, one zero vector and one not 0.
  */
+import { sqnrFromPowers } from '../sqnr';
 
 export interface ErrorStats {
   /** Sum of reference^2. */
@@ -111,11 +112,7 @@ export function meanSquaredError(reference: Numbers, candidate: Numbers): number
   return compareArrays(reference, candidate).mse;
 }
 
-export function sqnrFromPowers(signal: number, noise: number): number {
-  if (noise === 0) return Number.isNaN(signal) ? NaN : Infinity;
-  if (signal === 0) return -Infinity;
-  return 10 * Math.log10(signal / noise);
-}
+export { sqnrFromPowers };
 
 function cosineFromSums(dot: number, a: number, b: number): number {
   if (a === 0 && b === 0) return 1;

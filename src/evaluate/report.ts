@@ -6,6 +6,7 @@
  * JSON has no Infinity or NaN; `reportToJson` writes them as the strings "Infinity", "-Infinity"
  * and "NaN", and `parseReport` turns them back into numbers.
  */
+import { formatBytes } from '../format-bytes';
 import type { ComparisonResult, LayerComparison, OutputComparison } from './compare';
 import type { LatencyResult } from './latency';
 import type { ClassificationSummary } from './metrics';
@@ -93,11 +94,7 @@ export function parseReport(json: string): EvaluationReport {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-function bytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(2)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} B`;
-}
+const bytes = formatBytes;
 
 function db(value: number): string {
   if (value === Infinity) return 'exact';

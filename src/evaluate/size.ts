@@ -1,14 +1,5 @@
-/**
- * Model size as stored (raw bytes) and as downloaded with compression (gzip, level 9, fflate),
- * which rewards what quantization and pruning/clustering leave behind: fewer distinct byte values
- * and runs of zeros compress well even when the raw size does not change.
- */
-import { gzipSync } from 'fflate';
-
-export interface ModelSize {
-  rawBytes: number;
-  gzipBytes: number;
-}
+/** A variant's size next to its reference's (raw and gzip, tflite/size.ts), and the ratios. */
+import { modelSize, type ModelSize } from '../tflite/size';
 
 export interface SizeComparison {
   candidate: ModelSize;
@@ -16,10 +7,6 @@ export interface SizeComparison {
   /** candidate / reference, raw and gzip (0.25 = four times smaller). */
   rawRatio: number;
   gzipRatio: number;
-}
-
-export function modelSize(bytes: Uint8Array): ModelSize {
-  return { rawBytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
 }
 
 /** Sizes of a candidate and of its (float) reference, and their ratios. */

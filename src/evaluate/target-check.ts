@@ -7,7 +7,7 @@
  *   are not int8 (a warning: TFLM runs float too, but most MCU kernels are int8-optimized), dynamic
  *   shapes, and an estimate of the flash and tensor arena the model needs (`estimateMcuMemory`).
  * - Mobile GPU: ops whose tensors are integer run through dequantize / CPU fallback (a note).
- * - CPU and web: no static restriction (web is measured instead: `probeWebGpu` in runtime.ts).
+ * - CPU and web: no static restriction (web is measured instead: `probeWebGpu` in runtime/webgpu-probe.ts).
  */
 import { dtypeBytes, dtypeName } from '../tflite/dtypes';
 import type { ModelGraph, Subgraph } from '../tflite/graph';

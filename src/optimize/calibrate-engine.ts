@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../errors';
 import { GraphExecutor, unsupportedOps } from '../engine/executor';
-import type { Sample, SampleTensor } from '../evaluate/samples';
+import type { Sample, SampleTensor } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { TensorType } from '../tflite/schema/generated/tflite_generated';
 import { accumulate, binStride, newTensorStats, type TensorStats } from './calibrate-histogram';

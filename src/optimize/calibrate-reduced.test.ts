@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import type { Sample } from '../evaluate/samples';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import type { Sample } from '../runtime/samples';
 import { dataDir, readSharedModel } from '../test-support/shared';
 import { newGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph } from '../tflite/graph';
@@ -18,7 +20,8 @@ import { writeModel } from '../tflite/write';
 import { calibrate, REDUCE_MIN_VALUES, type CalibrationStats } from './calibrate';
 import { accumulate, accumulateSummary, newTensorStats } from './calibrate-histogram';
 import { withReductions } from './calibrate-reduced';
-import { setStatsWorkerFactory, type StatsWorkerPort, type WorkerReply, type WorkerRequest } from './calibrate-stats-thread';
+import type { StatsWorkerPort, WorkerReply, WorkerRequest } from './calibrate-stats-port';
+import { setStatsWorkerFactory } from './calibrate-stats-thread';
 
 beforeAll(() => initRuntime());
 

@@ -28,9 +28,9 @@
  * The model inputs' statistics come from the samples, in JS, as on the JS path.
  */
 import { WorkbenchError } from '../errors';
-import { inputTensorIndices, loadTapped, type TappedRunner } from '../evaluate/taps';
-import type { RuntimeData } from '../evaluate/runtime';
-import { toModelInputs, type Sample } from '../evaluate/samples';
+import { inputTensorIndices, loadTapped, type TappedRunner } from '../runtime/taps';
+import type { RuntimeData } from '../runtime/types';
+import { toModelInputs, type Sample } from '../runtime/samples';
 import { addInt32Constant, addTensor, appendFlatten, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
 import { staticShape } from '../tflite/queries';
@@ -66,7 +66,7 @@ export interface ReducedModel {
 /**
  * Why the activations `taps` and channel-sum tensors `sums` (subgraph 0) cannot be reduced inside
  * LiteRT, or null. A reduction needs the tensor's rank, and its element counts need a static
- * shape (a leading batch of -1 is pinned to 1 for LiteRT.js, see evaluate/runtime.ts).
+ * shape (a leading batch of -1 is pinned to 1 for LiteRT.js, see runtime/prepare.ts).
  */
 export function reductionBlocker(graph: ModelGraph, taps: readonly number[], sums: readonly number[]): string | null {
   if (taps.length === 0) return 'the model has no float activation to reduce';

@@ -15,9 +15,11 @@
  * sample are a few thousand numbers; the values path keeps one instance (see litertInstances in
  * calibrate.ts).
  */
-import { runtimeWasmBase, type RuntimeData } from '../evaluate/runtime';
+import { runtimeWasmBase } from '../runtime/start';
+import type { RuntimeData } from '../runtime/types';
 import type { HelperModel, RunOutput } from './calibrate-runs-server';
-import { idleWorkers, returnWorker, takeWorker, type StatsWorkerPort } from './calibrate-stats-thread';
+import type { StatsWorkerPort } from './calibrate-stats-port';
+import { idleWorkers, returnWorker, takeWorker } from './calibrate-stats-thread';
 
 export { allFinite, outputsFinite, type HelperModel, type RunOutput } from './calibrate-runs-server';
 

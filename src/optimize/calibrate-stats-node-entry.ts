@@ -1,7 +1,8 @@
 /** The Node calibration worker (worker_threads), started by calibrate-stats-node.ts: statistics and LiteRT runs. */
 import { parentPort } from 'node:worker_threads';
 import { isRunRequest, runServer } from './calibrate-runs-server';
-import { statsServer, type WorkerRequest } from './calibrate-stats-thread';
+import type { WorkerRequest } from './calibrate-stats-port';
+import { statsServer } from './calibrate-stats-server';
 
 const port = parentPort!;
 const post = (reply: object, transfer: ArrayBuffer[]) => port.postMessage(reply, transfer);

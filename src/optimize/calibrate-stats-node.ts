@@ -6,9 +6,9 @@
  * the tfjs hooks nor anything else the parent was started with). Only imported on the Node path of
  * calibrate-stats-thread.ts.
  */
-import { portListeners, type StatsWorkerFactory, type WorkerReply } from './calibrate-stats-thread';
+import { portListeners, type StatsWorkerFactory, type WorkerReply } from './calibrate-stats-port';
 
-// A computed specifier: the browser bundle leaves it alone (as in evaluate/node-shim.ts).
+// A computed specifier: the browser bundle leaves it alone (as in runtime/node-shim.ts).
 const NODE_WORKER_THREADS = 'node:worker_threads';
 
 export const nodeStatsWorker: StatsWorkerFactory = async () => {

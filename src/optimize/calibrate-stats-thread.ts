@@ -9,71 +9,28 @@
  * queued: the calibrating thread waits for the worker beyond that, so memory stays bounded.
  * `finish()` returns only after the worker has added every sample.
  *
- * The thread itself is behind StatsWorkerPort: calibrate-stats-node.ts (worker_threads, with the
- * tsx loader for the .ts entry) and calibrate-stats-browser.ts (a module Web Worker that Vite
+ * The thread itself is behind StatsWorkerPort (calibrate-stats-port.ts): calibrate-stats-node.ts
+ * (worker_threads, with the tsx loader for the .ts entry) in Node, and in the browser the factory
+ * the entry point installs (workers/calibration-stats-browser.ts: a module Web Worker that Vite
  * bundles, workers/calibration-stats.worker.ts). Idle workers are kept for the next calibration
  * (starting one costs tens of ms; in Node an idle one does not keep the process alive). When no
  * worker starts (no Worker in this environment, a load error, no answer within
  * WORKER_START_TIMEOUT_MS) the statistics run in-thread and the result says so.
  *
  * The same workers (the "calibration workers") also run a model on a LiteRT of their own for the
- * reduced path (calibrate-runs.ts): their entries route each request to statsServer or runServer,
+ * reduced path (calibrate-runs.ts): their entries route each request to statsServer
+ * (calibrate-stats-server.ts) or runServer (calibrate-runs-server.ts),
  * and the pool (takeWorker / returnWorker) serves both.
  */
 import { WorkbenchError } from '../errors';
-import type { RunReply, RunRequest } from './calibrate-runs-server';
 import { StatsAccumulator, type StatsPlan, type StatsResult } from './calibrate-stats-core';
+import type { StatsWorkerFactory, StatsWorkerPort } from './calibrate-stats-port';
 
 /** Samples posted to the worker and not yet added by it, at most. */
 export const MAX_IN_FLIGHT = 4;
 const WORKER_START_TIMEOUT_MS = 20_000;
 
 export type StatsThread = 'worker' | 'main';
-
-/** A started worker, as the calibrating side sees it. */
-export interface StatsWorkerPort {
-  post(message: WorkerRequest, transfer: ArrayBuffer[]): void;
-  /** Sets the handlers (replacing earlier ones). `onError` gets load errors and crashes. */
-  listen(onMessage: (message: WorkerReply) => void, onError: (error: Error) => void): void;
-  /** Marks the worker busy (true) or idle (false; Node: it then does not keep the process alive). */
-  hold(busy: boolean): void;
-  terminate(): void;
-}
-
-export type StatsWorkerFactory = () => StatsWorkerPort | Promise<StatsWorkerPort>;
-
-/**
- * A port's message and error listeners. A worker that failed stays failed: a later listener (the
- * next calibration) hears it at once.
- */
-export function portListeners() {
-  let onMessage: (message: WorkerReply) => void = () => {};
-  let onError: (error: Error) => void = () => {};
-  let dead: Error | null = null;
-  return {
-    message: (message: WorkerReply) => onMessage(message),
-    failed(error: Error) {
-      dead ??= error;
-      onError(error);
-    },
-    listen(message: (message: WorkerReply) => void, error: (error: Error) => void) {
-      onMessage = message;
-      onError = error;
-      if (dead) error(dead);
-    },
-  };
-}
-
-export type StatsRequest =
-  | { type: 'init'; plan: StatsPlan }
-  | { type: 'sample'; arrays: (Float32Array | null)[] }
-  | { type: 'finish' };
-
-export type StatsReply = { type: 'ready' } | { type: 'added' } | { type: 'result'; result: StatsResult } | { type: 'error'; message: string };
-
-/** What a calibration worker takes: statistics requests, and LiteRT runs (calibrate-runs.ts). */
-export type WorkerRequest = StatsRequest | RunRequest;
-export type WorkerReply = StatsReply | RunReply;
 
 /** Statistics being accumulated for one calibration. */
 export interface StatsSink {
@@ -249,7 +206,10 @@ async function workerSink(port: StatsWorkerPort, plan: StatsPlan): Promise<Stats
 const idle: StatsWorkerPort[] = [];
 let factory: StatsWorkerFactory | null | undefined;
 
-/** Overrides how statistics workers start (null: never; undefined: this environment's default). */
+/**
+ * How calibration workers start: an entry point's factory (the browser's), null for never, or
+ * undefined for this environment's default (see defaultFactory).
+ */
 export function setStatsWorkerFactory(f: StatsWorkerFactory | null | undefined): void {
   factory = f;
   for (const port of idle.splice(0)) port.terminate();
@@ -288,48 +248,17 @@ export async function coreCount(): Promise<number> {
 // A computed specifier: the browser bundle leaves it alone.
 const NODE_OS = 'node:os';
 
+/**
+ * Node: worker_threads (calibrate-stats-node.ts, its entry beside it). Elsewhere none: a browser
+ * worker is a file the bundler builds, and the entry point that bundles it installs its factory
+ * (workers/calibration-stats-browser.ts, from workers/optimizer.worker.ts), so the core never names
+ * a file in workers/.
+ */
 async function defaultFactory(): Promise<StatsWorkerFactory | null> {
-  const g = globalThis as { process?: { versions?: { node?: string } }; Worker?: unknown; document?: unknown; WorkerGlobalScope?: unknown };
+  const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown; WorkerGlobalScope?: unknown };
   if (g.process?.versions?.node && g.document === undefined && g.WorkerGlobalScope === undefined) {
     return (await import('./calibrate-stats-node')).nodeStatsWorker;
   }
-  if (typeof g.Worker === 'function') return (await import('./calibrate-stats-browser')).browserStatsWorker;
   return null;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The worker side
-
-/**
- * Serves one statistics worker: `post` sends a reply to the calibrating side; the returned
- * function handles each request. Used by the Node and browser worker entries.
- */
-export function statsServer(post: (reply: StatsReply, transfer: ArrayBuffer[]) => void): (request: StatsRequest) => void {
-  let accumulator: StatsAccumulator | null = null;
-  let failed = false;
-  return (request) => {
-    try {
-      if (request.type === 'init') {
-        accumulator = new StatsAccumulator(request.plan);
-        failed = false;
-        post({ type: 'ready' }, []);
-      } else if (request.type === 'sample') {
-        if (!failed) accumulator!.add(request.arrays);
-        post({ type: 'added' }, []);
-      } else if (request.type === 'finish') {
-        if (failed) throw new Error('an earlier sample failed');
-        const result = accumulator!.result();
-        accumulator = null;
-        const transfer = [...result.tensors.map((t) => t.histogram.counts.buffer), ...result.means.map((m) => m.sums.buffer)] as ArrayBuffer[];
-        post({ type: 'result', result }, transfer);
-      }
-    } catch (error) {
-      failed = true;
-      post({ type: 'error', message: errorText(error) }, []);
-    }
-  };
-}

@@ -7,12 +7,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import type { Sample } from '../evaluate/samples';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import type { Sample } from '../runtime/samples';
 import { dataDir, readSharedModel, repoRoot } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { calibrate, type CalibrationStats } from './calibrate';
-import { MAX_IN_FLIGHT, setStatsWorkerFactory, statsServer, type StatsReply, type StatsRequest, type StatsWorkerPort } from './calibrate-stats-thread';
+import type { StatsReply, StatsRequest, StatsWorkerPort } from './calibrate-stats-port';
+import { statsServer } from './calibrate-stats-server';
+import { MAX_IN_FLIGHT, setStatsWorkerFactory } from './calibrate-stats-thread';
 
 function mnistDigits(count: number): Sample[] {
   const bytes = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-images-idx3-ubyte.gz')));

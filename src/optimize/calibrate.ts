@@ -11,7 +11,7 @@
  *     instance per core, this thread's and calibration workers' (calibrate-runs.ts), and the
  *     summaries added here in sample order. `reductions: 'litert'` in the result.
  *   - values: one run per sample returns every activation at once, the model loaded with packed
- *     taps as its only output (evaluate/taps.ts). The statistics of a sample run in a statistics
+ *     taps as its only output (runtime/taps.ts). The statistics of a sample run in a statistics
  *     worker while LiteRT computes the next one (calibrate-stats-thread.ts: the packed output,
  *     already LiteRT's copy out of the wasm heap, is transferred, not copied; at most
  *     MAX_IN_FLIGHT samples queued), or in-thread when a sample has little to measure
@@ -73,9 +73,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../errors';
-import { initRuntime } from '../evaluate/runtime';
-import { cancelled, eachSample, sampleCount, toModelInputs, type RunProgress, type Sample, type Samples } from '../evaluate/samples';
-import { inputTensorIndices, isActivation, loadTapped, type TappedRunner } from '../evaluate/taps';
+import { initRuntime } from '../runtime/start';
+import { cancelled, eachSample, sampleCount, toModelInputs, type RunProgress, type Sample, type Samples } from '../runtime/samples';
+import { inputTensorIndices, isActivation, loadTapped, type TappedRunner } from '../runtime/taps';
 import type { ModelGraph } from '../tflite/graph';
 import { builtinCodeOf } from '../tflite/ops';
 import { producers } from '../tflite/queries';

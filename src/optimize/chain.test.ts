@@ -5,8 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import { modelSize } from '../evaluate/size';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import { modelSize } from '../tflite/size';
 import { readSharedModel, seededRandom } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { TensorType } from '../tflite/schema/generated/tflite_generated';

@@ -11,9 +11,7 @@
  * are k integers). Both are checked on the result, and the model is run once in LiteRT.
  */
 import { WorkbenchError } from '../errors';
-import { compareModels } from '../evaluate/compare';
-import type { ComparisonResult } from '../evaluate/compare';
-import type { Samples } from '../evaluate/samples';
+import type { Samples } from '../runtime/samples';
 import { cloneGraph } from '../tflite/edit';
 import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
@@ -191,8 +189,6 @@ export interface ChainRequest {
   onProgress?: (stage: Stage | 'prune' | 'cluster' | 'train', done: number, total?: number) => void;
   signal?: AbortSignal;
   skipCheck?: boolean;
-  /** Compare the result with the input model on these samples (accuracy with labels). */
-  evaluation?: { samples: Samples; labels?: number[]; total?: number };
   /** Data for the finetune / qat step, and its settings (epochs, batch, lr...). */
   training?: {
     data: TrainingData;
@@ -223,13 +219,8 @@ export interface ChainResult {
   quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict'>;
   report: ModelWeightReport;
   checks: ChainChecks;
-  comparison?: ComparisonResult;
   notes: string[];
 }
-
-/** Accuracy drop (top-1, absolute) or agreement below which a one-shot result is called lossy. */
-const LOSSY_TOP1_DROP = 0.02;
-const LOSSY_AGREEMENT = 0.9;
 
 export async function runChain(request: ChainRequest): Promise<ChainResult> {
   const { chain, onProgress } = request;
@@ -297,7 +288,10 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
   if (chain.quantize) {
     const q = await optimizeModel({
       model: floatBytes,
-      recipe: chain.quantize,
+      // No cross-layer equalization in chains: per-channel scaling would split a tensor's clusters into
+      // different values per channel, and the pre-pruning reference weights of bias correction would
+      // no longer match the scaled ones.
+      recipe: { ...chain.quantize, equalize: 'off' },
       calibration: request.calibration,
       calibrationCount: request.calibrationCount,
       onProgress,
@@ -323,11 +317,6 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
   if (checks.clusterViolations) notes.push(`WARNING: ${checks.clusterViolations} clustered tensor(s) have more than ${chain.cluster!.clusters} values after ${chain.quantize?.technique}`);
   const report = weightReport({ graph: finalGraph, bytes }, request.model);
   notes.push(`size ${report.size.rawBytes} bytes raw (${report.rawRatio!.toFixed(3)}x), ${report.size.gzipBytes} gzip (${report.gzipRatio!.toFixed(3)}x the input's gzip size)`);
-  if (request.evaluation) {
-    const comparison = await compareModels(request.model, bytes, request.evaluation.samples, { labels: request.evaluation.labels, total: request.evaluation.total });
-    result.comparison = comparison;
-    notes.push(...accuracyNotes(comparison, chain));
-  }
   return { ...(result as ChainResult), bytes, report, checks, notes };
 }
 
@@ -341,31 +330,6 @@ function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undef
     else s.addEventListener('abort', () => controller.abort(), { once: true });
   }
   return controller.signal;
-}
-
-/** What the user should know about the accuracy of a one-shot result (no fine-tuning). */
-export function accuracyNotes(comparison: ComparisonResult, chain: Chain): string[] {
-  const c = comparison.classification;
-  const oneShot = chain.prune || chain.cluster;
-  const lines: string[] = [];
-  let lossy = false;
-  if (c.accuracy) {
-    const drop = c.accuracy.reference.top1 - c.accuracy.candidate.top1;
-    lines.push(`top-1 ${(c.accuracy.candidate.top1 * 100).toFixed(1)}% vs ${(c.accuracy.reference.top1 * 100).toFixed(1)}% for the input model on ${c.accuracy.labeled} labeled sample(s); agreement ${(c.agreement * 100).toFixed(1)}%`);
-    lossy = drop > LOSSY_TOP1_DROP;
-  } else {
-    lines.push(`top-1 agreement with the input model ${(c.agreement * 100).toFixed(1)}% on ${c.count} sample(s)`);
-    lossy = c.agreement < LOSSY_AGREEMENT;
-  }
-  if (lossy && oneShot && !chain.train) {
-    if (chain.cluster && !chain.cluster.perChannel) {
-      lines.push('Clusters per tensor share k values across output channels whose scales differ widely (batch norm folded into the weights); ":per-channel" clusters usually keep much more accuracy, at a larger gzip size.');
-    }
-    lines.push(
-      'This one-shot result loses much accuracy: pruning/clustering without retraining is this lossy on this model. Fine-tuning recovers it: add "+finetune" before the quantization step (e.g. prune:0.75+finetune+int8) with training data (labels optional); or use a lower sparsity or more clusters, or exclude sensitive layers.',
-    );
-  }
-  return lines;
 }
 
 /** Zeros kept after pruning, and at most k values per clustered tensor/channel, in the final model. */

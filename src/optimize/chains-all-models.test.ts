@@ -3,8 +3,10 @@
  * output loads and runs in LiteRT, zeros and clusters survive quantization (the chain's own checks).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import type { Sample } from '../evaluate/samples';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import type { Sample } from '../runtime/samples';
 import { LITERT_CANNOT_RUN, readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';

@@ -4,8 +4,10 @@
  * LiteRT before it is handed back, so a model we cannot run never reaches the user silently.
  */
 import { WorkbenchError } from '../errors';
-import { initRuntime, loadModel, randomInputs } from '../evaluate/runtime';
-import type { Samples } from '../evaluate/samples';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
+import { initRuntime } from '../runtime/start';
+import type { Samples } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
@@ -17,11 +19,13 @@ import { quantizeFloat16 } from './quantize/float16';
 import { quantizeInteger, type FloatOp } from './quantize/integer';
 import type { QuantizationPlan } from './quantize/plan';
 import type { WeightParamsHook } from './quantize/params';
-import { quantizeWeightOnly } from './quantize/weight-only';
-import { keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
+import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
+import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
+import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
+import { equalizeForQuantization } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 
-export type Stage = 'read' | 'calibrate' | 'quantize' | 'write' | 'check';
+export type Stage = 'read' | 'equalize' | 'calibrate' | 'quantize' | 'write' | 'check';
 
 export interface OptimizeRequest {
   model: Uint8Array;
@@ -93,7 +97,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     onProgress?.(stage, 1, 1);
     return value;
   };
-  const graph = await timed('read', () => readModel(request.model));
+  let graph = await timed('read', () => readModel(request.model));
   checkStartingPoint(graph);
   const notes: string[] = [];
   let floatOps: FloatOp[] = [];
@@ -107,8 +111,16 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       throw new WorkbenchError('bad-input', `${recipe.technique} quantization needs representative data for calibration (a folder of images, .npy arrays...).`);
     }
     const bits = recipe.technique === 'int8' ? 8 : 16;
+    let calibration = request.calibration;
+    if (equalizeApplies(recipe)) {
+      // Before calibration, so the ranges are measured on the model that will be quantized.
+      const equalized = await timed('equalize', () => equalizeForQuantization(graph, calibration!, { tryRelu6: recipe.equalize === 'on' }));
+      graph = equalized.graph;
+      calibration = equalized.samples;
+      notes.push(...equalized.notes);
+    }
     const started = performance.now();
-    const stats = await calibrate(graph, request.calibration, {
+    const stats = await calibrate(graph, calibration, {
       total: request.calibrationCount,
       // Only percentile and mse read the histograms: min/max ranges calibrate without binning.
       histograms: !['minmax', 'moving-average'].includes(recipe.calibration.algorithm),
@@ -147,14 +159,14 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
           return r.graph;
         }
         case 'weight-int8': {
-          const r = quantizeWeightOnly(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip, weightParams: request.weightParams });
-          notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8`);
+          const r = quantizeWeightOnly(graph, weightOptions(recipe, skip, request.weightParams));
+          notes.push(`${r.quantizedTensors} weight tensor(s) stored as ${bitsLabel(recipe)}`, ...r.skipped);
           nothingDone = r.quantizedTensors === 0;
           return r.graph;
         }
         case 'dynamic': {
-          const r = quantizeDynamicRange(graph, { perChannel: recipe.granularity === 'per-channel', minElements: recipe.minWeightElements, skip, weightParams: request.weightParams });
-          notes.push(`${r.quantizedTensors} weight tensor(s) stored as int8 for hybrid kernels`, ...r.skipped);
+          const r = quantizeDynamicRange(graph, weightOptions(recipe, skip, request.weightParams));
+          notes.push(`${r.quantizedTensors} weight tensor(s) stored as ${bitsLabel(recipe)} for hybrid kernels`, ...r.skipped);
           nothingDone = r.quantizedTensors === 0;
           return r.graph;
         }
@@ -172,6 +184,27 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
   return { bytes, recipe, label, floatOps, notes, timings, verdict, plan };
+}
+
+/** Weight-only / dynamic options from a recipe: bit widths by op type come in by name. */
+function weightOptions(recipe: Recipe, skip: WeightQuantOptions['skip'], weightParams: WeightParamsHook | undefined): WeightQuantOptions {
+  const opWeightBits = Object.fromEntries(
+    Object.entries(recipe.opWeightBits).map(([name, bits]) => [(BuiltinOperator as unknown as Record<string, number>)[name], bits]),
+  ) as WeightQuantOptions['opWeightBits'];
+  return {
+    perChannel: recipe.granularity === 'per-channel',
+    minElements: recipe.minWeightElements,
+    skip,
+    weightParams,
+    weightBits: recipe.weightBits,
+    opWeightBits,
+    blockSize: recipe.blockSize || undefined,
+  };
+}
+
+function bitsLabel(recipe: Recipe): string {
+  if (recipe.weightBits === 8) return 'int8';
+  return recipe.blockSize ? `int4 (blockwise ${recipe.blockSize} where a kernel reads it)` : 'int4';
 }
 
 /** Dequantize an already-quantized model into a float starting point. */

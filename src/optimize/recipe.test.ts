@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
 import { readSharedModel } from '../test-support/shared';
 import { readModel } from '../tflite/read';
-import { defaultRecipe, fromAeqRecipe, keepsFloat, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES } from './recipe';
+import { defaultRecipe, equalizeApplies, fromAeqRecipe, keepsFloat, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES } from './recipe';
 
 describe('recipes', () => {
   it('parses a full recipe and fills in defaults', () => {
@@ -79,11 +79,56 @@ describe('recipes', () => {
     expect(weightOnly.recipe.technique).toBe('weight-int8');
     expect(weightOnly.notMapped.join('\n')).toMatch(/asymmetric weights/);
     expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'hadamard_rotation' }])).toThrow(/not supported/);
-    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4 } } }])).toThrow(/only 8-bit weights/);
+    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 2 } } }])).toThrow(/only 8- and 4-bit weights/);
+  });
+
+  it('int4 weights: weightBits, blockSize and per-op bits are validated, labelled, and go to and from AEQ as num_bits', () => {
+    const recipe = parseRecipe({ technique: 'dynamic', weightBits: 4, blockSize: 32, opWeightBits: { CONV_2D: 8 } });
+    expect(recipeLabel(recipe)).toBe('dynamic-int4-b32-conv_2d8');
+    expect(() => parseRecipe({ technique: 'int8', weightBits: 4 })).toThrow(/int4 weights need technique/);
+    expect(() => parseRecipe({ technique: 'dynamic', blockSize: 32 })).toThrow(/blockSize needs weightBits 4/);
+    expect(() => parseRecipe({ technique: 'dynamic', weightBits: 4, blockSize: 48 })).toThrow(/blockSize must be/);
+    expect(() => parseRecipe({ technique: 'dynamic', weightBits: 6 })).toThrow(/weightBits must be 8 or 4/);
+    expect(() => parseRecipe({ technique: 'dynamic', opWeightBits: { CONV2D: 4 } })).toThrow(/unknown op type/);
+    const { entries, notMapped } = toAeqRecipe(recipe);
+    expect(notMapped).toEqual([]);
+    // AEQ's dynamic_wi4_afp32_blockwise: num_bits 4, granularity BLOCKWISE_32, integer compute.
+    expect(entries[0].op_config).toMatchObject({ weight_tensor_config: { num_bits: 4, granularity: 'BLOCKWISE_32' }, compute_precision: 'INTEGER', explicit_dequantize: false });
+    const byOp = Object.fromEntries(entries.slice(1).map((e) => [e.operation, e.op_config?.weight_tensor_config?.num_bits]));
+    // Depthwise stays int8 unless named: AEQ is told so explicitly.
+    expect(byOp).toEqual({ CONV_2D: 8, DEPTHWISE_CONV_2D: 8 });
+    const back = fromAeqRecipe(JSON.parse(JSON.stringify(entries)));
+    expect(back.notMapped).toEqual([]);
+    expect(back.recipe).toMatchObject({ technique: 'dynamic', weightBits: 4, blockSize: 32, opWeightBits: { CONV_2D: 8, DEPTHWISE_CONV_2D: 8 } });
+    // AEQ's own weight-only int4 recipe (default_af32w4float_recipe.json) and the older block_size field.
+    const aeqW4 = fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4, symmetric: false, granularity: 'CHANNELWISE', dtype: 'INT' }, compute_precision: 'FLOAT', explicit_dequantize: true, min_weight_elements: 0 } }]);
+    expect(aeqW4.recipe).toMatchObject({ technique: 'weight-int8', weightBits: 4, blockSize: 0, granularity: 'per-channel' });
+    const legacy = fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4, symmetric: true, block_size: 128 }, compute_precision: 'INTEGER' } }]);
+    expect(legacy.recipe).toMatchObject({ technique: 'dynamic', weightBits: 4, blockSize: 128 });
+    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { activation_tensor_config: { num_bits: 8 }, weight_tensor_config: { num_bits: 4 } } }])).toThrow(/W4A8/);
   });
 
   it('exports what AEQ cannot carry as notes', () => {
     const { notMapped } = toAeqRecipe(parseRecipe({ technique: 'int8', io: 'int8', calibration: { algorithm: 'percentile' }, integerOnly: true }));
-    expect(notMapped).toHaveLength(3);
+    // algorithm, io, integerOnly, and the cross-layer equalization every int8 recipe gets by default.
+    expect(notMapped).toHaveLength(4);
+  });
+
+  it('carries cross-layer equalization: auto means int8 / 16x8 of either granularity; AEQ recipes neither carry nor break it', () => {
+    expect(defaultRecipe('int8').equalize).toBe('auto');
+    expect(equalizeApplies(defaultRecipe('int8'))).toBe(true);
+    expect(equalizeApplies(parseRecipe({ technique: 'int8', granularity: 'per-tensor' }))).toBe(true);
+    expect(equalizeApplies(parseRecipe({ technique: 'int16x8', granularity: 'per-tensor' }))).toBe(true);
+    expect(equalizeApplies(parseRecipe({ technique: 'int8', granularity: 'per-tensor', equalize: 'off' }))).toBe(false);
+    expect(equalizeApplies(parseRecipe({ technique: 'int8', equalize: 'on' }))).toBe(true);
+    // Techniques without calibration never equalize, whatever the field says.
+    expect(equalizeApplies(parseRecipe({ technique: 'dynamic', granularity: 'per-tensor', equalize: 'on' }))).toBe(false);
+    expect(() => parseRecipe({ technique: 'int8', equalize: true })).toThrow(/equalize must be auto, on, off/);
+    const recipe = parseRecipe({ technique: 'int8', equalize: 'on' });
+    expect(parseRecipe(JSON.parse(JSON.stringify(recipe)))).toEqual(recipe);
+    expect(recipeLabel(recipe)).toBe('int8-cle-on');
+    expect(toAeqRecipe(recipe).notMapped.join('\n')).toMatch(/cross-layer equalization/);
+    // AEQ's format has no such field: an imported recipe gets the default.
+    expect(fromAeqRecipe(toAeqRecipe(recipe).entries).recipe.equalize).toBe('auto');
   });
 });

@@ -13,6 +13,14 @@ export type CalibrationAlgorithm = 'minmax' | 'moving-average' | 'percentile' | 
 export const CALIBRATION_ALGORITHMS: readonly CalibrationAlgorithm[] = ['minmax', 'moving-average', 'percentile', 'mse'];
 export type IoType = 'float' | 'int8' | 'uint8';
 export type Granularity = 'per-channel' | 'per-tensor';
+/** Cross-layer equalization before calibration (int8, int16x8); 'auto' is the measured default (equalizeApplies). */
+export type EqualizeMode = 'auto' | 'on' | 'off';
+export const EQUALIZE_MODES: readonly EqualizeMode[] = ['auto', 'on', 'off'];
+export type WeightBits = 8 | 4;
+/** Block sizes for blockwise int4 (AEQ's BLOCKWISE_32 ... BLOCKWISE_256); 0 = not blockwise. */
+export const BLOCK_SIZES: readonly number[] = [32, 64, 128, 256];
+/** Techniques whose weights may be int4 (full-integer W4A8 / W4A16 come later). */
+const INT4_TECHNIQUES: readonly Technique[] = ['weight-int8', 'dynamic'];
 
 /** Ops matched by type ("CONV_2D") or by a regex over their output tensor names. */
 export interface Scope {
@@ -31,6 +39,14 @@ export interface Recipe {
   keepFloat: Scope[];
   /** Weight tensors smaller than this stay float (dynamic and weight-only). */
   minWeightElements: number;
+  /** Cross-layer equalization of the float model before calibration (int8, int16x8). */
+  equalize: EqualizeMode;
+  /** Bits per weight for weight-only and dynamic (8 or 4). */
+  weightBits: WeightBits;
+  /** Blockwise int4 block size along the input dimension; 0 = per channel. Needs weightBits 4. */
+  blockSize: number;
+  /** Bits by op type ("DEPTHWISE_CONV_2D": 4), over weightBits; depthwise stays 8 unless named. */
+  opWeightBits: Record<string, WeightBits>;
 }
 
 export function defaultRecipe(technique: Technique): Recipe {
@@ -42,7 +58,22 @@ export function defaultRecipe(technique: Technique): Recipe {
     integerOnly: false,
     keepFloat: [],
     minWeightElements: technique === 'dynamic' ? 1024 : 0,
+    equalize: 'auto',
+    weightBits: 8,
+    blockSize: 0,
+    opWeightBits: {},
   };
+}
+
+/**
+ * Whether the pipeline equalizes: every int8 / int16x8 recipe unless 'off'. 'auto' is on because
+ * bench:equalize found it raising per-channel int8 SQNR wherever it found pairs (BlazeFace +4.4 dB,
+ * selfie segmentation +2.3, MobileNetV2 +1.1) without costing top-1. 'auto' equalizes only the pairs
+ * it keeps exact (no RELU6 between); 'on' also tries RELU in place of RELU6 where the float outputs
+ * stay within 30 dB (equalize-for-quantization.ts).
+ */
+export function equalizeApplies(recipe: Recipe): boolean {
+  return needsCalibration(recipe) && recipe.equalize !== 'off';
 }
 
 export function needsCalibration(recipe: Recipe): boolean {
@@ -60,7 +91,7 @@ export function parseRecipe(json: unknown): Recipe {
   const technique = input.technique as Technique;
   if (!TECHNIQUES.includes(technique)) fail(`unknown technique ${JSON.stringify(input.technique)} (known: ${TECHNIQUES.join(', ')})`);
   const recipe = defaultRecipe(technique);
-  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements']);
+  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'weightBits', 'blockSize', 'opWeightBits']);
   for (const key of Object.keys(input)) if (!known.has(key)) fail(`unknown field "${key}"`);
   if (input.granularity !== undefined) {
     if (input.granularity !== 'per-channel' && input.granularity !== 'per-tensor') fail(`granularity must be per-channel or per-tensor`);
@@ -71,6 +102,10 @@ export function parseRecipe(json: unknown): Recipe {
     recipe.io = input.io as IoType;
   }
   if (input.integerOnly !== undefined) recipe.integerOnly = input.integerOnly === true;
+  if (input.equalize !== undefined) {
+    if (!EQUALIZE_MODES.includes(input.equalize as EqualizeMode)) fail(`equalize must be ${EQUALIZE_MODES.join(', ')}, got ${JSON.stringify(input.equalize)}`);
+    recipe.equalize = input.equalize as EqualizeMode;
+  }
   if (input.minWeightElements !== undefined) {
     const n = Number(input.minWeightElements);
     if (!Number.isInteger(n) || n < 0) fail('minWeightElements must be a non-negative integer');
@@ -99,10 +134,32 @@ export function parseRecipe(json: unknown): Recipe {
     if (!Array.isArray(input.keepFloat)) fail('keepFloat must be a list of scopes');
     recipe.keepFloat = (input.keepFloat as unknown[]).map(parseScope);
   }
+  if (input.weightBits !== undefined) recipe.weightBits = parseWeightBits(input.weightBits, 'weightBits');
+  if (input.blockSize !== undefined) {
+    const n = Number(input.blockSize);
+    if (n !== 0 && !BLOCK_SIZES.includes(n)) fail(`blockSize must be 0 or one of ${BLOCK_SIZES.join(', ')}, got ${JSON.stringify(input.blockSize)}`);
+    recipe.blockSize = n;
+  }
+  if (input.opWeightBits !== undefined) {
+    if (!input.opWeightBits || typeof input.opWeightBits !== 'object' || Array.isArray(input.opWeightBits)) fail('opWeightBits must map op types to 8 or 4');
+    for (const [op, bits] of Object.entries(input.opWeightBits as Record<string, unknown>)) {
+      checkOpName(op);
+      recipe.opWeightBits[op] = parseWeightBits(bits, `opWeightBits.${op}`);
+    }
+  }
+  const usesInt4 = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4);
+  if (usesInt4 && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`int4 weights need technique ${INT4_TECHNIQUES.join(' or ')}, not ${recipe.technique}`);
+  if (Object.keys(recipe.opWeightBits).length && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`opWeightBits needs technique ${INT4_TECHNIQUES.join(' or ')}`);
+  if (recipe.blockSize && recipe.weightBits !== 4) fail('blockSize needs weightBits 4 (blockwise weights are int4)');
   if (recipe.integerOnly && !['int8', 'int16x8'].includes(recipe.technique)) fail(`integerOnly needs technique int8 or int16x8, not ${recipe.technique}`);
   if (recipe.io !== 'float' && !['int8', 'int16x8'].includes(recipe.technique)) fail(`io ${recipe.io} needs technique int8 or int16x8`);
   if (recipe.io === 'uint8' && recipe.technique === 'int16x8') fail('io uint8 is for int8 models; 16x8 models take float or int16 I/O');
   return recipe;
+}
+
+function parseWeightBits(value: unknown, field: string): WeightBits {
+  if (value !== 8 && value !== 4) fail(`${field} must be 8 or 4, got ${JSON.stringify(value)}`);
+  return value as WeightBits;
 }
 
 export function parseScope(value: unknown): Scope {
@@ -167,8 +224,13 @@ export function recipeLabel(recipe: Recipe): string {
   const parts: string[] = [recipe.technique];
   if (recipe.granularity === 'per-tensor' && recipe.technique !== 'float16') parts.push('per-tensor');
   if (recipe.io !== 'float') parts.push(`${recipe.io}io`);
+  if (recipe.weightBits === 4) parts.push('int4');
+  if (recipe.blockSize) parts.push(`b${recipe.blockSize}`);
+  const opBits = Object.entries(recipe.opWeightBits);
+  if (opBits.length) parts.push(opBits.map(([op, bits]) => `${op.toLowerCase()}${bits}`).join('-'));
   if (needsCalibration(recipe) && recipe.calibration.algorithm !== 'minmax') parts.push(recipe.calibration.algorithm);
   if (recipe.keepFloat.length) parts.push(`${recipe.keepFloat.length}float`);
+  if (needsCalibration(recipe) && recipe.equalize !== 'auto') parts.push(`cle-${recipe.equalize}`);
   return parts.join('-');
 }
 
@@ -179,7 +241,7 @@ export function recipeLabel(recipe: Recipe): string {
 interface AeqTensorConfig {
   num_bits: number;
   symmetric?: boolean;
-  granularity?: 'TENSORWISE' | 'CHANNELWISE' | 'BLOCKWISE';
+  granularity?: 'TENSORWISE' | 'CHANNELWISE' | 'BLOCKWISE_32' | 'BLOCKWISE_64' | 'BLOCKWISE_128' | 'BLOCKWISE_256';
   channel_wise?: boolean;
   dtype?: 'INT' | 'FLOAT';
   block_size?: number;
@@ -209,6 +271,10 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
   const notMapped: string[] = [];
   const granularity = recipe.granularity === 'per-channel' ? 'CHANNELWISE' : 'TENSORWISE';
   const weights8: AeqTensorConfig = { num_bits: 8, symmetric: true, granularity, dtype: 'INT', block_size: 0 };
+  const weightsOf = (bits: WeightBits): AeqTensorConfig =>
+    bits === 4 && recipe.blockSize
+      ? { num_bits: 4, symmetric: true, granularity: `BLOCKWISE_${recipe.blockSize}` as AeqTensorConfig['granularity'], dtype: 'INT', block_size: recipe.blockSize }
+      : { ...weights8, num_bits: bits };
   let main: AeqEntry;
   switch (recipe.technique) {
     case 'float16':
@@ -224,7 +290,7 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
         regex: '.*',
         operation: '*',
         algorithm_key: 'min_max_uniform_quantize',
-        op_config: { weight_tensor_config: weights8, compute_precision: 'FLOAT', explicit_dequantize: true, skip_checks: false, min_weight_elements: recipe.minWeightElements },
+        op_config: { weight_tensor_config: weightsOf(recipe.weightBits), compute_precision: 'FLOAT', explicit_dequantize: true, skip_checks: false, min_weight_elements: recipe.minWeightElements },
       };
       break;
     case 'dynamic':
@@ -232,7 +298,7 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
         regex: '.*',
         operation: '*',
         algorithm_key: 'min_max_uniform_quantize',
-        op_config: { weight_tensor_config: weights8, compute_precision: 'INTEGER', explicit_dequantize: false, skip_checks: false, min_weight_elements: recipe.minWeightElements },
+        op_config: { weight_tensor_config: weightsOf(recipe.weightBits), compute_precision: 'INTEGER', explicit_dequantize: false, skip_checks: false, min_weight_elements: recipe.minWeightElements },
       };
       break;
     case 'int8':
@@ -255,10 +321,18 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
       }
       if (recipe.io !== 'float') notMapped.push(`${recipe.io} model I/O (AEQ keeps the model's I/O types)`);
       if (recipe.integerOnly) notMapped.push('integerOnly (AEQ has no such check)');
+      if (equalizeApplies(recipe)) notMapped.push('cross-layer equalization (AEQ has none; its run would quantize the model unequalized)');
       break;
     }
   }
   const entries = [main];
+  // Per-op bit widths: one entry per op type, the main scheme with other num_bits. With int4 weights
+  // depthwise convolutions stay int8 unless named, which AEQ must be told.
+  const opBits = { ...recipe.opWeightBits };
+  if (recipe.weightBits === 4 && opBits.DEPTHWISE_CONV_2D === undefined) opBits.DEPTHWISE_CONV_2D = 8;
+  for (const [operation, bits] of Object.entries(opBits)) {
+    entries.push({ ...main, regex: '.*', operation, op_config: { ...main.op_config, weight_tensor_config: weightsOf(bits) } });
+  }
   for (const scope of recipe.keepFloat) {
     for (const op of scope.opTypes ?? []) entries.push({ regex: '.*', operation: op, algorithm_key: 'no_quantize' });
     if (scope.tensorNamePattern !== undefined) entries.push({ regex: scope.tensorNamePattern, operation: '*', algorithm_key: 'no_quantize' });
@@ -276,14 +350,32 @@ export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: strin
   const recipe = defaultRecipe(technique);
   const weights = main.op_config?.weight_tensor_config;
   if (weights) {
-    const channelwise = weights.granularity ? weights.granularity === 'CHANNELWISE' : weights.channel_wise !== false;
+    const blockSize = aeqBlockSize(weights);
+    const channelwise = blockSize > 0 || (weights.granularity ? weights.granularity === 'CHANNELWISE' : weights.channel_wise !== false);
     recipe.granularity = channelwise ? 'per-channel' : 'per-tensor';
+    if (technique === 'weight-int8' || technique === 'dynamic') {
+      recipe.weightBits = weights.num_bits as WeightBits;
+      recipe.blockSize = blockSize;
+      if (blockSize && weights.num_bits !== 4) fail(`blockwise weights are int4 here, got num_bits ${weights.num_bits}`);
+    }
     if (weights.symmetric === false && technique !== 'float16') notMapped.push('asymmetric weights (we store weights symmetric, as the TFLite spec requires for int8 kernels)');
   }
   if (main.op_config?.min_weight_elements !== undefined) recipe.minWeightElements = main.op_config.min_weight_elements;
   for (const entry of entries.slice(1)) {
+    const bits = entry.op_config?.weight_tensor_config?.num_bits;
     if (entry.algorithm_key === 'no_quantize') {
       recipe.keepFloat.push(entry.operation !== '*' ? { opTypes: [entry.operation] } : { tensorNamePattern: entry.regex });
+    } else if (
+      entry.algorithm_key === main.algorithm_key &&
+      entry.regex === '.*' &&
+      entry.operation !== '*' &&
+      (bits === 8 || bits === 4) &&
+      (technique === 'weight-int8' || technique === 'dynamic') &&
+      aeqTechnique(entry) === technique
+    ) {
+      // The main scheme at another bit width for one op type.
+      checkOpName(entry.operation);
+      recipe.opWeightBits[entry.operation] = bits;
     } else {
       notMapped.push(`entry for ${entry.operation} / ${entry.regex} with ${entry.algorithm_key} (per-op schemes other than "no_quantize" are not supported; the whole-model scheme applies)`);
     }
@@ -291,13 +383,22 @@ export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: strin
   return { recipe, notMapped };
 }
 
+/** Block size of an AEQ weight config: granularity BLOCKWISE_N or the older block_size field; 0 if neither. */
+function aeqBlockSize(weights: AeqTensorConfig): number {
+  const match = /^BLOCKWISE_(\d+)$/.exec(weights.granularity ?? '');
+  const size = match ? Number(match[1]) : (weights.block_size ?? 0);
+  if (size && !BLOCK_SIZES.includes(size)) fail(`block size ${size} is not supported (${BLOCK_SIZES.join(', ')})`);
+  return size;
+}
+
 function aeqTechnique(entry: AeqEntry): Technique {
   const config = entry.op_config;
   if (entry.algorithm_key === 'float_casting') return 'float16';
   if (entry.algorithm_key !== 'min_max_uniform_quantize') fail(`algorithm "${entry.algorithm_key}" is not supported (known: min_max_uniform_quantize, float_casting, no_quantize)`);
   const weights = config?.weight_tensor_config;
-  if (!weights || weights.num_bits !== 8) fail(`only 8-bit weights are supported, got ${weights?.num_bits ?? 'none'}`);
+  if (!weights || (weights.num_bits !== 8 && weights.num_bits !== 4)) fail(`only 8- and 4-bit weights are supported, got ${weights?.num_bits ?? 'none'}`);
   const activations = config?.activation_tensor_config;
+  if (activations && weights?.num_bits === 4) fail('int4 weights with integer activations (W4A8 / W4A16) are not supported yet; weight-only and dynamic int4 are');
   if (activations) {
     if (activations.num_bits === 8) return 'int8';
     if (activations.num_bits === 16) return 'int16x8';

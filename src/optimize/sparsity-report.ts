@@ -5,14 +5,14 @@
  * stored: float32 constants, int8 constants (integer or hybrid ops), or constants behind a
  * DEQUANTIZE (float16, weight-only int8).
  */
-import { modelSize, type ModelSize } from '../evaluate/size';
+import { modelSize, type ModelSize } from '../tflite/size';
 import type { ModelGraph } from '../tflite/graph';
 import { builtinCodeOf, opName } from '../tflite/ops';
 import { isConstant, producers } from '../tflite/queries';
 import { readModel } from '../tflite/read';
 import { BuiltinOperator as Op, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { elementCount } from '../tflite/summary';
-import { fromFloat16 } from './quantize/params';
+import { fromFloat16 } from '../tflite/dtypes';
 
 /** Weight input and output-channel axis of the ops whose weights we report. */
 const KERNELS: Partial<Record<Op, { input: number; axis: number }>> = {

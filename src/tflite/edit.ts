@@ -165,6 +165,11 @@ export function removeUnusedTensors(graph: ModelGraph, subgraphIndex: number): n
   }
   const signatures = graph.signatureDefs.filter((s) => s.subgraphIndex === subgraphIndex);
   for (const s of signatures) [...s.inputs, ...s.outputs].forEach((m) => mark(m.tensorIndex));
+  // Blockwise (and multi-axis) quantization keeps its scales in tensors no op reads.
+  const details = subgraph.tensors.map((tensor, t) => detailTensors(tensor, t));
+  details.forEach((d) => {
+    if (d && used[d.owner]) [d.scales, d.zeroPoints].forEach(mark);
+  });
 
   const newIndex = new Int32Array(subgraph.tensors.length).fill(-1);
   const kept: Tensor[] = [];
@@ -185,7 +190,20 @@ export function removeUnusedTensors(graph: ModelGraph, subgraphIndex: number): n
     if (op.intermediates) op.intermediates = op.intermediates.map(map);
   }
   for (const s of signatures) for (const m of [...s.inputs, ...s.outputs]) m.tensorIndex = map(m.tensorIndex);
+  for (const d of details) {
+    if (!d || newIndex[d.owner] < 0) continue;
+    d.target.scales = map(d.scales);
+    d.target.zeroPoints = map(d.zeroPoints);
+  }
   return removed;
+}
+
+/** The scale / zero-point tensor indices a tensor's quantization details refer to, if any. */
+function detailTensors(tensor: Tensor, owner: number): { owner: number; scales: number; zeroPoints: number; target: { scales: number; zeroPoints: number } } | null {
+  const q = tensor.quantization;
+  if (!q || (q.detailsType !== QuantizationDetails.BlockwiseQuantization && q.detailsType !== QuantizationDetails.MultiAxisQuantization)) return null;
+  const target = q.details as unknown as { scales: number; zeroPoints: number };
+  return { owner, scales: target.scales, zeroPoints: target.zeroPoints, target };
 }
 
 /**

@@ -46,7 +46,7 @@ export function topologicalOrder(subgraph: Subgraph): number[] {
 /**
  * The tensor's shape when it is known and static, else null: a rank is stored, no dimension is
  * unknown, and the shape signature agrees (a leading -1, a dynamic batch, counts as the stored
- * size: LiteRT.js runs it pinned, see evaluate/runtime.ts).
+ * size: LiteRT.js runs it pinned, see runtime/prepare.ts).
  */
 export function staticShape(tensor: Tensor): number[] | null {
   if (!tensor.hasRank && tensor.shape.length === 0) return null;

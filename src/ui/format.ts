@@ -8,18 +8,7 @@ export function formatInteger(value: number): string {
   return integer.format(value);
 }
 
-const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'] as const;
-
-/** Decimal units, 3 significant digits: 205040 -> "205 KB", 1894378 -> "1.89 MB", 8 -> "8 B". */
-export function formatBytes(bytes: number): string {
-  let unit = 0;
-  let value = bytes;
-  while (unit < BYTE_UNITS.length - 1 && Number(value.toPrecision(3)) >= 1000) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0 ? `${integer.format(bytes)} B` : `${threeDigits.format(value)} ${BYTE_UNITS[unit]}`;
-}
+export { formatBytes } from '../format-bytes';
 
 /** "205,040 bytes", for titles next to a formatBytes value. */
 export function exactBytes(bytes: number): string {

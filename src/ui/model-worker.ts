@@ -1,7 +1,8 @@
 /** The main-thread side of workers/model.worker.ts: one lazily started worker, reached with comlink. */
 import * as Comlink from 'comlink';
 import { WorkbenchError } from '../errors';
-import type { ModelWorkerApi, SummarizeResult } from '../../workers/model.worker';
+import type { ModelWorkerApi } from '../../workers/model.worker';
+import type { SummarizeResult } from '../app/worker-protocol';
 
 interface RunningWorker {
   api: Comlink.Remote<ModelWorkerApi>;

@@ -3,7 +3,7 @@
  * in the store. When files are opened in quick succession only the last one is shown.
  */
 import { toErrorInfo, WorkbenchError } from '../errors';
-import type { SummarizeResult } from '../../workers/model.worker';
+import type { SummarizeResult } from '../app/worker-protocol';
 import { summarizeInWorker } from './model-worker';
 import { sampleUrl, type Sample } from './samples';
 import { sessionModelOpened } from './session';

@@ -4,7 +4,8 @@
  */
 import * as Comlink from 'comlink';
 import { WorkbenchError } from '../errors';
-import type { OptimizerWorkerApi, Result } from '../../workers/optimizer.worker';
+import type { OptimizerWorkerApi } from '../../workers/optimizer.worker';
+import type { Result } from '../app/worker-protocol';
 
 interface RunningWorker {
   api: Comlink.Remote<OptimizerWorkerApi>;

@@ -10,11 +10,11 @@ import { toErrorInfo } from '../errors';
 import type { PreprocessingChoice } from '../data/default-preprocessing';
 import type { Preprocessing } from '../data/preprocess';
 import { defaultRecipe, type Recipe } from '../optimize/recipe';
-import type { DatasetInfo, PreviewItem, RunResult, RunStage, Split } from '../../workers/optimizer.worker';
-import type { TrainingPoint, TrainingUpdate, WorkerMemory } from './training-progress';
+import type { DatasetInfo, PreviewItem, RunResult, RunStage, Split } from '../app/worker-protocol';
+import type { TrainingPoint, TrainingUpdate, WorkerMemory } from '../app/training-progress';
 import { idbDelete, idbGet, idbSet } from './idb';
 import { callWorker, optimizerWorker } from './optimizer-client';
-import { chainText, defaultTraining, type VariantSteps } from './variant-chain';
+import { chainText, defaultTraining, type VariantSteps } from '../app/variant-chain';
 import { DEFAULT_ANSWERS, type WizardAnswers } from './wizard/recommend';
 
 export type VariantStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';

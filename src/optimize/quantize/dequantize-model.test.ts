@@ -5,7 +5,7 @@ import { openDataset } from '../../data/dataset';
 import { graphInputs } from '../../data/default-preprocessing';
 import { filesFromPath } from '../../data/files-node';
 import { compareModels } from '../../evaluate/compare';
-import { initRuntime } from '../../evaluate/runtime';
+import { initRuntime } from '../../runtime/start';
 import { dataDir, readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { quantizationState } from '../../tflite/summary';

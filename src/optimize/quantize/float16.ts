@@ -8,7 +8,8 @@ import { isConstant } from '../../tflite/queries';
 import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { elementCount } from '../../tflite/summary';
 import { constantAsFloat32, dropUnused, foldConstantDequantize } from './fold-dequantize';
-import { bytesOf, toFloat16 } from './params';
+import { toFloat16 } from '../../tflite/dtypes';
+import { bytesOf } from './params';
 
 export interface Float16Result {
   graph: ModelGraph;

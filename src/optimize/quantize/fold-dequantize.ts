@@ -12,7 +12,8 @@ import { removeUnusedBuffers, removeUnusedTensors } from '../../tflite/edit';
 import { builtinCodeOf } from '../../tflite/ops';
 import { isConstant } from '../../tflite/queries';
 import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
-import { bytesOf, fromFloat16 } from './params';
+import { fromFloat16 } from '../../tflite/dtypes';
+import { bytesOf } from './params';
 
 /** Float32 values of a constant tensor stored as FLOAT32, FLOAT16, INT8 or UINT8 (dequantized). */
 export function constantAsFloat32(graph: ModelGraph, subgraphIndex: number, tensorIndex: number): Float32Array {

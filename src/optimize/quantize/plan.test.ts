@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initRuntime } from '../../evaluate/runtime';
+import { initRuntime } from '../../runtime/start';
 import { dataDir, readSharedModel } from '../../test-support/shared';
 import type { ModelGraph } from '../../tflite/graph';
 import { readModel } from '../../tflite/read';

@@ -1,7 +1,7 @@
 /** The decision tree: five questions, a ranked recommendation with reasons, the guide's table beside it. */
 import { addVariants, setAnswers, useSession } from '../session';
 import { TARGET_LABELS, type Target } from '../target-check';
-import { chainText, variantLabel } from '../variant-chain';
+import { chainText, variantLabel } from '../../app/variant-chain';
 import { useShallow } from 'zustand/react/shallow';
 import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Observed, type Priority, type WizardAnswers } from './recommend';
 import type { Variant } from '../session';
@@ -15,6 +15,18 @@ function observedInt8Drop(variants: Variant[]): number | undefined {
       return c.accuracy ? c.accuracy.reference.top1 - c.accuracy.candidate.top1 : 1 - c.agreement;
     });
   return drops.length ? Math.min(...drops) : undefined;
+}
+
+/** Latency over the float model's, per technique, from finished plain variants (the fastest of each). */
+function observedLatencyRatios(variants: Variant[]): NonNullable<Observed['latencyRatio']> {
+  const ratios: NonNullable<Observed['latencyRatio']> = {};
+  for (const v of variants) {
+    if (v.status !== 'done' || !v.result || v.steps) continue;
+    const ratio = v.result.latency.medianMs / v.result.referenceLatency.medianMs;
+    const technique = v.recipe.technique;
+    if (Number.isFinite(ratio)) ratios[technique] = Math.min(ratios[technique] ?? Infinity, ratio);
+  }
+  return ratios;
 }
 
 function Choice<T extends string>(props: { name: string; legend: string; value: T; options: [T, string][]; onChange: (v: T) => void }) {
@@ -35,7 +47,8 @@ export function WizardPanel() {
   const update = (patch: Partial<WizardAnswers>) => setAnswers({ ...answers, ...patch });
   // Only the number is selected, so progress of running variants does not re-render the wizard.
   const int8Drop = useSession(useShallow((s) => observedInt8Drop(s.variants)));
-  const observed: Observed = { int8Drop };
+  const latencyRatio = useSession(useShallow((s) => observedLatencyRatios(s.variants)));
+  const observed: Observed = { int8Drop, latencyRatio };
   const recommendations = recommend(answers, observed);
   return (
     <section className="card panel" aria-labelledby="wizard-heading" data-testid="wizard">

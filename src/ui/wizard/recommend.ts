@@ -4,7 +4,7 @@
  */
 import { defaultRecipe, type Recipe, type Technique } from '../../optimize/recipe';
 import type { Target } from '../target-check';
-import type { VariantSteps } from '../variant-chain';
+import type { VariantSteps } from '../../app/variant-chain';
 
 export type DataAvailable = 'none' | 'unlabeled' | 'labeled';
 export type LossTolerance = 'tiny' | 'small' | 'moderate';
@@ -27,9 +27,28 @@ export interface Recommendation {
   reason: string;
 }
 
-/** What the runs so far showed: the smallest accuracy drop (points of top-1, or of agreement) of plain int8. */
+/** What the runs so far showed on this model and this machine. */
 export interface Observed {
+  /** The smallest accuracy drop (points of top-1, or of agreement) of plain int8. */
   int8Drop?: number;
+  /** Median latency of a finished plain variant over the float model's, by technique, measured in LiteRT here. */
+  latencyRatio?: Partial<Record<Technique, number>>;
+}
+
+/**
+ * What a recommendation may say about speed: the ratio measured in LiteRT when a variant of that
+ * technique ran, else what the target runtime is known to do, never a general promise.
+ */
+function speedNote(technique: Technique, target: WizardAnswers['target'], observed: Observed): string {
+  const ratio = observed.latencyRatio?.[technique];
+  if (ratio !== undefined) return `measured here: ${ratio.toFixed(2)}x the float model's latency in LiteRT`;
+  if (technique === 'dynamic') {
+    return target === 'web'
+      ? "LiteRT.js's XNNPACK takes float and full-integer graphs, not hybrid ones, so in the browser it usually runs slower than float: it saves size, not time"
+      : 'speed depends on the runtime (hybrid kernels; XNNPACK in LiteRT.js runs them slower than float): the latency column measures it once run';
+  }
+  if (technique === 'int8') return 'integer kernels (XNNPACK) throughout; the latency column measures it once run';
+  return 'the latency column measures it once run';
 }
 
 /** The loss each tolerance accepts, in points (0.01 = 1 point). */
@@ -96,7 +115,7 @@ export function recommend(a: WizardAnswers, observed: Observed = {}): Recommenda
   // CPU and web (LiteRT.js runs XNNPACK on the CPU).
   if (a.sensitive && hasData) out.push({ recipe: recipe('int16x8'), reason: 'Speech / NLP activations are sensitive to 8-bit: 16x8 (int16 activations, int8 weights) loses less than int8, 3-4x smaller.' });
   if (hasData && a.loss !== 'tiny') {
-    out.push({ recipe: recipe('int8'), reason: 'Full int8: 4x smaller and the fastest on CPU (integer kernels throughout); needs ~100 unlabeled samples to calibrate.' });
+    out.push({ recipe: recipe('int8'), reason: `Full int8: 4x smaller; needs ~100 unlabeled samples to calibrate. Speed: ${speedNote('int8', a.target, observed)}.` });
   }
   if (hasData && a.priority === 'size') {
     out.push({
@@ -109,7 +128,7 @@ export function recommend(a: WizardAnswers, observed: Observed = {}): Recommenda
   if (a.loss === 'tiny' || a.priority === 'size' || !hasData) {
     out.push({ recipe: recipe('float16'), reason: 'Float16 weights: 2x smaller, negligible accuracy loss, no data needed; compute stays float32 on CPU.' });
   }
-  out.push({ recipe: recipe('dynamic'), reason: 'Dynamic range: int8 weights, activations quantized on the fly; 4x smaller, often 2-3x faster on CPU, no data needed, small loss.' });
+  out.push({ recipe: recipe('dynamic'), reason: `Dynamic range: int8 weights, activations quantized on the fly; 4x smaller, no data needed, small loss. Speed: ${speedNote('dynamic', a.target, observed)}.` });
   if (qat && observed.int8Drop === undefined) out.push(qat);
   if (hasData && a.loss === 'tiny') {
     out.push({ recipe: recipe('int8', { calibration: { algorithm: 'percentile', percentile: 99.99, samples: 100 } }), reason: 'Full int8 with percentile calibration, to check whether the loss really is too large for you.' });

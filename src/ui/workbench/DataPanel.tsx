@@ -3,9 +3,10 @@
  * the preprocessing (from metadata, or proposed and editable), a preview of decoded inputs with the
  * float model's top predictions, and the calibration / evaluation split.
  */
+import { DATA_FILE_ACCEPT, DATA_FORMATS_TEXT } from './data-formats';
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Preprocessing } from '../../data/preprocess';
-import type { PreviewItem } from '../../../workers/optimizer.worker';
+import type { PreviewItem } from '../../app/worker-protocol';
 import { setDataFiles, setPreprocessing, setSplit, useSession } from '../session';
 
 function picked(event: ChangeEvent<HTMLInputElement>): { file: File; path: string }[] {
@@ -141,7 +142,7 @@ export function DataPanel() {
     <section className="card panel" aria-labelledby="data-heading" data-testid="data-panel">
       <h2 id="data-heading">2 · Data</h2>
       <p className="muted small">
-        Images in one folder per class (or with a <code>labels.csv</code>), a zip of them, or <code>.npy</code> arrays. Read in this tab only.
+        {DATA_FORMATS_TEXT} Read in this tab only.
         {restoredNote && ' Dataset files are not kept across reloads: pick them again.'}
       </p>
       <div className="data-pickers">
@@ -151,7 +152,7 @@ export function DataPanel() {
         </label>
         <label className="button file-picker">
           Pick files or a zip…
-          <input className="visually-hidden" type="file" multiple accept=".zip,.npy,.png,.jpg,.jpeg,.csv" data-testid="data-files-input" onChange={(e) => {
+          <input className="visually-hidden" type="file" multiple accept={DATA_FILE_ACCEPT} data-testid="data-files-input" onChange={(e) => {
             const files = picked(e);
             void setDataFiles(files, files.length === 1 ? files[0].path : `${files.length} files`);
           }} />

@@ -3,7 +3,7 @@ import { memo, useState } from 'react';
 import { CALIBRATION_ALGORITHMS, needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
 import { formatBytes } from '../format';
 import { addQatVariant, addTechnique, cancelVariant, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
-import { chainText, defaultTraining, hasSteps, MAX_CLUSTERS, MAX_EPOCHS, MAX_SPARSITY, stepsProblem, variantLabel, type TrainSettings, type VariantSteps } from '../variant-chain';
+import { chainText, defaultTraining, hasSteps, MAX_CLUSTERS, MAX_EPOCHS, MAX_SPARSITY, stepsProblem, variantLabel, type TrainSettings, type VariantSteps } from '../../app/variant-chain';
 import { TrainingChart } from './charts/TrainingChart';
 
 function scopeText(scope: Scope): string {

@@ -7,14 +7,15 @@ import { memo, useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { LayerComparison } from '../../evaluate/compare';
 import { formatBytes } from '../format';
+import { answerVerdict, VERDICT_CLASS } from './answer-verdict';
 import { rerunWithTweak, selectVariant, useSession, type Variant } from '../session';
 import { isBlocking, TARGET_LABELS, type McuEstimate, type TargetIssue } from '../target-check';
 import { LayerErrorChart } from './charts/LayerErrorChart';
 import { ParetoChart, type ParetoPoint } from './charts/ParetoChart';
 import { PixelCanvas } from './DataPanel';
 import { download, modelBaseName } from './download';
-import { trainingBadge } from '../training-progress';
-import { untrainedLabel } from '../variant-chain';
+import { trainingBadge } from '../../app/training-progress';
+import { untrainedLabel } from '../../app/variant-chain';
 
 /**
  * Rows in run order, except that a trained variant (QAT, fine-tuned) sits right after the
@@ -53,8 +54,8 @@ function Disagreements({ variant }: { variant: Variant }) {
             <figcaption>
               <span className="thumb-name" title={d.name}>{d.name.split('/').pop()}</span>
               {d.label !== null && <span>label <strong>{d.label}</strong></span>}
-              <span>float: {d.reference}</span>
-              <span className="bad">{variant.result!.label}: {d.candidate}</span>
+              <span className={VERDICT_CLASS[answerVerdict(d.reference, d.label)]}>float: {d.reference}</span>
+              <span className={VERDICT_CLASS[answerVerdict(d.candidate, d.label)]}>{variant.result!.label}: {d.candidate}</span>
             </figcaption>
           </figure>
         ))}

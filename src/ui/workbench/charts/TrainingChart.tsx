@@ -5,7 +5,7 @@
  * two polylines, so re-rendering on every progress batch costs a millisecond or two.
  */
 import { memo } from 'react';
-import type { TrainingPoint } from '../../training-progress';
+import type { TrainingPoint } from '../../../app/training-progress';
 import { linearScale, niceTicks } from './scale';
 
 const WIDTH = 520;

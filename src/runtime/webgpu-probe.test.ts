@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initRuntime, probeWebGpu } from './runtime';
+import { initRuntime } from './start';
+import { probeWebGpu } from './webgpu-probe';
 
 const shared = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/models');
 const bytes = new Uint8Array(readFileSync(path.join(shared, 'mnist_conv_fc_int8.tflite')));

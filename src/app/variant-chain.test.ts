@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { defaultRecipe } from '../optimize/recipe';
 import { chainText, stepsProblem, variantChain, variantLabel } from './variant-chain';
-import { recommend } from './wizard/recommend';
 
 describe('variant steps as chains', () => {
   test('serializes prune / cluster steps before the technique', () => {
@@ -28,12 +27,5 @@ describe('variant steps as chains', () => {
     expect(stepsProblem({ cluster: { clusters: 1, perChannel: true } })).toMatch(/Clusters/);
     expect(stepsProblem({ cluster: { clusters: 257, perChannel: true } })).toMatch(/Clusters/);
     expect(stepsProblem({ prune: { sparsity: 0.95, structure: 'unstructured' }, cluster: { clusters: 256, perChannel: false } })).toBeNull();
-  });
-
-  test('the wizard recommends cluster:32:per-channel+int8 when size matters and data is available', () => {
-    const chains = (r: ReturnType<typeof recommend>) => r.map((x) => chainText(x.recipe, x.steps)).filter(Boolean);
-    expect(chains(recommend({ target: 'cpu', data: 'unlabeled', loss: 'small', priority: 'size', sensitive: false }))).toEqual(['cluster:32:per-channel+int8']);
-    expect(chains(recommend({ target: 'web', data: 'none', loss: 'small', priority: 'size', sensitive: false }))).toEqual([]);
-    expect(chains(recommend({ target: 'web', data: 'labeled', loss: 'small', priority: 'both', sensitive: false }))).toEqual([]);
   });
 });

@@ -20,7 +20,10 @@ import {
 import { linearQuantization, newGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
 import { writeModel } from '../tflite/write';
 import { prepareForRuntime, runtimeBlockers } from './prepare';
-import { initRuntime, loadModel, randomInputs, type RuntimeData } from './runtime';
+import { loadModel } from './load';
+import { randomInputs } from './random-inputs';
+import { initRuntime } from './start';
+import type { RuntimeData } from './types';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = path.resolve(repoRoot, '../shared');

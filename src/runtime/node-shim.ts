@@ -9,7 +9,7 @@
  * modules (e.g. the tfjs WASM backend) do not mistake Node for a worker.
  *
  * Node modules are imported dynamically with a computed specifier, so a browser bundle never tries
- * to resolve them; this file is only imported on the Node path of runtime.ts.
+ * to resolve them; this file is only imported on the Node path of start.ts.
  */
 
 /** Emscripten `Module` settings: where the wasm's stdout/stderr go. */

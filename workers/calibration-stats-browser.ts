@@ -1,11 +1,12 @@
 /**
- * Browser: statistics workers are module Web Workers (workers/calibration-stats.worker.ts, bundled
- * by Vite). Started from the optimizer worker (a nested worker) or a page.
+ * Browser: statistics workers are module Web Workers (calibration-stats.worker.ts, bundled
+ * by Vite). Started from the optimizer worker (a nested worker) or a page, which installs this
+ * factory with setStatsWorkerFactory(browserStatsWorker): the core has no browser default.
  */
-import { portListeners, type StatsWorkerFactory, type WorkerReply } from './calibrate-stats-thread';
+import { portListeners, type StatsWorkerFactory, type WorkerReply } from '../src/optimize/calibrate-stats-port';
 
 export const browserStatsWorker: StatsWorkerFactory = () => {
-  const worker = new Worker(new URL('../../workers/calibration-stats.worker.ts', import.meta.url), { type: 'module', name: 'calibration-stats' });
+  const worker = new Worker(new URL('./calibration-stats.worker.ts', import.meta.url), { type: 'module', name: 'calibration-stats' });
   const listeners = portListeners();
   const failed = listeners.failed;
   worker.onmessage = (event: MessageEvent<WorkerReply>) => listeners.message(event.data);

@@ -38,7 +38,8 @@ import {
   TensorType,
 } from '../tflite/schema/generated/tflite_generated';
 import { writeModel } from '../tflite/write';
-import { loadModel, type LoadedModel, type RuntimeData, type RuntimeTensor, type RuntimeTensorInfo } from './runtime';
+import { loadModel } from './load';
+import type { LoadedModel, RuntimeData, RuntimeTensor, RuntimeTensorInfo } from './types';
 
 export interface Tap {
   /** Tensor index in the subgraph (the same in the original graph and the tapped copy). */

@@ -6,8 +6,7 @@
  * and zero point, so one float dataset serves the float model and all its quantized variants.
  */
 import { WorkbenchError } from '../errors';
-import { toModelInput } from '../data/preprocess';
-import type { RuntimeData, RuntimeTensorInfo } from './runtime';
+import { TYPED_ARRAYS, type RuntimeData, type RuntimeDType, type RuntimeTensorInfo } from './types';
 
 export type SampleTensor = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
 export type Sample = SampleTensor[];
@@ -92,9 +91,44 @@ export function toModelInputs(sample: Sample, inputs: RuntimeTensorInfo[], index
   });
 }
 
+const INTEGER_RANGE: Record<Exclude<RuntimeDType, 'float32'>, [number, number]> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+};
+
+/** Round half away from zero, as TFLite's quantize kernels do (std::round). */
+function roundHalfAway(v: number): number {
+  return v < 0 ? -Math.round(-v) : Math.round(v);
+}
+
+/**
+ * Floats -> the data a model input takes: float32 inputs get the floats as they are; quantized
+ * integer inputs get q = clamp(round(x / scale) + zeroPoint) in their dtype; integer inputs without
+ * quantization (e.g. token ids) get the rounded values, clamped to the dtype.
+ */
+export function toModelInput(floats: Float32Array | Float64Array, input: Pick<RuntimeTensorInfo, 'dtype' | 'quantization'> & { name?: string }): RuntimeData {
+  if (input.dtype === 'float32') return floats instanceof Float32Array ? floats : Float32Array.from(floats);
+  const out = new TYPED_ARRAYS[input.dtype](floats.length);
+  const [low, high] = INTEGER_RANGE[input.dtype];
+  const q = input.quantization;
+  if (q && !(q.scale > 0 && Number.isFinite(q.scale))) {
+    throw new WorkbenchError('bad-input', `Input '${input.name ?? '?'}' has an unusable quantization scale (${q.scale}).`);
+  }
+  const zeroPoint = q ? q.zeroPoint : 0;
+  for (let i = 0; i < floats.length; i++) {
+    // x / scale, computed as a division (not x * (1 / scale)) so exact multiples stay exact.
+    const scaled = q ? floats[i] / q.scale : floats[i];
+    const v = roundHalfAway(scaled) + zeroPoint;
+    out[i] = v < low ? low : v > high ? high : v;
+  }
+  return out;
+}
+
 /**
  * Float values to an integer input: q = clamp(round(x / scale) + zeroPoint), rounding halves away
- * from zero like TFLite's QUANTIZE kernel (std::round). One implementation with the datasets'.
+ * from zero like TFLite's QUANTIZE kernel (std::round). The same as toModelInput.
  */
 export function quantizeInput(
   data: Float32Array | Float64Array,

@@ -7,7 +7,10 @@ import { readSharedModel } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { writeModel } from '../tflite/write';
-import { initRuntime, loadModel, randomInputs, type RuntimeData } from './runtime';
+import { loadModel } from './load';
+import { randomInputs } from './random-inputs';
+import { initRuntime } from './start';
+import type { RuntimeData } from './types';
 import { activationSelector, inputTensorIndices, loadTapped, tapOutputIndices, withTaps } from './taps';
 
 beforeAll(async () => {

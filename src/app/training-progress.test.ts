@@ -44,19 +44,3 @@ describe('training steps in chains', () => {
     expect(stepsProblem({ train: defaultTraining('qat') }, int8)).toBeNull();
   });
 });
-
-describe('wizard and QAT', async () => {
-  const { recommend } = await import('./wizard/recommend');
-  const qat = (r: ReturnType<typeof recommend>) => r.filter((x) => x.steps?.train?.mode === 'qat');
-  test('up front when almost no loss is acceptable and there is data', () => {
-    expect(qat(recommend({ target: 'cpu', data: 'unlabeled', loss: 'tiny', priority: 'both', sensitive: false }))).toHaveLength(1);
-    expect(qat(recommend({ target: 'cpu', data: 'none', loss: 'tiny', priority: 'both', sensitive: false }))).toHaveLength(0);
-    expect(qat(recommend({ target: 'cpu', data: 'labeled', loss: 'small', priority: 'both', sensitive: false }))).toHaveLength(0);
-  });
-  test('first, with the reason, when int8 missed the target', () => {
-    const r = recommend({ target: 'web', data: 'labeled', loss: 'small', priority: 'both', sensitive: false }, { int8Drop: 0.04 });
-    expect(r[0].steps?.train?.mode).toBe('qat');
-    expect(r[0].reason).toMatch(/lost 4\.0 pt, more than the 1\.0 pt/);
-    expect(qat(recommend({ target: 'web', data: 'labeled', loss: 'moderate', priority: 'both', sensitive: false }, { int8Drop: 0.02 }))).toHaveLength(0);
-  });
-});

@@ -6,7 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LITERT_CANNOT_RUN as CANNOT_RUN, readSharedModel, sharedModelNames } from '../test-support/shared';
 import { readModel } from '../tflite/read';
 import { writeModel } from '../tflite/write';
-import { initRuntime, loadModel, randomInputs, type RuntimeTensor } from './runtime';
+import { loadModel } from './load';
+import { randomInputs } from './random-inputs';
+import { initRuntime } from './start';
+import type { RuntimeTensor } from './types';
 
 async function outputsOf(bytes: Uint8Array, seed: number, signature?: string): Promise<RuntimeTensor[]> {
   const model = await loadModel(bytes, signature ? { signature } : {});

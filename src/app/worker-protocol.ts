@@ -1,0 +1,130 @@
+/**
+ * What crosses the boundary of the workers (workers/*.worker.ts) and the page: requests, progress
+ * and results as plain, structured-cloneable values. Errors come back as ErrorInfo values, never
+ * thrown across it.
+ */
+import type { ErrorInfo } from '../errors';
+import type { ComparisonResult } from '../evaluate/compare';
+import type { LatencyResult } from '../evaluate/latency';
+import type { SizeComparison } from '../evaluate/size';
+import type { McuEstimate, TargetIssue } from '../evaluate/target-check';
+import type { ChainChecks } from '../optimize/chain';
+import type { FloatOp } from '../optimize/quantize/integer';
+import type { Recipe } from '../optimize/recipe';
+import type { WebGpuCheck } from '../runtime/webgpu-probe';
+import type { ModelSummary } from '../tflite/summary-types';
+import type { Preprocessing } from '../data/preprocess';
+import type { TrainingSummary, TrainingUpdate } from './training-progress';
+
+// ---------------------------------------------------------------------------------------------
+// The model worker (workers/model.worker.ts)
+
+export type SummarizeResult = { ok: true; summary: ModelSummary } | { ok: false; error: ErrorInfo };
+
+// ---------------------------------------------------------------------------------------------
+// The optimizer worker (workers/optimizer.worker.ts)
+
+export type RunStage = 'prune' | 'cluster' | 'train' | 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
+export type ProgressCallback = (stage: RunStage, done: number, total: number | undefined) => void;
+export type TrainingCallback = (update: TrainingUpdate) => void;
+
+/** The variant's training settings (finetune / qat chain steps). */
+export interface TrainingRequest {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+}
+
+export interface DataInput {
+  /** Picked / dropped files with their paths relative to the dataset root; or one zip. */
+  files: { file: File; path: string }[];
+}
+
+export interface DatasetInfo {
+  size: number;
+  kind: string;
+  labeled: boolean;
+  labelSource: string | null;
+  classNames: string[] | null;
+  notes: string[];
+  preprocessing: Preprocessing | null;
+}
+
+export interface PreviewItem {
+  name: string;
+  label: string | null;
+  /** RGBA pixels of the input as the model sees it (de-normalized for display), or null (not an image). */
+  rgba: Uint8ClampedArray | null;
+  width: number;
+  height: number;
+  /** Range of the float values fed to the model. */
+  min: number;
+  max: number;
+  top: { index: number; name: string; score: number }[];
+}
+
+/** An evaluation input where the variant's top-1 differs from the float model's. */
+export interface Disagreement {
+  name: string;
+  label: string | null;
+  rgba: Uint8ClampedArray | null;
+  width: number;
+  height: number;
+  reference: string;
+  candidate: string;
+}
+
+export interface Split {
+  calibration: number;
+  evaluation: number;
+  /**
+   * Training (finetune / qat variants): the calibration samples plus this many more, taken before
+   * the evaluation samples, so evaluation images are never trained on. Default 0.
+   */
+  training?: number;
+}
+
+/** What a chain variant's prune / cluster steps left in the result (from the chain's weight report). */
+export interface ChainSummary {
+  /** The chain string, e.g. "cluster:32:per-channel+int8". */
+  text: string;
+  /** Fraction of zeros over all weight tensors of the result. */
+  sparsity: number;
+  /** Most distinct values in one clustered tensor (or channel) of the result. */
+  maxDistinct?: number;
+  perChannel?: boolean;
+  gzipBytes: number;
+  checks: ChainChecks;
+}
+
+export interface RunResult {
+  bytes: Uint8Array;
+  label: string;
+  recipe: Recipe;
+  floatOps: FloatOp[];
+  notes: string[];
+  timings: Record<string, number>;
+  comparison: ComparisonResult;
+  /** True when the comparison ran on random inputs (no dataset). */
+  randomInputs: boolean;
+  sizes: SizeComparison;
+  latency: LatencyResult;
+  referenceLatency: LatencyResult;
+  targetIssues: TargetIssue[];
+  /** Microcontroller target: flash and tensor arena estimate (else null). */
+  mcu?: McuEstimate | null;
+  /** Web target: LiteRT.js's WebGPU accelerator tried on the variant (else null). */
+  webgpu?: WebGpuCheck | null;
+  /** Up to 4 evaluation inputs where the variant and the float model disagree (classifiers). */
+  disagreements: Disagreement[];
+  /** Chain variants (prune / cluster steps) only. */
+  chain?: ChainSummary;
+  /** Variants with a finetune / qat step. */
+  training?: TrainingSummary;
+  reportJson: string;
+  reportMarkdown: string;
+  overlayJson: string | null;
+  aeqRecipeJson: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };

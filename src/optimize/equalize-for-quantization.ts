@@ -1,0 +1,106 @@
+/**
+ * Cross-layer equalization as a step before calibration: on the float graph (float16 weights folded
+ * to float32 first), and with RELU6 pairs only when the float model with RELU in their place still
+ * computes what the original does on the calibration samples.
+ *
+ * RELU6 is what MobileNets put between almost every pair (MobileNetV1 0.25: all 26), so skipping it
+ * leaves CLE nearly nothing to do there; replacing it by RELU (AIMET's approach) changes the function
+ * wherever the clip fired. We measure that change instead of assuming it away: the output SQNR of the
+ * RELU model against the original, on the first calibration samples, must reach MIN_RELU6_SQNR_DB.
+ */
+import { sqnrFromPowers } from '../sqnr';
+import { loadModel } from '../runtime/load';
+import { eachSample, toModelInputs, type Sample, type Samples } from '../runtime/samples';
+import type { ModelGraph } from '../tflite/graph';
+import { cloneGraph } from '../tflite/edit';
+import { writeModel } from '../tflite/write';
+import { equalizeCrossLayer, type EqualizeResult } from './equalize';
+import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
+
+/**
+ * Below this, RELU6 stays and its pairs are not equalized. int8 itself leaves MobileNet outputs at
+ * 15-25 dB (bench:equalize), so a change of the float function at 30 dB or more is small beside it.
+ */
+export const MIN_RELU6_SQNR_DB = 30;
+/** Calibration samples the RELU6 check runs (each costs two float inferences). */
+const CHECK_SAMPLES = 16;
+
+export interface EqualizeStep extends EqualizeResult {
+  /** The calibration samples still to be read in full (the first ones were read for the check). */
+  samples: Samples;
+  /** Output SQNR of the float model with RELU instead of RELU6 against the original, when measured. */
+  relu6SqnrDb?: number;
+}
+
+/**
+ * `tryRelu6`: also try RELU in place of RELU6 (the recipe's 'on'); without it only pairs CLE keeps
+ * exact are equalized, and no inference is spent on the check ('auto': the RELU check was refused on
+ * every shared RELU6 model in bench:equalize, and costs two float inferences per checked sample).
+ */
+export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: { tryRelu6: boolean; minSqnrDb?: number }): Promise<EqualizeStep> {
+  const minSqnrDb = options.minSqnrDb ?? MIN_RELU6_SQNR_DB;
+  const graph = cloneGraph(input);
+  foldConstantDequantize(graph);
+  dropUnused(graph);
+  if (!options.tryRelu6) return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
+  const withRelu = equalizeCrossLayer(graph, { relu6: 'as-relu' });
+  if (!withRelu.relu6Replaced) return { ...withRelu, samples };
+  const { head, all } = await firstSamples(samples, CHECK_SAMPLES);
+  const sqnr = await outputSqnr(writeModel(input), writeModel(withRelu.graph), head);
+  if (sqnr >= minSqnrDb) {
+    return { ...withRelu, samples: all, relu6SqnrDb: sqnr, notes: [...withRelu.notes, `cross-layer equalization: RELU6 -> RELU changes the float outputs by ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s) (accepted at >= ${minSqnrDb} dB)`] };
+  }
+  const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
+  return {
+    ...exact,
+    samples: all,
+    relu6SqnrDb: sqnr,
+    notes: [...exact.notes, `cross-layer equalization: RELU6 kept (RELU in its place moved the float outputs to ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s), below ${minSqnrDb} dB)`],
+  };
+}
+
+/** The first `count` samples, and an iterable over all of them that does not read the source twice. */
+async function firstSamples(samples: Samples, count: number): Promise<{ head: Sample[]; all: Samples }> {
+  if (Array.isArray(samples)) return { head: (samples as readonly Sample[]).slice(0, count), all: samples };
+  const iterator = eachSample(samples);
+  const head: Sample[] = [];
+  while (head.length < count) {
+    const next = await iterator.next();
+    if (next.done) return { head, all: head };
+    head.push(next.value);
+  }
+  async function* rest(): AsyncGenerator<Sample> {
+    yield* head;
+    yield* { [Symbol.asyncIterator]: () => iterator };
+  }
+  return { head, all: rest() };
+}
+
+/** SQNR of all outputs of `candidate` against `reference` over the samples (powers summed). */
+async function outputSqnr(reference: Uint8Array, candidate: Uint8Array, samples: Sample[]): Promise<number> {
+  const a = await loadModel(reference);
+  const b = await loadModel(candidate);
+  try {
+    let signal = 0;
+    let noise = 0;
+    for (const [i, sample] of samples.entries()) {
+      // Both models are float: their outputs are float32 values as they are.
+      const x = (await a.run(toModelInputs(sample, a.inputs, i))).map((t) => t.data);
+      const y = (await b.run(toModelInputs(sample, b.inputs, i))).map((t) => t.data);
+      x.forEach((out, o) => {
+        // Each output weighs by its own power, so a large output does not hide a small one.
+        let power = 0;
+        for (let k = 0; k < out.length; k++) power += out[k] * out[k];
+        const weight = power > 0 ? out.length / power : 1;
+        for (let k = 0; k < out.length; k++) {
+          signal += out[k] * out[k] * weight;
+          noise += (out[k] - y[o][k]) ** 2 * weight;
+        }
+      });
+    }
+    return sqnrFromPowers(signal, noise);
+  } finally {
+    a.delete();
+    b.delete();
+  }
+}
