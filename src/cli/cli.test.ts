@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeNpy } from '../data/npy';
 import { modelsDir, repoRoot, sharedModelNames } from '../test-support/shared';
+import type { QuantizationPlan } from '../optimize/quantize/plan';
+import { readModel } from '../tflite/read';
 import type { ModelSummary } from '../tflite/summary-types';
 
 function cli(...args: string[]) {
@@ -179,6 +181,14 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
     expect(report.recipe).toMatchObject({ technique: 'int8', io: 'int8', calibration: { algorithm: 'mse' } });
     expect(report.floatOps).toEqual([]);
+    // The report's plan is what the written model holds: its input takes the planned int8 parameters.
+    const plan = report.plan as QuantizationPlan;
+    expect(plan.subgraphs[0].ops.every((op) => op.mode === 'quantized')).toBe(true);
+    const written = readModel(new Uint8Array(readFileSync(out))).subgraphs[0];
+    const input = written.tensors[written.inputs[0]];
+    const planned = plan.subgraphs[0].tensors.find((t) => t.role === 'io' && t.name === input.name)!;
+    expect(plan.subgraphs[0].io.inputs[0].dtype).toBe('int8');
+    expect(input.quantization).toMatchObject({ scale: planned.scales.map(Math.fround), zeroPoint: planned.zeroPoints }); // the file stores float32
     const summary = JSON.parse(cli('inspect', out, '--json').stdout) as ModelSummary;
     expect(summary.quantization).toBe('int8');
     expect(summary.inputs[0].dtype).toBe('INT8');

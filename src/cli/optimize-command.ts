@@ -31,7 +31,7 @@ export async function optimize(options: OptimizeOptions, path: string): Promise<
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`wrote ${options.output} (${result.bytes.length} bytes, ${(result.bytes.length / model.length).toFixed(3)}x the input) in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (options.report) {
-    const report = { model: path, output: options.output, recipe: result.recipe, label: result.label, bytes: result.bytes.length, inputBytes: model.length, failure: result.verdict.failure || undefined, floatOpCauses: result.verdict.causes, floatOps: result.floatOps, notes: result.notes, timingsMs: result.timings };
+    const report = { model: path, output: options.output, recipe: result.recipe, label: result.label, bytes: result.bytes.length, inputBytes: model.length, failure: result.verdict.failure || undefined, floatOpCauses: result.verdict.causes, floatOps: result.floatOps, notes: result.notes, timingsMs: result.timings, plan: result.plan };
     writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
   }
   return 0;

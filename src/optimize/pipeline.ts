@@ -17,6 +17,7 @@ import { dequantizeModel } from './quantize/dequantize-model';
 import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16 } from './quantize/float16';
 import { quantizeInteger, type FloatOp } from './quantize/integer';
+import type { QuantizationPlan } from './quantize/plan';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
 import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
@@ -64,6 +65,8 @@ export interface OptimizeResult {
   timings: Partial<Record<Stage, number>>;
   /** Whether the result is a failure (float fallback, nothing done, larger than the input), and why. */
   verdict: FallbackVerdict;
+  /** int8 / int16x8: how every op runs and every integer tensor's parameters (plain JSON, for the report). */
+  plan?: QuantizationPlan;
 }
 
 const QUANTIZED_STATES = new Set(['int8', 'uint8', '16x8', 'mixed', 'dynamic-range']);
@@ -99,6 +102,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   const notes: string[] = [];
   let floatOps: FloatOp[] = [];
   let nothingDone = false;
+  let plan: QuantizationPlan | undefined;
   const skip = (s: number, o: number) => keepsFloat(recipe, graph, s, graph.subgraphs[s].operators[o]);
 
   let result: ModelGraph;
@@ -138,6 +142,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       }),
     );
     result = quantized.graph;
+    plan = quantized.plan;
     nothingDone = quantized.quantizedOps === 0;
     floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
     notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}`);
@@ -178,7 +183,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     notes.push(`kept although it is a failure (float fallback allowed): ${verdict.failure}`);
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
-  return { bytes, recipe, label, floatOps, notes, timings, verdict };
+  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan };
 }
 
 /** Weight-only / dynamic options from a recipe: bit widths by op type come in by name. */

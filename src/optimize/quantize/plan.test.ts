@@ -1,0 +1,149 @@
+/**
+ * planQuantization alone, against the TFLite quantization spec worked out here from the model's own
+ * weights and the calibrated ranges: int8 weights symmetric per output channel (zero point 0, scale
+ * max|w_c| / 127), int32 bias at input_scale * weight_scale[c], activations asymmetric over the range
+ * with 0 in it, softmax output 1/256 at -128, one scale across ops that only move data; plus int16x8,
+ * JSON round trips, and an op with no integer kernel planned float with the reason.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initRuntime } from '../../runtime/start';
+import { dataDir, readSharedModel } from '../../test-support/shared';
+import type { ModelGraph } from '../../tflite/graph';
+import { readModel } from '../../tflite/read';
+import { calibrate, rangesFrom } from '../calibrate';
+import { floatOpsOf, planQuantization, type PlanOptions, type QuantizationPlan, type TensorPlan } from './plan';
+import type { RangeMap } from './ranges';
+
+const graph = readModel(readSharedModel('mnist_conv_fc_float.tflite')); // CONV AVG_POOL RESHAPE FC FC SOFTMAX
+const main = graph.subgraphs[0];
+const options: PlanOptions = { activationBits: 8, perChannel: true, io: 'float', keepFloat: () => false };
+let ranges: RangeMap;
+let plan: QuantizationPlan;
+
+beforeAll(async () => {
+  await initRuntime();
+  const images = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-images-idx3-ubyte.gz')));
+  const digits = Array.from({ length: 20 }, (_, i) => [Float32Array.from(images.subarray(16 + i * 784, 16 + (i + 1) * 784), (p) => p / 255)]);
+  ranges = rangesFrom(await calibrate(graph, digits), 'minmax');
+  plan = planQuantization(graph, ranges, options);
+});
+
+/** The float values of a constant tensor, straight from its buffer. */
+function weightsOf(g: ModelGraph, t: number): Float32Array {
+  const data = g.buffers[g.subgraphs[0].tensors[t].buffer].data.slice();
+  return new Float32Array(data.buffer, 0, data.length / 4);
+}
+
+/** max |w| of each slice along axis 0 ([out, ...]: output channels first). */
+function channelMaxima(values: Float32Array, channels: number): number[] {
+  const per = values.length / channels;
+  return Array.from({ length: channels }, (_, c) => values.subarray(c * per, (c + 1) * per).reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+}
+
+/** int8 activation parameters of the spec: [min, max] widened to hold 0, 255 steps, integer zero point. */
+function int8Activation(min: number, max: number): { scale: number; zeroPoint: number } {
+  const lo = Math.min(min, 0);
+  const hi = Math.max(max, 0);
+  const scale = (hi - lo) / 255;
+  return { scale, zeroPoint: Math.max(-128, Math.min(127, Math.round(-128 - lo / scale))) };
+}
+
+const tensorPlan = (p: QuantizationPlan, t: number): TensorPlan => p.subgraphs[0].tensors.find((e) => e.tensorIndex === t)!;
+
+describe('planQuantization on mnist_conv_fc_float (int8, per channel)', () => {
+  it('runs every op quantized at 8 bits', () => {
+    expect(plan.subgraphs[0].ops.map((op) => [op.op, op.mode, op.activationBits, op.weightBits])).toEqual(
+      ['CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'FULLY_CONNECTED', 'SOFTMAX'].map((name) => [name, 'quantized', 8, 8]),
+    );
+    expect(floatOpsOf(plan)).toEqual([]);
+  });
+
+  it('plans conv weights symmetric per output channel: zero point 0, scale max|w_c| / 127', () => {
+    const conv = plan.subgraphs[0].ops[0];
+    const w = main.operators[0].inputs[1];
+    const channels = main.tensors[w].shape[0];
+    const maxima = channelMaxima(weightsOf(graph, w), channels);
+    expect(conv.weights).toMatchObject({ tensorIndex: w, role: 'weight', dtype: 'int8', bits: 8, granularity: 'per-channel', axis: 0 });
+    expect(conv.weights!.zeroPoints).toEqual(maxima.map(() => 0));
+    // The spec leaves an all-zero channel open; params.ts gives it the largest scale so its bias fits int32.
+    const largest = Math.max(...maxima);
+    expect(conv.weights!.scales).toEqual(maxima.map((m) => (m > 0 ? m / 127 : largest / 127)));
+  });
+
+  it('plans each bias as int32 at input_scale * weight_scale[c], zero point 0', () => {
+    expect(plan.subgraphs[0].ops[0].bias).toBeDefined();
+    for (const o of [0, 3, 4]) {
+      const op = plan.subgraphs[0].ops[o];
+      if (main.operators[o].inputs[2] < 0) {
+        expect(op.bias).toBeUndefined(); // an FC without bias gets none
+        continue;
+      }
+      const input = main.operators[o].inputs[0];
+      const range = ranges.get(`0:${input}`)!;
+      const inputScale = tensorPlan(plan, input).scales[0];
+      expect(op.bias).toMatchObject({ tensorIndex: main.operators[o].inputs[2], role: 'bias', dtype: 'int32', bits: 32, inputScale });
+      expect(op.bias!.scales).toEqual(op.weights!.scales.map((s) => inputScale * s));
+      expect(op.bias!.zeroPoints.every((z) => z === 0)).toBe(true);
+      // The conv input is alone in its scale group: its scale is its own calibrated range's.
+      if (o === 0) expect(inputScale).toBeCloseTo(int8Activation(range.min, range.max).scale, 12);
+    }
+  });
+
+  it('plans a fully connected layer per tensor unless per channel pays, by the same max|w| / 127 rule', () => {
+    for (const o of [3, 4]) {
+      const weights = plan.subgraphs[0].ops[o].weights!;
+      const values = weightsOf(graph, weights.tensorIndex);
+      const maxima = weights.granularity === 'per-channel' ? channelMaxima(values, main.tensors[weights.tensorIndex].shape[0]) : [channelMaxima(values, 1)[0]];
+      expect(weights.scales).toEqual(maxima.map((m) => m / 127));
+      expect(weights.axis).toBe(weights.granularity === 'per-channel' ? 0 : undefined);
+    }
+  });
+
+  it('gives the softmax output the fixed 1/256, -128', () => {
+    const out = tensorPlan(plan, main.operators[5].outputs[0]);
+    expect(out).toMatchObject({ role: 'io', dtype: 'int8', scales: [1 / 256], zeroPoints: [-128] });
+  });
+
+  it('keeps pooling and reshape on one scale: the union of their tensors calibrated ranges', () => {
+    const group = [main.operators[1].inputs[0], main.operators[1].outputs[0], main.operators[2].outputs[0]];
+    const union = group.map((t) => ranges.get(`0:${t}`)!).reduce((a, b) => ({ min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) }));
+    const expected = int8Activation(union.min, union.max);
+    for (const t of group) {
+      expect(tensorPlan(plan, t).scales[0]).toBeCloseTo(expected.scale, 12);
+      expect(tensorPlan(plan, t).zeroPoints).toEqual([expected.zeroPoint]);
+    }
+  });
+
+  it('is plain data: JSON round trips it unchanged', () => {
+    expect(JSON.parse(JSON.stringify(plan))).toStrictEqual(plan);
+  });
+
+  it('with int8 I/O retargets the input and output, with float I/O leaves them float', () => {
+    const io = planQuantization(graph, ranges, { ...options, io: 'uint8' }).subgraphs[0].io;
+    expect([io.type, io.inputs.map((i) => i.dtype), io.outputs.map((o) => o.dtype)]).toEqual(['uint8', ['uint8'], ['uint8']]);
+    expect(plan.subgraphs[0].io.inputs.map((i) => i.dtype)).toEqual(['float32']);
+  });
+});
+
+describe('planQuantization: other widths and float ops', () => {
+  it('16x8: int16 activations symmetric (zero point 0), int8 weights, int64 bias', () => {
+    const wide = planQuantization(graph, ranges, { ...options, activationBits: 16 });
+    const input = main.operators[0].inputs[0];
+    const range = ranges.get(`0:${input}`)!;
+    expect(tensorPlan(wide, input)).toMatchObject({ dtype: 'int16', bits: 16, zeroPoints: [0] });
+    expect(tensorPlan(wide, input).scales[0]).toBeCloseTo(Math.max(-range.min, range.max) / 32767, 12);
+    expect(wide.subgraphs[0].ops[0]).toMatchObject({ activationBits: 16, weightBits: 8, weights: { dtype: 'int8' }, bias: { dtype: 'int64', bits: 64 } });
+    expect(tensorPlan(wide, main.operators[5].outputs[0])).toMatchObject({ scales: [1 / 32768], zeroPoints: [0] });
+  });
+
+  it('plans an op with no int8 kernel (SQRT, LOG) float with the reason, and one the recipe keeps float likewise', () => {
+    const audio = readModel(readSharedModel('audio_event_527_float.tflite'));
+    const floatOps = floatOpsOf(planQuantization(audio, new Map(), options));
+    expect(floatOps.filter((f) => f.op === 'SQRT' || f.op === 'LOG').map((f) => f.reason)).toEqual(['no int8 kernel', 'no int8 kernel']);
+    const kept = planQuantization(graph, ranges, { ...options, keepFloat: (_s, o) => o === 5 }).subgraphs[0].ops[5];
+    expect(kept).toMatchObject({ op: 'SOFTMAX', mode: 'float', reason: 'kept in float by the recipe', activationBits: 32 });
+  });
+});
