@@ -179,6 +179,9 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
     expect(report.recipe).toMatchObject({ technique: 'int8', io: 'int8', calibration: { algorithm: 'mse' } });
     expect(report.floatOps).toEqual([]);
+    // The one report shape the page and every command write.
+    expect(report).toMatchObject({ format: 'tflite-workbench/report', version: 2, model: { name: out, reference: model }, output: out, label: 'int8-int8io-mse' });
+    expect(report.sizes.candidate.rawBytes).toBe(readFileSync(out).length);
     const summary = JSON.parse(cli('inspect', out, '--json').stdout) as ModelSummary;
     expect(summary.quantization).toBe('int8');
     expect(summary.inputs[0].dtype).toBe('INT8');
