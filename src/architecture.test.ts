@@ -26,7 +26,7 @@
  * closed: test code (src/test-support/, *.test.ts) reads the shared models from disk, and only
  * tests may import it.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,13 @@ describe('architecture', () => {
 
   it('no import cycle among files', () => {
     expect(importCycles(edges).map((c) => `${c.cycle.join(' -> ')} (component: ${c.files.join(', ')})`)).toEqual([]);
+  });
+
+  it('workers stay thin adapters over src/app: no file in workers/ reaches 150 lines', () => {
+    const long = readdirSync(join(repoRoot, 'workers'))
+      .map((name) => ({ name, lines: readFileSync(join(repoRoot, 'workers', name), 'utf8').split('\n').length - 1 }))
+      .filter((f) => f.lines >= 150);
+    expect(long).toEqual([]);
   });
 });
 

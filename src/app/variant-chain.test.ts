@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { defaultRecipe } from '../optimize/recipe';
-import { chainText, stepsProblem, variantChain, variantLabel } from './variant-chain';
+import { parseChain } from '../optimize/chain';
+import { chainOf, chainText, defaultTraining, stepsProblem, variantLabel, type VariantSteps } from './variant-chain';
 
 describe('variant steps as chains', () => {
   test('serializes prune / cluster steps before the technique', () => {
@@ -17,9 +18,28 @@ describe('variant steps as chains', () => {
 
   test('the quantization step keeps the variant recipe options', () => {
     const recipe = { ...defaultRecipe('int8'), granularity: 'per-tensor' as const, keepFloat: [{ opTypes: ['SOFTMAX'] }] };
-    const chain = variantChain(recipe, 'cluster:32:per-channel+int8');
+    const chain = chainOf(recipe, { cluster: { clusters: 32, perChannel: true } })!;
     expect(chain.quantize).toEqual(recipe);
     expect(chain.cluster?.exclude).toEqual([{ opTypes: ['SOFTMAX'] }]);
+  });
+
+  test('the chain built as data is the chain its text reads as', () => {
+    const recipe = { ...defaultRecipe('int8'), keepFloat: [{ opTypes: ['SOFTMAX'] }] };
+    const cases: VariantSteps[] = [
+      { prune: { sparsity: 0.5, structure: 'unstructured' } },
+      { prune: { sparsity: 0.5, structure: '2of4' } },
+      { cluster: { clusters: 16, perChannel: true } },
+      { cluster: { clusters: 8, perChannel: false } },
+      { prune: { sparsity: 0.3, structure: 'unstructured' }, cluster: { clusters: 8, perChannel: false }, float: true },
+      { prune: { sparsity: 0.9, structure: 'unstructured' }, train: defaultTraining('finetune') },
+      { train: defaultTraining('qat') },
+    ];
+    for (const steps of cases) {
+      const parsed = parseChain(chainText(recipe, steps)!, { recipeFor: (technique) => ({ ...recipe, technique }) });
+      expect(chainOf(recipe, steps)).toEqual(parsed);
+    }
+    expect(chainOf(recipe, undefined)).toBeNull();
+    expect(() => chainOf(recipe, { prune: { sparsity: 0.99, structure: 'unstructured' } })).toThrow(/Sparsity/);
   });
 
   test('limits', () => {

@@ -2,9 +2,10 @@
  * A variant's optional prune / cluster / training steps before its quantization technique, written
  * as a chain string (src/optimize/chain.ts), e.g. "prune:0.5:2of4+dynamic", "cluster:32:per-channel+int8",
  * "prune:0.9+finetune+int8" or "qat+int8".
- * Pure (no React, no store): the page and the optimizer worker both use it.
+ * Pure (no React, no store): the page builds the chain a variant runs (as data) here.
  */
-import { chainLabel, parseChain, type Chain } from '../optimize/chain';
+import { WorkbenchError } from '../errors';
+import { chainLabel, type Chain } from '../optimize/chain';
 import { recipeLabel, type Recipe } from '../optimize/recipe';
 
 /** Training settings the experiment editor shows (src/optimize/finetune.ts FinetuneOptions). */
@@ -73,9 +74,27 @@ export function chainText(recipe: Recipe, steps: VariantSteps | undefined): stri
   return parts.join('+');
 }
 
-/** The chain with the variant's own recipe (granularity, I/O, calibration, kept-float ops) as its quantization step. */
-export function variantChain(recipe: Recipe, text: string): Chain {
-  return parseChain(text, { recipeFor: (technique) => ({ ...recipe, technique }) });
+/**
+ * The variant's steps as a chain (data, as parseChain would read chainText: a cluster after a prune
+ * keeps its zeros; both skip the ops the quantization step keeps in float), or null for a plain recipe.
+ */
+export function chainOf(recipe: Recipe, steps: VariantSteps | undefined): Chain | null {
+  const text = chainText(recipe, steps);
+  if (!text || !hasSteps(steps)) return null;
+  const problem = stepsProblem(steps, recipe);
+  if (problem) throw new WorkbenchError('bad-input', problem);
+  const chain: Chain = { text };
+  // As parseChain: the ops the quantization step keeps in float (none without one).
+  const exclude = steps.float ? [] : (recipe.keepFloat ?? []);
+  if (steps.prune) chain.prune = steps.prune.structure === '2of4' ? { sparsity: 0.5, structure: '2of4', exclude: [...exclude] } : { sparsity: steps.prune.sparsity, exclude: [...exclude] };
+  if (steps.cluster) {
+    chain.cluster = { clusters: steps.cluster.clusters, exclude: [...exclude] };
+    if (steps.cluster.perChannel) chain.cluster.perChannel = true;
+    if (steps.prune) chain.cluster.preserveZeros = true;
+  }
+  if (steps.train) chain.train = { mode: steps.train.mode };
+  if (!steps.float) chain.quantize = { ...recipe };
+  return chain;
 }
 
 /** A file-name-safe label, e.g. "cluster16pc-int8", "prune0.5-2of4-dynamic-per-tensor", "qat-int8". */
@@ -87,7 +106,7 @@ export function chainRunLabel(chain: Chain): string {
 export function variantLabel(recipe: Recipe, steps: VariantSteps | undefined): string {
   const text = chainText(recipe, steps);
   if (!text || stepsProblem(steps, recipe)) return text ?? recipeLabel(recipe);
-  return chainRunLabel(variantChain(recipe, text));
+  return chainRunLabel(chainOf(recipe, steps)!);
 }
 
 /**

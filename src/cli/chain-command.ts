@@ -1,6 +1,8 @@
 /** `tflite-opt optimize --recipe CHAIN`: prune / cluster, then optionally train and quantize (src/optimize/chain.ts). */
 import { writeFileSync } from 'node:fs';
 import { runChainWithAccuracy, type ChainWithAccuracyRequest } from '../app/chain-accuracy';
+import { buildReport, reportToJson } from '../evaluate/report';
+import { compareSizes } from '../evaluate/size';
 import { parseChain } from '../optimize/chain';
 import { scopeFromText } from '../optimize/recipe';
 import { reportTable } from '../optimize/sparsity-report';
@@ -25,7 +27,7 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
   const { calibration, calibrationCount } = await calibrationData(graph, chain.quantize, options);
   const evaluation = options.eval ? await evaluationData(graph, options.eval, options) : undefined;
   const training = chain.train ? await chainTraining(graph, options) : undefined;
-  const result = await reportingFailure(options.report, { model: path, chain: options.recipe }, () =>
+  const result = await reportingFailure(options.report, { model: { name: options.output, reference: path }, recipe: chain.quantize, chain: { steps: chain } }, () =>
     runChainWithAccuracy({ model, chain, calibration, calibrationCount, evaluation, training, onProgress: stageProgress(), allowFloatFallback: options.allowFloatFallback }),
   );
   writeFileSync(options.output, result.bytes);
@@ -33,25 +35,21 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
   process.stdout.write(`${reportTable(result.report)}\n`);
   process.stderr.write(`wrote ${options.output} (${result.bytes.length} bytes) in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (options.report) {
-    const report = {
-      model: path,
+    const report = buildReport({
+      model: { name: options.output, reference: path },
       output: options.output,
-      chain: options.recipe,
       label: result.label,
-      steps: { prune: chain.prune, cluster: chain.cluster, train: chain.train, quantize: chain.quantize },
-      pruned: result.pruned,
-      trained: result.trained && { ...result.trained, activationRanges: undefined },
-      clustered: result.clustered,
+      recipe: chain.quantize,
+      chain: { steps: chain, result },
       failure: result.quantized?.verdict.failure || undefined,
       floatOpCauses: result.quantized?.verdict.causes,
       floatOps: result.quantized?.floatOps ?? [],
-      checks: result.checks,
-      weights: result.report,
+      sizes: compareSizes(result.bytes, model),
       comparison: result.comparison,
       notes: result.notes,
-      timingsMs: result.quantized?.timings,
-    };
-    writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
+      timingsMs: result.quantized?.timings as Record<string, number> | undefined,
+    });
+    writeFileSync(options.report, reportToJson(report));
   }
   return 0;
 }

@@ -181,6 +181,9 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
     expect(report.recipe).toMatchObject({ technique: 'int8', io: 'int8', calibration: { algorithm: 'mse' } });
     expect(report.floatOps).toEqual([]);
+    // The one report shape the page and every command write.
+    expect(report).toMatchObject({ format: 'tflite-workbench/report', version: 2, model: { name: out, reference: model }, output: out, label: 'int8-int8io-mse' });
+    expect(report.sizes.candidate.rawBytes).toBe(readFileSync(out).length);
     // The report's plan is what the written model holds: its input takes the planned int8 parameters.
     const plan = report.plan as QuantizationPlan;
     expect(plan.subgraphs[0].ops.every((op) => op.mode === 'quantized')).toBe(true);

@@ -66,7 +66,9 @@ describe('tflite-opt on float16-weight models and float-fallback failures', () =
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim().split('\n').at(-1)).toMatch(/int8 failed: the result \(\d+ bytes\) is larger than the input \(3164 bytes\).*--allow-float-fallback/);
     expect(existsSync(out)).toBe(false);
-    expect(JSON.parse(readFileSync(report, 'utf8')).failure).toMatch(/larger than the input/);
+    const written = JSON.parse(readFileSync(report, 'utf8'));
+    expect(written.failure).toMatch(/larger than the input/);
+    expect(written).toMatchObject({ format: 'tflite-workbench/report', model: { name: out, reference: input }, output: null, recipe: { technique: 'int8' }, hint: expect.stringMatching(/--allow-float-fallback/) });
     const kept = cli('optimize', input, '--recipe', 'int8', '--calib', calib, '-o', out, '--allow-float-fallback');
     expect(kept.code, kept.stderr).toBe(0);
     expect(kept.stderr).toMatch(/kept although it is a failure \(float fallback allowed\)/);

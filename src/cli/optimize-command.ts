@@ -1,5 +1,7 @@
 /** `tflite-opt optimize`: one technique here; a chain (prune / cluster / finetune / quantize) in chain-command.ts. */
 import { writeFileSync } from 'node:fs';
+import { buildReport, reportToJson } from '../evaluate/report';
+import { compareSizes } from '../evaluate/size';
 import { isChainText } from '../optimize/chain';
 import { dequantizeBytes, optimizeModel } from '../optimize/pipeline';
 import { readModel } from '../tflite/read';
@@ -24,15 +26,27 @@ export async function optimize(options: OptimizeOptions, path: string): Promise<
   if (options.recipe && isChainText(options.recipe)) return await optimizeChain({ ...options, recipe: options.recipe }, path, model, started);
   const recipe = recipeFromOptions(options);
   const { calibration, calibrationCount } = await calibrationData(readModel(model), recipe, options);
-  const result = await reportingFailure(options.report, { model: path, recipe }, () =>
+  const result = await reportingFailure(options.report, { model: { name: options.output, reference: path }, recipe }, () =>
     optimizeModel({ model, recipe, calibration, calibrationCount, onProgress: stageProgress(), allowFloatFallback: options.allowFloatFallback }),
   );
   writeFileSync(options.output, result.bytes);
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`wrote ${options.output} (${result.bytes.length} bytes, ${(result.bytes.length / model.length).toFixed(3)}x the input) in ${(performance.now() - started).toFixed(0)} ms\n`);
   if (options.report) {
-    const report = { model: path, output: options.output, recipe: result.recipe, label: result.label, bytes: result.bytes.length, inputBytes: model.length, failure: result.verdict.failure || undefined, floatOpCauses: result.verdict.causes, floatOps: result.floatOps, notes: result.notes, timingsMs: result.timings, plan: result.plan };
-    writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    const report = buildReport({
+      model: { name: options.output, reference: path },
+      output: options.output,
+      label: result.label,
+      recipe: result.recipe,
+      failure: result.verdict.failure || undefined,
+      floatOpCauses: result.verdict.causes,
+      floatOps: result.floatOps,
+      sizes: compareSizes(result.bytes, model),
+      notes: result.notes,
+      timingsMs: result.timings as Record<string, number>,
+      plan: result.plan,
+    });
+    writeFileSync(options.report, reportToJson(report));
   }
   return 0;
 }

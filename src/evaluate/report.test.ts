@@ -109,7 +109,7 @@ describe('report', () => {
       environment: { runtime: 'LiteRT.js 2.5.3 (WASM, XNNPACK)' },
       createdAt: '2025-01-01T00:00:00Z',
     });
-    expect(report.format).toBe('tflite-workbench/evaluation-report');
+    expect(report.format).toBe('tflite-workbench/report');
     expect(report.metrics!.samples).toBe(10);
     expect(report.perLayer).toHaveLength(31);
     const json = reportToJson(report);
@@ -131,5 +131,28 @@ describe('report', () => {
     // The worst layer is listed first.
     const worst = [...comparison.perLayer!].sort((a, b) => a.sqnrDb - b.sqnrDb)[0];
     expect(markdown.split('## Layers with the largest error')[1].split('\n')[4]).toContain(`#${worst.opIndex} ${worst.op}`);
+  });
+});
+
+describe('one report shape', () => {
+  it('a refused chain run: its steps, the failure and the notes; parts it has not are left out', () => {
+    const report = buildReport({
+      model: { name: 'out.tflite', reference: 'in.tflite' },
+      output: null,
+      chain: { steps: { text: 'prune:0.5+int8', prune: { sparsity: 0.5 } } },
+      failure: 'the result is larger than the input',
+      hint: 'rerun with --allow-float-fallback',
+      floatOps: [],
+      target: { name: 'mcu', issues: [{ kind: 'unsupported-op', message: 'SOFTMAX has no kernel' }] },
+      notes: ['a note'],
+    });
+    expect(Object.keys(report)).toEqual(['format', 'version', 'model', 'output', 'chain', 'failure', 'hint', 'floatOps', 'target', 'notes']);
+    expect(report.chain).toEqual({ text: 'prune:0.5+int8', steps: { prune: { sparsity: 0.5 }, cluster: undefined, train: undefined, quantize: undefined } });
+    const markdown = reportMarkdown(report);
+    expect(markdown).toContain('**Refused:** the result is larger than the input (rerun with --allow-float-fallback)');
+    expect(markdown).toContain('Chain: `prune:0.5+int8`.');
+    expect(markdown).toContain('## Target: mcu');
+    expect(markdown).toContain('- SOFTMAX has no kernel');
+    expect(markdown).toContain('- a note');
   });
 });

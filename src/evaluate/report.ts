@@ -1,29 +1,51 @@
 /**
- * The evaluation report of one variant: what was done (the recipe, opaque here), what came out
- * (sizes, output metrics, accuracy, per-layer error, latency, ops left in float), as JSON to save
- * beside the model and as a short Markdown summary to read.
+ * The one report the workbench writes for a variant, from the page (report.json / report.md) and
+ * from the CLI (`optimize --report`, chains included, and `eval --report` / `--json`): what was done
+ * (recipe, chain steps), what came out (sizes, output metrics, accuracy, per-layer error, latency,
+ * target checks, ops left in float, or why the run was refused), as JSON to save beside the model
+ * and as a short Markdown summary to read. Parts a run does not have are left out.
  *
  * JSON has no Infinity or NaN; `reportToJson` writes them as the strings "Infinity", "-Infinity"
  * and "NaN", and `parseReport` turns them back into numbers.
  */
 import { formatBytes } from '../format-bytes';
+import type { ChainChecks, ChainResult, Chain } from '../optimize/chain';
+import type { FloatOpCause } from '../optimize/fallback';
+import type { QuantizationPlan } from '../optimize/quantize/plan-types';
+import type { ModelWeightReport } from '../optimize/sparsity-report';
+import type { WebGpuCheck } from '../runtime/webgpu-probe';
 import type { ComparisonResult, LayerComparison, OutputComparison } from './compare';
 import type { LatencyResult } from './latency';
 import type { ClassificationSummary } from './metrics';
 import type { SizeComparison } from './size';
+import type { McuEstimate, Target, TargetIssue } from './target-check';
 
-export const REPORT_FORMAT = 'tflite-workbench/evaluation-report';
-export const REPORT_VERSION = 1;
+export const REPORT_FORMAT = 'tflite-workbench/report';
+export const REPORT_VERSION = 2;
 
-export interface EvaluationReport {
+export interface WorkbenchReport {
   format: typeof REPORT_FORMAT;
   version: typeof REPORT_VERSION;
   /** ISO time, when the caller gives one (reports stay reproducible without it). */
   createdAt?: string;
-  /** File names (or labels) of the evaluated variant and of its reference. */
+  /** File names (or paths) of the variant and of the model it was made from / compared with. */
   model: { name: string; reference: string };
-  /** The recipe that produced the variant, as given (plain JSON). */
-  recipe: unknown;
+  /** CLI: the path written, or null when the run was refused. */
+  output?: string | null;
+  /** File-name-safe label of the variant, e.g. "int8", "prune0.5-int8". */
+  label?: string;
+  /** The recipe that produced the variant (the chain's quantization step for a chain), as given; null for `eval`. */
+  recipe?: unknown;
+  /** Chains: the steps and what they left in the weights. */
+  chain?: ChainReport;
+  /** Why a run was refused (float fallback), with a hint; the causes and ops below. */
+  failure?: string;
+  hint?: string;
+  floatOpCauses?: FloatOpCause[];
+  /** Ops the optimizer left in float, as the caller lists them. */
+  floatOps?: unknown[];
+  /** int8 / 16x8: the quantization plan the model was written from (per op and per tensor). */
+  plan?: QuantizationPlan;
   sizes?: SizeComparison;
   /** Samples compared and what the comparison found (per-layer results are below). */
   metrics?: {
@@ -33,40 +55,91 @@ export interface EvaluationReport {
   };
   perLayer?: LayerComparison[];
   latency?: { reference?: LatencyResult; candidate?: LatencyResult };
-  /** Ops the optimizer left in float, as the caller lists them (opaque). */
-  floatOps?: unknown[];
+  target?: TargetReport;
+  /** Things the user should know, one line each. */
+  notes?: string[];
+  timingsMs?: Record<string, number>;
   /** Where the numbers come from (runtime, machine...), free-form. */
   environment?: Record<string, string>;
 }
 
-export interface ReportParts {
-  model: { name: string; reference: string };
-  recipe: unknown;
-  sizes?: SizeComparison;
-  comparison?: ComparisonResult;
-  latency?: { reference?: LatencyResult; candidate?: LatencyResult };
-  floatOps?: unknown[];
-  environment?: Record<string, string>;
-  createdAt?: string;
+export interface ChainReport {
+  /** The chain as text, e.g. "prune:0.5+int8". */
+  text: string;
+  steps?: Pick<Chain, 'prune' | 'cluster' | 'train' | 'quantize'>;
+  pruned?: ChainResult['pruned'];
+  trained?: Omit<NonNullable<ChainResult['trained']>, 'activationRanges'>;
+  clustered?: ChainResult['clustered'];
+  checks?: ChainChecks;
+  /** Sparsity, distinct values and sizes of the result's weights. */
+  weights?: ModelWeightReport;
 }
 
-export function buildReport(parts: ReportParts): EvaluationReport {
-  const report: EvaluationReport = { format: REPORT_FORMAT, version: REPORT_VERSION, model: parts.model, recipe: parts.recipe ?? null };
-  if (parts.createdAt) report.createdAt = parts.createdAt;
-  if (parts.sizes) report.sizes = parts.sizes;
-  if (parts.comparison) {
-    const { samples, outputs, classification, perLayer } = parts.comparison;
-    report.metrics = { samples, outputs, classification };
-    if (perLayer) report.perLayer = perLayer;
-  }
-  if (parts.latency) report.latency = parts.latency;
-  if (parts.floatOps) report.floatOps = parts.floatOps;
-  if (parts.environment) report.environment = parts.environment;
+export interface TargetReport {
+  name: Target;
+  issues: TargetIssue[];
+  mcu?: McuEstimate | null;
+  webgpu?: WebGpuCheck | null;
+}
+
+export type ReportParts = Omit<WorkbenchReport, 'format' | 'version' | 'metrics' | 'perLayer' | 'chain'> & {
+  comparison?: ComparisonResult;
+  /** A chain: its steps, and what running it gave (when it ran). */
+  chain?: { steps: Chain; result?: ChainResult };
+};
+
+/** The report from its parts, in one field order; parts left undefined stay out. */
+export function buildReport(parts: ReportParts): WorkbenchReport {
+  const { comparison, chain, ...rest } = parts;
+  const report: WorkbenchReport = {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    createdAt: rest.createdAt,
+    model: rest.model,
+    output: rest.output,
+    label: rest.label,
+    recipe: rest.recipe,
+    chain: chain && chainReport(chain.steps, chain.result),
+    failure: rest.failure,
+    hint: rest.hint,
+    floatOpCauses: rest.floatOpCauses,
+    floatOps: rest.floatOps,
+    plan: rest.plan,
+    sizes: rest.sizes,
+    metrics: comparison && { samples: comparison.samples, outputs: comparison.outputs, classification: comparison.classification },
+    perLayer: comparison?.perLayer,
+    latency: rest.latency,
+    target: rest.target,
+    notes: rest.notes,
+    timingsMs: rest.timingsMs,
+    environment: rest.environment,
+  };
+  for (const key of Object.keys(report) as (keyof WorkbenchReport)[]) if (report[key] === undefined) delete report[key];
   return report;
 }
 
+/** QAT's activation ranges are a Map by tensor index: internal state, not something to read. */
+function withoutActivationRanges(trained: NonNullable<ChainResult['trained']>): ChainReport['trained'] {
+  const { activationRanges: _, ...rest } = trained;
+  return rest;
+}
+
+function chainReport(steps: Chain, result: ChainResult | undefined): ChainReport {
+  const { prune, cluster, train, quantize } = steps;
+  if (!result) return { text: steps.text, steps: { prune, cluster, train, quantize } };
+  return {
+    text: steps.text,
+    steps: { prune, cluster, train, quantize },
+    pruned: result.pruned,
+    trained: result.trained && withoutActivationRanges(result.trained),
+    clustered: result.clustered,
+    checks: result.checks,
+    weights: result.report,
+  };
+}
+
 /** The report as pretty JSON; non-finite numbers become strings. */
-export function reportToJson(report: EvaluationReport): string {
+export function reportToJson(report: WorkbenchReport): string {
   return `${JSON.stringify(
     report,
     (_key, value: unknown) => {
@@ -82,10 +155,10 @@ const NON_FINITE: Record<string, number> = { Infinity: Infinity, '-Infinity': -I
 const NUMERIC_KEYS = new Set(['sqnrDb', 'cosine', 'maxAbsError', 'mse', 'agreement', 'top1', 'top5', 'rawRatio', 'gzipRatio', 'medianMs', 'p90Ms', 'meanMs', 'minMs', 'maxMs']);
 
 /** Reads a report written by reportToJson (the strings of non-finite metric values back to numbers). */
-export function parseReport(json: string): EvaluationReport {
+export function parseReport(json: string): WorkbenchReport {
   const report = JSON.parse(json, (key, value: unknown) =>
     typeof value === 'string' && NUMERIC_KEYS.has(key) && value in NON_FINITE ? NON_FINITE[value] : value,
-  ) as EvaluationReport;
+  ) as WorkbenchReport;
   if (report?.format !== REPORT_FORMAT) throw new Error(`not a ${REPORT_FORMAT} document`);
   if (report.version !== REPORT_VERSION) throw new Error(`unsupported report version ${String(report.version)}`);
   return report;
@@ -119,9 +192,11 @@ function cell(text: string): string {
 }
 
 /** A readable summary: sizes, accuracy/agreement, output error, latency, worst layers, float ops. */
-export function reportMarkdown(report: EvaluationReport, options: { worstLayers?: number } = {}): string {
+export function reportMarkdown(report: WorkbenchReport, options: { worstLayers?: number } = {}): string {
   const lines: string[] = [`# ${cell(report.model.name)} vs ${cell(report.model.reference)}`, ''];
   if (report.createdAt) lines.push(`Evaluated ${report.createdAt}.`, '');
+  if (report.failure) lines.push(`**Refused:** ${report.failure}${report.hint ? ` (${report.hint})` : ''}`, '');
+  if (report.chain) lines.push(...chainMarkdown(report.chain));
 
   if (report.sizes) {
     const { candidate, reference, rawRatio, gzipRatio } = report.sizes;
@@ -170,10 +245,36 @@ export function reportMarkdown(report: EvaluationReport, options: { worstLayers?
     lines.push('');
   }
 
+  if (report.target) {
+    const { name, issues, mcu } = report.target;
+    lines.push(`## Target: ${name}`, '');
+    if (!issues.length) lines.push('No issues.');
+    for (const issue of issues) lines.push(`- ${cell(issue.message)}`);
+    if (mcu) lines.push(`- flash ${bytes(mcu.flashBytes)}, tensor arena ${bytes(mcu.arenaBytes)} (estimates)`);
+    lines.push('');
+  }
+
+  if (report.notes?.length) {
+    lines.push('## Notes', '');
+    for (const note of report.notes) lines.push(`- ${cell(note)}`);
+    lines.push('');
+  }
+
   if (report.environment && Object.keys(report.environment).length) {
     lines.push('## Environment', '');
     for (const [key, value] of Object.entries(report.environment)) lines.push(`- ${cell(key)}: ${cell(value)}`);
     lines.push('');
   }
   return lines.join('\n');
+}
+
+function chainMarkdown(chain: ChainReport): string[] {
+  const lines = [`Chain: \`${chain.text}\`.`];
+  if (chain.weights) lines.push(`Weights: ${percent(chain.weights.sparsity)} zeros, ${bytes(chain.weights.size.gzipBytes)} gzip -9.`);
+  const c = chain.checks;
+  if (c) {
+    const checks = [c.zerosLost !== undefined && `${c.zerosLost} pruned zeros lost`, c.maxDistinctClustered !== undefined && `at most ${c.maxDistinctClustered} distinct values per clustered tensor`, c.clusterViolations !== undefined && `${c.clusterViolations} cluster violations`].filter(Boolean);
+    if (checks.length) lines.push(`Checks: ${checks.join(', ')}.`);
+  }
+  return [...lines, ''];
 }

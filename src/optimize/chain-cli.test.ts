@@ -26,9 +26,9 @@ describe('tflite-opt optimize with a chain', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/gzip of the input model/);
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
-    expect(report.checks).toMatchObject({ zerosLost: 0, clusterViolations: 0 });
-    expect(report.checks.maxDistinctClustered).toBeLessThanOrEqual(16);
-    expect(report.comparison.classification.accuracy.labeled).toBe(8);
+    expect(report.chain.checks).toMatchObject({ zerosLost: 0, clusterViolations: 0 });
+    expect(report.chain.checks.maxDistinctClustered).toBeLessThanOrEqual(16);
+    expect(report.metrics.classification.accuracy.labeled).toBe(8);
     const weights = weightReport(new Uint8Array(readFileSync(out))).weights;
     const first = weights.find((w) => w.name.includes('Conv2d_0/'))!;
     expect(first.sparsity).toBeLessThan(0.1); // excluded: not pruned

@@ -14,7 +14,7 @@ import type { DatasetInfo, PreviewItem, RunResult, RunStage, Split } from '../ap
 import type { TrainingPoint, TrainingUpdate, WorkerMemory } from '../app/training-progress';
 import { idbDelete, idbGet, idbSet } from './idb';
 import { callWorker, optimizerWorker } from './optimizer-client';
-import { chainText, defaultTraining, type VariantSteps } from '../app/variant-chain';
+import { chainOf, defaultTraining, type VariantSteps } from '../app/variant-chain';
 import { DEFAULT_ANSWERS, type WizardAnswers } from './wizard/recommend';
 
 export type VariantStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
@@ -285,7 +285,7 @@ async function runOne(variant: Variant): Promise<void> {
   const train = variant.steps?.train;
   try {
     const result = await callWorker((api) =>
-      api.run(variant.id, variant.recipe, split, answers.target, progress, chainText(variant.recipe, variant.steps), train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null, onTraining),
+      api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null }, split, answers.target, progress, onTraining),
     );
     patchVariant(variant.id, (v) => ({
       status: 'done',

@@ -1,0 +1,47 @@
+/**
+ * Opening a dataset for a model: the page's picked files (or one zip) as DataFiles, the dataset
+ * read from them for the model's inputs, and what the page is told about it.
+ */
+import { openDataset as readDataset, type Dataset, type DatasetOptions } from '../data/dataset';
+import { graphInputs } from '../data/default-preprocessing';
+import { filesFromFileList, filesFromZip, type DataFile } from '../data/files';
+import type { ModelGraph } from '../tflite/graph';
+import type { DataInput, DatasetInfo } from './worker-protocol';
+
+/** One dropped zip is read as the dataset; anything else is a folder of files. */
+export async function dataFilesFrom(input: DataInput): Promise<DataFile[]> {
+  const zips = input.files.filter((f) => f.path.toLowerCase().endsWith('.zip'));
+  if (zips.length === 1 && input.files.length === 1) return filesFromZip(new Uint8Array(await zips[0].file.arrayBuffer()), zips[0].path);
+  return filesFromFileList(input.files.map(({ file, path }) => ({ name: file.name, relativePath: path, size: file.size, arrayBuffer: () => file.arrayBuffer() })));
+}
+
+export interface DatasetChoices {
+  preprocessing?: DatasetOptions['preprocessing'];
+  /** Class names from the model's metadata (the dataset's own win). */
+  classNames?: string[];
+  /** The labels.csv column the user named (else the reader picks one or asks). */
+  labelColumn?: string | null;
+}
+
+export async function openDataset(files: DataFile[], graph: ModelGraph, choices: DatasetChoices = {}): Promise<Dataset> {
+  return readDataset(files, graphInputs(graph), { preprocessing: choices.preprocessing, classNames: choices.classNames, labelsCsv: await labelsCsv(files, choices.labelColumn) });
+}
+
+/** The root labels.csv with the column the user named. */
+async function labelsCsv(files: DataFile[], labelColumn: string | null | undefined) {
+  const csv = labelColumn ? files.find((f) => f.path === 'labels.csv') : undefined;
+  if (!csv || !labelColumn) return undefined;
+  return { text: new TextDecoder().decode(await csv.read()), name: 'labels.csv', labelColumn };
+}
+
+export function datasetInfo(d: Dataset): DatasetInfo {
+  return {
+    size: d.size,
+    kind: d.kind,
+    labeled: d.labels.length > 0 && d.labels.every((l) => l !== null),
+    labelSource: d.labelSource,
+    classNames: d.classNames,
+    notes: d.notes,
+    preprocessing: d.preprocessing[0] ?? null,
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * What the optimizer keeps between calls: the float model, the dataset's files and the dataset
+ * opened from them, and the float model's latency once measured. The worker holds one Session; a
+ * Node test can hold its own.
+ */
+import type { Dataset, DatasetOptions } from '../data/dataset';
+import type { DataFile } from '../data/files';
+import { WorkbenchError } from '../errors';
+import type { LatencyResult } from '../evaluate/latency';
+import type { ModelGraph } from '../tflite/graph';
+import { openDataset } from './open-dataset';
+import { openModel, type OpenedModel } from './open-model';
+
+export class Session {
+  model: OpenedModel | null = null;
+  files: DataFile[] | null = null;
+  dataset: Dataset | null = null;
+  labelColumn: string | null = null;
+  /** The float model's latency, measured by the first run and reused by the next. */
+  referenceLatency: LatencyResult | null = null;
+
+  /** A new model: the dataset and the measured latency belonged to the old one. */
+  openModel(bytes: Uint8Array, name: string): OpenedModel {
+    const model = openModel(bytes, name);
+    this.model = model;
+    this.clearDataset();
+    this.referenceLatency = null;
+    return model;
+  }
+
+  requireModel(): OpenedModel & { graph: ModelGraph } {
+    if (!this.model) throw new WorkbenchError('bad-input', 'Open a model first.');
+    return this.model;
+  }
+
+  async openDataset(files: DataFile[], preprocessing: DatasetOptions['preprocessing']): Promise<Dataset> {
+    const { graph, classNames } = this.requireModel();
+    this.files = files;
+    this.labelColumn = null;
+    this.dataset = await openDataset(files, graph, { preprocessing: preprocessing ?? undefined, classNames });
+    return this.dataset;
+  }
+
+  /** The same files again with another preprocessing and / or labels.csv column (`column` undefined: keep it). */
+  async reopenDataset(preprocessing: DatasetOptions['preprocessing'], column?: string | null): Promise<Dataset> {
+    const { graph, classNames } = this.requireModel();
+    if (!this.files) throw new WorkbenchError('bad-input', 'No dataset yet: drop a folder, a zip or .npy files.');
+    if (column !== undefined) this.labelColumn = column || null;
+    const choices = { preprocessing: preprocessing ?? this.dataset?.preprocessing ?? undefined, classNames, labelColumn: this.labelColumn };
+    this.dataset = await openDataset(this.files, graph, choices);
+    return this.dataset;
+  }
+
+  clearDataset(): void {
+    this.dataset = null;
+    this.files = null;
+  }
+
+  /** A class index as the user reads it: the dataset's names, else the model's, else the number. */
+  className(index: number): string {
+    return this.dataset?.classNames?.[index] ?? this.model?.classNames?.[index] ?? String(index);
+  }
+}
