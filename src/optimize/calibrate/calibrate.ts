@@ -34,29 +34,9 @@
  * `histograms: false` skips the binning and the zero count: only `percentile` and `mse` ranges read
  * them, and the pipeline calibrates `minmax` / `moving-average` recipes that way.
  *
- * Cost (npm run bench:calibration-paths: 2-core dev machine (AMD EPYC), Node 20, 300 random
- * samples, best of 3 interleaved rounds; ratio = calibration samples/s over plain warm LiteRT
- * inference samples/s, the calibration loop timed from the first sample's run to the last
- * sample's statistics, model load and worker start excluded, like the plain runs of a loaded model):
- *   model (activation values / sample) | default, no     | default, with  | values path, no histograms | engine     | plain
- *                                      | histograms      | histograms     | stats      | stats in a    | (batch),   | inference
- *                                      | (minmax)        | (percentile)   | in-thread  | worker        | no hist.   | samples/s
- *   mnist_conv_fc (10k)                | 0.59x (values)  | 0.42x          | 0.57x      | 0.45x         | 0.53x (32) | 18229
- *   resnet8_cifar10 (118k)             | 1.45x (reduced) | 0.83x          | 0.65x      | 0.85x         | 0.66x (32) | 1110
- *   vww_96 (232k)                      | 1.01x (reduced) | 0.30x          | 0.32x      | 0.57x         | 0.32x (32) | 1473
- *   mobilenet_v1_0.25_224 (1.26M)      | 1.16x (reduced) | 0.34x          | 0.28x      | 0.49x         | 0.29x (11) | 295
- *   audio_event_527 (273k, largest)    | 1.02x (reduced) | 0.42x          | 0.45x      | 0.67x         | 0.08x (1)  | 980
- *   synthetic 14 MB FC chain (4k)      | 0.89x (values)  | 0.84x          | 0.91x      | 0.79x         | 0.14x (32) | 2481
- * (bench:quantize, three runs: audio_event 1.08-1.16x by default, 0.45-0.51x with histograms;
- * synthetic 0.89-0.93x / 0.86-0.89x.) Above 1x: the reduced path runs two LiteRT instances on the
- * two cores. What bounds each way (npm run bench:tap-cost): reduced, the reduced run itself
- * (audio_event 0.98-1.14x a plain run, MobileNet 1.12-1.30x: each reduction is a pass over its
- * tensor in LiteRT's reference kernels); values with histograms, the statistics worker
- * (audio_event: about 2 ms per sample, 5-7 ns per value: the scan about 1.5, the binning about
- * 3.5); values without, the tapped run (audio_event 1.12-1.21x, MobileNet 1.87-2.06x: the
- * RESHAPE + CONCATENATION copies and the output copied out of the heap) and the scan. Before this
- * version the default (values, statistics in a worker) gave audio_event 0.71-0.80x and the
- * synthetic model 0.78-0.81x.
+ * Cost: without histograms the reduced path is the default from REDUCE_MIN_VALUES values per sample
+ * because it measured fastest there (two LiteRT instances on two cores): npm run
+ * bench:calibration-paths, figures in bench/README.md (what bounds each way: npm run bench:tap-cost).
  *
  * Limitations: only subgraph 0 (the main graph LiteRT runs) is calibrated. Tensors inside
  * control-flow bodies (WHILE / IF subgraphs) get no statistics, so the quantizer leaves the ops that
@@ -315,9 +295,7 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
 /**
  * Below this many activation values per sample, 'auto' copies them out (the JS path) rather than
  * reducing them inside LiteRT: each reduction is an op with a fixed cost, and the copy of a few
- * thousand values is cheap. bench:calibration-paths (no histograms, 2-core dev machine): the
- * synthetic FC chain (4k values) 0.81x plain inference on the JS path against 0.63x reduced;
- * mnist_conv_fc (10k) 0.49x against 0.29x; resnet8 (118k) and larger gain from the reductions.
+ * thousand values is cheap (npm run bench:calibration-paths; figures in bench/README.md).
  */
 export const REDUCE_MIN_VALUES = 50_000;
 

@@ -10,10 +10,8 @@
  * backend the values are read in place in the backend's heap (no copy out); elsewhere (WebGPU,
  * cpu) they are read back with data().
  *
- * What was tried first and dropped (bench/calibration-paths.ts, same machine): per-sample min/max
- * as tfjs reductions and read-back of only the strided histogram subset. tfjs-wasm's Min/Max take
- * about 0.8 ns per value each, its StridedSlice and Equal+Sum (zeros) 4-7 ns per value: slower
- * than the JS scan over the heap in place (about 1 ns per value for min/max, 1.5-3 with zeros).
+ * The JS scan reads the heap in place rather than tfjs reductions or a strided read-back, which
+ * were slower (npm run bench:calibration-paths; figures in bench/README.md).
  *
  * Differences from the LiteRT path: the engine's float results match LiteRT's within about 1e-5
  * relative, not bit for bit, so statistics and ranges agree within that (runs/engine.test.ts).
@@ -22,7 +20,7 @@
  * Which graphs: one float32 input (the engine's input order equals LiteRT's then), every op with
  * an engine kernel (unsupportedOps), no variable tensors. Batching needs every measured tensor to
  * have dimension 0 of size 1 in the file (the batch); otherwise B = 1, where the engine's per-op
- * overhead makes it much slower than LiteRT (audio_event_527: 0.07x vs 0.23x).
+ * overhead makes it much slower than LiteRT (npm run bench:calibration-paths).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../../../errors';

@@ -10,9 +10,8 @@
  * but the last two (partial sums, one row per position along the second-to-last axis, which JS
  * adds up in float64); one PACK + CONCATENATION gathers them into a single small output, the
  * *summary*: the N minima, the N maxima, then the channel sums tensor after tensor. So a sample
- * costs about one plain run and a few thousand numbers of JS work (npm run bench:tap-cost, 3
- * rounds: audio_event_527 0.98-1.14x a plain run, MobileNetV1 0.25 1.12-1.30x; every activation
- * copied out instead: 1.12-1.21x and 1.87-2.06x, plus the JS scan of 273k / 1.26M values).
+ * costs about one plain run and a few thousand numbers of JS work, less than copying every
+ * activation out (npm run bench:tap-cost; figures in bench/README.md).
  *
  * The same statistics as the JS path without histograms:
  * - min and max exactly: a min or max reduction returns one of the values, and accumulateSummary

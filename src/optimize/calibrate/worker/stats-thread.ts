@@ -66,10 +66,8 @@ export function mainThreadSink(plan: StatsPlan, reason = 'in-thread'): StatsSink
 /**
  * Below this much statistics work per sample (activation values, times 4 with histograms: the
  * binning costs about three times the scan), posting a sample to a worker and hearing back costs
- * about as much as the statistics save, and 'auto' keeps them in-thread. Measured
- * (bench/calibration-paths.ts): mnist_conv_fc (10k values, 14k samples/s) and the synthetic FC chain
- * (4k values) are as fast or faster in-thread, with or without histograms; resnet8 (118k values)
- * gains from the worker even without (0.61x -> 0.79x of plain inference).
+ * about as much as the statistics save, and 'auto' keeps them in-thread (npm run
+ * bench:calibration-paths; figures in bench/README.md).
  */
 export const WORKER_MIN_WORK = 50_000;
 
