@@ -8,9 +8,9 @@ import path from 'node:path';
 import { loadModel } from '../src/runtime/load';
 import { randomInputs } from '../src/runtime/random-inputs';
 import type { Sample } from '../src/runtime/samples';
-import { calibrate, type CalibrationPath, type Reductions } from '../src/optimize/calibrate';
-import type { StatsThread } from '../src/optimize/calibrate-stats-thread';
-import { engineCalibrationBlocker } from '../src/optimize/calibrate-engine';
+import { calibrate, type CalibrationPath, type Reductions } from '../src/optimize/calibrate/calibrate';
+import type { StatsThread } from '../src/optimize/calibrate/worker/stats-thread';
+import { engineCalibrationBlocker } from '../src/optimize/calibrate/runs/engine';
 import type { ModelGraph } from '../src/tflite/graph';
 
 /**
@@ -42,7 +42,7 @@ export interface CalibrationRow {
   statsThread: StatsThread | 'auto';
   /** Where they ran. */
   ranStats: StatsThread;
-  /** Whether min/max and channel sums were reduced inside LiteRT (calibrate-reduced.ts). */
+  /** Whether min/max and channel sums were reduced inside LiteRT (src/optimize/calibrate/runs/reduced-in-litert.ts). */
   reductions: Reductions;
   histograms: boolean;
   batch: number;
@@ -137,6 +137,6 @@ export function printCalibrationTable(rows: CalibrationRow[]): void {
   console.log("loop: calibrate()'s elapsedMs (first run to the last sample's statistics, model load and statistics-worker start excluded);");
   console.log('call: the whole calibrate() call (model load included). statistics thread: main = in-thread (the single-thread');
   console.log("path of before), worker = overlapping the LiteRT runs, LiteRT reductions = min/max and channel sums computed inside");
-  console.log("the LiteRT run (calibrate-reduced.ts); auto = calibrate()'s defaults. Choices:");
+  console.log("the LiteRT run (src/optimize/calibrate/runs/reduced-in-litert.ts); auto = calibrate()'s defaults. Choices:");
   for (const r of rows) if (r.path === 'auto' && r.rate !== null) console.log(`- ${r.model}, ${r.histograms ? 'histograms' : 'no histograms'}: ${r.chosen}, ${r.note}`);
 }

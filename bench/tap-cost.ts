@@ -3,7 +3,7 @@
  *
  * What getting the activations' statistics out of a LiteRT run costs (the calibration paths): a
  * plain run; every float activation copied out, packed into one output (RESHAPE + CONCATENATION,
- * runtime/taps.ts) or as separate outputs; and the reduced model of calibrate-reduced.ts (min,
+ * runtime/taps.ts) or as separate outputs; and the reduced model of src/optimize/calibrate/runs/reduced-in-litert.ts (min,
  * max and channel sums computed inside the run, a few thousand numbers out). Mean time of 300 runs
  * after 30 warm-up runs, 3 rounds (the spread is the point).
  */
@@ -11,8 +11,8 @@ import { loadModel } from '../src/runtime/load';
 import { randomInputs } from '../src/runtime/random-inputs';
 import { initRuntime } from '../src/runtime/start';
 import { isActivation, loadTapped } from '../src/runtime/taps';
-import { calibrationTensors } from '../src/optimize/calibrate';
-import { withReductions } from '../src/optimize/calibrate-reduced';
+import { calibrationTensors } from '../src/optimize/calibrate/calibrate';
+import { withReductions } from '../src/optimize/calibrate/runs/reduced-in-litert';
 import { readSharedModel } from '../src/test-support/shared';
 import { producers } from '../src/tflite/queries';
 import { readModel } from '../src/tflite/read';

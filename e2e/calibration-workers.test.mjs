@@ -27,9 +27,9 @@ async function calibrateTwice(model, origin) {
   const { initRuntime } = await import(`${origin}/src/runtime/start.ts`);
   const { loadModel } = await import(`${origin}/src/runtime/load.ts`);
   const { randomInputs } = await import(`${origin}/src/runtime/random-inputs.ts`);
-  const { calibrate } = await import(`${origin}/src/optimize/calibrate.ts`);
+  const { calibrate } = await import(`${origin}/src/optimize/calibrate/calibrate.ts`);
   // As the app's optimizer worker does: the core has no browser default for calibration workers.
-  const { setStatsWorkerFactory } = await import(`${origin}/src/optimize/calibrate-stats-thread.ts`);
+  const { setStatsWorkerFactory } = await import(`${origin}/src/optimize/calibrate/worker/stats-thread.ts`);
   const { browserStatsWorker } = await import(`${origin}/workers/calibration-stats-browser.ts`);
   setStatsWorkerFactory(browserStatsWorker);
   await initRuntime();

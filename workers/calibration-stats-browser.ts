@@ -3,7 +3,7 @@
  * by Vite). Started from the optimizer worker (a nested worker) or a page, which installs this
  * factory with setStatsWorkerFactory(browserStatsWorker): the core has no browser default.
  */
-import { portListeners, type StatsWorkerFactory, type WorkerReply } from '../src/optimize/calibrate-stats-port';
+import { portListeners, type StatsWorkerFactory, type WorkerReply } from '../src/optimize/calibrate/worker/port';
 
 export const browserStatsWorker: StatsWorkerFactory = () => {
   const worker = new Worker(new URL('./calibration-stats.worker.ts', import.meta.url), { type: 'module', name: 'calibration-stats' });

@@ -18,7 +18,7 @@ import type { Preprocessing } from '../src/data/preprocess';
 import { initBrowserEngine } from '../src/engine/backend-browser';
 import { toErrorInfo } from '../src/errors';
 import type { Target } from '../src/evaluate/target-check';
-import { setStatsWorkerFactory } from '../src/optimize/calibrate-stats-thread';
+import { setStatsWorkerFactory } from '../src/optimize/calibrate/worker/stats-thread';
 import { initRuntime } from '../src/runtime/start';
 import { browserStatsWorker } from './calibration-stats-browser';
 

@@ -12,7 +12,7 @@ import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
 import { writeModel } from '../tflite/write';
-import { calibrate, rangesFrom } from './calibrate';
+import { calibrate, rangesFrom } from './calibrate/calibrate';
 import { dequantizeModel } from './quantize/dequantize-model';
 import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16 } from './quantize/float16';

@@ -67,8 +67,8 @@ export function defaultRecipe(technique: Technique): Recipe {
 
 /**
  * Whether the pipeline equalizes: every int8 / int16x8 recipe unless 'off'. 'auto' is on because
- * bench:equalize found it raising per-channel int8 SQNR wherever it found pairs (BlazeFace +4.4 dB,
- * selfie segmentation +2.3, MobileNetV2 +1.1) without costing top-1. 'auto' equalizes only the pairs
+ * npm run bench:equalize found it raising per-channel int8 SQNR wherever it found pairs, without
+ * costing top-1 (figures in bench/README.md). 'auto' equalizes only the pairs
  * it keeps exact (no RELU6 between); 'on' also tries RELU in place of RELU6 where the float outputs
  * stay within 30 dB (equalize-for-quantization.ts).
  */

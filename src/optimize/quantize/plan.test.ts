@@ -13,7 +13,7 @@ import { initRuntime } from '../../runtime/start';
 import { dataDir, readSharedModel } from '../../test-support/shared';
 import type { ModelGraph } from '../../tflite/graph';
 import { readModel } from '../../tflite/read';
-import { calibrate, rangesFrom } from '../calibrate';
+import { calibrate, rangesFrom } from '../calibrate/calibrate';
 import { floatOpsOf, planQuantization, type PlanOptions, type QuantizationPlan, type TensorPlan } from './plan';
 import type { RangeMap } from './ranges';
 

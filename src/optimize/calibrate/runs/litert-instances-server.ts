@@ -1,9 +1,9 @@
 /**
- * The worker side of calibration runs on several LiteRT instances (calibrate-runs.ts): the
+ * The worker side of calibration runs on several LiteRT instances (runs/litert-instances.ts): the
  * messages, and the handler a calibration worker runs for them. Kept apart so that the worker
  * entries import only this (and LiteRT, on demand), not the calibrating side.
  */
-import type { RuntimeData, RuntimeTensor } from '../runtime/types';
+import type { RuntimeData, RuntimeTensor } from '../../../runtime/types';
 
 /** The model a helper loads: `bytes` with taps on `select` (packed or not), as loadTapped makes them. */
 export interface HelperModel {
@@ -53,7 +53,7 @@ export function outputsFinite(outputs: readonly RuntimeTensor[]): boolean {
  * after another in arrival order (a run waits for the load before it).
  */
 export function runServer(post: (reply: RunReply, transfer: ArrayBuffer[]) => void): (request: RunRequest) => void {
-  type Runner = Awaited<ReturnType<typeof import('../runtime/taps').loadTapped>>;
+  type Runner = Awaited<ReturnType<typeof import('../../../runtime/taps').loadTapped>>;
   let runner: Runner | null = null;
   let queue: Promise<void> = Promise.resolve();
   const text = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -62,7 +62,7 @@ export function runServer(post: (reply: RunReply, transfer: ArrayBuffer[]) => vo
       try {
         runner?.delete();
         runner = null;
-        const [{ initRuntime }, { loadTapped }, { readModel }] = await Promise.all([import('../runtime/start'), import('../runtime/taps'), import('../tflite/read')]);
+        const [{ initRuntime }, { loadTapped }, { readModel }] = await Promise.all([import('../../../runtime/start'), import('../../../runtime/taps'), import('../../../tflite/read')]);
         await initRuntime(request.wasmBase ? { wasmBase: request.wasmBase } : {});
         const select = new Set(request.select);
         runner = await loadTapped(readModel(request.bytes), { select: (t) => select.has(t), pack: request.pack });

@@ -1,27 +1,25 @@
 /**
  * More LiteRT instances for calibration, the calibrating side (the worker side:
- * calibrate-runs-server.ts): calibration workers (the statistics workers of
- * calibrate-stats-thread.ts, which also take these requests) each load the tapped model into a
+ * runs/litert-instances-server.ts): calibration workers (the statistics workers of
+ * worker/stats-thread.ts, which also take these requests) each load the tapped model into a
  * LiteRT of their own and run the samples they are sent, while the calibrating thread runs others.
- * LiteRT's wasm is single-threaded: on the 2-core dev machine this thread and a calibration worker
- * together run 1.45-1.58x the plain runs of this thread alone on audio_event_527, 1.33-1.50x on
- * MobileNetV1 0.25, 1.15-1.25x on the memory-bound synthetic FC chain (npm run
- * bench:litert-instances, 3 rounds).
+ * LiteRT's wasm is single-threaded, so a second instance on a second core adds runs/s (figures:
+ * npm run bench:litert-instances, in bench/README.md).
  *
  * A run returns the tapped values and whether the model's float outputs were all finite. The
  * calibrating thread adds every sample's statistics itself, in sample order (OrderedRuns), so the
  * statistics are bit-identical whichever instance ran a sample: every instance runs the same wasm
- * build on the same model. Used by the reduced path (calibrate-reduced.ts), whose statistics of a
+ * build on the same model. Used by the reduced path (runs/reduced-in-litert.ts), whose statistics of a
  * sample are a few thousand numbers; the values path keeps one instance (see litertInstances in
  * calibrate.ts).
  */
-import { runtimeWasmBase } from '../runtime/start';
-import type { RuntimeData } from '../runtime/types';
-import type { HelperModel, RunOutput } from './calibrate-runs-server';
-import type { StatsWorkerPort } from './calibrate-stats-port';
-import { idleWorkers, returnWorker, takeWorker } from './calibrate-stats-thread';
+import { runtimeWasmBase } from '../../../runtime/start';
+import type { RuntimeData } from '../../../runtime/types';
+import type { HelperModel, RunOutput } from './litert-instances-server';
+import type { StatsWorkerPort } from '../worker/port';
+import { idleWorkers, returnWorker, takeWorker } from '../worker/stats-thread';
 
-export { allFinite, outputsFinite, type HelperModel, type RunOutput } from './calibrate-runs-server';
+export { allFinite, outputsFinite, type HelperModel, type RunOutput } from './litert-instances-server';
 
 /**
  * Lets the event loop deliver the workers' messages. A calibrating thread that only awaits LiteRT
@@ -198,9 +196,8 @@ const MAX_PENDING = 16;
 const TIMED_RUNS = 3;
 /**
  * Helpers start when the runs left would take this thread at least this long: a new worker costs
- * its start before it loads the model (Node: 474-610 ms in all, most of it tsx compiling the
- * worker's modules and LiteRT's start), an idle one only the model load (18-37 ms for
- * audio_event_527, MobileNet and the synthetic model; npm run bench:litert-instances).
+ * its start before it loads the model, an idle one only the model load (times measured by npm run
+ * bench:litert-instances, in bench/README.md).
  */
 const NEW_WORKER_MIN_MS = 400;
 const IDLE_WORKER_MIN_MS = 40;

@@ -2,11 +2,11 @@
  * Histogram statistics and range algorithms on synthetic data with known answers (no LiteRT).
  */
 import { describe, expect, it } from 'vitest';
-import { WorkbenchError } from '../errors';
-import { seededRandom } from '../test-support/shared';
-import { accumulate, binWidth, newTensorStats, occupiedBins, type TensorStats } from './calibrate-histogram';
-import { percentileRange, rangeOf, rangesFrom } from './calibrate-ranges';
-import { activationParams } from './quantize/params';
+import { WorkbenchError } from '../../errors';
+import { seededRandom } from '../../test-support/shared';
+import { accumulate, binWidth, newTensorStats, occupiedBins, type TensorStats } from './statistics/histogram';
+import { percentileRange, rangeOf, rangesFrom } from './ranges';
+import { activationParams } from '../quantize/params';
 
 function statsOf(chunks: Float32Array[], bins = 2048, momentum = 0.99): TensorStats {
   const stats = newTensorStats(0, 1, 't', bins);

@@ -5,11 +5,11 @@
  * The worker gets each sample's arrays by postMessage, its buffers transferred (zero copy: the tap
  * output is LiteRT's copy out of the wasm heap, the inputs are copied first since they are the
  * caller's), and runs the same StatsAccumulator in the same order, so the statistics are
- * bit-identical to the in-thread ones (calibrate-stats.test.ts). At most MAX_IN_FLIGHT samples are
+ * bit-identical to the in-thread ones (worker/stats-thread.test.ts). At most MAX_IN_FLIGHT samples are
  * queued: the calibrating thread waits for the worker beyond that, so memory stays bounded.
  * `finish()` returns only after the worker has added every sample.
  *
- * The thread itself is behind StatsWorkerPort (calibrate-stats-port.ts): calibrate-stats-node.ts
+ * The thread itself is behind StatsWorkerPort (worker/port.ts): worker/node.ts
  * (worker_threads, with the tsx loader for the .ts entry) in Node, and in the browser the factory
  * the entry point installs (workers/calibration-stats-browser.ts: a module Web Worker that Vite
  * bundles, workers/calibration-stats.worker.ts). Idle workers are kept for the next calibration
@@ -18,13 +18,13 @@
  * WORKER_START_TIMEOUT_MS) the statistics run in-thread and the result says so.
  *
  * The same workers (the "calibration workers") also run a model on a LiteRT of their own for the
- * reduced path (calibrate-runs.ts): their entries route each request to statsServer
- * (calibrate-stats-server.ts) or runServer (calibrate-runs-server.ts),
+ * reduced path (runs/litert-instances.ts): their entries route each request to statsServer
+ * (worker/stats-server.ts) or runServer (runs/litert-instances-server.ts),
  * and the pool (takeWorker / returnWorker) serves both.
  */
-import { WorkbenchError } from '../errors';
-import { StatsAccumulator, type StatsPlan, type StatsResult } from './calibrate-stats-core';
-import type { StatsWorkerFactory, StatsWorkerPort } from './calibrate-stats-port';
+import { WorkbenchError } from '../../../errors';
+import { StatsAccumulator, type StatsPlan, type StatsResult } from '../statistics/accumulator';
+import type { StatsWorkerFactory, StatsWorkerPort } from './port';
 
 /** Samples posted to the worker and not yet added by it, at most. */
 export const MAX_IN_FLIGHT = 4;
@@ -66,10 +66,8 @@ export function mainThreadSink(plan: StatsPlan, reason = 'in-thread'): StatsSink
 /**
  * Below this much statistics work per sample (activation values, times 4 with histograms: the
  * binning costs about three times the scan), posting a sample to a worker and hearing back costs
- * about as much as the statistics save, and 'auto' keeps them in-thread. Measured
- * (bench/calibration-paths.ts): mnist_conv_fc (10k values, 14k samples/s) and the synthetic FC chain
- * (4k values) are as fast or faster in-thread, with or without histograms; resnet8 (118k values)
- * gains from the worker even without (0.61x -> 0.79x of plain inference).
+ * about as much as the statistics save, and 'auto' keeps them in-thread (npm run
+ * bench:calibration-paths; figures in bench/README.md).
  */
 export const WORKER_MIN_WORK = 50_000;
 
@@ -215,7 +213,7 @@ export function setStatsWorkerFactory(f: StatsWorkerFactory | null | undefined):
   for (const port of idle.splice(0)) port.terminate();
 }
 
-/** A calibration worker from the idle pool or newly started (calibrate-runs.ts uses them too). */
+/** A calibration worker from the idle pool or newly started (runs/litert-instances.ts uses them too). */
 export async function takeWorker(): Promise<StatsWorkerPort> {
   const reused = idle.pop();
   if (reused) return reused;
@@ -249,7 +247,7 @@ export async function coreCount(): Promise<number> {
 const NODE_OS = 'node:os';
 
 /**
- * Node: worker_threads (calibrate-stats-node.ts, its entry beside it). Elsewhere none: a browser
+ * Node: worker_threads (worker/node.ts, its entry beside it). Elsewhere none: a browser
  * worker is a file the bundler builds, and the entry point that bundles it installs its factory
  * (workers/calibration-stats-browser.ts, from workers/optimizer.worker.ts), so the core never names
  * a file in workers/.
@@ -257,7 +255,7 @@ const NODE_OS = 'node:os';
 async function defaultFactory(): Promise<StatsWorkerFactory | null> {
   const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown; WorkerGlobalScope?: unknown };
   if (g.process?.versions?.node && g.document === undefined && g.WorkerGlobalScope === undefined) {
-    return (await import('./calibrate-stats-node')).nodeStatsWorker;
+    return (await import('./node')).nodeStatsWorker;
   }
   return null;
 }

@@ -6,20 +6,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WorkbenchError } from '../errors';
-import { loadModel } from '../runtime/load';
-import { randomInputs } from '../runtime/random-inputs';
-import { initRuntime } from '../runtime/start';
-import { loadTapped } from '../runtime/taps';
-import { dataDir, readSharedModel } from '../test-support/shared';
-import { readModel } from '../tflite/read';
-import { TensorType } from '../tflite/schema/generated/tflite_generated';
-import { compareModels } from '../evaluate/compare';
-import { writeModel } from '../tflite/write';
+import { WorkbenchError } from '../../errors';
+import { loadModel } from '../../runtime/load';
+import { randomInputs } from '../../runtime/random-inputs';
+import { initRuntime } from '../../runtime/start';
+import { loadTapped } from '../../runtime/taps';
+import { dataDir, readSharedModel } from '../../test-support/shared';
+import { readModel } from '../../tflite/read';
+import { TensorType } from '../../tflite/schema/generated/tflite_generated';
+import { compareModels } from '../../evaluate/compare';
+import { writeModel } from '../../tflite/write';
 import { calibrate, rangesFrom, type CalibrationStats } from './calibrate';
-import { occupiedBins } from './calibrate-histogram';
-import { quantizeInteger, rangeKey } from './quantize/integer';
-import { activationParams } from './quantize/params';
+import { occupiedBins } from './statistics/histogram';
+import { quantizeInteger, rangeKey } from '../quantize/integer';
+import { activationParams } from '../quantize/params';
 
 /** The first `count` MNIST test images as [1, 28, 28, 1] floats in [0, 1]. */
 function mnistDigits(count: number): Float32Array[][] {

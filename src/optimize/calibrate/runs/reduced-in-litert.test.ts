@@ -1,5 +1,5 @@
 /**
- * Reductions inside LiteRT (calibrate-reduced.ts): the same min/max statistics as the JS path
+ * Reductions inside LiteRT (runs/reduced-in-litert.ts): the same min/max statistics as the JS path
  * without histograms, channel means within float32 rounding, non-finite samples measured from
  * their values, and the cases that fall back to the JS path.
  */
@@ -7,21 +7,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../runtime/load';
-import { randomInputs } from '../runtime/random-inputs';
-import { initRuntime } from '../runtime/start';
-import type { Sample } from '../runtime/samples';
-import { dataDir, readSharedModel } from '../test-support/shared';
-import { newGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
-import type { ModelGraph } from '../tflite/graph';
-import { readModel } from '../tflite/read';
-import { BuiltinOperator, BuiltinOptions, FullyConnectedOptionsT, TensorType } from '../tflite/schema/generated/tflite_generated';
-import { writeModel } from '../tflite/write';
-import { calibrate, REDUCE_MIN_VALUES, type CalibrationStats } from './calibrate';
-import { accumulate, accumulateSummary, newTensorStats } from './calibrate-histogram';
-import { withReductions } from './calibrate-reduced';
-import type { StatsWorkerPort, WorkerReply, WorkerRequest } from './calibrate-stats-port';
-import { setStatsWorkerFactory } from './calibrate-stats-thread';
+import { loadModel } from '../../../runtime/load';
+import { randomInputs } from '../../../runtime/random-inputs';
+import { initRuntime } from '../../../runtime/start';
+import type { Sample } from '../../../runtime/samples';
+import { dataDir, readSharedModel } from '../../../test-support/shared';
+import { newGraph, newOperator, newTensor, opcodeIndex } from '../../../tflite/edit';
+import type { ModelGraph } from '../../../tflite/graph';
+import { readModel } from '../../../tflite/read';
+import { BuiltinOperator, BuiltinOptions, FullyConnectedOptionsT, TensorType } from '../../../tflite/schema/generated/tflite_generated';
+import { writeModel } from '../../../tflite/write';
+import { calibrate, REDUCE_MIN_VALUES, type CalibrationStats } from '../calibrate';
+import { accumulate, accumulateSummary, newTensorStats } from '../statistics/histogram';
+import { withReductions } from './reduced-in-litert';
+import type { StatsWorkerPort, WorkerReply, WorkerRequest } from '../worker/port';
+import { setStatsWorkerFactory } from '../worker/stats-thread';
 
 beforeAll(() => initRuntime());
 

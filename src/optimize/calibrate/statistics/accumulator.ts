@@ -1,6 +1,6 @@
 /**
  * The statistics of the LiteRT calibration path, as plain data in and out, so the same code runs
- * on the calibrating thread or in a statistics worker (calibrate-stats-thread.ts) with bit-identical
+ * on the calibrating thread or in a statistics worker (worker/stats-thread.ts) with bit-identical
  * results: the same calls to `accumulate` / `addChannelSums`, in the same order, on the same values.
  *
  * Per sample the caller hands one array per model input (null when the input gets no statistics)
@@ -8,7 +8,7 @@
  * order. The accumulator then, in this fixed order: the inputs' statistics, the taps' statistics,
  * the channel sums.
  */
-import { accumulate, newTensorStats, type TensorStats } from './calibrate-histogram';
+import { accumulate, newTensorStats, type TensorStats } from './histogram';
 
 export interface StatsPlanEntry {
   tensorIndex: number;

@@ -1,8 +1,8 @@
-/** The Node calibration worker (worker_threads), started by calibrate-stats-node.ts: statistics and LiteRT runs. */
+/** The Node calibration worker (worker_threads), started by worker/node.ts: statistics and LiteRT runs. */
 import { parentPort } from 'node:worker_threads';
-import { isRunRequest, runServer } from './calibrate-runs-server';
-import type { WorkerRequest } from './calibrate-stats-port';
-import { statsServer } from './calibrate-stats-server';
+import { isRunRequest, runServer } from '../runs/litert-instances-server';
+import type { WorkerRequest } from './port';
+import { statsServer } from './stats-server';
 
 const port = parentPort!;
 const post = (reply: object, transfer: ArrayBuffer[]) => port.postMessage(reply, transfer);

@@ -1,24 +1,24 @@
 /**
  * Calibration: run the float model over representative samples and record statistics of every
- * float activation, for the quantizer to turn into ranges (calibrate-ranges.ts).
+ * float activation, for the quantizer to turn into ranges (ranges.ts).
  *
- * Two paths compute the activations, with the same statistics (calibrate-engine.test.ts):
+ * Two paths compute the activations, with the same statistics (runs/engine.test.ts):
  * - LiteRT (the reference, and the default). Runs every model LiteRT.js runs, in one of two ways:
- *   - reduced (calibrate-reduced.ts): without histograms (minmax / moving-average ranges, the
+ *   - reduced (runs/reduced-in-litert.ts): without histograms (minmax / moving-average ranges, the
  *     default) and from REDUCE_MIN_VALUES activation values per sample, REDUCE_MIN / REDUCE_MAX /
  *     SUM ops appended to the model compute each activation's min and max and the channel sums
  *     inside the run; only that summary leaves it. The samples are spread over up to one LiteRT
- *     instance per core, this thread's and calibration workers' (calibrate-runs.ts), and the
+ *     instance per core, this thread's and calibration workers' (runs/litert-instances.ts), and the
  *     summaries added here in sample order. `reductions: 'litert'` in the result.
  *   - values: one run per sample returns every activation at once, the model loaded with packed
  *     taps as its only output (runtime/taps.ts). The statistics of a sample run in a statistics
- *     worker while LiteRT computes the next one (calibrate-stats-thread.ts: the packed output,
+ *     worker while LiteRT computes the next one (worker/stats-thread.ts: the packed output,
  *     already LiteRT's copy out of the wasm heap, is transferred, not copied; at most
  *     MAX_IN_FLIGHT samples queued), or in-thread when a sample has little to measure
  *     (WORKER_MIN_WORK) or no worker starts. Same code in the same order either way
- *     (calibrate-stats-core.ts): bit-identical statistics (calibrate-stats.test.ts).
+ *     (statistics/accumulator.ts): bit-identical statistics (worker/stats-thread.test.ts).
  *   `statsThread` / `statsReason` / `reductions` in the result say which ran and why.
- * - the engine (calibrate-engine.ts), on request (`path: 'engine'`): the tfjs executor runs B
+ * - the engine (runs/engine.ts), on request (`path: 'engine'`): the tfjs executor runs B
  *   samples per batch and the same JS statistics read each sample's values in place in the WASM
  *   heap. One-input float models whose every op has an engine kernel.
  * `path: 'auto'` (default) is LiteRT (see choosePath); the result says which ran and why (`path`,
@@ -28,35 +28,15 @@
  * EXPAND_DIMS copy the statistics of the tensor they reshape (same values) instead of being
  * measured again. Statistics are keyed `${subgraph}:${tensorIndex}` of the graph passed in
  * (rangeKey in quantize/integer.ts); taps do not renumber tensors. Per tensor: see
- * calibrate-histogram.ts (exact min/max, moving-average min/max with momentum 0.99, zeros, a
+ * statistics/histogram.ts (exact min/max, moving-average min/max with momentum 0.99, zeros, a
  * 2048-bin exact-rebinning histogram of every value or, for large tensors, of a strided subset, the
  * model inputs included); per-channel means for the inputs of ops with weights (bias correction).
  * `histograms: false` skips the binning and the zero count: only `percentile` and `mse` ranges read
  * them, and the pipeline calibrates `minmax` / `moving-average` recipes that way.
  *
- * Cost (npm run bench:calibration-paths: 2-core dev machine (AMD EPYC), Node 20, 300 random
- * samples, best of 3 interleaved rounds; ratio = calibration samples/s over plain warm LiteRT
- * inference samples/s, the calibration loop timed from the first sample's run to the last
- * sample's statistics, model load and worker start excluded, like the plain runs of a loaded model):
- *   model (activation values / sample) | default, no     | default, with  | values path, no histograms | engine     | plain
- *                                      | histograms      | histograms     | stats      | stats in a    | (batch),   | inference
- *                                      | (minmax)        | (percentile)   | in-thread  | worker        | no hist.   | samples/s
- *   mnist_conv_fc (10k)                | 0.59x (values)  | 0.42x          | 0.57x      | 0.45x         | 0.53x (32) | 18229
- *   resnet8_cifar10 (118k)             | 1.45x (reduced) | 0.83x          | 0.65x      | 0.85x         | 0.66x (32) | 1110
- *   vww_96 (232k)                      | 1.01x (reduced) | 0.30x          | 0.32x      | 0.57x         | 0.32x (32) | 1473
- *   mobilenet_v1_0.25_224 (1.26M)      | 1.16x (reduced) | 0.34x          | 0.28x      | 0.49x         | 0.29x (11) | 295
- *   audio_event_527 (273k, largest)    | 1.02x (reduced) | 0.42x          | 0.45x      | 0.67x         | 0.08x (1)  | 980
- *   synthetic 14 MB FC chain (4k)      | 0.89x (values)  | 0.84x          | 0.91x      | 0.79x         | 0.14x (32) | 2481
- * (bench:quantize, three runs: audio_event 1.08-1.16x by default, 0.45-0.51x with histograms;
- * synthetic 0.89-0.93x / 0.86-0.89x.) Above 1x: the reduced path runs two LiteRT instances on the
- * two cores. What bounds each way (npm run bench:tap-cost): reduced, the reduced run itself
- * (audio_event 0.98-1.14x a plain run, MobileNet 1.12-1.30x: each reduction is a pass over its
- * tensor in LiteRT's reference kernels); values with histograms, the statistics worker
- * (audio_event: about 2 ms per sample, 5-7 ns per value: the scan about 1.5, the binning about
- * 3.5); values without, the tapped run (audio_event 1.12-1.21x, MobileNet 1.87-2.06x: the
- * RESHAPE + CONCATENATION copies and the output copied out of the heap) and the scan. Before this
- * version the default (values, statistics in a worker) gave audio_event 0.71-0.80x and the
- * synthetic model 0.78-0.81x.
+ * Cost: without histograms the reduced path is the default from REDUCE_MIN_VALUES values per sample
+ * because it measured fastest there (two LiteRT instances on two cores): npm run
+ * bench:calibration-paths, figures in bench/README.md (what bounds each way: npm run bench:tap-cost).
  *
  * Limitations: only subgraph 0 (the main graph LiteRT runs) is calibrated. Tensors inside
  * control-flow bodies (WHILE / IF subgraphs) get no statistics, so the quantizer leaves the ops that
@@ -72,23 +52,23 @@
  * the summaries are added in sample order, and every instance runs the same wasm on the same model.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { WorkbenchError } from '../errors';
-import { initRuntime } from '../runtime/start';
-import { cancelled, eachSample, sampleCount, toModelInputs, type RunProgress, type Sample, type Samples } from '../runtime/samples';
-import { inputTensorIndices, isActivation, loadTapped, type TappedRunner } from '../runtime/taps';
-import type { ModelGraph } from '../tflite/graph';
-import { builtinCodeOf } from '../tflite/ops';
-import { producers } from '../tflite/queries';
-import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
-import { binStride, copyStats, DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats } from './calibrate-histogram';
-import { engineCalibrationBlocker, engineCalibrator, engineCanBatch, type Calibrator, type ChannelSums } from './calibrate-engine';
-import type { StatsPlan, StatsPlanEntry } from './calibrate-stats-core';
-import { reducedCalibrator, reductionBlocker } from './calibrate-reduced';
-import { defaultInstances, type Parallelism } from './calibrate-runs';
-import { coreCount, startStatsSink, type StatsSink, type StatsThread } from './calibrate-stats-thread';
+import { WorkbenchError } from '../../errors';
+import { initRuntime } from '../../runtime/start';
+import { cancelled, eachSample, sampleCount, toModelInputs, type RunProgress, type Sample, type Samples } from '../../runtime/samples';
+import { inputTensorIndices, isActivation, loadTapped, type TappedRunner } from '../../runtime/taps';
+import type { ModelGraph } from '../../tflite/graph';
+import { builtinCodeOf } from '../../tflite/ops';
+import { producers } from '../../tflite/queries';
+import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
+import { binStride, copyStats, DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats } from './statistics/histogram';
+import { engineCalibrationBlocker, engineCalibrator, engineCanBatch, type Calibrator, type ChannelSums } from './runs/engine';
+import type { StatsPlan, StatsPlanEntry } from './statistics/accumulator';
+import { reducedCalibrator, reductionBlocker } from './runs/reduced-in-litert';
+import { defaultInstances, type Parallelism } from './runs/litert-instances';
+import { coreCount, startStatsSink, type StatsSink, type StatsThread } from './worker/stats-thread';
 
-export { rangesFrom, rangeOf, RANGE_ALGORITHMS, DEFAULT_PERCENTILE, type RangeAlgorithm, type RangeOptions } from './calibrate-ranges';
-export { DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats, type Histogram } from './calibrate-histogram';
+export { rangesFrom, rangeOf, RANGE_ALGORITHMS, DEFAULT_PERCENTILE, type RangeAlgorithm, type RangeOptions } from './ranges';
+export { DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats, type Histogram } from './statistics/histogram';
 
 export interface CalibrationOptions extends RunProgress {
   /** Total number of samples, for progress, when `samples` is an iterable without a length. */
@@ -114,7 +94,7 @@ export interface CalibrationOptions extends RunProgress {
   statsThread?: 'auto' | StatsThread;
   /**
    * LiteRT path without histograms: where each activation's min/max and channel sums are
-   * computed. 'auto' (default): inside the LiteRT run (calibrate-reduced.ts), unless `statsThread`
+   * computed. 'auto' (default): inside the LiteRT run (runs/reduced-in-litert.ts), unless `statsThread`
    * asks for a JS place, the model's shapes do not allow it or LiteRT rejects the reduced model;
    * 'litert': there (an error with histograms); 'js': every value copied out and scanned in JS.
    */
@@ -122,7 +102,7 @@ export interface CalibrationOptions extends RunProgress {
   /**
    * Reduced path: LiteRT instances running samples at once, this thread's and calibration
    * workers' (default: one per core, at most 4, fewer for models over 256 MB; they start once the
-   * work left pays for them, see calibrate-runs.ts). 1: this thread only. The statistics are the
+   * work left pays for them, see runs/litert-instances.ts). 1: this thread only. The statistics are the
    * same for any number. (The values path runs one: its models have few activation values, so
    * their runs are short or bound by memory, where a second instance gains little: plain runs of
    * the synthetic FC chain 1.15-1.25x with a worker beside this thread, bench:litert-instances.)
@@ -315,9 +295,7 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
 /**
  * Below this many activation values per sample, 'auto' copies them out (the JS path) rather than
  * reducing them inside LiteRT: each reduction is an op with a fixed cost, and the copy of a few
- * thousand values is cheap. bench:calibration-paths (no histograms, 2-core dev machine): the
- * synthetic FC chain (4k values) 0.81x plain inference on the JS path against 0.63x reduced;
- * mnist_conv_fc (10k) 0.49x against 0.29x; resnet8 (118k) and larger gain from the reductions.
+ * thousand values is cheap (npm run bench:calibration-paths; figures in bench/README.md).
  */
 export const REDUCE_MIN_VALUES = 50_000;
 
@@ -431,7 +409,7 @@ interface Settings {
 }
 
 /**
- * The LiteRT path: one tapped run per sample; the statistics (calibrate-stats-core.ts) run in a
+ * The LiteRT path: one tapped run per sample; the statistics (statistics/accumulator.ts) run in a
  * statistics worker, overlapping the next run, or in-thread (`sink`).
  */
 function liteRtCalibrator(graph: ModelGraph, runner: TappedRunner, aliases: Map<number, number>, meanTensors: number[], settings: Settings, openSink: (plan: StatsPlan, valuesPerSample: number) => Promise<StatsSink>): Promise<Calibrator> {

@@ -1,5 +1,5 @@
 /**
- * Statistics in a worker (calibrate-stats-thread.ts): bit-identical to in-thread statistics, a
+ * Statistics in a worker (worker/stats-thread.ts): bit-identical to in-thread statistics, a
  * bounded queue, cancel, fallback when no worker starts, errors from the worker.
  */
 import { spawnSync } from 'node:child_process';
@@ -7,16 +7,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../runtime/load';
-import { randomInputs } from '../runtime/random-inputs';
-import { initRuntime } from '../runtime/start';
-import type { Sample } from '../runtime/samples';
-import { dataDir, readSharedModel, repoRoot } from '../test-support/shared';
-import { readModel } from '../tflite/read';
-import { calibrate, type CalibrationStats } from './calibrate';
-import type { StatsReply, StatsRequest, StatsWorkerPort } from './calibrate-stats-port';
-import { statsServer } from './calibrate-stats-server';
-import { MAX_IN_FLIGHT, setStatsWorkerFactory } from './calibrate-stats-thread';
+import { loadModel } from '../../../runtime/load';
+import { randomInputs } from '../../../runtime/random-inputs';
+import { initRuntime } from '../../../runtime/start';
+import type { Sample } from '../../../runtime/samples';
+import { dataDir, readSharedModel, repoRoot } from '../../../test-support/shared';
+import { readModel } from '../../../tflite/read';
+import { calibrate, type CalibrationStats } from '../calibrate';
+import type { StatsReply, StatsRequest, StatsWorkerPort } from './port';
+import { statsServer } from './stats-server';
+import { MAX_IN_FLIGHT, setStatsWorkerFactory } from './stats-thread';
 
 function mnistDigits(count: number): Sample[] {
   const bytes = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-images-idx3-ubyte.gz')));
@@ -177,7 +177,7 @@ describe('calibration statistics in a worker thread', () => {
 
   it('an idle or unused statistics worker does not keep a Node process alive', () => {
     const code = [
-      "const { startStatsSink } = await import('./src/optimize/calibrate-stats-thread.ts');",
+      "const { startStatsSink } = await import('./src/optimize/calibrate/worker/stats-thread.ts');",
       "startStatsSink('worker');", // started, never opened nor released
       "const sink = await startStatsSink('worker').open({ momentum: 0.99, bins: 64, histograms: true, inputs: [], taps: [{ tensorIndex: 0, name: 't', stride: 1 }], means: [] }, 1e6);",
       'await sink.add([Float32Array.of(1, 2, 0)], new Set());',

@@ -22,9 +22,9 @@
  *
  * The result is the RangeMap the integer quantizer consumes, keyed like the statistics.
  */
-import { WorkbenchError } from '../errors';
-import type { RangeMap, TensorRange } from './quantize/integer';
-import { binWidth, occupiedBins, type OccupiedBins, type TensorStats } from './calibrate-histogram';
+import { WorkbenchError } from '../../errors';
+import type { RangeMap, TensorRange } from '../quantize/integer';
+import { binWidth, occupiedBins, type OccupiedBins, type TensorStats } from './statistics/histogram';
 
 export type RangeAlgorithm = 'minmax' | 'moving-average' | 'percentile' | 'mse';
 

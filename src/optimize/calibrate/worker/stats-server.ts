@@ -1,6 +1,6 @@
-/** The worker side of calibration statistics (calibrate-stats-thread.ts is the calibrating side). */
-import { StatsAccumulator } from './calibrate-stats-core';
-import type { StatsReply, StatsRequest } from './calibrate-stats-port';
+/** The worker side of calibration statistics (worker/stats-thread.ts is the calibrating side). */
+import { StatsAccumulator } from '../statistics/accumulator';
+import type { StatsReply, StatsRequest } from './port';
 
 /**
  * Serves one statistics worker: `post` sends a reply to the calibrating side; the returned

@@ -1,36 +1,35 @@
 /**
  * Calibration through the engine (engine/executor.ts, tfjs ops), batched: the same statistics as
- * the LiteRT path of calibrate.ts.
+ * the LiteRT path of calibrate.ts. 'auto' never chooses it (choosePath in calibrate.ts: LiteRT runs
+ * every model and is the reference); it runs only when asked for (`path: 'engine'`), and is kept for that.
  *
  * B samples at a time (B from a budget of 16M measured values per batch, at most 32) run as one
  * batch; every measured activation comes back as a tfjs tensor [B, ...], and each sample's slice
- * goes through the LiteRT path's own JS statistics (calibrate-histogram.ts accumulate: min/max,
+ * goes through the LiteRT path's own JS statistics (statistics/histogram.ts accumulate: min/max,
  * moving average per sample in sample order, zeros, histogram) and channel sums. On the WASM
  * backend the values are read in place in the backend's heap (no copy out); elsewhere (WebGPU,
  * cpu) they are read back with data().
  *
- * What was tried first and dropped (bench/calibration-paths.ts, same machine): per-sample min/max
- * as tfjs reductions and read-back of only the strided histogram subset. tfjs-wasm's Min/Max take
- * about 0.8 ns per value each, its StridedSlice and Equal+Sum (zeros) 4-7 ns per value: slower
- * than the JS scan over the heap in place (about 1 ns per value for min/max, 1.5-3 with zeros).
+ * The JS scan reads the heap in place rather than tfjs reductions or a strided read-back, which
+ * were slower (npm run bench:calibration-paths; figures in bench/README.md).
  *
  * Differences from the LiteRT path: the engine's float results match LiteRT's within about 1e-5
- * relative, not bit for bit, so statistics and ranges agree within that (calibrate-engine.test.ts).
+ * relative, not bit for bit, so statistics and ranges agree within that (runs/engine.test.ts).
  * Samples the model input is built from are converted to float32 as LiteRT's would be.
  *
  * Which graphs: one float32 input (the engine's input order equals LiteRT's then), every op with
  * an engine kernel (unsupportedOps), no variable tensors. Batching needs every measured tensor to
  * have dimension 0 of size 1 in the file (the batch); otherwise B = 1, where the engine's per-op
- * overhead makes it much slower than LiteRT (audio_event_527: 0.07x vs 0.23x).
+ * overhead makes it much slower than LiteRT (npm run bench:calibration-paths).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { WorkbenchError } from '../errors';
-import { GraphExecutor, unsupportedOps } from '../engine/executor';
-import type { Sample, SampleTensor } from '../runtime/samples';
-import type { ModelGraph } from '../tflite/graph';
-import { TensorType } from '../tflite/schema/generated/tflite_generated';
-import { accumulate, binStride, newTensorStats, type TensorStats } from './calibrate-histogram';
-import { addChannelSums } from './calibrate-stats-core';
+import { WorkbenchError } from '../../../errors';
+import { GraphExecutor, unsupportedOps } from '../../../engine/executor';
+import type { Sample, SampleTensor } from '../../../runtime/samples';
+import type { ModelGraph } from '../../../tflite/graph';
+import { TensorType } from '../../../tflite/schema/generated/tflite_generated';
+import { accumulate, binStride, newTensorStats, type TensorStats } from '../statistics/histogram';
+import { addChannelSums } from '../statistics/accumulator';
 
 /** Per-channel sums of one tensor, over every sample and position. */
 export interface ChannelSums {
@@ -54,7 +53,7 @@ export interface Calibrator {
   /** Where the statistics run, and why. */
   readonly statsThread: 'worker' | 'main';
   readonly statsReason: string;
-  /** Whether min/max and channel sums are computed inside LiteRT (calibrate-reduced.ts) or in JS. */
+  /** Whether min/max and channel sums are computed inside LiteRT (runs/reduced-in-litert.ts) or in JS. */
   readonly reductions: 'litert' | 'js';
   dispose(): void;
 }

@@ -1,4 +1,4 @@
-// Node statistics worker (calibrate-stats-node.ts): load the TypeScript entry through tsx.
+// Node statistics worker (worker/node.ts): load the TypeScript entry through tsx.
 import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 

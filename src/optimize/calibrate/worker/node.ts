@@ -1,12 +1,12 @@
 /**
  * Node: statistics workers on worker_threads. The worker starts from a small .mjs bootstrap that
- * registers the tsx loader and then imports the TypeScript entry (calibrate-stats-node-entry.ts), so
+ * registers the tsx loader and then imports the TypeScript entry (worker/node-entry.ts), so
  * it works the same under `node --import tsx`, the CLI (bin/tflite-opt.mjs) and vitest, whose
  * loaders do not reach worker threads. The worker gets no execArgv of its own (it needs neither
  * the tfjs hooks nor anything else the parent was started with). Only imported on the Node path of
- * calibrate-stats-thread.ts.
+ * worker/stats-thread.ts.
  */
-import { portListeners, type StatsWorkerFactory, type WorkerReply } from './calibrate-stats-port';
+import { portListeners, type StatsWorkerFactory, type WorkerReply } from './port';
 
 // A computed specifier: the browser bundle leaves it alone (as in runtime/node-shim.ts).
 const NODE_WORKER_THREADS = 'node:worker_threads';
@@ -15,9 +15,9 @@ export const nodeStatsWorker: StatsWorkerFactory = async () => {
   const { Worker } = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as typeof import('node:worker_threads');
   // Built from a variable, not a literal: Vite must not take the entry for a browser asset.
   const here = import.meta.url;
-  const worker = new Worker(new URL('./calibrate-stats-node-bootstrap.mjs', here), {
+  const worker = new Worker(new URL('./node-bootstrap.mjs', here), {
     execArgv: [],
-    workerData: { entry: new URL('./calibrate-stats-node-entry.ts', here).href },
+    workerData: { entry: new URL('./node-entry.ts', here).href },
     name: 'calibration-stats',
   });
   const listeners = portListeners();

@@ -124,8 +124,8 @@ export function accumulate(stats: TensorStats, data: Float32Array, momentum = DE
 /**
  * Adds one sample known only by its summary, `count` finite values between `min` and `max`: what
  * `accumulate` with `histogram` false does from the values themselves, field by field and in the
- * same arithmetic (calibrate-reduced.test.ts checks they are equal). The reductions inside LiteRT
- * (calibrate-reduced.ts) hand over such summaries.
+ * same arithmetic (runs/reduced-in-litert.test.ts checks they are equal). The reductions inside LiteRT
+ * (runs/reduced-in-litert.ts) hand over such summaries.
  */
 export function accumulateSummary(stats: TensorStats, min: number, max: number, count: number, momentum = DEFAULT_MOMENTUM): void {
   stats.samples++;

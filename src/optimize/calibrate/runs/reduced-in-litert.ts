@@ -10,16 +10,15 @@
  * but the last two (partial sums, one row per position along the second-to-last axis, which JS
  * adds up in float64); one PACK + CONCATENATION gathers them into a single small output, the
  * *summary*: the N minima, the N maxima, then the channel sums tensor after tensor. So a sample
- * costs about one plain run and a few thousand numbers of JS work (npm run bench:tap-cost, 3
- * rounds: audio_event_527 0.98-1.14x a plain run, MobileNetV1 0.25 1.12-1.30x; every activation
- * copied out instead: 1.12-1.21x and 1.87-2.06x, plus the JS scan of 273k / 1.26M values).
+ * costs about one plain run and a few thousand numbers of JS work, less than copying every
+ * activation out (npm run bench:tap-cost; figures in bench/README.md).
  *
  * The same statistics as the JS path without histograms:
  * - min and max exactly: a min or max reduction returns one of the values, and accumulateSummary
- *   does accumulate's arithmetic (calibrate-reduced.test.ts);
+ *   does accumulate's arithmetic (runs/reduced-in-litert.test.ts);
  * - the channel sums within float32 rounding: LiteRT adds up float32 rows of partial sums (a few
  *   hundred values each, where one float32 sum over all of pose_landmark's 256x256 positions would
- *   lose digits), the JS path every value in float64; calibrate-reduced.test.ts holds them within
+ *   lose digits), the JS path every value in float64; runs/reduced-in-litert.test.ts holds them within
  *   1e-6 of the tensor's range on 9 models;
  * - non-finite values: the JS path leaves NaN and +-Infinity out of the range. A reduction would
  *   return an infinity (and may or may not skip a NaN), so a sample whose summary or whose model
@@ -27,13 +26,13 @@
  *   copied out, as the JS path does, for that sample only.
  * The model inputs' statistics come from the samples, in JS, as on the JS path.
  */
-import { WorkbenchError } from '../errors';
-import { inputTensorIndices, loadTapped, type TappedRunner } from '../runtime/taps';
-import type { RuntimeData } from '../runtime/types';
-import { toModelInputs, type Sample } from '../runtime/samples';
-import { addInt32Constant, addTensor, appendFlatten, cloneGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
-import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';
-import { staticShape } from '../tflite/queries';
+import { WorkbenchError } from '../../../errors';
+import { inputTensorIndices, loadTapped, type TappedRunner } from '../../../runtime/taps';
+import type { RuntimeData } from '../../../runtime/types';
+import { toModelInputs, type Sample } from '../../../runtime/samples';
+import { addInt32Constant, addTensor, appendFlatten, cloneGraph, newOperator, newTensor, opcodeIndex } from '../../../tflite/edit';
+import type { ModelGraph, Subgraph, Tensor } from '../../../tflite/graph';
+import { staticShape } from '../../../tflite/queries';
 import {
   BuiltinOperator,
   BuiltinOptions,
@@ -41,12 +40,12 @@ import {
   PackOptionsT,
   ReducerOptionsT,
   TensorType,
-} from '../tflite/schema/generated/tflite_generated';
-import { accumulate, accumulateSummary, newTensorStats, type TensorStats } from './calibrate-histogram';
-import type { Calibrator, ChannelSums } from './calibrate-engine';
-import { allFinite, helpersFor, OrderedRuns, outputsFinite, type Parallelism, type RunOutput } from './calibrate-runs';
-import { addChannelSums } from './calibrate-stats-core';
-import { writeModel } from '../tflite/write';
+} from '../../../tflite/schema/generated/tflite_generated';
+import { accumulate, accumulateSummary, newTensorStats, type TensorStats } from '../statistics/histogram';
+import type { Calibrator, ChannelSums } from './engine';
+import { allFinite, helpersFor, OrderedRuns, outputsFinite, type Parallelism, type RunOutput } from './litert-instances';
+import { addChannelSums } from '../statistics/accumulator';
+import { writeModel } from '../../../tflite/write';
 
 export interface ReducedModel {
   /** A copy of the graph with the reductions; tensor indices of the original are unchanged. */
@@ -188,7 +187,7 @@ export interface ReducedPlan {
 
 /**
  * The calibrator of the reduced LiteRT path (calibrate.ts drives it). Loads the reduced model
- * here, and into up to `instances - 1` calibration workers (calibrate-runs.ts OrderedRuns: they
+ * here, and into up to `instances - 1` calibration workers (runs/litert-instances.ts OrderedRuns: they
  * start when the work left pays for them, or before the first sample with `waitForInstances`). Summaries are added in
  * sample order. Rejects (and the caller takes the JS path) when LiteRT here cannot load the model;
  * a helper that fails hands its samples back to this thread.

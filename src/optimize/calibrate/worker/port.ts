@@ -1,11 +1,11 @@
 /**
  * A calibration worker as both sides see it: the messages (statistics requests, and the LiteRT runs
- * of calibrate-runs-server.ts), the port the calibrating side holds (calibrate-stats-thread.ts) and
- * the factories that start one (calibrate-stats-node.ts in Node; in the browser the entry point's,
+ * of runs/litert-instances-server.ts), the port the calibrating side holds (worker/stats-thread.ts) and
+ * the factories that start one (worker/node.ts in Node; in the browser the entry point's,
  * workers/calibration-stats-browser.ts).
  */
-import type { RunReply, RunRequest } from './calibrate-runs-server';
-import type { StatsPlan, StatsResult } from './calibrate-stats-core';
+import type { RunReply, RunRequest } from '../runs/litert-instances-server';
+import type { StatsPlan, StatsResult } from '../statistics/accumulator';
 
 /** A started worker, as the calibrating side sees it. */
 export interface StatsWorkerPort {
@@ -48,6 +48,6 @@ export type StatsRequest =
 
 export type StatsReply = { type: 'ready' } | { type: 'added' } | { type: 'result'; result: StatsResult } | { type: 'error'; message: string };
 
-/** What a calibration worker takes: statistics requests, and LiteRT runs (calibrate-runs.ts). */
+/** What a calibration worker takes: statistics requests, and LiteRT runs (runs/litert-instances.ts). */
 export type WorkerRequest = StatsRequest | RunRequest;
 export type WorkerReply = StatsReply | RunReply;
