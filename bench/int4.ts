@@ -8,10 +8,8 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runtimeReals } from '../src/engine/engine-test-support';
+import { seededRuntimeOutputs } from '../src/engine/engine-test-support';
 import { sqnrDb } from '../src/evaluate/metrics';
-import { loadModel } from '../src/runtime/load';
-import { randomInputs } from '../src/runtime/random-inputs';
 import { initRuntime } from '../src/runtime/start';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, recipeLabel, type Recipe } from '../src/optimize/recipe';
@@ -43,16 +41,6 @@ function variants(): Recipe[] {
   return out;
 }
 
-async function outputsOn(bytes: Uint8Array, seeds: number[]): Promise<Float32Array[][]> {
-  const model = await loadModel(bytes);
-  try {
-    const rows: Float32Array[][] = [];
-    for (const seed of seeds) rows.push(runtimeReals(model, await model.run(randomInputs(model, seed))));
-    return rows;
-  } finally {
-    model.delete();
-  }
-}
 
 /** Worst SQNR over the outputs that carry signal; Infinity when none does (an all-zero output). */
 function worstSqnr(reference: Float32Array[][], got: Float32Array[][]): number {
@@ -76,12 +64,12 @@ const notes: string[] = [];
 const seeds = Array.from({ length: inputCount }, (_, i) => i + 1);
 for (const name of models) {
   const bytes = readSharedModel(name);
-  const reference = await outputsOn(bytes, seeds);
+  const reference = await seededRuntimeOutputs(bytes, seeds);
   const cells: string[] = [];
   for (const recipe of variants()) {
     try {
       const result = await optimizeModel({ model: bytes, recipe, allowFloatFallback: true });
-      const sqnr = worstSqnr(reference, await outputsOn(result.bytes, seeds));
+      const sqnr = worstSqnr(reference, await seededRuntimeOutputs(result.bytes, seeds));
       // Files carrying an appended zip (text_avgwordvec's vocab.txt) keep it: say what the model part shrank to.
       const zip = readModel(bytes).appendedZip?.bytes.length ?? 0;
       const modelPart = zip ? ` (model part ${((result.bytes.length - zip) / (bytes.length - zip)).toFixed(3)}x)` : '';

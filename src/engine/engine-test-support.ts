@@ -3,6 +3,8 @@
  * on the same inputs, as real numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { loadModel } from '../runtime/load';
+import { randomInputs } from '../runtime/random-inputs';
 import type { LoadedModel, RuntimeData, RuntimeTensor } from '../runtime/types';
 import type { ModelGraph } from '../tflite/graph';
 import { TensorType } from '../tflite/schema/generated/tflite_generated';
@@ -76,4 +78,16 @@ export function maxRelativeError(reference: ArrayLike<number>, got: ArrayLike<nu
 /** LiteRT's outputs as real numbers. */
 export function runtimeReals(model: Pick<LoadedModel, 'outputs'>, outputs: RuntimeTensor[]): Float32Array[] {
   return outputs.map((o, i) => realValues(o.data, model.outputs[i].quantization));
+}
+
+/** Every output of the model (loaded here, then freed) on seeded random inputs, one row per seed, as real numbers. */
+export async function seededRuntimeOutputs(bytes: Uint8Array, seeds: number[]): Promise<Float32Array[][]> {
+  const model = await loadModel(bytes);
+  try {
+    const rows: Float32Array[][] = [];
+    for (const seed of seeds) rows.push(runtimeReals(model, await model.run(randomInputs(model, seed))));
+    return rows;
+  } finally {
+    model.delete();
+  }
 }

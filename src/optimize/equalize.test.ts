@@ -1,8 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maxRelativeError, runtimeReals } from '../engine/engine-test-support';
+import { maxRelativeError, seededRuntimeOutputs } from '../engine/engine-test-support';
 import { initRuntime } from '../runtime/start';
-import { loadModel } from '../runtime/load';
-import { randomInputs } from '../runtime/random-inputs';
 import { readSharedModel } from '../test-support/shared';
 import type { ModelGraph } from '../tflite/graph';
 import { consumers } from '../tflite/queries';
@@ -27,16 +25,8 @@ function floatGraph(name: string): ModelGraph {
   return graph;
 }
 
-async function outputs(graph: ModelGraph, seeds: number[]): Promise<Float32Array[][]> {
-  const model = await loadModel(writeModel(graph));
-  try {
-    const rows: Float32Array[][] = [];
-    for (const seed of seeds) rows.push(runtimeReals(model, await model.run(randomInputs(model, seed))));
-    return rows;
-  } finally {
-    model.delete();
-  }
-}
+/** The model's outputs in LiteRT on seeded random inputs. */
+const outputs = (graph: ModelGraph, seeds: number[]) => seededRuntimeOutputs(writeModel(graph), seeds);
 
 /** The model with every float weight moved by up to half an ulp: how much float rounding alone moves the outputs. */
 function roundingNoise(graph: ModelGraph): ModelGraph {

@@ -4,7 +4,7 @@
  * way out; the models LiteRT cannot run at all are listed with LiteRT's reason.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runtimeReals } from '../engine/engine-test-support';
+import { seededRuntimeOutputs } from '../engine/engine-test-support';
 import { WorkbenchError } from '../errors';
 import { sqnrDb } from '../evaluate/metrics';
 import { loadModel } from '../runtime/load';
@@ -83,15 +83,8 @@ function worstSqnr(reference: Float32Array[], outputs: Float32Array[]): number {
   return Math.min(...measured.map(({ ref, got }) => sqnrDb(ref, got)));
 }
 
-/** Float values of every output of the model on seeded random inputs. */
-async function outputsOn(bytes: Uint8Array, seed: number): Promise<Float32Array[]> {
-  const model = await loadModel(bytes);
-  try {
-    return runtimeReals(model, await model.run(randomInputs(model, seed)));
-  } finally {
-    model.delete();
-  }
-}
+/** Float values of every output on seeded random inputs. */
+const outputsOn = async (bytes: Uint8Array, seed: number) => (await seededRuntimeOutputs(bytes, [seed]))[0];
 
 async function randomSamples(bytes: Uint8Array, count: number, name = ''): Promise<Sample[] | null> {
   try {
