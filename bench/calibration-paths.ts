@@ -1,7 +1,7 @@
 /**
- * bench/calibration-paths: calibration throughput through LiteRT (tapped model, one sample per run;
- * statistics in-thread or in a worker overlapping the runs) and through the engine (tfjs WASM,
- * batched), with and without histograms, next to plain LiteRT inference of the same samples. Rounds are interleaved and the best of each is kept (the dev
+ * bench/calibration-paths: calibration throughput through LiteRT (statistics in-thread, in a worker
+ * overlapping the runs, or reduced inside LiteRT: calibrate()'s default), with and without
+ * histograms, next to plain LiteRT inference of the same samples. Rounds are interleaved and the best of each is kept (the dev
  * machine is shared; the best round is the least disturbed one).
  * Run: npm run bench:calibration-paths [-- model.tflite ...]
  */

@@ -1,6 +1,6 @@
 /**
- * Shared by bench/quantize.ts and bench/calibration-paths.ts: calibration throughput per path next
- * to plain LiteRT inference on the same samples.
+ * Shared by bench/quantize.ts and bench/calibration-paths.ts: calibration throughput per way of
+ * running the statistics next to plain LiteRT inference on the same samples.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
@@ -8,9 +8,8 @@ import path from 'node:path';
 import { loadModel } from '../src/runtime/load';
 import { randomInputs } from '../src/runtime/random-inputs';
 import type { Sample } from '../src/runtime/samples';
-import { calibrate, type CalibrationPath, type Reductions } from '../src/optimize/calibrate/calibrate';
+import { calibrate, type Reductions } from '../src/optimize/calibrate/calibrate';
 import type { StatsThread } from '../src/optimize/calibrate/worker/stats-thread';
-import { engineCalibrationBlocker } from '../src/optimize/calibrate/runs/engine';
 import type { ModelGraph } from '../src/tflite/graph';
 
 /**
@@ -36,24 +35,20 @@ export interface CalibrationRow {
   model: string;
   /** Plain LiteRT inference, samples/s: warm (model loaded and run once before) and cold (load included). */
   inference: { warm: number; cold: number };
-  /** The path asked for ('auto': calibrate()'s own choice, shown as `auto -> path`). */
-  path: CalibrationPath | 'auto';
-  /** Where the statistics were asked to run (LiteRT path; 'auto' = calibrate()'s default). */
+  /** Where the statistics were asked to run ('auto' = calibrate()'s default). */
   statsThread: StatsThread | 'auto';
   /** Where they ran. */
   ranStats: StatsThread;
   /** Whether min/max and channel sums were reduced inside LiteRT (src/optimize/calibrate/runs/reduced-in-litert.ts). */
   reductions: Reductions;
   histograms: boolean;
-  batch: number;
   /**
    * Calibration samples/s: loop = calibrate()'s own elapsedMs (its sample loop, from the first run
    * to the last sample's statistics, model load and worker start excluded); call = the whole
-   * calibrate() call. Null when the path cannot run the model (then `note` says why).
+   * calibrate() call.
    */
-  rate: { loop: number; call: number } | null;
-  /** The path that ran (differs from `path` for 'auto'). */
-  chosen: CalibrationPath;
+  rate: { loop: number; call: number };
+  /** Why the statistics ran where they did ('auto' rows). */
   note: string;
 }
 
@@ -65,17 +60,9 @@ export async function calibrationPathRows(name: string, bytes: Uint8Array, graph
   const probe = await loadModel(bytes);
   const samples = Array.from({ length: options.samples }, (_, i) => randomInputs(probe, i) as Sample);
   probe.delete();
-  const blocker = engineCalibrationBlocker(graph);
-  const variants = (
-    [
-      { path: 'litert', statsThread: 'main' },
-      { path: 'litert', statsThread: 'worker' },
-      { path: 'engine', statsThread: 'auto' },
-      { path: 'auto', statsThread: 'auto' },
-    ] as const
-  ).flatMap((v) => [true, false].map((histograms) => ({ ...v, histograms })));
-  const keyOf = (v: (typeof variants)[number]) => `${v.path}/${v.statsThread}/${v.histograms}`;
-  const best = new Map<string, { loop: number; call: number; batch: number; chosen: CalibrationPath; reason: string; ranStats: StatsThread; reductions: Reductions }>();
+  const variants = (['main', 'worker', 'auto'] as const).flatMap((statsThread) => [true, false].map((histograms) => ({ statsThread, histograms })));
+  const keyOf = (v: (typeof variants)[number]) => `${v.statsThread}/${v.histograms}`;
+  const best = new Map<string, { loop: number; call: number; reason: string; ranStats: StatsThread; reductions: Reductions }>();
   const inference = { warm: 0, cold: 0 };
   for (let round = 0; round < options.rounds; round++) {
     let started = performance.now();
@@ -90,53 +77,48 @@ export async function calibrationPathRows(name: string, bytes: Uint8Array, graph
       model.delete();
     }
     for (const v of variants) {
-      if (v.path === 'engine' && blocker) continue;
       const called = performance.now();
       const stats = await calibrate(graph, samples, v);
       const loop = stats.samples / (stats.elapsedMs / 1000);
       const call = stats.samples / ((performance.now() - called) / 1000);
       const key = keyOf(v);
       const previous = best.get(key);
-      const reason = `${stats.pathReason}; statistics ${stats.statsReason}`;
-      if (!previous || loop > previous.loop) best.set(key, { loop, call: Math.max(call, previous?.call ?? 0), batch: stats.batch, chosen: stats.path, reason, ranStats: stats.statsThread, reductions: stats.reductions });
+      const reason = `statistics ${stats.statsReason}`;
+      if (!previous || loop > previous.loop) best.set(key, { loop, call: Math.max(call, previous?.call ?? 0), reason, ranStats: stats.statsThread, reductions: stats.reductions });
       else previous.call = Math.max(previous.call, call);
     }
   }
   return variants.map((v) => {
-    const b = best.get(keyOf(v));
+    const b = best.get(keyOf(v))!;
     return {
       model: name,
       inference,
-      path: v.path,
       statsThread: v.statsThread,
-      ranStats: b?.ranStats ?? 'main',
-      reductions: b?.reductions ?? 'js',
+      ranStats: b.ranStats,
+      reductions: b.reductions,
       histograms: v.histograms,
-      batch: b?.batch ?? 0,
-      rate: b ? { loop: b.loop, call: b.call } : null,
-      chosen: b?.chosen ?? 'litert',
-      note: b ? (v.path === 'auto' ? b.reason : '') : (blocker ?? ''),
+      rate: { loop: b.loop, call: b.call },
+      note: v.statsThread === 'auto' ? b.reason : '',
     };
   });
 }
 
 export function printCalibrationTable(rows: CalibrationRow[]): void {
-  console.log('| model | statistics | path (batch) | statistics thread | plain inference samples/s (warm / cold) | calibration samples/s (loop / call) | ratio (loop/warm, call/cold) |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| model | statistics | statistics thread | plain inference samples/s (warm / cold) | calibration samples/s (loop / call) | ratio (loop/warm, call/cold) |');
+  console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
     const what = r.histograms ? 'all (percentile, mse)' : 'no histograms (minmax, moving-average)';
-    const path = `${r.path === 'auto' ? `auto -> ${r.chosen}` : r.path}${r.rate !== null ? ` (${r.batch})` : ''}`;
     const ran = r.reductions === 'litert' ? 'LiteRT reductions' : r.ranStats;
-    const thread = r.rate === null ? '' : r.statsThread === ran ? ran : `${r.statsThread} -> ${ran}`;
+    const thread = r.statsThread === ran ? ran : `${r.statsThread} -> ${ran}`;
     const inference = `${r.inference.warm.toFixed(0)} / ${r.inference.cold.toFixed(0)}`;
-    const rate = r.rate === null ? `n/a: ${r.note}` : `${r.rate.loop.toFixed(0)} / ${r.rate.call.toFixed(0)}`;
-    const ratio = r.rate === null ? '' : `**${(r.rate.loop / r.inference.warm).toFixed(2)}x** / ${(r.rate.call / r.inference.cold).toFixed(2)}x`;
-    console.log(`| ${r.model} | ${what} | ${path} | ${thread} | ${inference} | ${rate} | ${ratio} |`);
+    const rate = `${r.rate.loop.toFixed(0)} / ${r.rate.call.toFixed(0)}`;
+    const ratio = `**${(r.rate.loop / r.inference.warm).toFixed(2)}x** / ${(r.rate.call / r.inference.cold).toFixed(2)}x`;
+    console.log(`| ${r.model} | ${what} | ${thread} | ${inference} | ${rate} | ${ratio} |`);
   }
   console.log('\nBest of the rounds, wall clock. warm: plain runs of a loaded model that ran once; cold: load + runs.');
   console.log("loop: calibrate()'s elapsedMs (first run to the last sample's statistics, model load and statistics-worker start excluded);");
   console.log('call: the whole calibrate() call (model load included). statistics thread: main = in-thread (the single-thread');
   console.log("path of before), worker = overlapping the LiteRT runs, LiteRT reductions = min/max and channel sums computed inside");
   console.log("the LiteRT run (src/optimize/calibrate/runs/reduced-in-litert.ts); auto = calibrate()'s defaults. Choices:");
-  for (const r of rows) if (r.path === 'auto' && r.rate !== null) console.log(`- ${r.model}, ${r.histograms ? 'histograms' : 'no histograms'}: ${r.chosen}, ${r.note}`);
+  for (const r of rows) if (r.statsThread === 'auto') console.log(`- ${r.model}, ${r.histograms ? 'histograms' : 'no histograms'}: ${r.note}`);
 }

@@ -2,8 +2,8 @@
  * Calibration: run the float model over representative samples and record statistics of every
  * float activation, for the quantizer to turn into ranges (ranges.ts).
  *
- * Two paths compute the activations, with the same statistics (runs/engine.test.ts):
- * - LiteRT (the reference, and the default). Runs every model LiteRT.js runs, in one of two ways:
+ * LiteRT computes the activations (it runs every model LiteRT.js runs, and is the reference), in one
+ * of two ways:
  *   - reduced (runs/reduced-in-litert.ts): without histograms (minmax / moving-average ranges, the
  *     default) and from REDUCE_MIN_VALUES activation values per sample, REDUCE_MIN / REDUCE_MAX /
  *     SUM ops appended to the model compute each activation's min and max and the channel sums
@@ -18,11 +18,10 @@
  *     (WORKER_MIN_WORK) or no worker starts. Same code in the same order either way
  *     (statistics/accumulator.ts): bit-identical statistics (worker/stats-thread.test.ts).
  *   `statsThread` / `statsReason` / `reductions` in the result say which ran and why.
- * - the engine (runs/engine.ts), on request (`path: 'engine'`): the tfjs executor runs B
- *   samples per batch and the same JS statistics read each sample's values in place in the WASM
- *   heap. One-input float models whose every op has an engine kernel.
- * `path: 'auto'` (default) is LiteRT (see choosePath); the result says which ran and why (`path`,
- * `pathReason`).
+ * (An engine path, batched through tfjs, was never chosen: with the statistics overlapping LiteRT's
+ * runs it won only on MNIST, and its float results differ from LiteRT's in the last bits, so the
+ * browser and Node could calibrate differently. It was removed; see git history before this file's
+ * "no engine calibration" commit.)
  *
  * Model inputs get their statistics from the samples themselves; outputs of RESHAPE / SQUEEZE /
  * EXPAND_DIMS copy the statistics of the tensor they reshape (same values) instead of being
@@ -43,11 +42,10 @@
  * touch them in float ("no calibration range"). Models LiteRT.js cannot run (variable tensors,
  * Flex ops) cannot be calibrated.
  *
- * Deterministic for a given path and batch: samples are processed in order, no randomness, all
+ * Deterministic: samples are processed in order, no randomness, all
  * statistics arithmetic in float64 in a fixed order, wherever the statistics run; the same code
  * runs in Node and in a browser worker. (LiteRT's own float results may differ in the last bits
- * between its wasm builds: relaxed SIMD in browsers, "compat" in Node 20; the engine's differ from
- * LiteRT's within about 1e-5.) The default path does not depend on timing; what timing decides
+ * between its wasm builds: relaxed SIMD in browsers, "compat" in Node 20.) Nothing depends on timing but the speed: what timing decides
  * (whether calibration workers start, which instance runs which sample) only changes the speed:
  * the summaries are added in sample order, and every instance runs the same wasm on the same model.
  */
@@ -61,7 +59,7 @@ import { builtinCodeOf } from '../../tflite/ops';
 import { producers } from '../../tflite/queries';
 import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { binStride, copyStats, DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats } from './statistics/histogram';
-import { engineCalibrationBlocker, engineCalibrator, engineCanBatch, type Calibrator, type ChannelSums } from './runs/engine';
+import type { Calibrator, ChannelSums } from './runs/calibrator';
 import type { StatsPlan, StatsPlanEntry } from './statistics/accumulator';
 import { reducedCalibrator, reductionBlocker } from './runs/reduced-in-litert';
 import { defaultInstances, type Parallelism } from './runs/litert-instances';
@@ -79,13 +77,9 @@ export interface CalibrationOptions extends RunProgress {
   bins?: number;
   /**
    * Build the histograms (default true). Only `percentile` and `mse` ranges read them; without,
-   * calibration skips the binning (and the engine path the zero counts and the read-back).
+   * calibration skips the binning.
    */
   histograms?: boolean;
-  /** Which runtime computes the activations: 'auto' (default, see choosePath), 'litert' or 'engine'. */
-  path?: 'auto' | CalibrationPath;
-  /** Engine path: samples per batch (default from a memory budget, at most 32). */
-  batch?: number;
   /**
    * LiteRT path: where the statistics run. 'auto' (default): in a statistics worker, overlapping
    * the LiteRT runs, unless there is little statistics work per sample (WORKER_MIN_WORK); 'worker':
@@ -118,8 +112,6 @@ export interface CalibrationOptions extends RunProgress {
 
 export type Reductions = 'litert' | 'js';
 
-export type CalibrationPath = 'litert' | 'engine';
-
 export interface CalibrationStats {
   /** The subgraph calibrated (always 0, see the limitations above). */
   subgraph: number;
@@ -140,14 +132,9 @@ export interface CalibrationStats {
    * (a statistics worker's included); model load and the worker's start excluded.
    */
   elapsedMs: number;
-  /** Which runtime computed the activations, and why that one. */
-  path: CalibrationPath;
-  pathReason: string;
-  /** Samples per run (1 on the LiteRT path). */
-  batch: number;
   /** Whether histograms were built (see CalibrationOptions.histograms). */
   histograms: boolean;
-  /** Where the statistics ran ('main' on the engine path and when no worker started), and why. */
+  /** Where the statistics ran ('main' when no worker started), and why. */
   statsThread: StatsThread;
   statsReason: string;
   /** LiteRT path: whether min/max and channel sums were reduced inside LiteRT ('js' elsewhere). */
@@ -155,8 +142,7 @@ export interface CalibrationStats {
 }
 
 /**
- * Runs `graph` (float) over `samples` and records per-tensor statistics, through LiteRT or, on
- * request, the engine (see choosePath). Progress is reported after every sample has run (its
+ * Runs `graph` (float) over `samples` in LiteRT and records per-tensor statistics. Progress is reported after every sample has run (its
  * statistics may still be queued for the statistics worker; all are complete when this returns);
  * aborting `signal` stops before the next sample (the engine path: before the next batch; samples
  * of a batch are reported together) with a WorkbenchError of code 'cancelled'.
@@ -168,9 +154,6 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
   const histograms = options.histograms ?? true;
   if (!(momentum >= 0 && momentum < 1)) throw new WorkbenchError('bad-input', `The moving-average momentum must be in [0, 1); got ${momentum}.`);
   if (!(Number.isInteger(bins) && bins >= 16)) throw new WorkbenchError('bad-input', `The histogram needs at least 16 bins; got ${bins}.`);
-  if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) {
-    throw new WorkbenchError('bad-input', `The calibration batch must be a positive integer; got ${options.batch}.`);
-  }
   if (options.litertInstances !== undefined && !(Number.isInteger(options.litertInstances) && options.litertInstances >= 1)) {
     throw new WorkbenchError('bad-input', `The number of LiteRT instances must be a positive integer; got ${options.litertInstances}.`);
   }
@@ -231,13 +214,7 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
       statistics.release();
     }
   };
-  const openEngine = () => {
-    const floatInputs = subgraph.inputs.filter((t) => subgraph.tensors[t]?.type === TensorType.FLOAT32);
-    const plan = { measured: [...floatInputs, ...tapped].sort((a, b) => a - b), meanTensors };
-    return engineCalibrator(graph, plan, { ...settings, batch: options.batch });
-  };
 
-  const choice = choosePath(graph, options.path ?? 'auto');
   const iterator = eachSample(samples)[Symbol.asyncIterator]();
   const next = async () => {
     const r = await iterator.next();
@@ -257,11 +234,9 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
     report(samples.length);
   };
 
-  const path = choice.path;
-  const reason = choice.reason;
   let calibrator: Calibrator | null = null;
   try {
-    calibrator = path === 'engine' ? openEngine() : await openLiteRt();
+    calibrator = await openLiteRt();
     const started = performance.now(); // model load excluded (and the statistics worker's start)
     const pending: Sample[] = [];
     for (let s = await next(); s; s = await next()) {
@@ -279,12 +254,9 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
       momentum,
       bins,
       elapsedMs,
-      path,
-      pathReason: reason,
-      batch: calibrator.batch,
       histograms,
       statsThread: calibrator.statsThread,
-      statsReason: notReduced && path === 'litert' ? `${calibrator.statsReason} (not reduced inside LiteRT: ${notReduced})` : calibrator.statsReason,
+      statsReason: notReduced ? `${calibrator.statsReason} (not reduced inside LiteRT: ${notReduced})` : calibrator.statsReason,
       reductions: calibrator.reductions,
     };
   } finally {
@@ -321,21 +293,6 @@ export function calibrationTensors(graph: ModelGraph): CalibrationTensors {
   return { measured, aliases, meanTensors, tapped };
 }
 
-/**
- * Which runtime calibrates: 'auto' is LiteRT, always. With the statistics overlapping the LiteRT
- * runs in a worker, LiteRT is as fast as the engine or faster on the models measured (see the
- * header), runs every model, and keeps calibration deterministic: an earlier 'auto' timed both
- * paths on the first samples, so two runs (or the browser and Node) could take different paths
- * and get slightly different statistics. The engine path stays available on request.
- */
-export function choosePath(graph: ModelGraph, wanted: 'auto' | CalibrationPath): { path: CalibrationPath; reason: string } {
-  if (wanted === 'litert') return { path: 'litert', reason: 'asked for' };
-  if (wanted === 'auto') return { path: 'litert', reason: 'the default: LiteRT runs every model, the statistics overlap its runs' };
-  const blocker = engineCalibrationBlocker(graph);
-  if (blocker) throw new WorkbenchError('unsupported', `Calibration through the engine is not possible: ${blocker}.`);
-  if (!tf.engine().backendName) throw new WorkbenchError('unsupported', 'Calibration through the engine needs the engine initialised first (initEngine).');
-  return { path: 'engine', reason: engineCanBatch(graph) ? 'asked for' : 'asked for (one sample per batch: a float tensor has no batch dimension of 1)' };
-}
 
 /** The statistics of a finished calibrator, with copies for the RESHAPE aliases, in tensor order. */
 function finishStats(graph: ModelGraph, calibrator: Calibrator, aliases: Map<number, number>): Pick<CalibrationStats, 'subgraph' | 'tensors' | 'channelMeans'> {

@@ -42,7 +42,7 @@ import {
   TensorType,
 } from '../../../tflite/schema/generated/tflite_generated';
 import { accumulate, accumulateSummary, newTensorStats, type TensorStats } from '../statistics/histogram';
-import type { Calibrator, ChannelSums } from './engine';
+import type { Calibrator, ChannelSums } from './calibrator';
 import { allFinite, helpersFor, OrderedRuns, outputsFinite, type Parallelism, type RunOutput } from './litert-instances';
 import { addChannelSums } from '../statistics/accumulator';
 import { writeModel } from '../../../tflite/write';
