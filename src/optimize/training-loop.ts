@@ -1,0 +1,147 @@
+/**
+ * The epochs of a training plan: Adam steps over seeded batch orders, a validation pass before the
+ * first epoch and after each, and the best weights so far (by validation accuracy, else loss) kept
+ * as a snapshot, so a cancel or a NaN loss stops training and still returns them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { WorkbenchError } from '../errors';
+import type { TrainableWeight } from '../engine/trainable';
+import { seededRandom } from '../seeded-random';
+import type { BatchLoader } from './training-batches';
+import { batchLoss, hits as hitsOf } from './training-loss';
+import type { TrainingPlan } from './training-plan-types';
+import { trackRanges, type ActivationRanges } from './training-qat';
+import { shuffle } from './training-shuffle';
+import type { EpochSummary, FinetuneResult, TrainingProgress } from './training-types';
+import { snapshot } from './training-weights';
+
+export interface TrainingRun {
+  plan: TrainingPlan;
+  weights: TrainableWeight[];
+  /** A forward pass with the current weights, tapping the loss path and `taps`. */
+  forward: (inputs: tf.Tensor[], taps: number[]) => { outputs: tf.Tensor[]; taps: Map<number, tf.Tensor> };
+  batchOf: BatchLoader;
+  /** QAT: the activation ranges, updated in place as batches go by. */
+  ranges?: ActivationRanges;
+  report: (p: Omit<TrainingProgress, 'epochs' | 'stepsPerEpoch'>) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainingOutcome {
+  history: EpochSummary[];
+  best: { epoch: number; values: Float32Array[] };
+  stopped?: FinetuneResult['stopped'];
+}
+
+export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
+  const { plan, weights, forward, batchOf, ranges, report, signal } = run;
+  const { epochs, stepsPerEpoch } = plan;
+  const batchSize = plan.batch.size;
+  const { train, validation } = plan.split;
+  const qatTensors = plan.activations?.tensors ?? [];
+  const evaluate = () => validate(run, validation, batchSize);
+
+  const optimizer = tf.train.adam(plan.optimizer.learningRate);
+  const variables = weights.map((w) => w.variable);
+  const history: EpochSummary[] = [];
+  let best = { epoch: 0, accuracy: -Infinity, loss: Infinity, values: await snapshot(weights) };
+  let stopped: FinetuneResult['stopped'];
+  const random = seededRandom(plan.seed);
+  try {
+    const before = await evaluate();
+    if (before) {
+      best = { ...best, accuracy: before.accuracy ?? -Infinity, loss: before.loss };
+      history.push({ epoch: 0, trainLoss: NaN, trainAccuracy: null, validationLoss: before.loss, validationAccuracy: before.accuracy });
+      report({ phase: 'validate', epoch: 0, step: 0, loss: before.loss, accuracy: before.accuracy, validation: before });
+    }
+    training: for (let epoch = 1; epoch <= epochs; epoch++) {
+      const order = shuffle(train, random);
+      let lossSum = 0;
+      let correct = 0;
+      let compared = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (signal?.aborted) {
+          stopped = { reason: 'cancelled', message: `Training was cancelled at epoch ${epoch}, step ${step + 1}; the best weights so far (epoch ${best.epoch}) are kept.` };
+          break training;
+        }
+        const indices = order.slice(step * batchSize, (step + 1) * batchSize);
+        const { inputs, target } = await batchOf(indices);
+        let hits: tf.Tensor | null = null;
+        let batchMinMax: tf.Tensor | null = null;
+        const value = withGradientErrors(() => optimizer.minimize(
+          () => {
+            const result = forward(inputs, qatTensors);
+            const l = batchLoss(plan.loss, result, target, indices.length);
+            if (l.reference) hits = tf.keep(hitsOf(l));
+            if (ranges) batchMinMax = tf.keep(tf.stack(qatTensors.map((t) => tf.stack([tf.min(result.taps.get(t)!), tf.max(result.taps.get(t)!)]))));
+            return l.loss;
+          },
+          true,
+          variables,
+        )!);
+        const [lossValue] = (await value.data()) as Float32Array;
+        const hitValue = hits ? ((await (hits as tf.Tensor).data()) as Float32Array)[0] : null;
+        if (batchMinMax) trackRanges(ranges!, qatTensors, (await (batchMinMax as tf.Tensor).data()) as Float32Array, plan.activations!.momentum);
+        tf.dispose([value, ...inputs, target, ...(hits ? [hits] : []), ...(batchMinMax ? [batchMinMax] : [])]);
+        if (!Number.isFinite(lossValue)) {
+          stopped = {
+            reason: 'nan',
+            message: `The loss became ${lossValue} at epoch ${epoch}, step ${step + 1} (learning rate ${plan.optimizer.learningRate} may be too high); training stopped and the best weights so far (epoch ${best.epoch}) are kept.`,
+          };
+          break training;
+        }
+        lossSum += lossValue * indices.length;
+        if (hitValue !== null) {
+          correct += hitValue;
+          compared += indices.length;
+        }
+        report({ phase: 'train', epoch, step: step + 1, loss: lossValue, accuracy: hitValue === null ? null : hitValue / indices.length });
+        await new Promise((resolve) => setTimeout(resolve, 0)); // let a cancel (worker message) arrive
+      }
+      const val = await evaluate();
+      history.push({ epoch, trainLoss: lossSum / train.length, trainAccuracy: compared ? correct / compared : null, validationLoss: val?.loss ?? null, validationAccuracy: val?.accuracy ?? null });
+      report({ phase: 'validate', epoch, step: stepsPerEpoch, loss: lossSum / train.length, accuracy: compared ? correct / compared : null, validation: val ?? undefined });
+      const better = !val || (val.accuracy ?? -Infinity) > best.accuracy || ((val.accuracy ?? -Infinity) === best.accuracy && val.loss < best.loss);
+      if (better) best = { epoch, accuracy: val?.accuracy ?? -Infinity, loss: val?.loss ?? Infinity, values: await snapshot(weights) };
+    }
+    return { history, best, stopped };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** Loss and accuracy on the held-out samples with the current weights; null when none are held out. */
+async function validate(run: TrainingRun, validation: number[], batchSize: number): Promise<{ loss: number; accuracy: number | null } | null> {
+  if (!validation.length) return null;
+  let total = 0;
+  let correct = 0;
+  let compared = 0;
+  for (let start = 0; start < validation.length; start += batchSize) {
+    const indices = validation.slice(start, start + batchSize);
+    const { inputs, target } = await run.batchOf(indices);
+    const r = tf.tidy(() => {
+      const l = batchLoss(run.plan.loss, run.forward(inputs, []), target, indices.length);
+      return [l.loss, l.reference ? hitsOf(l) : tf.scalar(-1)];
+    });
+    const [lv, cv] = await Promise.all(r.map((t) => t.data()));
+    total += lv[0] * indices.length;
+    if (cv[0] >= 0) {
+      correct += cv[0];
+      compared += indices.length;
+    }
+    tf.dispose([...r, ...inputs, target]);
+  }
+  return { loss: total / validation.length, accuracy: compared ? correct / compared : null };
+}
+
+/** tfjs' "gradient function not found for X" as a WorkbenchError that says what to do. */
+function withGradientErrors<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const missing = /gradient function not found for (\w+)/.exec(message) ?? /Kernel '(\w+)' not registered/.exec(message);
+    if (missing) throw new WorkbenchError('unsupported', `The engine cannot train this model: tfjs has no gradient kernel "${missing[1]}" on this backend (${message}).`);
+    throw e;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * QAT's activation ranges: measured first on (up to) the first training samples with the weights as
+ * they start, then tracked over the batches by a moving average; the forward pass fake-quantizes
+ * every planned float activation to int8 in its current range, with straight-through gradients.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { WorkbenchError } from '../errors';
+import type { GraphExecutor } from '../engine/executor';
+import { fakeQuantizeSte, type FakeQuantParams } from '../engine/fake-quant';
+import { activationParams } from './quantize/params';
+import { loadBatch } from './training-batches';
+import type { TrainingData } from './training-types';
+
+export type ActivationRanges = Map<number, { min: number; max: number }>;
+
+export async function initialRanges(
+  executor: GraphExecutor,
+  data: TrainingData,
+  samples: number[],
+  batchSize: number,
+  inputShapes: number[][],
+  tensors: number[],
+  weightMap: () => Map<number, tf.Tensor>,
+  signal?: AbortSignal,
+): Promise<ActivationRanges> {
+  const ranges: ActivationRanges = new Map();
+  const count = samples.length;
+  for (let start = 0; start < count; start += batchSize) {
+    if (signal?.aborted) throw new WorkbenchError('cancelled', 'Training was cancelled while measuring activation ranges.');
+    const indices = samples.slice(start, Math.min(start + batchSize, count));
+    const inputs = await loadBatch(data, indices, inputShapes);
+    const stacked = tf.tidy(() => {
+      const r = executor.run(inputs, { weights: weightMap(), taps: tensors });
+      return tf.stack(tensors.map((t) => tf.stack([tf.min(r.taps.get(t)!), tf.max(r.taps.get(t)!)])));
+    });
+    const v = (await stacked.data()) as Float32Array;
+    tf.dispose([stacked, ...inputs]);
+    tensors.forEach((t, i) => {
+      const r = ranges.get(t);
+      ranges.set(t, { min: Math.min(r?.min ?? Infinity, v[2 * i]), max: Math.max(r?.max ?? -Infinity, v[2 * i + 1]) });
+    });
+  }
+  return ranges;
+}
+
+/** Moves each range toward a batch's [min, max] pairs (laid out as `tensors`); non-finite ones are skipped. */
+export function trackRanges(ranges: ActivationRanges, tensors: number[], minMax: Float32Array, momentum: number): void {
+  tensors.forEach((t, i) => {
+    const r = ranges.get(t)!;
+    const lo = minMax[2 * i];
+    const hi = minMax[2 * i + 1];
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+    ranges.set(t, { min: momentum * r.min + (1 - momentum) * lo, max: momentum * r.max + (1 - momentum) * hi });
+  });
+}
+
+/** The executor's per-tensor transform: int8 fake-quantization of a float activation in its current range. */
+export function fakeQuantizeActivations(ranges: ActivationRanges): (t: number, v: tf.Tensor) => tf.Tensor {
+  return (t, v) => {
+    const r = ranges.get(t);
+    if (!r || v.dtype !== 'float32') return v;
+    const p = activationParams(r.min, r.max, 8);
+    const fq: FakeQuantParams = { scale: p.scale, zeroPoint: p.zeroPoint, axis: 0, qmin: -128, qmax: 127 };
+    return fakeQuantizeSte(v, fq);
+  };
+}

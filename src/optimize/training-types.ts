@@ -1,0 +1,79 @@
+/**
+ * The shapes finetune() takes and returns (training-plan-types.ts has the plan's). Apart from
+ * finetune.ts so the plan and the steps that carry it out can share them without a circle.
+ */
+import type { ModelGraph } from '../tflite/graph';
+import type { TrainingLoss, TrainingPlan } from './training-plan-types';
+
+export type { TrainingLoss };
+
+export interface TrainingData {
+  size: number;
+  /** Class index per sample, or null when unlabeled. */
+  labels: readonly (number | null)[];
+  /** Sample i: one real-valued Float32Array per model input. */
+  sample(i: number): Promise<Float32Array[]>;
+}
+
+export interface TrainingProgress {
+  phase: 'calibrate' | 'train' | 'validate';
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  /** Loss and accuracy (vs labels, or agreement with the teacher) of the last batch. */
+  loss: number;
+  accuracy: number | null;
+  /** After each epoch (and before the first, epoch 0): on the held-out split. */
+  validation?: { loss: number; accuracy: number | null };
+}
+
+export interface FinetuneOptions {
+  mode: 'finetune' | 'qat';
+  /** The float model the candidate came from, for distillation; default: the graph itself. */
+  teacher?: ModelGraph;
+  /** Default: cross-entropy when every training sample has a label, else distillation. */
+  loss?: TrainingLoss;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Share of the data held out to pick the best epoch (default 0.15; none below 20 samples). */
+  validationFraction?: number;
+  /** Keep zero weights at zero (the model was pruned). Default: true when any weight is zero. */
+  keepZeros?: boolean;
+  /** Weight tensors (by tensor index) that were clustered, tied to their centroids. */
+  clustered?: { tensors: number[]; perChannel: boolean };
+  /** QAT: weights fake-quantized per channel (convolutions, as the int8 path does by default) or per tensor. */
+  weightGranularity?: 'per-channel' | 'per-tensor';
+  /** Memory allowed for activations and their gradients; the batch shrinks to fit (default 1 GiB). */
+  memoryBudgetBytes?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: TrainingProgress) => void;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number | null;
+  validationLoss: number | null;
+  validationAccuracy: number | null;
+}
+
+export interface FinetuneResult {
+  /** Float graph holding the best weights. */
+  graph: ModelGraph;
+  loss: TrainingLoss;
+  batchSize: number;
+  history: EpochSummary[];
+  /** Epoch whose weights were kept (0 = the weights before training). */
+  bestEpoch: number;
+  /** Set when training ended before its last epoch. */
+  stopped?: { reason: 'cancelled' | 'nan'; message: string };
+  /** QAT: the activation ranges reached, by tensor index. */
+  activationRanges?: Map<number, { min: number; max: number }>;
+  /** What was trained and how (planTraining), as plain data. */
+  plan: TrainingPlan;
+  notes: string[];
+  elapsedMs: number;
+}
