@@ -1,35 +1,29 @@
 /**
- * A chain run, then compared with its input model on evaluation samples (the CLI's `--eval`), and
- * what the comparison tells the user about a one-shot result. Optimize makes the variant; judging it
- * is evaluate's, so the two meet here.
+ * A variant compared with its input model on evaluation samples (the CLI's `--eval`), and what the
+ * comparison tells the user about a one-shot chain result. Optimize makes the variant; judging it is
+ * evaluate's, so the two meet here.
  */
 import { compareModels, type ComparisonResult } from '../evaluate/compare';
-import { runChain, type Chain, type ChainRequest, type ChainResult } from '../optimize/chain';
+import type { Chain } from '../optimize/chain';
 import type { Samples } from '../runtime/samples';
+import type { MadeVariant } from './make-variant';
 
 /** Accuracy drop (top-1, absolute) or agreement below which a one-shot result is called lossy. */
 const LOSSY_TOP1_DROP = 0.02;
 const LOSSY_AGREEMENT = 0.9;
 
-export interface ChainWithAccuracyRequest extends ChainRequest {
-  /** Compare the result with the input model on these samples (accuracy with labels). */
-  evaluation?: { samples: Samples; labels?: number[]; total?: number };
+/** Samples to compare a variant with its input model on (accuracy with labels). */
+export interface AccuracyEvaluation {
+  samples: Samples;
+  labels?: number[];
+  total?: number;
 }
 
-export interface ChainWithAccuracyResult extends ChainResult {
-  comparison?: ComparisonResult;
-}
-
-/** runChain, then (with `evaluation`) the comparison and its accuracy notes after the chain's own. */
-export async function runChainWithAccuracy(request: ChainWithAccuracyRequest): Promise<ChainWithAccuracyResult> {
-  const { evaluation, ...chainRequest } = request;
-  const result: ChainWithAccuracyResult = await runChain(chainRequest);
-  if (evaluation) {
-    const comparison = await compareModels(request.model, result.bytes, evaluation.samples, { labels: evaluation.labels, total: evaluation.total });
-    result.comparison = comparison;
-    result.notes.push(...accuracyNotes(comparison, request.chain));
-  }
-  return result;
+/** The comparison of a made variant with its input model; a chain's accuracy notes go after its own notes. */
+export async function compareWithInput(model: Uint8Array, made: MadeVariant, evaluation: AccuracyEvaluation): Promise<ComparisonResult> {
+  const comparison = await compareModels(model, made.bytes, evaluation.samples, { labels: evaluation.labels, total: evaluation.total });
+  if (made.chain) made.notes.push(...accuracyNotes(comparison, made.chain.steps));
+  return comparison;
 }
 
 /** What the user should know about the accuracy of a one-shot result (no fine-tuning). */

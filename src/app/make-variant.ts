@@ -1,14 +1,17 @@
 /**
  * Making a variant from the float model: a plain recipe through the quantization pipeline, or a
  * chain (prune / cluster / train, then quantize) through runChain. The chain arrives as data (a
- * Chain), never as text to parse again. Calibration and training samples come from the split.
+ * Chain), never as text to parse again. Calibration and training samples come from the split, or
+ * from the caller (the CLI draws its own from --calib and prepares --train), so that the worker and
+ * the CLI make a variant the same way.
  */
 import type { Dataset } from '../data/dataset';
 import type { EngineInfo } from '../engine/backend';
 import { WorkbenchError } from '../errors';
-import { runChain, type Chain, type ChainResult } from '../optimize/chain';
+import { runChain, type Chain, type ChainRequest, type ChainResult } from '../optimize/chain';
 import { optimizeModel, type OptimizeResult } from '../optimize/pipeline';
 import { needsCalibration, type Recipe } from '../optimize/recipe';
+import type { Samples } from '../runtime/samples';
 import type { SplitIndices } from './split';
 import type { TrainingSummary } from './training-progress';
 import { chainRunLabel } from './variant-chain';
@@ -34,13 +37,21 @@ export interface MakeVariantRequest {
   stopTraining?: AbortSignal;
   /** True while the chain trains (a cancel then stops training rather than the run). */
   onTrainingState?: (training: boolean) => void;
-  onProgress: ProgressCallback;
+  onProgress?: ProgressCallback;
+  /** Every stage of the pipeline and the chain, 'read' and the chain's train marks included (the CLI prints them). */
+  onStage?: (stage: string, done: number, total?: number) => void;
   onTraining?: TrainingCallback;
   /** Starts the engine a training step runs on (browser or Node backend). */
   initEngine?: () => Promise<EngineInfo>;
+  /** Calibration the caller chose, used as given instead of the split's (the CLI's seeded draw from --calib). */
+  calibration?: { samples?: Samples; count?: number };
+  /** A chain's training step the caller prepared, instead of one on the training split (the CLI's --train). */
+  chainTraining?: ChainRequest['training'];
+  /** Hand back a result that left ops in float (see OptimizeRequest.allowFloatFallback). */
+  allowFloatFallback?: boolean;
 }
 
-export interface MadeVariant extends Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings'> {
+export interface MadeVariant extends Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings' | 'plan'> {
   verdict?: OptimizeResult['verdict'];
   chain?: { steps: Chain; result: ChainResult; summary: ChainSummary };
   training?: TrainingSummary;
@@ -50,26 +61,29 @@ export async function makeVariant(request: MakeVariantRequest): Promise<MadeVari
   const { spec, dataset: d, indices } = request;
   const chain = spec.chain ?? null;
   const calibrated = chain ? !!chain.quantize && needsCalibration(chain.quantize) : needsCalibration(spec.recipe);
-  if (calibrated && (!d || !indices || indices.calibration.length === 0)) {
+  const own = request.calibration;
+  if (calibrated && (own ? !own.samples : !d || !indices || indices.calibration.length === 0)) {
     throw new WorkbenchError('bad-input', `${spec.recipe.technique} needs representative data for calibration: drop a folder of images, a zip or .npy files in the Data panel.`);
   }
-  const calibration = d && indices && calibrated ? samplesOf(d, indices.calibration) : undefined;
-  const calibrationCount = indices?.calibration.length;
+  const calibration = own ? own.samples : d && indices && calibrated ? samplesOf(d, indices.calibration) : undefined;
+  const calibrationCount = own ? own.count : indices?.calibration.length;
   const onProgress = (stage: string, done: number, total?: number) => {
-    if (stage !== 'read') request.onProgress(stage as RunStage, done, total);
+    request.onStage?.(stage, done, total);
+    if (stage !== 'read') request.onProgress?.(stage as RunStage, done, total);
   };
-  if (!chain) return optimizeModel({ model: request.model, recipe: spec.recipe, calibration, calibrationCount, signal: request.signal, onProgress });
+  const { allowFloatFallback } = request;
+  if (!chain) return optimizeModel({ model: request.model, recipe: spec.recipe, calibration, calibrationCount, signal: request.signal, onProgress, allowFloatFallback });
   return makeChainVariant(request, chain, { calibration, calibrationCount, onProgress });
 }
 
 async function makeChainVariant(
   request: MakeVariantRequest,
   chain: Chain,
-  common: { calibration?: AsyncIterable<Float32Array[]>; calibrationCount?: number; onProgress: (stage: string, done: number, total?: number) => void },
+  common: { calibration?: Samples; calibrationCount?: number; onProgress: (stage: string, done: number, total?: number) => void },
 ): Promise<MadeVariant> {
   const { dataset: d, indices, signal } = request;
   let training: Awaited<ReturnType<typeof variantTraining>> | undefined;
-  if (chain.train) {
+  if (chain.train && !request.chainTraining) {
     if (!d || !indices || indices.training.length < 2) {
       throw new WorkbenchError('bad-input', `${chain.train.mode === 'qat' ? 'Quantization-aware training' : 'Fine-tuning'} needs training data: drop a folder of images, a zip or .npy files in the Data panel (labels optional: without them the float model teaches).`);
     }
@@ -81,23 +95,27 @@ async function makeChainVariant(
       settings: request.spec.training,
       stop: request.stopTraining ?? new AbortController().signal,
       initEngine: request.initEngine,
-      onProgress: request.onProgress,
+      onProgress: request.onProgress ?? (() => {}),
       onTraining: request.onTraining,
     });
   }
   const onProgress = (stage: string, done: number, total?: number) => {
     // The chain's own train marks (0/1, 1/1) frame training; the steps come from the training progress.
-    if (stage === 'train') request.onTrainingState?.(done === 0);
-    else common.onProgress(stage, done, total);
+    if (stage === 'train') {
+      request.onStage?.(stage, done, total);
+      request.onTrainingState?.(done === 0);
+    } else common.onProgress(stage, done, total);
   };
-  const c = await runChain({ model: request.model, chain, ...common, signal, onProgress, training: training?.chainTraining });
+  const chainTraining = request.chainTraining ?? training?.chainTraining;
+  const { allowFloatFallback } = request;
+  const c = await runChain({ model: request.model, chain, ...common, signal, onProgress, training: chainTraining, allowFloatFallback });
   request.onTrainingState?.(false);
   training?.flush();
   if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
   let trainingSummary: TrainingSummary | undefined;
   if (c.trained && training) {
     trainingSummary = training.summary(c.trained);
-    request.onProgress('train', 1, 1);
+    request.onProgress?.('train', 1, 1);
   }
   const summary: ChainSummary = {
     text: chain.text,

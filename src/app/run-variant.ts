@@ -19,7 +19,7 @@ import { evaluationSamples } from './evaluation-samples';
 import { makeVariant, type MakeVariantRequest } from './make-variant';
 import type { Session } from './session';
 import { splitIndices } from './split';
-import type { RunResult, Split } from './worker-protocol';
+import type { ProgressCallback, RunResult, Split } from './worker-protocol';
 
 export type { VariantSpec } from './make-variant';
 
@@ -29,6 +29,7 @@ export interface RunVariantRequest extends Omit<MakeVariantRequest, 'model' | 'd
   session: Session;
   split: Split;
   target: Target;
+  onProgress: ProgressCallback;
   /** Where the numbers come from, for the report. */
   environment: Record<string, string>;
 }

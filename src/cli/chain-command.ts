@@ -1,10 +1,14 @@
-/** `tflite-opt optimize --recipe CHAIN`: prune / cluster, then optionally train and quantize (src/optimize/chain.ts). */
+/**
+ * `tflite-opt optimize --recipe CHAIN`: prune / cluster, then optionally train and quantize (src/optimize/chain.ts).
+ * The variant is made by src/app's makeVariant, as in the worker, from the samples the flags choose.
+ */
 import { writeFileSync } from 'node:fs';
-import { runChainWithAccuracy, type ChainWithAccuracyRequest } from '../app/chain-accuracy';
+import { compareWithInput, type AccuracyEvaluation } from '../app/chain-accuracy';
+import { makeVariant } from '../app/make-variant';
 import { buildReport, reportToJson } from '../evaluate/report';
 import { compareSizes } from '../evaluate/size';
 import { parseChain } from '../optimize/chain';
-import { scopeFromText } from '../optimize/recipe';
+import { defaultRecipe, scopeFromText } from '../optimize/recipe';
 import { reportTable } from '../optimize/sparsity-report';
 import { readModel } from '../tflite/read';
 import type { ModelGraph } from '../tflite/graph';
@@ -27,9 +31,22 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
   const { calibration, calibrationCount } = await calibrationData(graph, chain.quantize, options);
   const evaluation = options.eval ? await evaluationData(graph, options.eval, options) : undefined;
   const training = chain.train ? await chainTraining(graph, options) : undefined;
-  const result = await reportingFailure(options.report, { model: { name: options.output, reference: path }, recipe: chain.quantize, chain: { steps: chain } }, () =>
-    runChainWithAccuracy({ model, chain, calibration, calibrationCount, evaluation, training, onProgress: stageProgress(), allowFloatFallback: options.allowFloatFallback }),
-  );
+  const { made, comparison } = await reportingFailure(options.report, { model: { name: options.output, reference: path }, recipe: chain.quantize, chain: { steps: chain } }, async () => {
+    const made = await makeVariant({
+      model,
+      // makeVariant runs the chain; its recipe is only recorded (the report records chain.quantize), so a
+      // float chain (no quantization step) passes a stand-in.
+      spec: { recipe: chain.quantize ?? defaultRecipe('float16'), chain },
+      dataset: null,
+      indices: null,
+      calibration: { samples: calibration, count: calibrationCount },
+      chainTraining: training,
+      onStage: stageProgress(),
+      allowFloatFallback: options.allowFloatFallback,
+    });
+    return { made, comparison: evaluation ? await compareWithInput(model, made, evaluation) : undefined };
+  });
+  const result = made.chain!.result;
   writeFileSync(options.output, result.bytes);
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   process.stdout.write(`${reportTable(result.report)}\n`);
@@ -45,7 +62,7 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
       floatOpCauses: result.quantized?.verdict.causes,
       floatOps: result.quantized?.floatOps ?? [],
       sizes: compareSizes(result.bytes, model),
-      comparison: result.comparison,
+      comparison,
       notes: result.notes,
       timingsMs: result.quantized?.timings as Record<string, number> | undefined,
     });
@@ -55,7 +72,7 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
 }
 
 /** --eval, --eval-count, --eval-offset: the samples the result is compared with the input model on. */
-async function evaluationData(graph: ModelGraph, path: string, options: OptimizeOptions): Promise<ChainWithAccuracyRequest['evaluation']> {
+async function evaluationData(graph: ModelGraph, path: string, options: OptimizeOptions): Promise<AccuracyEvaluation> {
   const dataset = await openDataFlags(graph, dataFlags(path, options));
   const count = positiveInteger(options.evalCount, '--eval-count') ?? dataset.size;
   const offset = options.evalOffset === undefined ? 0 : Number(options.evalOffset);

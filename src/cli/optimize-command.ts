@@ -1,9 +1,13 @@
-/** `tflite-opt optimize`: one technique here; a chain (prune / cluster / finetune / quantize) in chain-command.ts. */
+/**
+ * `tflite-opt optimize`: one technique here; a chain (prune / cluster / finetune / quantize) in chain-command.ts.
+ * The variant is made by src/app's makeVariant, as in the worker; this file reads the flags and prints.
+ */
 import { writeFileSync } from 'node:fs';
 import { buildReport, reportToJson } from '../evaluate/report';
 import { compareSizes } from '../evaluate/size';
 import { isChainText } from '../optimize/chain';
-import { dequantizeBytes, optimizeModel } from '../optimize/pipeline';
+import { makeVariant } from '../app/make-variant';
+import { dequantizeBytes } from '../optimize/pipeline';
 import { readModel } from '../tflite/read';
 import { writeModel } from '../tflite/write';
 import { calibrationData } from './calibration-data';
@@ -27,7 +31,15 @@ export async function optimize(options: OptimizeOptions, path: string): Promise<
   const recipe = recipeFromOptions(options);
   const { calibration, calibrationCount } = await calibrationData(readModel(model), recipe, options);
   const result = await reportingFailure(options.report, { model: { name: options.output, reference: path }, recipe }, () =>
-    optimizeModel({ model, recipe, calibration, calibrationCount, onProgress: stageProgress(), allowFloatFallback: options.allowFloatFallback }),
+    makeVariant({
+      model,
+      spec: { recipe },
+      dataset: null,
+      indices: null,
+      calibration: { samples: calibration, count: calibrationCount },
+      onStage: stageProgress(),
+      allowFloatFallback: options.allowFloatFallback,
+    }),
   );
   writeFileSync(options.output, result.bytes);
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
@@ -38,8 +50,8 @@ export async function optimize(options: OptimizeOptions, path: string): Promise<
       output: options.output,
       label: result.label,
       recipe: result.recipe,
-      failure: result.verdict.failure || undefined,
-      floatOpCauses: result.verdict.causes,
+      failure: result.verdict?.failure || undefined,
+      floatOpCauses: result.verdict?.causes,
       floatOps: result.floatOps,
       sizes: compareSizes(result.bytes, model),
       notes: result.notes,
