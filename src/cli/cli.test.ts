@@ -202,10 +202,34 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     expect(result.metrics.samples).toBe(500);
     expect(result.metrics.classification.accuracy.candidate.top1).toBeGreaterThan(0.95);
     expect(result.metrics.classification.agreement).toBeGreaterThan(0.97);
+    // Labelled digits: the quality measure is top-1 against the labels, with its Wilson interval.
+    const quality = result.metrics.quality;
+    expect(quality).toMatchObject({ task: 'classification', metric: 'top1', against: 'labels', samples: 500 });
+    expect(quality.value).toBe(result.metrics.classification.accuracy.candidate.top1);
+    expect(quality.referenceValue).toBe(result.metrics.classification.accuracy.reference.top1);
+    expect(quality.interval[0]).toBeLessThan(quality.value);
+    expect(quality.interval[1]).toBeGreaterThan(quality.value);
+    expect(quality.interval[1] - quality.interval[0]).toBeLessThan(0.05);
     expect(result.perLayer.length).toBeGreaterThanOrEqual(5);
     expect(result.sizes.rawRatio).toBeLessThan(0.3);
     const overlay = JSON.parse(readFileSync(join(dir, 'overlay.json'), 'utf8'));
     expect(Object.keys(overlay).length).toBeGreaterThan(0);
+  });
+
+  it('eval --metric: mAP of a detector against its own detections, and a metric that does not fit', () => {
+    const ssd = join(modelsDir, 'ssd_mobilenet_v1_coco_quant_uint8.tflite');
+    const photos = join(repoRoot, '../shared/data/sample_images');
+    const evaluated = cli('eval', ssd, '--data', photos, '--json');
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout).metrics.quality).toMatchObject({ task: 'detection', metric: 'map', against: 'reference', samples: 4, value: 1 });
+    const markdown = cli('eval', ssd, '--data', photos, '--metric', 'map');
+    expect(markdown.stdout).toContain("mAP@0.5 against the reference model's outputs: 100.0% (95% interval 100.0% to 100.0%), 4 samples.");
+    const wrong = cli('eval', ssd, '--data', photos, '--metric', 'miou');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/The metric "miou" does not fit a detection model; use one of: map\./);
+    const unknown = cli('eval', ssd, '--data', photos, '--metric', 'f1');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--metric must be one of top1, top5, agreement, map, miou, sqnr, cosine, got "f1"/);
   });
 
   it('float16, weight-int8, dynamic and dequantize from the command line; AEQ recipe files', () => {

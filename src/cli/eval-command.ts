@@ -5,12 +5,20 @@ import { measureLatency } from '../evaluate/latency';
 import { modelNodeData, nodeDataJson } from '../evaluate/model-explorer';
 import { buildReport, reportMarkdown, reportToJson } from '../evaluate/report';
 import { compareSizes } from '../evaluate/size';
+import { QUALITY_METRICS, type QualityMetric } from '../evaluate/quality';
 import { readModel } from '../tflite/read';
 import type { EvalOptions } from './command-options';
 import { positiveInteger } from './count-option';
 import { dataFlags, datasetSamples, openDataFlags } from './data-options';
 import { progressPrinter } from './progress';
+import { UsageError } from './usage-error';
 import { readInputFile } from './read-input-file';
+
+function qualityMetric(value: string | undefined): QualityMetric | undefined {
+  if (value === undefined) return undefined;
+  if (!QUALITY_METRICS.includes(value as QualityMetric)) throw new UsageError(`--metric must be one of ${QUALITY_METRICS.join(', ')}, got "${value}".`, false);
+  return value as QualityMetric;
+}
 
 export async function evaluate(options: EvalOptions, path: string): Promise<number> {
   const candidate = readInputFile(path, 'model');
@@ -27,6 +35,7 @@ export async function evaluate(options: EvalOptions, path: string): Promise<numb
     perLayer: options.perLayer,
     total: indices.length,
     onProgress: progressPrinter('evaluating'),
+    quality: { metric: qualityMetric(options.metric), truth: labeled ? { labels: labels as number[] } : {} },
   });
   const latency = options.latency
     ? { reference: options.ref ? await measureLatency(reference) : undefined, candidate: await measureLatency(candidate) }

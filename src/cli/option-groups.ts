@@ -94,6 +94,11 @@ export const comparisonOptions = {
     perLayer: { type: 'boolean', help: "also compare every layer's output (SQNR per layer)" },
     latency: { type: 'boolean', help: 'also measure latency in LiteRT (wasm CPU)' },
     overlay: { type: 'string', value: 'ME.json', help: 'write the per-layer error as a Model Explorer overlay (with --per-layer)' },
+    metric: {
+      type: 'string',
+      value: 'top1|top5|agreement|map|miou|sqnr|cosine',
+      help: "the task's quality measure, with a 95% interval (default from the model's outputs: top1 with labels, else agreement; map for detectors; miou for segmenters; else sqnr)",
+    },
   },
 } as const satisfies OptionGroup;
 

@@ -37,6 +37,7 @@ import { initRuntime } from '../runtime/start';
 import type { LoadedModel, RuntimeData, RuntimeTensorInfo } from '../runtime/types';
 import { cancelled, eachSample, sampleCount, toFloat, toModelInputs, type RunProgress, type Sample, type Samples } from '../runtime/samples';
 import { activationSelector, inputTensorIndices, loadTapped, type TappedRunner } from '../runtime/taps';
+import { defaultMetric, inferTask, newQualityAccumulator, type QualityAccumulator, type QualityMetric, type QualitySummary, type QualityTruth } from './quality';
 
 export interface CompareOptions extends RunProgress {
   /** Class index per sample (in sample order), for top-1 / top-5 accuracy. */
@@ -47,6 +48,8 @@ export interface CompareOptions extends RunProgress {
   perLayer?: boolean;
   /** Number of samples, for progress, when `samples` is an iterable without a length. */
   total?: number;
+  /** Also measure the task's quality (quality.ts): the metric (default from the task) and the truth (default: the reference). */
+  quality?: { metric?: QualityMetric; truth?: QualityTruth };
 }
 
 export interface OutputComparison extends ErrorSummary {
@@ -75,6 +78,8 @@ export interface ComparisonResult {
   /** Agreement and accuracy from the classifier output. */
   classification: ClassificationSummary;
   perLayer?: LayerComparison[];
+  /** The task's quality measure with its interval, when asked for. */
+  quality?: QualitySummary;
   /** Sample loop wall time (model loads excluded), ms. */
   elapsedMs: number;
 }
@@ -157,6 +162,10 @@ export async function compareModels(
     const layers = models.layers;
     const layerErrors = layers?.map(() => newErrorStats()) ?? [];
     const scratch = new Map<number, Float32Array>();
+    const quality = options.quality ? qualityAccumulator(referenceBytes, options.quality) : null;
+    // The candidate's outputs in the reference's order, for the quality measure.
+    const referenceValues: Float32Array[] = [];
+    const candidateValues: Float32Array[] = [];
 
     const started = performance.now();
     let done = 0;
@@ -172,7 +181,10 @@ export async function compareModels(
         const cand = toFloat(c.outputs[pair.candidate].data, candidate.outputs[pair.candidate].quantization, scratch.get(k));
         scratch.set(k, cand);
         addError(outputErrors[k], ref, cand);
+        referenceValues[pair.reference] = ref;
+        candidateValues[pair.reference] = cand;
       });
+      quality?.add(referenceValues, candidateValues);
       // Classification: one prediction per row of the classifier output (batch rows).
       const ref = toFloat(r.outputs[classifierPair.reference].data, reference.outputs[classifierPair.reference].quantization);
       const cand = toFloat(c.outputs[classifierPair.candidate].data, candidate.outputs[classifierPair.candidate].quantization);
@@ -214,10 +226,17 @@ export async function compareModels(
       elapsedMs: performance.now() - started,
     };
     if (layers) result.perLayer = layers.map((layer, k) => ({ ...layer.info, ...summarizeErrors(layerErrors[k]) }));
+    if (quality) result.quality = quality.summary();
     return result;
   } finally {
     models.delete();
   }
+}
+
+function qualityAccumulator(referenceBytes: Uint8Array, request: NonNullable<CompareOptions['quality']>): QualityAccumulator {
+  const task = inferTask(readModel(referenceBytes));
+  const truth = request.truth ?? {};
+  return newQualityAccumulator(task, request.metric ?? defaultMetric(task, truth), truth);
 }
 
 function describe(infos: RuntimeTensorInfo[]): string {

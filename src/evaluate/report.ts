@@ -17,6 +17,8 @@ import type { WebGpuCheck } from '../runtime/webgpu-probe';
 import type { ComparisonResult, LayerComparison, OutputComparison } from './compare';
 import type { LatencyResult } from './latency';
 import type { ClassificationSummary } from './metrics';
+import { wilsonInterval } from './confidence';
+import { qualityLine, type QualitySummary } from './quality';
 import type { SizeComparison } from './size';
 import type { McuEstimate, Target, TargetIssue } from './target-check';
 
@@ -52,6 +54,8 @@ export interface WorkbenchReport {
     samples: number;
     outputs: OutputComparison[];
     classification: ClassificationSummary;
+    /** The task's quality measure with its sample count and 95% interval (quality.ts). */
+    quality?: QualitySummary;
   };
   perLayer?: LayerComparison[];
   latency?: { reference?: LatencyResult; candidate?: LatencyResult };
@@ -106,7 +110,7 @@ export function buildReport(parts: ReportParts): WorkbenchReport {
     floatOps: rest.floatOps,
     plan: rest.plan,
     sizes: rest.sizes,
-    metrics: comparison && { samples: comparison.samples, outputs: comparison.outputs, classification: comparison.classification },
+    metrics: comparison && { samples: comparison.samples, outputs: comparison.outputs, classification: comparison.classification, ...(comparison.quality && { quality: comparison.quality }) },
     perLayer: comparison?.perLayer,
     latency: rest.latency,
     target: rest.target,
@@ -206,15 +210,19 @@ export function reportMarkdown(report: WorkbenchReport, options: { worstLayers?:
   }
 
   if (report.metrics) {
-    const { samples, outputs, classification } = report.metrics;
-    lines.push('## Quality', '', `${samples} sample${samples === 1 ? '' : 's'}.`, '');
+    const { samples, outputs, classification, quality } = report.metrics;
+    lines.push('## Quality', '', `${samples} sample${samples === 1 ? '' : 's'}; intervals are 95%.`, '');
+    if (quality) lines.push(qualityLine(quality), '');
     if (classification.accuracy) {
       const { labeled, reference, candidate } = classification.accuracy;
+      const withInterval = (p: number) => `${percent(p)} (${wilsonInterval(Math.round(p * labeled), labeled).map((x) => percent(x)).join('-')})`;
       lines.push('| | reference | variant |', '|---|---|---|');
-      lines.push(`| top-1 accuracy (${labeled} labeled) | ${percent(reference.top1)} | ${percent(candidate.top1)} |`);
-      lines.push(`| top-5 accuracy | ${percent(reference.top5)} | ${percent(candidate.top5)} |`, '');
+      lines.push(`| top-1 accuracy (${labeled} labeled) | ${withInterval(reference.top1)} | ${withInterval(candidate.top1)} |`);
+      lines.push(`| top-5 accuracy | ${withInterval(reference.top5)} | ${withInterval(candidate.top5)} |`, '');
     }
-    lines.push(`Top-1 agreement with the reference: ${percent(classification.agreement)} of ${classification.count} predictions.`, '');
+    const agreed = Math.round(classification.agreement * classification.count);
+    const agreement = wilsonInterval(agreed, classification.count).map((x) => percent(x)).join('-');
+    lines.push(`Top-1 agreement with the reference: ${percent(classification.agreement)} (${agreement}) of ${classification.count} predictions.`, '');
     lines.push('| output | SQNR | cosine | max abs error | MSE |', '|---|---|---|---|---|');
     for (const o of outputs) lines.push(`| ${cell(o.name)} | ${db(o.sqnrDb)} | ${number(o.cosine)} | ${number(o.maxAbsError)} | ${number(o.mse)} |`);
     lines.push('');
