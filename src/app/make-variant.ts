@@ -133,6 +133,7 @@ async function makeChainVariant(
     notes: c.notes,
     timings: c.quantized?.timings ?? {},
     verdict: c.quantized?.verdict,
+    plan: c.quantized?.plan,
     chain: { steps: chain, result: c, summary },
     training: trainingSummary,
   };

@@ -15,11 +15,14 @@ export interface CalibrationData {
 
 export async function calibrationData(graph: ModelGraph, recipe: Recipe | undefined, options: OptimizeOptions): Promise<CalibrationData> {
   if (!recipe || !needsCalibration(recipe)) return {};
-  if (!options.calib) throw new WorkbenchError('bad-input', `${recipe.technique} needs calibration data: pass --calib DIR|FILE.npy`);
-  const dataset = await openDataFlags(graph, dataFlags(options.calib, options));
+  // Training data are representative by definition: a chain that trains needs no second data set.
+  const source = options.calib ?? options.train;
+  if (!source) throw new WorkbenchError('bad-input', `${recipe.technique} needs calibration data: pass --calib DIR|FILE.npy (or --train DIR|FILE.npy, which it then calibrates on)`);
+  const dataset = await openDataFlags(graph, dataFlags(source, options));
   const count = positiveInteger(options.calibCount, '--calib-count') ?? recipe.calibration.samples;
   // A seeded random draw, not the first N: in class folders those would all be one class.
   const indices = randomIndices(dataset.size, count, 0);
   for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
+  if (!options.calib) process.stderr.write(`note: calibrating on ${indices.length} samples drawn from the --train data (no --calib given)\n`);
   return { calibration: datasetSamples(dataset, indices), calibrationCount: indices.length };
 }

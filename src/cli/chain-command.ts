@@ -61,6 +61,7 @@ export async function optimizeChain(options: OptimizeOptions & { recipe: string 
       failure: result.quantized?.verdict.failure || undefined,
       floatOpCauses: result.quantized?.verdict.causes,
       floatOps: result.quantized?.floatOps ?? [],
+      plan: result.quantized?.plan,
       sizes: compareSizes(result.bytes, model),
       comparison,
       notes: result.notes,

@@ -34,6 +34,21 @@ describe('tflite-opt optimize with a chain', () => {
     expect(first.sparsity).toBeLessThan(0.1); // excluded: not pruned
   });
 
+  it('qat+int8 with --train alone calibrates on the training data (no --calib)', { timeout: 300_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chain-cli-'));
+    const out = join(dir, 'qat.tflite');
+    const mnist = join(modelsDir, 'mnist_conv_fc_float.tflite');
+    const digits = join(dataDir, 'mnist_t10k');
+    const run = cli('optimize', mnist, '--recipe', 'qat+int8', '--train', digits, '--train-count', '64', '--epochs', '1', '--calib-count', '32', '--eval', digits, '--eval-offset', '5000', '--eval-count', '200', '--report', join(dir, 'r.json'), '-o', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/calibrating on 32 samples drawn from the --train data \(no --calib given\)/);
+    const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    // Against labels the model never trained on: the float MNIST model scores about 99%.
+    expect(report.metrics.classification.accuracy.labeled).toBe(200);
+    expect(report.metrics.classification.accuracy.candidate.top1).toBeGreaterThan(0.95);
+    expect(report.plan.subgraphs[0].ops.every((op: { mode: string }) => op.mode === 'quantized')).toBe(true);
+  });
+
   it('refuses a chain in an impossible order with one clear line', () => {
     const run = cli('optimize', model, '--recipe', 'int8+prune:0.5', '-o', join(tmpdir(), 'never.tflite'));
     expect(run.code).toBe(1);

@@ -216,7 +216,7 @@ export interface ChainResult {
   pruned?: { sparsity: number; tensors: PrunedTensor[] };
   clustered?: { tensors: ClusteredTensor[]; elapsedMs: number };
   trained?: Omit<FinetuneResult, 'graph'>;
-  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict'>;
+  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict' | 'plan'>;
   report: ModelWeightReport;
   checks: ChainChecks;
   notes: string[];
@@ -306,7 +306,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
         : undefined,
     });
     bytes = q.bytes;
-    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict };
+    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan };
     notes.push(...q.notes);
   } else if (!request.skipCheck) {
     await checkRuns(bytes);
