@@ -232,6 +232,28 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     expect(unknown.stderr).toMatch(/--metric must be one of top1, top5, agreement, map, miou, sqnr, cosine, got "f1"/);
   });
 
+  it('search: the pick meets the budget on digits it never saw, the report lists every candidate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tflite-opt-'));
+    const model = join(modelsDir, 'mnist_conv_fc_float.tflite');
+    const digits = join(repoRoot, '../shared/data/mnist_t10k');
+    const out = join(dir, 'pick.tflite');
+    const run = cli('search', model, '--budget', '45', '--metric', 'sqnr', '--calib', digits, '--calib-count', '50', '--eval-count', '200', '--check-count', '100', '-o', out, '--report', join(dir, 'r.json'));
+    expect([0, 3]).toContain(run.code);
+    expect(run.stderr).toMatch(/calibration 50, search 200, check 100 samples/);
+    const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    expect(report.search.candidates.length).toBe(report.search.evaluations);
+    expect(report.search.candidates[0].floatOps).toEqual([]);
+    expect(report.search.pick.meets).toBe(true);
+    expect(report.search.check.quality.samples).toBe(100);
+    expect(run.code).toBe(report.search.check.meets ? 0 : 3);
+    expect(run.stdout).toMatch(/Check split \(unseen\): SQNR against the reference model's outputs: [\d.]+ dB \(95% interval/);
+    expect(readFileSync(out).length).toBe(report.sizes.candidate.rawBytes);
+    expect(cli('run', out).code).toBe(0);
+    const bad = cli('search', model, '--budget', 'one', '--calib', digits, '-o', out);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--budget takes a number/);
+  });
+
   it('float16, weight-int8, dynamic and dequantize from the command line; AEQ recipe files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tflite-opt-'));
     const model = join(modelsDir, 'vww_96_float.tflite');

@@ -14,6 +14,7 @@ import {
   reportOptions,
   resultOptions,
   runInputOptions,
+  searchOptions,
   trainingOptions,
 } from './option-groups';
 import type { GroupValues, OptionGroup } from './option-spec';
@@ -26,7 +27,10 @@ export const optimizeGroups = [resultOptions, recipeOptions, calibrationOptions,
 export const runGroups = [runInputOptions, jsonOptions] as const;
 export const evalGroups = [evaluationDataOptions, comparisonOptions, datasetOptions, jsonOptions, reportOptions] as const;
 
+export const searchGroups = [searchOptions, recipeOptions, calibrationOptions, datasetOptions, reportOptions] as const;
+
 export type InspectOptions = Options<typeof inspectGroups, never>;
 export type OptimizeOptions = Options<typeof optimizeGroups, 'output'>;
 export type RunOptions = Options<typeof runGroups, never>;
 export type EvalOptions = Options<typeof evalGroups, 'data'>;
+export type SearchOptions = Options<typeof searchGroups, 'output' | 'budget' | 'calib'>;

@@ -3,7 +3,7 @@
  * Parsing (parse-command-line.ts) and usage text (usage.ts) are both read from this table. Handlers
  * are imported when their command runs, so `--help` and usage errors answer without loading the runtime.
  */
-import { evalGroups, inspectGroups, optimizeGroups, runGroups, type Options } from './command-options';
+import { evalGroups, inspectGroups, optimizeGroups, runGroups, searchGroups, type Options } from './command-options';
 import type { OptionGroup, OptionName, OptionSpec } from './option-spec';
 
 export interface Command {
@@ -66,5 +66,17 @@ or qat+int8 (quantization-aware training on --train, then int8). See src/optimiz
     groups: evalGroups,
     required: ['data'],
     run: async (options, model) => (await import('./eval-command')).evaluate(options, model),
+  }),
+  command({
+    name: 'search',
+    summary: 'find the smallest (or fastest) int8 / int16x8 model within a quality budget: the most sensitive ops stay float, the pick is confirmed on unseen samples',
+    groups: searchGroups,
+    required: ['output', 'budget', 'calib'],
+    notes: `The search quantizes every op the recipe can (default per-channel int8), ranks the ops by the
+error each adds (one per-layer comparison), then keeps the most sensitive ones in float, 1, 2, 4 ...
+of them, and bisects for the fewest that meet the budget. Every candidate is a real model run in
+LiteRT. The pick is confirmed on --check-count samples that neither calibration nor the search saw,
+with a 95% interval. See src/app/search/precision-search.ts.`,
+    run: async (options, model) => (await import('./search-command')).search(options, model),
   }),
 ];

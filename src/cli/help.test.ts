@@ -18,7 +18,10 @@ function cli(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Every option each command accepted before the table (from the old hand-written parseArgs calls), plus --allow-float-fallback, --equalize, --weights and --block-size. */
+/**
+ * Every option each command accepted before the table (from the old hand-written parseArgs calls),
+ * plus --allow-float-fallback, --equalize, --weights, --block-size, eval's --metric and the search command.
+ */
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
   optimize: [
@@ -27,7 +30,12 @@ const ACCEPTED: Record<string, string[]> = {
     '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
   ],
   run: ['--input', '--seed', '--json'],
-  eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay'],
+  eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric'],
+  search: [
+    '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations',
+    '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--algo', '--exclude', '--integer-only', '--equalize',
+    '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report',
+  ],
 };
 
 /** The options optimize's handler would get for a valid command line plus `extra`. */
@@ -51,7 +59,7 @@ describe('tflite-opt --help', () => {
     expect(bare.stdout).toBe(help.stdout);
   });
 
-  for (const name of ['optimize', 'eval', 'inspect', 'run']) {
+  for (const name of ['optimize', 'eval', 'inspect', 'run', 'search']) {
     it(`tflite-opt ${name} --help explains each of its options and exits 0`, () => {
       const { code, stdout, stderr } = cli(name, '--help');
       expect(code).toBe(0);

@@ -102,6 +102,28 @@ export const comparisonOptions = {
   },
 } as const satisfies OptionGroup;
 
+export const searchOptions = {
+  title: 'search',
+  options: {
+    output: { type: 'string', short: 'o', value: 'OUT', help: 'where to write the pick' },
+    budget: {
+      type: 'string',
+      value: 'POINTS',
+      help: 'the quality the pick may lose against the float model, in points of --metric (1 = one percentage point); for sqnr / cosine, the lowest value allowed',
+    },
+    metric: {
+      type: 'string',
+      value: 'top1|top5|agreement|map|miou|sqnr|cosine',
+      help: "what the budget is measured in (default from the model's outputs: top1 with labels, else agreement; map; miou; else sqnr)",
+    },
+    objective: { type: 'string', value: 'size|latency', help: 'what the pick minimizes among the candidates that meet the budget (default size; latency is measured in LiteRT)' },
+    eval: { type: 'string', value: 'DIR|FILE.npy', help: 'the samples the search and its check run on (default: the --calib data, minus the calibration samples)' },
+    evalCount: { type: 'string', value: 'N', help: 'how many of them the search evaluates candidates on (default 300)' },
+    checkCount: { type: 'string', value: 'N', help: 'how many others confirm the pick, unseen by calibration and the search (default: all that are left)' },
+    maxEvaluations: { type: 'string', value: 'N', help: 'at most this many candidates evaluated (default 30)' },
+  },
+} as const satisfies OptionGroup;
+
 export const runInputOptions = {
   title: 'inputs',
   options: {

@@ -1,0 +1,111 @@
+/**
+ * The precision search on real models in LiteRT: the ranking from a per-layer comparison, the
+ * growing / bisecting float set, the pick confirmed on a split the search never saw, checked here
+ * against a comparison of our own.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDataset } from '../../data/dataset';
+import { graphInputs } from '../../data/default-preprocessing';
+import { filesFromPath } from '../../data/files-node';
+import { compareModels, type LayerComparison } from '../../evaluate/compare';
+import { defaultRecipe } from '../../optimize/recipe';
+import { initRuntime } from '../../runtime/start';
+import { dataDir, readSharedModel } from '../../test-support/shared';
+import { readModel } from '../../tflite/read';
+import { TensorType } from '../../tflite/schema/generated/tflite_generated';
+import { samplesOf } from '../yielding-samples';
+import { pick, qualityLoss, searchPrecision, type Candidate } from './precision-search';
+import { rankSensitivity } from './sensitivity';
+import { join } from 'node:path';
+
+beforeAll(async () => {
+  await initRuntime();
+});
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe('rankSensitivity', () => {
+  it("ranks by the SQNR an op loses from its worst input to its output, not by the error it inherits", () => {
+    const graph = readModel(readSharedModel('mnist_conv_fc_float.tflite'));
+    const subgraph = graph.subgraphs[0];
+    const opIndices = subgraph.operators.map((_, i) => i);
+    const nameOf = (op: number) => subgraph.tensors[subgraph.operators[op].outputs[0]].name;
+    const layer = (name: string, sqnrDb: number) => ({ referenceTensor: name, sqnrDb }) as LayerComparison;
+    const input = subgraph.tensors[subgraph.inputs[0]].name;
+    // Op 0 loses 10 dB from the 60 dB ceiling (a float input counts as 60 dB); every later op
+    // inherits its error; the last op loses 20 dB on its own.
+    const last = opIndices.length - 1;
+    const perLayer = [layer(input, Infinity), ...opIndices.map((op) => layer(nameOf(op), op === 0 ? 50 : op === last ? 28 : 48))];
+    const ranking = rankSensitivity(graph, perLayer, opIndices);
+    expect(ranking[0]).toMatchObject({ opIndex: last, lossDb: 20 });
+    expect(ranking[1]).toMatchObject({ opIndex: 0, lossDb: 10 });
+    expect(ranking.slice(2).every((r) => r.lossDb <= 2)).toBe(true);
+  });
+
+  it('picks the cheapest candidate that meets the budget, else the one that lost least', () => {
+    const c = (bytes: number, loss: number, meets: boolean) => ({ bytes, loss, meets, latencyMs: 1000 - bytes }) as Candidate;
+    expect(pick([c(10, 5, false), c(30, 0.5, true), c(20, 0.9, true)], 'size').bytes).toBe(20);
+    expect(pick([c(10, 5, false), c(30, 0.5, true), c(20, 0.9, true)], 'latency').bytes).toBe(30);
+    expect(pick([c(10, 5, false), c(30, 3, false)], 'size').bytes).toBe(30);
+    expect(qualityLoss('top1', 0.9, 0.885)).toBeCloseTo(1.5, 12);
+    expect(qualityLoss('sqnr', Infinity, 31)).toBe(-31);
+  });
+});
+
+describe('searchPrecision', () => {
+  it('MNIST: a budget int8 cannot meet makes it keep ops in float until it does, confirmed on unseen digits', { timeout: 600_000 }, async () => {
+    const model = readSharedModel('mnist_conv_fc_float.tflite');
+    const dataset = await openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(readModel(model)));
+    const calibration = { dataset, indices: range(0, 50) };
+    const search = { dataset, indices: range(50, 250) };
+    const check = { dataset, indices: range(250, 400) };
+    // int8 of this model measures about 40 dB against float (output SQNR); ask for more.
+    const result = await searchPrecision({ model, recipe: defaultRecipe('int8'), calibration, search, check, metric: 'sqnr', budget: 45, objective: 'size' });
+    const [first, ...others] = result.candidates;
+    expect(first.floatOps).toEqual([]);
+    expect(first.meets).toBe(false);
+    expect(result.pick.meets).toBe(true);
+    expect(result.pick.floatOps.length).toBeGreaterThan(0);
+    expect(result.evaluations).toBe(result.candidates.length);
+    expect(result.evaluations).toBeLessThanOrEqual(30);
+    // Bisection: no smaller float set met the budget.
+    expect(others.filter((c) => c.meets).every((c) => c.floatOps.length >= result.pick.floatOps.length)).toBe(true);
+    // The ops the pick keeps in float are float in the written model.
+    const written = readModel(result.pick.model).subgraphs[0];
+    for (const name of result.pick.floatOps) expect(written.tensors.find((t) => t.name === name)?.type).toBe(TensorType.FLOAT32);
+    // Our own comparison on the check split gives the reported figure.
+    const own = await compareModels(model, result.pick.model, samplesOf(dataset, check.indices), { quality: { metric: 'sqnr' } });
+    expect(result.check.quality.value).toBeCloseTo(own.quality!.value, 6);
+    expect(result.check.quality.samples).toBe(150);
+    expect(result.check.meets).toBe(own.quality!.value >= 45);
+  });
+
+  it('says so when nothing meets the budget within the evaluations it may spend, and picks the closest', { timeout: 600_000 }, async () => {
+    const model = readSharedModel('mnist_conv_fc_float.tflite');
+    const dataset = await openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(readModel(model)));
+    const result = await searchPrecision({
+      model,
+      recipe: defaultRecipe('int8'),
+      calibration: { dataset, indices: range(0, 20) },
+      search: { dataset, indices: range(20, 60) },
+      check: { dataset, indices: range(60, 80) },
+      metric: 'sqnr',
+      budget: 200,
+      objective: 'size',
+      maxEvaluations: 2,
+    });
+    expect(result.evaluations).toBe(2);
+    expect(result.notes.join(' ')).toMatch(/No candidate met the budget within 2 evaluation\(s\); the pick is the closest/);
+    expect(result.pick.loss).toBe(Math.min(...result.candidates.map((c) => c.loss)));
+    expect(result.check.meets).toBe(false);
+  });
+
+  it('refuses a recipe it cannot vary', async () => {
+    const model = readSharedModel('mnist_conv_fc_float.tflite');
+    const dataset = await openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(readModel(model)));
+    const part = { dataset, indices: [0] };
+    await expect(searchPrecision({ model, recipe: defaultRecipe('dynamic'), calibration: part, search: part, check: part, budget: 1, objective: 'size' })).rejects.toThrow(
+      /needs an int8 or int16x8 recipe, not dynamic/,
+    );
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * "Find it for me": the smallest (or fastest) quantized model whose quality stays within a budget.
+ *
+ * 1. Quantize everything the recipe can (e.g. per-channel int8) and compare it with the float model
+ *    on the search split, layer by layer: the quality of the all-quantized candidate, and the
+ *    sensitivity ranking of its ops (sensitivity.ts).
+ * 2. If it misses the budget, keep the most sensitive ops in float: 1, 2, 4, 8 ... of them until a
+ *    candidate meets the budget, then bisect between the last miss and the first hit for the fewest
+ *    float ops that meet it. Every candidate is a real model, written, run in LiteRT and measured.
+ * 3. Confirm the pick on the check split, which neither calibration nor the search saw, with its
+ *    sample count and 95% interval; the pick "meets" the budget only if it does there too.
+ *
+ * The budget: for top-1 / top-5 / agreement / mAP / mIoU, the percentage points the pick may lose
+ * against the float model (1 = one point); for SQNR and cosine, which the float model scores
+ * perfectly on, the lowest value allowed (e.g. 30 dB).
+ */
+import { WorkbenchError } from '../../errors';
+import { compareModels } from '../../evaluate/compare';
+import { measureLatency } from '../../evaluate/latency';
+import { defaultMetric, inferTask, type QualityMetric, type QualitySummary } from '../../evaluate/quality';
+import type { Dataset } from '../../data/dataset';
+import { optimizeModel, type OptimizeResult } from '../../optimize/pipeline';
+import { recipeLabel, type Recipe } from '../../optimize/recipe';
+import { readModel } from '../../tflite/read';
+import { samplesOf } from '../yielding-samples';
+import { rankSensitivity, type OpSensitivity } from './sensitivity';
+
+export type SearchObjective = 'size' | 'latency';
+
+/** Some samples of a dataset. */
+export interface DataPart {
+  dataset: Dataset;
+  indices: number[];
+}
+
+export interface SearchRequest {
+  model: Uint8Array;
+  /** The quantization to search around (int8 or int16x8); the search adds float ops to it. */
+  recipe: Recipe;
+  /** Disjoint samples: calibration, the search split and the check split. */
+  calibration: DataPart;
+  search: DataPart;
+  check: DataPart;
+  metric?: QualityMetric;
+  budget: number;
+  objective: SearchObjective;
+  /** At most this many candidates evaluated on the search split (default 30). */
+  maxEvaluations?: number;
+  onProgress?: (event: SearchEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface Candidate {
+  label: string;
+  /** Ops kept in float by the search (output tensor names), beyond what the recipe excludes. */
+  floatOps: string[];
+  bytes: number;
+  quality: QualitySummary;
+  /** Quality lost against the float model, in points of the metric (see the file comment). */
+  loss: number;
+  meets: boolean;
+  latencyMs?: number;
+}
+
+export type SearchEvent =
+  | { kind: 'stage'; stage: 'rank' | 'search' | 'check'; evaluations: number; maxEvaluations: number }
+  | { kind: 'candidate'; candidate: Candidate; evaluations: number; maxEvaluations: number };
+
+export interface SearchResult {
+  metric: QualityMetric;
+  budget: number;
+  /** The float model's quality on the search split (what the loss is counted from). */
+  floatQuality: QualitySummary;
+  candidates: Candidate[];
+  ranking: OpSensitivity[];
+  /** The pick: the best candidate that met the budget on the search split, else the closest. */
+  pick: Candidate & { model: Uint8Array };
+  /** The pick on the check split, with the float model's quality there. */
+  check: { quality: QualitySummary; floatQuality: QualitySummary; loss: number; meets: boolean };
+  evaluations: number;
+  notes: string[];
+}
+
+const FRACTION_METRICS = new Set<QualityMetric>(['top1', 'top5', 'agreement', 'map', 'miou']);
+
+/** Points lost: for fractions, percentage points below the float model; for SQNR / cosine, the value itself is the constraint. */
+export function qualityLoss(metric: QualityMetric, floatValue: number, value: number): number {
+  return FRACTION_METRICS.has(metric) ? 100 * (floatValue - value) : -value;
+}
+
+function meetsBudget(metric: QualityMetric, loss: number, budget: number): boolean {
+  return FRACTION_METRICS.has(metric) ? loss <= budget + 1e-9 : -loss >= budget;
+}
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export async function searchPrecision(request: SearchRequest): Promise<SearchResult> {
+  const { model, recipe, budget, signal } = request;
+  if (recipe.technique !== 'int8' && recipe.technique !== 'int16x8') {
+    throw new WorkbenchError('bad-input', `The search varies which ops are quantized, so it needs an int8 or int16x8 recipe, not ${recipe.technique}.`);
+  }
+  if (!request.search.indices.length || !request.check.indices.length) throw new WorkbenchError('bad-input', 'The search needs samples for its search split and for its check split.');
+  const maxEvaluations = request.maxEvaluations ?? 30;
+  const floatGraph = readModel(model);
+  const task = inferTask(floatGraph);
+  const labelsOf = ({ dataset, indices }: DataPart) => {
+    const labels = indices.map((i) => dataset.labels[i]);
+    return labels.every((l) => l !== null) ? (labels as number[]) : undefined;
+  };
+  const searchLabels = labelsOf(request.search);
+  const metric = request.metric ?? defaultMetric(task, { labels: searchLabels });
+  const notes: string[] = [];
+  const progress = request.onProgress ?? (() => {});
+  let evaluations = 0;
+
+  const build = async (floatOps: string[]): Promise<OptimizeResult> => {
+    const keepFloat = floatOps.length ? [...recipe.keepFloat, { tensorNamePattern: `^(${floatOps.map(escapeRegex).join('|')})$` }] : recipe.keepFloat;
+    return optimizeModel({
+      model,
+      recipe: { ...recipe, keepFloat },
+      calibration: samplesOf(request.calibration.dataset, request.calibration.indices),
+      calibrationCount: request.calibration.indices.length,
+      signal,
+      // Float ops are what the search asks for; a candidate that grows or does nothing is simply a bad candidate.
+      allowFloatFallback: true,
+    });
+  };
+  const measure = async (bytes: Uint8Array, part: DataPart, perLayer = false) => {
+    const labels = labelsOf(part);
+    return compareModels(model, bytes, samplesOf(part.dataset, part.indices), { labels, total: part.indices.length, perLayer, signal, quality: { metric, truth: labels ? { labels } : {} } });
+  };
+  // The float model's own quality: from the labels when there are some, else 100% agreement.
+  const floatOn = async (part: DataPart) => (await measure(model, part)).quality!;
+  const floatQuality = await floatOn(request.search);
+  const floatValue = floatQuality.value;
+
+  const candidates: Candidate[] = [];
+  const evaluate = async (floatOps: string[], perLayer = false) => {
+    if (signal?.aborted) throw new WorkbenchError('cancelled', `The search was cancelled after ${evaluations} evaluation(s).`);
+    const made = await build(floatOps);
+    const comparison = await measure(made.bytes, request.search, perLayer);
+    evaluations++;
+    const quality = comparison.quality!;
+    const loss = qualityLoss(metric, floatValue, quality.value);
+    const candidate: Candidate = { label: `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}`, floatOps, bytes: made.bytes.length, quality, loss, meets: meetsBudget(metric, loss, budget) };
+    if (request.objective === 'latency') candidate.latencyMs = (await measureLatency(made.bytes)).medianMs;
+    candidates.push(candidate);
+    progress({ kind: 'candidate', candidate, evaluations, maxEvaluations });
+    return { candidate, made, comparison };
+  };
+
+  progress({ kind: 'stage', stage: 'rank', evaluations, maxEvaluations });
+  const first = await evaluate([], true);
+  const quantizedOps = (first.made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.mode === 'quantized').map((op) => op.opIndex);
+  const ranking = rankSensitivity(floatGraph, first.comparison.perLayer ?? [], quantizedOps);
+  const order = ranking.map((r) => r.output).filter((name) => name);
+
+  progress({ kind: 'stage', stage: 'search', evaluations, maxEvaluations });
+  if (!first.candidate.meets) {
+    // Grow the float set (1, 2, 4 ...) until the budget is met, then bisect for the fewest.
+    let miss = 0;
+    let hit = -1;
+    for (let k = Math.min(1, order.length); k > 0 && evaluations < maxEvaluations; k = Math.min(order.length, k * 2)) {
+      if ((await evaluate(order.slice(0, k))).candidate.meets) {
+        hit = k;
+        break;
+      }
+      miss = k;
+      if (k === order.length) break;
+    }
+    while (hit > 0 && hit - miss > 1 && evaluations < maxEvaluations) {
+      const middle = Math.floor((miss + hit) / 2);
+      if ((await evaluate(order.slice(0, middle))).candidate.meets) hit = middle;
+      else miss = middle;
+    }
+    if (hit < 0) notes.push(`No candidate met the budget within ${evaluations} evaluation(s); the pick is the closest.`);
+  }
+  const pickCandidate = pick(candidates, request.objective);
+
+  progress({ kind: 'stage', stage: 'check', evaluations, maxEvaluations });
+  // Candidates are rebuilt rather than kept: building is deterministic, and a large model's
+  // candidates would not all fit in memory.
+  const pickModel = (await build(pickCandidate.floatOps)).bytes;
+  const checkQuality = (await measure(pickModel, request.check)).quality!;
+  const floatCheck = await floatOn(request.check);
+  const checkLoss = qualityLoss(metric, floatCheck.value, checkQuality.value);
+  return {
+    metric,
+    budget,
+    floatQuality,
+    candidates,
+    ranking,
+    pick: { ...pickCandidate, model: pickModel },
+    check: { quality: checkQuality, floatQuality: floatCheck, loss: checkLoss, meets: meetsBudget(metric, checkLoss, budget) },
+    evaluations,
+    notes,
+  };
+}
+
+/** The best candidate that met the budget by the objective, else the one that lost least. */
+export function pick(candidates: Candidate[], objective: SearchObjective): Candidate {
+  const meeting = candidates.filter((c) => c.meets);
+  if (!meeting.length) return [...candidates].sort((a, b) => a.loss - b.loss || a.bytes - b.bytes)[0];
+  const cost = (c: Candidate) => (objective === 'latency' ? (c.latencyMs ?? Infinity) : c.bytes);
+  return [...meeting].sort((a, b) => cost(a) - cost(b) || a.loss - b.loss)[0];
+}

@@ -1,0 +1,51 @@
+/**
+ * Per-op sensitivity from one comparison of the fully quantized model with the float model, layer
+ * by layer: how many dB of SQNR the op loses, from the worst of its activation inputs to its output.
+ * An op that only passes its inputs' error on scores about zero; one whose own rounding hurts scores
+ * high wherever it sits. (Ranking by the noise added in linear units, tried first, put the last
+ * layers first, whose inputs are already noisy, and missed the early depthwise layers that
+ * per-tensor int8 breaks: bench:search, MobileNetV1 0.25, 17 float ops to meet 1 point.)
+ *
+ * One comparison ranks every op, where reverting ops one at a time (NNCF's ranking) costs one
+ * evaluation per op; the search then verifies what the ranking proposes on real evaluations.
+ */
+import type { ModelGraph } from '../../tflite/graph';
+import type { LayerComparison } from '../../evaluate/compare';
+import { isConstant } from '../../tflite/queries';
+import { opName } from '../../tflite/ops';
+
+export interface OpSensitivity {
+  /** The op's index in the float model's first subgraph, its kind and its first output's name. */
+  opIndex: number;
+  op: string;
+  output: string;
+  /** SQNR lost across the op, dB (>= 0; 0 when unmeasured). */
+  lossDb: number;
+  /** SQNR of its output in the quantized model, dB (NaN when unmeasured). */
+  outputSqnrDb: number;
+}
+
+/** Above this an SQNR is as good as exact (float inputs are Infinity; int8 rounding alone gives ~40 dB). */
+const CEILING_DB = 60;
+const measured = (sqnrDb: number | undefined) => (sqnrDb === undefined || Number.isNaN(sqnrDb) ? undefined : Math.min(CEILING_DB, sqnrDb));
+
+/**
+ * Sensitivity of every op of the float model's first subgraph listed in `opIndices`, from the
+ * per-layer comparison (reference tensors are the float model's), most sensitive first.
+ */
+export function rankSensitivity(floatGraph: ModelGraph, perLayer: LayerComparison[], opIndices: number[]): OpSensitivity[] {
+  const subgraph = floatGraph.subgraphs[0];
+  const sqnrByName = new Map<string, number>();
+  for (const layer of perLayer) if (!sqnrByName.has(layer.referenceTensor)) sqnrByName.set(layer.referenceTensor, layer.sqnrDb);
+  const ranked = opIndices.map((opIndex) => {
+    const op = subgraph.operators[opIndex];
+    const output = subgraph.tensors[op.outputs[0]]?.name ?? '';
+    const out = measured(sqnrByName.get(output));
+    const inputs = op.inputs
+      .filter((t) => t >= 0 && !isConstant(floatGraph, subgraph.tensors[t]))
+      .map((t) => measured(sqnrByName.get(subgraph.tensors[t].name)) ?? CEILING_DB);
+    const lossDb = out === undefined ? 0 : Math.max(0, Math.min(CEILING_DB, ...inputs) - out);
+    return { opIndex, op: opName(floatGraph, op), output, lossDb, outputSqnrDb: sqnrByName.get(output) ?? NaN };
+  });
+  return ranked.sort((a, b) => b.lossDb - a.lossDb || a.opIndex - b.opIndex);
+}

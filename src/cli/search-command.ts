@@ -1,0 +1,124 @@
+/**
+ * `tflite-opt search`: the precision search of src/app/search on data from the flags. One seeded
+ * shuffle of each data set decides its parts: calibration takes the first --calib-count samples of
+ * --calib; the search the next --eval-count of --eval (the --calib data again by default, minus the
+ * calibration samples); the check what is left, up to --check-count.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { searchPrecision, type SearchObjective, type SearchResult } from '../app/search/precision-search';
+import { randomIndices, type Dataset } from '../data/dataset';
+import { WorkbenchError } from '../errors';
+import { QUALITY_METRICS, qualityLine, type QualityMetric } from '../evaluate/quality';
+import { buildReport, reportToJson } from '../evaluate/report';
+import { compareSizes } from '../evaluate/size';
+import { readModel } from '../tflite/read';
+import type { SearchOptions } from './command-options';
+import { positiveInteger } from './count-option';
+import { dataFlags, openDataFlags } from './data-options';
+import { readInputFile } from './read-input-file';
+import { recipeFromOptions } from './recipe-options';
+import { UsageError } from './usage-error';
+
+const DEFAULT_SEARCH_SAMPLES = 300;
+
+function choice<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}".`, false);
+  return value as T;
+}
+
+function budgetOf(text: string): number {
+  const budget = Number(text);
+  if (!Number.isFinite(budget)) throw new UsageError(`--budget takes a number (points of the metric), got "${text}".`, false);
+  return budget;
+}
+
+export async function search(options: SearchOptions, path: string): Promise<number> {
+  const started = performance.now();
+  const model = readInputFile(path, 'model');
+  const graph = readModel(model);
+  const budget = budgetOf(options.budget);
+  const metric = choice<QualityMetric>(options.metric, QUALITY_METRICS, '--metric');
+  const objective = choice<SearchObjective>(options.objective, ['size', 'latency'], '--objective') ?? 'size';
+  const recipe = recipeFromOptions({ ...options, recipe: options.recipe ?? 'int8' });
+  const calibData = await openDataFlags(graph, dataFlags(options.calib, options));
+  const sameData = !options.eval || resolve(options.eval) === resolve(options.calib);
+  const evalData = sameData ? calibData : await openDataFlags(graph, dataFlags(options.eval!, options));
+  for (const note of new Set([...calibData.notes, ...evalData.notes])) process.stderr.write(`note: ${note}\n`);
+  const parts = splitParts(calibData, evalData, sameData, {
+    calibration: positiveInteger(options.calibCount, '--calib-count') ?? recipe.calibration.samples,
+    search: positiveInteger(options.evalCount, '--eval-count') ?? DEFAULT_SEARCH_SAMPLES,
+    check: positiveInteger(options.checkCount, '--check-count'),
+  });
+  process.stderr.write(`calibration ${parts.calibration.indices.length}, search ${parts.search.indices.length}, check ${parts.check.indices.length} samples\n`);
+  const result = await searchPrecision({
+    model,
+    recipe,
+    ...parts,
+    metric,
+    budget,
+    objective,
+    maxEvaluations: positiveInteger(options.maxEvaluations, '--max-evaluations'),
+    onProgress: (event) => {
+      if (event.kind === 'stage') process.stderr.write(`${event.stage}...\n`);
+      else {
+        const c = event.candidate;
+        process.stderr.write(`  candidate ${event.evaluations}/${event.maxEvaluations}: ${c.label}, ${c.bytes} bytes, loss ${c.loss.toFixed(2)}${c.meets ? ' (meets the budget)' : ''}\n`);
+      }
+    },
+  });
+  writeFileSync(options.output, result.pick.model);
+  process.stdout.write(summary(result));
+  if (options.report) {
+    const report = buildReport({
+      model: { name: options.output, reference: path },
+      output: options.output,
+      label: result.pick.label,
+      recipe,
+      sizes: compareSizes(result.pick.model, model),
+      notes: result.notes,
+    });
+    const { pick, ...rest } = result;
+    const { model: _bytes, ...pickFacts } = pick;
+    writeFileSync(options.report, reportToJson({ ...report, search: { ...rest, pick: pickFacts } } as typeof report));
+  }
+  process.stderr.write(`wrote ${options.output} (${result.pick.model.length} bytes) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return result.check.meets ? 0 : 3;
+}
+
+interface Counts {
+  calibration: number;
+  search: number;
+  check?: number;
+}
+
+/** The three disjoint parts; see the file comment. */
+export function splitParts(calibData: Dataset, evalData: Dataset, sameData: boolean, counts: Counts) {
+  const calibOrder = randomIndices(calibData.size, calibData.size, 0);
+  const calibration = calibOrder.slice(0, Math.min(counts.calibration, calibData.size));
+  const rest = sameData ? calibOrder.slice(calibration.length) : randomIndices(evalData.size, evalData.size, 1);
+  if (rest.length < 2) {
+    throw new WorkbenchError('bad-input', `The search needs samples beyond calibration for its search and check splits; ${sameData ? `--calib holds ${calibData.size}, ${calibration.length} of them calibrate` : `--eval holds ${evalData.size}`}.`);
+  }
+  // At least one check sample: a pick nobody confirmed is not a result.
+  const search = rest.slice(0, Math.min(counts.search, rest.length - 1));
+  const left = rest.slice(search.length);
+  const check = left.slice(0, Math.min(counts.check ?? left.length, left.length));
+  return { calibration: { dataset: calibData, indices: calibration }, search: { dataset: evalData, indices: search }, check: { dataset: evalData, indices: check } };
+}
+
+function summary(result: SearchResult): string {
+  const lines = [`Search: ${result.metric}, budget ${result.budget}; ${result.evaluations} candidate(s) evaluated.`, ''];
+  lines.push('| candidate | bytes | quality (search split) | loss | meets |', '|---|---|---|---|---|');
+  for (const c of result.candidates) lines.push(`| ${c.label} | ${c.bytes} | ${qualityValue(result.metric, c.quality.value)} | ${c.loss.toFixed(2)} | ${c.meets ? 'yes' : 'no'} |`);
+  lines.push('', `Pick: ${result.pick.label} (${result.pick.floatOps.length} op(s) kept in float${result.pick.floatOps.length ? `: ${result.pick.floatOps.slice(0, 5).join(', ')}${result.pick.floatOps.length > 5 ? ' ...' : ''}` : ''}).`);
+  lines.push(`Check split (unseen): ${qualityLine(result.check.quality)}`);
+  lines.push(`Float model there: ${qualityValue(result.metric, result.check.floatQuality.value)}; loss ${result.check.loss.toFixed(2)}: ${result.check.meets ? 'meets' : 'MISSES'} the budget.`);
+  for (const note of result.notes) lines.push(`Note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function qualityValue(metric: QualityMetric, value: number): string {
+  return metric === 'sqnr' ? `${value.toFixed(1)} dB` : metric === 'cosine' ? value.toFixed(4) : `${(100 * value).toFixed(2)}%`;
+}
