@@ -5,8 +5,8 @@
  * DepthwiseConv2dNativeBackpropFilter, which the WASM backend does not implement, so training on WASM
  * would fail at the first convolution. These replacements (registered for every backend, they are
  * plain op compositions) compute
- *   filter gradients  one strided slice of the padded input per filter tap, times dy (a matMul for
- *                     CONV_2D, an element-wise product summed over batch and space for depthwise);
+ *   filter gradients  one convolution of the padded input with dy as the filter (see asConvolution);
+ *                     1x1 CONV_2D filters a matMul of the input and dy;
  *   depthwise input   a stride-1 depthwise convolution of the zero-dilated, padded dy with the
  *                     flipped filter (the transposed convolution), cropped to the input.
  * The Conv2D input gradient keeps tfjs' conv2DBackpropInput, which WASM has. conv-gradients.test.ts
@@ -57,8 +57,28 @@ function tapSlice(xp: tf.Tensor4D, g: ConvGeometry, i: number, j: number): tf.Te
   const c = xp.shape[3];
   const r0 = i * g.dilations[0];
   const c0 = j * g.dilations[1];
-  return tf.stridedSlice(xp, [0, r0, c0, 0], [g.n, r0 + (g.outH - 1) * g.strides[0] + 1, c0 + (g.outW - 1) * g.strides[1] + 1, c], [1, g.strides[0], g.strides[1], 1]) as tf.Tensor4D;
+  const rows = r0 + (g.outH - 1) * g.strides[0] + 1;
+  const cols = c0 + (g.outW - 1) * g.strides[1] + 1;
+  // A 1x1 stride-1 filter meets the whole input: no copy.
+  if (r0 === 0 && c0 === 0 && g.strides[0] === 1 && g.strides[1] === 1 && rows === xp.shape[1] && cols === xp.shape[2]) return xp;
+  return tf.stridedSlice(xp, [0, r0, c0, 0], [g.n, rows, cols, c], [1, g.strides[0], g.strides[1], 1]) as tf.Tensor4D;
 }
+
+/** The padded input cut to the rows and columns the forward pass read (a stride may leave some unread). */
+function readRegion(xp: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const rows = (g.outH - 1) * g.strides[0] + (g.kh - 1) * g.dilations[0] + 1;
+  const cols = (g.outW - 1) * g.strides[1] + (g.kw - 1) * g.dilations[1] + 1;
+  return rows === xp.shape[1] && cols === xp.shape[2] ? xp : tf.slice(xp, [0, 0, 0, 0], [g.n, rows, cols, xp.shape[3]]);
+}
+
+/**
+ * Filter gradients as one convolution instead of kh * kw strided copies of the input (which took 60%
+ * of a MobileNetV1 training step on WASM: npm run bench:engine-profile). dW[i, j] = sum over n, y, x of
+ * xp[n, y*s + i*d, x*s + j*d] * dy[n, y, x]: a convolution of the input with dy as the filter, the
+ * forward stride s as its dilation and the forward dilation d as its stride. tfjs takes strides or
+ * dilations above 1, not both, so d > 1 with s > 1 keeps the tap loop.
+ */
+const asConvolution = (g: ConvGeometry) => (g.strides[0] === 1 && g.strides[1] === 1) || (g.dilations[0] === 1 && g.dilations[1] === 1);
 
 /** dL/dfilter of conv2d (filter HWIO). */
 export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], attrs: Record<string, unknown>): tf.Tensor4D {
@@ -66,9 +86,17 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
     const [kh, kw, ci, co] = filterShape;
     const g = geometry(x, dy, kh, kw, attrs);
     const xp = padded(x, g);
+    if ((kh > 1 || kw > 1) && asConvolution(g)) {
+      // Batch = input channel, channels = samples: [ci, rows, cols, n] * [outH, outW, n, co] -> [ci, kh, kw, co].
+      const input = tf.transpose(readRegion(xp, g), [3, 1, 2, 0]) as tf.Tensor4D;
+      const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+      const out = tf.conv2d(input, filter, g.dilations, 'valid', 'NHWC', g.strides);
+      return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D;
+    }
     const dy2 = tf.reshape(dy, [-1, co]);
+    // x^T dy with the transpose made explicit: WASM's matMul with transposeA was 2-18x slower (scratch run, loaded machine).
     const taps: tf.Tensor[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tf.matMul(tf.reshape(tapSlice(xp, g, i, j), [-1, ci]), dy2, true, false));
+    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tf.matMul(tf.transpose(tf.reshape(tapSlice(xp, g, i, j), [-1, ci])), dy2));
     return tf.reshape(tf.stack(taps), [kh, kw, ci, co]) as tf.Tensor4D;
   });
 }
@@ -79,6 +107,14 @@ export function depthwiseFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterS
     const [kh, kw, c, m] = filterShape;
     const g = geometry(x, dy, kh, kw, attrs);
     const xp = padded(x, g);
+    if (asConvolution(g)) {
+      // Samples folded into the channels: [1, rows, cols, n*c] with the filter [outH, outW, n*c, m].
+      const region = readRegion(xp, g);
+      const input = tf.reshape(tf.transpose(region, [1, 2, 0, 3]), [1, region.shape[1], region.shape[2], g.n * c]) as tf.Tensor4D;
+      const filter = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [g.outH, g.outW, g.n * c, m]) as tf.Tensor4D;
+      const out = tf.depthwiseConv2d(input, filter, g.dilations, 'valid', 'NHWC', g.strides);
+      return tf.sum(tf.reshape(out, [kh, kw, g.n, c, m]), 2) as tf.Tensor4D;
+    }
     const dy5 = tf.reshape(dy, [g.n, g.outH, g.outW, c, m]);
     const taps: tf.Tensor[] = [];
     for (let i = 0; i < kh; i++) {
@@ -91,13 +127,16 @@ export function depthwiseFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterS
   });
 }
 
-/** Insert stride-1 zeros between the rows and columns of dy (the transposed convolution's input). */
-function dilateSpatial(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+/**
+ * Insert stride-1 zeros between the rows and columns of dy (the transposed convolution's input),
+ * trailing zeros included ([n, h*sh, w*sw, c]) unless `trim` cuts them ([n, (h-1)*sh+1, ...]).
+ */
+function dilateSpatial(dy: tf.Tensor4D, sh: number, sw: number, trim: boolean): tf.Tensor4D {
   if (sh === 1 && sw === 1) return dy;
   const [n, h, w, c] = dy.shape;
   const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-  const full = tf.reshape(spread, [n, h * sh, w * sw, c]);
-  return tf.slice(full, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]) as tf.Tensor4D;
+  const full = tf.reshape(spread, [n, h * sh, w * sw, c]) as tf.Tensor4D;
+  return trim ? (tf.slice(full, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]) as tf.Tensor4D) : full;
 }
 
 /** dL/dx of depthwiseConv2d. */
@@ -107,20 +146,40 @@ export function depthwiseInputGradient(xShape: number[], dy: tf.Tensor4D, filter
     const g = geometry(tf.zeros([1, xShape[1], xShape[2], 1]), dy, kh, kw, attrs);
     if (g.dilations[0] !== 1 || g.dilations[1] !== 1) throw new Error('depthwise convolution gradient: dilation > 1 is not supported');
     // Fold the multiplier into the channels of dy: sum over m of dy[..., c, m] * w[.., c, m].
-    const dyd = dilateSpatial(dy, g.strides[0], g.strides[1]);
-    const dyp = tf.pad(dyd, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]) as tf.Tensor4D;
-    const flipped = tf.reverse(filter, [0, 1]);
+    const [, outH, outW] = dy.shape;
+    // Trailing zeros of the dilated dy add nothing; keep them (no crop) where the padding below can absorb them.
+    const trim = xShape[1] + g.pad.top < outH * g.strides[0] || xShape[2] + g.pad.left < outW * g.strides[1];
+    const dyd = dilateSpatial(dy, g.strides[0], g.strides[1], trim);
+    const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]) as tf.Tensor4D;
     // Each output channel c*m+k of the forward op reads input channel c: correlate dy's channel
     // (c, k) with w[.., c, k] (a depthwise conv with multiplier 1 over c*m channels), then sum k.
-    const perOut = tf.depthwiseConv2d(dyp, tf.reshape(flipped, [kh, kw, c * m, 1]) as tf.Tensor4D, 1, 'valid');
-    const summed = m === 1 ? perOut : tf.sum(tf.reshape(perOut, [...perOut.shape.slice(0, 3), c, m]), 4);
-    // summed is the gradient of the padded input; crop (or zero-extend) to the real input.
-    const [, ph, pw] = summed.shape as number[];
-    const needH = g.pad.top + xShape[1];
-    const needW = g.pad.left + xShape[2];
-    const extended = needH > ph || needW > pw ? tf.pad(summed, [[0, 0], [0, Math.max(0, needH - ph)], [0, Math.max(0, needW - pw)], [0, 0]]) : summed;
-    return tf.slice(extended, [0, g.pad.top, g.pad.left, 0], [xShape[0], xShape[1], xShape[2], c]) as tf.Tensor4D;
+    // The full correlation pads dy by kh - 1 on each side and yields the gradient of the padded
+    // input; padding so that exactly the real input's rows and columns come out saves the pad and
+    // the crop, two copies of a large tensor (17% of a training step before: bench:engine-profile).
+    const [, hd, wd] = dyd.shape;
+    const top = kh - 1 - g.pad.top;
+    const left = kw - 1 - g.pad.left;
+    const bottom = xShape[1] - hd + g.pad.top;
+    const right = xShape[2] - wd + g.pad.left;
+    const perOut =
+      top >= 0 && left >= 0 && bottom >= 0 && right >= 0
+        ? tf.depthwiseConv2d(dyd, flipped, 1, [[0, 0], [top, bottom], [left, right], [0, 0]])
+        : fullCorrelationCropped(dyd, flipped, xShape, g);
+    return (m === 1 ? perOut : tf.sum(tf.reshape(perOut, [...perOut.shape.slice(0, 3), c, m]), 4)) as tf.Tensor4D;
   });
+}
+
+/** The input gradient the long way (pad by kh - 1, correlate, crop or zero-extend to the input), where explicit padding cannot express it. */
+function fullCorrelationCropped(dyd: tf.Tensor4D, flipped: tf.Tensor4D, xShape: number[], g: ConvGeometry): tf.Tensor4D {
+  const [kh, kw, cm] = flipped.shape;
+  const dyp = tf.pad(dyd, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]) as tf.Tensor4D;
+  // (dyd may carry trailing zero rows / columns: they only extend the result past what is cropped.)
+  const full = tf.depthwiseConv2d(dyp, flipped, 1, 'valid');
+  const [, ph, pw] = full.shape as number[];
+  const needH = g.pad.top + xShape[1];
+  const needW = g.pad.left + xShape[2];
+  const extended = needH > ph || needW > pw ? tf.pad(full, [[0, 0], [0, Math.max(0, needH - ph)], [0, Math.max(0, needW - pw)], [0, 0]]) : full;
+  return tf.slice(extended, [0, g.pad.top, g.pad.left, 0], [xShape[0], xShape[1], xShape[2], cm]) as tf.Tensor4D;
 }
 
 let registered = false;
@@ -145,8 +204,15 @@ export function registerConvGradients(): void {
       const a = attrs as unknown as Record<string, unknown>;
       const dilations = pair(a.dilations as number | [number, number]);
       if (dilations[0] !== 1 || dilations[1] !== 1) throw new Error('convolution gradient: dilation > 1 is not supported');
+      const [kh, kw, ci, co] = filter.shape;
+      const strides = pair(a.strides as number);
+      // A 1x1 stride-1 convolution is a matMul, and so is its input gradient: dy W^T.
+      const pointwise = kh === 1 && kw === 1 && strides[0] === 1 && strides[1] === 1;
       return {
-        x: () => tf.conv2dTranspose(dy as tf.Tensor4D, filter, x.shape, pair(a.strides as number), a.pad as Padding),
+        x: () =>
+          pointwise
+            ? tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(dy as tf.Tensor, [-1, co]), tf.transpose(tf.reshape(filter, [ci, co]))), x.shape))
+            : tf.conv2dTranspose(dy as tf.Tensor4D, filter, x.shape, strides, a.pad as Padding),
         filter: () => conv2dFilterGradient(x, dy as tf.Tensor4D, filter.shape, a),
       };
     },
