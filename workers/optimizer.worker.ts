@@ -7,6 +7,7 @@
  * worked out there (a cloned File loses webkitRelativePath).
  */
 import * as Comlink from 'comlink';
+import { datasetName } from '../src/app/evaluation-set';
 import { dataFilesFrom, datasetInfo } from '../src/app/open-dataset';
 import { previewDataset } from '../src/app/preview';
 import { runVariant, type VariantSpec } from '../src/app/run-variant';
@@ -56,13 +57,15 @@ const api = {
   setDataset(input: DataInput, preprocessing: Preprocessing | null): Promise<Result<DatasetInfo>> {
     return wrap(async () => {
       session.requireModel();
-      return datasetInfo(await session.openDataset(await dataFilesFrom(input), preprocessing));
+      const files = await dataFilesFrom(input);
+      const dataset = await session.openDataset(files, preprocessing, datasetName(input.files));
+      return datasetInfo(dataset, { name: session.datasetName, fingerprint: session.datasetFingerprint });
     });
   },
 
   /** Re-opens the same files with another preprocessing and / or labels.csv column. */
   setPreprocessing(preprocessing: Preprocessing | null, column?: string | null): Promise<Result<DatasetInfo>> {
-    return wrap(async () => datasetInfo(await session.reopenDataset(preprocessing, column)));
+    return wrap(async () => datasetInfo(await session.reopenDataset(preprocessing, column), { name: session.datasetName, fingerprint: session.datasetFingerprint }));
   },
 
   clearDataset(): void {

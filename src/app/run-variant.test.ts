@@ -19,6 +19,7 @@ import { dataDir, readSharedModel } from '../test-support/shared';
 import { summarizeModel } from '../tflite/summary';
 import { runVariant, type VariantSpec } from './run-variant';
 import { Session } from './session';
+import { datasetFingerprint, datasetName, evaluationKey } from './evaluation-set';
 import { splitIndices } from './split';
 import { chainOf, defaultTraining } from './variant-chain';
 import type { Split } from './worker-protocol';
@@ -96,6 +97,11 @@ describe('runVariant', () => {
     const d = session.dataset!;
     const evaluation = splitIndices(d, SPLIT).evaluation;
     const variantTop1 = await top1(result.bytes, d, evaluation);
+    // It says what it was measured on: this dataset (as read from these files), this split, these many digits.
+    expect(result.evaluatedOn).toMatchObject({ dataset: datasetName(session.files!), samples: evaluation.length, random: false, split: { ...SPLIT } });
+    expect(result.evaluatedOn!.fingerprint).toBe(datasetFingerprint(d, session.files!));
+    expect(result.evaluatedOn!.key).toBe(evaluationKey(result.evaluatedOn!.fingerprint, SPLIT));
+    expect(result.comparison.classification.count).toBe(evaluation.length);
     console.log(`${name}: top-1 ${(variantTop1 * 100).toFixed(1)}% vs float ${(floatTop1 * 100).toFixed(1)}% on ${evaluation.length} held-out digits`);
     if (lossy) {
       expect(floatTop1 - variantTop1).toBeGreaterThan(0.02);

@@ -16,6 +16,7 @@ import { readModel } from '../tflite/read';
 import { accuracyNotes } from './chain-accuracy';
 import { findDisagreements } from './disagreements';
 import { evaluationSamples } from './evaluation-samples';
+import { evaluationKey, type EvaluatedOn } from './evaluation-set';
 import { makeVariant, type MakeVariantRequest } from './make-variant';
 import type { Session } from './session';
 import { splitIndices } from './split';
@@ -88,6 +89,16 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
   const disagreements =
     d && indices && comparison.classification.agreement < 1 ? await findDisagreements(reference, made.bytes, d, indices.evaluation, (i) => session.className(i), signal) : [];
   const overlayJson = comparison.perLayer?.length ? nodeDataJson(modelNodeData(graph, comparison.perLayer)) : null;
+  const fingerprint = evaluation.random ? 'random' : (session.datasetFingerprint ?? 'unknown');
+  const evaluatedOn: EvaluatedOn = {
+    dataset: evaluation.random ? 'random inputs' : (session.datasetName ?? 'dataset'),
+    fingerprint,
+    samples: comparison.samples,
+    random: evaluation.random,
+    split: evaluation.random ? null : { ...request.split, training: request.split.training ?? 0 },
+    key: evaluationKey(fingerprint, evaluation.random ? null : request.split),
+    finishedAt: Date.now(),
+  };
   const result: RunResult = {
     bytes: made.bytes,
     label: made.label,
@@ -97,6 +108,7 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
     timings: made.timings as Record<string, number>,
     comparison,
     randomInputs: evaluation.random,
+    evaluatedOn,
     sizes,
     latency,
     referenceLatency,
