@@ -109,7 +109,7 @@ const AXIS_FILE: Record<ParetoAxis, string> = { size: 'size', gzip: 'gzip-size',
 function Pareto({ points, x, label, quality, base, onSelect }: { points: ParetoPoint[]; x: ParetoAxis; label: string; quality: string; base: string; onSelect: (id: string) => void }) {
   const n = points.find((p) => p.id !== 'float')?.n ?? points[0]?.n;
   return (
-    <ChartFigure testId={`pareto-${x}`} caption={`${quality} vs ${label}`} fileName={`${base}-${quality.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-vs-${AXIS_FILE[x]}`}
+    <ChartFigure testId={`pareto-${x}`} caption={`${quality} vs ${label}`} fileName={`${base}-${quality.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}-vs-${AXIS_FILE[x]}`}
       legend={<p className="legend-line small"><span className="key key-front" /> Pareto frontier <span className="key key-float" /> float model (hollow diamond) <span className="key key-dom" /> other variants · bars: 95% interval (Wilson), n = {n} samples</p>}>
       <ParetoChart points={points} x={x} label={label} quality={quality} formatX={x === 'latency' ? formatMs : formatBytes} formatQuality={pct} onSelect={onSelect} />
     </ChartFigure>
