@@ -167,6 +167,7 @@ describe('results measured on data, intervals, exports, runs and sessions', () =
     });
     assert.ok(firstLabel.label >= firstLabel.svg, `first label starts inside the chart (${firstLabel.label} >= ${firstLabel.svg})`);
     assert.match(await page.getByTestId('layer-caption').textContent(), /where int8 quantization changed the values most/);
+    await page.getByTestId('layer-figure').screenshot({ path: path.join(SCREENSHOT_DIR, 'rs-2-layer-chart.png') });
 
     // Keep CONV_2D #0 in float (FULLY_CONNECTED #3 holds most weights: in float the model would outgrow the original): the new variant is scrolled to and marked.
     await page.getByTestId('layer-select').selectOption('0');

@@ -5,7 +5,13 @@
  * their evaluation keys are equal: same dataset, same seeded split, hence the same samples.
  */
 import type { Preprocessing } from '../data/preprocess';
-import type { Split } from './worker-protocol';
+
+/** The split's counts (worker-protocol's Split, restated here: that file imports EvaluatedOn). */
+export interface SplitCounts {
+  calibration: number;
+  evaluation: number;
+  training?: number;
+}
 
 export interface EvaluatedOn {
   /** The dataset as the user knows it ("mnist-digits.zip", "digits/", "random inputs"). */
@@ -16,7 +22,7 @@ export interface EvaluatedOn {
   samples: number;
   random: boolean;
   /** The split used (null on random inputs). */
-  split: Split | null;
+  split: SplitCounts | null;
   /** evaluationKey(fingerprint, split): equal keys, same evaluation samples. */
   key: string;
   /** When the evaluation finished (ms since 1970), to tell the newest result. */
@@ -63,7 +69,7 @@ export function datasetFingerprint(dataset: FingerprintInput, files: readonly { 
 }
 
 /** The key equal for evaluations on the same samples: dataset fingerprint and split (or random inputs). */
-export function evaluationKey(fingerprint: string | null, split: Split | null): string {
+export function evaluationKey(fingerprint: string | null, split: SplitCounts | null): string {
   if (fingerprint === null || fingerprint === 'random' || !split) return 'random';
   return `${fingerprint}/c${split.calibration}/t${split.training ?? 0}/e${split.evaluation}`;
 }

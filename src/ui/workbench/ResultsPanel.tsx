@@ -254,7 +254,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
         <p className="empty-inline" data-testid="charts-empty">No result was measured on the current data yet: re-run the variants to chart them.</p>
       )}
       <p className="small how-to" data-testid="how-to-read">
-        <strong>How to read this:</strong> each dot is a model; up is better ({labeled ? 'task accuracy on the evaluation split' : 'how often its top-1 matches the float model, on the evaluation data'}), left is smaller / faster. The vertical bars are 95% intervals: two models whose bars overlap are not told apart by {points[0].n} samples. The orange line joins the models no other model beats on both axes (the Pareto frontier); the hollow diamond is the float model you started from. Ship a point on the frontier whose loss you can accept.
+        <strong>How to read this:</strong> each dot is a model; up is better ({labeled ? 'task accuracy on the evaluation split' : 'how often its top-1 matches the float model, on the evaluation data'}), left is smaller / faster. The vertical bars are 95% intervals (Wilson) over {points[0].n} samples: where bars overlap widely, these samples do not tell the models apart; load more data to decide. The orange line joins the models no other model beats on both axes (the Pareto frontier); the hollow diamond is the float model you started from. Ship a point on the frontier whose loss you can accept.
         {first.randomInputs && ' No dataset: compared on random inputs, so agreement says little about real accuracy.'}
       </p>
       <div className="chart-actions small">

@@ -60,8 +60,8 @@ describe('resultsCsv', () => {
     expect(lines).toHaveLength(4);
     expect(lines[0].split(',')[0]).toBe('variant');
     // The float row uses a's (current) measurement, not b's (stale, listed first).
-    expect(lines[1]).toBe(`float model,false,"digits.zip, 500 samples (split 100/0/500)",500,0.97,${wilsonInterval(485, 500).low},${wilsonInterval(485, 500).high},1,,,inf,200000,180000,0.5,all`);
+    expect(lines[1]).toBe(`float model,false,"digits.zip, 500 samples, split 100/0/500",500,0.97,${wilsonInterval(485, 500).low},${wilsonInterval(485, 500).high},1,,,inf,200000,180000,0.5,all`);
     expect(lines[2].startsWith('"dynamic, ""fast""",true,"digits.zip, 200 samples')).toBe(true);
-    expect(lines[3]).toBe(`int8,false,"digits.zip, 500 samples (split 100/0/500)",500,0.96,${wilsonInterval(480, 500).low},${wilsonInterval(480, 500).high},0.998,${wilsonInterval(499, 500).low},${wilsonInterval(499, 500).high},20.5,54000,40000,0.25,0`);
+    expect(lines[3]).toBe(`int8,false,"digits.zip, 500 samples, split 100/0/500",500,0.96,${wilsonInterval(480, 500).low},${wilsonInterval(480, 500).high},0.998,${wilsonInterval(499, 500).low},${wilsonInterval(499, 500).high},20.5,54000,40000,0.25,0`);
   });
 });

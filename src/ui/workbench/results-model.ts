@@ -40,7 +40,7 @@ export function isStale(result: RunResult, key: string | null): boolean {
 export function evaluatedOnText(result: RunResult): string {
   const on = result.evaluatedOn;
   if (!on) return `${result.randomInputs ? 'random inputs' : 'an earlier dataset'}, ${result.comparison.samples} samples`;
-  return `${on.dataset}, ${on.samples} samples${on.split ? ` (split ${on.split.calibration}/${on.split.training ?? 0}/${on.split.evaluation})` : ''}`;
+  return `${on.dataset}, ${on.samples} samples${on.split ? `, split ${on.split.calibration}/${on.split.training ?? 0}/${on.split.evaluation}` : ''}`;
 }
 
 /** Whether every result compared has labels (accuracy), else agreement with the float model is the quality. */
