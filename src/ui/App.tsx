@@ -35,7 +35,8 @@ export function App() {
       </header>
       <OpenSessionDialog />
       <main className="app-main">
-        <RestoredNote />
+        {/* Shown with the restored model (not while it is still being read). */}
+        {model && <RestoredNote />}
         <StatusLine />
         <ErrorBanner />
         {model && (
