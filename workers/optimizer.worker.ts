@@ -10,6 +10,7 @@ import * as Comlink from 'comlink';
 import { datasetName } from '../src/app/evaluation-set';
 import { dataFilesFrom, datasetInfo } from '../src/app/open-dataset';
 import { previewDataset } from '../src/app/preview';
+import { reevaluateVariant } from '../src/app/reevaluate-variant';
 import { runVariant, type VariantSpec } from '../src/app/run-variant';
 import { Runs } from '../src/app/runs';
 import { Session } from '../src/app/session';
@@ -87,6 +88,11 @@ const api = {
     return runs.track(runId, (control) =>
       wrap(async () => (await runVariant({ session, spec, split, target, onProgress, onTraining, ...control, initEngine: initBrowserEngine, environment: ENVIRONMENT })).result),
     );
+  },
+
+  /** The finished variant's bytes measured again on the current data (no new optimization). */
+  reevaluate(runId: string, previous: RunResult, split: Split, onProgress: ProgressCallback): Promise<Result<RunResult>> {
+    return runs.track(runId, ({ signal }) => wrap(() => reevaluateVariant({ session, previous, split, onProgress, signal, environment: ENVIRONMENT })));
   },
 };
 

@@ -4,7 +4,6 @@
  * disagree, and write the report. What the optimizer worker runs for the page.
  */
 import { WorkbenchError } from '../errors';
-import { compareModels } from '../evaluate/compare';
 import { measureLatency } from '../evaluate/latency';
 import { modelNodeData, nodeDataJson } from '../evaluate/model-explorer';
 import { buildReport, reportMarkdown, reportToJson, type WorkbenchReport } from '../evaluate/report';
@@ -14,9 +13,7 @@ import { toAeqRecipe } from '../optimize/recipe';
 import { probeWebGpu } from '../runtime/webgpu-probe';
 import { readModel } from '../tflite/read';
 import { accuracyNotes } from './chain-accuracy';
-import { findDisagreements } from './disagreements';
-import { evaluationSamples } from './evaluation-samples';
-import { evaluationKey, type EvaluatedOn } from './evaluation-set';
+import { evaluateCandidate } from './evaluate-candidate';
 import { makeVariant, type MakeVariantRequest } from './make-variant';
 import type { Session } from './session';
 import { splitIndices } from './split';
@@ -48,15 +45,8 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
   const made = await makeVariant({ ...request, model: reference, dataset: d, indices });
   if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
 
-  const evaluation = await evaluationSamples(reference, d, indices);
-  onProgress('evaluate', 0, evaluation.total);
-  const comparison = await compareModels(reference, made.bytes, evaluation.samples, {
-    labels: evaluation.labels,
-    perLayer: true,
-    total: evaluation.total,
-    signal,
-    onProgress: (done, total) => onProgress('evaluate', done, total),
-  });
+  const measured = await evaluateCandidate(session, made.bytes, request.split, onProgress, signal);
+  const { comparison, evaluatedOn } = measured;
   if (made.chain) made.notes.push(...accuracyNotes(comparison, made.chain.steps));
 
   onProgress('latency', 0, 1);
@@ -86,19 +76,8 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
     environment: request.environment,
     createdAt: new Date().toISOString(),
   });
-  const disagreements =
-    d && indices && comparison.classification.agreement < 1 ? await findDisagreements(reference, made.bytes, d, indices.evaluation, (i) => session.className(i), signal) : [];
+  const disagreements = await measured.disagreements();
   const overlayJson = comparison.perLayer?.length ? nodeDataJson(modelNodeData(graph, comparison.perLayer)) : null;
-  const fingerprint = evaluation.random ? 'random' : (session.datasetFingerprint ?? 'unknown');
-  const evaluatedOn: EvaluatedOn = {
-    dataset: evaluation.random ? 'random inputs' : (session.datasetName ?? 'dataset'),
-    fingerprint,
-    samples: comparison.samples,
-    random: evaluation.random,
-    split: evaluation.random ? null : { ...request.split, training: request.split.training ?? 0 },
-    key: evaluationKey(fingerprint, evaluation.random ? null : request.split),
-    finishedAt: Date.now(),
-  };
   const result: RunResult = {
     bytes: made.bytes,
     label: made.label,
@@ -107,7 +86,7 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
     notes: made.notes,
     timings: made.timings as Record<string, number>,
     comparison,
-    randomInputs: evaluation.random,
+    randomInputs: evaluatedOn.random,
     evaluatedOn,
     sizes,
     latency,

@@ -32,6 +32,8 @@ export interface Variant {
   error?: string;
   /** Live training progress (finetune / qat variants) while and after it trains. */
   training?: LiveTraining;
+  /** What the queued / running job does: optimize and evaluate (default), or only re-evaluate the result's bytes. */
+  job?: 'run' | 'reevaluate';
 }
 
 export interface LiveTraining {
@@ -252,7 +254,18 @@ export function cannotRun(v: Pick<Variant, 'recipe' | 'steps'>, data: DataState 
 export function runVariant(id: string): void {
   const v = useSession.getState().variants.find((x) => x.id === id);
   if (!v || cannotRun(v)) return;
-  patchVariant(id, { status: 'queued', progress: {}, stage: undefined, error: undefined, training: undefined });
+  patchVariant(id, { status: 'queued', job: 'run', progress: {}, stage: undefined, error: undefined, training: undefined });
+  void pump();
+}
+
+/**
+ * Measures a finished variant's model again on the current data (or random inputs without data),
+ * without optimizing it again: what "stale" results need to be compared. No data required.
+ */
+export function reevaluateVariant(id: string): void {
+  const v = useSession.getState().variants.find((x) => x.id === id);
+  if (!v?.result) return runVariant(id);
+  patchVariant(id, { status: 'queued', job: 'reevaluate', progress: {}, stage: undefined, error: undefined });
   void pump();
 }
 
@@ -260,9 +273,9 @@ export function runAll(): void {
   for (const v of useSession.getState().variants) if (v.status === 'idle' || v.status === 'error' || v.status === 'cancelled') runVariant(v.id);
 }
 
-/** Re-runs every finished variant whose result was measured on other samples than `isStale` says are current. */
-export function rerunStale(ids: string[]): void {
-  for (const id of ids) runVariant(id);
+/** Re-evaluates the given finished variants (the stale ones) on the current data. */
+export function reevaluateAll(ids: string[]): void {
+  for (const id of ids) reevaluateVariant(id);
 }
 
 export function clearHighlight(): void {
@@ -336,9 +349,12 @@ async function runOne(variant: Variant): Promise<void> {
     });
   });
   const train = variant.steps?.train;
+  const previous = variant.result;
   try {
     const result = await callWorker((api) =>
-      api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null }, split, answers.target, progress, onTraining),
+      variant.job === 'reevaluate' && previous
+        ? api.reevaluate(variant.id, previous, split, progress)
+        : api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null }, split, answers.target, progress, onTraining),
     );
     patchVariant(variant.id, (v) => ({
       status: 'done',
@@ -351,7 +367,7 @@ async function runOne(variant: Variant): Promise<void> {
     const info = toErrorInfo(error);
     patchVariant(variant.id, (v) =>
       v.result
-        ? { status: 'done', error: `The re-run ${info.code === 'cancelled' ? 'was cancelled' : `failed: ${info.message}`}. The result shown is the previous run's.`, stage: undefined }
+        ? { status: 'done', job: undefined, error: `The re-run ${info.code === 'cancelled' ? 'was cancelled' : `failed: ${info.message}`}. The result shown is the previous run's.`, stage: undefined }
         : { status: info.code === 'cancelled' ? 'cancelled' : 'error', error: info.message, stage: undefined });
   }
   schedulePersist();

@@ -139,6 +139,7 @@ function TrainingView({ training, variant }: { training: LiveTraining; variant: 
 function Progress({ variant }: { variant: Variant }) {
   const float = hasSteps(variant.steps) && variant.steps.float;
   const stages = RUN_STAGES.filter((s) => {
+    if (variant.job === 'reevaluate') return s === 'evaluate'; // a re-evaluation measures only
     if (s === 'prune' || s === 'cluster' || s === 'train') return !!variant.steps?.[s];
     if (s === 'calibrate') return !float && needsCalibration(variant.recipe);
     if (s === 'quantize' || s === 'write' || s === 'check') return !float;

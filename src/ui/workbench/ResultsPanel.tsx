@@ -8,7 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { LayerComparison } from '../../evaluate/compare';
 import { formatBytes } from '../format';
 import { answerVerdict, VERDICT_CLASS } from './answer-verdict';
-import { cannotRun, rerunStale, rerunWithTweak, runVariant, selectVariant, useSession, type Variant } from '../session';
+import { reevaluateAll, reevaluateVariant, rerunWithTweak, selectVariant, type Variant, useSession } from '../session';
 import type { RunResult } from '../../app/worker-protocol';
 import { downloadPng, downloadSvg } from './chart-export';
 import { dbText, layerBars, layerCaption, layerName, layerOpIndex } from './layer-bars';
@@ -239,9 +239,9 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
       {stale.length > 0 && (
         <p className="small stale-note" role="status" data-testid="stale-note" data-count={stale.length}>
           <strong>{stale.length} result{stale.length === 1 ? ' was' : 's were'} measured on other samples</strong> than {fresh.length ? evaluatedOnText(fresh[0].result) : 'the data loaded now'}: {staleNames}.
-          {' '}{stale.length === 1 ? 'It is' : 'They are'} greyed in the table and left out of the charts, not compared as if measured alike.{' '}
-          <button type="button" className="button small-button" data-testid="rerun-stale" disabled={stale.every((e) => e.rerunning)}
-            onClick={() => rerunStale(stale.filter((e) => !e.rerunning).map((e) => e.id))}>Re-run {stale.length === 1 ? 'it' : `all ${stale.length}`} on the current data</button>
+          {' '}{stale.length === 1 ? 'It is' : 'They are'} greyed in the table and left out of the charts, not compared as if measured alike. Re-evaluating measures the same models again on the current data (no new optimization).{' '}
+          <button type="button" className="button small-button" data-testid="reevaluate-stale" disabled={stale.every((e) => e.rerunning)}
+            onClick={() => reevaluateAll(stale.filter((e) => !e.rerunning).map((e) => e.id))}>Re-evaluate {stale.length === 1 ? 'it' : `all ${stale.length}`} on the current data</button>
         </p>
       )}
       {fresh.length > 0 ? (
@@ -284,7 +284,6 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
               const gain = t && before ? (labeled ? (r.comparison.classification.accuracy?.candidate.top1 ?? NaN) - (before.accuracy?.candidate.top1 ?? NaN) : r.comparison.classification.agreement - before.agreement) : null;
               const acc = r.comparison.classification.accuracy?.candidate.top1;
               const staleRow = isStale(r, evaluationKey);
-              const runBlocked = cannotRun(useSession.getState().variants.find((x) => x.id === v.id) ?? { recipe: r.recipe });
               const issues = r.targetIssues.filter(isBlocking);
               const warnings = r.targetIssues.filter((i) => i.kind === 'warning').length;
               const name = `${base}-${r.label}.tflite`;
@@ -294,7 +293,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
                   <th scope="row">
                     <button type="button" className="link-button" aria-pressed={v.id === sel.id} onClick={() => selectVariant(v.id)}>{r.label}</button>
                     {staleRow && <span className="stale-badge" data-testid="stale-badge" title={`Measured on ${evaluatedOnText(r)}: not comparable with the current data`}>stale</span>}
-                    {v.rerunning && <span className="badge" data-testid="rerunning-badge">re-running…</span>}
+                    {v.rerunning && <span className="badge" data-testid="rerunning-badge">running again…</span>}
                     {r.chain && (
                       <div className="small muted" style={{ fontWeight: "normal" }} data-testid="chain-note" data-sparsity={r.chain.sparsity} data-distinct={r.chain.maxDistinct ?? ''} title={r.chain.text}>
                         <code>{r.chain.text}</code>
@@ -307,8 +306,8 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
                     {evaluatedOnText(r)}
                     {staleRow && (
                       <div>
-                        <button type="button" className="link-button" data-testid="reevaluate" disabled={v.rerunning || !!runBlocked} onClick={() => runVariant(v.id)}>
-                          {runBlocked ? 'Load data to re-run on it' : v.rerunning ? 're-running…' : 'Re-run on current data'}
+                        <button type="button" className="link-button" data-testid="reevaluate" disabled={v.rerunning} title="Measure this variant's model again on the current data (it is not optimized again)" onClick={() => reevaluateVariant(v.id)}>
+                          {v.rerunning ? 're-evaluating…' : 'Re-evaluate on current data'}
                         </button>
                       </div>
                     )}
