@@ -217,12 +217,15 @@ describe('results measured on data, intervals, exports, runs and sessions', () =
     assert.equal(await page.locator('[data-testid^="pareto-"] .chart-point').count(), 0, 'stale results are not drawn');
     await page.getByTestId('results').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'rs-3-stale.png') });
+    const int8Bytes = await row(page, 'int8').getAttribute('data-bytes');
     await row(page, 'int8').getByTestId('reevaluate').click();
     // While it re-runs the previous result stays in the table.
     await row(page, 'int8').getByTestId('rerunning-badge').waitFor();
     await waitStatus(page, 'int8', 'done');
     await page.locator('[data-testid="result-row"][data-label="int8"][data-stale="false"]').waitFor();
-    assert.equal(await row(page, 'int8').getAttribute('data-samples'), '200', 're-run on the 300 digits: 200 evaluate');
+    assert.equal(await row(page, 'int8').getAttribute('data-samples'), '200', 're-evaluated on the 300 digits: 200 evaluate');
+    assert.equal(await row(page, 'int8').getAttribute('data-bytes'), int8Bytes, 'the same model measured again, not optimized again');
+    assert.deepEqual(await variant(page, 'int8').locator('[data-stage]').evaluateAll((lis) => lis.map((li) => li.dataset.stage)), ['evaluate'], 'a re-evaluation only evaluates');
     assert.equal(await page.getByTestId('stale-note').getAttribute('data-count'), '2');
     const points = await page.getByTestId('pareto-size').locator('.chart-point').evaluateAll((els) => els.map((e) => e.dataset.id));
     assert.deepEqual(points.sort(), ['float', await variant(page, 'int8').getAttribute('data-id')].sort(), 'only results on the current data are drawn');
