@@ -3,7 +3,7 @@
  * frontier highlighted), the side-by-side table with downloads, and the per-layer error chart of the
  * selected variant, where a layer can be kept in float and the variant re-run.
  */
-import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { memo, useCallback, useDeferredValue, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { LayerComparison } from '../../evaluate/compare';
 import { formatBytes } from '../format';
