@@ -66,7 +66,7 @@ export const LayerErrorChart = memo(function LayerErrorChart({ bars, picked, low
         const fill = b.opIndex === picked ? '#e07b00' : b.value < lowBelow ? '#c62828' : '#0b5cad';
         return (
           <g key={`${b.key}:${i}`}>
-            <rect className="chart-bar clickable" data-op-index={b.opIndex} data-key={`${b.key}:${i}`} data-value={b.value} data-capped={b.capped ? 'true' : undefined} x={MARGIN.left + band * i + (band - barWidth) / 2} y={Math.min(y, zero)} width={barWidth} height={Math.max(1, Math.abs(zero - y))} fill={fill} onClick={() => onPick(b.opIndex)}>
+            <rect className="chart-bar clickable" data-op-index={b.opIndex} data-key={b.key} data-value={b.value} data-capped={b.capped ? 'true' : undefined} x={MARGIN.left + band * i + (band - barWidth) / 2} y={Math.min(y, zero)} width={barWidth} height={Math.max(1, Math.abs(zero - y))} fill={fill} onClick={() => onPick(b.opIndex)}>
               <title>{b.title}</title>
             </rect>
             {b.capped && (
