@@ -7,8 +7,10 @@
  * worked out there (a cloned File loses webkitRelativePath).
  */
 import * as Comlink from 'comlink';
+import { datasetName } from '../src/app/evaluation-set';
 import { dataFilesFrom, datasetInfo } from '../src/app/open-dataset';
 import { previewDataset } from '../src/app/preview';
+import { reevaluateVariant } from '../src/app/reevaluate-variant';
 import { runVariant, type VariantSpec } from '../src/app/run-variant';
 import { Runs } from '../src/app/runs';
 import { Session } from '../src/app/session';
@@ -56,13 +58,15 @@ const api = {
   setDataset(input: DataInput, preprocessing: Preprocessing | null): Promise<Result<DatasetInfo>> {
     return wrap(async () => {
       session.requireModel();
-      return datasetInfo(await session.openDataset(await dataFilesFrom(input), preprocessing));
+      const files = await dataFilesFrom(input);
+      const dataset = await session.openDataset(files, preprocessing, datasetName(input.files));
+      return datasetInfo(dataset, { name: session.datasetName, fingerprint: session.datasetFingerprint });
     });
   },
 
   /** Re-opens the same files with another preprocessing and / or labels.csv column. */
   setPreprocessing(preprocessing: Preprocessing | null, column?: string | null): Promise<Result<DatasetInfo>> {
-    return wrap(async () => datasetInfo(await session.reopenDataset(preprocessing, column)));
+    return wrap(async () => datasetInfo(await session.reopenDataset(preprocessing, column), { name: session.datasetName, fingerprint: session.datasetFingerprint }));
   },
 
   clearDataset(): void {
@@ -84,6 +88,11 @@ const api = {
     return runs.track(runId, (control) =>
       wrap(async () => (await runVariant({ session, spec, split, target, onProgress, onTraining, ...control, initEngine: initBrowserEngine, environment: ENVIRONMENT })).result),
     );
+  },
+
+  /** The finished variant's bytes measured again on the current data (no new optimization). */
+  reevaluate(runId: string, previous: RunResult, split: Split, onProgress: ProgressCallback): Promise<Result<RunResult>> {
+    return runs.track(runId, ({ signal }) => wrap(() => reevaluateVariant({ session, previous, split, onProgress, signal, environment: ENVIRONMENT })));
   },
 };
 

@@ -34,8 +34,11 @@ async function labelsCsv(files: DataFile[], labelColumn: string | null | undefin
   return { text: new TextDecoder().decode(await csv.read()), name: 'labels.csv', labelColumn };
 }
 
-export function datasetInfo(d: Dataset): DatasetInfo {
+/** What the page is told; `identity` is the Session's name and fingerprint of the dataset. */
+export function datasetInfo(d: Dataset, identity: { name: string | null; fingerprint: string | null } = { name: null, fingerprint: null }): DatasetInfo {
   return {
+    name: identity.name,
+    fingerprint: identity.fingerprint,
     size: d.size,
     kind: d.kind,
     labeled: d.labels.length > 0 && d.labels.every((l) => l !== null),

@@ -17,8 +17,10 @@ import { initRuntime } from '../runtime/start';
 import { initNodeEngine } from '../engine/backend-node';
 import { dataDir, readSharedModel } from '../test-support/shared';
 import { summarizeModel } from '../tflite/summary';
+import { reevaluateVariant } from './reevaluate-variant';
 import { runVariant, type VariantSpec } from './run-variant';
 import { Session } from './session';
+import { datasetFingerprint, datasetName, evaluationKey } from './evaluation-set';
 import { splitIndices } from './split';
 import { chainOf, defaultTraining } from './variant-chain';
 import type { Split } from './worker-protocol';
@@ -96,6 +98,11 @@ describe('runVariant', () => {
     const d = session.dataset!;
     const evaluation = splitIndices(d, SPLIT).evaluation;
     const variantTop1 = await top1(result.bytes, d, evaluation);
+    // It says what it was measured on: this dataset (as read from these files), this split, these many digits.
+    expect(result.evaluatedOn).toMatchObject({ dataset: datasetName(session.files!), samples: evaluation.length, random: false, split: { ...SPLIT } });
+    expect(result.evaluatedOn!.fingerprint).toBe(datasetFingerprint(d, session.files!));
+    expect(result.evaluatedOn!.key).toBe(evaluationKey(result.evaluatedOn!.fingerprint, SPLIT));
+    expect(result.comparison.classification.count).toBe(evaluation.length);
     console.log(`${name}: top-1 ${(variantTop1 * 100).toFixed(1)}% vs float ${(floatTop1 * 100).toFixed(1)}% on ${evaluation.length} held-out digits`);
     if (lossy) {
       expect(floatTop1 - variantTop1).toBeGreaterThan(0.02);
@@ -144,5 +151,33 @@ describe('runVariant', () => {
     } else {
       expect(result.training).toBeUndefined();
     }
+  });
+
+  it('re-evaluates a finished variant on other samples: the same bytes, measured again, not optimized again', async () => {
+    const { result } = await runVariant({ session, spec: { recipe: int8 }, split: SPLIT, target: 'web', onProgress: () => {}, initEngine: initNodeEngine, environment: { runtime: 'test' } });
+    // Another split of the data: other evaluation digits (e.g. the user asked for 1,000 of them).
+    const other: Split = { calibration: 100, training: 0, evaluation: 1000 };
+    const stages = new Set<string>();
+    const again = await reevaluateVariant({ session, previous: result, split: other, onProgress: (stage) => stages.add(stage), environment: { runtime: 'test' } });
+    const evaluation = splitIndices(session.dataset!, other).evaluation;
+    expect(evaluation).toHaveLength(1000);
+    expect(again.bytes).toBe(result.bytes);
+    expect([...stages]).toEqual(['evaluate']);
+    expect(again.evaluatedOn).toMatchObject({ samples: 1000, split: other, key: evaluationKey(result.evaluatedOn!.fingerprint, other) });
+    expect(again.evaluatedOn!.key).not.toBe(result.evaluatedOn!.key);
+    // Independent: the same bytes run in LiteRT on those 1,000 digits.
+    const expected = await top1(result.bytes, session.dataset!, evaluation);
+    const floatExpected = await top1(readSharedModel(MODEL), session.dataset!, evaluation);
+    console.log(`re-evaluated int8: top-1 ${(again.comparison.classification.accuracy!.candidate.top1 * 100).toFixed(1)}% on 1000 digits (LiteRT alone: ${(expected * 100).toFixed(1)}%), was ${(result.comparison.classification.accuracy!.candidate.top1 * 100).toFixed(1)}% on 400`);
+    expect(again.comparison.classification.accuracy).toMatchObject({ labeled: 1000 });
+    expect(again.comparison.classification.accuracy!.candidate.top1).toBeCloseTo(expected, 6);
+    expect(again.comparison.classification.accuracy!.reference.top1).toBeCloseTo(floatExpected, 6);
+    // What does not depend on the data is the earlier run's, and the report says it was re-evaluated.
+    expect(again.latency).toEqual(result.latency);
+    expect(again.sizes).toEqual(result.sizes);
+    const report = parseReport(again.reportJson);
+    expect(report.metrics!.samples).toBe(1000);
+    expect(report.notes!.filter((n) => n.startsWith('Re-evaluated on '))).toHaveLength(1);
+    expect(again.reportMarkdown).toMatch(/Re-evaluated on .*\(1000 samples\)/);
   });
 });

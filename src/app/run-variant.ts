@@ -4,7 +4,6 @@
  * disagree, and write the report. What the optimizer worker runs for the page.
  */
 import { WorkbenchError } from '../errors';
-import { compareModels } from '../evaluate/compare';
 import { measureLatency } from '../evaluate/latency';
 import { modelNodeData, nodeDataJson } from '../evaluate/model-explorer';
 import { buildReport, reportMarkdown, reportToJson, type WorkbenchReport } from '../evaluate/report';
@@ -14,8 +13,7 @@ import { toAeqRecipe } from '../optimize/recipe';
 import { probeWebGpu } from '../runtime/webgpu-probe';
 import { readModel } from '../tflite/read';
 import { accuracyNotes } from './chain-accuracy';
-import { findDisagreements } from './disagreements';
-import { evaluationSamples } from './evaluation-samples';
+import { evaluateCandidate } from './evaluate-candidate';
 import { makeVariant, type MakeVariantRequest } from './make-variant';
 import type { Session } from './session';
 import { splitIndices } from './split';
@@ -47,15 +45,8 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
   const made = await makeVariant({ ...request, model: reference, dataset: d, indices });
   if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
 
-  const evaluation = await evaluationSamples(reference, d, indices);
-  onProgress('evaluate', 0, evaluation.total);
-  const comparison = await compareModels(reference, made.bytes, evaluation.samples, {
-    labels: evaluation.labels,
-    perLayer: true,
-    total: evaluation.total,
-    signal,
-    onProgress: (done, total) => onProgress('evaluate', done, total),
-  });
+  const measured = await evaluateCandidate(session, made.bytes, request.split, onProgress, signal);
+  const { comparison, evaluatedOn } = measured;
   if (made.chain) made.notes.push(...accuracyNotes(comparison, made.chain.steps));
 
   onProgress('latency', 0, 1);
@@ -85,8 +76,7 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
     environment: request.environment,
     createdAt: new Date().toISOString(),
   });
-  const disagreements =
-    d && indices && comparison.classification.agreement < 1 ? await findDisagreements(reference, made.bytes, d, indices.evaluation, (i) => session.className(i), signal) : [];
+  const disagreements = await measured.disagreements();
   const overlayJson = comparison.perLayer?.length ? nodeDataJson(modelNodeData(graph, comparison.perLayer)) : null;
   const result: RunResult = {
     bytes: made.bytes,
@@ -96,7 +86,8 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
     notes: made.notes,
     timings: made.timings as Record<string, number>,
     comparison,
-    randomInputs: evaluation.random,
+    randomInputs: evaluatedOn.random,
+    evaluatedOn,
     sizes,
     latency,
     referenceLatency,

@@ -8,6 +8,7 @@ import type { DataFile } from '../data/files';
 import { WorkbenchError } from '../errors';
 import type { LatencyResult } from '../evaluate/latency';
 import type { ModelGraph } from '../tflite/graph';
+import { datasetFingerprint, datasetName } from './evaluation-set';
 import { openDataset } from './open-dataset';
 import { openModel, type OpenedModel } from './open-model';
 
@@ -16,6 +17,9 @@ export class Session {
   files: DataFile[] | null = null;
   dataset: Dataset | null = null;
   labelColumn: string | null = null;
+  /** The dataset as the user named it (the zip, the folder) and its fingerprint (evaluation-set.ts). */
+  datasetName: string | null = null;
+  datasetFingerprint: string | null = null;
   /** The float model's latency, measured by the first run and reused by the next. */
   referenceLatency: LatencyResult | null = null;
 
@@ -33,12 +37,12 @@ export class Session {
     return this.model;
   }
 
-  async openDataset(files: DataFile[], preprocessing: DatasetOptions['preprocessing']): Promise<Dataset> {
+  async openDataset(files: DataFile[], preprocessing: DatasetOptions['preprocessing'], name?: string): Promise<Dataset> {
     const { graph, classNames } = this.requireModel();
     this.files = files;
     this.labelColumn = null;
-    this.dataset = await openDataset(files, graph, { preprocessing: preprocessing ?? undefined, classNames });
-    return this.dataset;
+    this.datasetName = name ?? datasetName(files);
+    return this.setDataset(await openDataset(files, graph, { preprocessing: preprocessing ?? undefined, classNames }));
   }
 
   /** The same files again with another preprocessing and / or labels.csv column (`column` undefined: keep it). */
@@ -47,13 +51,20 @@ export class Session {
     if (!this.files) throw new WorkbenchError('bad-input', 'No dataset yet: drop a folder, a zip or .npy files.');
     if (column !== undefined) this.labelColumn = column || null;
     const choices = { preprocessing: preprocessing ?? this.dataset?.preprocessing ?? undefined, classNames, labelColumn: this.labelColumn };
-    this.dataset = await openDataset(this.files, graph, choices);
-    return this.dataset;
+    return this.setDataset(await openDataset(this.files, graph, choices));
+  }
+
+  private setDataset(dataset: Dataset): Dataset {
+    this.dataset = dataset;
+    this.datasetFingerprint = datasetFingerprint(dataset, this.files ?? []);
+    return dataset;
   }
 
   clearDataset(): void {
     this.dataset = null;
     this.files = null;
+    this.datasetName = null;
+    this.datasetFingerprint = null;
   }
 
   /** A class index as the user reads it: the dataset's names, else the model's, else the number. */

@@ -15,6 +15,7 @@ import type { WebGpuCheck } from '../runtime/webgpu-probe';
 import type { ModelSummary } from '../tflite/summary-types';
 import type { Preprocessing } from '../data/preprocess';
 import type { TrainingSummary, TrainingUpdate } from './training-progress';
+import type { EvaluatedOn } from './evaluation-set';
 
 // ---------------------------------------------------------------------------------------------
 // The model worker (workers/model.worker.ts)
@@ -41,6 +42,9 @@ export interface DataInput {
 }
 
 export interface DatasetInfo {
+  /** The dataset as the user named it (zip, folder) and its fingerprint (evaluation-set.ts). */
+  name: string | null;
+  fingerprint: string | null;
   size: number;
   kind: string;
   labeled: boolean;
@@ -107,6 +111,8 @@ export interface RunResult {
   comparison: ComparisonResult;
   /** True when the comparison ran on random inputs (no dataset). */
   randomInputs: boolean;
+  /** The data set, split and sample count it was measured on (older saved results lack it). */
+  evaluatedOn?: EvaluatedOn;
   sizes: SizeComparison;
   latency: LatencyResult;
   referenceLatency: LatencyResult;

@@ -13,6 +13,8 @@ import { readModel } from '../tflite/read';
 import { opName } from '../tflite/ops';
 import { compareModels, type ComparisonResult } from './compare';
 import { initRuntime } from '../runtime/start';
+import { optimizeModel } from '../optimize/pipeline';
+import { defaultRecipe } from '../optimize/recipe';
 
 beforeAll(async () => {
   await initRuntime();
@@ -186,4 +188,33 @@ describe('mnist_conv_fc: float vs int8 (AI Edge Quantizer) on labeled digits', (
     expect(result.perLayer!.map((l) => l.op)).toEqual(['CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'FULLY_CONNECTED', 'SOFTMAX']);
     expectFiniteLayers(result);
   });
+});
+
+describe('mnist_conv_fc: float vs our own int8 (float I/O), per layer', () => {
+  it('pairs every layer with the float op that writes its tensor, SOFTMAX included (not the DEQUANTIZE that took its name)', async () => {
+    const images = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-images-idx3-ubyte.gz')));
+    const samples = Array.from({ length: 40 }, (_, i) => [Float32Array.from(images.subarray(16 + i * 784, 16 + (i + 1) * 784), (p) => p / 255)]);
+    const float = readSharedModel('mnist_conv_fc_float.tflite');
+    const int8 = await optimizeModel({ model: float, recipe: defaultRecipe('int8'), calibration: samples.slice(0, 20), calibrationCount: 20 });
+    const result = await compareModels(float, int8.bytes, samples.slice(20), { perLayer: true });
+    const layers = result.perLayer!;
+    // Independent facts read from the two graphs: who writes each compared tensor.
+    const floatGraph = readModel(float);
+    const floatOps = floatGraph.subgraphs[0].operators;
+    const writer = (tensor: number) => floatOps.findIndex((op) => op.outputs.includes(tensor));
+    console.log(`our int8 per layer: ${layers.map((l) => `${l.op}#${l.opIndex} -> float ${l.referenceOp}#${l.referenceOpIndex} ${l.sqnrDb.toFixed(1)} dB`).join(', ')}`);
+    expect(layers.map((l) => l.op)).toEqual(['QUANTIZE', 'CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'FULLY_CONNECTED', 'SOFTMAX']);
+    expect(layers.map((l) => l.referenceOpIndex)).toEqual([-1, 0, 1, 2, 3, 4, 5]);
+    for (const l of layers) {
+      expect(l.referenceOpIndex).toBe(writer(l.referenceTensorIndex));
+      expect(l.referenceOp).toBe(l.referenceOpIndex < 0 ? '' : opName(floatGraph, floatOps[l.referenceOpIndex]));
+    }
+    // The variant's own numbering is shifted by the QUANTIZE in front.
+    expect(layers.map((l) => l.opIndex)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const softmax = layers[6];
+    expect(softmax).toMatchObject({ dtype: 'int8', referenceTensor: floatGraph.subgraphs[0].tensors[floatOps[5].outputs[0]].name });
+    // The int8 softmax is close to the float one and no better than the model output it feeds.
+    expect(softmax.sqnrDb).toBeGreaterThan(5);
+    expect(softmax.sqnrDb).toBeCloseTo(result.outputs[0].sqnrDb, 0);
+  }, 60_000);
 });

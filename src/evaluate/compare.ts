@@ -11,7 +11,9 @@
  * `_uint8`, `_float` removed from either side), else by position. Per layer: a candidate tensor
  * matches the reference's float tensor of the same name, or of its name without such a suffix; each
  * reference tensor is matched once, preferring the exact name, then the quantized twin, then the
- * `_float` one. A reference model input matched this way (e.g. the candidate's QUANTIZE output
+ * `_float` one, except that a candidate written by the same op type as the reference tensor's writer
+ * beats one that is not (a SOFTMAX whose output went int8 behind a DEQUANTIZE still pairs with the
+ * float SOFTMAX, not the DEQUANTIZE that took its name). A reference model input matched this way (e.g. the candidate's QUANTIZE output
  * `input_int8`) is compared with the sample itself. Tensors whose element counts differ, or with
  * per-channel parameters, are left out. Layers are listed in the candidate's op order.
  */
@@ -70,6 +72,13 @@ export interface LayerComparison extends ErrorSummary {
   /** The reference tensor it is compared with. */
   referenceTensorIndex: number;
   referenceTensor: string;
+  /**
+   * The reference (float model's) op that writes that tensor, its index in the reference's subgraph
+   * 0 and its name; -1 and '' when the reference tensor is a model input. Op numbers shown to a user
+   * are these: the variant's indices shift with every QUANTIZE / DEQUANTIZE the optimizer inserts.
+   */
+  referenceOpIndex: number;
+  referenceOp: string;
 }
 
 export interface ComparisonResult {
@@ -336,19 +345,26 @@ function matchLayers(referenceGraph: ModelGraph, reference: TappedRunner, candid
     if (name !== undefined && !refByName.has(name) && reference.inputs[i].dtype === 'float32') refByName.set(name, { tap: -1, input: i, tensor: t });
   });
 
-  // Candidates for each reference tensor, best first: exact name (0), quantized twin (1), _float twin (2).
+  const refProducer = producers(refSubgraph);
+  const candProducer = producers(candSubgraph);
+  const opOf = (graph: ModelGraph, subgraph: typeof refSubgraph, producer: Int32Array, tensor: number) =>
+    producer[tensor] >= 0 ? opName(graph, subgraph.operators[producer[tensor]]) : '';
+  // Candidates for each reference tensor, best first: written by the same op type (0) or not (10),
+  // then exact name (+0), quantized twin (+1), _float twin (+2).
   const claims = new Map<string, { rank: number; tap: number }>();
   candidate.taps.forEach((tap, k) => {
     const exact = refByName.has(tap.name) ? tap.name : null;
     const base = baseName(tap.name);
     const target = exact ?? (base !== null && refByName.has(base) ? base : null);
     if (target === null) return;
-    const rank = exact ? 0 : tap.name.endsWith('_float') ? 2 : 1;
+    const refOp = opOf(referenceGraph, refSubgraph, refProducer, refByName.get(target)!.tensor);
+    const sameOp = refOp !== '' && refOp === opOf(candidateGraph, candSubgraph, candProducer, tap.tensorIndex);
+    const rank = (sameOp ? 0 : 10) + (exact ? 0 : tap.name.endsWith('_float') ? 2 : 1);
     const existing = claims.get(target);
     if (!existing || rank < existing.rank) claims.set(target, { rank, tap: k });
   });
 
-  const producer = producers(candSubgraph);
+  const producer = candProducer;
   const layers: Layer[] = [];
   for (const [name, claim] of claims) {
     const ref = refByName.get(name)!;
@@ -369,6 +385,8 @@ function matchLayers(referenceGraph: ModelGraph, reference: TappedRunner, candid
         dtype: (TensorType[tensor.type] ?? String(tensor.type)).toLowerCase(),
         referenceTensorIndex: ref.tensor,
         referenceTensor: refTensor.name,
+        referenceOpIndex: refProducer[ref.tensor],
+        referenceOp: opOf(referenceGraph, refSubgraph, refProducer, ref.tensor),
       },
       referenceTap: ref.tap,
       referenceInput: ref.input,

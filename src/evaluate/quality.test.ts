@@ -15,23 +15,12 @@ import { readModel } from '../tflite/read';
 import { dequantizeBytes, optimizeModel } from '../optimize/pipeline';
 import { defaultRecipe } from '../optimize/recipe';
 import { compareModels } from './compare';
-import { bootstrapInterval, wilsonInterval } from './confidence';
+import { bootstrapInterval } from './confidence';
 import { averagePrecision, decodePostProcessed, iou, meanAveragePrecision, type Detection } from './detection';
 import { checkMetric, inferTask, newQualityAccumulator } from './quality';
 import { argmaxMask, confusion, meanIou } from './segmentation';
 
-describe('confidence intervals', () => {
-  it('Wilson: the textbook values, and sensible at 0% and 100%', () => {
-    const [lo, hi] = wilsonInterval(5, 10);
-    expect(lo).toBeCloseTo(0.2366, 4);
-    expect(hi).toBeCloseTo(0.7634, 4);
-    const [zeroLo, zeroHi] = wilsonInterval(0, 10);
-    expect(zeroLo).toBe(0);
-    expect(zeroHi).toBeCloseTo(0.2775, 4);
-    expect(wilsonInterval(100, 100)[0]).toBeCloseTo(0.963, 3);
-    expect(wilsonInterval(0, 0).every(Number.isNaN)).toBe(true);
-  });
-
+describe('bootstrap interval (Wilson is tested in confidence.test.ts)', () => {
   it('bootstrap: seeded, brackets the mean, and narrows with more samples', () => {
     const random = seededRandom(3);
     const values = (n: number) => Float64Array.from({ length: n }, () => random());

@@ -17,6 +17,11 @@ import type { ModelGraph } from '../tflite/graph';
 import { opName } from '../tflite/ops';
 import { WorkbenchError } from '../errors';
 import { bootstrapInterval, wilsonInterval, type Interval } from './confidence';
+
+const wilsonBounds = (k: number, n: number): Interval => {
+  const { low, high } = wilsonInterval(k, n);
+  return [low, high];
+};
 import { asGroundTruth, decodePostProcessed, meanAveragePrecision, type Detection, type GroundTruth } from './detection';
 import { topK } from './metrics';
 import { addCounts, argmaxMask, confusion, meanIou } from './segmentation';
@@ -139,7 +144,7 @@ function classificationAccumulator(task: Extract<Task, { kind: 'classification' 
       n++;
     },
     summary() {
-      const summary: QualitySummary = { task: 'classification', metric, against: metric === 'agreement' ? 'reference' : 'labels', value: n ? hits / n : NaN, interval: wilsonInterval(hits, n), samples: n };
+      const summary: QualitySummary = { task: 'classification', metric, against: metric === 'agreement' ? 'reference' : 'labels', value: n ? hits / n : NaN, interval: n ? wilsonBounds(hits, n) : [NaN, NaN], samples: n };
       if (metric !== 'agreement') summary.referenceValue = n ? referenceHits / n : NaN;
       return summary;
     },

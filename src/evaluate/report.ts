@@ -17,7 +17,7 @@ import type { WebGpuCheck } from '../runtime/webgpu-probe';
 import type { ComparisonResult, LayerComparison, OutputComparison } from './compare';
 import type { LatencyResult } from './latency';
 import type { ClassificationSummary } from './metrics';
-import { wilsonInterval } from './confidence';
+import { rateInterval } from './confidence';
 import { qualityLine, type QualitySummary } from './quality';
 import type { SizeComparison } from './size';
 import type { McuEstimate, Target, TargetIssue } from './target-check';
@@ -215,14 +215,18 @@ export function reportMarkdown(report: WorkbenchReport, options: { worstLayers?:
     if (quality) lines.push(qualityLine(quality), '');
     if (classification.accuracy) {
       const { labeled, reference, candidate } = classification.accuracy;
-      const withInterval = (p: number) => `${percent(p)} (${wilsonInterval(Math.round(p * labeled), labeled).map((x) => percent(x)).join('-')})`;
+      const withInterval = (p: number) => {
+        const { low, high } = rateInterval(p, labeled);
+        return `${percent(p)} (${percent(low)}-${percent(high)})`;
+      };
       lines.push('| | reference | variant |', '|---|---|---|');
       lines.push(`| top-1 accuracy (${labeled} labeled) | ${withInterval(reference.top1)} | ${withInterval(candidate.top1)} |`);
       lines.push(`| top-5 accuracy | ${withInterval(reference.top5)} | ${withInterval(candidate.top5)} |`, '');
     }
-    const agreed = Math.round(classification.agreement * classification.count);
-    const agreement = wilsonInterval(agreed, classification.count).map((x) => percent(x)).join('-');
-    lines.push(`Top-1 agreement with the reference: ${percent(classification.agreement)} (${agreement}) of ${classification.count} predictions.`, '');
+    if (classification.count > 0 && Number.isFinite(classification.agreement)) {
+      const { low, high } = rateInterval(classification.agreement, classification.count);
+      lines.push(`Top-1 agreement with the reference: ${percent(classification.agreement)} (${percent(low)}-${percent(high)}) of ${classification.count} predictions.`, '');
+    }
     lines.push('| output | SQNR | cosine | max abs error | MSE |', '|---|---|---|---|---|');
     for (const o of outputs) lines.push(`| ${cell(o.name)} | ${db(o.sqnrDb)} | ${number(o.cosine)} | ${number(o.maxAbsError)} | ${number(o.mse)} |`);
     lines.push('');

@@ -2,9 +2,24 @@ import { DropZone } from './components/DropZone';
 import { EmptyState } from './components/EmptyState';
 import { ErrorBanner } from './components/ErrorBanner';
 import { ModelSummaryView } from './components/ModelSummaryView';
+import { OpenSessionDialog } from './components/OpenSessionDialog';
+import { SessionSwitcher } from './components/SessionSwitcher';
+import { clearSession, useSession } from './session';
 import { StatusLine } from './components/StatusLine';
 import { useWorkbench } from './store';
 import { Workbench } from './workbench/Workbench';
+
+/** Said where it is seen: right under the header, not below the model summary. */
+function RestoredNote() {
+  const note = useSession((s) => s.restoredNote);
+  if (!note) return null;
+  return (
+    <p className="restored" role="status" data-testid="restored-note">
+      {note}{' '}
+      <button type="button" className="link-button" onClick={() => void clearSession()}>Start over</button>
+    </p>
+  );
+}
 
 export function App() {
   const model = useWorkbench((state) => state.model);
@@ -16,8 +31,12 @@ export function App() {
           <p>Inspect and optimize LiteRT models in your browser</p>
         </div>
         <DropZone />
+        <SessionSwitcher />
       </header>
+      <OpenSessionDialog />
       <main className="app-main">
+        {/* Shown with the restored model (not while it is still being read). */}
+        {model && <RestoredNote />}
         <StatusLine />
         <ErrorBanner />
         {model && (

@@ -6,6 +6,7 @@ import { toErrorInfo, WorkbenchError } from '../errors';
 import type { SummarizeResult } from '../app/worker-protocol';
 import { summarizeInWorker } from './model-worker';
 import { sampleUrl, type Sample } from './samples';
+import { openOrAsk } from './open-confirm';
 import { sessionModelOpened } from './session';
 import { useWorkbench } from './store';
 
@@ -34,7 +35,12 @@ async function openModel(fileName: string, fileBytes: number | null, readBytes: 
   else store.loadFailed({ fileName, error: result.error });
 }
 
+/** Opens a picked or dropped file (asking first when the session has variants). */
 export function openFile(file: File): Promise<void> {
+  return openOrAsk(file.name, () => openFileNow(file));
+}
+
+function openFileNow(file: File): Promise<void> {
   return openModel(file.name, file.size, async () => {
     try {
       return await file.arrayBuffer();
@@ -45,7 +51,12 @@ export function openFile(file: File): Promise<void> {
   });
 }
 
+/** Opens a bundled sample (asking first when the session has variants). */
 export function openSample(sample: Sample): Promise<void> {
+  return openOrAsk(sample.fileName, () => openSampleNow(sample));
+}
+
+function openSampleNow(sample: Sample): Promise<void> {
   return openModel(sample.fileName, sample.bytes, async () => {
     let response: Response;
     try {

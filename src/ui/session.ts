@@ -9,7 +9,7 @@ import { create } from 'zustand';
 import { toErrorInfo } from '../errors';
 import type { PreprocessingChoice } from '../data/default-preprocessing';
 import type { Preprocessing } from '../data/preprocess';
-import { defaultRecipe, type Recipe } from '../optimize/recipe';
+import { defaultRecipe, needsCalibration, type Recipe } from '../optimize/recipe';
 import type { DatasetInfo, PreviewItem, RunResult, RunStage, Split } from '../app/worker-protocol';
 import type { TrainingPoint, TrainingUpdate, WorkerMemory } from '../app/training-progress';
 import { idbDelete, idbGet, idbSet } from './idb';
@@ -32,6 +32,8 @@ export interface Variant {
   error?: string;
   /** Live training progress (finetune / qat variants) while and after it trains. */
   training?: LiveTraining;
+  /** What the queued / running job does: optimize and evaluate (default), or only re-evaluate the result's bytes. */
+  job?: 'run' | 'reevaluate';
 }
 
 export interface LiveTraining {
@@ -68,6 +70,20 @@ export interface SessionState {
   variants: Variant[];
   selected: string | null;
   restoredNote: string | null;
+  /** The variant just added by "keep in float and re-run": the page scrolls to it and marks it. */
+  highlighted: string | null;
+  /** This session's id (its key in IndexedDB) and the other saved sessions, for the switcher. */
+  sessionId: string;
+  otherSessions: SessionSummary[];
+}
+
+/** A saved session as the switcher lists it. */
+export interface SessionSummary {
+  id: string;
+  modelName: string;
+  variants: number;
+  done: number;
+  savedAt: number;
 }
 
 export const useSession = create<SessionState>()(() => ({
@@ -80,7 +96,14 @@ export const useSession = create<SessionState>()(() => ({
   variants: [],
   selected: null,
   restoredNote: null,
+  highlighted: null,
+  sessionId: newSessionId(),
+  otherSessions: [],
 }));
+
+function newSessionId(): string {
+  return `s${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
 
 const set = useSession.setState;
 let nextId = Date.now();
@@ -96,6 +119,11 @@ function patchVariant(id: string, patch: Partial<Variant> | ((v: Variant) => Par
 /** A model was opened (not a restore): a new session starts. */
 export async function sessionModelOpened(name: string, bytes: Uint8Array, keepVariants = false): Promise<void> {
   for (const v of useSession.getState().variants) if (v.status === 'running' || v.status === 'queued') cancelVariant(v.id);
+  // A new model is a new session: the one before stays saved under its own id (see confirmOpen).
+  if (!keepVariants) {
+    await flushPersist();
+    set({ sessionId: newSessionId(), highlighted: null });
+  }
   set((s) => ({
     modelName: name,
     modelBytes: bytes,
@@ -208,8 +236,36 @@ export function selectVariant(id: string | null): void {
   set({ selected: id });
 }
 
+/** Calibration (int8, 16x8) and training read samples: such a variant cannot run without data. */
+export function needsData(v: Pick<Variant, 'recipe' | 'steps'>): boolean {
+  return !!v.steps?.train || (!v.steps?.float && needsCalibration(v.recipe));
+}
+
+/** Why the variant cannot run now (no data for one that needs it), or null. */
+export function cannotRun(v: Pick<Variant, 'recipe' | 'steps'>, data: DataState = useSession.getState().data): string | null {
+  return needsData(v) && data.status !== 'ready' ? 'Load data to run' : null;
+}
+
+/**
+ * Queues a run. A finished result stays (shown as the previous run's) until the new run replaces
+ * it: a re-run that fails or is cancelled leaves it in place. A variant that needs data does not
+ * start without it.
+ */
 export function runVariant(id: string): void {
-  patchVariant(id, { status: 'queued', progress: {}, stage: undefined, error: undefined, result: undefined, training: undefined });
+  const v = useSession.getState().variants.find((x) => x.id === id);
+  if (!v || cannotRun(v)) return;
+  patchVariant(id, { status: 'queued', job: 'run', progress: {}, stage: undefined, error: undefined, training: undefined });
+  void pump();
+}
+
+/**
+ * Measures a finished variant's model again on the current data (or random inputs without data),
+ * without optimizing it again: what "stale" results need to be compared. No data required.
+ */
+export function reevaluateVariant(id: string): void {
+  const v = useSession.getState().variants.find((x) => x.id === id);
+  if (!v?.result) return runVariant(id);
+  patchVariant(id, { status: 'queued', job: 'reevaluate', progress: {}, stage: undefined, error: undefined });
   void pump();
 }
 
@@ -217,10 +273,19 @@ export function runAll(): void {
   for (const v of useSession.getState().variants) if (v.status === 'idle' || v.status === 'error' || v.status === 'cancelled') runVariant(v.id);
 }
 
+/** Re-evaluates the given finished variants (the stale ones) on the current data. */
+export function reevaluateAll(ids: string[]): void {
+  for (const id of ids) reevaluateVariant(id);
+}
+
+export function clearHighlight(): void {
+  set({ highlighted: null });
+}
+
 export function cancelVariant(id: string): void {
   const v = useSession.getState().variants.find((x) => x.id === id);
   if (!v) return;
-  if (v.status === 'queued') patchVariant(id, { status: 'cancelled', error: 'Cancelled before it started.' });
+  if (v.status === 'queued') patchVariant(id, v.result ? { status: 'done', error: 'Re-run cancelled before it started; the result is the previous run\'s.' } : { status: 'cancelled', error: 'Cancelled before it started.' });
   if (v.status === 'running') {
     // While training, the worker only stops training: the variant goes on with the best weights.
     if (v.stage === 'train') patchVariant(id, (x) => (x.training ? { training: { ...x.training, stopping: true } } : {}));
@@ -234,6 +299,7 @@ export function rerunWithTweak(id: string, tweak: (r: Recipe) => Recipe): void {
   if (!v) return;
   const recipe = tweak(structuredClone(v.recipe));
   const [newIdValue] = addVariants([{ recipe, steps: v.steps && structuredClone(v.steps) }]);
+  set({ highlighted: newIdValue });
   runVariant(newIdValue);
 }
 
@@ -283,9 +349,12 @@ async function runOne(variant: Variant): Promise<void> {
     });
   });
   const train = variant.steps?.train;
+  const previous = variant.result;
   try {
     const result = await callWorker((api) =>
-      api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null }, split, answers.target, progress, onTraining),
+      variant.job === 'reevaluate' && previous
+        ? api.reevaluate(variant.id, previous, split, progress)
+        : api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null }, split, answers.target, progress, onTraining),
     );
     patchVariant(variant.id, (v) => ({
       status: 'done',
@@ -296,7 +365,10 @@ async function runOne(variant: Variant): Promise<void> {
     set((s) => ({ selected: s.selected ?? variant.id }));
   } catch (error) {
     const info = toErrorInfo(error);
-    patchVariant(variant.id, { status: info.code === 'cancelled' ? 'cancelled' : 'error', error: info.message, stage: undefined });
+    patchVariant(variant.id, (v) =>
+      v.result
+        ? { status: 'done', job: undefined, error: `The re-run ${info.code === 'cancelled' ? 'was cancelled' : `failed: ${info.message}`}. The result shown is the previous run's.`, stage: undefined }
+        : { status: info.code === 'cancelled' ? 'cancelled' : 'error', error: info.message, stage: undefined });
   }
   schedulePersist();
 }
@@ -304,13 +376,24 @@ async function runOne(variant: Variant): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Persistence
 
-const KEY = 'session';
+/**
+ * Every session is saved under its own key ("session:<id>"), with an index of them for the
+ * switcher and the id of the one open ("active"), so opening another model never loses one. The
+ * single key of earlier versions ("session") is read once and moved.
+ */
+const LEGACY_KEY = 'session';
+const INDEX_KEY = 'sessions';
+const ACTIVE_KEY = 'active-session';
+const sessionKey = (id: string) => `session:${id}`;
+
 interface Saved {
+  id?: string;
   modelName: string;
   modelBytes: Uint8Array;
   answers: WizardAnswers;
   variants: Variant[];
   hadData: boolean;
+  savedAt?: number;
 }
 
 let persistTimer: ReturnType<typeof setTimeout> | null = null;
@@ -322,47 +405,110 @@ function schedulePersist(): void {
   }, 300);
 }
 
-async function persist(): Promise<void> {
+/** Saves now what a scheduled save would have saved (before the session is switched away from). */
+async function flushPersist(): Promise<void> {
+  if (persistTimer) {
+    clearTimeout(persistTimer);
+    persistTimer = null;
+  }
+  await persist();
+}
+
+async function readIndex(): Promise<SessionSummary[]> {
+  return (await idbGet<SessionSummary[]>(INDEX_KEY)) ?? [];
+}
+
+async function writeIndex(index: SessionSummary[]): Promise<void> {
+  await idbSet(INDEX_KEY, index);
+  const { sessionId } = useSession.getState();
+  set({ otherSessions: index.filter((x) => x.id !== sessionId).sort((a, b) => b.savedAt - a.savedAt) });
+}
+
+let saving: Promise<void> = Promise.resolve();
+function persist(): Promise<void> {
+  saving = saving.then(persistNow, persistNow);
+  return saving;
+}
+
+async function persistNow(): Promise<void> {
   const s = useSession.getState();
   try {
+    const index = (await readIndex()).filter((x) => x.id !== s.sessionId);
     if (!s.modelBytes || !s.modelName || s.variants.length === 0) {
-      await idbDelete(KEY);
+      await idbDelete(sessionKey(s.sessionId));
+      await writeIndex(index);
       return;
     }
+    const savedAt = Date.now();
     const saved: Saved = {
+      id: s.sessionId,
       modelName: s.modelName,
       modelBytes: s.modelBytes,
       answers: s.answers,
-      variants: s.variants.map((v) => (v.status === 'running' || v.status === 'queued' ? { ...v, status: 'idle', progress: {} } : v)),
+      variants: s.variants.map((v) => (v.status === 'running' || v.status === 'queued' ? { ...v, status: v.result ? 'done' : 'idle', progress: {} } : v)),
       hadData: s.data.status === 'ready' || s.data.status === 'lost',
+      savedAt,
     };
-    await idbSet(KEY, saved);
+    await idbSet(sessionKey(s.sessionId), saved);
+    await idbSet(ACTIVE_KEY, s.sessionId);
+    await writeIndex([...index, { id: s.sessionId, modelName: s.modelName, variants: s.variants.length, done: s.variants.filter((v) => v.result).length, savedAt }]);
   } catch (error) {
     console.warn('Could not save the session in IndexedDB:', error);
   }
 }
 
-/** The saved session, if any: restores the variants and returns the model to reopen. */
-export async function restoreSession(): Promise<{ name: string; bytes: Uint8Array } | null> {
+/** The saved session `id` (else the active one), restored into the page; returns the model to reopen. */
+export async function restoreSession(id?: string): Promise<{ name: string; bytes: Uint8Array } | null> {
   let saved: Saved | undefined;
   try {
-    saved = await idbGet<Saved>(KEY);
+    const legacy = await idbGet<Saved>(LEGACY_KEY);
+    if (legacy?.modelBytes) {
+      const legacyId = newSessionId();
+      await idbSet(sessionKey(legacyId), { ...legacy, id: legacyId });
+      await idbSet(INDEX_KEY, [...(await readIndex()), { id: legacyId, modelName: legacy.modelName, variants: legacy.variants.length, done: legacy.variants.filter((v) => v.result).length, savedAt: Date.now() }]);
+      await idbSet(ACTIVE_KEY, legacyId);
+      await idbDelete(LEGACY_KEY);
+    }
+    const wanted = id ?? (await idbGet<string>(ACTIVE_KEY));
+    saved = wanted ? await idbGet<Saved>(sessionKey(wanted)) : undefined;
+    if (saved && !saved.id) saved.id = wanted;
   } catch {
     return null;
   }
-  if (!saved?.modelBytes) return null;
-  const done = saved.variants.filter((v) => v.status === 'done').length;
+  if (!saved?.modelBytes || !saved.id) {
+    void readIndex().then(writeIndex).catch(() => {});
+    return null;
+  }
+  const withResult = saved.variants.filter((v) => v.result).length;
   set({
+    sessionId: saved.id,
     answers: saved.answers ?? DEFAULT_ANSWERS,
     variants: saved.variants,
-    selected: saved.variants.find((v) => v.status === 'done')?.id ?? null,
-    restoredNote: `Restored the previous session: ${saved.modelName}, ${saved.variants.length} variant(s), ${done} with results. Dataset files are not kept across reloads: drop the data again to run more variants that need it.`,
+    selected: saved.variants.find((v) => v.result)?.id ?? null,
+    highlighted: null,
+    restoredNote: `Restored ${id ? 'the session' : 'the previous session'}: ${saved.modelName}, ${saved.variants.length} variant(s), ${withResult} with results. Dataset files are not kept across reloads: drop the data again to run more variants that need it.`,
   });
+  await idbSet(ACTIVE_KEY, saved.id).catch(() => {});
+  await readIndex().then(writeIndex).catch(() => {});
   return { name: saved.modelName, bytes: saved.modelBytes };
 }
 
+/** Leaves this session (it stays saved) for the saved session `id`. */
+export async function switchSession(id: string): Promise<{ name: string; bytes: Uint8Array } | null> {
+  for (const v of useSession.getState().variants) if (v.status === 'running' || v.status === 'queued') cancelVariant(v.id);
+  await flushPersist();
+  return restoreSession(id);
+}
+
+/** Deletes this session from storage (its variants go); the model stays open. */
 export async function clearSession(): Promise<void> {
   for (const v of useSession.getState().variants) cancelVariant(v.id);
-  set({ variants: [], selected: null, restoredNote: null });
-  await idbDelete(KEY).catch(() => {});
+  set({ variants: [], selected: null, restoredNote: null, highlighted: null });
+  await flushPersist();
+}
+
+/** Whether opening another model now would leave a session with variants behind (ask first). */
+export function sessionHasWork(): boolean {
+  const s = useSession.getState();
+  return !!s.modelName && s.variants.length > 0;
 }

@@ -1,8 +1,8 @@
 /** The variants: each recipe with its options, run / cancel, per-stage progress. */
-import { memo, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { CALIBRATION_ALGORITHMS, needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
 import { formatBytes } from '../format';
-import { addQatVariant, addTechnique, cancelVariant, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
+import { addQatVariant, addTechnique, cancelVariant, cannotRun, clearHighlight, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
 import { chainText, defaultTraining, hasSteps, MAX_CLUSTERS, MAX_EPOCHS, MAX_SPARSITY, stepsProblem, variantLabel, type TrainSettings, type VariantSteps } from '../../app/variant-chain';
 import { TrainingChart } from './charts/TrainingChart';
 
@@ -139,6 +139,7 @@ function TrainingView({ training, variant }: { training: LiveTraining; variant: 
 function Progress({ variant }: { variant: Variant }) {
   const float = hasSteps(variant.steps) && variant.steps.float;
   const stages = RUN_STAGES.filter((s) => {
+    if (variant.job === 'reevaluate') return s === 'evaluate'; // a re-evaluation measures only
     if (s === 'prune' || s === 'cluster' || s === 'train') return !!variant.steps?.[s];
     if (s === 'calibrate') return !float && needsCalibration(variant.recipe);
     if (s === 'quantize' || s === 'write' || s === 'check') return !float;
@@ -161,8 +162,23 @@ function Progress({ variant }: { variant: Variant }) {
   );
 }
 
-const VariantRow = memo(function VariantRow({ variant, index }: { variant: Variant; index: number }) {
+/** The Run button: what it does, or what it needs first (a variant that calibrates or trains needs data). */
+function runButtonText(variant: Variant, blocked: string | null): string {
+  const again = variant.status !== 'idle';
+  if (blocked) return again ? 'Load data to run again' : 'Load data to run';
+  return again ? 'Run again' : 'Run';
+}
+
+const VariantRow = memo(function VariantRow({ variant, index, highlighted, dataReady }: { variant: Variant; index: number; highlighted: boolean; dataReady: boolean }) {
   const { recipe } = variant;
+  const blocked = cannotRun(variant, { status: dataReady ? 'ready' : 'none' });
+  const ref = useRef<HTMLLIElement>(null);
+  // "Keep in float and re-run" adds a variant at the bottom of the list: bring it into view and mark it.
+  useEffect(() => {
+    if (!highlighted || !ref.current) return;
+    ref.current.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    ref.current.focus({ preventScroll: true });
+  }, [highlighted]);
   const busy = variant.status === 'running' || variant.status === 'queued';
   const locked = busy || variant.status === 'done';
   const set = (patch: Partial<Recipe>) => updateRecipe(variant.id, { ...recipe, ...patch });
@@ -172,14 +188,16 @@ const VariantRow = memo(function VariantRow({ variant, index }: { variant: Varia
   const id = (what: string) => `${variant.id}-${what}`;
   const label = variantLabel(recipe, steps);
   return (
-    <li className={`variant variant-${variant.status}`} data-testid="variant" data-label={label} data-status={variant.status} data-technique={float ? 'none' : recipe.technique}>
+    <li ref={ref} tabIndex={highlighted ? -1 : undefined} className={`variant variant-${variant.status}${highlighted ? ' highlighted' : ''}`} data-testid="variant" data-id={variant.id} data-label={label} data-status={variant.status} data-highlighted={highlighted ? 'true' : undefined} data-technique={float ? 'none' : recipe.technique}
+      aria-label={highlighted ? `New variant ${label}, added by keeping a layer in float` : undefined} onBlur={highlighted ? () => setTimeout(clearHighlight, 4000) : undefined}>
       <div className="variant-head">
         <strong>#{index + 1} {label}</strong>
         <span className={`badge badge-${variant.status}`} data-testid="variant-status">{variant.status}</span>
         <span className="spacer" />
         {!busy && (
-          <button type="button" className="button button-primary small-button" data-testid="run-variant" disabled={!!stepsProblem(steps, recipe)} onClick={() => runVariant(variant.id)}>
-            {variant.status === 'idle' ? 'Run' : 'Run again'}
+          <button type="button" className="button button-primary small-button" data-testid="run-variant" disabled={!!stepsProblem(steps, recipe) || !!blocked}
+            title={blocked ? 'This variant calibrates or trains on samples: load the data in step 2 first. Its result stays.' : undefined} onClick={() => runVariant(variant.id)}>
+            {runButtonText(variant, blocked)}
           </button>
         )}
         {busy && (
@@ -242,6 +260,8 @@ const VariantRow = memo(function VariantRow({ variant, index }: { variant: Varia
 
 export function ExperimentsPanel() {
   const variants = useSession((s) => s.variants);
+  const highlighted = useSession((s) => s.highlighted);
+  const dataReady = useSession((s) => s.data.status === 'ready');
   const [technique, setTechnique] = useState<Technique | 'qat-int8'>('float16');
   return (
     <section className="card panel" aria-labelledby="experiments-heading" data-testid="experiments">
@@ -254,13 +274,13 @@ export function ExperimentsPanel() {
         </select>
         <button type="button" className="button" data-testid="add-variant" onClick={() => (technique === 'qat-int8' ? addQatVariant() : addTechnique(technique))}>Add</button>
         <span className="spacer" />
-        <button type="button" className="button button-primary" data-testid="run-all" disabled={!variants.some((v) => ['idle', 'error', 'cancelled'].includes(v.status))} onClick={runAll}>Run all</button>
+        <button type="button" className="button button-primary" data-testid="run-all" disabled={!variants.some((v) => ['idle', 'error', 'cancelled'].includes(v.status) && !cannotRun(v, { status: dataReady ? 'ready' : 'none' }))} onClick={runAll}>Run all</button>
       </div>
       <p className="muted small">Runs go to one background worker, one at a time (this machine has few cores); the page stays responsive.</p>
       {variants.length === 0 ? (
         <p className="empty-inline" data-testid="experiments-empty">No variants yet: add the recommended ones above, or add a technique by hand.</p>
       ) : (
-        <ol className="variants">{variants.map((v, i) => <VariantRow key={v.id} variant={v} index={i} />)}</ol>
+        <ol className="variants">{variants.map((v, i) => <VariantRow key={v.id} variant={v} index={i} highlighted={v.id === highlighted} dataReady={dataReady} />)}</ol>
       )}
     </section>
   );

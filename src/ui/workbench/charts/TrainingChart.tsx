@@ -9,8 +9,9 @@ import type { TrainingPoint } from '../../../app/training-progress';
 import { linearScale, niceTicks } from './scale';
 
 const WIDTH = 520;
-const HEIGHT = 200;
-const MARGIN = { top: 10, right: 44, bottom: 30, left: 48 };
+const HEIGHT = 232;
+/** The bottom margin holds the step axis and, under it, the legend. */
+const MARGIN = { top: 10, right: 44, bottom: 62, left: 48 };
 const COLORS = { loss: '#0b5cad', accuracy: '#e07b00' };
 
 interface Props {
@@ -44,7 +45,7 @@ export const TrainingChart = memo(function TrainingChart({ points, epochs, steps
         {xTicks.map((t) => <text key={`x${t}`} x={sx(t)} y={bottom + 14} textAnchor="middle">{t}</text>)}
         {yTicks.map((t) => <text key={`y${t}`} x={MARGIN.left - 6} y={sy(t) + 4} textAnchor="end" fill={COLORS.loss}>{t}</text>)}
         {[0, 0.5, 1].map((t) => <text key={`a${t}`} x={WIDTH - MARGIN.right + 6} y={sa(t) + 4} fill={COLORS.accuracy}>{Math.round(t * 100)}%</text>)}
-        <text x={(MARGIN.left + WIDTH - MARGIN.right) / 2} y={HEIGHT - 2} textAnchor="middle">step (dashed lines: epochs)</text>
+        <text x={(MARGIN.left + WIDTH - MARGIN.right) / 2} y={bottom + 26} textAnchor="middle">step (dashed lines: epochs)</text>
       </g>
       <polyline points={line(steps, (p) => sy(p.loss))} fill="none" stroke={COLORS.loss} strokeWidth={1.5} data-testid="training-loss" />
       <polyline points={line(withAccuracy, (p) => sa(p.accuracy!))} fill="none" stroke={COLORS.accuracy} strokeWidth={1.5} strokeOpacity={0.8} data-testid="training-accuracy" />
@@ -60,6 +61,13 @@ export const TrainingChart = memo(function TrainingChart({ points, epochs, steps
           )}
         </g>
       ))}
+      {/* Legend under the axis, where no curve can run under it. */}
+      <g className="legend" data-testid="training-legend" fontSize={10} fill="#333" transform={`translate(${MARGIN.left},${bottom + 32})`}>
+        <line x1={0} x2={16} y1={7} y2={7} stroke={COLORS.loss} strokeWidth={1.5} /><text x={20} y={10}>batch loss (left axis)</text>
+        <line x1={130} x2={146} y1={7} y2={7} stroke={COLORS.accuracy} strokeWidth={1.5} /><text x={150} y={10}>batch accuracy (right)</text>
+        <rect x={4} y={16} width={8} height={8} fill={COLORS.loss} /><text x={20} y={24}>validation loss</text>
+        <rect x={134} y={16} width={8} height={8} fill={COLORS.accuracy} /><text x={150} y={24}>validation accuracy</text>
+      </g>
     </svg>
   );
 });
