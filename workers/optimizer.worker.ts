@@ -11,6 +11,8 @@ import { datasetName } from '../src/app/evaluation-set';
 import { dataFilesFrom, datasetInfo } from '../src/app/open-dataset';
 import { previewDataset } from '../src/app/preview';
 import { reevaluateVariant } from '../src/app/reevaluate-variant';
+import { runSearch, type SearchOutcome, type SearchSettings } from '../src/app/run-search';
+import type { SearchEvent } from '../src/app/search/precision-search';
 import { runVariant, type VariantSpec } from '../src/app/run-variant';
 import { Runs } from '../src/app/runs';
 import { Session } from '../src/app/session';
@@ -93,6 +95,11 @@ const api = {
   /** The finished variant's bytes measured again on the current data (no new optimization). */
   reevaluate(runId: string, previous: RunResult, split: Split, onProgress: ProgressCallback): Promise<Result<RunResult>> {
     return runs.track(runId, ({ signal }) => wrap(() => reevaluateVariant({ session, previous, split, onProgress, signal, environment: ENVIRONMENT })));
+  },
+
+  /** "Find it for me": the precision search on the current model and data (src/app/run-search.ts); cancel(runId) stops it. */
+  search(runId: string, split: Split, settings: SearchSettings, onEvent: (event: SearchEvent) => void): Promise<Result<SearchOutcome>> {
+    return runs.track(runId, ({ signal }) => wrap(() => runSearch({ session, split, settings, onEvent, signal })));
   },
 };
 

@@ -237,7 +237,7 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     const model = join(modelsDir, 'mnist_conv_fc_float.tflite');
     const digits = join(repoRoot, '../shared/data/mnist_t10k');
     const out = join(dir, 'pick.tflite');
-    const run = cli('search', model, '--budget', '45', '--metric', 'sqnr', '--calib', digits, '--calib-count', '50', '--eval-count', '200', '--check-count', '100', '-o', out, '--report', join(dir, 'r.json'));
+    const run = cli('search', model, '--budget', '44', '--metric', 'sqnr', '--calib', digits, '--calib-count', '50', '--eval-count', '200', '--check-count', '100', '-o', out, '--report', join(dir, 'r.json'));
     expect([0, 3]).toContain(run.code);
     expect(run.stderr).toMatch(/calibration 50, search 200, check 100 samples/);
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));

@@ -59,8 +59,8 @@ describe('searchPrecision', () => {
     const calibration = { dataset, indices: range(0, 50) };
     const search = { dataset, indices: range(50, 250) };
     const check = { dataset, indices: range(250, 400) };
-    // int8 of this model measures about 40 dB against float (output SQNR); ask for more.
-    const result = await searchPrecision({ model, recipe: defaultRecipe('int8'), calibration, search, check, metric: 'sqnr', budget: 45, objective: 'size' });
+    // int8 of this model measures about 43.5 dB against float (output SQNR), one op in float 44.2: ask for 44.
+    const result = await searchPrecision({ model, recipe: defaultRecipe('int8'), calibration, search, check, metric: 'sqnr', budget: 44, objective: 'size' });
     const [first, ...others] = result.candidates;
     expect(first.floatOps).toEqual([]);
     expect(first.meets).toBe(false);
@@ -77,7 +77,7 @@ describe('searchPrecision', () => {
     const own = await compareModels(model, result.pick.model, samplesOf(dataset, check.indices), { quality: { metric: 'sqnr' } });
     expect(result.check.quality.value).toBeCloseTo(own.quality!.value, 6);
     expect(result.check.quality.samples).toBe(150);
-    expect(result.check.meets).toBe(own.quality!.value >= 45);
+    expect(result.check.meets).toBe(own.quality!.value >= 44);
   });
 
   it('says so when nothing meets the budget within the evaluations it may spend, and picks the closest', { timeout: 600_000 }, async () => {
@@ -96,7 +96,7 @@ describe('searchPrecision', () => {
     });
     expect(result.evaluations).toBe(2);
     expect(result.notes.join(' ')).toMatch(/No candidate met the budget within 2 evaluation\(s\); the pick is the closest/);
-    expect(result.pick.loss).toBe(Math.min(...result.candidates.map((c) => c.loss)));
+    expect(result.pick.loss).toBe(Math.min(...result.candidates.filter((c) => c.smaller).map((c) => c.loss)));
     expect(result.check.meets).toBe(false);
   });
 

@@ -58,7 +58,9 @@ export interface Candidate {
   quality: QualitySummary;
   /** Quality lost against the float model, in points of the metric (see the file comment). */
   loss: number;
+  /** Met the budget on the search split, and is smaller than the float model. */
   meets: boolean;
+  smaller: boolean;
   latencyMs?: number;
 }
 
@@ -75,6 +77,8 @@ export interface SearchResult {
   ranking: OpSensitivity[];
   /** The pick: the best candidate that met the budget on the search split, else the closest. */
   pick: Candidate & { model: Uint8Array };
+  /** The recipe that makes the pick (the base recipe with the pick's float ops kept float). */
+  pickRecipe: Recipe;
   /** The pick on the check split, with the float model's quality there. */
   check: { quality: QualitySummary; floatQuality: QualitySummary; loss: number; meets: boolean };
   evaluations: number;
@@ -114,10 +118,9 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   let evaluations = 0;
 
   const build = async (floatOps: string[]): Promise<OptimizeResult> => {
-    const keepFloat = floatOps.length ? [...recipe.keepFloat, { tensorNamePattern: `^(${floatOps.map(escapeRegex).join('|')})$` }] : recipe.keepFloat;
     return optimizeModel({
       model,
-      recipe: { ...recipe, keepFloat },
+      recipe: recipeWith(recipe, floatOps),
       calibration: samplesOf(request.calibration.dataset, request.calibration.indices),
       calibrationCount: request.calibration.indices.length,
       signal,
@@ -142,7 +145,9 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     evaluations++;
     const quality = comparison.quality!;
     const loss = qualityLoss(metric, floatValue, quality.value);
-    const candidate: Candidate = { label: `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}`, floatOps, bytes: made.bytes.length, quality, loss, meets: meetsBudget(metric, loss, budget) };
+    // A candidate no smaller than the float model is no answer, whatever its quality.
+    const smaller = made.bytes.length < model.length;
+    const candidate: Candidate = { label: `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}`, floatOps, bytes: made.bytes.length, quality, loss, meets: smaller && meetsBudget(metric, loss, budget), smaller };
     if (request.objective === 'latency') candidate.latencyMs = (await measureLatency(made.bytes)).medianMs;
     candidates.push(candidate);
     progress({ kind: 'candidate', candidate, evaluations, maxEvaluations });
@@ -153,7 +158,8 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const first = await evaluate([], true);
   const quantizedOps = (first.made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.mode === 'quantized').map((op) => op.opIndex);
   const ranking = rankSensitivity(floatGraph, first.comparison.perLayer ?? [], quantizedOps);
-  const order = ranking.map((r) => r.output).filter((name) => name);
+  // At least one op stays quantized: keeping every one in float is the float model, not a candidate.
+  const order = ranking.map((r) => r.output).filter((name) => name).slice(0, Math.max(0, ranking.length - 1));
 
   progress({ kind: 'stage', stage: 'search', evaluations, maxEvaluations });
   if (!first.candidate.meets) {
@@ -173,7 +179,10 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       if ((await evaluate(order.slice(0, middle))).candidate.meets) hit = middle;
       else miss = middle;
     }
-    if (hit < 0) notes.push(`No candidate met the budget within ${evaluations} evaluation(s); the pick is the closest.`);
+    if (hit < 0) {
+      const all = miss === order.length ? ` even with ${miss} of the ${ranking.length} quantized ops in float` : '';
+      notes.push(`No candidate met the budget within ${evaluations} evaluation(s)${all}; the pick is the closest.`);
+    }
   }
   const pickCandidate = pick(candidates, request.objective);
 
@@ -191,16 +200,26 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     candidates,
     ranking,
     pick: { ...pickCandidate, model: pickModel },
+    pickRecipe: recipeWith(recipe, pickCandidate.floatOps),
     check: { quality: checkQuality, floatQuality: floatCheck, loss: checkLoss, meets: meetsBudget(metric, checkLoss, budget) },
     evaluations,
     notes,
   };
 }
 
-/** The best candidate that met the budget by the objective, else the one that lost least. */
+/** The base recipe with these ops (by output tensor name) kept in float. */
+export function recipeWith(recipe: Recipe, floatOps: string[]): Recipe {
+  if (!floatOps.length) return recipe;
+  return { ...recipe, keepFloat: [...recipe.keepFloat, { tensorNamePattern: `^(${floatOps.map(escapeRegex).join('|')})$` }] };
+}
+
+/** The best candidate that met the budget by the objective, else the one smaller than the float model that lost least. */
 export function pick(candidates: Candidate[], objective: SearchObjective): Candidate {
   const meeting = candidates.filter((c) => c.meets);
-  if (!meeting.length) return [...candidates].sort((a, b) => a.loss - b.loss || a.bytes - b.bytes)[0];
+  if (!meeting.length) {
+    const answers = candidates.filter((c) => c.smaller !== false);
+    return [...(answers.length ? answers : candidates)].sort((a, b) => a.loss - b.loss || a.bytes - b.bytes)[0];
+  }
   const cost = (c: Candidate) => (objective === 'latency' ? (c.latencyMs ?? Infinity) : c.bytes);
   return [...meeting].sort((a, b) => cost(a) - cost(b) || a.loss - b.loss)[0];
 }

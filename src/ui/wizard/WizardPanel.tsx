@@ -5,6 +5,7 @@ import { chainText, variantLabel } from '../../app/variant-chain';
 import { useShallow } from 'zustand/react/shallow';
 import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Observed, type Priority, type WizardAnswers } from './recommend';
 import type { Variant } from '../session';
+import { SearchPanel } from './SearchPanel';
 
 /** The smallest loss of a finished plain int8 variant: top-1 points, or disagreement when unlabeled. */
 function observedInt8Drop(variants: Variant[]): number | undefined {
@@ -82,6 +83,7 @@ export function WizardPanel() {
           <button type="button" className="button button-primary" data-testid="use-recommendations" onClick={() => addVariants(recommendations, true)}>
             Add these to the experiments
           </button>
+          <SearchPanel />
           {answers.data === 'labeled' && (
             <p className="muted small">Labeled data also enables quantization-aware training (add "QAT + int8") and fine-tuning after pruning / clustering (tick Fine-tune on a Prune or Cluster step). Training runs in the background worker on the calibration (+ training) samples; the evaluation samples are never trained on. If int8 loses more than you accept, QAT is recommended here with the measured loss.</p>
           )}

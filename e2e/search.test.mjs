@@ -1,0 +1,103 @@
+/**
+ * "Find it for me" (issue #14) in Debian Chromium against the production build: MNIST with 300
+ * labelled digits, the search in the optimizer worker with live candidates, the pick confirmed on
+ * digits the search never saw, the pick added as a variant that runs and downloads, and a file that
+ * LiteRT in Node runs with the pick's float ops float. The page stays responsive throughout.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
+import { chromium } from 'playwright-core';
+import { tsImport } from 'tsx/esm/api';
+import { preview } from 'vite';
+import { CHROMIUM_ARGS, mnistPngs } from './support.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+let server;
+let baseURL;
+let context;
+let userDataDir;
+let workDir;
+let zip;
+
+before(async () => {
+  if (!existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` first.');
+  server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false } });
+  baseURL = `http://127.0.0.1:${server.httpServer.address().port}/`;
+  userDataDir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-chromium-'));
+  workDir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-search-'));
+  zip = path.join(workDir, 'digits-300.zip');
+  await writeFile(zip, zipSync(mnistPngs(300), { level: 0 }));
+  context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+});
+
+after(async () => {
+  await context?.close();
+  await server?.close();
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('Find it for me', () => {
+  test('MNIST: search within a budget, confirmed on unseen digits, the pick added, run and downloaded', { timeout: 400_000 }, async () => {
+    const page = await context.newPage();
+    await page.goto(baseURL);
+    await page.getByTestId('sample-mnist').click();
+    await page.getByTestId('workbench').waitFor();
+    const start = page.getByTestId('search-start');
+    assert.equal(await start.textContent(), 'Load data to search');
+    assert.equal(await start.isDisabled(), true);
+    await page.getByTestId('data-files-input').setInputFiles(zip);
+    await page.locator('[data-testid="data-info"][data-size="300"][data-labeled="true"]').waitFor({ timeout: 30_000 });
+    assert.equal(await start.textContent(), 'Find it for me');
+
+    // A budget per-channel int8 cannot meet on MNIST (SQNR of the output >= 44 dB; int8 gives about 43.5): the search must keep ops float.
+    await page.getByTestId('search-metric').selectOption('sqnr');
+    await page.getByTestId('search-budget').fill('44');
+    await start.click();
+    await page.getByTestId('search-cancel').waitFor({ timeout: 30_000 });
+    await page.getByTestId('search-outcome').waitFor({ timeout: 300_000 });
+    const rows = await page.getByTestId('search-candidates').locator('tbody tr').count();
+    console.log(`# ${(await page.getByTestId('search-candidates').innerText()).replace(/\n/g, ' | ')}`);
+    assert.ok(rows >= 2, `at least the all-int8 candidate and one with float ops, got ${rows}`);
+    const check = await page.getByTestId('search-check').textContent();
+    // 100 calibration digits, 200 evaluate: 150 search, 50 check.
+    assert.match(await page.getByTestId('search-outcome').textContent(), /On 50 samples the search never saw/);
+    assert.match(check, /^[\d.]+ dB \(95% interval [\d.]+ dB to [\d.]+ dB\), float Infinity dB: (meets|misses) the budget$/);
+
+    const floatOps = Number((await page.getByTestId('search-outcome').textContent()).match(/Pick: (\d+) op\(s\) kept in float/)[1]);
+    await page.getByTestId('search-add-pick').click();
+    // The pick is the int8 recipe with its float ops as one keep-float scope: label "int8-1float" (or "int8" with none).
+    const label = floatOps ? 'int8-1float' : 'int8';
+    await page.locator(`[data-testid="variant"][data-label="${label}"][data-status="done"]`).waitFor({ timeout: 120_000 }).catch(async (error) => {
+      const all = await page.locator('[data-testid="variant"]').evaluateAll((vs) => vs.map((v) => `${v.dataset.label}: ${v.dataset.status}: ${v.textContent.slice(-300)}`));
+      console.log(`# variants:\n${all.join('\n')}`);
+      throw error;
+    });
+    const row = page.locator(`[data-testid="result-row"][data-label="${label}"]`);
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('download-tflite').click()]);
+    const file = path.join(workDir, download.suggestedFilename());
+    await download.saveAs(file);
+    const { readModel } = await tsImport('../src/tflite/read.ts', import.meta.url);
+    const { initRuntime } = await tsImport('../src/runtime/start.ts', import.meta.url);
+    const { loadModel } = await tsImport('../src/runtime/load.ts', import.meta.url);
+    const { randomInputs } = await tsImport('../src/runtime/random-inputs.ts', import.meta.url);
+    const bytes = new Uint8Array(await readFile(file));
+    const graph = readModel(bytes);
+    const types = new Set(graph.subgraphs[0].tensors.map((t) => t.type));
+    assert.ok(types.has(9), 'the pick has int8 tensors');
+    if (floatOps) assert.ok(graph.subgraphs[0].operators.length > 6, 'kept-float ops bring QUANTIZE / DEQUANTIZE pairs');
+    await initRuntime();
+    const model = await loadModel(bytes);
+    const outputs = await model.run(randomInputs(model, 1));
+    assert.equal(outputs[0].data.length, 10);
+    model.delete();
+    await page.close();
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * "Find it for me" for the page: the precision search on the session's model and data, split as
+ * variants are (calibration first; the evaluation samples divided into the search split, three
+ * quarters, and the check split, the last quarter, which the search never sees). What comes back is
+ * plain data: the candidates, the check, and the pick's recipe, which the page adds as a variant and
+ * runs like any other (so it is evaluated, timed, checked and downloadable the same way).
+ */
+import { WorkbenchError } from '../errors';
+import type { QualityMetric, QualitySummary } from '../evaluate/quality';
+import type { Recipe } from '../optimize/recipe';
+import { searchPrecision, type Candidate, type SearchEvent, type SearchObjective } from './search/precision-search';
+import type { Session } from './session';
+import { splitIndices } from './split';
+import type { Split } from './worker-protocol';
+
+export interface SearchSettings {
+  recipe: Recipe;
+  budget: number;
+  /** null: the task's default (top-1 with labels, agreement without...). */
+  metric: QualityMetric | null;
+  objective: SearchObjective;
+  maxEvaluations?: number;
+}
+
+export interface SearchOutcome {
+  metric: QualityMetric;
+  candidates: Candidate[];
+  pick: Candidate & { recipe: Recipe };
+  check: { quality: QualitySummary; floatQuality: QualitySummary; loss: number; meets: boolean };
+  floatQuality: QualitySummary;
+  evaluations: number;
+  samples: { calibration: number; search: number; check: number };
+  notes: string[];
+}
+
+/** The search and check parts of the evaluation samples. */
+export function searchAndCheck(evaluation: number[]): { search: number[]; check: number[] } {
+  if (evaluation.length < 2) throw new WorkbenchError('bad-input', 'The search needs at least 2 evaluation samples: one to search on, one to confirm the pick on.');
+  const checkCount = Math.max(1, Math.round(evaluation.length / 4));
+  return { search: evaluation.slice(0, evaluation.length - checkCount), check: evaluation.slice(evaluation.length - checkCount) };
+}
+
+export async function runSearch(request: { session: Session; split: Split; settings: SearchSettings; onEvent: (event: SearchEvent) => void; signal?: AbortSignal }): Promise<SearchOutcome> {
+  const { session, settings } = request;
+  const { bytes } = session.requireModel();
+  const dataset = session.dataset;
+  if (!dataset) throw new WorkbenchError('bad-input', 'The search calibrates and measures candidates on your data: load a dataset first.');
+  const indices = splitIndices(dataset, request.split);
+  const { search, check } = searchAndCheck(indices.evaluation);
+  const result = await searchPrecision({
+    model: bytes,
+    recipe: settings.recipe,
+    calibration: { dataset, indices: indices.calibration },
+    search: { dataset, indices: search },
+    check: { dataset, indices: check },
+    metric: settings.metric ?? undefined,
+    budget: settings.budget,
+    objective: settings.objective,
+    maxEvaluations: settings.maxEvaluations,
+    onProgress: request.onEvent,
+    signal: request.signal,
+  });
+  const { model: _bytes, ...pick } = result.pick;
+  return {
+    metric: result.metric,
+    candidates: result.candidates,
+    pick: { ...pick, recipe: result.pickRecipe },
+    check: result.check,
+    floatQuality: result.floatQuality,
+    evaluations: result.evaluations,
+    samples: { calibration: indices.calibration.length, search: search.length, check: check.length },
+    notes: result.notes,
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * "Find it for me": the precision search in the optimizer worker, with live candidates, cancel, the
+ * pick confirmed on samples the search never saw, and one click to add the pick as a variant.
+ */
+import { useRef, useState } from 'react';
+import * as Comlink from 'comlink';
+import type { SearchOutcome } from '../../app/run-search';
+import type { Candidate, SearchEvent, SearchObjective } from '../../app/search/precision-search';
+import { QUALITY_METRICS, type QualityMetric } from '../../evaluate/quality';
+import { defaultRecipe, type Granularity } from '../../optimize/recipe';
+import { formatBytes } from '../../format-bytes';
+import { callWorker, optimizerWorker } from '../optimizer-client';
+import { addVariants, runVariant, useSession } from '../session';
+
+const FRACTIONS = new Set<QualityMetric>(['top1', 'top5', 'agreement', 'map', 'miou']);
+const show = (metric: QualityMetric, value: number) => (FRACTIONS.has(metric) ? `${(100 * value).toFixed(1)}%` : metric === 'sqnr' ? `${value.toFixed(1)} dB` : value.toFixed(4));
+
+type Running = { runId: string; candidates: Candidate[]; evaluations: number; maxEvaluations: number; stage: string };
+
+export function SearchPanel() {
+  const dataReady = useSession((s) => s.data.status === 'ready');
+  const split = useSession((s) => s.split);
+  const [budget, setBudget] = useState('1');
+  const [metric, setMetric] = useState<QualityMetric | 'auto'>('auto');
+  const [objective, setObjective] = useState<SearchObjective>('size');
+  const [granularity, setGranularity] = useState<Granularity>('per-channel');
+  const [running, setRunning] = useState<Running | null>(null);
+  const [outcome, setOutcome] = useState<SearchOutcome | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const runIdRef = useRef(0);
+  const budgetValue = Number(budget);
+  const invalid = !Number.isFinite(budgetValue) ? 'The budget must be a number.' : null;
+
+  const start = async () => {
+    const runId = `search-${++runIdRef.current}`;
+    setOutcome(null);
+    setError(null);
+    setRunning({ runId, candidates: [], evaluations: 0, maxEvaluations: 30, stage: 'starting' });
+    const onEvent = (event: SearchEvent) =>
+      setRunning((r) =>
+        r && r.runId === runId
+          ? event.kind === 'stage'
+            ? { ...r, stage: event.stage, maxEvaluations: event.maxEvaluations }
+            : { ...r, candidates: [...r.candidates, event.candidate], evaluations: event.evaluations, maxEvaluations: event.maxEvaluations }
+          : r,
+      );
+    try {
+      const settings = { recipe: { ...defaultRecipe('int8'), granularity }, budget: budgetValue, metric: metric === 'auto' ? null : metric, objective };
+      const result = await callWorker((api) => api.search(runId, split, settings, Comlink.proxy(onEvent)));
+      setOutcome(result);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setRunning((r) => (r?.runId === runId ? null : r));
+    }
+  };
+  const cancel = () => running && void optimizerWorker().api.cancel(running.runId);
+  const addPick = () => {
+    if (!outcome) return;
+    const [id] = addVariants([{ recipe: outcome.pick.recipe }]);
+    runVariant(id);
+  };
+  const candidates = running?.candidates ?? outcome?.candidates ?? [];
+  const shownMetric = outcome?.metric ?? (metric === 'auto' ? null : metric);
+
+  return (
+    <section className="search-panel" aria-labelledby="search-heading" data-testid="search-panel">
+      <h3 id="search-heading">Find it for me</h3>
+      <p className="muted small">
+        The smallest (or fastest) int8 model that loses at most the budget: every op is quantized, the ops that lose most are kept in float until the budget holds, and the pick is confirmed on the last quarter of the evaluation samples, which the search never sees.
+      </p>
+      <div className="search-settings">
+        <label>
+          Budget (points) <input type="number" step="0.1" value={budget} onChange={(e) => setBudget(e.target.value)} data-testid="search-budget" aria-describedby="search-budget-help" />
+        </label>
+        <span id="search-budget-help" className="muted small">percentage points of the metric; for SQNR, the lowest dB allowed</span>
+        <label>
+          Metric{' '}
+          <select value={metric} onChange={(e) => setMetric(e.target.value as QualityMetric | 'auto')} data-testid="search-metric">
+            <option value="auto">from the model (top-1 with labels, else agreement)</option>
+            {QUALITY_METRICS.map((m) => (
+              <option key={m} value={m}>{m}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Minimize{' '}
+          <select value={objective} onChange={(e) => setObjective(e.target.value as SearchObjective)} data-testid="search-objective">
+            <option value="size">size</option>
+            <option value="latency">latency (measured in LiteRT)</option>
+          </select>
+        </label>
+        <label>
+          Weights{' '}
+          <select value={granularity} onChange={(e) => setGranularity(e.target.value as Granularity)} data-testid="search-granularity">
+            <option value="per-channel">per-channel int8</option>
+            <option value="per-tensor">per-tensor int8</option>
+          </select>
+        </label>
+      </div>
+      {running ? (
+        <div className="search-progress" role="status" aria-live="polite">
+          <progress max={running.maxEvaluations} value={running.evaluations} aria-label="Candidates evaluated" /> {running.stage}: {running.evaluations} of at most {running.maxEvaluations} candidates
+          <button type="button" className="button" onClick={cancel} data-testid="search-cancel">Cancel</button>
+        </div>
+      ) : (
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={!dataReady || invalid !== null}
+          title={!dataReady ? 'Load data first: the search calibrates and measures candidates on it' : (invalid ?? undefined)}
+          onClick={() => void start()}
+          data-testid="search-start"
+        >
+          {dataReady ? 'Find it for me' : 'Load data to search'}
+        </button>
+      )}
+      {error && <p className="error-text" role="alert">{error}</p>}
+      {candidates.length > 0 && shownMetric && (
+        <table className="search-candidates" data-testid="search-candidates">
+          <caption>Candidates on the search split</caption>
+          <thead>
+            <tr><th scope="col">#</th><th scope="col">Float ops</th><th scope="col">Size</th><th scope="col">{shownMetric}</th><th scope="col">Loss</th><th scope="col">Meets</th></tr>
+          </thead>
+          <tbody>
+            {candidates.map((c, i) => (
+              <tr key={i} className={outcome && c === outcome.candidates.find((x) => x.floatOps.length === outcome.pick.floatOps.length && x.bytes === outcome.pick.bytes) ? 'search-pick' : undefined}>
+                <td>{i + 1}</td><td>{c.floatOps.length}</td><td>{formatBytes(c.bytes)}</td>
+                <td>{show(shownMetric, c.quality.value)} <span className="muted small">[{show(shownMetric, c.quality.interval[0])}, {show(shownMetric, c.quality.interval[1])}] n={c.quality.samples}</span></td>
+                <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : 'no'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {outcome && (
+        <div className="search-outcome" data-testid="search-outcome">
+          <p>
+            <strong>Pick:</strong> {outcome.pick.floatOps.length} op(s) kept in float, {formatBytes(outcome.pick.bytes)}. On {outcome.check.quality.samples} samples the search never saw:{' '}
+            <span data-testid="search-check">
+              {show(outcome.metric, outcome.check.quality.value)} (95% interval {show(outcome.metric, outcome.check.quality.interval[0])} to {show(outcome.metric, outcome.check.quality.interval[1])}), float {show(outcome.metric, outcome.check.floatQuality.value)}: {outcome.check.meets ? 'meets' : 'misses'} the budget
+            </span>
+            . {outcome.evaluations} candidates evaluated.
+          </p>
+          {outcome.notes.map((n, i) => (
+            <p key={i} className="muted small">{n}</p>
+          ))}
+          <button type="button" className="button" onClick={addPick} data-testid="search-add-pick">Add the pick to the experiments and run it</button>
+        </div>
+      )}
+    </section>
+  );
+}
