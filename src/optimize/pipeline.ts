@@ -150,6 +150,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);
     if (floatOps.length) notes.push(summarizeFloatOps(floatOps));
     notes.push(...weightBitsNotes(quantized.plan));
+    if (request.weightParams && quantized.plan.subgraphs.some((sp) => sp.ops.some((op) => op.weights?.bits === 4))) {
+      notes.push("int4 weights take their own per-channel scales (max|w| / 7): the caller's weight parameters (e.g. cluster-preserving ones) apply to the int8 weights only");
+    }
   } else {
     result = await timed('quantize', () => {
       switch (recipe.technique) {
