@@ -33,12 +33,13 @@ export interface OpRule {
 }
 
 /**
- * Packed INT4 weights under integer activations, as LiteRT.js 2.5.3 runs them (measured on hand-built
- * models against the float model with the same rounded weights, scratch probe of the w4a8 branch:
- * 38-56 dB where it works). W4A8 versions are op_version.cc's (CONV_2D / DEPTHWISE_CONV_2D 7,
+ * Packed INT4 weights under integer activations, as LiteRT.js 2.5.3 runs them: against the float
+ * model holding the same rounded weights, conv / depthwise 39-57 dB, FC 23-28 dB (activation-limited),
+ * checked in w4a8.test.ts. W4A8 versions are op_version.cc's (CONV_2D / DEPTHWISE_CONV_2D 7,
  * FULLY_CONNECTED 10). op_version.cc has no int16 x int4 case; W4A16 gets the same versions, the ones
  * that brought int4 filters, so a runtime too old to read INT4 refuses the model instead of misreading
- * it. DEPTHWISE_CONV_2D W4A16 loads but computes wrong outputs (-11 dB): it keeps int8 weights.
+ * it. DEPTHWISE_CONV_2D W4A16 loads but computes wrong outputs (-11 dB against the same-weights model,
+ * one-off probe on 2026-12-06): it keeps int8 weights.
  */
 const INT4_KERNELS = {
   CONV_2D: { int8: 7, int16: 7 },
