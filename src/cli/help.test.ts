@@ -20,7 +20,8 @@ function cli(...args: string[]) {
 
 /**
  * Every option each command accepted before the table (from the old hand-written parseArgs calls),
- * plus --allow-float-fallback, --equalize, --weights, --block-size, eval's --metric and the search command.
+ * plus --allow-float-fallback, --equalize, --weights, --block-size, --op-weights, eval's --metric and
+ * the search command.
  */
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
@@ -28,12 +29,13 @@ const ACCEPTED: Record<string, string[]> = {
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
     '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
+    '--op-weights',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric'],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations',
-    '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--algo', '--exclude', '--integer-only', '--equalize',
+    '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--algo', '--exclude', '--integer-only', '--equalize',
     '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report',
   ],
 };
@@ -131,5 +133,21 @@ describe('tflite-opt options', () => {
     expect(recipe('--per-tensor', '--equalize', 'off')).toMatchObject({ granularity: 'per-tensor', equalize: 'off' });
     expect(recipe().equalize).toBe('auto');
     expect(() => recipe('--equalize', 'yes')).toThrow(/equalize must be auto, on, off/);
+  });
+
+  it('--weights int4 with int8 / int16x8 and --op-weights reach the recipe; combinations that make no sense are named', () => {
+    const recipe = (...extra: string[]) => recipeFromOptions(parseOptimize(...extra) as RecipeOptions);
+    expect(recipe('--weights', 'int4')).toMatchObject({ technique: 'int8', weightBits: 4, weightBitsByScope: [] });
+    expect(recipe('--weights', 'int4', '--op-weights', 'DEPTHWISE_CONV_2D=int4', '--op-weights', 'logits|Conv2d_0/=int8').weightBitsByScope).toEqual([
+      { opTypes: ['DEPTHWISE_CONV_2D'], bits: 4 },
+      { tensorNamePattern: 'logits|Conv2d_0/', bits: 8 },
+    ]);
+    expect(() => recipe('--op-weights', 'CONV_2D')).toThrow(/--op-weights takes REGEX\|OP_TYPE=int4 or =int8, got "CONV_2D"/);
+    expect(() => recipe('--op-weights', 'CONV2D=int4')).toThrow(/unknown op type "CONV2D"/);
+    expect(() => recipe('--weights', 'int4', '--block-size', '32')).toThrow(/blockSize needs technique weight-int8 or dynamic/);
+    const dynamic = (...extra: string[]) => recipeFromOptions({ ...(parseOptimize(...extra) as RecipeOptions), recipe: 'dynamic' });
+    expect(() => dynamic('--weights', 'int4', '--op-weights', 'CONV_2D=int8')).toThrow(/weightBitsByScope needs technique int8 or int16x8/);
+    const float16 = (...extra: string[]) => recipeFromOptions({ ...(parseOptimize(...extra) as RecipeOptions), recipe: 'float16' });
+    expect(() => float16('--weights', 'int4')).toThrow(/int4 weights need technique/);
   });
 });

@@ -1,11 +1,11 @@
 /** The recipe of `tflite-opt optimize`: --recipe-file (ours or AEQ's format) or --recipe TECHNIQUE, then the options on top. */
-import { fromAeqRecipe, parseRecipe, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
+import { fromAeqRecipe, parseRecipe, scopeFromText, TECHNIQUES, type Recipe, type Technique } from '../optimize/recipe';
 import type { OptimizeOptions } from './command-options';
 import { RECIPE_NAMES } from './option-groups';
 import { readInputFile } from './read-input-file';
 import { UsageError } from './usage-error';
 
-export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'weights' | 'blockSize'>;
+export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'weights' | 'opWeights' | 'blockSize'>;
 
 export function recipeFromOptions(options: RecipeOptions): Recipe {
   let base: Record<string, unknown>;
@@ -29,6 +29,15 @@ export function recipeFromOptions(options: RecipeOptions): Recipe {
   if (options.weights) {
     if (options.weights !== 'int8' && options.weights !== 'int4') throw new UsageError(`--weights must be int8 or int4, got "${options.weights}"`);
     base.weightBits = options.weights === 'int4' ? 4 : 8;
+  }
+  if (options.opWeights?.length) {
+    const scoped = options.opWeights.map((text) => {
+      const at = text.lastIndexOf('=');
+      const bits = text.slice(at + 1);
+      if (at <= 0 || (bits !== 'int4' && bits !== 'int8')) throw new UsageError(`--op-weights takes REGEX|OP_TYPE=int4 or =int8, got "${text}"`);
+      return { ...scopeFromText(text.slice(0, at)), bits: bits === 'int4' ? 4 : 8 };
+    });
+    base.weightBitsByScope = [...((base.weightBitsByScope as unknown[]) ?? []), ...scoped];
   }
   if (options.blockSize) {
     const n = Number(options.blockSize);

@@ -250,6 +250,8 @@ export function reportMarkdown(report: WorkbenchReport, options: { worstLayers?:
     lines.push('', `${report.perLayer.length} layers compared.`, '');
   }
 
+  if (report.plan) lines.push(...weightBitsMarkdown(report.plan));
+
   if (report.floatOps) {
     lines.push('## Ops left in float', '');
     if (!report.floatOps.length) lines.push('None.');
@@ -278,6 +280,19 @@ export function reportMarkdown(report: WorkbenchReport, options: { worstLayers?:
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** Each quantized op's weight bits, when they are not int8 throughout (int4 asked or given). */
+function weightBitsMarkdown(plan: QuantizationPlan): string[] {
+  const ops = plan.subgraphs.flatMap((sp) => sp.ops.filter((op) => op.mode === 'quantized' && op.weights).map((op) => ({ subgraph: sp.index, op })));
+  if (!ops.some(({ op }) => op.weightBits !== 8 || op.weightBitsNote)) return [];
+  const lines = ['## Weight bits', '', '| op | weights | bits | granularity | note |', '|---|---|---|---|---|'];
+  for (const { subgraph, op } of ops) {
+    const where = subgraph ? `${subgraph}:#${op.opIndex}` : `#${op.opIndex}`;
+    lines.push(`| ${where} ${op.op} | ${cell(op.weights!.name)} | ${op.weightBits} | ${op.weights!.granularity} | ${cell(op.weightBitsNote ?? '')} |`);
+  }
+  lines.push('');
+  return lines;
 }
 
 function chainMarkdown(chain: ChainReport): string[] {

@@ -21,7 +21,7 @@ import type { QuantizationPlan } from './quantize/plan';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
 import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
-import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, type Recipe } from './recipe';
+import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 
@@ -139,6 +139,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
         integerOnly: recipe.integerOnly,
         channelMeans: request.biasCorrection === false ? undefined : stats.channelMeans,
         keepFloat: (s, _o, op, g) => keepsFloat(recipe, g, s, op),
+        weightBits: (s, _o, op, g) => weightBitsOfOp(recipe, g, s, op),
       }),
     );
     result = quantized.graph;
@@ -148,6 +149,10 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}`);
     if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);
     if (floatOps.length) notes.push(summarizeFloatOps(floatOps));
+    notes.push(...weightBitsNotes(quantized.plan));
+    if (request.weightParams && quantized.plan.subgraphs.some((sp) => sp.ops.some((op) => op.weights?.bits === 4))) {
+      notes.push("int4 weights take their own per-channel scales (max|w| / 7): the caller's weight parameters (e.g. cluster-preserving ones) apply to the int8 weights only");
+    }
   } else {
     result = await timed('quantize', () => {
       switch (recipe.technique) {
@@ -200,6 +205,21 @@ function weightOptions(recipe: Recipe, skip: WeightQuantOptions['skip'], weightP
     opWeightBits,
     blockSize: recipe.blockSize || undefined,
   };
+}
+
+/**
+ * Weight bits of a full-integer plan, one line each: how many ops got int4 and int8 weights, and the
+ * ops that asked for int4 but kept int8 (no LiteRT.js kernel), by reason with their first few ops.
+ */
+export function weightBitsNotes(plan: QuantizationPlan): string[] {
+  const ops = plan.subgraphs.flatMap((sp) => sp.ops.filter((op) => op.mode === 'quantized' && op.weights));
+  if (!ops.some((op) => op.weightBits === 4 || op.weightBitsNote)) return [];
+  const int4 = ops.filter((op) => op.weightBits === 4).length;
+  const lines = [`weights: ${int4} op(s) int4 (packed, per channel), ${ops.length - int4} int8 (the plan lists each op's weight bits)`];
+  const byReason = new Map<string, string[]>();
+  for (const op of ops) if (op.weightBitsNote) byReason.set(op.weightBitsNote, [...(byReason.get(op.weightBitsNote) ?? []), `#${op.opIndex}`]);
+  for (const [reason, list] of byReason) lines.push(`${list.length} op(s): ${reason} (${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''})`);
+  return lines;
 }
 
 function bitsLabel(recipe: Recipe): string {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
 import { readSharedModel } from '../test-support/shared';
+import { opName } from '../tflite/ops';
 import { readModel } from '../tflite/read';
-import { defaultRecipe, equalizeApplies, fromAeqRecipe, keepsFloat, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES } from './recipe';
+import { defaultRecipe, equalizeApplies, fromAeqRecipe, keepsFloat, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES, weightBitsOfOp } from './recipe';
 
 describe('recipes', () => {
   it('parses a full recipe and fills in defaults', () => {
@@ -85,7 +86,8 @@ describe('recipes', () => {
   it('int4 weights: weightBits, blockSize and per-op bits are validated, labelled, and go to and from AEQ as num_bits', () => {
     const recipe = parseRecipe({ technique: 'dynamic', weightBits: 4, blockSize: 32, opWeightBits: { CONV_2D: 8 } });
     expect(recipeLabel(recipe)).toBe('dynamic-int4-b32-conv_2d8');
-    expect(() => parseRecipe({ technique: 'int8', weightBits: 4 })).toThrow(/int4 weights need technique/);
+    expect(() => parseRecipe({ technique: 'float16', weightBits: 4 })).toThrow(/int4 weights need technique weight-int8, dynamic, int8, int16x8, not float16/);
+    expect(() => parseRecipe({ technique: 'int8', weightBits: 4, blockSize: 32 })).toThrow(/blockSize needs technique weight-int8 or dynamic: int8 stores int4 weights per channel/);
     expect(() => parseRecipe({ technique: 'dynamic', blockSize: 32 })).toThrow(/blockSize needs weightBits 4/);
     expect(() => parseRecipe({ technique: 'dynamic', weightBits: 4, blockSize: 48 })).toThrow(/blockSize must be/);
     expect(() => parseRecipe({ technique: 'dynamic', weightBits: 6 })).toThrow(/weightBits must be 8 or 4/);
@@ -105,7 +107,60 @@ describe('recipes', () => {
     expect(aeqW4.recipe).toMatchObject({ technique: 'weight-int8', weightBits: 4, blockSize: 0, granularity: 'per-channel' });
     const legacy = fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { weight_tensor_config: { num_bits: 4, symmetric: true, block_size: 128 }, compute_precision: 'INTEGER' } }]);
     expect(legacy.recipe).toMatchObject({ technique: 'dynamic', weightBits: 4, blockSize: 128 });
-    expect(() => fromAeqRecipe([{ regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { activation_tensor_config: { num_bits: 8 }, weight_tensor_config: { num_bits: 4 } } }])).toThrow(/W4A8/);
+  });
+
+  it('W4A8 / W4A16 and per-scope weight bits: validated, resolved op by op, to and from AEQ num_bits', () => {
+    const recipe = parseRecipe({
+      technique: 'int8',
+      weightBits: 4,
+      opWeightBits: { FULLY_CONNECTED: 8 },
+      weightBitsByScope: [{ tensorNamePattern: 'Conv2d_1_', bits: 8 }, { opTypes: ['DEPTHWISE_CONV_2D'], bits: 4 }, { tensorNamePattern: 'Conv2d_1_depthwise', bits: 8 }],
+    });
+    expect(recipeLabel(recipe)).toBe('int8-int4-fully_connected8-3bitscope');
+    expect(parseRecipe(JSON.parse(JSON.stringify(recipe)))).toEqual(recipe);
+    // Resolution against real op names of MobileNetV1: last matching scope, then op type, then depthwise 8, then weightBits.
+    const graph = readModel(readSharedModel('mobilenet_v1_0.25_224_float.tflite'));
+    const bitsOf = (tensor: string) => {
+      const op = graph.subgraphs[0].operators.find((o) => o.outputs.some((t) => graph.subgraphs[0].tensors[t].name.includes(tensor)))!;
+      return [opName(graph, op), weightBitsOfOp(recipe, graph, 0, op)];
+    };
+    expect(bitsOf('Conv2d_0/')).toEqual(['CONV_2D', 4]); // weightBits
+    expect(bitsOf('Conv2d_1_pointwise/')).toEqual(['CONV_2D', 8]); // scope 'Conv2d_1_'
+    expect(bitsOf('Conv2d_1_depthwise/')).toEqual(['DEPTHWISE_CONV_2D', 8]); // the last matching scope
+    expect(bitsOf('Conv2d_2_depthwise/')).toEqual(['DEPTHWISE_CONV_2D', 4]); // scope by op type names depthwise
+    expect(bitsOf('Conv2d_2_pointwise/')).toEqual(['CONV_2D', 4]);
+    // Without a scope naming them, depthwise convolutions stay 8.
+    const depthwise = graph.subgraphs[0].operators.find((o) => opName(graph, o) === 'DEPTHWISE_CONV_2D')!;
+    expect(weightBitsOfOp(parseRecipe({ technique: 'int16x8', weightBits: 4 }), graph, 0, depthwise)).toBe(8);
+    expect(() => parseRecipe({ technique: 'dynamic', weightBits: 4, weightBitsByScope: [{ tensorNamePattern: 'x', bits: 8 }] })).toThrow(/weightBitsByScope needs technique int8 or int16x8/);
+    expect(() => parseRecipe({ technique: 'int8', weightBitsByScope: [{ tensorNamePattern: '(', bits: 4 }] })).toThrow(/not a valid regular expression/);
+    expect(() => parseRecipe({ technique: 'int8', weightBitsByScope: [{ tensorNamePattern: 'x', bits: 2 }] })).toThrow(/weightBitsByScope\[0\].bits must be 8 or 4/);
+    expect(() => parseRecipe({ technique: 'int8', weightBitsByScope: [{ pattern: 'x', bits: 4 }] })).toThrow(/unknown field "pattern"/);
+    expect(() => parseRecipe({ technique: 'int8', weightBitsByScope: [{ bits: 4 }] })).toThrow(/needs opTypes or tensorNamePattern/);
+
+    // AEQ: the main entry carries num_bits 4 with 8-bit activations; then op types, depthwise, then scopes in order.
+    const { entries, notMapped } = toAeqRecipe({ ...recipe, equalize: 'off' });
+    expect(notMapped).toEqual([]);
+    expect(entries[0].op_config).toMatchObject({ activation_tensor_config: { num_bits: 8 }, weight_tensor_config: { num_bits: 4, granularity: 'CHANNELWISE', symmetric: true }, compute_precision: 'INTEGER' });
+    expect(entries.slice(1).map((e) => [e.regex, e.operation, e.op_config?.weight_tensor_config?.num_bits])).toEqual([
+      ['.*', 'FULLY_CONNECTED', 8],
+      ['.*', 'DEPTHWISE_CONV_2D', 8],
+      ['Conv2d_1_', '*', 8],
+      ['.*', 'DEPTHWISE_CONV_2D', 4],
+      ['Conv2d_1_depthwise', '*', 8],
+    ]);
+    const back = fromAeqRecipe(JSON.parse(JSON.stringify(entries)));
+    expect(back.notMapped).toEqual([]);
+    // Op types before any scope become opWeightBits; after one, scopes, so the order AEQ applies holds.
+    expect(back.recipe).toMatchObject({ technique: 'int8', weightBits: 4, opWeightBits: { FULLY_CONNECTED: 8, DEPTHWISE_CONV_2D: 8 } });
+    expect(back.recipe.weightBitsByScope).toEqual(recipe.weightBitsByScope);
+    // AEQ's static W4A16 form: 16-bit symmetric activations, 4-bit channelwise weights.
+    const w4a16 = fromAeqRecipe([
+      { regex: '.*', operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: { activation_tensor_config: { num_bits: 16, symmetric: true }, weight_tensor_config: { num_bits: 4, symmetric: true, granularity: 'CHANNELWISE' }, compute_precision: 'INTEGER' } },
+      { regex: 'a', operation: 'CONV_2D', algorithm_key: 'min_max_uniform_quantize', op_config: { activation_tensor_config: { num_bits: 16, symmetric: true }, weight_tensor_config: { num_bits: 8 }, compute_precision: 'INTEGER' } },
+    ]);
+    expect(w4a16.recipe).toMatchObject({ technique: 'int16x8', weightBits: 4 });
+    expect(w4a16.notMapped.join('\n')).toMatch(/8-bit weights for CONV_2D \/ a .*not supported/);
   });
 
   it('exports what AEQ cannot carry as notes', () => {

@@ -19,14 +19,19 @@ export const EQUALIZE_MODES: readonly EqualizeMode[] = ['auto', 'on', 'off'];
 export type WeightBits = 8 | 4;
 /** Block sizes for blockwise int4 (AEQ's BLOCKWISE_32 ... BLOCKWISE_256); 0 = not blockwise. */
 export const BLOCK_SIZES: readonly number[] = [32, 64, 128, 256];
-/** Techniques whose weights may be int4 (full-integer W4A8 / W4A16 come later). */
-const INT4_TECHNIQUES: readonly Technique[] = ['weight-int8', 'dynamic'];
+/** Techniques whose weights may be int4: weight-only, dynamic, W4A8 (int8) and W4A16 (int16x8). */
+const INT4_TECHNIQUES: readonly Technique[] = ['weight-int8', 'dynamic', 'int8', 'int16x8'];
+/** Techniques that take blockwise int4 (full-integer kernels read per-channel int4 only). */
+const BLOCKWISE_TECHNIQUES: readonly Technique[] = ['weight-int8', 'dynamic'];
 
 /** Ops matched by type ("CONV_2D") or by a regex over their output tensor names. */
 export interface Scope {
   opTypes?: string[];
   tensorNamePattern?: string;
 }
+
+/** Weight bits for the ops a scope matches (op by op, e.g. from a search); over opWeightBits. */
+export type ScopedWeightBits = Scope & { bits: WeightBits };
 
 export interface Recipe {
   technique: Technique;
@@ -41,12 +46,17 @@ export interface Recipe {
   minWeightElements: number;
   /** Cross-layer equalization of the float model before calibration (int8, int16x8). */
   equalize: EqualizeMode;
-  /** Bits per weight for weight-only and dynamic (8 or 4). */
+  /** Bits per weight (8 or 4): weight-only, dynamic, and int8 / int16x8 (W4A8 / W4A16). */
   weightBits: WeightBits;
   /** Blockwise int4 block size along the input dimension; 0 = per channel. Needs weightBits 4. */
   blockSize: number;
   /** Bits by op type ("DEPTHWISE_CONV_2D": 4), over weightBits; depthwise stays 8 unless named. */
   opWeightBits: Record<string, WeightBits>;
+  /**
+   * Bits by scope (op type or output tensor-name regex), over opWeightBits; the last matching entry
+   * wins. Applied by int8 / int16x8, which plan weights op by op (weight-only and dynamic: by op type).
+   */
+  weightBitsByScope: ScopedWeightBits[];
 }
 
 export function defaultRecipe(technique: Technique): Recipe {
@@ -62,6 +72,7 @@ export function defaultRecipe(technique: Technique): Recipe {
     weightBits: 8,
     blockSize: 0,
     opWeightBits: {},
+    weightBitsByScope: [],
   };
 }
 
@@ -91,7 +102,7 @@ export function parseRecipe(json: unknown): Recipe {
   const technique = input.technique as Technique;
   if (!TECHNIQUES.includes(technique)) fail(`unknown technique ${JSON.stringify(input.technique)} (known: ${TECHNIQUES.join(', ')})`);
   const recipe = defaultRecipe(technique);
-  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'weightBits', 'blockSize', 'opWeightBits']);
+  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'weightBits', 'blockSize', 'opWeightBits', 'weightBitsByScope']);
   for (const key of Object.keys(input)) if (!known.has(key)) fail(`unknown field "${key}"`);
   if (input.granularity !== undefined) {
     if (input.granularity !== 'per-channel' && input.granularity !== 'per-tensor') fail(`granularity must be per-channel or per-tensor`);
@@ -147,10 +158,26 @@ export function parseRecipe(json: unknown): Recipe {
       recipe.opWeightBits[op] = parseWeightBits(bits, `opWeightBits.${op}`);
     }
   }
-  const usesInt4 = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4);
-  if (usesInt4 && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`int4 weights need technique ${INT4_TECHNIQUES.join(' or ')}, not ${recipe.technique}`);
-  if (Object.keys(recipe.opWeightBits).length && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`opWeightBits needs technique ${INT4_TECHNIQUES.join(' or ')}`);
+  if (input.weightBitsByScope !== undefined) {
+    if (!Array.isArray(input.weightBitsByScope)) fail('weightBitsByScope must be a list of {opTypes or tensorNamePattern, bits}');
+    recipe.weightBitsByScope = (input.weightBitsByScope as unknown[]).map((entry, i) => {
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`weightBitsByScope[${i}] must be an object {opTypes or tensorNamePattern, bits}`);
+      const { bits, ...scope } = entry as Record<string, unknown>;
+      const unknown = Object.keys(scope).filter((k) => k !== 'opTypes' && k !== 'tensorNamePattern');
+      if (unknown.length) fail(`weightBitsByScope[${i}] has unknown field "${unknown[0]}"`);
+      return { ...parseScope(scope), bits: parseWeightBits(bits, `weightBitsByScope[${i}].bits`) };
+    });
+  }
+  const usesInt4 = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((e) => e.bits === 4);
+  if (usesInt4 && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`int4 weights need technique ${INT4_TECHNIQUES.join(', ')}, not ${recipe.technique}`);
+  if (Object.keys(recipe.opWeightBits).length && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`opWeightBits needs technique ${INT4_TECHNIQUES.join(', ')}`);
+  if (recipe.weightBitsByScope.length && !needsCalibration(recipe)) {
+    fail('weightBitsByScope needs technique int8 or int16x8 (weight-only and dynamic set bits by op type: opWeightBits)');
+  }
   if (recipe.blockSize && recipe.weightBits !== 4) fail('blockSize needs weightBits 4 (blockwise weights are int4)');
+  if (recipe.blockSize && !BLOCKWISE_TECHNIQUES.includes(recipe.technique)) {
+    fail(`blockSize needs technique ${BLOCKWISE_TECHNIQUES.join(' or ')}: ${recipe.technique} stores int4 weights per channel, the form its integer kernels read`);
+  }
   if (recipe.integerOnly && !['int8', 'int16x8'].includes(recipe.technique)) fail(`integerOnly needs technique int8 or int16x8, not ${recipe.technique}`);
   if (recipe.io !== 'float' && !['int8', 'int16x8'].includes(recipe.technique)) fail(`io ${recipe.io} needs technique int8 or int16x8`);
   if (recipe.io === 'uint8' && recipe.technique === 'int16x8') fail('io uint8 is for int8 models; 16x8 models take float or int16 I/O');
@@ -219,6 +246,21 @@ export function keepsFloat(recipe: Recipe, graph: ModelGraph, subgraph: number, 
   return recipe.keepFloat.some((scope) => scopeMatches(scope, graph, subgraph, op));
 }
 
+/**
+ * The weight bits the recipe asks of one op: the last weightBitsByScope entry that matches it, else
+ * its op type's opWeightBits, else 8 for depthwise convolutions (their 9-tap channels lose most to 4
+ * bits), else weightBits. The quantizer may still keep 8 where LiteRT.js has no int4 kernel (it says so).
+ */
+export function weightBitsOfOp(recipe: Recipe, graph: ModelGraph, subgraph: number, op: Operator): WeightBits {
+  for (let i = recipe.weightBitsByScope.length - 1; i >= 0; i--) {
+    if (scopeMatches(recipe.weightBitsByScope[i], graph, subgraph, op)) return recipe.weightBitsByScope[i].bits;
+  }
+  const name = opName(graph, op);
+  const byType = recipe.opWeightBits[name];
+  if (byType) return byType;
+  return name === 'DEPTHWISE_CONV_2D' ? 8 : recipe.weightBits;
+}
+
 /** A one-line name for file names and tables, e.g. "int8-uint8io" or "dynamic". */
 export function recipeLabel(recipe: Recipe): string {
   const parts: string[] = [recipe.technique];
@@ -228,6 +270,7 @@ export function recipeLabel(recipe: Recipe): string {
   if (recipe.blockSize) parts.push(`b${recipe.blockSize}`);
   const opBits = Object.entries(recipe.opWeightBits);
   if (opBits.length) parts.push(opBits.map(([op, bits]) => `${op.toLowerCase()}${bits}`).join('-'));
+  if (recipe.weightBitsByScope.length) parts.push(`${recipe.weightBitsByScope.length}bitscope`);
   if (needsCalibration(recipe) && recipe.calibration.algorithm !== 'minmax') parts.push(recipe.calibration.algorithm);
   if (recipe.keepFloat.length) parts.push(`${recipe.keepFloat.length}float`);
   if (needsCalibration(recipe) && recipe.equalize !== 'auto') parts.push(`cle-${recipe.equalize}`);
@@ -310,7 +353,7 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
         algorithm_key: 'min_max_uniform_quantize',
         op_config: {
           activation_tensor_config: { num_bits: bits, symmetric: bits === 16, granularity: 'TENSORWISE', dtype: 'INT', block_size: 0 },
-          weight_tensor_config: weights8,
+          weight_tensor_config: weightsOf(recipe.weightBits),
           compute_precision: 'INTEGER',
           explicit_dequantize: false,
           skip_checks: false,
@@ -333,6 +376,12 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
   for (const [operation, bits] of Object.entries(opBits)) {
     entries.push({ ...main, regex: '.*', operation, op_config: { ...main.op_config, weight_tensor_config: weightsOf(bits) } });
   }
+  // Scoped bits after them: later AEQ entries override earlier ones, as the last matching scope wins here.
+  for (const scope of recipe.weightBitsByScope) {
+    const config = { ...main.op_config, weight_tensor_config: weightsOf(scope.bits) };
+    for (const operation of scope.opTypes ?? []) entries.push({ ...main, regex: '.*', operation, op_config: config });
+    if (scope.tensorNamePattern !== undefined) entries.push({ ...main, regex: scope.tensorNamePattern, operation: '*', op_config: config });
+  }
   for (const scope of recipe.keepFloat) {
     for (const op of scope.opTypes ?? []) entries.push({ regex: '.*', operation: op, algorithm_key: 'no_quantize' });
     if (scope.tensorNamePattern !== undefined) entries.push({ regex: scope.tensorNamePattern, operation: '*', algorithm_key: 'no_quantize' });
@@ -353,10 +402,12 @@ export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: strin
     const blockSize = aeqBlockSize(weights);
     const channelwise = blockSize > 0 || (weights.granularity ? weights.granularity === 'CHANNELWISE' : weights.channel_wise !== false);
     recipe.granularity = channelwise ? 'per-channel' : 'per-tensor';
+    if (technique !== 'float16') recipe.weightBits = weights.num_bits as WeightBits;
     if (technique === 'weight-int8' || technique === 'dynamic') {
-      recipe.weightBits = weights.num_bits as WeightBits;
       recipe.blockSize = blockSize;
       if (blockSize && weights.num_bits !== 4) fail(`blockwise weights are int4 here, got num_bits ${weights.num_bits}`);
+    } else if (blockSize) {
+      notMapped.push(`blockwise ${blockSize} weights with integer activations (stored per channel: LiteRT's integer kernels read per-channel int4)`);
     }
     if (weights.symmetric === false && technique !== 'float16') notMapped.push('asymmetric weights (we store weights symmetric, as the TFLite spec requires for int8 kernels)');
   }
@@ -365,17 +416,21 @@ export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: strin
     const bits = entry.op_config?.weight_tensor_config?.num_bits;
     if (entry.algorithm_key === 'no_quantize') {
       recipe.keepFloat.push(entry.operation !== '*' ? { opTypes: [entry.operation] } : { tensorNamePattern: entry.regex });
-    } else if (
-      entry.algorithm_key === main.algorithm_key &&
-      entry.regex === '.*' &&
-      entry.operation !== '*' &&
-      (bits === 8 || bits === 4) &&
-      (technique === 'weight-int8' || technique === 'dynamic') &&
-      aeqTechnique(entry) === technique
-    ) {
-      // The main scheme at another bit width for one op type.
-      checkOpName(entry.operation);
-      recipe.opWeightBits[entry.operation] = bits;
+    } else if (entry.algorithm_key === main.algorithm_key && (bits === 8 || bits === 4) && technique !== 'float16' && aeqTechnique(entry) === technique) {
+      // The main scheme at another bit width: for one op type, or (int8 / int16x8) for a tensor-name
+      // scope. An op type after a scope stays a scope, so the later entry still wins as in AEQ.
+      if (entry.regex === '.*' && entry.operation !== '*' && needsCalibration(recipe) && recipe.weightBitsByScope.length) {
+        checkOpName(entry.operation);
+        recipe.weightBitsByScope.push({ opTypes: [entry.operation], bits });
+      } else if (entry.regex === '.*' && entry.operation !== '*') {
+        checkOpName(entry.operation);
+        recipe.opWeightBits[entry.operation] = bits;
+      } else if (entry.operation === '*' && needsCalibration(recipe)) {
+        checkRegex(entry.regex);
+        recipe.weightBitsByScope.push({ tensorNamePattern: entry.regex, bits });
+      } else {
+        notMapped.push(`${bits}-bit weights for ${entry.operation} / ${entry.regex} (a scope by both op type and tensor name, or by tensor name for ${technique}, is not supported; ignored)`);
+      }
     } else {
       notMapped.push(`entry for ${entry.operation} / ${entry.regex} with ${entry.algorithm_key} (per-op schemes other than "no_quantize" are not supported; the whole-model scheme applies)`);
     }
@@ -398,7 +453,6 @@ function aeqTechnique(entry: AeqEntry): Technique {
   const weights = config?.weight_tensor_config;
   if (!weights || (weights.num_bits !== 8 && weights.num_bits !== 4)) fail(`only 8- and 4-bit weights are supported, got ${weights?.num_bits ?? 'none'}`);
   const activations = config?.activation_tensor_config;
-  if (activations && weights?.num_bits === 4) fail('int4 weights with integer activations (W4A8 / W4A16) are not supported yet; weight-only and dynamic int4 are');
   if (activations) {
     if (activations.num_bits === 8) return 'int8';
     if (activations.num_bits === 16) return 'int16x8';

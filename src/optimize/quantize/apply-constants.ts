@@ -1,5 +1,5 @@
 /**
- * Quantized copies of float constants: weights (int8, symmetric), biases (int32 / int64, with the
+ * Quantized copies of float constants: weights (int8 or packed int4, symmetric; round-weights.ts), biases (int32 / int64, with the
  * weights' rounding shift added back when calibration gave input channel means: bias-correction.ts),
  * and constant activation inputs (e.g. the other operand of an ADD). Each copy is cached by source
  * buffer and parameters, so a constant shared by several ops stays one tensor in the result.
@@ -9,10 +9,12 @@ import type { Quantization, Tensor } from '../../tflite/graph';
 import { builtinCodeOf } from '../../tflite/ops';
 import { correctBias, dequantizedWeights } from './bias-correction';
 import { constantAsFloat32 } from './fold-dequantize';
+import { packInt4 } from './int4';
 import { bytesOf, quantizeBias, quantizeInt16, quantizeInt8, type QuantParams } from './params';
 import type { OpPlan, TensorPlan, WeightPlan } from './plan-types';
 import { biasActivationInput } from './plan-weights';
 import { rangeKey } from './ranges';
+import { roundWeights, weightParamsOf } from './round-weights';
 import { quantizationOf, TENSOR_TYPES, type SubgraphRewrite } from './rewrite-context';
 
 export interface ConstantOptions {
@@ -47,11 +49,16 @@ export function weightConstant(rw: SubgraphRewrite, plan: WeightPlan, options: C
   const w = plan.tensorIndex;
   const values = constantAsFloat32(rw.graph, rw.plan.index, w);
   const shape = rw.subgraph.tensors[w].shape;
-  const params = paramsOf(plan);
-  const quantized = quantizeInt8(values, shape, params, true);
+  const quantized = roundWeights(values, shape, plan);
   const reference = options.referenceWeights?.get(rw.subgraph.tensors[w].name);
-  const used = { values: reference && reference.length === values.length ? reference : values, rounded: dequantizedWeights(quantized, shape, params), shape };
-  const tensor = cachedConstant(rw, w, `w:${plan.axis ?? 0}:${plan.granularity}`, () => ({ type: TENSOR_TYPES.int8, quantization: quantizationOf(plan), data: bytesOf(quantized) }));
+  const used = { values: reference && reference.length === values.length ? reference : values, rounded: dequantizedWeights(quantized, shape, weightParamsOf(plan)), shape };
+  // int4 is packed two per byte; its key differs so an int8 and an int4 copy of one buffer stay apart.
+  const int4 = plan.dtype === 'int4';
+  const tensor = cachedConstant(rw, w, `w:${plan.axis ?? 0}:${plan.granularity}${int4 ? ':int4' : ''}`, () => ({
+    type: TENSOR_TYPES[plan.dtype],
+    quantization: quantizationOf(plan),
+    data: int4 ? packInt4(quantized) : bytesOf(quantized),
+  }));
   return { tensor, used };
 }
 

@@ -70,6 +70,7 @@ function quantizedOp(rw: SubgraphRewrite, plan: OpPlan, options: ConstantOptions
   // Integer kernels need at least the opcode version the converter gives them.
   const code = rw.graph.operatorCodes[op.opcodeIndex];
   const rule = ruleFor(builtinCodeOf(code));
-  const version = plan.activationBits === 8 ? rule?.version?.int8 : rule?.version?.int16;
+  const versions = plan.weights?.bits === 4 ? rule?.int4 : rule?.version;
+  const version = plan.activationBits === 8 ? versions?.int8 : versions?.int16;
   if (version !== undefined) op.opcodeIndex = opcodeIndex(rw.graph, builtinCodeOf(code), Math.max(version, code.version), code.customCode);
 }

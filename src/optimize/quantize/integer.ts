@@ -12,6 +12,7 @@ import { dropUnused, foldConstantDequantize } from './fold-dequantize';
 import type { ActivationBits, WeightParamsHook } from './params';
 import { floatOpsOf, planQuantization } from './plan';
 import type { FloatOp, IoType, QuantizationPlan } from './plan-types';
+import type { PlanWeightBits } from './plan-weights';
 import type { RangeMap } from './ranges';
 
 export { rangeKey, type RangeMap, type TensorRange } from './ranges';
@@ -36,6 +37,8 @@ export interface IntegerOptions {
   keepFloat: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
   /** Optional: weight parameters from the caller (clustered weights); null or absent = the default. */
   weightParams?: WeightParamsHook;
+  /** Weight bits the recipe asks of each op with weights (default 8; 4 = packed int4 where LiteRT.js runs it). */
+  weightBits?: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => PlanWeightBits;
 }
 
 export interface IntegerResult {

@@ -14,7 +14,8 @@ export interface FloatOp {
   reason: string;
 }
 
-export type PlanDtype = 'int8' | 'int16' | 'int32' | 'int64' | 'float32';
+/** 'int4': packed two per byte (TensorType INT4), weights only. */
+export type PlanDtype = 'int4' | 'int8' | 'int16' | 'int32' | 'int64' | 'float32';
 
 /** Parameters of one tensor that becomes integer: real = scale * (q - zero_point). */
 export interface TensorPlan {
@@ -48,9 +49,11 @@ export interface OpPlan {
   mode: 'quantized' | 'float';
   /** Why the op stays float. */
   reason?: string;
-  /** Width of its activations and weights: 8 or 16 / 8 today, 32 for an op left float. */
+  /** Width of its activations (8 or 16) and weights (8 or 4); 32 for an op left float. */
   activationBits: number;
   weightBits: number;
+  /** Why the weights have other bits than the recipe asked (e.g. no int4 kernel in LiteRT.js for this form). */
+  weightBitsNote?: string;
   weights?: WeightPlan;
   bias?: BiasPlan;
 }

@@ -7,12 +7,12 @@
  * Order of work: op modes (op-modes.ts), activation params with same-scale groups and fixed outputs
  * (scale-groups.ts), weights and biases per op (plan-weights.ts), then the I/O interface.
  */
-import type { ModelGraph } from '../../tflite/graph';
+import type { ModelGraph, Operator } from '../../tflite/graph';
 import { builtinCodeOf, opName } from '../../tflite/ops';
 import { chooseOpModes, subgraphFacts, type KeepFloat } from './op-modes';
 import type { ActivationBits, WeightParamsHook } from './params';
 import { planIo } from './plan-io';
-import { biasActivationInput, planBias, planWeights, WEIGHT_BITS } from './plan-weights';
+import { biasActivationInput, planBias, planWeights, WEIGHT_BITS, weightBitsOf, type PlanWeightBits } from './plan-weights';
 import type { RangeMap } from './ranges';
 import type { FloatOp, IoType, OpPlan, QuantizationPlan, SubgraphPlan, TensorPlan } from './plan-types';
 import { activationParamsOf, FIXED_SCALE_CONFLICT } from './scale-groups';
@@ -25,6 +25,8 @@ export interface PlanOptions {
   io: IoType;
   keepFloat: KeepFloat;
   weightParams?: WeightParamsHook;
+  /** Weight bits the recipe asks of an op with weights (default 8); the plan may keep 8 (weightBitsOf). */
+  weightBits?: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => PlanWeightBits;
 }
 
 /** Plan a graph whose constant DEQUANTIZE ops are folded already (quantizeInteger folds a copy first). */
@@ -69,7 +71,12 @@ function planSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, options: P
     if (!rule) return { ...base, mode: 'float', reason, activationBits: 32, weightBits: 32 };
     const builtin = builtinCodeOf(graph.operatorCodes[op.opcodeIndex]);
     const plan: OpPlan = { ...base, mode: 'quantized', activationBits: bits, weightBits: WEIGHT_BITS };
-    if (rule.weights) plan.weights = planWeights(graph, s, builtin, op.inputs, rule.weights, options);
+    if (rule.weights) {
+      const chosen = weightBitsOf(builtin, rule, options.weightBits?.(s, o, op, graph) ?? WEIGHT_BITS, bits);
+      plan.weightBits = chosen.bits;
+      if (chosen.note) plan.weightBitsNote = chosen.note;
+      plan.weights = planWeights(graph, s, builtin, op.inputs, rule.weights, options, chosen.bits);
+    }
     op.inputs.forEach((t, i) => {
       if (!facts.isFloat(t) || i === rule.weights?.input) return;
       if (i !== rule.bias) return void activationPlan(t);

@@ -10,6 +10,7 @@ import { BuiltinOperator, QuantizationDetails, TensorType } from '../../tflite/s
 import type { PlanDtype, SubgraphPlan, TensorPlan } from './plan-types';
 
 export const TENSOR_TYPES: Record<PlanDtype, TensorType> = {
+  int4: TensorType.INT4,
   int8: TensorType.INT8,
   int16: TensorType.INT16,
   int32: TensorType.INT32,

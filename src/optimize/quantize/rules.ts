@@ -25,7 +25,27 @@ export interface OpRule {
   fixedOutput?: { int8: FixedOutput; int16: FixedOutput };
   /** Opcode version the converter gives the int8 / int16x8 kernel (absent: keep the file's). */
   version?: { int8?: number; int16?: number };
+  /**
+   * Packed INT4 weights with int8 / int16 activations: the opcode version to write, present only
+   * for forms LiteRT.js runs (measured, see INT4_KERNELS); other forms keep int8 weights.
+   */
+  int4?: { int8?: number; int16?: number };
 }
+
+/**
+ * Packed INT4 weights under integer activations, as LiteRT.js 2.5.3 runs them: against the float
+ * model holding the same rounded weights, conv / depthwise 39-57 dB, FC 23-28 dB (activation-limited),
+ * checked in w4a8.test.ts. W4A8 versions are op_version.cc's (CONV_2D / DEPTHWISE_CONV_2D 7,
+ * FULLY_CONNECTED 10). op_version.cc has no int16 x int4 case; W4A16 gets the same versions, the ones
+ * that brought int4 filters, so a runtime too old to read INT4 refuses the model instead of misreading
+ * it. DEPTHWISE_CONV_2D W4A16 loads but computes wrong outputs (-11 dB against the same-weights model,
+ * one-off probe on 2026-12-06): it keeps int8 weights.
+ */
+const INT4_KERNELS = {
+  CONV_2D: { int8: 7, int16: 7 },
+  DEPTHWISE_CONV_2D: { int8: 7 },
+  FULLY_CONNECTED: { int8: 10, int16: 10 },
+};
 
 const MOVE = (inputs: number[], int16 = true, versions?: OpRule['version']): OpRule => ({
   int8: true,
@@ -39,9 +59,9 @@ const SOFTMAX_LIKE = { int8: { scale: 1 / 256, zeroPoint: -128 }, int16: { scale
 const TANH_LIKE = { int8: { scale: 1 / 128, zeroPoint: 0 }, int16: { scale: 1 / 32768, zeroPoint: 0 } };
 
 export const OP_RULES: Partial<Record<Op, OpRule>> = {
-  [Op.CONV_2D]: { int8: true, int16: true, weights: { input: 1, axis: 0, perChannel: true }, bias: 2, version: { int8: 3, int16: 4 } },
-  [Op.DEPTHWISE_CONV_2D]: { int8: true, int16: true, weights: { input: 1, axis: 3, perChannel: true }, bias: 2, version: { int8: 3, int16: 5 } },
-  [Op.FULLY_CONNECTED]: { int8: true, int16: true, weights: { input: 1, axis: 0, perChannel: true }, bias: 2, version: { int8: 4, int16: 7 } },
+  [Op.CONV_2D]: { int8: true, int16: true, weights: { input: 1, axis: 0, perChannel: true }, bias: 2, version: { int8: 3, int16: 4 }, int4: INT4_KERNELS.CONV_2D },
+  [Op.DEPTHWISE_CONV_2D]: { int8: true, int16: true, weights: { input: 1, axis: 3, perChannel: true }, bias: 2, version: { int8: 3, int16: 5 }, int4: INT4_KERNELS.DEPTHWISE_CONV_2D },
+  [Op.FULLY_CONNECTED]: { int8: true, int16: true, weights: { input: 1, axis: 0, perChannel: true }, bias: 2, version: { int8: 4, int16: 7 }, int4: INT4_KERNELS.FULLY_CONNECTED },
   // TRANSPOSE_CONV inputs: output_shape, weights [out, h, w, in], input, bias.
   [Op.TRANSPOSE_CONV]: { int8: true, int16: true, weights: { input: 1, axis: 0, perChannel: true }, bias: 3, version: { int8: 3, int16: 3 } },
   [Op.ADD]: FREE(true, { int8: 2, int16: 3 }),

@@ -1,0 +1,96 @@
+/**
+ * bench/w4a8: full-integer int4 weights (W4A8 = int8 + --weights int4, W4A16 = int16x8 + --weights int4)
+ * against int8 and int16x8 on ImageNet classifiers: file size against int8, output SQNR against the
+ * float model and top-1 in LiteRT, calibrated on images 0..calib-1 and evaluated on the next `eval`
+ * images (never seen by calibration). Round-to-nearest int4 weights, depthwise convolutions int8 (the
+ * default); the notes say which ops got which bits. Default recipe otherwise (per channel, minmax,
+ * CLE auto, bias correction on). The last column keeps the first and last op with weights at int8
+ * through a tensor-name weightBitsByScope entry.
+ * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2]
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDataset } from '../src/data/dataset';
+import { graphInputs } from '../src/data/default-preprocessing';
+import { filesFromPath } from '../src/data/files-node';
+import { compareModels } from '../src/evaluate/compare';
+import { initRuntime } from '../src/runtime/start';
+import type { Sample } from '../src/runtime/samples';
+import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
+import { defaultRecipe, type Recipe } from '../src/optimize/recipe';
+import { dataDir, readSharedModel } from '../src/test-support/shared';
+import type { ModelGraph } from '../src/tflite/graph';
+import { opName } from '../src/tflite/ops';
+import { readModel } from '../src/tflite/read';
+
+const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' } } });
+const calibCount = Number(values.calib);
+const evalCount = Number(values.eval);
+
+await initRuntime();
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU)`);
+console.log(`data: imagenet_val_subset, images 0..${calibCount - 1} calibrate, ${calibCount}..${calibCount + evalCount - 1} evaluate\n`);
+
+const root = join(dataDir, 'imagenet_val_subset');
+const files = await filesFromPath(root);
+const labelsCsv = { text: readFileSync(join(root, 'labels.csv'), 'utf8'), labelColumn: 'label_1001' };
+
+/** W4A8 with the first and the last op that has weights kept at int8 (a common mixed-precision choice), by tensor-name scope. */
+function firstLastInt8(graph: ModelGraph): Recipe {
+  const main = graph.subgraphs[0];
+  const withWeights = main.operators.filter((op) => ['CONV_2D', 'FULLY_CONNECTED', 'DEPTHWISE_CONV_2D'].includes(opName(graph, op)));
+  const escape = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const names = [withWeights[0], withWeights[withWeights.length - 1]].map((op) => `^${escape(main.tensors[op.outputs[0]].name)}$`);
+  return { ...defaultRecipe('int8'), weightBits: 4, weightBitsByScope: [{ tensorNamePattern: names.join('|'), bits: 8 }] };
+}
+
+const VARIANTS: [string, Recipe | ((graph: ModelGraph) => Recipe)][] = [
+  ['int8', defaultRecipe('int8')],
+  ['W4A8', { ...defaultRecipe('int8'), weightBits: 4 }],
+  ['int16x8', defaultRecipe('int16x8')],
+  ['W4A16', { ...defaultRecipe('int16x8'), weightBits: 4 }],
+  ['W4A8, first/last int8', firstLastInt8],
+];
+
+// The dequantized MobileNetV2 takes what its uint8 input meant: 0.0078431 * (pixel - 127), SOURCES.md.
+const CLASSIFIERS = [
+  { key: 'v1', label: 'mobilenet_v1_0.25_224 float', bytes: () => readSharedModel('mobilenet_v1_0.25_224_float.tflite'), mean: 127.5, std: 127.5 },
+  { key: 'v2', label: 'mobilenet_v2_1.0_224 (dequantized ptq_int8)', bytes: () => dequantizeBytes(readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite')).bytes, mean: 127, std: 1 / 0.0078431 },
+].filter((c) => values.models.split(',').includes(c.key));
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+console.log(`| model | float top-1 | ${VARIANTS.map(([name]) => name).join(' | ')} |`);
+console.log(`|---|---|${VARIANTS.map(() => '---').join('|')}|`);
+const notes: string[] = [];
+for (const { label, bytes: load, mean, std } of CLASSIFIERS) {
+  const bytes = load();
+  const dataset = await openDataset(files, graphInputs(readModel(bytes)), {
+    preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [mean], std: [std], resize: 'bilinear' },
+    labelsCsv,
+  });
+  const samples: Sample[] = [];
+  for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
+  const calibration = samples.slice(0, calibCount);
+  const evaluation = samples.slice(calibCount);
+  const labels = (dataset.labels as number[]).slice(calibCount, calibCount + evalCount);
+  const cells: string[] = [];
+  let floatTop1 = 0;
+  let int8Bytes = 0;
+  for (const [name, make] of VARIANTS) {
+    const recipe = typeof make === 'function' ? make(readModel(bytes)) : make;
+    const started = performance.now();
+    const result = await optimizeModel({ model: bytes, recipe, calibration });
+    const seconds = (performance.now() - started) / 1000;
+    if (name === 'int8') int8Bytes = result.bytes.length;
+    const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
+    floatTop1 = compared.classification.accuracy!.reference.top1;
+    const size = `${(result.bytes.length / 1e6).toFixed(2)} MB = ${(result.bytes.length / int8Bytes).toFixed(3)}x int8`;
+    cells.push(`${pct(compared.classification.accuracy!.candidate.top1)}, ${compared.outputs[0].sqnrDb.toFixed(1)} dB, ${size}`);
+    notes.push(`${label} ${name}: ${seconds.toFixed(1)} s; ${result.notes.filter((n) => n.startsWith('weights:') || /int4 asked/.test(n)).join('; ') || 'all weights int8'}`);
+  }
+  console.log(`| ${label} (${(bytes.length / 1e6).toFixed(2)} MB float) | ${pct(floatTop1)} | ${cells.join(' | ')} |`);
+}
+console.log('\ncells: top-1 on the evaluation images, output SQNR against the float model, file size (and against int8)\n');
+console.log(notes.map((n) => `- ${n}`).join('\n'));
