@@ -64,11 +64,13 @@ export function collapseChains(view: SubgraphView, expanded: ReadonlySet<string>
   const folded = new Map<string, string>();
   const chainNodes = new Map<string, ViewNode>();
   const label = new Map(view.nodes.map((n) => [n.id, n.label]));
+  const byOp = new Map(view.nodes.map((n) => [n.id, n]));
   for (const chain of findChains(view, minLength)) {
     const id = chainId(chain);
     if (expanded.has(id)) continue;
     const labels = chain.map((o) => label.get(`op:${o}`)!);
-    chainNodes.set(`op:${chain[0]}`, { id, kind: 'chain', opIndex: chain[0], ops: chain, label: `${chain.length} ops: ${labels[0]} … ${labels[labels.length - 1]}`, detail: labels.join(' → '), ...OP_SIZE });
+    const tensors = [...new Set(chain.flatMap((o) => byOp.get(`op:${o}`)?.tensors ?? []))];
+    chainNodes.set(`op:${chain[0]}`, { id, kind: 'chain', opIndex: chain[0], ops: chain, label: `${chain.length} ops: ${labels[0]} … ${labels[labels.length - 1]}`, detail: labels.join(' → '), tensors, ...OP_SIZE });
     for (const o of chain) folded.set(`op:${o}`, id);
   }
   if (!folded.size) return view;

@@ -20,7 +20,7 @@ export interface ViewNode {
   tensor?: number;
   /** Chain nodes: every op folded into it, in order. */
   ops?: number[];
-  /** Op nodes: every tensor it reads or writes, constants included (search by tensor name). */
+  /** Op and chain nodes: every tensor they read or write, constants included (search by tensor name). */
   tensors?: number[];
   label: string;
   /** Second line: an op's constant inputs ("w 32x3x3x16 INT8"), a tensor's shape and dtype. */

@@ -28,6 +28,8 @@ export interface VariantOpMatch {
 export interface FloatOpMatch {
   opIndex: number;
   op: string;
+  /** Its first output tensor's name (a recipe's keepFloat scope names the float model's tensors). */
+  output: string;
   variantOp: number | null;
   fate: FloatFate;
 }
@@ -137,10 +139,12 @@ export function matchOps(float: ModelGraph, variant: ModelGraph, subgraphIndex =
   });
   const floatMatches: FloatOpMatch[] = fOps.map((op, f) => {
     const v = variantOf[f];
-    if (v !== null) return { opIndex: f, op, variantOp: v, fate: 'kept' };
+    const first = fs.operators[f].outputs[0];
+    const output = first !== undefined && first >= 0 ? fs.tensors[first].name : '';
+    if (v !== null) return { opIndex: f, op, output, variantOp: v, fate: 'kept' };
     const input = fs.operators[f].inputs[0];
     const foldsWeights = op === 'DEQUANTIZE' && input !== undefined && input >= 0 && isConstant(float, fs.tensors[input]);
-    return { opIndex: f, op, variantOp: null, fate: foldsWeights ? 'folded' : 'removed' };
+    return { opIndex: f, op, output, variantOp: null, fate: foldsWeights ? 'folded' : 'removed' };
   });
   const count = <T,>(list: T[], test: (x: T) => boolean) => list.filter(test).length;
   return {

@@ -3,7 +3,7 @@
  * frontier highlighted), the side-by-side table with downloads, and the per-layer error chart of the
  * selected variant, where a layer can be kept in float and the variant re-run.
  */
-import { memo, useCallback, useDeferredValue, useMemo, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { LayerComparison } from '../../evaluate/compare';
 import { formatBytes } from '../format';
@@ -11,6 +11,7 @@ import { answerVerdict, VERDICT_CLASS } from './answer-verdict';
 import { rerunWithTweak, selectVariant, useSession, type Variant } from '../session';
 import { isBlocking, TARGET_LABELS, type McuEstimate, type TargetIssue } from '../target-check';
 import { LayerErrorChart } from './charts/LayerErrorChart';
+import { selectOp, useSelection } from '../graph/selection';
 import { ParetoChart, type ParetoPoint } from './charts/ParetoChart';
 import { PixelCanvas } from './DataPanel';
 import { download, modelBaseName } from './download';
@@ -105,7 +106,15 @@ function LayerChart({ variant }: { variant: Variant }) {
     () => layers.map((l) => ({ key: `${l.op} #${l.opIndex}`, opIndex: l.opIndex, value: Number.isFinite(l.sqnrDb) ? Math.max(SQNR_FLOOR, l.sqnrDb) : SQNR_TOP, title: `${l.op} #${l.opIndex}: SQNR ${db(l.sqnrDb)}` })),
     [layers],
   );
-  const pick = useCallback((opIndex: number) => setPicked(layers.find((l) => l.opIndex === opIndex) ?? null), [layers]);
+  const pick = useCallback((opIndex: number) => {
+    setPicked(layers.find((l) => l.opIndex === opIndex) ?? null);
+    selectOp({ model: variant.id, subgraph: 0, opIndex });
+  }, [layers, variant.id]);
+  // The op selected in the graph (src/ui/graph) is picked here too.
+  const shared = useSelection((s) => s.selectedOp);
+  useEffect(() => {
+    if (shared?.model === variant.id && shared.subgraph === 0) setPicked(layers.find((l) => l.opIndex === shared.opIndex) ?? null);
+  }, [shared, variant.id, layers]);
   if (!layers.length) return <p className="muted">No per-layer comparison for this variant.</p>;
   const keepFloat = (layer: LayerComparison) => {
     const name = layer.referenceTensor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -118,7 +127,7 @@ function LayerChart({ variant }: { variant: Variant }) {
       <LayerErrorChart bars={bars} picked={picked?.opIndex ?? null} lowBelow={20} onPick={pick} />
       <label className="small">
         Or pick a layer:{' '}
-        <select value={picked ? String(picked.opIndex) : ''} onChange={(e) => setPicked(layers.find((l) => String(l.opIndex) === e.target.value) ?? null)} data-testid="layer-select">
+        <select value={picked ? String(picked.opIndex) : ''} onChange={(e) => (e.target.value === "" ? setPicked(null) : pick(Number(e.target.value)))} data-testid="layer-select">
           <option value="">—</option>
           {layers.map((l) => <option key={`${l.opIndex}-${l.tensorIndex}`} value={l.opIndex}>{l.op} #{l.opIndex} ({db(l.sqnrDb)})</option>)}
         </select>
