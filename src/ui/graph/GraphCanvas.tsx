@@ -1,14 +1,16 @@
 /**
  * One laid-out subgraph as SVG: a focusable element per node (op nodes carry data-op-index), every
- * edge in one <path> (one DOM node for hundreds of edges), arrowheads in another. Pan and zoom write
- * the group's transform directly in an animation frame, never through React, so dragging re-renders
- * nothing; far out (scale < 0.45) the text is hidden, which is most of what Chromium paints.
+ * edge in one <path> (one DOM node for hundreds of edges), arrowheads in another. The SVG has the
+ * layout's full size and its own compositing layer (will-change: transform); pan and zoom set its CSS
+ * transform in an animation frame, never through React, so the compositor moves the tiles already
+ * rastered and the main thread repaints nothing. Far out (scale < 0.45) the text is hidden. Nodes are
+ * mounted a slice per frame, top of the graph first, so no frame lays out and paints all of them.
  *
  * Mouse: drag to pan, wheel to pan, Ctrl/⌘ + wheel (or pinch) to zoom. Keyboard: Tab through the
  * nodes (a focused node is brought into view), Enter or Space opens its details, arrow keys pan and
  * +/- zoom when the canvas itself has focus.
  */
-import { forwardRef, memo, useCallback, useEffect, useImperativeHandle, useMemo, useRef } from 'react';
+import { forwardRef, memo, useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
 import type { SubgraphView, ViewNode } from '../../app/graph/graph-view';
 import type { GraphLayout } from '../../app/graph/layout';
 
@@ -31,9 +33,14 @@ interface Props {
   /** Edges of these tensors are drawn highlighted (search by tensor name, the selected op's). */
   hotTensors: ReadonlySet<number>;
   onOpen: (node: ViewNode) => void;
+  /** Called once every node of a new layout is on screen (painted). */
+  onDrawn?: () => void;
   testId?: string;
   height?: number;
 }
+
+/** Nodes mounted per frame (measured: e2e/graph.test.mjs logs the long frames). */
+const SLICE = 60;
 
 const FAR = 0.45;
 const clampScale = (k: number) => Math.min(2.5, Math.max(0.03, k));
@@ -83,9 +90,9 @@ const Node = memo(function Node({ node, x, y, fill, mark, title, selected, hit }
 });
 
 export const GraphCanvas = memo(
-  forwardRef<CanvasHandle, Props>(function GraphCanvas({ view, layout, label, fill, mark, title, selected, hits, hotTensors, onOpen, testId, height = 560 }, ref) {
+  forwardRef<CanvasHandle, Props>(function GraphCanvas({ view, layout, label, fill, mark, title, selected, hits, hotTensors, onOpen, onDrawn, testId, height = 560 }, ref) {
+    const boxRef = useRef<HTMLDivElement>(null);
     const svgRef = useRef<SVGSVGElement>(null);
-    const groupRef = useRef<SVGGElement>(null);
     const transform = useRef({ x: 20, y: 20, k: 1 });
     const frame = useRef(0);
     const nodesById = useMemo(() => new Map(view.nodes.map((n) => [n.id, n])), [view]);
@@ -96,13 +103,15 @@ export const GraphCanvas = memo(
       frame.current = requestAnimationFrame(() => {
         frame.current = 0;
         const { x, y, k } = transform.current;
-        groupRef.current?.setAttribute('transform', `translate(${x.toFixed(1)},${y.toFixed(1)}) scale(${k.toFixed(4)})`);
-        svgRef.current?.classList.toggle('graph-far', k < FAR);
+        const svg = svgRef.current;
+        if (!svg) return;
+        svg.style.transform = `translate(${x.toFixed(1)}px,${y.toFixed(1)}px) scale(${k.toFixed(4)})`;
+        svg.classList.toggle('graph-far', k < FAR);
       });
     }, []);
 
     const size = () => {
-      const r = svgRef.current?.getBoundingClientRect();
+      const r = boxRef.current?.getBoundingClientRect();
       return { w: r?.width || 800, h: r?.height || height };
     };
 
@@ -146,8 +155,30 @@ export const GraphCanvas = memo(
       // eslint-disable-next-line react-hooks/exhaustive-deps
     }, [layout]);
 
+    // Mount the nodes a slice per frame; report when the last slice is painted.
+    const [slices, setSlices] = useState<{ layout: GraphLayout | null; count: number }>({ layout: null, count: SLICE });
+    const mounted = slices.layout === layout ? slices.count : SLICE;
+    const drawnFor = useRef<GraphLayout | null>(null);
     useEffect(() => {
-      const svg = svgRef.current!;
+      let frameId = 0;
+      let count = SLICE;
+      const step = () => {
+        count += SLICE;
+        setSlices({ layout, count });
+        if (count < view.nodes.length) frameId = requestAnimationFrame(step);
+      };
+      if (count < view.nodes.length) frameId = requestAnimationFrame(step);
+      return () => cancelAnimationFrame(frameId);
+    }, [view, layout]);
+    const complete = mounted >= view.nodes.length;
+    useEffect(() => {
+      if (!complete || drawnFor.current === layout) return;
+      drawnFor.current = layout;
+      requestAnimationFrame(() => requestAnimationFrame(() => onDrawn?.()));
+    }, [complete, layout, onDrawn]);
+
+    useEffect(() => {
+      const svg = boxRef.current!;
       const onWheel = (e: WheelEvent) => {
         e.preventDefault();
         const r = svg.getBoundingClientRect();
@@ -171,7 +202,7 @@ export const GraphCanvas = memo(
       if (!d || d.id !== e.pointerId) return;
       const [dx, dy] = [e.clientX - d.x, e.clientY - d.y];
       if (!d.moved && Math.hypot(dx, dy) < 4) return;
-      if (!d.moved) svgRef.current?.setPointerCapture(e.pointerId);
+      if (!d.moved) boxRef.current?.setPointerCapture(e.pointerId);
       d.moved = true;
       d.x = e.clientX;
       d.y = e.clientY;
@@ -208,7 +239,7 @@ export const GraphCanvas = memo(
       if (!target) return;
       // Bring a node reached with Tab into view when it is outside.
       const r = target.getBoundingClientRect();
-      const box = svgRef.current!.getBoundingClientRect();
+      const box = boxRef.current!.getBoundingClientRect();
       if (r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom) api.reveal(target.getAttribute('data-node-id')!);
     };
 
@@ -230,8 +261,8 @@ export const GraphCanvas = memo(
     }, [layout, hotTensors, selected]);
 
     return (
-      <svg
-        ref={svgRef}
+      <div
+        ref={boxRef}
         className="graph-canvas"
         role="group"
         aria-label={label}
@@ -246,16 +277,16 @@ export const GraphCanvas = memo(
         onKeyDown={onKeyDown}
         onFocus={onFocus}
       >
-        <g ref={groupRef}>
+        <svg ref={svgRef} className="graph-svg" width={Math.ceil(layout.width)} height={Math.ceil(layout.height)}>
           <path className="gedges" d={edges.all} />
           <path className="gheads" d={edges.heads} />
           {hot && <path className="gedges-hot" d={hot} />}
-          {view.nodes.map((n) => {
+          {view.nodes.slice(0, mounted).map((n) => {
             const p = placed.get(n.id)!;
             return <Node key={n.id} node={n} x={p.x} y={p.y} fill={fill.get(n.id)} mark={mark.get(n.id)} title={title.get(n.id)} selected={n.id === selected} hit={hits.has(n.id)} />;
           })}
-        </g>
-      </svg>
+        </svg>
+      </div>
     );
   }),
 );
