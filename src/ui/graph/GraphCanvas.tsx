@@ -80,11 +80,11 @@ const Node = memo(function Node({ node, x, y, fill, mark, title, selected, hit }
       {title && <title>{title}</title>}
       <rect width={node.width} height={node.height} rx={isOp ? 6 : 14} style={fill ? { fill } : undefined} />
       <text x={8} y={isOp ? 17 : 13} className="glabel">
-        {clip(node.label, mark ? 17 : 24)}
+        {clip(node.label, 24)}
         {node.kind === 'op' && <tspan className="gidx"> #{node.opIndex}</tspan>}
       </text>
-      <text x={8} y={isOp ? 33 : 25} className="gdetail">{clip(node.detail, 30)}</text>
-      {mark && <text x={node.width - 6} y={isOp ? 17 : 13} className="gmark" textAnchor="end">{clip(mark, 16)}</text>}
+      <text x={8} y={isOp ? 33 : 25} className="gdetail">{clip(node.detail, mark ? 14 : 30)}</text>
+      {mark && <text x={node.width - 6} y={isOp ? 33 : 25} className="gmark" textAnchor="end">{clip(mark, 15)}</text>}
     </g>
   );
 });

@@ -61,7 +61,8 @@ export const SQNR_BINS: { below: number; color: string; label: string }[] = [
 
 export function sqnrColor(db: number): string {
   if (Number.isNaN(db)) return NO_DATA;
-  return SQNR_BINS.find((b) => db < b.below)!.color;
+  // An infinite SQNR (the tensor is identical to the float one) is in the top bin.
+  return (SQNR_BINS.find((b) => db < b.below) ?? SQNR_BINS[SQNR_BINS.length - 1]).color;
 }
 
 /** Five blues over log10(bytes): 0 .. the largest op. */
