@@ -3,8 +3,9 @@
  * edge in one <path> (one DOM node for hundreds of edges), arrowheads in another. The SVG has the
  * layout's full size and its own compositing layer (will-change: transform); pan and zoom set its CSS
  * transform in an animation frame, never through React, so the compositor moves the tiles already
- * rastered and the main thread repaints nothing. Far out (scale < 0.45) the text is hidden. Nodes are
- * mounted a slice per frame, top of the graph first, so no frame lays out and paints all of them.
+ * rastered and the main thread repaints nothing (hiding text when zoomed out was tried: restyling every
+ * node cost a 400 ms task on pose_landmark_heavy). Nodes are mounted a slice per frame, top of the
+ * graph first, so no frame lays out and paints all of them.
  *
  * Mouse: drag to pan, wheel to pan, Ctrl/⌘ + wheel (or pinch) to zoom. Keyboard: Tab through the
  * nodes (a focused node is brought into view), Enter or Space opens its details, arrow keys pan and
@@ -40,9 +41,8 @@ interface Props {
 }
 
 /** Nodes mounted per frame (measured: e2e/graph.test.mjs logs the long frames). */
-const SLICE = 60;
+const SLICE = 40;
 
-const FAR = 0.45;
 const clampScale = (k: number) => Math.min(2.5, Math.max(0.03, k));
 
 function edgePath(points: number[]): string {
@@ -106,7 +106,6 @@ export const GraphCanvas = memo(
         const svg = svgRef.current;
         if (!svg) return;
         svg.style.transform = `translate(${x.toFixed(1)}px,${y.toFixed(1)}px) scale(${k.toFixed(4)})`;
-        svg.classList.toggle('graph-far', k < FAR);
       });
     }, []);
 
