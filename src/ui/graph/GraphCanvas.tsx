@@ -1,11 +1,12 @@
 /**
  * One laid-out subgraph as SVG: a focusable element per node (op nodes carry data-op-index), every
- * edge in one <path> (one DOM node for hundreds of edges), arrowheads in another. The SVG has the
- * layout's full size and its own compositing layer (will-change: transform); pan and zoom set its CSS
- * transform in an animation frame, never through React, so the compositor moves the tiles already
- * rastered and the main thread repaints nothing (hiding text when zoomed out was tried: restyling every
- * node cost a 400 ms task on pose_landmark_heavy). Nodes are mounted a slice per frame, top of the
- * graph first, so no frame lays out and paints all of them.
+ * edge in one <path> (one DOM node for hundreds of edges), arrowheads in another. The drawing is a
+ * plane of the layout's full size on its own compositing layer (will-change: transform); pan and zoom
+ * set its CSS transform in an animation frame, never through React, so the compositor moves the tiles
+ * already rastered and the main thread repaints nothing (hiding text when zoomed out was tried:
+ * restyling every node cost a 400 ms task on pose_landmark_heavy). The nodes sit in slices of 40, each
+ * its own <svg> root on the plane, mounted one slice per frame, top of the graph first: Chromium lays
+ * out and paints an SVG root as a whole, so in one root each new slice re-did every node before it.
  *
  * Mouse: drag to pan, wheel to pan, Ctrl/⌘ + wheel (or pinch) to zoom. Keyboard: Tab through the
  * nodes (a focused node is brought into view), Enter or Space opens its details, arrow keys pan and
@@ -89,10 +90,42 @@ const Node = memo(function Node({ node, x, y, fill, mark, title, selected, hit }
   );
 });
 
+function slicesOf(nodes: ViewNode[], mounted: number): ViewNode[][] {
+  const out: ViewNode[][] = [];
+  for (let i = 0; i < Math.min(mounted, nodes.length); i += SLICE) out.push(nodes.slice(i, Math.min(i + SLICE, mounted, nodes.length)));
+  return out;
+}
+
+interface SliceProps {
+  nodes: ViewNode[];
+  placed: Map<string, { x: number; y: number }>;
+  width: number;
+  height: number;
+  fill: Map<string, string>;
+  mark: Map<string, string>;
+  title: Map<string, string>;
+  selected: string | null;
+  hits: ReadonlySet<string>;
+}
+
+/** One slice of nodes in an <svg> root of its own. */
+const NodeSlice = memo(function NodeSlice({ nodes, placed, width, height, fill, mark, title, selected, hits }: SliceProps) {
+  return (
+    <svg className="graph-layer" width={width} height={height}>
+      {nodes.map((n) => {
+        const p = placed.get(n.id)!;
+        return <Node key={n.id} node={n} x={p.x} y={p.y} fill={fill.get(n.id)} mark={mark.get(n.id)} title={title.get(n.id)} selected={n.id === selected} hit={hits.has(n.id)} />;
+      })}
+    </svg>
+  );
+}, (a, b) => a.placed === b.placed && a.width === b.width && a.height === b.height && a.fill === b.fill && a.mark === b.mark && a.title === b.title && a.hits === b.hits
+  && a.nodes.length === b.nodes.length && a.nodes.every((n, i) => n === b.nodes[i])
+  && (a.selected === b.selected || !a.nodes.some((n) => n.id === a.selected || n.id === b.selected)));
+
 export const GraphCanvas = memo(
   forwardRef<CanvasHandle, Props>(function GraphCanvas({ view, layout, label, fill, mark, title, selected, hits, hotTensors, onOpen, onDrawn, testId, height = 560 }, ref) {
     const boxRef = useRef<HTMLDivElement>(null);
-    const svgRef = useRef<SVGSVGElement>(null);
+    const svgRef = useRef<HTMLDivElement>(null);
     const transform = useRef({ x: 20, y: 20, k: 1 });
     const frame = useRef(0);
     const nodesById = useMemo(() => new Map(view.nodes.map((n) => [n.id, n])), [view]);
@@ -276,15 +309,16 @@ export const GraphCanvas = memo(
         onKeyDown={onKeyDown}
         onFocus={onFocus}
       >
-        <svg ref={svgRef} className="graph-svg" width={Math.ceil(layout.width)} height={Math.ceil(layout.height)}>
-          <path className="gedges" d={edges.all} />
-          <path className="gheads" d={edges.heads} />
-          {hot && <path className="gedges-hot" d={hot} />}
-          {view.nodes.slice(0, mounted).map((n) => {
-            const p = placed.get(n.id)!;
-            return <Node key={n.id} node={n} x={p.x} y={p.y} fill={fill.get(n.id)} mark={mark.get(n.id)} title={title.get(n.id)} selected={n.id === selected} hit={hits.has(n.id)} />;
-          })}
-        </svg>
+        <div ref={svgRef} className="graph-plane" style={{ width: Math.ceil(layout.width), height: Math.ceil(layout.height) }}>
+          <svg className="graph-layer" width={Math.ceil(layout.width)} height={Math.ceil(layout.height)} aria-hidden="true">
+            <path className="gedges" d={edges.all} />
+            <path className="gheads" d={edges.heads} />
+            {hot && <path className="gedges-hot" d={hot} />}
+          </svg>
+          {slicesOf(view.nodes, mounted).map((nodes, i) => (
+            <NodeSlice key={i} nodes={nodes} placed={placed} width={Math.ceil(layout.width)} height={Math.ceil(layout.height)} fill={fill} mark={mark} title={title} selected={selected} hits={hits} />
+          ))}
+        </div>
       </div>
     );
   }),
