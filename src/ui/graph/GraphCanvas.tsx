@@ -7,6 +7,7 @@
  * restyling every node cost a 400 ms task on pose_landmark_heavy). The nodes sit in slices of 40, each
  * its own <svg> root on the plane, mounted one slice per frame, top of the graph first: Chromium lays
  * out and paints an SVG root as a whole, so in one root each new slice re-did every node before it.
+ * A new overlay or search result likewise reaches one slice per frame.
  *
  * Mouse: drag to pan, wheel to pan, Ctrl/⌘ + wheel (or pinch) to zoom. Keyboard: Tab through the
  * nodes (a focused node is brought into view), Enter or Space opens its details, arrow keys pan and
@@ -203,6 +204,23 @@ export const GraphCanvas = memo(
       return () => cancelAnimationFrame(frameId);
     }, [view, layout]);
     const complete = mounted >= view.nodes.length;
+
+    // A new overlay or search reaches the slices one per frame, so no frame restyles every node.
+    const look0 = useMemo(() => ({ fill, mark, title, hits }), [fill, mark, title, hits]);
+    const looks = useRef<(typeof look0)[]>([]);
+    const [, setLookTick] = useState(0);
+    useEffect(() => {
+      const slices = Math.ceil(view.nodes.length / SLICE);
+      let i = 0;
+      let frameId = 0;
+      const step = () => {
+        looks.current[i++] = look0;
+        setLookTick((t) => t + 1);
+        if (i < slices) frameId = requestAnimationFrame(step);
+      };
+      step();
+      return () => cancelAnimationFrame(frameId);
+    }, [look0, view]);
     useEffect(() => {
       if (!complete || drawnFor.current === layout) return;
       drawnFor.current = layout;
@@ -315,9 +333,10 @@ export const GraphCanvas = memo(
             <path className="gheads" d={edges.heads} />
             {hot && <path className="gedges-hot" d={hot} />}
           </svg>
-          {slicesOf(view.nodes, mounted).map((nodes, i) => (
-            <NodeSlice key={i} nodes={nodes} placed={placed} width={Math.ceil(layout.width)} height={Math.ceil(layout.height)} fill={fill} mark={mark} title={title} selected={selected} hits={hits} />
-          ))}
+          {slicesOf(view.nodes, mounted).map((nodes, i) => {
+            const look = looks.current[i] ?? look0;
+            return <NodeSlice key={i} nodes={nodes} placed={placed} width={Math.ceil(layout.width)} height={Math.ceil(layout.height)} fill={look.fill} mark={look.mark} title={look.title} selected={selected} hits={look.hits} />;
+          })}
         </div>
       </div>
     );
