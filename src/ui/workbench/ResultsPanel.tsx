@@ -127,7 +127,7 @@ function LayerChart({ variant }: { variant: Variant }) {
       <LayerErrorChart bars={bars} picked={picked?.opIndex ?? null} lowBelow={20} onPick={pick} />
       <label className="small">
         Or pick a layer:{' '}
-        <select value={picked ? String(picked.opIndex) : ''} onChange={(e) => (e.target.value === "" ? setPicked(null) : pick(Number(e.target.value)))} data-testid="layer-select">
+        <select value={picked ? String(picked.opIndex) : ''} onChange={(e) => (e.target.value === '' ? setPicked(null) : pick(Number(e.target.value)))} data-testid="layer-select">
           <option value="">—</option>
           {layers.map((l) => <option key={`${l.opIndex}-${l.tensorIndex}`} value={l.opIndex}>{l.op} #{l.opIndex} ({db(l.sqnrDb)})</option>)}
         </select>
