@@ -1,4 +1,5 @@
 import { DropZone } from './components/DropZone';
+import { GraphPanel } from './graph/GraphPanel';
 import { EmptyState } from './components/EmptyState';
 import { ErrorBanner } from './components/ErrorBanner';
 import { ModelSummaryView } from './components/ModelSummaryView';
@@ -46,6 +47,7 @@ export function App() {
           </nav>
         )}
         {model ? <ModelSummaryView model={model} /> : <EmptyState />}
+        {model && <GraphPanel />}
         {model && <Workbench />}
       </main>
     </div>

@@ -4,6 +4,7 @@
  */
 import { toErrorInfo, WorkbenchError } from '../errors';
 import type { SummarizeResult } from '../app/worker-protocol';
+import { firstLayout } from './graph/graph-client';
 import { summarizeInWorker } from './model-worker';
 import { sampleUrl, type Sample } from './samples';
 import { openOrAsk } from './open-confirm';
@@ -22,6 +23,7 @@ async function openModel(fileName: string, fileBytes: number | null, readBytes: 
     const bytes = new Uint8Array(await readBytes());
     size = bytes.byteLength;
     kept = bytes.slice(); // the page's copy, for the optimizer and downloads (bytes are transferred)
+    firstLayout(kept).catch(() => {}); // the graph worker lays it out meanwhile (its panel shows any error)
     result = await summarizeInWorker(bytes);
   } catch (error) {
     result = { ok: false, error: toErrorInfo(error) };

@@ -3,7 +3,7 @@
  * frontier highlighted), the side-by-side table with downloads, and the per-layer error chart of the
  * selected variant, where a layer can be kept in float and the variant re-run.
  */
-import { memo, useCallback, useDeferredValue, useMemo, useRef, useState, type ReactNode } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { LayerComparison } from '../../evaluate/compare';
 import { formatBytes } from '../format';
@@ -15,6 +15,7 @@ import { dbText, layerBars, layerCaption, layerName, layerOpIndex } from './laye
 import { accuracyOf, agreementOf, allLabeled, currentKey, evaluatedOnText, intervalText, isStale, qualityOf, referenceAccuracyOf, resultsCsv, type ResultEntry } from './results-model';
 import { isBlocking, TARGET_LABELS, type McuEstimate, type TargetIssue } from '../target-check';
 import { LayerErrorChart } from './charts/LayerErrorChart';
+import { selectOp, useSelection } from '../graph/selection';
 import { ParetoChart, type ParetoAxis, type ParetoPoint } from './charts/ParetoChart';
 import { PixelCanvas } from './DataPanel';
 import { download, modelBaseName } from './download';
@@ -120,7 +121,20 @@ function LayerChart({ variant, base }: { variant: ResultEntry; base: string }) {
   const [picked, setPicked] = useState<LayerComparison | null>(null);
   const layers = variant.result.comparison.perLayer ?? [];
   const bars = useMemo(() => layerBars(layers), [layers]);
-  const pick = useCallback((opIndex: number) => setPicked(layers.find((l) => layerOpIndex(l) === opIndex) ?? null), [layers]);
+  // Bars and the select are keyed by the float model's op numbers; the selection shared with the
+  // graph view (src/ui/graph) by the variant's own.
+  const pick = useCallback(
+    (floatOpIndex: number) => {
+      const layer = layers.find((l) => layerOpIndex(l) === floatOpIndex) ?? null;
+      setPicked(layer);
+      if (layer) selectOp({ model: variant.id, subgraph: 0, opIndex: layer.opIndex });
+    },
+    [layers, variant.id],
+  );
+  const shared = useSelection((s) => s.selectedOp);
+  useEffect(() => {
+    if (shared?.model === variant.id && shared.subgraph === 0) setPicked(layers.find((l) => l.opIndex === shared.opIndex) ?? null);
+  }, [shared, variant.id, layers]);
   if (!layers.length) return <p className="muted">No per-layer comparison for this variant.</p>;
   const keepFloat = (layer: LayerComparison) => {
     const name = layer.referenceTensor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -135,9 +149,9 @@ function LayerChart({ variant, base }: { variant: ResultEntry; base: string }) {
       </ChartFigure>
       <label className="small">
         Or pick a layer:{' '}
-        <select value={picked ? String(layerOpIndex(picked)) : ''} onChange={(e) => setPicked(layers.find((l) => String(layerOpIndex(l)) === e.target.value) ?? null)} data-testid="layer-select">
+        <select value={picked ? String(layerOpIndex(picked)) : ''} onChange={(e) => (e.target.value === '' ? setPicked(null) : pick(Number(e.target.value)))} data-testid="layer-select">
           <option value="">—</option>
-          {layers.map((l) => <option key={`${l.opIndex}-${l.tensorIndex}`} value={layerOpIndex(l)}>{layerName(l)} ({dbText(l.sqnrDb)})</option>)}
+          {layers.map((l) => <option key={`${l.opIndex}-${l.tensorIndex}`} value={layerOpIndex(l)} data-variant-op={l.opIndex}>{layerName(l)} ({dbText(l.sqnrDb)})</option>)}
         </select>
       </label>
       {picked && (
