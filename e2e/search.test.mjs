@@ -73,8 +73,10 @@ describe('Find it for me', () => {
 
     const floatOps = Number((await page.getByTestId('search-outcome').textContent()).match(/Pick: (\d+) op\(s\) kept in float/)[1]);
     await page.getByTestId('search-add-pick').click();
-    // The pick is the int8 recipe with its float ops as one keep-float scope: label "int8-1float" (or "int8" with none).
-    const label = floatOps ? 'int8-1float' : 'int8';
+    // The pick is the int8 recipe with its float ops (and int4 ops) as scopes: the newest variant.
+    const added = page.locator('[data-testid="variant"]').last();
+    const label = await added.getAttribute('data-label');
+    assert.match(label, floatOps ? /^int8.*-1float$/ : /^int8/);
     await page.locator(`[data-testid="variant"][data-label="${label}"][data-status="done"]`).waitFor({ timeout: 120_000 }).catch(async (error) => {
       const all = await page.locator('[data-testid="variant"]').evaluateAll((vs) => vs.map((v) => `${v.dataset.label}: ${v.dataset.status}: ${v.textContent.slice(-300)}`));
       console.log(`# variants:\n${all.join('\n')}`);

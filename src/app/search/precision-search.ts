@@ -7,7 +7,10 @@
  * 2. If it misses the budget, keep the most sensitive ops in float: 1, 2, 4, 8 ... of them until a
  *    candidate meets the budget, then bisect between the last miss and the first hit for the fewest
  *    float ops that meet it. Every candidate is a real model, written, run in LiteRT and measured.
- * 3. Confirm the pick on the check split, which neither calibration nor the search saw, with its
+ * 3. For the size objective, lower weights to int4 (W4A8 / W4A16) op by op, least sensitive first
+ *    (ranked from one per-layer comparison of the all-int4 candidate): 1, 2, 4 ... ops while the budget
+ *    holds, then bisect for the most.
+ * 4. Confirm the pick on the check split, which neither calibration nor the search saw, with its
  *    sample count and 95% interval; the pick "meets" the budget only if it does there too.
  *
  * The budget: for top-1 / top-5 / agreement / mAP / mIoU, the percentage points the pick may lose
@@ -46,6 +49,8 @@ export interface SearchRequest {
   objective: SearchObjective;
   /** At most this many candidates evaluated on the search split (default 30). */
   maxEvaluations?: number;
+  /** Also try int4 weights once a candidate meets the budget (size objective; default true). */
+  int4?: boolean;
   onProgress?: (event: SearchEvent) => void;
   signal?: AbortSignal;
 }
@@ -54,6 +59,8 @@ export interface Candidate {
   label: string;
   /** Ops kept in float by the search (output tensor names), beyond what the recipe excludes. */
   floatOps: string[];
+  /** Ops whose weights the search lowered to int4 (output tensor names); '*' for every op that can take them. */
+  int4Ops: string[];
   bytes: number;
   quality: QualitySummary;
   /** Quality lost against the float model, in points of the metric (see the file comment). */
@@ -65,7 +72,7 @@ export interface Candidate {
 }
 
 export type SearchEvent =
-  | { kind: 'stage'; stage: 'rank' | 'search' | 'check'; evaluations: number; maxEvaluations: number }
+  | { kind: 'stage'; stage: 'rank' | 'search' | 'int4' | 'check'; evaluations: number; maxEvaluations: number }
   | { kind: 'candidate'; candidate: Candidate; evaluations: number; maxEvaluations: number };
 
 export interface SearchResult {
@@ -117,10 +124,10 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const progress = request.onProgress ?? (() => {});
   let evaluations = 0;
 
-  const build = async (floatOps: string[]): Promise<OptimizeResult> => {
+  const build = async (floatOps: string[], int4Ops: string[] = []): Promise<OptimizeResult> => {
     return optimizeModel({
       model,
-      recipe: recipeWith(recipe, floatOps),
+      recipe: recipeWith(recipe, floatOps, int4Ops),
       calibration: samplesOf(request.calibration.dataset, request.calibration.indices),
       calibrationCount: request.calibration.indices.length,
       signal,
@@ -138,16 +145,18 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const floatValue = floatQuality.value;
 
   const candidates: Candidate[] = [];
-  const evaluate = async (floatOps: string[], perLayer = false) => {
+  const evaluate = async (floatOps: string[], perLayer = false, int4Ops: string[] = []) => {
     if (signal?.aborted) throw new WorkbenchError('cancelled', `The search was cancelled after ${evaluations} evaluation(s).`);
-    const made = await build(floatOps);
+    const made = await build(floatOps, int4Ops);
     const comparison = await measure(made.bytes, request.search, perLayer);
     evaluations++;
     const quality = comparison.quality!;
     const loss = qualityLoss(metric, floatValue, quality.value);
     // A candidate no smaller than the float model is no answer, whatever its quality.
     const smaller = made.bytes.length < model.length;
-    const candidate: Candidate = { label: `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}`, floatOps, bytes: made.bytes.length, quality, loss, meets: smaller && meetsBudget(metric, loss, budget), smaller };
+    const int4Count = int4Ops[0] === '*' ? (made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).length : int4Ops.length;
+    const label = `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}${int4Count ? `+${int4Count}int4` : ''}`;
+    const candidate: Candidate = { label, floatOps, int4Ops, bytes: made.bytes.length, quality, loss, meets: smaller && meetsBudget(metric, loss, budget), smaller };
     if (request.objective === 'latency') candidate.latencyMs = (await measureLatency(made.bytes)).medianMs;
     candidates.push(candidate);
     progress({ kind: 'candidate', candidate, evaluations, maxEvaluations });
@@ -184,12 +193,45 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       notes.push(`No candidate met the budget within ${evaluations} evaluation(s)${all}; the pick is the closest.`);
     }
   }
+  // Smaller still: int4 weights on the ops that lose least to them (W4A8 / W4A16 where LiteRT.js runs
+  // the kernel; the quantizer keeps int8 elsewhere and says why). Size objective only: int4 kernels
+  // are not faster in LiteRT.js.
+  const base = pick(candidates, request.objective);
+  if (request.objective === 'size' && request.int4 !== false && base.meets && recipe.weightBits === 8 && evaluations < maxEvaluations) {
+    progress({ kind: 'stage', stage: 'int4', evaluations, maxEvaluations });
+    const all = await evaluate(base.floatOps, true, ['*']);
+    if (!all.candidate.meets) {
+      const lowered = (all.made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).map((op) => op.opIndex);
+      // Least sensitive first: the ops whose int4 weights cost the fewest dB.
+      const order4 = rankSensitivity(floatGraph, all.comparison.perLayer ?? [], lowered)
+        .reverse()
+        .map((r) => r.output)
+        .filter((name) => name)
+        .slice(0, Math.max(0, lowered.length - 1));
+      // Grow the int4 set (1, 2, 4 ...) while the budget holds, then bisect for the most.
+      let hit = 0;
+      let miss = -1;
+      for (let k = Math.min(1, order4.length); k > 0 && evaluations < maxEvaluations; k = Math.min(order4.length, k * 2)) {
+        if (!(await evaluate(base.floatOps, false, order4.slice(0, k))).candidate.meets) {
+          miss = k;
+          break;
+        }
+        hit = k;
+        if (k === order4.length) break;
+      }
+      while (miss > 0 && miss - hit > 1 && evaluations < maxEvaluations) {
+        const middle = Math.floor((miss + hit) / 2);
+        if ((await evaluate(base.floatOps, false, order4.slice(0, middle))).candidate.meets) hit = middle;
+        else miss = middle;
+      }
+    }
+  }
   const pickCandidate = pick(candidates, request.objective);
 
   progress({ kind: 'stage', stage: 'check', evaluations, maxEvaluations });
   // Candidates are rebuilt rather than kept: building is deterministic, and a large model's
   // candidates would not all fit in memory.
-  const pickModel = (await build(pickCandidate.floatOps)).bytes;
+  const pickModel = (await build(pickCandidate.floatOps, pickCandidate.int4Ops)).bytes;
   const checkQuality = (await measure(pickModel, request.check)).quality!;
   const floatCheck = await floatOn(request.check);
   const checkLoss = qualityLoss(metric, floatCheck.value, checkQuality.value);
@@ -200,17 +242,21 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     candidates,
     ranking,
     pick: { ...pickCandidate, model: pickModel },
-    pickRecipe: recipeWith(recipe, pickCandidate.floatOps),
+    pickRecipe: recipeWith(recipe, pickCandidate.floatOps, pickCandidate.int4Ops),
     check: { quality: checkQuality, floatQuality: floatCheck, loss: checkLoss, meets: meetsBudget(metric, checkLoss, budget) },
     evaluations,
     notes,
   };
 }
 
-/** The base recipe with these ops (by output tensor name) kept in float. */
-export function recipeWith(recipe: Recipe, floatOps: string[]): Recipe {
-  if (!floatOps.length) return recipe;
-  return { ...recipe, keepFloat: [...recipe.keepFloat, { tensorNamePattern: `^(${floatOps.map(escapeRegex).join('|')})$` }] };
+/** The base recipe with these ops (by output tensor name) kept in float, and these given int4 weights ('*': all that can). */
+export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[] = []): Recipe {
+  const names = (ops: string[]) => `^(${ops.map(escapeRegex).join('|')})$`;
+  let result = recipe;
+  if (floatOps.length) result = { ...result, keepFloat: [...result.keepFloat, { tensorNamePattern: names(floatOps) }] };
+  if (int4Ops[0] === '*') result = { ...result, weightBits: 4 };
+  else if (int4Ops.length) result = { ...result, weightBitsByScope: [...result.weightBitsByScope, { tensorNamePattern: names(int4Ops), bits: 4 }] };
+  return result;
 }
 
 /** The best candidate that met the budget by the objective, else the one smaller than the float model that lost least. */
