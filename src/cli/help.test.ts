@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../test-support/shared';
 import { COMMANDS, commandOptions } from './commands';
 import { flagOf } from './option-spec';
+import { DEFAULT_ROUNDING } from '../optimize/recipe';
 import { recipeFromOptions, type RecipeOptions } from './recipe-options';
 import { parseCommandLine } from './parse-command-line';
 import { commandHelp } from './usage';
@@ -24,7 +25,7 @@ const ACCEPTED: Record<string, string[]> = {
   optimize: [
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
-    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
+    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size', '--rounding',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay'],
@@ -123,5 +124,13 @@ describe('tflite-opt options', () => {
     expect(recipe('--per-tensor', '--equalize', 'off')).toMatchObject({ granularity: 'per-tensor', equalize: 'off' });
     expect(recipe().equalize).toBe('auto');
     expect(() => recipe('--equalize', 'yes')).toThrow(/equalize must be auto, on, off/);
+  });
+
+  it('--rounding reaches the recipe; without it the recipe has the default, and a wrong method is named', () => {
+    const recipe = (...extra: string[]) => recipeFromOptions(parseOptimize(...extra) as RecipeOptions);
+    expect(recipe('--rounding', 'adaround').rounding).toBe('adaround');
+    expect(recipe('--rounding', 'nearest').rounding).toBe('nearest');
+    expect(recipe().rounding).toBe(DEFAULT_ROUNDING);
+    expect(() => recipe('--rounding', 'floor')).toThrow(/rounding must be nearest, gptq, adaround/);
   });
 });

@@ -20,6 +20,8 @@ export interface ConstantOptions {
   channelMeans?: Map<string, Float64Array>;
   /** The weights before pruning / clustering changed them, by tensor name (see IntegerOptions). */
   referenceWeights?: Map<string, Float32Array>;
+  /** Integers for the planned scales from rounding optimization, by rangeKey of the weight tensor; nearest rounding elsewhere. */
+  roundedWeights?: Map<string, Int8Array>;
 }
 
 /** The weights as they were meant to be, and as the int8 model computes with them. */
@@ -48,7 +50,8 @@ export function weightConstant(rw: SubgraphRewrite, plan: WeightPlan, options: C
   const values = constantAsFloat32(rw.graph, rw.plan.index, w);
   const shape = rw.subgraph.tensors[w].shape;
   const params = paramsOf(plan);
-  const quantized = quantizeInt8(values, shape, params, true);
+  const rounded = options.roundedWeights?.get(rangeKey(rw.plan.index, w));
+  const quantized = rounded && rounded.length === values.length ? rounded : quantizeInt8(values, shape, params, true);
   const reference = options.referenceWeights?.get(rw.subgraph.tensors[w].name);
   const used = { values: reference && reference.length === values.length ? reference : values, rounded: dequantizedWeights(quantized, shape, params), shape };
   const tensor = cachedConstant(rw, w, `w:${plan.axis ?? 0}:${plan.granularity}`, () => ({ type: TENSOR_TYPES.int8, quantization: quantizationOf(plan), data: bytesOf(quantized) }));

@@ -24,7 +24,7 @@ export interface AdaRoundOptions {
   warmStart: number;
 }
 
-export const ADAROUND_DEFAULTS: AdaRoundOptions = { iterations: 1000, learningRate: 0.01, lambda: 0.01, betaStart: 20, betaEnd: 2, warmStart: 0.2 };
+export const ADAROUND_DEFAULTS: AdaRoundOptions = { iterations: 500, learningRate: 0.01, lambda: 0.01, betaStart: 20, betaEnd: 2, warmStart: 0.2 };
 
 const ZETA = 1.1;
 const GAMMA = -0.1;
@@ -67,11 +67,14 @@ export function adaroundGroup(
     }
   }
   const h = new Float64Array(n);
-  const softOf = (i: number) => {
-    const raw = (ZETA - GAMMA) / (1 + Math.exp(-v[i])) + GAMMA;
+  const sigmoid = new Float64Array(n); // of the current v: one exp per weight and iteration
+  const setSoft = (i: number) => {
+    const sig = 1 / (1 + Math.exp(-v[i]));
+    sigmoid[i] = sig;
+    const raw = (ZETA - GAMMA) * sig + GAMMA;
     return raw < 0 ? 0 : raw > 1 ? 1 : raw;
   };
-  for (let i = 0; i < n; i++) h[i] = learnable[i] ? softOf(i) : 0;
+  for (let i = 0; i < n; i++) h[i] = learnable[i] ? setSoft(i) : 0;
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = w[i] - scale[i] * (base[i] + h[i]);
   const g = new Float64Array(n); // D H
@@ -100,7 +103,7 @@ export function adaroundGroup(
         const i = row + j;
         delta[j] = 0;
         if (!learnable[i]) continue;
-        const sig = 1 / (1 + Math.exp(-v[i]));
+        const sig = sigmoid[i];
         const raw = (ZETA - GAMMA) * sig + GAMMA;
         // Outside (0, 1) h is clipped: no gradient through it (the regularizer's is zero there too).
         if (raw <= 0 || raw >= 1) {
@@ -119,7 +122,7 @@ export function adaroundGroup(
           m2[i] = b2 * m2[i] + (1 - b2) * grad * grad;
         }
         v[i] -= (c1 * m1[i]) / (Math.sqrt(m2[i] * c2) + 1e-8);
-        const next = softOf(i);
+        const next = setSoft(i);
         if (next !== h[i]) {
           delta[j] = -scale[i] * (next - h[i]);
           h[i] = next;
