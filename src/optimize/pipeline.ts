@@ -169,7 +169,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       integerOptions.roundedWeights = rounded.weights;
       notes.push(
         `weights rounded by ${rounding} in ${rounded.layers} layer(s)${rounded.skipped ? ` (${rounded.skipped} to nearest: no input rows)` : ''} in ${(timings.round / 1000).toFixed(2)} s; ` +
-          `output error on the sampled layer inputs ${rounded.nearestError > 0 ? ((100 * rounded.methodError) / rounded.nearestError).toFixed(0) : '-'}% of nearest rounding's`,
+          `each layer's output error on the sampled inputs ${(100 * rounded.errorRatio).toFixed(0)}% of nearest rounding's (mean over layers)`,
       );
     }
     const quantized = await timed('quantize', () => applyInteger(planned, integerOptions));

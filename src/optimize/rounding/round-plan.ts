@@ -10,7 +10,7 @@ import type { ModelGraph } from '../../tflite/graph';
 import { constantAsFloat32 } from '../quantize/fold-dequantize';
 import type { QuantizationPlan } from '../quantize/plan-types';
 import { rangeKey } from '../quantize/ranges';
-import { channelError, layoutOf, type LayerRows, type RoundingBits, type RoundingMethod, type RoundingProblem } from './problem';
+import { channelError, layoutOf, type LayerLayout, type LayerRows, type RoundingBits, type RoundingMethod, type RoundingProblem } from './problem';
 import { roundWeights, type RoundOptions } from './round-weights';
 
 export interface RoundPlanOptions extends RoundOptions {
@@ -26,9 +26,8 @@ export interface RoundPlanResult {
   /** Layers rounded by the method, and those left to nearest (no rows sampled). */
   layers: number;
   skipped: number;
-  /** Sum over layers of the sampled output error ||X (W - Wq)||^2 / n relative to the layer's output power, nearest vs the method. */
-  nearestError: number;
-  methodError: number;
+  /** Mean over layers of the method's sampled output error ||X (W - Wq)||^2 over nearest rounding's. */
+  errorRatio: number;
 }
 
 const yieldToEventLoop = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -37,7 +36,8 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
   const subgraph = graph.subgraphs[0];
   const ops = plan.subgraphs[0]?.ops.filter((op) => op.mode === 'quantized' && op.weights && (op.weights.bits === 8 || op.weights.bits === 4)) ?? [];
   const weights = new Map<string, Int8Array>();
-  const result: RoundPlanResult = { weights, layers: 0, skipped: 0, nearestError: 0, methodError: 0 };
+  const result: RoundPlanResult = { weights, layers: 0, skipped: 0, errorRatio: 0 };
+  let ratios = 0;
   const work = ops.flatMap((op) => {
     const inputs = rows.get(rangeKey(0, subgraph.operators[op.opIndex].outputs[0]));
     if (!inputs || inputs.count === 0) {
@@ -66,32 +66,32 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
       inputs,
       centered: options.centered,
     };
-    const q = roundWeights(options.method, problem, options);
+    const layout = layoutOf(problem);
+    const q = roundWeights(options.method, problem, options, layout);
     weights.set(key, q);
     result.layers++;
-    const { nearest, method } = relativeErrors(problem, q);
-    result.nearestError += nearest;
-    result.methodError += method;
+    const ratio = errorRatio(problem, layout, q);
+    if (Number.isFinite(ratio)) {
+      result.errorRatio += ratio;
+      ratios++;
+    }
     options.onProgress?.(i + 1, work.length);
   }
+  result.errorRatio = ratios ? result.errorRatio / ratios : 1;
   return result;
 }
 
-/** The layer's sampled output error with nearest and with `q`, relative to its output power (so layers add up comparably). */
-export function relativeErrors(problem: RoundingProblem, q: Int8Array): { nearest: number; method: number } {
-  const layout = layoutOf(problem);
-  const near = roundWeights('nearest', problem);
+/** The layer's sampled output error with `q` over its error with nearest rounding (NaN when nearest is exact). */
+export function errorRatio(problem: RoundingProblem, layout: LayerLayout, q: Int8Array): number {
+  const near = roundWeights('nearest', problem, {}, layout);
   let nearest = 0;
   let method = 0;
-  let power = 0;
-  const zero = new Int8Array(problem.values.length);
   for (const group of layout.groups) {
     for (const c of group.channels) {
       const s = layout.scaleOf(c);
       nearest += channelError(group, problem.values, c, s, near);
       method += channelError(group, problem.values, c, s, q);
-      power += channelError(group, problem.values, c, s, zero);
     }
   }
-  return power > 0 ? { nearest: nearest / power, method: method / power } : { nearest: 0, method: 0 };
+  return method / nearest;
 }

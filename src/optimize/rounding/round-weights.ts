@@ -5,16 +5,16 @@
  */
 import { adaroundGroup, ADAROUND_DEFAULTS, type AdaRoundOptions } from './adaround';
 import { gptqGroup } from './gptq';
-import { layoutOf, nearestInteger, type RoundingMethod, type RoundingProblem } from './problem';
+import { layoutOf, nearestInteger, type LayerLayout, type RoundingMethod, type RoundingProblem } from './problem';
 
 export interface RoundOptions {
   adaround?: Partial<AdaRoundOptions>;
 }
 
-export function roundWeights(method: RoundingMethod, problem: RoundingProblem, options: RoundOptions = {}): Int8Array {
+/** `layout`: the problem's channel groups and Gram matrices when the caller has them already (layoutOf). */
+export function roundWeights(method: RoundingMethod, problem: RoundingProblem, options: RoundOptions = {}, layout: LayerLayout = layoutOf(problem)): Int8Array {
   const { values, bits } = problem;
   const out = new Int8Array(values.length);
-  const layout = layoutOf(problem);
   if (method === 'nearest') {
     for (const group of layout.groups) {
       for (const c of group.channels) {
