@@ -13,11 +13,15 @@ import type { ModelGraph } from '../../tflite/graph';
 import { layerSites, type LayerSite } from './layer-sites';
 import type { LayerRows } from './problem';
 
-/** Rows kept per layer at most, and values (rows x width) at most: 4096 rows of a 256-wide input is 4 MB. */
+/**
+ * Rows kept per layer at most, values (rows x width) per layer at most (8 MB), and values over all
+ * layers at most (128 MB: a model with many wide layers gets fewer rows per layer).
+ */
 export const MAX_ROWS = 4096;
 export const MAX_VALUES = 1 << 21;
+export const TOTAL_VALUES = 1 << 25;
 /** A layer keeps at least this many rows, however wide (GPTQ's damping keeps a rank-deficient X^T X invertible). */
-const MIN_ROWS = 512;
+const MIN_ROWS = 256;
 /** Rows drawn per sample when the number of samples is not known in advance. */
 const ROWS_PER_SAMPLE_UNKNOWN = 32;
 
@@ -57,8 +61,8 @@ interface Reservoir {
   perSample: number;
 }
 
-export function rowCapacity(width: number, maxRows = MAX_ROWS): number {
-  return Math.max(Math.min(MIN_ROWS, maxRows), Math.min(maxRows, Math.floor(MAX_VALUES / width)));
+export function rowCapacity(width: number, maxRows = MAX_ROWS, maxValues = MAX_VALUES): number {
+  return Math.max(Math.min(MIN_ROWS, maxRows), Math.min(maxRows, Math.floor(maxValues / width)));
 }
 
 export async function openLayerInputs(graph: ModelGraph, options: LayerInputOptions = {}): Promise<LayerInputCollector> {
@@ -66,7 +70,7 @@ export async function openLayerInputs(graph: ModelGraph, options: LayerInputOpti
   const subgraph = graph.subgraphs[0];
   const seed = options.seed ?? 1;
   const reservoirs: Reservoir[] = sites.map((site, i) => {
-    const capacity = rowCapacity(site.width, options.maxRows);
+    const capacity = rowCapacity(site.width, options.maxRows, Math.min(MAX_VALUES, Math.floor(TOTAL_VALUES / sites.length)));
     const perSample = options.total ? Math.max(1, Math.ceil(capacity / options.total)) : ROWS_PER_SAMPLE_UNKNOWN;
     return { site, capacity, data: new Float32Array(capacity * site.width), filled: 0, seen: 0, random: generator(seed * 7919 + i), perSample };
   });

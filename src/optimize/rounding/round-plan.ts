@@ -23,9 +23,10 @@ export interface RoundPlanOptions extends RoundOptions {
 
 export interface RoundPlanResult {
   weights: Map<string, Int8Array>;
-  /** Layers rounded by the method, and those left to nearest (no rows sampled). */
+  /** Layers rounded by the method, and those left to nearest (no rows sampled, or a failure). */
   layers: number;
   skipped: number;
+  failures: string[];
   /** Mean over layers of the method's sampled output error ||X (W - Wq)||^2 over nearest rounding's. */
   errorRatio: number;
 }
@@ -36,7 +37,7 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
   const subgraph = graph.subgraphs[0];
   const ops = plan.subgraphs[0]?.ops.filter((op) => op.mode === 'quantized' && op.weights && (op.weights.bits === 8 || op.weights.bits === 4)) ?? [];
   const weights = new Map<string, Int8Array>();
-  const result: RoundPlanResult = { weights, layers: 0, skipped: 0, errorRatio: 0 };
+  const result: RoundPlanResult = { weights, layers: 0, skipped: 0, failures: [], errorRatio: 0 };
   let ratios = 0;
   const work = ops.flatMap((op) => {
     const inputs = rows.get(rangeKey(0, subgraph.operators[op.opIndex].outputs[0]));
@@ -66,8 +67,18 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
       inputs,
       centered: options.centered,
     };
-    const layout = layoutOf(problem);
-    const q = roundWeights(options.method, problem, options, layout);
+    let layout: LayerLayout;
+    let q: Int8Array;
+    try {
+      layout = layoutOf(problem);
+      q = roundWeights(options.method, problem, options, layout);
+    } catch (error) {
+      // A layout the sampler and the plan disagree on: this layer keeps nearest rounding, the rest go on.
+      result.skipped++;
+      result.failures.push(`op #${op.opIndex}: ${error instanceof Error ? error.message : String(error)}`);
+      options.onProgress?.(i + 1, work.length);
+      continue;
+    }
     weights.set(key, q);
     result.layers++;
     const ratio = errorRatio(problem, layout, q);
