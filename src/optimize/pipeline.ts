@@ -25,7 +25,7 @@ import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, type Recipe
 import { equalizeForQuantization } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
-import { roundPlannedWeights } from './rounding/round-plan';
+import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
 
 export type Stage = 'read' | 'equalize' | 'calibrate' | 'round' | 'quantize' | 'write' | 'check';
 
@@ -168,7 +168,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       timings.round = performance.now() - roundStarted;
       integerOptions.roundedWeights = rounded.weights;
       notes.push(
-        `weights rounded by ${rounding} in ${rounded.layers} layer(s)${rounded.skipped ? ` (${rounded.skipped} to nearest: no input rows${rounded.failures.length ? `, or ${rounded.failures.slice(0, 3).join('; ')}` : ''})` : ''} in ${(timings.round / 1000).toFixed(2)} s; ` +
+        `weights rounded by ${rounding} in ${rounded.layers} layer(s)${rounded.skipped ? ` (${rounded.skipped} to nearest: no input rows or inputs wider than ${MAX_WIDTH}${rounded.failures.length ? `, or ${rounded.failures.slice(0, 3).join('; ')}` : ''})` : ''} in ${(timings.round / 1000).toFixed(2)} s; ` +
           `each layer's output error on the sampled inputs ${(100 * rounded.errorRatio).toFixed(0)}% of nearest rounding's (mean over layers)`,
       );
     }

@@ -31,6 +31,13 @@ export interface RoundPlanResult {
   errorRatio: number;
 }
 
+/**
+ * Widest layer input (kh * kw * in for a convolution) rounding optimization takes on: MobileNetV2's
+ * 1280-wide classifier still is; pose_landmark_heavy's nine 1632-wide layers took most of 10 minutes
+ * (int8 + 16x8 on a loaded 2-core machine) before this bound, 26 s of rounding in all with it.
+ */
+export const MAX_WIDTH = 1280;
+
 const yieldToEventLoop = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationPlan, rows: Map<string, LayerRows>, options: RoundPlanOptions): Promise<RoundPlanResult> {
@@ -41,7 +48,9 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
   let ratios = 0;
   const work = ops.flatMap((op) => {
     const inputs = rows.get(rangeKey(0, subgraph.operators[op.opIndex].outputs[0]));
-    if (!inputs || inputs.count === 0) {
+    // GPTQ factorizes a k x k matrix per layer (k^3) and AdaRound iterates over it: wider inputs
+    // would take minutes each in JS, so they keep nearest rounding.
+    if (!inputs || inputs.count === 0 || (inputs.layout === 'dense' && inputs.width > MAX_WIDTH)) {
       result.skipped++;
       return [];
     }
@@ -92,13 +101,18 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
   return result;
 }
 
+/** Output channels the error note measures per layer at most (evenly spread): it costs k^2 per channel. */
+const ERROR_CHANNELS = 32;
+
 /** The layer's sampled output error with `q` over its error with nearest rounding (NaN when nearest is exact). */
 export function errorRatio(problem: RoundingProblem, layout: LayerLayout, q: Int8Array): number {
   const near = roundWeights('nearest', problem, {}, layout);
   let nearest = 0;
   let method = 0;
+  const step = Math.max(1, Math.floor(layout.outChannels / ERROR_CHANNELS));
   for (const group of layout.groups) {
     for (const c of group.channels) {
+      if (c % step !== 0) continue;
       const s = layout.scaleOf(c);
       nearest += channelError(group, problem.values, c, s, near);
       method += channelError(group, problem.values, c, s, q);
