@@ -166,7 +166,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
         onProgress: (done, total) => onProgress?.('round', done, total),
       });
       timings.round = performance.now() - roundStarted;
-      integerOptions.roundedWeights = rounded.weights;
+      if (rounded.layers) integerOptions.roundedWeights = rounded.weights;
       if (rounded.layers || rounded.skipped) notes.push(
         `weights rounded by ${rounding} in ${rounded.layers} layer(s)${rounded.skipped ? ` (${rounded.skipped} to nearest: no input rows or inputs wider than ${MAX_WIDTH}${rounded.failures.length ? `, or ${rounded.failures.slice(0, 3).join('; ')}` : ''})` : ''} in ${(timings.round / 1000).toFixed(2)} s; ` +
           `each layer's output error on the sampled inputs ${(100 * rounded.errorRatio).toFixed(0)}% of nearest rounding's (mean over layers)`,
