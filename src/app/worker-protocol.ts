@@ -25,7 +25,7 @@ export type SummarizeResult = { ok: true; summary: ModelSummary } | { ok: false;
 // ---------------------------------------------------------------------------------------------
 // The optimizer worker (workers/optimizer.worker.ts)
 
-export type RunStage = 'prune' | 'cluster' | 'train' | 'calibrate' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
+export type RunStage = 'prune' | 'cluster' | 'train' | 'calibrate' | 'round' | 'quantize' | 'write' | 'check' | 'evaluate' | 'latency';
 export type ProgressCallback = (stage: RunStage, done: number, total: number | undefined) => void;
 export type TrainingCallback = (update: TrainingUpdate) => void;
 

@@ -243,7 +243,7 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     expect(report.search.candidates.length).toBe(report.search.evaluations);
     expect(report.search.candidates[0].floatOps).toEqual([]);
-    expect(report.search.pick.meets).toBe(true);
+    expect(report.search.pick.meets).toBe(report.search.candidates.some((c: { meets: boolean }) => c.meets));
     expect(report.search.check.quality.samples).toBe(100);
     expect(run.code).toBe(report.search.check.meets ? 0 : 3);
     expect(run.stdout).toMatch(/Check split \(unseen\): SQNR against the reference model's outputs: [\d.]+ dB \(95% interval/);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../test-support/shared';
 import { COMMANDS, commandOptions } from './commands';
 import { flagOf } from './option-spec';
+import { DEFAULT_ROUNDING } from '../optimize/recipe';
 import { recipeFromOptions, type RecipeOptions } from './recipe-options';
 import { parseCommandLine } from './parse-command-line';
 import { commandHelp } from './usage';
@@ -20,8 +21,8 @@ function cli(...args: string[]) {
 
 /**
  * Every option each command accepted before the table (from the old hand-written parseArgs calls),
- * plus --allow-float-fallback, --equalize, --weights, --block-size, --op-weights, eval's --metric and
- * the search command.
+ * plus --allow-float-fallback, --equalize, --weights, --block-size, --op-weights, --rounding, eval's
+ * --metric and the search command.
  */
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
@@ -29,14 +30,14 @@ const ACCEPTED: Record<string, string[]> = {
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
     '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
-    '--op-weights',
+    '--op-weights', '--rounding',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric'],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations',
     '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--algo', '--exclude', '--integer-only', '--equalize',
-    '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report',
+    '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report',
   ],
 };
 
@@ -149,5 +150,13 @@ describe('tflite-opt options', () => {
     expect(() => dynamic('--weights', 'int4', '--op-weights', 'CONV_2D=int8')).toThrow(/weightBitsByScope needs technique int8 or int16x8/);
     const float16 = (...extra: string[]) => recipeFromOptions({ ...(parseOptimize(...extra) as RecipeOptions), recipe: 'float16' });
     expect(() => float16('--weights', 'int4')).toThrow(/int4 weights need technique/);
+  });
+
+it('--rounding reaches the recipe; without it the recipe has the default, and a wrong method is named', () => {
+    const recipe = (...extra: string[]) => recipeFromOptions(parseOptimize(...extra) as RecipeOptions);
+    expect(recipe('--rounding', 'adaround').rounding).toBe('adaround');
+    expect(recipe('--rounding', 'nearest').rounding).toBe('nearest');
+    expect(recipe().rounding).toBe(DEFAULT_ROUNDING);
+    expect(() => recipe('--rounding', 'floor')).toThrow(/rounding must be nearest, gptq, adaround/);
   });
 });

@@ -2,7 +2,7 @@
  * The options of tflite-opt, in the groups the commands share (src/cli/commands.ts says which command
  * takes which). Each option is written here once: its parsing, its placeholder and its help line.
  */
-import { CALIBRATION_ALGORITHMS, EQUALIZE_MODES, TECHNIQUES } from '../optimize/recipe';
+import { CALIBRATION_ALGORITHMS, DEFAULT_ROUNDING, EQUALIZE_MODES, ROUNDING_METHODS, TECHNIQUES } from '../optimize/recipe';
 import type { OptionGroup } from './option-spec';
 
 /** The recipes --recipe names besides the techniques of a recipe. */
@@ -45,6 +45,11 @@ export const recipeOptions = {
       type: 'string',
       value: EQUALIZE_MODES.join('|'),
       help: 'cross-layer equalization of the float model before int8 / int16x8 calibration (default auto = on; never in chains)',
+    },
+    rounding: {
+      type: 'string',
+      value: ROUNDING_METHODS.join('|'),
+      help: `how int8 / int16x8 weights are rounded: to nearest, or to minimize each layer's output error on the calibration data (default ${DEFAULT_ROUNDING}: as good as adaround on MobileNetV1 and ~20x faster, npm run bench:rounding; nearest after prune, cluster or qat)`,
     },
   },
 } as const satisfies OptionGroup;

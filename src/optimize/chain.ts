@@ -291,7 +291,9 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
       // No cross-layer equalization in chains: per-channel scaling would split a tensor's clusters into
       // different values per channel, and the pre-pruning reference weights of bias correction would
       // no longer match the scaled ones.
-      recipe: { ...chain.quantize, equalize: 'off' },
+      // Nor rounding optimization after pruning, clustering or QAT: it would move pruned zeros and
+      // centroids, and QAT trained the weights for nearest rounding.
+      recipe: { ...chain.quantize, equalize: 'off', rounding: chain.prune || chain.cluster || chain.train?.mode === 'qat' ? 'nearest' : chain.quantize.rounding },
       calibration: request.calibration,
       calibrationCount: request.calibrationCount,
       onProgress,

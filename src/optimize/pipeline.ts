@@ -7,7 +7,7 @@ import { WorkbenchError } from '../errors';
 import { loadModel } from '../runtime/load';
 import { randomInputs } from '../runtime/random-inputs';
 import { initRuntime } from '../runtime/start';
-import type { Samples } from '../runtime/samples';
+import { eachSample, sampleCount, type Samples } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
@@ -16,7 +16,7 @@ import { calibrate, rangesFrom } from './calibrate/calibrate';
 import { dequantizeModel } from './quantize/dequantize-model';
 import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16 } from './quantize/float16';
-import { quantizeInteger, type FloatOp } from './quantize/integer';
+import { applyInteger, planInteger, type FloatOp, type IntegerOptions } from './quantize/integer';
 import type { QuantizationPlan } from './quantize/plan';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
@@ -24,8 +24,10 @@ import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
 import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
+import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
+import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
 
-export type Stage = 'read' | 'equalize' | 'calibrate' | 'quantize' | 'write' | 'check';
+export type Stage = 'read' | 'equalize' | 'calibrate' | 'round' | 'quantize' | 'write' | 'check';
 
 export interface OptimizeRequest {
   model: Uint8Array;
@@ -119,29 +121,60 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       calibration = equalized.samples;
       notes.push(...equalized.notes);
     }
+    // Rounding optimization reads each layer's inputs from the same samples, as calibration pulls
+    // them (the samples may be a one-shot stream). Not over pruned / clustered weights (it would
+    // move zeros and centroids) nor after QAT (trained for nearest rounding): the chain asks for
+    // nearest there, and a caller's weight parameters or reference weights mean the same.
+    const total = request.calibrationCount ?? sampleCount(calibration);
+    const rounding = request.weightParams || request.referenceWeights || request.biasCorrection === false ? 'nearest' : recipe.rounding;
+    let collector: LayerInputCollector | null = null;
+    if (rounding !== 'nearest') {
+      try {
+        collector = await openLayerInputs(graph, { total });
+      } catch (error) {
+        notes.push(`weights rounded to nearest: ${rounding} needs the layers' inputs, and LiteRT could not run the model with taps on them (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }
     const started = performance.now();
-    const stats = await calibrate(graph, calibration, {
-      total: request.calibrationCount,
+    const stats = await calibrate(graph, collector ? alsoInto(calibration, collector) : calibration, {
+      total,
       // Only percentile and mse read the histograms: min/max ranges calibrate without binning.
       histograms: !['minmax', 'moving-average'].includes(recipe.calibration.algorithm),
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
-    });
+    }).finally(() => collector?.dispose());
     timings.calibrate = performance.now() - started;
     const ranges = rangesFrom(stats, recipe.calibration.algorithm, { bits, percentile: recipe.calibration.percentile });
-    const quantized = await timed('quantize', () =>
-      quantizeInteger(graph, ranges, {
-        activationBits: bits,
-        perChannel: recipe.granularity === 'per-channel',
-        weightParams: request.weightParams,
-        referenceWeights: request.referenceWeights,
-        io: recipe.io,
-        integerOnly: recipe.integerOnly,
-        channelMeans: request.biasCorrection === false ? undefined : stats.channelMeans,
-        keepFloat: (s, _o, op, g) => keepsFloat(recipe, g, s, op),
-        weightBits: (s, _o, op, g) => weightBitsOfOp(recipe, g, s, op),
-      }),
-    );
+    const integerOptions: IntegerOptions = {
+      activationBits: bits,
+      perChannel: recipe.granularity === 'per-channel',
+      weightParams: request.weightParams,
+      referenceWeights: request.referenceWeights,
+      io: recipe.io,
+      integerOnly: recipe.integerOnly,
+      channelMeans: request.biasCorrection === false ? undefined : stats.channelMeans,
+      keepFloat: (s, _o, op, g) => keepsFloat(recipe, g, s, op),
+      weightBits: (s, _o, op, g) => weightBitsOfOp(recipe, g, s, op),
+    };
+    const planned = planInteger(graph, ranges, integerOptions);
+    if (collector && rounding !== 'nearest') {
+      if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled before rounding.');
+      const roundStarted = performance.now();
+      const rounded = await roundPlannedWeights(planned.graph, planned.plan, collector.rows(), {
+        method: rounding,
+        centered: request.biasCorrection !== false,
+        signal,
+        onProgress: (done, total) => onProgress?.('round', done, total),
+      });
+      timings.round = performance.now() - roundStarted;
+      if (rounded.layers) integerOptions.roundedWeights = rounded.weights;
+      if (rounded.layers || rounded.skipped) notes.push(
+        `weights rounded by ${rounding} in ${rounded.layers} layer(s)${rounded.skipped ? ` (${rounded.skipped} to nearest: no input rows or inputs wider than ${MAX_WIDTH}${rounded.failures.length ? `, or ${rounded.failures.slice(0, 3).join('; ')}` : ''})` : ''} in ${(timings.round / 1000).toFixed(2)} s; ` +
+          `each layer's output error on the sampled inputs ${(100 * rounded.errorRatio).toFixed(0)}% of nearest rounding's (mean over layers)`,
+      );
+    }
+    const quantized = await timed('quantize', () => applyInteger(planned, integerOptions));
+    quantized.plan.weightRounding = integerOptions.roundedWeights ? rounding : 'nearest';
     result = quantized.graph;
     plan = quantized.plan;
     nothingDone = quantized.quantizedOps === 0;
@@ -189,6 +222,14 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
   return { bytes, recipe, label, floatOps, notes, timings, verdict, plan };
+}
+
+/** The samples as they are pulled, each also handed to `collector` first (one pass over a stream feeds both). */
+async function* alsoInto(samples: Samples, collector: LayerInputCollector) {
+  for await (const sample of eachSample(samples)) {
+    await collector.add(sample);
+    yield sample;
+  }
 }
 
 /** Weight-only / dynamic options from a recipe: bit widths by op type come in by name. */

@@ -165,8 +165,21 @@ describe('recipes', () => {
 
   it('exports what AEQ cannot carry as notes', () => {
     const { notMapped } = toAeqRecipe(parseRecipe({ technique: 'int8', io: 'int8', calibration: { algorithm: 'percentile' }, integerOnly: true }));
-    // algorithm, io, integerOnly, and the cross-layer equalization every int8 recipe gets by default.
-    expect(notMapped).toHaveLength(4);
+    // algorithm, io, integerOnly, and the cross-layer equalization and gptq rounding every int8 recipe gets by default.
+    expect(notMapped).toHaveLength(5);
+  });
+
+  it('carries the weight rounding: gptq by default, checked, in the label when not the default, noted for AEQ', () => {
+    expect(defaultRecipe('int8').rounding).toBe('gptq');
+    const recipe = parseRecipe({ technique: 'int8', rounding: 'adaround' });
+    expect(recipe.rounding).toBe('adaround');
+    expect(parseRecipe(JSON.parse(JSON.stringify(recipe)))).toEqual(recipe);
+    expect(recipeLabel(recipe)).toBe('int8-round-adaround');
+    expect(recipeLabel(defaultRecipe('int8'))).toBe('int8');
+    expect(recipeLabel(defaultRecipe('dynamic'))).toBe('dynamic');
+    expect(toAeqRecipe(recipe).notMapped.join('\n')).toMatch(/adaround weight rounding/);
+    expect(toAeqRecipe(parseRecipe({ technique: 'int8', rounding: 'nearest' })).notMapped.join('\n')).not.toMatch(/rounding/);
+    expect(() => parseRecipe({ technique: 'int8', rounding: 'up' })).toThrow(/rounding must be nearest, gptq, adaround/);
   });
 
   it('carries cross-layer equalization: auto means int8 / 16x8 of either granularity; AEQ recipes neither carry nor break it', () => {

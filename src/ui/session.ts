@@ -18,7 +18,7 @@ import { chainOf, defaultTraining, type VariantSteps } from '../app/variant-chai
 import { DEFAULT_ANSWERS, type WizardAnswers } from './wizard/recommend';
 
 export type VariantStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
-export const RUN_STAGES: RunStage[] = ['prune', 'cluster', 'train', 'calibrate', 'quantize', 'write', 'check', 'evaluate', 'latency'];
+export const RUN_STAGES: RunStage[] = ['prune', 'cluster', 'train', 'calibrate', 'round', 'quantize', 'write', 'check', 'evaluate', 'latency'];
 
 export interface Variant {
   id: string;

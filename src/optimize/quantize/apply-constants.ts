@@ -22,6 +22,8 @@ export interface ConstantOptions {
   channelMeans?: Map<string, Float64Array>;
   /** The weights before pruning / clustering changed them, by tensor name (see IntegerOptions). */
   referenceWeights?: Map<string, Float32Array>;
+  /** Integers for the planned scales from rounding optimization, by rangeKey of the weight tensor; nearest rounding elsewhere. */
+  roundedWeights?: Map<string, Int8Array>;
 }
 
 /** The weights as they were meant to be, and as the int8 model computes with them. */
@@ -49,7 +51,8 @@ export function weightConstant(rw: SubgraphRewrite, plan: WeightPlan, options: C
   const w = plan.tensorIndex;
   const values = constantAsFloat32(rw.graph, rw.plan.index, w);
   const shape = rw.subgraph.tensors[w].shape;
-  const quantized = roundWeights(values, shape, plan);
+  const rounded = options.roundedWeights?.get(rangeKey(rw.plan.index, w));
+  const quantized = rounded && rounded.length === values.length ? rounded : roundWeights(values, shape, plan);
   const reference = options.referenceWeights?.get(rw.subgraph.tensors[w].name);
   const used = { values: reference && reference.length === values.length ? reference : values, rounded: dequantizedWeights(quantized, shape, weightParamsOf(plan)), shape };
   // int4 is packed two per byte; its key differs so an int8 and an int4 copy of one buffer stay apart.

@@ -39,6 +39,8 @@ export interface IntegerOptions {
   weightParams?: WeightParamsHook;
   /** Weight bits the recipe asks of each op with weights (default 8; 4 = packed int4 where LiteRT.js runs it). */
   weightBits?: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => PlanWeightBits;
+  /** Integers of weight tensors rounded otherwise than to nearest, by rangeKey of the planned graph (rounding/). */
+  roundedWeights?: Map<string, Int8Array>;
 }
 
 export interface IntegerResult {
@@ -54,10 +56,25 @@ export interface IntegerResult {
 }
 
 export function quantizeInteger(source: ModelGraph, ranges: RangeMap, options: IntegerOptions): IntegerResult {
+  return applyInteger(planInteger(source, ranges, options), options);
+}
+
+/** A copy of the graph ready to rewrite, and the plan for it (what rounding optimization reads). */
+export interface PlannedInteger {
+  graph: ModelGraph;
+  plan: QuantizationPlan;
+}
+
+/** The first half of quantizeInteger: copy, fold float16 weights, plan (activation tensor indices stay as in `source`). */
+export function planInteger(source: ModelGraph, ranges: RangeMap, options: IntegerOptions): PlannedInteger {
   const graph = cloneGraph(source);
   // Float16 (or weight-only) weights behind DEQUANTIZE become float constants the plan can quantize.
   foldConstantDequantize(graph);
-  const plan = planQuantization(graph, ranges, options);
+  return { graph, plan: planQuantization(graph, ranges, options) };
+}
+
+/** The second half: rewrite the planned copy (with `options.roundedWeights` where given). */
+export function applyInteger({ graph, plan }: PlannedInteger, options: IntegerOptions): IntegerResult {
   const floatOps = floatOpsOf(plan);
   const counts = applyPlan(graph, plan, options);
   dropUnused(graph);

@@ -76,6 +76,8 @@ export interface SubgraphPlan {
 
 export interface QuantizationPlan {
   activationBits: ActivationBits;
+  /** How the weights' integers were chosen for their scales (set by the pipeline; rounding/). */
+  weightRounding?: 'nearest' | 'gptq' | 'adaround';
   perChannel: boolean;
   io: IoType;
   subgraphs: SubgraphPlan[];

@@ -142,6 +142,8 @@ function Progress({ variant }: { variant: Variant }) {
     if (variant.job === 'reevaluate') return s === 'evaluate'; // a re-evaluation measures only
     if (s === 'prune' || s === 'cluster' || s === 'train') return !!variant.steps?.[s];
     if (s === 'calibrate') return !float && needsCalibration(variant.recipe);
+    // Rounding optimization (recipe.rounding); chains with prune / cluster / qat round to nearest.
+    if (s === 'round') return !float && needsCalibration(variant.recipe) && variant.recipe.rounding !== 'nearest' && !variant.steps?.prune && !variant.steps?.cluster && !variant.steps?.train;
     if (s === 'quantize' || s === 'write' || s === 'check') return !float;
     return true;
   });

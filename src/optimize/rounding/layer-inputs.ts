@@ -1,0 +1,122 @@
+/**
+ * Sampled inputs of every layer rounding optimization serves (layer-sites.ts), from the float model
+ * run in LiteRT with taps on those inputs: per sample, a few random rows per layer (im2col rows of
+ * a convolution, patches of a depthwise one, rows of a fully connected input) go into a reservoir of
+ * a bounded size (Algorithm R), so the rows are a uniform sample of all positions of all samples
+ * seen, whatever their number, and no activation outlives its sample. Deterministic: a seeded
+ * generator per layer.
+ */
+import { WorkbenchError } from '../../errors';
+import { inputTensorIndices, loadTapped, type TappedRunner } from '../../runtime/taps';
+import { toModelInputs, type Sample } from '../../runtime/samples';
+import type { ModelGraph } from '../../tflite/graph';
+import { layerSites, type LayerSite } from './layer-sites';
+import type { LayerRows } from './problem';
+
+/**
+ * Rows kept per layer at most, values (rows x width) per layer at most (8 MB), and values over all
+ * layers at most (128 MB: a model with many wide layers gets fewer rows per layer).
+ */
+export const MAX_ROWS = 4096;
+export const MAX_VALUES = 1 << 21;
+export const TOTAL_VALUES = 1 << 25;
+/** A layer keeps at least this many rows, however wide (GPTQ's damping keeps a rank-deficient X^T X invertible). */
+const MIN_ROWS = 256;
+/** Rows drawn per sample when the number of samples is not known in advance. */
+const ROWS_PER_SAMPLE_UNKNOWN = 32;
+
+export interface LayerInputOptions {
+  /** Number of samples that will be added, when known: the rows are then spread evenly over them. */
+  total?: number;
+  seed?: number;
+  maxRows?: number;
+}
+
+export interface LayerInputCollector {
+  sites: LayerSite[];
+  add(sample: Sample): Promise<void>;
+  /** The rows by layer key (rangeKey of the op's output). */
+  rows(): Map<string, LayerRows>;
+  dispose(): void;
+}
+
+/** Mulberry32: small, fast, and the same in every JS engine. */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Reservoir {
+  site: LayerSite;
+  capacity: number;
+  data: Float32Array;
+  filled: number;
+  seen: number;
+  random: () => number;
+  perSample: number;
+}
+
+export function rowCapacity(width: number, maxRows = MAX_ROWS, maxValues = MAX_VALUES): number {
+  return Math.max(Math.min(MIN_ROWS, maxRows), Math.min(maxRows, Math.floor(maxValues / width)));
+}
+
+export async function openLayerInputs(graph: ModelGraph, options: LayerInputOptions = {}): Promise<LayerInputCollector> {
+  const sites = layerSites(graph);
+  const subgraph = graph.subgraphs[0];
+  const seed = options.seed ?? 1;
+  const reservoirs: Reservoir[] = sites.map((site, i) => {
+    const capacity = rowCapacity(site.width, options.maxRows, Math.min(MAX_VALUES, Math.floor(TOTAL_VALUES / sites.length)));
+    const perSample = options.total ? Math.max(1, Math.ceil(capacity / options.total)) : ROWS_PER_SAMPLE_UNKNOWN;
+    return { site, capacity, data: new Float32Array(capacity * site.width), filled: 0, seen: 0, random: generator(seed * 7919 + i), perSample };
+  });
+  const tapped = new Set(sites.map((s) => s.input).filter((t) => !subgraph.inputs.includes(t)));
+  let runner: TappedRunner | null = null;
+  let inputIndices: number[] = [];
+  if (sites.length) {
+    runner = await loadTapped(graph, { select: (t) => tapped.has(t), tapsOnly: true });
+    inputIndices = inputTensorIndices(graph, runner);
+  }
+  let count = 0;
+  return {
+    sites,
+    async add(sample) {
+      if (!runner) return;
+      const inputs = toModelInputs(sample, runner.inputs, count);
+      const { values } = tapped.size ? await runner.run(inputs) : { values: [] };
+      count++;
+      const byTensor = new Map<number, Float32Array>();
+      runner.taps.forEach((tap, k) => byTensor.set(tap.tensorIndex, values[k] as Float32Array));
+      inputIndices.forEach((t, i) => {
+        if (inputs[i] instanceof Float32Array) byTensor.set(t, inputs[i] as Float32Array);
+      });
+      for (const r of reservoirs) {
+        const activation = byTensor.get(r.site.input);
+        if (!(activation instanceof Float32Array)) throw new WorkbenchError('runtime', `no float values for the input of op #${r.site.opIndex}`);
+        const draws = Math.min(r.perSample, r.site.positions);
+        for (let d = 0; d < draws; d++) {
+          const slot = r.filled < r.capacity ? r.filled++ : Math.floor(r.random() * (r.seen + 1));
+          r.seen++;
+          const position = Math.floor(r.random() * r.site.positions);
+          if (slot < r.capacity) r.site.cut(activation, position, r.data, slot * r.site.width);
+        }
+      }
+    },
+    rows() {
+      return new Map(
+        reservoirs.map((r) => [
+          r.site.key,
+          { rows: r.data.subarray(0, r.filled * r.site.width), count: r.filled, width: r.site.width, layout: r.site.layout, inChannels: r.site.channels },
+        ]),
+      );
+    },
+    dispose() {
+      runner?.delete();
+      runner = null;
+    },
+  };
+}

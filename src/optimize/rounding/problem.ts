@@ -1,0 +1,154 @@
+/**
+ * One layer's rounding problem: float weights, the per-channel scales the plan chose, and sampled
+ * rows of the layer's input. Whatever integers q we pick, the layer computes X (s*q) instead of X W,
+ * so the error to minimize per output channel c is ||X (w_c - s_c q_c)||^2 = d^T H d with
+ * H = X^T X / n: the rows enter only through that Gram matrix, which is what makes GPTQ and
+ * AdaRound here plain linear algebra, independent of the number of rows after H is formed.
+ *
+ * Layouts (TFLite): CONV_2D [O, kh, kw, I] and FULLY_CONNECTED [O, I] (axis 0) multiply whole rows
+ * (im2col rows [kh, kw, I] for a convolution), so all their channels share one H; DEPTHWISE_CONV_2D
+ * [1, kh, kw, I*M] (axis 3) has channel c read input channel floor(c / M) of a [kh, kw, I] patch, so
+ * each input channel has its own kh*kw x kh*kw H.
+ */
+import { WorkbenchError } from '../../errors';
+
+export type RoundingMethod = 'nearest' | 'gptq' | 'adaround';
+export const ROUNDING_METHODS: readonly RoundingMethod[] = ['nearest', 'gptq', 'adaround'];
+
+/** Weight widths the rounding knows: int8 narrow [-127, 127] (TFLite's weight range), int4 [-8, 7]. */
+export type RoundingBits = 8 | 4;
+export const INTEGER_RANGE: Record<RoundingBits, readonly [number, number]> = { 8: [-127, 127], 4: [-8, 7] };
+
+/** Sampled inputs of one layer: `count` rows of `width` values. */
+export interface LayerRows {
+  rows: Float32Array;
+  count: number;
+  width: number;
+  /** 'dense': a row is what every output channel multiplies; 'depthwise': a [kh, kw, inChannels] patch. */
+  layout: 'dense' | 'depthwise';
+  /** Input channels of a depthwise patch (its last dimension). */
+  inChannels: number;
+}
+
+export interface RoundingProblem {
+  values: Float32Array;
+  shape: number[];
+  /** One scale per output channel, or one for the whole tensor. */
+  scales: ArrayLike<number>;
+  /** The output-channel axis: 0 for CONV_2D / FULLY_CONNECTED, 3 for DEPTHWISE_CONV_2D. */
+  axis: number;
+  bits: RoundingBits;
+  inputs: LayerRows;
+  /**
+   * Use the rows' covariance instead of their second moment: when bias correction follows, the
+   * mean of the output error (E[x] . d) goes into the bias, so only the centered part is left to
+   * minimize (bias-correction.ts).
+   */
+  centered?: boolean;
+}
+
+/** Output channels that share one H, and where their weights sit in the flat tensor. */
+export interface ChannelGroup {
+  /** k x k, row-major, float64. */
+  hessian: Float64Array;
+  k: number;
+  channels: number[];
+  /** Flat index of weight j of channel c. */
+  index: (c: number, j: number) => number;
+}
+
+export interface LayerLayout {
+  outChannels: number;
+  groups: ChannelGroup[];
+  scaleOf: (c: number) => number;
+}
+
+/** Splits a problem into channel groups with their Gram matrices (checks the shapes on the way). */
+export function layoutOf(problem: RoundingProblem): LayerLayout {
+  const { values, shape, axis, inputs, scales } = problem;
+  const size = shape.reduce((n, d) => n * d, 1);
+  if (size !== values.length) throw new WorkbenchError('bad-input', `rounding: ${values.length} weights for shape [${shape.join(', ')}]`);
+  if (inputs.rows.length < inputs.count * inputs.width || inputs.count < 1) throw new WorkbenchError('bad-input', 'rounding: no input rows for the layer');
+  const outChannels = shape[axis];
+  if (scales.length !== 1 && scales.length !== outChannels) throw new WorkbenchError('bad-input', `rounding: ${scales.length} scales for ${outChannels} output channels`);
+  const scaleOf = scales.length === 1 ? () => scales[0] : (c: number) => scales[c];
+  if (inputs.layout === 'dense') {
+    const k = size / outChannels;
+    if (axis !== 0 || k !== inputs.width) throw new WorkbenchError('bad-input', `rounding: rows of ${inputs.width} values do not fit weights [${shape.join(', ')}] on axis ${axis}`);
+    const hessian = gram(inputs, Array.from({ length: k }, (_, j) => j), problem.centered ?? false);
+    return { outChannels, scaleOf, groups: [{ hessian, k, channels: Array.from({ length: outChannels }, (_, c) => c), index: (c, j) => c * k + j }] };
+  }
+  const inChannels = inputs.inChannels;
+  const multiplier = outChannels / inChannels;
+  const k = size / outChannels;
+  if (axis !== shape.length - 1 || shape[0] !== 1 || !Number.isInteger(multiplier) || k * inChannels !== inputs.width) {
+    throw new WorkbenchError('bad-input', `rounding: depthwise patches of ${inputs.width} values do not fit weights [${shape.join(', ')}]`);
+  }
+  const groups: ChannelGroup[] = [];
+  for (let i = 0; i < inChannels; i++) {
+    const columns = Array.from({ length: k }, (_, j) => j * inChannels + i);
+    groups.push({
+      hessian: gram(inputs, columns, problem.centered ?? false),
+      k,
+      channels: Array.from({ length: multiplier }, (_, m) => i * multiplier + m),
+      index: (c, j) => j * outChannels + c,
+    });
+  }
+  return { outChannels, scaleOf, groups };
+}
+
+/** X^T X / n over the given columns of the rows (minus mean mean^T when centered), float64. */
+export function gram(inputs: LayerRows, columns: number[], centered: boolean): Float64Array {
+  const { rows, count, width } = inputs;
+  const k = columns.length;
+  const h = new Float64Array(k * k);
+  const x = new Float64Array(k);
+  const mean = new Float64Array(k);
+  const contiguous = columns.every((c, j) => c === j) && k === width;
+  for (let r = 0; r < count; r++) {
+    const base = r * width;
+    if (contiguous) for (let j = 0; j < k; j++) x[j] = rows[base + j];
+    else for (let j = 0; j < k; j++) x[j] = rows[base + columns[j]];
+    for (let i = 0; i < k; i++) {
+      const xi = x[i];
+      mean[i] += xi;
+      if (xi === 0) continue; // post-ReLU inputs are mostly zeros
+      const row = i * k;
+      for (let j = i; j < k; j++) h[row + j] += xi * x[j];
+    }
+  }
+  for (let i = 0; i < k; i++) mean[i] /= count;
+  for (let i = 0; i < k; i++) {
+    for (let j = i; j < k; j++) {
+      let v = h[i * k + j] / count;
+      if (centered) v -= mean[i] * mean[j];
+      h[i * k + j] = v;
+      h[j * k + i] = v;
+    }
+  }
+  return h;
+}
+
+/** Round to nearest, clamped: the baseline, and what every method starts from. */
+export function nearestInteger(w: number, scale: number, bits: RoundingBits): number {
+  const [lo, hi] = INTEGER_RANGE[bits];
+  const q = Math.round(w / scale);
+  return q < lo ? lo : q > hi ? hi : q;
+}
+
+/** d^T H d for d = w - s q of one channel: its share of ||X (W - Wq)||^2 / n. */
+export function channelError(group: ChannelGroup, values: Float32Array, c: number, scale: number, q: ArrayLike<number>): number {
+  const { k, hessian } = group;
+  const d = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    const i = group.index(c, j);
+    d[j] = values[i] - scale * q[i];
+  }
+  let total = 0;
+  for (let i = 0; i < k; i++) {
+    let s = 0;
+    for (let j = 0; j < k; j++) s += hessian[i * k + j] * d[j];
+    total += d[i] * s;
+  }
+  return total;
+}
