@@ -139,7 +139,7 @@ describe('recipes', () => {
     expect(() => parseRecipe({ technique: 'int8', weightBitsByScope: [{ bits: 4 }] })).toThrow(/needs opTypes or tensorNamePattern/);
 
     // AEQ: the main entry carries num_bits 4 with 8-bit activations; then op types, depthwise, then scopes in order.
-    const { entries, notMapped } = toAeqRecipe({ ...recipe, equalize: 'off' });
+    const { entries, notMapped } = toAeqRecipe({ ...recipe, equalize: 'off', rounding: 'nearest' });
     expect(notMapped).toEqual([]);
     expect(entries[0].op_config).toMatchObject({ activation_tensor_config: { num_bits: 8 }, weight_tensor_config: { num_bits: 4, granularity: 'CHANNELWISE', symmetric: true }, compute_precision: 'INTEGER' });
     expect(entries.slice(1).map((e) => [e.regex, e.operation, e.op_config?.weight_tensor_config?.num_bits])).toEqual([

@@ -104,7 +104,8 @@ const calibrationFor = async (bytes: Uint8Array): Promise<Sample[]> => {
   return samples;
 };
 
-const w4 = (technique: 'int8' | 'int16x8', changes: Partial<Recipe> = {}): Recipe => ({ ...defaultRecipe(technique), weightBits: 4, equalize: 'off', ...changes });
+// Nearest rounding: these one-op tests check the stored form against round(w / s) computed here (GPTQ's choice is tested in rounding/).
+const w4 = (technique: 'int8' | 'int16x8', changes: Partial<Recipe> = {}): Recipe => ({ ...defaultRecipe(technique), weightBits: 4, equalize: 'off', rounding: 'nearest', ...changes });
 const versionOf = (g: ModelGraph, op: Op) => g.operatorCodes.filter((c) => c.builtinCode === op).map((c) => c.version);
 const weightOp = (result: OptimizeResult): OpPlan => result.plan!.subgraphs[0].ops.find((op) => op.weights)!;
 
