@@ -192,6 +192,18 @@ describe('graph view', () => {
     // Collapsing chains: fewer nodes, every op still drawn once; opening a chain brings its ops back.
     await page.getByTestId('graph-collapse').check();
     await graph(page).locator('[data-chain-ops]').first().waitFor({ timeout: 30_000 });
+    // Nodes mount in slices of 40 per frame: wait until the collapsed drawing is complete.
+    await page
+      .waitForFunction(
+        (n) => {
+          const root = document.querySelector('[aria-label="Model graph"]');
+          const inChains = [...root.querySelectorAll('[data-chain-ops]')].reduce((sum, e) => sum + e.getAttribute('data-chain-ops').split(',').length, 0);
+          return root.querySelectorAll('[data-op-index]').length + inChains === n;
+        },
+        opCount,
+        { timeout: 30_000 },
+      )
+      .catch(() => {}); // the assertion below names the counts
     const chains = await graph(page).locator('[data-chain-ops]').evaluateAll((els) => els.map((e) => e.getAttribute('data-chain-ops').split(',').map(Number)));
     const single = await graph(page).locator('[data-op-index]').count();
     assert.equal(single + chains.flat().length, opCount, 'each op drawn once, alone or inside a chain');
