@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import './styles.css';
-import { openRestored } from './open-model';
+import { openRestored, userOpenedModel } from './open-model';
 import { restoreSession } from './session';
 
 const root = document.getElementById('root');
@@ -13,7 +13,8 @@ createRoot(root).render(
   </StrictMode>,
 );
 
-// A saved optimization session (model + variants + results) comes back after a reload.
-void restoreSession().then((restored) => {
+// A saved optimization session (model + variants + results) comes back after a reload, unless the
+// user opened a model first (it would replace theirs; the saved one stays in the session switcher).
+void restoreSession(undefined, userOpenedModel).then((restored) => {
   if (restored) void openRestored(restored.name, restored.bytes);
 });

@@ -12,6 +12,12 @@ import { sessionModelOpened } from './session';
 import { useWorkbench } from './store';
 
 let latestRequest = 0;
+let userOpened = false;
+
+/** Whether the user has opened a model (file or sample) since the page loaded: a restore must not replace it. */
+export function userOpenedModel(): boolean {
+  return userOpened;
+}
 
 async function openModel(fileName: string, fileBytes: number | null, readBytes: () => Promise<ArrayBuffer>, restoring = false) {
   const request = ++latestRequest;
@@ -39,6 +45,7 @@ async function openModel(fileName: string, fileBytes: number | null, readBytes: 
 
 /** Opens a picked or dropped file (asking first when the session has variants). */
 export function openFile(file: File): Promise<void> {
+  userOpened = true;
   return openOrAsk(file.name, () => openFileNow(file));
 }
 
@@ -55,6 +62,7 @@ function openFileNow(file: File): Promise<void> {
 
 /** Opens a bundled sample (asking first when the session has variants). */
 export function openSample(sample: Sample): Promise<void> {
+  userOpened = true;
   return openOrAsk(sample.fileName, () => openSampleNow(sample));
 }
 

@@ -457,8 +457,12 @@ async function persistNow(): Promise<void> {
   }
 }
 
-/** The saved session `id` (else the active one), restored into the page; returns the model to reopen. */
-export async function restoreSession(id?: string): Promise<{ name: string; bytes: Uint8Array } | null> {
+/**
+ * The saved session `id` (else the active one), restored into the page; returns the model to reopen.
+ * `skip`: checked just before the page changes; when it says so (the user opened a model while the
+ * saved session was being read), nothing is restored and the saved session stays in the switcher.
+ */
+export async function restoreSession(id?: string, skip?: () => boolean): Promise<{ name: string; bytes: Uint8Array } | null> {
   let saved: Saved | undefined;
   try {
     const legacy = await idbGet<Saved>(LEGACY_KEY);
@@ -476,6 +480,10 @@ export async function restoreSession(id?: string): Promise<{ name: string; bytes
     return null;
   }
   if (!saved?.modelBytes || !saved.id) {
+    void readIndex().then(writeIndex).catch(() => {});
+    return null;
+  }
+  if (skip?.()) {
     void readIndex().then(writeIndex).catch(() => {});
     return null;
   }
