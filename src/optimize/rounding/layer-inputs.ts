@@ -12,6 +12,7 @@ import { toModelInputs, type Sample } from '../../runtime/samples';
 import type { ModelGraph } from '../../tflite/graph';
 import { layerSites, type LayerSite } from './layer-sites';
 import type { LayerRows } from './problem';
+import { seededRandom } from '../../seeded-random';
 
 /**
  * Rows kept per layer at most, values (rows x width) per layer at most (8 MB), and values over all
@@ -40,17 +41,6 @@ export interface LayerInputCollector {
   dispose(): void;
 }
 
-/** Mulberry32: small, fast, and the same in every JS engine. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Reservoir {
   site: LayerSite;
   capacity: number;
@@ -72,7 +62,7 @@ export async function openLayerInputs(graph: ModelGraph, options: LayerInputOpti
   const reservoirs: Reservoir[] = sites.map((site, i) => {
     const capacity = rowCapacity(site.width, options.maxRows, Math.min(MAX_VALUES, Math.floor(TOTAL_VALUES / sites.length)));
     const perSample = options.total ? Math.max(1, Math.ceil(capacity / options.total)) : ROWS_PER_SAMPLE_UNKNOWN;
-    return { site, capacity, data: new Float32Array(capacity * site.width), filled: 0, seen: 0, random: generator(seed * 7919 + i), perSample };
+    return { site, capacity, data: new Float32Array(capacity * site.width), filled: 0, seen: 0, random: seededRandom(seed * 7919 + i), perSample };
   });
   const tapped = new Set(sites.map((s) => s.input).filter((t) => !subgraph.inputs.includes(t)));
   let runner: TappedRunner | null = null;

@@ -3,21 +3,11 @@ import { quantizeInt8 } from '../quantize/params';
 import { choleskyLower, inverseCholeskyUpper } from './gptq';
 import type { LayerRows } from './problem';
 import { roundWeights } from './round-weights';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../seeded-random';
 
 /** Correlated, partly sparse rows, like post-ReLU activations. */
 function rows(count: number, width: number, seed: number): LayerRows {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const data = new Float32Array(count * width);
   for (let r = 0; r < count; r++) {
     const common = next() * 2;
@@ -44,7 +34,7 @@ function outputError(x: LayerRows, w: Float32Array, scales: number[], q: Int8Arr
 describe('roundWeights', () => {
   const out = 12;
   const k = 40;
-  const next = random(7);
+  const next = seededRandom(7);
   const w = Float32Array.from({ length: out * k }, () => (next() - 0.5) * 0.4);
   const scalesFor = (qmax: number) => Array.from({ length: out }, (_, c) => Math.max(...Array.from(w.subarray(c * k, (c + 1) * k), Math.abs)) / qmax);
   const train = rows(600, k, 1);
