@@ -10,15 +10,9 @@ import { readModel } from '../tflite/read';
 import type { EvalOptions } from './command-options';
 import { positiveInteger } from './count-option';
 import { dataFlags, datasetSamples, openDataFlags } from './data-options';
+import { choiceOption } from './choice-option';
 import { progressPrinter } from './progress';
-import { UsageError } from './usage-error';
 import { readInputFile } from './read-input-file';
-
-function qualityMetric(value: string | undefined): QualityMetric | undefined {
-  if (value === undefined) return undefined;
-  if (!QUALITY_METRICS.includes(value as QualityMetric)) throw new UsageError(`--metric must be one of ${QUALITY_METRICS.join(', ')}, got "${value}".`, false);
-  return value as QualityMetric;
-}
 
 export async function evaluate(options: EvalOptions, path: string): Promise<number> {
   const candidate = readInputFile(path, 'model');
@@ -35,7 +29,7 @@ export async function evaluate(options: EvalOptions, path: string): Promise<numb
     perLayer: options.perLayer,
     total: indices.length,
     onProgress: progressPrinter('evaluating'),
-    quality: { metric: qualityMetric(options.metric), truth: labeled ? { labels: labels as number[] } : {} },
+    quality: { metric: choiceOption<QualityMetric>(options.metric, QUALITY_METRICS, '--metric'), truth: labeled ? { labels: labels as number[] } : {} },
   });
   const latency = options.latency
     ? { reference: options.ref ? await measureLatency(reference) : undefined, candidate: await measureLatency(candidate) }

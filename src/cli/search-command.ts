@@ -9,11 +9,12 @@ import { resolve } from 'node:path';
 import { searchPrecision, type SearchObjective, type SearchResult } from '../app/search/precision-search';
 import { randomIndices, type Dataset } from '../data/dataset';
 import { WorkbenchError } from '../errors';
-import { QUALITY_METRICS, qualityLine, type QualityMetric } from '../evaluate/quality';
+import { formatQuality, QUALITY_METRICS, qualityLine, type QualityMetric } from '../evaluate/quality';
 import { buildReport, reportToJson } from '../evaluate/report';
 import { compareSizes } from '../evaluate/size';
 import { readModel } from '../tflite/read';
 import type { SearchOptions } from './command-options';
+import { choiceOption } from './choice-option';
 import { positiveInteger } from './count-option';
 import { dataFlags, openDataFlags } from './data-options';
 import { readInputFile } from './read-input-file';
@@ -21,12 +22,6 @@ import { recipeFromOptions } from './recipe-options';
 import { UsageError } from './usage-error';
 
 const DEFAULT_SEARCH_SAMPLES = 300;
-
-function choice<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}".`, false);
-  return value as T;
-}
 
 function budgetOf(text: string): number {
   const budget = Number(text);
@@ -39,8 +34,8 @@ export async function search(options: SearchOptions, path: string): Promise<numb
   const model = readInputFile(path, 'model');
   const graph = readModel(model);
   const budget = budgetOf(options.budget);
-  const metric = choice<QualityMetric>(options.metric, QUALITY_METRICS, '--metric');
-  const objective = choice<SearchObjective>(options.objective, ['size', 'latency'], '--objective') ?? 'size';
+  const metric = choiceOption<QualityMetric>(options.metric, QUALITY_METRICS, '--metric');
+  const objective = choiceOption<SearchObjective>(options.objective, ['size', 'latency'], '--objective') ?? 'size';
   const recipe = recipeFromOptions({ ...options, recipe: options.recipe ?? 'int8' });
   const calibData = await openDataFlags(graph, dataFlags(options.calib, options));
   const sameData = !options.eval || resolve(options.eval) === resolve(options.calib);
@@ -111,14 +106,10 @@ export function splitParts(calibData: Dataset, evalData: Dataset, sameData: bool
 function summary(result: SearchResult): string {
   const lines = [`Search: ${result.metric}, budget ${result.budget}; ${result.evaluations} candidate(s) evaluated.`, ''];
   lines.push('| candidate | bytes | quality (search split) | loss | meets |', '|---|---|---|---|---|');
-  for (const c of result.candidates) lines.push(`| ${c.label} | ${c.bytes} | ${qualityValue(result.metric, c.quality.value)} | ${c.loss.toFixed(2)} | ${c.meets ? 'yes' : 'no'} |`);
+  for (const c of result.candidates) lines.push(`| ${c.label} | ${c.bytes} | ${formatQuality(result.metric, c.quality.value, 2)} | ${c.loss.toFixed(2)} | ${c.meets ? 'yes' : 'no'} |`);
   lines.push('', `Pick: ${result.pick.label} (${result.pick.floatOps.length} op(s) kept in float${result.pick.floatOps.length ? `: ${result.pick.floatOps.slice(0, 5).join(', ')}${result.pick.floatOps.length > 5 ? ' ...' : ''}` : ''}).`);
   lines.push(`Check split (unseen): ${qualityLine(result.check.quality)}`);
-  lines.push(`Float model there: ${qualityValue(result.metric, result.check.floatQuality.value)}; loss ${result.check.loss.toFixed(2)}: ${result.check.meets ? 'meets' : 'MISSES'} the budget.`);
+  lines.push(`Float model there: ${formatQuality(result.metric, result.check.floatQuality.value, 2)}; loss ${result.check.loss.toFixed(2)}: ${result.check.meets ? 'meets' : 'MISSES'} the budget.`);
   for (const note of result.notes) lines.push(`Note: ${note}`);
   return `${lines.join('\n')}\n`;
-}
-
-function qualityValue(metric: QualityMetric, value: number): string {
-  return metric === 'sqnr' ? `${value.toFixed(1)} dB` : metric === 'cosine' ? value.toFixed(4) : `${(100 * value).toFixed(2)}%`;
 }

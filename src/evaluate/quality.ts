@@ -266,6 +266,16 @@ function signalAccumulator(task: Task, metric: 'sqnr' | 'cosine'): QualityAccumu
   };
 }
 
+/** Metrics that are fractions in [0, 1] (shown as percentages; a budget counts their points). */
+export const RATE_METRICS: ReadonlySet<QualityMetric> = new Set<QualityMetric>(['top1', 'top5', 'agreement', 'map', 'miou']);
+
+/** A value of the metric as people read it: a percentage for rates, dB for SQNR, four decimals for cosine. */
+export function formatQuality(metric: QualityMetric, value: number, percentDigits = 1): string {
+  if (metric === 'sqnr') return `${value.toFixed(1)} dB`;
+  if (metric === 'cosine') return value.toFixed(4);
+  return `${(100 * value).toFixed(percentDigits)}%`;
+}
+
 const METRIC_NAMES: Record<QualityMetric, string> = {
   top1: 'top-1 accuracy',
   top5: 'top-5 accuracy',
@@ -278,7 +288,7 @@ const METRIC_NAMES: Record<QualityMetric, string> = {
 
 /** One line for reports: the measure, its value and interval, what it was measured against, on how many samples. */
 export function qualityLine(q: QualitySummary): string {
-  const format = (v: number) => (!Number.isFinite(v) ? 'n/a' : q.metric === 'sqnr' ? `${v.toFixed(1)} dB` : q.metric === 'cosine' ? v.toFixed(4) : `${(100 * v).toFixed(1)}%`);
+  const format = (v: number) => (!Number.isFinite(v) ? 'n/a' : formatQuality(q.metric, v));
   const against = q.against === 'labels' ? 'against the labels' : "against the reference model's outputs";
   const reference = q.referenceValue !== undefined ? `; the reference scores ${format(q.referenceValue)}` : '';
   return `${METRIC_NAMES[q.metric]} ${against}: ${format(q.value)} (95% interval ${format(q.interval[0])} to ${format(q.interval[1])}), ${q.samples} sample${q.samples === 1 ? '' : 's'}${reference}.`;

@@ -20,7 +20,7 @@
 import { WorkbenchError } from '../../errors';
 import { compareModels } from '../../evaluate/compare';
 import { measureLatency } from '../../evaluate/latency';
-import { defaultMetric, inferTask, type QualityMetric, type QualitySummary } from '../../evaluate/quality';
+import { defaultMetric, inferTask, RATE_METRICS, type QualityMetric, type QualitySummary } from '../../evaluate/quality';
 import type { Dataset } from '../../data/dataset';
 import { optimizeModel, type OptimizeResult } from '../../optimize/pipeline';
 import { recipeLabel, type Recipe } from '../../optimize/recipe';
@@ -92,15 +92,14 @@ export interface SearchResult {
   notes: string[];
 }
 
-const FRACTION_METRICS = new Set<QualityMetric>(['top1', 'top5', 'agreement', 'map', 'miou']);
 
 /** Points lost: for fractions, percentage points below the float model; for SQNR / cosine, the value itself is the constraint. */
 export function qualityLoss(metric: QualityMetric, floatValue: number, value: number): number {
-  return FRACTION_METRICS.has(metric) ? 100 * (floatValue - value) : -value;
+  return RATE_METRICS.has(metric) ? 100 * (floatValue - value) : -value;
 }
 
 function meetsBudget(metric: QualityMetric, loss: number, budget: number): boolean {
-  return FRACTION_METRICS.has(metric) ? loss <= budget + 1e-9 : -loss >= budget;
+  return RATE_METRICS.has(metric) ? loss <= budget + 1e-9 : -loss >= budget;
 }
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -6,14 +6,13 @@ import { useRef, useState } from 'react';
 import * as Comlink from 'comlink';
 import type { SearchOutcome } from '../../app/run-search';
 import type { Candidate, SearchEvent, SearchObjective } from '../../app/search/precision-search';
-import { QUALITY_METRICS, type QualityMetric } from '../../evaluate/quality';
+import { formatQuality, QUALITY_METRICS, type QualityMetric } from '../../evaluate/quality';
 import { defaultRecipe, type Granularity } from '../../optimize/recipe';
 import { formatBytes } from '../../format-bytes';
 import { callWorker, optimizerWorker } from '../optimizer-client';
 import { addVariants, runVariant, useSession } from '../session';
 
-const FRACTIONS = new Set<QualityMetric>(['top1', 'top5', 'agreement', 'map', 'miou']);
-const show = (metric: QualityMetric, value: number) => (FRACTIONS.has(metric) ? `${(100 * value).toFixed(1)}%` : metric === 'sqnr' ? `${value.toFixed(1)} dB` : value.toFixed(4));
+const show = (metric: QualityMetric, value: number) => formatQuality(metric, value);
 
 type Running = { runId: string; candidates: Candidate[]; evaluations: number; maxEvaluations: number; stage: string };
 
