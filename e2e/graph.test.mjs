@@ -12,28 +12,21 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
-import { chromium } from 'playwright-core';
-import { preview } from 'vite';
-import { CHROMIUM_ARGS, mnistPngs, ROOT, SHARED } from './support.mjs';
+import { mnistPngs, previewWithChromium, ROOT, SHARED } from './support.mjs';
 
 const OUTPUT = path.join(ROOT, 'e2e', 'output');
 const LITE = 'pose_landmark_lite_fp16.tflite';
-let server;
+let browser;
 let baseURL;
 let context;
-let userDataDir;
 
 before(async () => {
-  if (!existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` first.');
-  server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false } });
-  baseURL = `http://127.0.0.1:${server.httpServer.address().port}/`;
-  userDataDir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-graph-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+  browser = await previewWithChromium('tflite-workbench-graph-', { viewport: { width: 1400, height: 900 } });
+  ({ base: baseURL, context } = browser);
   await context.addInitScript(() => {
     window.__longTasks = [];
     new PerformanceObserver((list) => {
@@ -51,9 +44,7 @@ before(async () => {
 });
 
 after(async () => {
-  await context?.close();
-  await server?.close();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await browser?.close();
 });
 
 const now = (page) => page.evaluate(() => performance.now());

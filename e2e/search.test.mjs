@@ -6,41 +6,30 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
-import { chromium } from 'playwright-core';
 import { tsImport } from 'tsx/esm/api';
-import { preview } from 'vite';
-import { CHROMIUM_ARGS, mnistPngs } from './support.mjs';
+import { mnistPngs, previewWithChromium } from './support.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-let server;
+let browser;
 let baseURL;
 let context;
-let userDataDir;
 let workDir;
 let zip;
 
 before(async () => {
-  if (!existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` first.');
-  server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false } });
-  baseURL = `http://127.0.0.1:${server.httpServer.address().port}/`;
-  userDataDir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-chromium-'));
+  browser = await previewWithChromium('tflite-workbench-chromium-', { viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  ({ base: baseURL, context } = browser);
   workDir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-search-'));
   zip = path.join(workDir, 'digits-300.zip');
   await writeFile(zip, zipSync(mnistPngs(300), { level: 0 }));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 }, acceptDownloads: true });
 });
 
 after(async () => {
-  await context?.close();
-  await server?.close();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 

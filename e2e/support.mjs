@@ -1,5 +1,5 @@
-// Shared by the e2e tests (not a test file itself): Chromium flags, a dev server with a browser, MNIST PNGs.
-import { readFileSync } from 'node:fs';
+// Shared by the e2e tests (not a test file itself): Chromium flags, a dev server or the production preview with a browser, MNIST PNGs.
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { encode } from 'fast-png';
 import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
+import { createServer, preview } from 'vite';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = path.resolve(ROOT, '../shared');
@@ -35,6 +35,27 @@ export async function devServerWithWebGpu(prefix) {
   const base = `http://127.0.0.1:${server.httpServer.address().port}/`;
   const userDataDir = await mkdtemp(path.join(tmpdir(), prefix));
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
+  return {
+    base,
+    context,
+    async close() {
+      await context.close();
+      await server.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Vite's preview of the production build (dist/) on a free port and Debian Chromium with a fresh
+ * profile; `options` go to launchPersistentContext (viewport, downloads). close() stops both.
+ */
+export async function previewWithChromium(prefix, options = {}) {
+  if (!existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` first.');
+  const server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false } });
+  const base = `http://127.0.0.1:${server.httpServer.address().port}/`;
+  const userDataDir = await mkdtemp(path.join(tmpdir(), prefix));
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, ...options });
   return {
     base,
     context,
