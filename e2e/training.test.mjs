@@ -258,13 +258,6 @@ describe('training in the browser worker', () => {
     const opened = page.locator(`[data-testid="summary"][data-file-name="${path.basename(MOBILENET)}"]`);
     await Promise.race([opened.waitFor({ timeout: 30_000 }).catch(() => {}), page.getByTestId('open-new-session').waitFor({ timeout: 30_000 }).catch(() => {})]);
     if (await page.getByTestId('open-dialog').evaluate((d) => d.open)) await page.getByTestId('open-new-session').click();
-    else if (!(await opened.isVisible())) {
-      // Seen once in a CI-like run (not reproduced since): neither the model nor the dialog after 30 s.
-      // The page state is printed below if it happens again; pick the file once more meanwhile.
-      console.log('# the picked model did not open within 30 s; picking it again');
-      await page.getByTestId('file-input').setInputFiles(MOBILENET);
-      await page.getByTestId('open-new-session').waitFor({ timeout: 10_000 }).then(() => page.getByTestId('open-new-session').click()).catch(() => {});
-    }
     await opened.waitFor({ timeout: 30_000 }).catch(async (error) => {
       const state = await page.evaluate(() => ({ summary: document.querySelector('[data-testid="summary"]')?.getAttribute('data-file-name'), dialog: document.querySelector('[data-testid="open-dialog"]')?.open, status: document.body.innerText.slice(0, 600) }));
       console.log(`# page: ${JSON.stringify(state)}`);

@@ -488,8 +488,13 @@ export async function restoreSession(id?: string, skip?: () => boolean): Promise
     return null;
   }
   const withResult = saved.variants.filter((v) => v.result).length;
+  // The model's name and bytes come with the variants, in one step: a file picked while the restored
+  // model is still being parsed then finds a session with work and asks, instead of opening directly
+  // and losing the race to the restore (or persisting a session without its model over the saved one).
   set({
     sessionId: saved.id,
+    modelName: saved.modelName,
+    modelBytes: saved.modelBytes,
     answers: saved.answers ?? DEFAULT_ANSWERS,
     variants: saved.variants,
     selected: saved.variants.find((v) => v.result)?.id ?? null,
