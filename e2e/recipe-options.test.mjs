@@ -67,6 +67,8 @@ describe('Precision options of a variant', () => {
     assert.match(await variant.getByTestId('variant-rounding-reason').textContent(), /^GPTQ \(default\): .*94\.25%.*92\.25%/);
     assert.match(await variant.getByTestId('variant-equalize-reason').textContent(), /^auto \(default, on\)/);
     assert.match(await variant.getByTestId('variant-algo-reason').textContent(), /^min\/max \(default\)/);
+    // As the CLI without --allow-float-fallback: a result with unasked float ops is a failure unless ticked.
+    assert.equal(await variant.getByLabel('keep if ops fall back to float').isChecked(), false);
 
     // float16 has no int4: the control is disabled and says why (the reason is its accessible description).
     await variant.getByTestId('variant-technique').selectOption('float16');

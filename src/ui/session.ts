@@ -32,6 +32,8 @@ export interface Variant {
   error?: string;
   /** Live training progress (finetune / qat variants) while and after it trains. */
   training?: LiveTraining;
+  /** Keep a result that left ops in float the recipe did not name, changed nothing or grew (the CLI's --allow-float-fallback). */
+  allowFloatFallback?: boolean;
   /** What the queued / running job does: optimize and evaluate (default), or only re-evaluate the result's bytes. */
   job?: 'run' | 'reevaluate';
 }
@@ -220,6 +222,10 @@ export function updateRecipe(id: string, recipe: Recipe): void {
 }
 
 /** Sets (or clears, with undefined / no prune, cluster or training) a variant's steps. */
+export function setAllowFloatFallback(id: string, allow: boolean): void {
+  patchVariant(id, { allowFloatFallback: allow || undefined });
+}
+
 export function updateSteps(id: string, steps: VariantSteps | undefined): void {
   if (steps?.train?.mode === 'finetune' && !steps.prune && !steps.cluster) steps = { ...steps, train: undefined };
   patchVariant(id, { steps: steps && (steps.prune || steps.cluster || steps.train) ? steps : undefined });
@@ -299,6 +305,7 @@ export function rerunWithTweak(id: string, tweak: (r: Recipe) => Recipe): void {
   if (!v) return;
   const recipe = tweak(structuredClone(v.recipe));
   const [newIdValue] = addVariants([{ recipe, steps: v.steps && structuredClone(v.steps) }]);
+  if (v.allowFloatFallback) setAllowFloatFallback(newIdValue, true);
   set({ highlighted: newIdValue });
   runVariant(newIdValue);
 }
@@ -354,7 +361,7 @@ async function runOne(variant: Variant): Promise<void> {
     const result = await callWorker((api) =>
       variant.job === 'reevaluate' && previous
         ? api.reevaluate(variant.id, previous, split, progress)
-        : api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null }, split, answers.target, progress, onTraining),
+        : api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null, allowFloatFallback: !!variant.allowFloatFallback }, split, answers.target, progress, onTraining),
     );
     patchVariant(variant.id, (v) => ({
       status: 'done',

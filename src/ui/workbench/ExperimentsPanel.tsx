@@ -2,7 +2,7 @@
 import { memo, useEffect, useRef, useState } from 'react';
 import { needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
 import { formatBytes } from '../format';
-import { addQatVariant, addTechnique, cancelVariant, cannotRun, clearHighlight, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
+import { addQatVariant, addTechnique, cancelVariant, cannotRun, clearHighlight, removeVariant, runAll, runVariant, RUN_STAGES, setAllowFloatFallback, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
 import { chainText, defaultTraining, hasSteps, MAX_CLUSTERS, MAX_EPOCHS, MAX_SPARSITY, stepsProblem, variantLabel, type TrainSettings, type VariantSteps } from '../../app/variant-chain';
 import { TrainingChart } from './charts/TrainingChart';
 import { PrecisionOptions } from './PrecisionOptions';
@@ -243,6 +243,14 @@ const VariantRow = memo(function VariantRow({ variant, index, highlighted, dataR
               <input type="checkbox" checked={recipe.integerOnly} disabled={locked} onChange={(e) => set({ integerOnly: e.target.checked })} /> integer only
             </label>
           </>
+        )}
+        {!float && (
+          <span className="inline-check">
+            <input id={id('fallback')} type="checkbox" checked={!!variant.allowFloatFallback} disabled={locked} data-testid="variant-allow-fallback" aria-describedby={id('fallback-why')}
+              onChange={(e) => setAllowFloatFallback(variant.id, e.target.checked)} />
+            <label htmlFor={id('fallback')}>keep if ops fall back to float</label>
+            <span id={id('fallback-why')} className="muted small">{variant.allowFloatFallback ? '(a result that leaves unasked ops float, changes nothing or grows is kept, its notes say why)' : '(off by default: such a result is a failure, with the reason)'}</span>
+          </span>
         )}
       </div>
       {!float && <PrecisionOptions recipe={recipe} steps={steps} disabled={locked} idPrefix={variant.id} onChange={(r) => updateRecipe(variant.id, r)} />}

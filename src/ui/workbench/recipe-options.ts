@@ -55,7 +55,7 @@ export function weightBitsReason(recipe: Recipe): string {
   }
   return full
     ? `int4 weights (${precisionText(recipe)}): CONV_2D and FULLY_CONNECTED packed 4-bit per channel, depthwise convolutions stay int8; on MobileNetV1 0.25 the file is 0.58x int8 and top-1 50.0% vs 61.8% (43.8% rounding to nearest; npm run bench:w4a8).`
-    : 'int4 weights: 4 bits per weight instead of 8, per channel or in blocks; depthwise convolutions stay int8; ops LiteRT.js has no int4 kernel for keep int8 (the notes name them).';
+    : 'int4 weights: 4 bits per weight instead of 8, per channel or in blocks; depthwise convolutions stay int8, as do ops LiteRT.js has no int4 kernel for (the notes name them).';
 }
 
 export function blockSizeReason(recipe: Recipe): string {
