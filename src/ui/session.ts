@@ -16,6 +16,7 @@ import { idbDelete, idbGet, idbSet } from './idb';
 import { callWorker, optimizerWorker } from './optimizer-client';
 import { chainOf, defaultTraining, type VariantSteps } from '../app/variant-chain';
 import { DEFAULT_ANSWERS, type WizardAnswers } from './wizard/recommend';
+import { withRecipeDefaults } from './workbench/recipe-options';
 
 export type VariantStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
 export const RUN_STAGES: RunStage[] = ['prune', 'cluster', 'train', 'calibrate', 'round', 'quantize', 'write', 'check', 'evaluate', 'latency'];
@@ -495,10 +496,11 @@ export async function restoreSession(id?: string, skip?: () => boolean): Promise
     return null;
   }
   const withResult = saved.variants.filter((v) => v.result).length;
+  const variants = saved.variants.map((v) => ({ ...v, recipe: withRecipeDefaults(v.recipe), ...(v.result ? { result: { ...v.result, recipe: withRecipeDefaults(v.result.recipe, true) } } : {}) }));
   set({
     sessionId: saved.id,
     answers: saved.answers ?? DEFAULT_ANSWERS,
-    variants: saved.variants,
+    variants,
     selected: saved.variants.find((v) => v.result)?.id ?? null,
     highlighted: null,
     restoredNote: `Restored ${id ? 'the session' : 'the previous session'}: ${saved.modelName}, ${saved.variants.length} variant(s), ${withResult} with results. Dataset files are not kept across reloads: drop the data again to run more variants that need it.`,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { BLOCK_SIZES, defaultRecipe, parseRecipe, recipeLabel, TECHNIQUES, type Recipe, type Technique } from '../../optimize/recipe';
-import { blockSizeProblem, equalizeProblem, precisionText, recipeSummary, roundingProblem, scopedBitsFromText, weightBitsProblem, withBlockSize, withTechnique, withWeightBits } from './recipe-options';
+import { withRecipeDefaults, blockSizeProblem, equalizeProblem, precisionText, recipeSummary, roundingProblem, scopedBitsFromText, weightBitsProblem, withBlockSize, withTechnique, withWeightBits } from './recipe-options';
 
 /** parseRecipe is the independent judge: what the form builds must be a recipe the pipeline accepts as is. */
 const accepted = (r: Recipe) => expect(parseRecipe(JSON.parse(JSON.stringify(r)))).toEqual(r);
@@ -101,5 +101,19 @@ describe('what the tables say a variant is', () => {
     expect(recipeSummary(r('int8'), 'prune:0.5')).toBe('prune:0.5');
     // The file-name label stays as it was (downloads, e2e selectors).
     expect(recipeLabel(r('int8', { weightBits: 4, rounding: 'nearest' }))).toBe('int8-int4-round-nearest');
+  });
+});
+
+describe('recipes saved by an older page', () => {
+  test('fields added since get their defaults (a result: what ran then); what was saved stays', () => {
+    const old = { technique: 'int8', granularity: 'per-tensor', calibration: { algorithm: 'mse', samples: 50 }, io: 'int8', integerOnly: true, keepFloat: [{ opTypes: ['SOFTMAX'] }], minWeightElements: 0 } as unknown as Recipe;
+    const filled = withRecipeDefaults(old);
+    accepted(filled);
+    expect(filled).toMatchObject({ granularity: 'per-tensor', io: 'int8', integerOnly: true, weightBits: 8, blockSize: 0, rounding: 'gptq', equalize: 'auto', weightBitsByScope: [], opWeightBits: {} });
+    expect(filled.calibration).toEqual({ algorithm: 'mse', percentile: 99.99, samples: 50 });
+    expect(recipeSummary(filled)).toBe('int8 · W8A8 · per-tensor · gptq · mse · CLE auto · int8 I/O');
+    // A result saved then ran before rounding optimization and equalization: the summary says what ran.
+    expect(recipeSummary(withRecipeDefaults(old, true))).toBe('int8 · W8A8 · per-tensor · nearest · mse · CLE off · int8 I/O');
+    expect(withRecipeDefaults({ ...defaultRecipe('int8'), weightBits: 4 }, true)).toEqual({ ...defaultRecipe('int8'), weightBits: 4 });
   });
 });

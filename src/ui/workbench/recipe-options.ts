@@ -119,6 +119,17 @@ export function withTechnique(recipe: Recipe, technique: Technique): Recipe {
   return next;
 }
 
+/**
+ * A recipe saved by an older page (IndexedDB sessions outlive deploys) with the fields added since
+ * filled in, so the form and the summary never read a missing field: a recipe to run gets today's
+ * defaults; the recipe of a result (`ran`) gets what the page that ran it did, before rounding
+ * optimization and equalization existed: nearest rounding, no equalization.
+ */
+export function withRecipeDefaults(recipe: Recipe, ran = false): Recipe {
+  const base: Recipe = { ...defaultRecipe(recipe.technique), ...(ran ? { rounding: 'nearest', equalize: 'off' } : {}) };
+  return { ...base, ...recipe, calibration: { ...base.calibration, ...recipe.calibration } };
+}
+
 /** The recipe with int8 or int4 weights; back to int8 drops the block size (blocks are int4). */
 export function withWeightBits(recipe: Recipe, bits: WeightBits): Recipe {
   if (bits === 4 && weightBitsProblem(recipe)) return recipe;
