@@ -88,6 +88,16 @@ describe('Precision options of a variant', () => {
     // int4 blocks are for weight-only / dynamic: disabled here, with the reason.
     assert.equal(await variant.getByLabel('int4 scales').isDisabled(), true);
     assert.match(await variant.getByTestId('variant-block-size-reason').textContent(), /blocks need weight-int8 or dynamic/);
+    // Bits by op, as the CLI's --op-weights: a typo is named; an entry shows as mixed bits until removed.
+    const opBits = variant.getByLabel('Op type or /tensor regex/ = int4 or int8 (the last match wins)');
+    await opBits.fill('CONV2D=int4');
+    await opBits.press('Enter');
+    assert.match(await variant.getByTestId('variant-op-bits').getByRole('alert').textContent(), /unknown op type "CONV2D"/);
+    await opBits.fill('FULLY_CONNECTED=int8');
+    await opBits.press('Enter');
+    await variant.locator('[data-testid="variant-precision"][data-precision="W4/8A8"]').waitFor();
+    await variant.getByRole('button', { name: 'Remove FULLY_CONNECTED = int8' }).click();
+    await variant.locator('[data-testid="variant-precision"][data-precision="W4A8"]').waitFor();
     await variant.getByLabel('Rounding').selectOption('nearest');
     assert.match(await variant.getByTestId('variant-rounding-reason').textContent(), /^Nearest: /);
     assert.equal(await variant.getAttribute('data-label'), 'int8-int4-round-nearest');
