@@ -25,6 +25,8 @@ export interface VariantSpec {
   chain?: Chain | null;
   /** Settings of the chain's finetune / qat step. */
   training?: TrainingRequest | null;
+  /** The page's per-variant choice to keep a result that left ops in float (as the request's, which the CLI sets). */
+  allowFloatFallback?: boolean;
 }
 
 export interface MakeVariantRequest {
@@ -71,7 +73,7 @@ export async function makeVariant(request: MakeVariantRequest): Promise<MadeVari
     request.onStage?.(stage, done, total);
     if (stage !== 'read') request.onProgress?.(stage as RunStage, done, total);
   };
-  const { allowFloatFallback } = request;
+  const allowFloatFallback = request.allowFloatFallback || spec.allowFloatFallback;
   if (!chain) return optimizeModel({ model: request.model, recipe: spec.recipe, calibration, calibrationCount, signal: request.signal, onProgress, allowFloatFallback });
   return makeChainVariant(request, chain, { calibration, calibrationCount, onProgress });
 }
@@ -107,7 +109,7 @@ async function makeChainVariant(
     } else common.onProgress(stage, done, total);
   };
   const chainTraining = request.chainTraining ?? training?.chainTraining;
-  const { allowFloatFallback } = request;
+  const allowFloatFallback = request.allowFloatFallback || request.spec.allowFloatFallback;
   const c = await runChain({ model: request.model, chain, ...common, signal, onProgress, training: chainTraining, allowFloatFallback });
   request.onTrainingState?.(false);
   training?.flush();

@@ -16,6 +16,7 @@ import { idbDelete, idbGet, idbSet } from './idb';
 import { callWorker, optimizerWorker } from './optimizer-client';
 import { chainOf, defaultTraining, type VariantSteps } from '../app/variant-chain';
 import { DEFAULT_ANSWERS, type WizardAnswers } from './wizard/recommend';
+import { withRecipeDefaults } from './workbench/recipe-options';
 
 export type VariantStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
 export const RUN_STAGES: RunStage[] = ['prune', 'cluster', 'train', 'calibrate', 'round', 'quantize', 'write', 'check', 'evaluate', 'latency'];
@@ -32,6 +33,8 @@ export interface Variant {
   error?: string;
   /** Live training progress (finetune / qat variants) while and after it trains. */
   training?: LiveTraining;
+  /** Keep a result that left ops in float the recipe did not name, changed nothing or grew (the CLI's --allow-float-fallback). */
+  allowFloatFallback?: boolean;
   /** What the queued / running job does: optimize and evaluate (default), or only re-evaluate the result's bytes. */
   job?: 'run' | 'reevaluate';
 }
@@ -220,6 +223,10 @@ export function updateRecipe(id: string, recipe: Recipe): void {
 }
 
 /** Sets (or clears, with undefined / no prune, cluster or training) a variant's steps. */
+export function setAllowFloatFallback(id: string, allow: boolean): void {
+  patchVariant(id, { allowFloatFallback: allow || undefined });
+}
+
 export function updateSteps(id: string, steps: VariantSteps | undefined): void {
   if (steps?.train?.mode === 'finetune' && !steps.prune && !steps.cluster) steps = { ...steps, train: undefined };
   patchVariant(id, { steps: steps && (steps.prune || steps.cluster || steps.train) ? steps : undefined });
@@ -299,6 +306,7 @@ export function rerunWithTweak(id: string, tweak: (r: Recipe) => Recipe): void {
   if (!v) return;
   const recipe = tweak(structuredClone(v.recipe));
   const [newIdValue] = addVariants([{ recipe, steps: v.steps && structuredClone(v.steps) }]);
+  if (v.allowFloatFallback) setAllowFloatFallback(newIdValue, true);
   set({ highlighted: newIdValue });
   runVariant(newIdValue);
 }
@@ -354,7 +362,7 @@ async function runOne(variant: Variant): Promise<void> {
     const result = await callWorker((api) =>
       variant.job === 'reevaluate' && previous
         ? api.reevaluate(variant.id, previous, split, progress)
-        : api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null }, split, answers.target, progress, onTraining),
+        : api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null, allowFloatFallback: !!variant.allowFloatFallback }, split, answers.target, progress, onTraining),
     );
     patchVariant(variant.id, (v) => ({
       status: 'done',
@@ -488,6 +496,7 @@ export async function restoreSession(id?: string, skip?: () => boolean): Promise
     return null;
   }
   const withResult = saved.variants.filter((v) => v.result).length;
+  const variants = saved.variants.map((v) => ({ ...v, recipe: withRecipeDefaults(v.recipe), ...(v.result ? { result: { ...v.result, recipe: withRecipeDefaults(v.result.recipe, true) } } : {}) }));
   // The model's name and bytes come with the variants, in one step: a file picked while the restored
   // model is still being parsed then finds a session with work and asks, instead of opening directly
   // and losing the race to the restore (or persisting a session without its model over the saved one).
@@ -496,7 +505,7 @@ export async function restoreSession(id?: string, skip?: () => boolean): Promise
     modelName: saved.modelName,
     modelBytes: saved.modelBytes,
     answers: saved.answers ?? DEFAULT_ANSWERS,
-    variants: saved.variants,
+    variants,
     selected: saved.variants.find((v) => v.result)?.id ?? null,
     highlighted: null,
     restoredNote: `Restored ${id ? 'the session' : 'the previous session'}: ${saved.modelName}, ${saved.variants.length} variant(s), ${withResult} with results. Dataset files are not kept across reloads: drop the data again to run more variants that need it.`,

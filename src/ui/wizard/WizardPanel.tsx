@@ -6,6 +6,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Observed, type Priority, type WizardAnswers } from './recommend';
 import type { Variant } from '../session';
 import { SearchPanel } from './SearchPanel';
+import { precisionText } from '../workbench/recipe-options';
 
 /** The smallest loss of a finished plain int8 variant: top-1 points, or disagreement when unlabeled. */
 function observedInt8Drop(variants: Variant[]): number | undefined {
@@ -75,8 +76,8 @@ export function WizardPanel() {
           <h3>Recommended, in order</h3>
           <ol className="recommendations" data-testid="recommendations">
             {recommendations.map((r, i) => (
-              <li key={i} data-technique={r.recipe.technique} data-qat={r.steps?.train?.mode === 'qat' ? 'true' : undefined} data-chain={chainText(r.recipe, r.steps) ?? undefined}>
-                <strong>{chainText(r.recipe, r.steps) ?? variantLabel(r.recipe, r.steps)}</strong> — {r.reason}
+              <li key={i} data-technique={r.recipe.technique} data-weight-bits={r.recipe.weightBits} data-qat={r.steps?.train?.mode === 'qat' ? 'true' : undefined} data-chain={chainText(r.recipe, r.steps) ?? undefined}>
+                <strong>{chainText(r.recipe, r.steps) ?? variantLabel(r.recipe, r.steps)}{r.recipe.weightBits === 4 && ` (${precisionText(r.recipe)})`}</strong> — {r.reason}
               </li>
             ))}
           </ol>

@@ -41,3 +41,35 @@ describe('wizard speed claims', () => {
     expect(r.find((x) => x.recipe.technique === 'int8' && !x.steps)!.reason).toMatch(/measured here: 0\.64x/);
   });
 });
+
+describe('wizard and int4 weights', () => {
+  const int4 = (r: ReturnType<typeof recommend>) => r.filter((x) => x.recipe.weightBits === 4);
+  test('smallest size with a few points of loss accepted: W4A8 with data, with the measured cost in the reason', () => {
+    const r = int4(recommend({ target: 'cpu', data: 'unlabeled', loss: 'moderate', priority: 'size', sensitive: false }));
+    expect(r).toHaveLength(1);
+    expect(r[0].recipe).toMatchObject({ technique: 'int8', weightBits: 4, blockSize: 0, rounding: 'gptq' });
+    expect(r[0].reason).toMatch(/W4A8/);
+    expect(r[0].reason).toMatch(/0\.58x int8 but top-1 fell 11\.8 pt/);
+    expect(int4(recommend({ target: 'web', data: 'labeled', loss: 'moderate', priority: 'size', sensitive: true }))[0].recipe.technique).toBe('int8');
+  });
+  test('without data: dynamic range with int4 weights, rounded to nearest', () => {
+    const r = int4(recommend({ target: 'web', data: 'none', loss: 'moderate', priority: 'size', sensitive: false }));
+    expect(r).toHaveLength(1);
+    expect(r[0].recipe).toMatchObject({ technique: 'dynamic', weightBits: 4 });
+    expect(r[0].reason).toMatch(/nearest/);
+    expect(r[0].reason).toMatch(/slower than float/);
+  });
+  test('not when the loss must stay small, size is not the priority, or the target is integer-only hardware', () => {
+    expect(int4(recommend({ target: 'cpu', data: 'unlabeled', loss: 'small', priority: 'size', sensitive: false }))).toHaveLength(0);
+    expect(int4(recommend({ target: 'cpu', data: 'unlabeled', loss: 'moderate', priority: 'both', sensitive: false }))).toHaveLength(0);
+    expect(int4(recommend({ target: 'cpu', data: 'unlabeled', loss: 'tiny', priority: 'size', sensitive: false }))).toHaveLength(0);
+    expect(int4(recommend({ target: 'mcu', data: 'unlabeled', loss: 'moderate', priority: 'size', sensitive: false }))).toHaveLength(0);
+  });
+  test('plain int8 still comes first: int4 is offered to compare with, not instead', () => {
+    const r = recommend({ target: 'cpu', data: 'unlabeled', loss: 'moderate', priority: 'size', sensitive: false });
+    const first4 = r.findIndex((x) => x.recipe.weightBits === 4);
+    const int8 = r.findIndex((x) => x.recipe.technique === 'int8' && x.recipe.weightBits === 8 && !x.steps);
+    expect(int8).toBeGreaterThanOrEqual(0);
+    expect(int8).toBeLessThan(first4);
+  });
+});

@@ -78,6 +78,25 @@ function qatRecommendation(a: WizardAnswers, observed: Observed): Recommendation
   return null;
 }
 
+/**
+ * int4 weights, for answers that ask for the smallest model and accept a few points: W4A8 with
+ * data (GPTQ-rounded, the default), else dynamic range with int4 weights. Its loss on small
+ * convnets can exceed a few points (bench:w4a8), so the reason says so and asks for the comparison.
+ */
+function int4Recommendation(a: WizardAnswers, hasData: boolean, observed: Observed): Recommendation {
+  if (hasData) {
+    return {
+      recipe: recipe('int8', { weightBits: 4 }),
+      reason:
+        'Smallest with data: int4 weights (W4A8) for CONV_2D / FULLY_CONNECTED, depthwise convolutions kept int8, GPTQ-rounded on your samples. On MobileNetV1 0.25 the file was 0.58x int8 but top-1 fell 11.8 pt (50.0% vs int8 61.8%; npm run bench:w4a8), more than a few points on small convnets: compare it with int8 in the table, and keep sensitive layers int8 (Bits by op) if it misses.',
+    };
+  }
+  return {
+    recipe: recipe('dynamic', { weightBits: 4 }),
+    reason: `Smallest without data: dynamic range with int4 weights (4 bits per weight instead of 8; depthwise convolutions stay int8). Rounded to nearest (better rounding needs samples), so expect more loss than int8 weights; the table measures it. Speed: ${speedNote('dynamic', a.target, observed)}.`,
+  };
+}
+
 function recipe(technique: Technique, patch: Partial<Recipe> = {}): Recipe {
   return { ...defaultRecipe(technique), ...patch };
 }
@@ -125,6 +144,7 @@ export function recommend(a: WizardAnswers, observed: Observed = {}): Recommenda
         'Clustering then int8: 32 shared values per output channel compress much better, so the download (gzip) is clearly smaller than plain int8 for a small extra loss. One-shot; tick Fine-tune in the experiment to train it on your data. One-shot pruning loses much more accuracy (prune + Fine-tune recovers most of it).',
     });
   }
+  if (a.priority === 'size' && a.loss === 'moderate') out.push(int4Recommendation(a, hasData, observed));
   if (a.loss === 'tiny' || a.priority === 'size' || !hasData) {
     out.push({ recipe: recipe('float16'), reason: 'Float16 weights: 2x smaller, negligible accuracy loss, no data needed; compute stays float32 on CPU.' });
   }

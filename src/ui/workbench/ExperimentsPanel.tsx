@@ -1,10 +1,12 @@
 /** The variants: each recipe with its options, run / cancel, per-stage progress. */
 import { memo, useEffect, useRef, useState } from 'react';
-import { CALIBRATION_ALGORITHMS, needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
+import { needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
 import { formatBytes } from '../format';
-import { addQatVariant, addTechnique, cancelVariant, cannotRun, clearHighlight, removeVariant, runAll, runVariant, RUN_STAGES, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
+import { addQatVariant, addTechnique, cancelVariant, cannotRun, clearHighlight, removeVariant, runAll, runVariant, RUN_STAGES, setAllowFloatFallback, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
 import { chainText, defaultTraining, hasSteps, MAX_CLUSTERS, MAX_EPOCHS, MAX_SPARSITY, stepsProblem, variantLabel, type TrainSettings, type VariantSteps } from '../../app/variant-chain';
 import { TrainingChart } from './charts/TrainingChart';
+import { PrecisionOptions } from './PrecisionOptions';
+import { recipeSummary, withTechnique } from './recipe-options';
 
 function scopeText(scope: Scope): string {
   return [...(scope.opTypes ?? []), ...(scope.tensorNamePattern !== undefined ? [`/${scope.tensorNamePattern}/`] : [])].join(', ');
@@ -194,6 +196,7 @@ const VariantRow = memo(function VariantRow({ variant, index, highlighted, dataR
       aria-label={highlighted ? `New variant ${label}, added by keeping a layer in float` : undefined} onBlur={highlighted ? () => setTimeout(clearHighlight, 4000) : undefined}>
       <div className="variant-head">
         <strong>#{index + 1} {label}</strong>
+        {!float && <span className="muted small" data-testid="variant-summary">{recipeSummary(recipe, chainText(recipe, steps))}</span>}
         <span className={`badge badge-${variant.status}`} data-testid="variant-status">{variant.status}</span>
         <span className="spacer" />
         {!busy && (
@@ -214,9 +217,7 @@ const VariantRow = memo(function VariantRow({ variant, index, highlighted, dataR
         <select id={id('tech')} value={float ? 'none' : recipe.technique} disabled={locked} data-testid="variant-technique" onChange={(e) => {
           if (e.target.value === 'none') return updateSteps(variant.id, { ...steps, float: true });
           if (float) updateSteps(variant.id, { ...steps, float: false });
-          const technique = e.target.value as Technique;
-          const int = technique === 'int8' || technique === 'int16x8';
-          set({ technique, io: int ? recipe.io : 'float', integerOnly: int ? recipe.integerOnly : false, ...(technique === 'int16x8' && recipe.io === 'uint8' ? { io: 'float' } : {}) });
+          set(withTechnique(recipe, e.target.value as Technique));
         }}>
           {TECHNIQUES.map((t) => <option key={t}>{t}</option>)}
           {hasSteps(steps) && <option value="none">none (float)</option>}
@@ -238,16 +239,21 @@ const VariantRow = memo(function VariantRow({ variant, index, highlighted, dataR
               <option>int8</option>
               {recipe.technique === 'int8' && <option>uint8</option>}
             </select>
-            <label htmlFor={id('algo')}>Calibration</label>
-            <select id={id('algo')} value={recipe.calibration.algorithm} disabled={locked} onChange={(e) => set({ calibration: { ...recipe.calibration, algorithm: e.target.value as Recipe['calibration']['algorithm'] } })}>
-              {CALIBRATION_ALGORITHMS.map((a) => <option key={a}>{a}</option>)}
-            </select>
             <label className="inline-check">
               <input type="checkbox" checked={recipe.integerOnly} disabled={locked} onChange={(e) => set({ integerOnly: e.target.checked })} /> integer only
             </label>
           </>
         )}
+        {!float && (
+          <span className="inline-check">
+            <input id={id('fallback')} type="checkbox" checked={!!variant.allowFloatFallback} disabled={locked} data-testid="variant-allow-fallback" aria-describedby={id('fallback-why')}
+              onChange={(e) => setAllowFloatFallback(variant.id, e.target.checked)} />
+            <label htmlFor={id('fallback')}>keep if ops fall back to float</label>
+            <span id={id('fallback-why')} className="muted small">{variant.allowFloatFallback ? '(a result that leaves unasked ops float, changes nothing or grows is kept, its notes say why)' : '(off by default: such a result is a failure, with the reason)'}</span>
+          </span>
+        )}
       </div>
+      {!float && <PrecisionOptions recipe={recipe} steps={steps} disabled={locked} idPrefix={variant.id} onChange={(r) => updateRecipe(variant.id, r)} />}
       <StepsEditor variant={variant} disabled={locked} />
       {recipe.technique !== 'float16' && <KeepFloatEditor recipe={recipe} disabled={locked} onChange={(r) => updateRecipe(variant.id, r)} />}
       {(busy || variant.status === 'done' || Object.keys(variant.progress).length > 0) && <Progress variant={variant} />}

@@ -21,6 +21,7 @@ import { PixelCanvas } from './DataPanel';
 import { download, modelBaseName } from './download';
 import { trainingBadge } from '../../app/training-progress';
 import { untrainedLabel } from '../../app/variant-chain';
+import { recipeSummary } from './recipe-options';
 
 /**
  * Rows in run order, except that a trained variant (QAT, fine-tuned) sits right after the
@@ -306,6 +307,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
                   data-stale={String(staleRow)} data-samples={r.comparison.samples} className={[v.id === sel.id ? 'selected' : '', staleRow ? 'stale' : '', v.id === highlighted ? 'highlighted' : ''].join(' ').trim()}>
                   <th scope="row">
                     <button type="button" className="link-button" aria-pressed={v.id === sel.id} onClick={() => selectVariant(v.id)}>{r.label}</button>
+                    <div className="small muted recipe-summary" data-testid="recipe-summary">{recipeSummary(r.recipe, r.chain?.text)}</div>
                     {staleRow && <span className="stale-badge" data-testid="stale-badge" title={`Measured on ${evaluatedOnText(r)}: not comparable with the current data`}>stale</span>}
                     {v.rerunning && <span className="badge" data-testid="rerunning-badge">running again…</span>}
                     {r.chain && (

@@ -1,0 +1,169 @@
+/**
+ * A variant's precision options in Debian Chromium against the production build (issue #12 item 7):
+ * MNIST with 200 labelled digits, an int8 variant set by its labelled controls to int4 weights
+ * (W4A8) and nearest rounding, int4 refused with the reason under float16, the run in the optimizer
+ * worker, the result row naming W4A8, and the downloaded file holding INT4 weight tensors that
+ * LiteRT in Node runs, agreeing with the float model on real digits.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { zipSync } from 'fflate';
+import { tsImport } from 'tsx/esm/api';
+import { mnistPngs, previewWithChromium, ROOT, SHARED } from './support.mjs';
+
+const MNIST = 'mnist_conv_fc_float.tflite';
+let browser;
+let baseURL;
+let context;
+let workDir;
+let zip;
+
+before(async () => {
+  browser = await previewWithChromium('tflite-workbench-chromium-', { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  ({ base: baseURL, context } = browser);
+  workDir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-recipe-options-'));
+  zip = path.join(workDir, 'digits-200.zip');
+  await writeFile(zip, zipSync(mnistPngs(200), { level: 0 }));
+});
+
+after(async () => {
+  await browser?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** The last `count` MNIST test digits as x/255 floats (the first 200 went to the page). */
+function digits(count) {
+  const images = gunzipSync(readFileSync(path.join(SHARED, 'data', 'mnist_t10k', 't10k-images-idx3-ubyte.gz')));
+  const out = [];
+  for (let i = 10_000 - count; i < 10_000; i++) out.push(Float32Array.from(images.subarray(16 + i * 784, 16 + (i + 1) * 784), (v) => v / 255));
+  return out;
+}
+
+const argmax = (a) => a.reduce((best, v, i) => (v > a[best] ? i : best), 0);
+
+describe('Precision options of a variant', () => {
+  test('MNIST: int8 with int4 weights (W4A8) and nearest rounding, run, shown, downloaded with INT4 weights that run in LiteRT', { timeout: 150_000 }, async () => {
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    const t0 = Date.now();
+    await page.goto(baseURL);
+    await page.getByTestId('sample-mnist').click();
+    await page.locator(`[data-testid="summary"][data-file-name="${MNIST}"]`).waitFor();
+    await page.getByTestId('workbench').waitFor();
+    await page.getByTestId('data-files-input').setInputFiles(zip);
+    await page.locator('[data-testid="data-info"][data-size="200"][data-labeled="true"]').waitFor({ timeout: 30_000 });
+
+    await page.getByTestId('add-technique').selectOption('int8');
+    await page.getByTestId('add-variant').click();
+    const variant = page.getByTestId('variant').last();
+    // The defaults, each with its reason: int8 weights, GPTQ (with the bench figure), min/max, CLE auto.
+    assert.equal(await variant.getByTestId('variant-summary').textContent(), 'int8 · W8A8 · gptq · minmax · CLE auto');
+    assert.match(await variant.getByTestId('variant-rounding-reason').textContent(), /^GPTQ \(default\): .*94\.25%.*92\.25%/);
+    assert.match(await variant.getByTestId('variant-equalize-reason').textContent(), /^auto \(default, on\)/);
+    assert.match(await variant.getByTestId('variant-algo-reason').textContent(), /^min\/max \(default\)/);
+    // As the CLI without --allow-float-fallback: a result with unasked float ops is a failure unless ticked.
+    assert.equal(await variant.getByLabel('keep if ops fall back to float').isChecked(), false);
+
+    // float16 has no int4: the control is disabled and says why (the reason is its accessible description).
+    await variant.getByTestId('variant-technique').selectOption('float16');
+    const weights = variant.getByLabel('Weights', { exact: true });
+    assert.equal(await weights.isDisabled(), true);
+    const describedBy = await weights.getAttribute('aria-describedby');
+    assert.match(await page.locator(`[id="${describedBy}"]`).textContent(), /float16 weights: int4 needs weight-int8, dynamic, int8 \(W4A8\) or int16x8 \(W4A16\)/);
+    assert.equal(await variant.getByTestId('variant-rounding').count(), 0, 'no rounding control for float16');
+
+    // Back to int8; by the labelled controls, with the keyboard: int4 weights, then nearest rounding.
+    await variant.getByTestId('variant-technique').selectOption('int8');
+    assert.equal(await weights.isDisabled(), false);
+    await weights.focus();
+    await page.keyboard.press('ArrowDown'); // int8 (W8A8) -> int4 (W4A8)
+    await variant.locator('[data-testid="variant-precision"][data-precision="W4A8"]').waitFor();
+    assert.match(await variant.getByTestId('variant-weights-reason').textContent(), /^int4 weights \(W4A8\)/);
+    // int4 blocks are for weight-only / dynamic: disabled here, with the reason.
+    assert.equal(await variant.getByLabel('int4 scales').isDisabled(), true);
+    assert.match(await variant.getByTestId('variant-block-size-reason').textContent(), /blocks need weight-int8 or dynamic/);
+    // Bits by op, as the CLI's --op-weights: a typo is named; an entry shows as mixed bits until removed.
+    const opBits = variant.getByLabel('Op type or /tensor regex/ = int4 or int8 (the last match wins)');
+    await opBits.fill('CONV2D=int4');
+    await opBits.press('Enter');
+    assert.match(await variant.getByTestId('variant-op-bits').getByRole('alert').textContent(), /unknown op type "CONV2D"/);
+    await opBits.fill('FULLY_CONNECTED=int8');
+    await opBits.press('Enter');
+    await variant.locator('[data-testid="variant-precision"][data-precision="W4/8A8"]').waitFor();
+    await variant.getByRole('button', { name: 'Remove FULLY_CONNECTED = int8' }).click();
+    await variant.locator('[data-testid="variant-precision"][data-precision="W4A8"]').waitFor();
+    await variant.getByLabel('Rounding').selectOption('nearest');
+    assert.match(await variant.getByTestId('variant-rounding-reason').textContent(), /^Nearest: /);
+    assert.equal(await variant.getAttribute('data-label'), 'int8-int4-round-nearest');
+    assert.equal(await variant.getByTestId('variant-summary').textContent(), 'int8 · W4A8 · nearest · minmax · CLE auto');
+
+    const t1 = Date.now();
+    await variant.getByTestId('run-variant').click();
+    await page.locator('[data-testid="variant"][data-label="int8-int4-round-nearest"][data-status="done"]').waitFor({ timeout: 100_000 }).catch(async (error) => {
+      console.log(`# variant: ${(await variant.textContent()).slice(-600)}`);
+      throw error;
+    });
+    console.log(`# W4A8 variant optimized + evaluated in the worker in ${Date.now() - t1} ms (page ready in ${t1 - t0} ms)`);
+    assert.equal(await variant.getByTestId('progress-round').count(), 0, 'nearest rounding has no rounding stage');
+
+    const row = page.locator('[data-testid="result-row"][data-label="int8-int4-round-nearest"]');
+    assert.equal(await row.getByTestId('recipe-summary').textContent(), 'int8 · W4A8 · nearest · minmax · CLE auto');
+    const accuracy = Number(await row.getAttribute('data-accuracy'));
+    const shownBytes = Number(await row.getAttribute('data-bytes'));
+    console.log(`# result row: accuracy ${accuracy}, agreement ${await row.getAttribute('data-agreement')}, ${shownBytes} bytes`);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('download-tflite').click()]);
+    assert.equal(download.suggestedFilename(), 'mnist_conv_fc_float-int8-int4-round-nearest.tflite');
+    const file = path.join(workDir, download.suggestedFilename());
+    await download.saveAs(file);
+    const bytes = new Uint8Array(await readFile(file));
+    assert.equal(bytes.length, shownBytes, 'the downloaded file is the evaluated variant');
+
+    // INT4 weights where the recipe asked: the filters of CONV_2D / FULLY_CONNECTED, packed two per byte.
+    const { readModel } = await tsImport('../src/tflite/read.ts', import.meta.url);
+    const { opName } = await tsImport('../src/tflite/ops.ts', import.meta.url);
+    const { TensorType } = await tsImport('../src/tflite/schema/generated/tflite/tensor-type.ts', import.meta.url);
+    const graph = readModel(bytes);
+    const sub = graph.subgraphs[0];
+    const weighted = sub.operators.filter((op) => ['CONV_2D', 'FULLY_CONNECTED'].includes(opName(graph, op)));
+    const filterTypes = weighted.map((op) => `${opName(graph, op)}:${TensorType[sub.tensors[op.inputs[1]].type]}`);
+    console.log(`# weight tensors: ${filterTypes.join(', ')}`);
+    assert.ok(weighted.length >= 2);
+    for (const op of weighted) {
+      const t = sub.tensors[op.inputs[1]];
+      assert.equal(t.type, TensorType.INT4, `${opName(graph, op)} ${t.name} is INT4`);
+      const elements = t.shape.reduce((a, b) => a * b, 1);
+      assert.equal(graph.buffers[t.buffer].data.length, Math.ceil(elements / 2), `${t.name} packs two values per byte`);
+      assert.equal(t.quantization.scale.length, t.shape[0], `${t.name} has one scale per output channel`);
+    }
+    assert.ok(sub.tensors.some((t) => t.type === TensorType.INT8), 'int8 activations (W4A8)');
+
+    // It runs in LiteRT in Node and agrees with the float model on 100 digits the page never saw.
+    const { initRuntime } = await tsImport('../src/runtime/start.ts', import.meta.url);
+    const { loadModel } = await tsImport('../src/runtime/load.ts', import.meta.url);
+    await initRuntime();
+    const w4a8 = await loadModel(bytes);
+    const float = await loadModel(new Uint8Array(await readFile(path.join(ROOT, 'public', 'samples', MNIST))));
+    assert.equal(w4a8.inputs[0].dtype, 'float32');
+    let agree = 0;
+    const samples = digits(100);
+    for (const x of samples) {
+      const [a] = await w4a8.run([x]);
+      const [b] = await float.run([x]);
+      assert.equal(a.data.length, 10);
+      if (argmax(a.data) === argmax(b.data)) agree++;
+    }
+    w4a8.delete();
+    float.delete();
+    console.log(`# Node LiteRT: W4A8 (nearest) agrees with float on ${agree}/${samples.length} unseen digits`);
+    assert.ok(agree >= 90, `W4A8 agrees with the float model on >= 90 of 100 digits (${agree})`);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
