@@ -12,6 +12,7 @@ import type { QuantizationPlan } from '../quantize/plan-types';
 import { rangeKey } from '../quantize/ranges';
 import { channelError, layoutOf, type LayerLayout, type LayerRows, type RoundingBits, type RoundingMethod, type RoundingProblem } from './problem';
 import { roundWeights, type RoundOptions } from './round-weights';
+import { searchScales } from './scale-search';
 
 export interface RoundPlanOptions extends RoundOptions {
   method: Exclude<RoundingMethod, 'nearest'>;
@@ -80,6 +81,13 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
     let q: Int8Array;
     try {
       layout = layoutOf(problem);
+      if (problem.bits === 4 && problem.scales.length > 1) {
+        // int4: the clipping per channel by the layer's output error, then rounding for those scales.
+        const scales = searchScales(problem, layout);
+        problem.scales = scales;
+        layout = { ...layout, scaleOf: (c: number) => scales[c] };
+        setWeightScales(plan, w.tensorIndex, Array.from(scales));
+      }
       q = roundWeights(options.method, problem, options, layout);
     } catch (error) {
       // A layout the sampler and the plan disagree on: this layer keeps nearest rounding, the rest go on.
@@ -119,4 +127,13 @@ export function errorRatio(problem: RoundingProblem, layout: LayerLayout, q: Int
     }
   }
   return method / nearest;
+}
+
+/** New scales for a weight tensor, in every op of the plan that reads it, with their bias scales (input_scale * s_c). */
+function setWeightScales(plan: QuantizationPlan, tensorIndex: number, scales: number[]): void {
+  for (const op of plan.subgraphs[0]?.ops ?? []) {
+    if (op.weights?.tensorIndex !== tensorIndex) continue;
+    op.weights.scales = scales;
+    if (op.bias) op.bias.scales = scales.map((s) => op.bias!.inputScale * s);
+  }
 }
