@@ -22,7 +22,7 @@ function cli(...args: string[]) {
 /**
  * Every option each command accepted before the table (from the old hand-written parseArgs calls),
  * plus --allow-float-fallback, --equalize, --weights, --block-size, --op-weights, --rounding, eval's
- * --metric and the search command.
+ * --metric and the search command (with --target, --arena-kb, --flash-kb).
  */
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
@@ -36,7 +36,7 @@ const ACCEPTED: Record<string, string[]> = {
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric'],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations',
-    '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--algo', '--exclude', '--integer-only', '--equalize',
+    '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--algo', '--exclude', '--integer-only', '--equalize',
     '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report',
   ],
 };

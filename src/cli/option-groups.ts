@@ -136,6 +136,13 @@ export const searchOptions = {
     evalCount: { type: 'string', value: 'N', help: 'how many of them the search evaluates candidates on (default 300)' },
     checkCount: { type: 'string', value: 'N', help: 'how many others confirm the pick, unseen by calibration and the search (default: all that are left)' },
     maxEvaluations: { type: 'string', value: 'N', help: 'at most this many candidates evaluated (default 30)' },
+    target: {
+      type: 'string',
+      value: 'cpu|integer|mcu|web',
+      help: 'where the pick runs (default cpu): integer (Edge TPU / NPU: int8 only, integer I/O) and mcu (TFLite Micro) keep no op in float and refuse candidates with ops or tensors the target cannot take; web is what every candidate is measured in anyway',
+    },
+    arenaKb: { type: 'string', value: 'KB', help: 'with --target mcu: the largest tensor arena allowed (TFLM-style estimate), in KiB' },
+    flashKb: { type: 'string', value: 'KB', help: 'with --target mcu: the largest model file allowed, in KiB' },
   },
 } as const satisfies OptionGroup;
 

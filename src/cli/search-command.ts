@@ -11,6 +11,7 @@ import { randomIndices, type Dataset } from '../data/dataset';
 import { WorkbenchError } from '../errors';
 import { formatQuality, QUALITY_METRICS, qualityLine, type QualityMetric } from '../evaluate/quality';
 import { buildReport, reportToJson } from '../evaluate/report';
+import type { Target } from '../evaluate/target-check';
 import { compareSizes } from '../evaluate/size';
 import { readModel } from '../tflite/read';
 import type { SearchOptions } from './command-options';
@@ -36,6 +37,10 @@ export async function search(options: SearchOptions, path: string): Promise<numb
   const budget = budgetOf(options.budget);
   const metric = choiceOption<QualityMetric>(options.metric, QUALITY_METRICS, '--metric');
   const objective = choiceOption<SearchObjective>(options.objective, ['size', 'latency'], '--objective') ?? 'size';
+  const target = choiceOption<Target>(options.target, ['cpu', 'integer', 'mcu', 'web'], '--target') ?? 'cpu';
+  const arenaKb = positiveInteger(options.arenaKb, '--arena-kb');
+  const flashKb = positiveInteger(options.flashKb, '--flash-kb');
+  if ((arenaKb || flashKb) && target !== 'mcu') throw new UsageError('--arena-kb and --flash-kb are microcontroller limits: add --target mcu.', false);
   const recipe = recipeFromOptions({ ...options, recipe: options.recipe ?? 'int8' });
   const calibData = await openDataFlags(graph, dataFlags(options.calib, options));
   const sameData = !options.eval || resolve(options.eval) === resolve(options.calib);
@@ -54,12 +59,14 @@ export async function search(options: SearchOptions, path: string): Promise<numb
     metric,
     budget,
     objective,
+    target,
+    limits: { ...(arenaKb ? { arenaBytes: arenaKb * 1024 } : {}), ...(flashKb ? { flashBytes: flashKb * 1024 } : {}) },
     maxEvaluations: positiveInteger(options.maxEvaluations, '--max-evaluations'),
     onProgress: (event) => {
       if (event.kind === 'stage') process.stderr.write(`${event.stage}...\n`);
       else {
         const c = event.candidate;
-        process.stderr.write(`  candidate ${event.evaluations}/${event.maxEvaluations}: ${c.label}, ${c.bytes} bytes, loss ${c.loss.toFixed(2)}${c.meets ? ' (meets the budget)' : ''}\n`);
+        process.stderr.write(`  candidate ${event.evaluations}/${event.maxEvaluations}: ${c.label}, ${c.bytes} bytes, loss ${c.loss.toFixed(2)}${c.meets ? ' (meets the budget)' : c.fits ? '' : ` (does not fit: ${c.misfit})`}\n`);
       }
     },
   });
@@ -105,8 +112,12 @@ export function splitParts(calibData: Dataset, evalData: Dataset, sameData: bool
 
 function summary(result: SearchResult): string {
   const lines = [`Search: ${result.metric}, budget ${result.budget}; ${result.evaluations} candidate(s) evaluated.`, ''];
-  lines.push('| candidate | bytes | quality (search split) | loss | meets |', '|---|---|---|---|---|');
-  for (const c of result.candidates) lines.push(`| ${c.label} | ${c.bytes} | ${formatQuality(result.metric, c.quality.value, 2)} | ${c.loss.toFixed(2)} | ${c.meets ? 'yes' : 'no'} |`);
+  const arena = result.candidates.some((c) => c.arenaBytes !== undefined);
+  lines.push(`| candidate | bytes |${arena ? ' arena |' : ''} quality (search split) | loss | meets |`, `|---|---|${arena ? '---|' : ''}---|---|---|`);
+  for (const c of result.candidates) {
+    const meets = c.meets ? 'yes' : c.fits ? 'no' : `no: ${c.misfit}`;
+    lines.push(`| ${c.label} | ${c.bytes} |${arena ? ` ${c.arenaBytes ?? ''} |` : ''} ${formatQuality(result.metric, c.quality.value, 2)} | ${c.loss.toFixed(2)} | ${meets} |`);
+  }
   lines.push('', `Pick: ${result.pick.label} (${result.pick.floatOps.length} op(s) kept in float${result.pick.floatOps.length ? `: ${result.pick.floatOps.slice(0, 5).join(', ')}${result.pick.floatOps.length > 5 ? ' ...' : ''}` : ''}).`);
   lines.push(`Check split (unseen): ${qualityLine(result.check.quality)}`);
   lines.push(`Float model there: ${formatQuality(result.metric, result.check.floatQuality.value, 2)}; loss ${result.check.loss.toFixed(2)}: ${result.check.meets ? 'meets' : 'MISSES'} the budget.`);

@@ -8,6 +8,7 @@ import { openDataset } from '../../data/dataset';
 import { graphInputs } from '../../data/default-preprocessing';
 import { filesFromPath } from '../../data/files-node';
 import { compareModels, type LayerComparison } from '../../evaluate/compare';
+import { estimateMcuMemory, isBlocking, targetIssues } from '../../evaluate/target-check';
 import { defaultRecipe } from '../../optimize/recipe';
 import { initRuntime } from '../../runtime/start';
 import { dataDir, readSharedModel } from '../../test-support/shared';
@@ -98,6 +99,29 @@ describe('searchPrecision', () => {
     expect(result.notes.join(' ')).toMatch(/No candidate met the budget within 2 evaluation\(s\); the pick is the closest/);
     expect(result.pick.loss).toBe(Math.min(...result.candidates.filter((c) => c.smaller).map((c) => c.loss)));
     expect(result.check.meets).toBe(false);
+  });
+
+  it('targets: Edge TPU keeps no op in float and writes int8 I/O; a microcontroller arena limit no candidate fits is said, against our own target check', { timeout: 600_000 }, async () => {
+    const model = readSharedModel('mnist_conv_fc_float.tflite');
+    const dataset = await openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(readModel(model)));
+    const parts = { calibration: { dataset, indices: range(0, 30) }, search: { dataset, indices: range(30, 90) }, check: { dataset, indices: range(90, 120) } };
+    // The SQNR budget int8 misses (about 43.5 dB): on a CPU the search would keep ops in float (test above).
+    const integer = await searchPrecision({ model, recipe: defaultRecipe('int8'), ...parts, metric: 'sqnr', budget: 44, objective: 'size', target: 'integer' });
+    expect(integer.candidates.every((c) => c.floatOps.length === 0)).toBe(true);
+    expect(integer.notes.join(' ')).toMatch(/keeps no op in float/);
+    expect(integer.pickRecipe).toMatchObject({ integerOnly: true, io: 'int8' });
+    const graph = readModel(integer.pick.model);
+    // Our own check: only the model's dynamic batch dimension stands between the pick and the compiler.
+    expect(targetIssues(graph, 'integer').filter(isBlocking).map((i) => i.kind)).toEqual(['dynamic-shape']);
+    expect(integer.pick.fits).toBe(true);
+
+    // An arena below what the model needs: nothing fits, the pick says why and misses on the check split.
+    const needed = estimateMcuMemory(graph, integer.pick.model.length).arenaBytes;
+    const mcu = await searchPrecision({ model, recipe: defaultRecipe('int8'), ...parts, metric: 'sqnr', budget: 20, objective: 'size', target: 'mcu', limits: { arenaBytes: needed - 16 }, maxEvaluations: 3 });
+    expect(mcu.candidates.every((c) => !c.fits && !c.meets)).toBe(true);
+    expect(mcu.pick.misfit).toMatch(new RegExp(`tensor arena \\d+ bytes > the ${needed - 16} allowed`));
+    expect(mcu.pick.arenaBytes).toBeGreaterThan(needed - 16);
+    expect(mcu.check.meets).toBe(false);
   });
 
   it('refuses a recipe it cannot vary', async () => {

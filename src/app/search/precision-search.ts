@@ -20,6 +20,7 @@
 import { WorkbenchError } from '../../errors';
 import { compareModels } from '../../evaluate/compare';
 import { measureLatency } from '../../evaluate/latency';
+import { isBlocking, targetCheck, TARGET_LABELS, type Target } from '../../evaluate/target-check';
 import { defaultMetric, inferTask, RATE_METRICS, type QualityMetric, type QualitySummary } from '../../evaluate/quality';
 import type { Dataset } from '../../data/dataset';
 import { optimizeModel, type OptimizeResult } from '../../optimize/pipeline';
@@ -51,6 +52,15 @@ export interface SearchRequest {
   maxEvaluations?: number;
   /** Also try int4 weights once a candidate meets the budget (size objective; default true). */
   int4?: boolean;
+  /**
+   * Where the pick must run (default 'cpu': anything LiteRT runs). 'integer' (Edge TPU / NPU) and
+   * 'mcu' (TFLite Micro) allow no op kept in float, so the search only lowers bits; a candidate with
+   * an op or tensor the target cannot take never meets (evaluate/target-check.ts), and for 'mcu' the
+   * arena / flash limits below bound it too. Every candidate runs in LiteRT.js, so 'web' adds nothing.
+   */
+  target?: Target;
+  /** Microcontroller limits: the TFLM-style arena estimate and the file size, in bytes. */
+  limits?: { arenaBytes?: number; flashBytes?: number };
   onProgress?: (event: SearchEvent) => void;
   signal?: AbortSignal;
 }
@@ -65,9 +75,14 @@ export interface Candidate {
   quality: QualitySummary;
   /** Quality lost against the float model, in points of the metric (see the file comment). */
   loss: number;
-  /** Met the budget on the search split, and is smaller than the float model. */
+  /** Met the budget on the search split, is smaller than the float model and fits the target. */
   meets: boolean;
   smaller: boolean;
+  /** Runs on the target within its limits; else `misfit` says why. */
+  fits: boolean;
+  misfit?: string;
+  /** Microcontroller target: the TFLM-style tensor arena estimate. */
+  arenaBytes?: number;
   latencyMs?: number;
 }
 
@@ -105,12 +120,23 @@ function meetsBudget(metric: QualityMetric, loss: number, budget: number): boole
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export async function searchPrecision(request: SearchRequest): Promise<SearchResult> {
-  const { model, recipe, budget, signal } = request;
+  const { model, budget, signal } = request;
+  let recipe = request.recipe;
   if (recipe.technique !== 'int8' && recipe.technique !== 'int16x8') {
     throw new WorkbenchError('bad-input', `The search varies which ops are quantized, so it needs an int8 or int16x8 recipe, not ${recipe.technique}.`);
   }
   if (!request.search.indices.length || !request.check.indices.length) throw new WorkbenchError('bad-input', 'The search needs samples for its search split and for its check split.');
   const maxEvaluations = request.maxEvaluations ?? 30;
+  const target = request.target ?? 'cpu';
+  const integerTarget = target === 'integer' || target === 'mcu';
+  const notes: string[] = [];
+  if (target === 'integer' && recipe.technique !== 'int8') {
+    throw new WorkbenchError('bad-input', `${TARGET_LABELS.integer} runs int8 only: search with an int8 recipe, not ${recipe.technique}.`);
+  }
+  if (integerTarget && !recipe.integerOnly) {
+    recipe = { ...recipe, integerOnly: true, ...(target === 'integer' && recipe.io === 'float' ? { io: 'int8' as const } : {}) };
+    notes.push(`${TARGET_LABELS[target]}: every op quantized (integer only${target === 'integer' ? ', int8 inputs and outputs' : ''}); the search only lowers bits, it keeps no op in float.`);
+  }
   const floatGraph = readModel(model);
   const task = inferTask(floatGraph);
   const labelsOf = ({ dataset, indices }: DataPart) => {
@@ -119,7 +145,6 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   };
   const searchLabels = labelsOf(request.search);
   const metric = request.metric ?? defaultMetric(task, { labels: searchLabels });
-  const notes: string[] = [];
   const progress = request.onProgress ?? (() => {});
   let evaluations = 0;
 
@@ -155,7 +180,8 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     const smaller = made.bytes.length < model.length;
     const int4Count = int4Ops[0] === '*' ? (made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).length : int4Ops.length;
     const label = `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}${int4Count ? `+${int4Count}int4` : ''}`;
-    const candidate: Candidate = { label, floatOps, int4Ops, bytes: made.bytes.length, quality, loss, meets: smaller && meetsBudget(metric, loss, budget), smaller };
+    const fit = fitsTarget(made.bytes, target, request.limits);
+    const candidate: Candidate = { label, floatOps, int4Ops, bytes: made.bytes.length, quality, loss, meets: smaller && fit.fits && meetsBudget(metric, loss, budget), smaller, ...fit };
     if (request.objective === 'latency') candidate.latencyMs = (await measureLatency(made.bytes)).medianMs;
     candidates.push(candidate);
     progress({ kind: 'candidate', candidate, evaluations, maxEvaluations });
@@ -170,7 +196,9 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const order = ranking.map((r) => r.output).filter((name) => name).slice(0, Math.max(0, ranking.length - 1));
 
   progress({ kind: 'stage', stage: 'search', evaluations, maxEvaluations });
-  if (!first.candidate.meets) {
+  if (!first.candidate.meets && integerTarget) {
+    notes.push(`The all-quantized candidate ${first.candidate.fits ? 'misses the budget' : `does not fit the target (${first.candidate.misfit})`}; ${TARGET_LABELS[target]} allows no op in float, so the search cannot trade bits for quality here.`);
+  } else if (!first.candidate.meets) {
     // Grow the float set (1, 2, 4 ...) until the budget is met, then bisect for the fewest.
     let miss = 0;
     let hit = -1;
@@ -196,7 +224,8 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   // the kernel; the quantizer keeps int8 elsewhere and says why). Size objective only: int4 kernels
   // are not faster in LiteRT.js.
   const base = pick(candidates, request.objective);
-  if (request.objective === 'size' && request.int4 !== false && base.meets && recipe.weightBits === 8 && evaluations < maxEvaluations) {
+  // Edge TPU / NPU compilers take int8 / uint8 tensors only: no int4 there.
+  if (request.objective === 'size' && request.int4 !== false && target !== 'integer' && base.meets && recipe.weightBits === 8 && evaluations < maxEvaluations) {
     progress({ kind: 'stage', stage: 'int4', evaluations, maxEvaluations });
     const all = await evaluate(base.floatOps, true, ['*']);
     if (!all.candidate.meets) {
@@ -242,7 +271,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     ranking,
     pick: { ...pickCandidate, model: pickModel },
     pickRecipe: recipeWith(recipe, pickCandidate.floatOps, pickCandidate.int4Ops),
-    check: { quality: checkQuality, floatQuality: floatCheck, loss: checkLoss, meets: meetsBudget(metric, checkLoss, budget) },
+    check: { quality: checkQuality, floatQuality: floatCheck, loss: checkLoss, meets: pickCandidate.fits && meetsBudget(metric, checkLoss, budget) },
     evaluations,
     notes,
   };
@@ -258,10 +287,27 @@ export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[]
   return result;
 }
 
-/** The best candidate that met the budget by the objective, else the one smaller than the float model that lost least. */
+/**
+ * Whether a candidate runs on the target: no blocking issue the search could have avoided (a dynamic
+ * input or several subgraphs belong to the model, not to the candidate), within the MCU limits.
+ */
+export function fitsTarget(bytes: Uint8Array, target: Target, limits: SearchRequest['limits'] = {}): Pick<Candidate, 'fits' | 'misfit' | 'arenaBytes'> {
+  if (target === 'cpu' || target === 'web' || target === 'gpu') return { fits: true };
+  const check = targetCheck(readModel(bytes), target, bytes.length);
+  const blocking = check.issues.filter((i) => isBlocking(i) && i.kind !== 'dynamic-shape' && i.kind !== 'subgraphs');
+  const arenaBytes = check.mcu?.arenaBytes;
+  let misfit = blocking.length ? `${blocking.length} issue(s), first: ${blocking[0].message}` : undefined;
+  if (!misfit && limits.arenaBytes !== undefined && arenaBytes !== undefined && arenaBytes > limits.arenaBytes) misfit = `tensor arena ${arenaBytes} bytes > the ${limits.arenaBytes} allowed`;
+  if (!misfit && limits.flashBytes !== undefined && bytes.length > limits.flashBytes) misfit = `${bytes.length} bytes of flash > the ${limits.flashBytes} allowed`;
+  return { fits: !misfit, ...(misfit ? { misfit } : {}), ...(arenaBytes !== undefined ? { arenaBytes } : {}) };
+}
+
+/** The best candidate that met the budget by the objective, else the one smaller than the float model (and fitting the target, if any does) that lost least. */
 export function pick(candidates: Candidate[], objective: SearchObjective): Candidate {
   const meeting = candidates.filter((c) => c.meets);
   if (!meeting.length) {
+    const fitting = candidates.filter((c) => c.fits !== false);
+    if (fitting.length && fitting.length < candidates.length) return pick(fitting, objective);
     const answers = candidates.filter((c) => c.smaller !== false);
     return [...(answers.length ? answers : candidates)].sort((a, b) => a.loss - b.loss || a.bytes - b.bytes)[0];
   }
