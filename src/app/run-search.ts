@@ -7,6 +7,7 @@
  */
 import { WorkbenchError } from '../errors';
 import type { QualityMetric, QualitySummary } from '../evaluate/quality';
+import type { Target } from '../evaluate/target-check';
 import type { Recipe } from '../optimize/recipe';
 import { searchPrecision, type Candidate, type SearchEvent, type SearchObjective } from './search/precision-search';
 import type { Session } from './session';
@@ -19,6 +20,8 @@ export interface SearchSettings {
   /** null: the task's default (top-1 with labels, agreement without...). */
   metric: QualityMetric | null;
   objective: SearchObjective;
+  /** Where the pick must run (the wizard's target answer); see SearchRequest.target. */
+  target?: Target;
   maxEvaluations?: number;
 }
 
@@ -56,6 +59,7 @@ export async function runSearch(request: { session: Session; split: Split; setti
     metric: settings.metric ?? undefined,
     budget: settings.budget,
     objective: settings.objective,
+    target: settings.target,
     maxEvaluations: settings.maxEvaluations,
     onProgress: request.onEvent,
     signal: request.signal,

@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import type { SearchOutcome } from '../../app/run-search';
 import type { Candidate, SearchEvent, SearchObjective } from '../../app/search/precision-search';
 import { formatQuality, QUALITY_METRICS, type QualityMetric } from '../../evaluate/quality';
+import { TARGET_LABELS } from '../../evaluate/target-check';
 import { defaultRecipe, type Granularity } from '../../optimize/recipe';
 import { formatBytes } from '../../format-bytes';
 import { callWorker, optimizerWorker } from '../optimizer-client';
@@ -19,6 +20,7 @@ type Running = { runId: string; candidates: Candidate[]; evaluations: number; ma
 export function SearchPanel() {
   const dataReady = useSession((s) => s.data.status === 'ready');
   const split = useSession((s) => s.split);
+  const target = useSession((s) => s.answers.target);
   const [budget, setBudget] = useState('1');
   const [metric, setMetric] = useState<QualityMetric | 'auto'>('auto');
   const [objective, setObjective] = useState<SearchObjective>('size');
@@ -44,7 +46,7 @@ export function SearchPanel() {
           : r,
       );
     try {
-      const settings = { recipe: { ...defaultRecipe('int8'), granularity }, budget: budgetValue, metric: metric === 'auto' ? null : metric, objective };
+      const settings = { recipe: { ...defaultRecipe('int8'), granularity }, budget: budgetValue, metric: metric === 'auto' ? null : metric, objective, target };
       const result = await callWorker((api) => api.search(runId, split, settings, Comlink.proxy(onEvent)));
       setOutcome(result);
     } catch (e) {
@@ -67,6 +69,10 @@ export function SearchPanel() {
       <h3 id="search-heading">Find it for me</h3>
       <p className="muted small">
         The smallest (or fastest) int8 model that loses at most the budget: every op is quantized, the ops that lose most are kept in float until the budget holds, and the pick is confirmed on the last quarter of the evaluation samples, which the search never sees.
+      </p>
+      <p className="muted small" data-testid="search-target">
+        Target: {TARGET_LABELS[target]} (the wizard's answer).{' '}
+        {target === 'integer' || target === 'mcu' ? 'It runs integer ops only, so the search keeps no op in float and only lowers bits; candidates it cannot run never count as meeting the budget.' : 'Any op may stay in float.'}
       </p>
       <div className="search-settings">
         <label>
@@ -126,7 +132,7 @@ export function SearchPanel() {
               <tr key={i} className={outcome && c === outcome.candidates.find((x) => x.floatOps.length === outcome.pick.floatOps.length && x.bytes === outcome.pick.bytes) ? 'search-pick' : undefined}>
                 <td>{i + 1}</td><td>{c.floatOps.length}</td><td>{formatBytes(c.bytes)}</td>
                 <td>{show(shownMetric, c.quality.value)} <span className="muted small">[{show(shownMetric, c.quality.interval[0])}, {show(shownMetric, c.quality.interval[1])}] n={c.quality.samples}</span></td>
-                <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : 'no'}</td>
+                <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
               </tr>
             ))}
           </tbody>
