@@ -27,6 +27,9 @@ export async function evaluateCandidate(session: Session, candidate: Uint8Array,
   const comparison = await compareModels(reference, candidate, evaluation.samples, {
     labels: evaluation.labels,
     perLayer: true,
+    // The task's own measure beside top-1 (mAP@0.5 for detectors, mIoU for segmenters, from the
+    // model's outputs; against the labels when there are some, else the float model's outputs).
+    quality: { truth: evaluation.labels ? { labels: evaluation.labels } : {} },
     total: evaluation.total,
     signal,
     onProgress: (done, total) => onProgress('evaluate', done, total),

@@ -12,7 +12,7 @@ import { reevaluateAll, reevaluateVariant, rerunWithTweak, selectVariant, type V
 import type { RunResult } from '../../app/worker-protocol';
 import { downloadPng, downloadSvg } from './chart-export';
 import { dbText, layerBars, layerCaption, layerName, layerOpIndex } from './layer-bars';
-import { accuracyOf, agreementOf, allLabeled, currentKey, evaluatedOnText, intervalText, isStale, qualityOf, referenceAccuracyOf, resultsCsv, type ResultEntry } from './results-model';
+import { accuracyOf, agreementOf, allLabeled, currentKey, evaluatedOnText, intervalText, isStale, qualityOf, referenceAccuracyOf, resultsCsv, TASK_METRIC_NAMES, taskQualityOf, type ResultEntry } from './results-model';
 import { isBlocking, TARGET_LABELS, type McuEstimate, type TargetIssue } from '../target-check';
 import { LayerErrorChart } from './charts/LayerErrorChart';
 import { selectOp, useSelection } from '../graph/selection';
@@ -233,7 +233,9 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
   // measured the float model on its own samples); only with none does a stale one stand in, marked.
   const first = (fresh[0] ?? done[0]).result;
   const labeled = allLabeled((fresh.length ? fresh : done).map((e) => e.result));
-  const quality = labeled ? 'Accuracy (top-1)' : 'Agreement with float';
+  // Detectors and segmenters: their own measure against the float model instead of top-1 agreement.
+  const taskMetric = labeled ? null : (taskQualityOf(first)?.metric ?? null);
+  const quality = labeled ? 'Accuracy (top-1)' : taskMetric ? `${TASK_METRIC_NAMES[taskMetric]} vs float` : 'Agreement with float';
   const refCi = labeled ? referenceAccuracyOf(first) : null;
   const floatSize = first.sizes.reference.rawBytes;
   const points: ParetoPoint[] = [
@@ -280,7 +282,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
           <caption className="visually-hidden">Variants side by side</caption>
           <thead>
             <tr>
-              <th scope="col">Variant</th><th scope="col">Measured on</th><th scope="col">Accuracy</th><th scope="col">Agreement</th><th scope="col">SQNR</th><th scope="col">Size</th><th scope="col">gzip</th>
+              <th scope="col">Variant</th><th scope="col">Measured on</th><th scope="col">Accuracy</th><th scope="col">{taskMetric ? `${TASK_METRIC_NAMES[taskMetric]} vs float` : 'Agreement'}</th><th scope="col">SQNR</th><th scope="col">Size</th><th scope="col">gzip</th>
               <th scope="col">Latency</th><th scope="col">Training</th><th scope="col">Ops in float</th><th scope="col">{TARGET_LABELS[target].split(' (')[0]}</th><th scope="col">Download</th>
             </tr>
           </thead>
@@ -329,7 +331,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
                     )}
                   </td>
                   <RateCell ci={accuracyOf(r)} testId="cell-accuracy" />
-                  <RateCell ci={agreementOf(r)} testId="cell-agreement" />
+                  <RateCell ci={taskQualityOf(r) ?? agreementOf(r)} testId="cell-agreement" />
                   <td>{dbText(r.comparison.outputs[0]?.sqnrDb)}</td>
                   <td>{formatBytes(r.sizes.candidate.rawBytes)} <span className="muted">({(r.sizes.candidate.rawBytes / floatSize).toFixed(2)}x)</span></td>
                   <td>{formatBytes(r.sizes.candidate.gzipBytes)}</td>

@@ -66,8 +66,20 @@ export function agreementOf(result: RunResult): RateInterval {
   return rateInterval(Number.isNaN(c.agreement) ? 0 : c.agreement, c.count);
 }
 
+/**
+ * A detector's mAP@0.5 or a segmenter's mIoU against the float model's outputs (or the labels), as a
+ * rate with its interval; null for other tasks (and results saved before the page measured it).
+ */
+export function taskQualityOf(result: RunResult): (RateInterval & { metric: 'map' | 'miou' }) | null {
+  const q = result.comparison.quality;
+  if (!q || (q.metric !== 'map' && q.metric !== 'miou')) return null;
+  return { metric: q.metric, rate: q.value, low: q.interval[0], high: q.interval[1], n: q.samples };
+}
+
+export const TASK_METRIC_NAMES = { map: 'mAP@0.5', miou: 'mIoU' } as const;
+
 export function qualityOf(result: RunResult, labeled: boolean): RateInterval {
-  return (labeled && accuracyOf(result)) || agreementOf(result);
+  return (labeled && accuracyOf(result)) || taskQualityOf(result) || agreementOf(result);
 }
 
 /** "97.4% (95% CI 95.6–98.5%, n = 500)". */
