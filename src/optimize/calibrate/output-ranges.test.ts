@@ -16,9 +16,9 @@ import { activationParams, symmetricWeightParams } from '../quantize/params';
 import type { TensorRange } from '../quantize/ranges';
 import { defaultRecipe, type CalibrationAlgorithm } from '../recipe';
 import type { LayerRows } from '../rounding/problem';
-import { consumerError, outputError, searchRange } from './output-ranges';
+import { consumerError, ownError, outputError, searchRange } from './output-ranges';
 import { rangeOf } from './ranges';
-import { accumulate, newTensorStats } from './statistics/histogram';
+import { accumulate, newTensorStats, occupiedBins } from './statistics/histogram';
 
 /** x -> the int8 grid activationParams builds for the range, and back. */
 function fakeQuant(x: number, range: TensorRange): number {
@@ -92,6 +92,24 @@ describe('output-mse ranges (synthetic, brute force)', () => {
       expect(outputError(model, range, 8) / brute(range)).toBeGreaterThan(0.85);
       expect(outputError(model, range, 8) / brute(range)).toBeLessThan(1.15);
     }
+  });
+
+  it("weighs readers that pass the values on by the tensor's own error, checked by brute force", () => {
+    const ownBrute = (range: TensorRange) => rows.reduce((sum, x) => sum + (x - fakeQuant(x, range)) ** 2, 0) / rows.length;
+    const bins = occupiedBins(stats);
+    for (const range of [rangeOf(stats, 'mse', 8), rangeOf(stats, 'minmax', 8), { min: 0, max: 2 }, { min: 0, max: 20 }]) {
+      expect(ownError(bins, range, 8) / ownBrute(range)).toBeGreaterThan(0.9);
+      expect(ownError(bins, range, 8) / ownBrute(range)).toBeLessThan(1.1);
+    }
+    // An ADD reading the tensor too (k values per row here): the outlier channel now counts, so the
+    // range widens, and the summed brute-force error is lower than with the conv-only choice.
+    const model = consumerError(inputs, w, [outputs, k], true, 1);
+    const convOnly = searchRange(stats, [model], 8);
+    const withAdd = searchRange(stats, [model], 8, k);
+    const summed = (range: TensorRange) => denseError(rows, k, wq, outputs, range) + k * ownBrute(range);
+    expect(withAdd.max).toBeGreaterThan(4 * convOnly.max);
+    expect(summed(withAdd)).toBeLessThan(0.5 * summed(convOnly));
+    expect(summed(withAdd)).toBeLessThanOrEqual(summed(rangeOf(stats, 'mse', 8)) * 1.01);
   });
 
   it('is the tensor mse range when every channel counts alike and nothing is an outlier', () => {

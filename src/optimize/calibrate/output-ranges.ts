@@ -1,6 +1,6 @@
 /**
  * `output-mse` activation ranges: for a tensor that is the data input of CONV_2D /
- * DEPTHWISE_CONV_2D / FULLY_CONNECTED ops only, the clipping range [lo, hi] that minimizes the
+ * DEPTHWISE_CONV_2D / FULLY_CONNECTED ops, the clipping range [lo, hi] that minimizes the
  * error it causes in those ops' outputs, ||(X - Q(X)) Wq^T||^2 over sampled input rows X
  * (rounding/layer-inputs.ts) and the nearest-rounded weights Wq, instead of the tensor's own
  * squared error (`mse`). An input channel whose weights are small (or quantize to zero) can then
@@ -17,17 +17,22 @@
  * zero-point nudge included): asymmetric int8 with zero representable, symmetric int16.
  *
  * Candidates: the tensor's minmax, mse and percentile (99.9, 99.99, 99.999) ranges, then a sweep of
- * the high end (max * 0.93^k, see RATIO), of the low end with that high end (when the tensor goes negative),
- * and of the high end again; for int16 a sweep of the symmetric bound. A tensor read by several
- * such ops sums their errors (each as the mean over its rows times its positions per sample).
+ * the high end (max * 0.93^k, see RATIO), of the low end with that high end (when the tensor goes
+ * negative), and of the high end again; for int16 a sweep of the symmetric bound. Errors are per
+ * sample: a tensor read by several such ops sums their errors (each the mean over its rows times its
+ * positions); other readers (an ADD of a residual block, a pooling, the model output) pass its error
+ * on as it is, so each adds the tensor's own expected squared error (ownError, from the histogram)
+ * times its values per sample.
  *
- * Everything else falls back to `mse`: tensors with any other consumer (an ADD, a pooling, the
- * model output...), without sampled rows, or whose consumer's weights are not constant. Tensors
- * that must share one scale (concatenation, pooling, reshape: quantize/scale-groups.ts) still get
- * one range there, the union of their members' ranges: a range searched for a pooling's output is
- * never tighter than the mse range of the pooling's input, whose clipping this error does not see.
+ * A tensor no such op reads gets `mse` (its own error is all there is, and mse minimizes it over
+ * every bin edge); one a SOFTMAX / ARG_MAX reads keeps minmax (RANKING_OPS). Tensors that must
+ * share one scale (concatenation, pooling, reshape: quantize/scale-groups.ts) still get one range
+ * there, the union of their members' ranges: a range searched for a pooling's output is never
+ * tighter than the mse range of the pooling's input, whose clipping this error does not see.
  */
 import type { ModelGraph } from '../../tflite/graph';
+import { builtinCodeOf } from '../../tflite/ops';
+import { BuiltinOperator } from '../../tflite/schema/generated/tflite_generated';
 import { constantAsFloat32 } from '../quantize/fold-dequantize';
 import { activationParams, symmetricWeightParams } from '../quantize/params';
 import type { RangeMap, TensorRange } from '../quantize/ranges';
@@ -35,7 +40,14 @@ import { rangeKey } from '../quantize/ranges';
 import { layerSites, type LayerSite } from '../rounding/layer-sites';
 import type { LayerRows } from '../rounding/problem';
 import { percentileRange, rangeOf, rangesFrom, type StatsSource } from './ranges';
-import type { TensorStats } from './statistics/histogram';
+import { occupiedBins, type OccupiedBins, type TensorStats } from './statistics/histogram';
+
+/**
+ * Ops whose input keeps its minmax range: clipping the top logits of a SOFTMAX / ARG_MAX ties the
+ * classes it separated (their own mse clips exactly those outliers; npm run bench:act-ranges measured
+ * MobileNetV1's top-1 agreement 1 pt lower with mse there than with minmax).
+ */
+const RANKING_OPS = new Set([BuiltinOperator.SOFTMAX, BuiltinOperator.LOG_SOFTMAX, BuiltinOperator.ARG_MAX, BuiltinOperator.ARG_MIN]);
 
 /** Values (rows x width) of a consumer's sampled rows the search reads at most. */
 export const SEARCH_VALUES = 1 << 18;
@@ -169,10 +181,42 @@ export function outputError(model: ConsumerError, range: TensorRange, bits: 8 | 
   return ((clip + noise) / count) * model.positions;
 }
 
-/** The range among the candidates (header) with the least summed output error over the consumers. */
-export function searchRange(stats: TensorStats, consumers: ConsumerError[], bits: 8 | 16): TensorRange {
+/**
+ * Expected squared error per value of quantizing the histogram's distribution over `range` (values
+ * uniform inside each bin, exact zeros exact): what an ADD, a pooling or the model output passes on
+ * of this tensor's error, per value.
+ */
+export function ownError(bins: OccupiedBins, range: TensorRange, bits: 8 | 16): number {
+  const { lo, hi, step } = gridOf(range, bits);
+  const noise = (step * step) / 12;
+  /** Sum over c values uniform on [a, b] of (x - p)^2. */
+  const spread = (a: number, b: number, c: number, p: number) => (c * ((a - p) ** 2 + (a - p) * (b - p) + (b - p) ** 2)) / 3;
+  let total = 0;
+  for (let i = 0; i < bins.count.length; i++) {
+    const a = bins.lower[i];
+    const b = bins.upper[i];
+    const c = i === bins.zeroBin ? bins.count[i] - bins.zeros : bins.count[i];
+    if (c <= 0) continue;
+    const width = b - a;
+    const share = (from: number, to: number) => (width > 0 ? Math.max(0, Math.min(b, to) - Math.max(a, from)) / width : from <= a && a <= to ? 1 : 0);
+    const below = a < lo ? share(-Infinity, lo) : 0;
+    const above = b > hi ? share(hi, Infinity) : 0;
+    if (below > 0) total += spread(a, Math.min(b, lo), c * below, lo);
+    if (above > 0) total += spread(Math.max(a, hi), b, c * above, hi);
+    total += c * Math.max(0, 1 - below - above) * noise;
+  }
+  return bins.total > 0 ? total / bins.total : 0;
+}
+
+/**
+ * The range among the candidates (header) with the least summed output error over the consumers,
+ * plus `ownWeight` times the tensor's own expected squared error per value (ownError: consumers
+ * that pass its values on, counted as values per sample).
+ */
+export function searchRange(stats: TensorStats, consumers: ConsumerError[], bits: 8 | 16, ownWeight = 0): TensorRange {
   const scratch = consumers.map((c) => new Float64Array(c.outputs));
-  const errorOf = (range: TensorRange) => consumers.reduce((sum, c, i) => sum + outputError(c, range, bits, scratch[i]), 0);
+  const bins = ownWeight > 0 ? occupiedBins(stats) : null;
+  const errorOf = (range: TensorRange) => consumers.reduce((sum, c, i) => sum + outputError(c, range, bits, scratch[i]), bins ? ownWeight * ownError(bins, range, bits) : 0);
   const mse = rangeOf(stats, 'mse', bits);
   let best = mse;
   let bestError = errorOf(mse);
@@ -236,35 +280,52 @@ export function outputErrorRanges(graph: ModelGraph, stats: StatsSource, rows: M
     if (tensorStats.count === 0 || tensorStats.subgraph !== 0) continue;
     const t = tensorStats.tensorIndex;
     const ops = [...new Set(consumersOf.get(t) ?? [])];
-    const models = subgraph.outputs.includes(t) || !ops.length ? null : consumerModels(graph, t, ops, sites, rows, perChannel);
-    if (!models) {
+    if (ops.some((o) => RANKING_OPS.has(builtinCodeOf(graph.operatorCodes[subgraph.operators[o].opcodeIndex])))) {
+      ranges.set(key, { min: tensorStats.min, max: tensorStats.max });
+      continue;
+    }
+    const { models, passOn } = consumerModels(graph, t, ops, sites, rows, perChannel);
+    if (!models.length) {
       if (ops.some((o) => sites.has(o))) fellBack++;
       continue;
     }
-    ranges.set(key, searchRange(tensorStats, models, bits));
+    // Consumers that pass the values on (and the model output) weigh the tensor's own error per value.
+    const values = subgraph.tensors[t].shape.reduce((n, d) => n * Math.max(1, d), 1);
+    const readers = passOn + (subgraph.outputs.includes(t) ? 1 : 0);
+    ranges.set(key, searchRange(tensorStats, models, bits, readers * values));
     searched++;
   }
   return { ranges, searched, fellBack, elapsedMs: performance.now() - started };
 }
 
-/** The error models of every op reading t, or null when one of them is not a sampled op with weights reading t as its data input only. */
-function consumerModels(graph: ModelGraph, t: number, ops: number[], sites: Map<number, LayerSite>, rows: Map<string, LayerRows>, perChannel: boolean): ConsumerError[] | null {
-  const subgraph = graph.subgraphs[0];
+/**
+ * The error models of the sampled ops with constant weights that read t as their data input, and how
+ * many other ops read t (their error is t's own).
+ */
+function consumerModels(graph: ModelGraph, t: number, ops: number[], sites: Map<number, LayerSite>, rows: Map<string, LayerRows>, perChannel: boolean): { models: ConsumerError[]; passOn: number } {
   const models: ConsumerError[] = [];
+  let passOn = 0;
   for (const o of ops) {
-    const site = sites.get(o);
-    const op = subgraph.operators[o];
-    if (!site || site.input !== t || op.inputs.filter((i) => i === t).length !== 1) return null;
-    const inputs = rows.get(rangeKey(0, op.outputs[0]));
-    const weightTensor = subgraph.tensors[op.inputs[1]];
-    if (!inputs || inputs.count === 0 || !weightTensor || !graph.buffers[weightTensor.buffer]?.data.length) return null;
-    let weights: Float32Array;
-    try {
-      weights = constantAsFloat32(graph, 0, op.inputs[1]);
-    } catch {
-      return null; // weights behind an op (e.g. DEQUANTIZE not folded): mse
-    }
-    models.push(consumerError(inputs, weights, [...weightTensor.shape], perChannel, site.positions));
+    const model = consumerModel(graph, t, o, sites, rows, perChannel);
+    if (model) models.push(model);
+    else passOn++;
   }
-  return models;
+  return { models, passOn };
+}
+
+function consumerModel(graph: ModelGraph, t: number, o: number, sites: Map<number, LayerSite>, rows: Map<string, LayerRows>, perChannel: boolean): ConsumerError | null {
+  const subgraph = graph.subgraphs[0];
+  const site = sites.get(o);
+  const op = subgraph.operators[o];
+  if (!site || site.input !== t || op.inputs.filter((i) => i === t).length !== 1) return null;
+  const inputs = rows.get(rangeKey(0, op.outputs[0]));
+  const weightTensor = subgraph.tensors[op.inputs[1]];
+  if (!inputs || inputs.count === 0 || !weightTensor || !graph.buffers[weightTensor.buffer]?.data.length) return null;
+  let weights: Float32Array;
+  try {
+    weights = constantAsFloat32(graph, 0, op.inputs[1]);
+  } catch {
+    return null; // weights that are not a plain constant: counted as a reader of t's own error
+  }
+  return consumerError(inputs, weights, [...weightTensor.shape], perChannel, site.positions);
 }
