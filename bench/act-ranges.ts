@@ -6,7 +6,7 @@
  * its calibrate stage (with the layer-input sampling output-mse and gptq need) and output-mse's
  * search. Per-channel and per-tensor weights; weights rounded to nearest to isolate the ranges, then
  * gptq (the default rounding) for minmax and for the best range algorithm by agreement.
- * Run: npm run bench:act-ranges [-- --calib 100 --eval 400 --models v1,v2 --granularity per-channel,per-tensor --algos minmax,percentile,mse,output-mse]
+ * Run: npm run bench:act-ranges [-- --calib 100 --eval 400 --models v1,v2,mnist --granularity per-channel,per-tensor --algos minmax,percentile,mse,output-mse]
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -46,21 +46,25 @@ const root = join(dataDir, 'imagenet_val_subset');
 const files = await filesFromPath(root);
 const labelsCsv = { text: readFileSync(join(root, 'labels.csv'), 'utf8'), labelColumn: 'label_1001' };
 
+const imagenet = (mean: number, std: number) => (bytes: Uint8Array) =>
+  openDataset(files, graphInputs(readModel(bytes)), {
+    preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [mean], std: [std], resize: 'bilinear' },
+    labelsCsv,
+  });
 // The dequantized MobileNetV2 takes what its uint8 input meant: 0.0078431 * (pixel - 127), SOURCES.md.
 const CLASSIFIERS = [
-  { key: 'v1', label: 'MobileNetV1 0.25 float', bytes: () => readSharedModel('mobilenet_v1_0.25_224_float.tflite'), mean: 127.5, std: 127.5 },
-  { key: 'v2', label: 'MobileNetV2 1.0 (dequantized ptq_int8)', bytes: () => dequantizeBytes(readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite')).bytes, mean: 127, std: 1 / 0.0078431 },
+  { key: 'v1', label: 'MobileNetV1 0.25 float', bytes: () => readSharedModel('mobilenet_v1_0.25_224_float.tflite'), open: imagenet(127.5, 127.5) },
+  { key: 'v2', label: 'MobileNetV2 1.0 (dequantized ptq_int8)', bytes: () => dequantizeBytes(readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite')).bytes, open: imagenet(127, 1 / 0.0078431) },
+  // A ReLU (unbounded) network: the test digits, the same image counts.
+  { key: 'mnist', label: 'MNIST CNN (mnist_t10k)', bytes: () => readSharedModel('mnist_conv_fc_float.tflite'), open: async (bytes: Uint8Array) => openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(readModel(bytes))) },
 ].filter((c) => values.models!.split(',').includes(c.key));
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(1);
 
-for (const { label, bytes: load, mean, std } of CLASSIFIERS) {
+for (const { label, bytes: load, open } of CLASSIFIERS) {
   const bytes = load();
-  const dataset = await openDataset(files, graphInputs(readModel(bytes)), {
-    preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [mean], std: [std], resize: 'bilinear' },
-    labelsCsv,
-  });
+  const dataset = await open(bytes);
   const samples: Sample[] = [];
   for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
   const calibration = samples.slice(0, calibCount);

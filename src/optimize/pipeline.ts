@@ -157,7 +157,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     if (algorithm === 'output-mse') {
       const searched = outputErrorRanges(graph, stats, collector!.rows(), { bits, perChannel: recipe.granularity === 'per-channel' });
       ranges = searched.ranges;
-      rangeNote = `; output-mse searched ${searched.searched} conv / FC input range(s) in ${(searched.elapsedMs / 1000).toFixed(2)} s (mse for the other tensors)`;
+      rangeNote = `; output-mse searched ${searched.searched} conv / FC input range(s) in ${(searched.elapsedMs / 1000).toFixed(2)} s (the others: mse, or minmax before a softmax)`;
     } else {
       ranges = rangesFrom(stats, algorithm, { bits, percentile: recipe.calibration.percentile });
     }
