@@ -20,10 +20,11 @@ import { consumerError, ownError, outputError, searchRange } from './output-rang
 import { rangeOf } from './ranges';
 import { accumulate, newTensorStats, occupiedBins } from './statistics/histogram';
 
-/** x -> the int8 grid activationParams builds for the range, and back. */
-function fakeQuant(x: number, range: TensorRange): number {
-  const { scale, zeroPoint } = activationParams(range.min, range.max, 8);
-  const q = Math.min(127, Math.max(-128, Math.round(x / scale[0]) + zeroPoint[0]));
+/** x -> the int8 (or symmetric int16) grid activationParams builds for the range, and back. */
+function fakeQuant(x: number, range: TensorRange, bits: 8 | 16 = 8): number {
+  const { scale, zeroPoint } = activationParams(range.min, range.max, bits);
+  const [lo, hi] = bits === 8 ? [-128, 127] : [-32767, 32767];
+  const q = Math.min(hi, Math.max(lo, Math.round(x / scale[0]) + zeroPoint[0]));
   return scale[0] * (q - zeroPoint[0]);
 }
 
@@ -38,12 +39,12 @@ function quantizedWeights(w: Float32Array, shape: number[], axis: number): Float
 }
 
 /** Brute force: sum over rows of ||(x - Q(x)) Wq^T||^2 / rows, dense W [O, k]. */
-function denseError(rows: Float32Array, k: number, wq: Float32Array, outputs: number, range: TensorRange): number {
+function denseError(rows: Float32Array, k: number, wq: Float32Array, outputs: number, range: TensorRange, bits: 8 | 16 = 8): number {
   const n = rows.length / k;
   let total = 0;
   const e = new Float64Array(k);
   for (let r = 0; r < n; r++) {
-    for (let j = 0; j < k; j++) e[j] = rows[r * k + j] - fakeQuant(rows[r * k + j], range);
+    for (let j = 0; j < k; j++) e[j] = rows[r * k + j] - fakeQuant(rows[r * k + j], range, bits);
     for (let o = 0; o < outputs; o++) {
       let y = 0;
       for (let j = 0; j < k; j++) y += e[j] * wq[o * k + j];
@@ -92,6 +93,18 @@ describe('output-mse ranges (synthetic, brute force)', () => {
       expect(outputError(model, range, 8) / brute(range)).toBeGreaterThan(0.85);
       expect(outputError(model, range, 8) / brute(range)).toBeLessThan(1.15);
     }
+  });
+
+  it('int16 (symmetric): also clips the ignored channel, with a lower brute-force output error', () => {
+    const model = consumerError(inputs, w, [outputs, k], true, 1);
+    const chosen = searchRange(stats, [model], 16);
+    const brute = (range: TensorRange) => denseError(rows, k, wq, outputs, range, 16);
+    const mse = rangeOf(stats, 'mse', 16);
+    expect(chosen.max).toBeLessThan(0.1 * mse.max);
+    expect(brute(chosen)).toBeLessThan(0.05 * brute(mse));
+    expect(brute(chosen)).toBeLessThan(0.05 * brute(rangeOf(stats, 'minmax', 16)));
+    expect(outputError(model, chosen, 16) / brute(chosen)).toBeGreaterThan(0.85);
+    expect(outputError(model, chosen, 16) / brute(chosen)).toBeLessThan(1.15);
   });
 
   it("weighs readers that pass the values on by the tensor's own error, checked by brute force", () => {
