@@ -13,11 +13,13 @@ import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
 import { writeModel } from '../tflite/write';
 import { calibrate, rangesFrom } from './calibrate/calibrate';
+import { outputErrorRanges } from './calibrate/output-ranges';
 import { dequantizeModel } from './quantize/dequantize-model';
 import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16 } from './quantize/float16';
 import { applyInteger, planInteger, type FloatOp, type IntegerOptions } from './quantize/integer';
 import type { QuantizationPlan } from './quantize/plan';
+import type { RangeMap } from './quantize/ranges';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
 import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
@@ -127,24 +129,39 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     // nearest there, and a caller's weight parameters or reference weights mean the same.
     const total = request.calibrationCount ?? sampleCount(calibration);
     const rounding = request.weightParams || request.referenceWeights || request.biasCorrection === false ? 'nearest' : recipe.rounding;
+    // output-mse ranges read the same sampled layer inputs (calibrate/output-ranges.ts).
+    let algorithm = recipe.calibration.algorithm;
     let collector: LayerInputCollector | null = null;
-    if (rounding !== 'nearest') {
+    if (rounding !== 'nearest' || algorithm === 'output-mse') {
       try {
         collector = await openLayerInputs(graph, { total });
       } catch (error) {
-        notes.push(`weights rounded to nearest: ${rounding} needs the layers' inputs, and LiteRT could not run the model with taps on them (${error instanceof Error ? error.message : String(error)})`);
+        const why = `LiteRT could not run the model with taps on the layers' inputs (${error instanceof Error ? error.message : String(error)})`;
+        if (rounding !== 'nearest') notes.push(`weights rounded to nearest: ${rounding} needs the layers' inputs, and ${why}`);
+        if (algorithm === 'output-mse') {
+          notes.push(`mse ranges instead of output-mse: ${why}`);
+          algorithm = 'mse';
+        }
       }
     }
     const started = performance.now();
     const stats = await calibrate(graph, collector ? alsoInto(calibration, collector) : calibration, {
       total,
       // Only percentile and mse read the histograms: min/max ranges calibrate without binning.
-      histograms: !['minmax', 'moving-average'].includes(recipe.calibration.algorithm),
+      histograms: !['minmax', 'moving-average'].includes(algorithm),
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
     }).finally(() => collector?.dispose());
+    let ranges: RangeMap;
+    let rangeNote = '';
+    if (algorithm === 'output-mse') {
+      const searched = outputErrorRanges(graph, stats, collector!.rows(), { bits, perChannel: recipe.granularity === 'per-channel' });
+      ranges = searched.ranges;
+      rangeNote = `; output-mse searched ${searched.searched} conv / FC input range(s) in ${(searched.elapsedMs / 1000).toFixed(2)} s (the others: mse, or minmax before a softmax)`;
+    } else {
+      ranges = rangesFrom(stats, algorithm, { bits, percentile: recipe.calibration.percentile });
+    }
     timings.calibrate = performance.now() - started;
-    const ranges = rangesFrom(stats, recipe.calibration.algorithm, { bits, percentile: recipe.calibration.percentile });
     const integerOptions: IntegerOptions = {
       activationBits: bits,
       perChannel: recipe.granularity === 'per-channel',
@@ -179,7 +196,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     plan = quantized.plan;
     nothingDone = quantized.quantizedOps === 0;
     floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
-    notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}`);
+    notes.push(`calibrated on ${stats.samples} sample(s) with ${algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}${rangeNote}`);
     if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);
     if (floatOps.length) notes.push(summarizeFloatOps(floatOps));
     notes.push(...weightBitsNotes(quantized.plan));

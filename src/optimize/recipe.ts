@@ -12,8 +12,13 @@ export { ROUNDING_METHODS, type RoundingMethod } from './rounding/problem';
 
 export type Technique = 'float16' | 'weight-int8' | 'dynamic' | 'int8' | 'int16x8';
 export const TECHNIQUES: readonly Technique[] = ['float16', 'weight-int8', 'dynamic', 'int8', 'int16x8'];
-export type CalibrationAlgorithm = 'minmax' | 'moving-average' | 'percentile' | 'mse';
-export const CALIBRATION_ALGORITHMS: readonly CalibrationAlgorithm[] = ['minmax', 'moving-average', 'percentile', 'mse'];
+/**
+ * How calibration chooses activation ranges: the histogram algorithms of calibrate/ranges.ts, or
+ * 'output-mse' (calibrate/output-ranges.ts), which searches each conv / FC input's clipping on the
+ * op's output error over sampled input rows (mse for every other tensor).
+ */
+export type CalibrationAlgorithm = 'minmax' | 'moving-average' | 'percentile' | 'mse' | 'output-mse';
+export const CALIBRATION_ALGORITHMS: readonly CalibrationAlgorithm[] = ['minmax', 'moving-average', 'percentile', 'mse', 'output-mse'];
 export type IoType = 'float' | 'int8' | 'uint8';
 export type Granularity = 'per-channel' | 'per-tensor';
 /** Cross-layer equalization before calibration (int8, int16x8); 'auto' is the measured default (equalizeApplies). */
