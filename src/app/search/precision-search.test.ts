@@ -15,7 +15,8 @@ import { dataDir, readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { samplesOf } from '../yielding-samples';
-import { pick, qualityLoss, searchPrecision, type Candidate } from './precision-search';
+import { int4Order, pick, qualityLoss, searchPrecision, type Candidate } from './precision-search';
+import { opName } from '../../tflite/ops';
 import { rankSensitivity } from './sensitivity';
 import { join } from 'node:path';
 
@@ -41,6 +42,26 @@ describe('rankSensitivity', () => {
     expect(ranking[0]).toMatchObject({ opIndex: last, lossDb: 20 });
     expect(ranking[1]).toMatchObject({ opIndex: 0, lossDb: 10 });
     expect(ranking.slice(2).every((r) => r.lossDb <= 2)).toBe(true);
+  });
+
+  it('int4Order: the fewest dB lost per weight saved first, so a large tolerant layer precedes a small sensitive one', () => {
+    const graph = readModel(readSharedModel('mnist_conv_fc_float.tflite'));
+    const subgraph = graph.subgraphs[0];
+    const withWeights = subgraph.operators.map((op, i) => ({ i, op })).filter(({ op }) => ['CONV_2D', 'FULLY_CONNECTED'].includes(opName(graph, op)));
+    const sizeOf = (i: number) => subgraph.tensors[subgraph.operators[i].inputs[1]].shape.reduce((n, d) => n * d, 1);
+    const nameOf = (i: number) => subgraph.tensors[subgraph.operators[i].outputs[0]].name;
+    expect(withWeights.length).toBe(3); // conv (72 weights), FC 1568 -> 32, FC 32 -> 10
+    // The largest layer loses the most dB but the least per weight; the smallest loses little, but per weight the most.
+    const [conv, fc1, fc2] = withWeights.map(({ i }) => i);
+    expect(sizeOf(fc1)).toBeGreaterThan(sizeOf(fc2));
+    const ranking = [
+      { opIndex: fc1, op: 'FULLY_CONNECTED', output: nameOf(fc1), lossDb: 3, outputSqnrDb: 30 },
+      { opIndex: conv, op: 'CONV_2D', output: nameOf(conv), lossDb: 1, outputSqnrDb: 40 },
+      { opIndex: fc2, op: 'FULLY_CONNECTED', output: nameOf(fc2), lossDb: 0.5, outputSqnrDb: 35 },
+    ];
+    const perWeight = ranking.map((r) => ({ name: r.output, cost: r.lossDb / sizeOf(r.opIndex) })).sort((a, b) => a.cost - b.cost);
+    expect(int4Order(graph, ranking)).toEqual(perWeight.map((r) => r.name));
+    expect(int4Order(graph, ranking)[0]).toBe(nameOf(fc1));
   });
 
   it('picks the cheapest candidate that meets the budget, else the one that lost least', () => {
