@@ -12,6 +12,7 @@ import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
 import { writeModel } from '../tflite/write';
+import { summarizeActivations, type ActivationSummary } from './calibrate/activation-summary';
 import { calibrate, rangesFrom } from './calibrate/calibrate';
 import { dequantizeModel } from './quantize/dequantize-model';
 import { quantizeDynamicRange } from './quantize/dynamic';
@@ -54,6 +55,12 @@ export interface OptimizeRequest {
    * (see fallback.ts); without it such a result throws a FloatFallbackError.
    */
   allowFloatFallback?: boolean;
+  /**
+   * Keep a summary of each calibrated activation (histogram, range applied, clipped share) in the
+   * result, for the page's op details. It needs histograms, so minmax / moving-average recipes then
+   * calibrate with them too (the values path: slower than the reductions inside LiteRT).
+   */
+  activationSummaries?: boolean;
 }
 
 export interface OptimizeResult {
@@ -69,6 +76,8 @@ export interface OptimizeResult {
   verdict: FallbackVerdict;
   /** int8 / int16x8: how every op runs and every integer tensor's parameters (plain JSON, for the report). */
   plan?: QuantizationPlan;
+  /** int8 / int16x8 with `activationSummaries`: what calibration saw of each activation. */
+  activations?: ActivationSummary[];
 }
 
 const QUANTIZED_STATES = new Set(['int8', 'uint8', '16x8', 'mixed', 'dynamic-range']);
@@ -105,6 +114,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   let floatOps: FloatOp[] = [];
   let nothingDone = false;
   let plan: QuantizationPlan | undefined;
+  let activations: ActivationSummary[] | undefined;
   const skip = (s: number, o: number) => keepsFloat(recipe, graph, s, graph.subgraphs[s].operators[o]);
 
   let result: ModelGraph;
@@ -139,7 +149,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     const stats = await calibrate(graph, collector ? alsoInto(calibration, collector) : calibration, {
       total,
       // Only percentile and mse read the histograms: min/max ranges calibrate without binning.
-      histograms: !['minmax', 'moving-average'].includes(recipe.calibration.algorithm),
+      histograms: !!request.activationSummaries || !['minmax', 'moving-average'].includes(recipe.calibration.algorithm),
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
     }).finally(() => collector?.dispose());
@@ -177,6 +187,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     quantized.plan.weightRounding = integerOptions.roundedWeights ? rounding : 'nearest';
     result = quantized.graph;
     plan = quantized.plan;
+    if (request.activationSummaries && stats.histograms) activations = summarizeActivations(stats.tensors, ranges, plan);
     nothingDone = quantized.quantizedOps === 0;
     floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
     notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}`);
@@ -221,7 +232,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     notes.push(`kept although it is a failure (float fallback allowed): ${verdict.failure}`);
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
-  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan };
+  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations };
 }
 
 /** The samples as they are pulled, each also handed to `collector` first (one pass over a stream feeds both). */
