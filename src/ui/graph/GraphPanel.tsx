@@ -183,7 +183,7 @@ export function GraphPanel() {
           <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="op, #index or tensor name" data-testid="graph-search"
             onKeyDown={(e) => e.key === 'Enter' && setHitAt((h) => h + 1)} aria-describedby="graph-search-count" />
         </label>
-        <span id="graph-search-count" className="small muted" data-testid="graph-search-count" aria-live="polite">{query.trim() ? `${search.hits.length} match${search.hits.length === 1 ? '' : 'es'}${search.hits.length > 1 ? ' (Enter: next)' : ''}` : ''}</span>
+        <span id="graph-search-count" className="small muted" data-testid="graph-search-count" aria-live="polite">{/* The count of the query searched (the deferred one): not a stale "0 matches" for the text just typed. */}{query.trim() && deferredQuery === query ? `${search.hits.length} match${search.hits.length === 1 ? '' : 'es'}${search.hits.length > 1 ? ' (Enter: next)' : ''}` : ''}</span>
         <label className="small"><input type="checkbox" checked={collapse} onChange={(e) => { setCollapse(e.target.checked); setExpanded([]); }} data-testid="graph-collapse" /> Collapse chains</label>
         <span className="g-zoom">
           <button type="button" className="button small-button" onClick={() => canvas.current?.zoomBy(1.25)} aria-label="Zoom in">+</button>
