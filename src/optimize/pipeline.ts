@@ -7,7 +7,7 @@ import { WorkbenchError } from '../errors';
 import { loadModel } from '../runtime/load';
 import { randomInputs } from '../runtime/random-inputs';
 import { initRuntime } from '../runtime/start';
-import { eachSample, sampleCount, type Samples } from '../runtime/samples';
+import { eachSample, sampleCount, type Sample, type Samples } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
@@ -57,8 +57,8 @@ export interface OptimizeRequest {
   allowFloatFallback?: boolean;
   /**
    * Keep a summary of each calibrated activation (histogram, range applied, clipped share) in the
-   * result, for the page's op details. It needs histograms, so minmax / moving-average recipes then
-   * calibrate with them too (the values path: slower than the reductions inside LiteRT).
+   * result, for the page's op details. Percentile / MSE recipes have the histograms of every sample;
+   * minmax / moving-average ones bin the first SUMMARY_SAMPLES samples in a second pass.
    */
   activationSummaries?: boolean;
 }
@@ -146,13 +146,20 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       }
     }
     const started = performance.now();
-    const stats = await calibrate(graph, collector ? alsoInto(calibration, collector) : calibration, {
+    // Only percentile and mse read the histograms: min/max ranges calibrate without binning (reduced
+    // inside LiteRT, 2-3x faster). The page's activation summary then bins the first
+    // SUMMARY_SAMPLES samples in a second, short pass (npm run bench:activation-summary).
+    const rangeHistograms = !['minmax', 'moving-average'].includes(recipe.calibration.algorithm);
+    const summarySamples: Sample[] | null = request.activationSummaries && !rangeHistograms ? [] : null;
+    let fed: Samples = collector ? alsoInto(calibration, collector) : calibration;
+    if (summarySamples) fed = keepingFirst(fed, SUMMARY_SAMPLES, summarySamples);
+    const stats = await calibrate(graph, fed, {
       total,
-      // Only percentile and mse read the histograms: min/max ranges calibrate without binning.
-      histograms: !!request.activationSummaries || !['minmax', 'moving-average'].includes(recipe.calibration.algorithm),
+      histograms: rangeHistograms,
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
     }).finally(() => collector?.dispose());
+    const binned = summarySamples?.length ? await calibrate(graph, summarySamples, { histograms: true, signal }) : stats;
     timings.calibrate = performance.now() - started;
     const ranges = rangesFrom(stats, recipe.calibration.algorithm, { bits, percentile: recipe.calibration.percentile });
     const integerOptions: IntegerOptions = {
@@ -187,7 +194,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     quantized.plan.weightRounding = integerOptions.roundedWeights ? rounding : 'nearest';
     result = quantized.graph;
     plan = quantized.plan;
-    if (request.activationSummaries && stats.histograms) activations = summarizeActivations(stats.tensors, ranges, plan);
+    if (request.activationSummaries && binned.histograms) activations = summarizeActivations(binned.tensors, ranges, plan, stats.samples);
     nothingDone = quantized.quantizedOps === 0;
     floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
     notes.push(`calibrated on ${stats.samples} sample(s) with ${recipe.calibration.algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}`);
@@ -233,6 +240,20 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
   return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations };
+}
+
+/**
+ * Calibration samples binned for the page's activation summary when the ranges need no histograms
+ * (min/max, moving average): the summary's histogram and clipped shares come from these first ones.
+ */
+export const SUMMARY_SAMPLES = 32;
+
+/** The samples as they are pulled, the first `count` also copied into `kept` (a stream may reuse its arrays). */
+async function* keepingFirst(samples: Samples, count: number, kept: Sample[]) {
+  for await (const sample of eachSample(samples)) {
+    if (kept.length < count) kept.push(sample.map((t) => t.slice()));
+    yield sample;
+  }
 }
 
 /** The samples as they are pulled, each also handed to `collector` first (one pass over a stream feeds both). */

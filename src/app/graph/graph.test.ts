@@ -6,7 +6,8 @@
  * quantizer wrote (float16 DEQUANTIZEs folded, QUANTIZE / DEQUANTIZE inserted at float I/O).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optimizeModel } from '../../optimize/pipeline';
+import type { ActivationSummary } from '../../optimize/calibrate/activation-summary';
+import { optimizeModel, SUMMARY_SAMPLES } from '../../optimize/pipeline';
 import { defaultRecipe } from '../../optimize/recipe';
 import { pruneModel } from '../../optimize/prune';
 import { clusterModel } from '../../optimize/cluster';
@@ -265,6 +266,24 @@ describe('matchOps', () => {
     expect(out.range[1]).toBeCloseTo(255 / 256, 12);
     expect(out.clippedBelow).toBe(0);
     expect(out.total).toBe(4 * 10);
+    expect([out.samples, out.samplesCalibrated]).toEqual([4, 4]);
+  }, 120_000);
+
+  it('min/max ranges bin only the first SUMMARY_SAMPLES samples for the summary; percentile ranges all of them', async () => {
+    const model = readSharedModel('mnist_conv_fc_float.tflite');
+    const graph = readModel(model);
+    const sub = graph.subgraphs[0];
+    const random = seededRandom(9);
+    const calibration = Array.from({ length: SUMMARY_SAMPLES + 8 }, () => sub.inputs.map((t) => Float32Array.from({ length: 784 }, () => random())));
+    const softmaxOut = (activations: ActivationSummary[]) => activations.find((a) => a.key === `0:${sub.outputs[0]}`)!;
+    const minmax = await optimizeModel({ model, recipe: defaultRecipe('int8'), calibration, skipCheck: true, activationSummaries: true });
+    expect(softmaxOut(minmax.activations!)).toMatchObject({ samples: SUMMARY_SAMPLES, samplesCalibrated: SUMMARY_SAMPLES + 8, total: SUMMARY_SAMPLES * 10 });
+    const percentile = await optimizeModel({ model, recipe: { ...defaultRecipe('int8'), calibration: { algorithm: 'percentile', percentile: 99.99, samples: 100 } }, calibration, skipCheck: true, activationSummaries: true });
+    expect(softmaxOut(percentile.activations!)).toMatchObject({ samples: SUMMARY_SAMPLES + 8, samplesCalibrated: SUMMARY_SAMPLES + 8, total: (SUMMARY_SAMPLES + 8) * 10 });
+    // Same model, same samples: the int8 file does not depend on whether the summary is kept.
+    const plain = await optimizeModel({ model, recipe: defaultRecipe('int8'), calibration, skipCheck: true });
+    expect(plain.activations).toBeUndefined();
+    expect(Buffer.from(plain.bytes).equals(Buffer.from(minmax.bytes))).toBe(true);
   }, 120_000);
 
   it('matches ops in every subgraph: dynamic range on weight_sharing_fcs quantizes the FC of subgraph 1 too', async () => {

@@ -5,7 +5,9 @@
  *
  * The full statistics (2048 fine bins per tensor, statistics/histogram.ts) stay in the worker: the
  * summary is stored with the session in IndexedDB, so it is small (a few hundred bytes a tensor).
- * The clipped fraction is computed from the fine histogram, not from the 64 bins drawn.
+ * The clipped fraction is computed from the fine histogram, not from the 64 bins drawn. With min/max
+ * ranges (no histograms needed) only the first calibration samples are binned for it (pipeline.ts):
+ * the summary says how many of how many.
  *
  * The range is the one the variant applies: the plan's scale and zero point of the tensor (which
  * may differ from the calibrated range: scale groups take a union, SOFTMAX / LOGISTIC / TANH have
@@ -36,6 +38,9 @@ export interface ActivationSummary {
   /** Shares of the calibration values below lo and above hi, from the full-resolution histogram. */
   clippedBelow: number;
   clippedAbove: number;
+  /** Calibration samples the histogram holds, of all those calibrated (min/max ranges bin only the first ones). */
+  samples: number;
+  samplesCalibrated: number;
 }
 
 /** Integer limits of the plan's activation dtypes. */
@@ -108,7 +113,7 @@ function plannedRanges(plan: QuantizationPlan | undefined): Map<string, [number,
  * One summary per tensor with histogrammed values, in key order. `calibrated` are the ranges
  * calibration chose (rangesFrom); `plan` the variant's integer parameters, whose ranges win.
  */
-export function summarizeActivations(tensors: Map<string, TensorStats>, calibrated: RangeMap, plan: QuantizationPlan | undefined): ActivationSummary[] {
+export function summarizeActivations(tensors: Map<string, TensorStats>, calibrated: RangeMap, plan: QuantizationPlan | undefined, samplesCalibrated?: number): ActivationSummary[] {
   const planned = plannedRanges(plan);
   const summaries: ActivationSummary[] = [];
   for (const [key, stats] of tensors) {
@@ -129,6 +134,8 @@ export function summarizeActivations(tensors: Map<string, TensorStats>, calibrat
       rangeSource: applied ? 'quantized' : 'calibrated',
       clippedBelow: below,
       clippedAbove: above,
+      samples: stats.samples,
+      samplesCalibrated: samplesCalibrated ?? stats.samples,
     });
   }
   return summaries;

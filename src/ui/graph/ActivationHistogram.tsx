@@ -28,7 +28,7 @@ export const ActivationHistogram = memo(function ActivationHistogram({ activatio
   const kept = s.rangeSource === 'quantized';
   return (
     <figure className="gd-hist" data-testid="activation-histogram" data-role={role} data-tensor={tensor} data-clipped={clipped} data-clipped-below={s.clippedBelow} data-clipped-above={s.clippedAbove}
-      data-range-min={lo} data-range-max={hi} data-min={s.min} data-max={s.max} data-total={s.total} data-counts={s.counts.join(',')} data-range-source={s.rangeSource}>
+      data-range-min={lo} data-range-max={hi} data-min={s.min} data-max={s.max} data-total={s.total} data-counts={s.counts.join(',')} data-range-source={s.rangeSource} data-samples={s.samples} data-samples-calibrated={s.samplesCalibrated}>
       <svg viewBox={`0 0 ${W} ${H + 16}`} width={W} height={H + 16} role="img"
         aria-label={`Calibrated values of ${tensor}: ${s.total} values from ${num(s.min)} to ${num(s.max)}, range [${num(lo)}, ${num(hi)}], ${clippedText(clipped)}`}>
         {lo > s.min && <rect x={0} y={0} width={x(lo)} height={H} className="gd-clip" />}
@@ -47,7 +47,7 @@ export const ActivationHistogram = memo(function ActivationHistogram({ activatio
         {kept ? 'quantized to' : 'calibrated range'} [{num(lo)}, {num(hi)}]{kept ? ` in ${variantLabel}` : ` (stays float in ${variantLabel}: not clipped at run time)`};{' '}
         <strong data-testid="clipped-text">{clippedText(clipped)}</strong>
         {clipped > 0 && <span className="muted"> ({(s.clippedBelow * 100).toFixed(2)}% below, {(s.clippedAbove * 100).toFixed(2)}% above)</span>}
-        <span className="muted"> · {s.total.toLocaleString('en-US')} calibration values from {num(s.min)} to {num(s.max)} (√ count scale)</span>
+        <span className="muted"> · {s.total.toLocaleString('en-US')} calibration values from {num(s.min)} to {num(s.max)}{s.samples < s.samplesCalibrated ? `, from the first ${s.samples} of ${s.samplesCalibrated} calibration samples (min/max ranges need no histogram: only these are binned)` : ''} (√ count scale)</span>
       </figcaption>
     </figure>
   );
