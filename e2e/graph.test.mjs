@@ -10,8 +10,9 @@
  *   and the graph selecting the same op, "keep in float" from the details re-running the variant, and
  *   the calibrated activations of SOFTMAX in int8 (histogram, range, share clipped; the same on the
  *   float model's op) while the dynamic variant says it was not calibrated;
- * - a synthetic 1,002-op model written by our own writer (src/test-support/large-graph.ts, checked
+ * - a synthetic 1,002-op model written by our own writer (src/tflite/synthetic-graph.ts, checked
  *   against LiteRT in its unit test): drawn in full, searchable, and no task over 100 ms while panning.
+ * - weight_sharing_fcs (two subgraphs) with a float16 variant: the diff of subgraph 1.
  * Screenshots go to e2e/output/ (ignored by git).
  */
 import { after, before, describe, test } from 'node:test';
@@ -275,7 +276,7 @@ describe('graph view', () => {
   });
 
   test('a 1,002-op synthetic model: laid out, every op drawn, search, pan without a long task', { timeout: 300_000 }, async () => {
-    const { largeGraphModel } = await tsImport('../src/test-support/large-graph.ts', import.meta.url);
+    const { largeGraphModel } = await tsImport('../src/tflite/synthetic-graph.ts', import.meta.url);
     const { writeModel } = await tsImport('../src/tflite/write.ts', import.meta.url);
     const dir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-graph-large-'));
     const file = path.join(dir, 'large_graph_1002_ops.tflite');
@@ -448,6 +449,44 @@ describe('graph view', () => {
     } finally {
       await page.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a model with two subgraphs: the diff covers the subgraph shown', { timeout: 240_000 }, async () => {
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    try {
+      await page.goto(baseURL);
+      await page.getByTestId('file-input').setInputFiles(path.join(SHARED, 'models', 'ops', 'weight_sharing_fcs.tflite'));
+      // The MNIST session of the test before is restored with its variants: open this model in a new session.
+      const summary = page.locator('[data-testid="summary"][data-file-name="weight_sharing_fcs.tflite"]');
+      await summary.or(page.getByTestId('open-new-session')).first().waitFor({ timeout: 60_000 });
+      if (await page.getByTestId('open-new-session').isVisible()) await page.getByTestId('open-new-session').click();
+      await summary.waitFor({ timeout: 60_000 });
+      await page.getByTestId('workbench').waitFor();
+      await page.getByTestId('add-technique').selectOption('float16');
+      await page.getByTestId('add-variant').click();
+      await page.locator('[data-testid="variant"][data-label="float16"]').getByTestId('run-variant').click();
+      await page.locator('[data-testid="variant"][data-label="float16"][data-status="done"]').waitFor({ timeout: 150_000 });
+      // Subgraph 1 ("sig2"): its FULLY_CONNECTED now reads float16 weights through an inserted DEQUANTIZE.
+      await page.getByTestId('graph-subgraph').selectOption('1');
+      await page.waitForFunction(() => document.querySelector('[data-testid="graph-status"]')?.getAttribute('data-op-count') === '1');
+      await page.getByTestId('graph-diff-toggle').check();
+      const diff = page.locator('[data-testid="graph-diff"][data-subgraph="1"]');
+      await diff.waitFor();
+      await page.waitForFunction(() => document.querySelector('[data-testid="graph-diff"]')?.getAttribute('data-inserted') !== '');
+      const counts = await diff.evaluate((el) => ({ inserted: Number(el.dataset.inserted), dtype: Number(el.dataset.dtype), removed: Number(el.dataset.removed), same: Number(el.dataset.same) }));
+      console.log(`# diff of subgraph 1, float vs float16: ${JSON.stringify(counts)}; ${await page.getByTestId('diff-summary').textContent()}`);
+      assert.deepEqual(counts, { inserted: 1, dtype: 1, removed: 0, same: 0 });
+      await page.getByTestId('diff-variant').locator('[data-op-index]').nth(1).waitFor();
+      assert.equal(await page.getByTestId('diff-float').locator('[data-op-index]').count(), 1);
+      assert.deepEqual(await page.getByTestId('diff-variant').locator('[aria-label*="inserted"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label').split(' #')[0])), ['DEQUANTIZE']);
+      // Selecting the FC on one side selects its match on the other, in subgraph 1.
+      await page.getByTestId('diff-float').locator('[data-op-index="0"]').click();
+      await page.getByTestId('diff-variant').locator('.gnode-selected[aria-label^="FULLY_CONNECTED"]').waitFor();
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
     }
   });
 });

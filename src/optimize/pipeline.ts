@@ -21,7 +21,9 @@ import { applyInteger, planInteger, type FloatOp, type IntegerOptions } from './
 import type { QuantizationPlan } from './quantize/plan';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
-import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
+import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
+import { isConstant } from '../tflite/queries';
+import { elementCount } from '../tflite/shape';
 import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
@@ -147,12 +149,12 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     }
     const started = performance.now();
     // Only percentile and mse read the histograms: min/max ranges calibrate without binning (reduced
-    // inside LiteRT, 2-3x faster). The page's activation summary then bins the first
-    // SUMMARY_SAMPLES samples in a second, short pass (npm run bench:activation-summary).
+    // inside LiteRT, 2-3x faster). The page's activation summary then bins the first few samples in
+    // a second, short pass (summarySampleCount; npm run bench:activation-summary).
     const rangeHistograms = !['minmax', 'moving-average'].includes(recipe.calibration.algorithm);
     const summarySamples: Sample[] | null = request.activationSummaries && !rangeHistograms ? [] : null;
     let fed: Samples = collector ? alsoInto(calibration, collector) : calibration;
-    if (summarySamples) fed = keepingFirst(fed, SUMMARY_SAMPLES, summarySamples);
+    if (summarySamples) fed = keepingFirst(fed, summarySampleCount(graph), summarySamples);
     const stats = await calibrate(graph, fed, {
       total,
       histograms: rangeHistograms,
@@ -245,8 +247,19 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
 /**
  * Calibration samples binned for the page's activation summary when the ranges need no histograms
  * (min/max, moving average): the summary's histogram and clipped shares come from these first ones.
+ * The values path costs about its activation values per sample (pose_landmark_lite: 32 samples
+ * added 24 s to a 22 s calibration, bench:activation-summary), so a model with many takes fewer
+ * samples, SUMMARY_VALUES activation values in all, between 4 and SUMMARY_SAMPLES.
  */
 export const SUMMARY_SAMPLES = 32;
+export const SUMMARY_VALUES = 2e7;
+
+export function summarySampleCount(graph: ModelGraph): number {
+  const subgraph = graph.subgraphs[0];
+  let perSample = 0;
+  for (const t of subgraph?.tensors ?? []) if (t.type === TensorType.FLOAT32 && !isConstant(graph, t)) perSample += elementCount(t.shape);
+  return Math.max(4, Math.min(SUMMARY_SAMPLES, Math.floor(SUMMARY_VALUES / Math.max(1, perSample))));
+}
 
 /** The samples as they are pulled, the first `count` also copied into `kept` (a stream may reuse its arrays). */
 async function* keepingFirst(samples: Samples, count: number, kept: Sample[]) {

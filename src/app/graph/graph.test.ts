@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationSummary } from '../../optimize/calibrate/activation-summary';
-import { optimizeModel, SUMMARY_SAMPLES } from '../../optimize/pipeline';
+import { optimizeModel, SUMMARY_SAMPLES, summarySampleCount } from '../../optimize/pipeline';
 import { defaultRecipe } from '../../optimize/recipe';
 import { pruneModel } from '../../optimize/prune';
 import { clusterModel } from '../../optimize/cluster';
@@ -269,10 +269,13 @@ describe('matchOps', () => {
     expect([out.samples, out.samplesCalibrated]).toEqual([4, 4]);
   }, 120_000);
 
-  it('min/max ranges bin only the first SUMMARY_SAMPLES samples for the summary; percentile ranges all of them', async () => {
+  it('min/max ranges bin only the first samples for the summary (32 on MNIST); percentile ranges all of them', async () => {
     const model = readSharedModel('mnist_conv_fc_float.tflite');
     const graph = readModel(model);
     const sub = graph.subgraphs[0];
+    expect(summarySampleCount(graph)).toBe(SUMMARY_SAMPLES);
+    // Models with many activation values bin fewer (the values path costs about one pass over them).
+    expect(summarySampleCount(liteGraph)).toBe(4);
     const random = seededRandom(9);
     const calibration = Array.from({ length: SUMMARY_SAMPLES + 8 }, () => sub.inputs.map((t) => Float32Array.from({ length: 784 }, () => random())));
     const softmaxOut = (activations: ActivationSummary[]) => activations.find((a) => a.key === `0:${sub.outputs[0]}`)!;

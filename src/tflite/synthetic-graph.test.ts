@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../runtime/load';
 import { initRuntime } from '../runtime/start';
 import { seededRandom } from '../seeded-random';
-import { writeModel } from '../tflite/write';
-import { LARGE_GRAPH_SHAPE, largeGraphModel, largeGraphReference } from './large-graph';
+import { writeModel } from './write';
+import { LARGE_GRAPH_SHAPE, largeGraphModel, largeGraphReference } from './synthetic-graph';
 
 describe('largeGraphModel', () => {
   beforeAll(() => initRuntime());

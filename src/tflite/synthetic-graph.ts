@@ -1,5 +1,6 @@
 /**
- * A synthetic float model with as many ops as asked, for the graph view's scale test (e2e/graph.test.mjs):
+ * A synthetic float model with as many ops as asked, for the graph view's scale test (e2e/graph.test.mjs;
+ * synthetic-graph.test.ts checks it in LiteRT):
  * a chain of blocks on a [1, 8, 8, 4] activation, each with two branches that join,
  *   a = CONV_2D(x, 1x1 kernel, bias);  c = ADD(x, k);  y = ADD(a, c)
  * so the layout has forks and joins, not only a line. Kernels are -0.5 I plus small noise, so each
@@ -7,9 +8,9 @@
  * float64 loop (largeGraphReference) computes what LiteRT must return.
  */
 import { seededRandom } from '../seeded-random';
-import { addBuffer, addTensor, newGraph, newOperator, newTensor, opcodeIndex } from '../tflite/edit';
-import type { ModelGraph } from '../tflite/graph';
-import { ActivationFunctionType, AddOptionsT, BuiltinOperator, BuiltinOptions, Conv2DOptionsT, Padding, TensorType } from '../tflite/schema/generated/tflite_generated';
+import { addBuffer, addTensor, newGraph, newOperator, newTensor, opcodeIndex } from './edit';
+import type { ModelGraph } from './graph';
+import { ActivationFunctionType, AddOptionsT, BuiltinOperator, BuiltinOptions, Conv2DOptionsT, Padding, TensorType } from './schema/generated/tflite_generated';
 
 export const LARGE_GRAPH_SHAPE = [1, 8, 8, 4] as const;
 const C = LARGE_GRAPH_SHAPE[3];
