@@ -439,12 +439,12 @@ describe('graph view', () => {
       await page.getByTestId('graph-model').selectOption('float');
       const softmaxFloat = await activationsOfSoftmax(page);
       assert.deepEqual(softmaxFloat.map((a) => [a.role, a.clipped, a.total]), softmaxInt8.map((a) => [a.role, a.clipped, a.total]));
+      await page.getByTestId('op-details').screenshot({ path: path.join(OUTPUT, 'graph-activations.png') });
       // The dynamic-range variant was not calibrated, and says so.
       await page.getByTestId('graph-model').selectOption({ label: 'dynamic' });
       await graph(page).locator('[data-op-index][aria-label^="SOFTMAX #"]').click();
       await page.getByTestId('activation-none').getByText(/not calibrated \(dynamic range keeps activations in float\)/).waitFor();
       assert.equal(await page.getByTestId('activation-histogram').count(), 0);
-      await page.getByTestId('graph-panel').screenshot({ path: path.join(OUTPUT, 'graph-activations.png') });
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
