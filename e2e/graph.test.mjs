@@ -7,7 +7,12 @@
  *   graph, nor while panning, zooming and switching overlays;
  * - MNIST with 200 real digits: int8 and dynamic variants run, the per-layer error overlay, the diff
  *   of the float model and int8 (QUANTIZE / DEQUANTIZE inserted, dtypes changed), the per-layer chart
- *   and the graph selecting the same op, and "keep in float" from the details re-running the variant.
+ *   and the graph selecting the same op, "keep in float" from the details re-running the variant, and
+ *   the calibrated activations of SOFTMAX in int8 (histogram, range, share clipped; the same on the
+ *   float model's op) while the dynamic variant says it was not calibrated;
+ * - a synthetic 1,002-op model written by our own writer (src/tflite/synthetic-graph.ts, checked
+ *   against LiteRT in its unit test): drawn in full, searchable, and no task over 100 ms while panning.
+ * - weight_sharing_fcs (two subgraphs) with a float16 variant: the diff of subgraph 1.
  * Screenshots go to e2e/output/ (ignored by git).
  */
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +21,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
+import { tsImport } from 'tsx/esm/api';
 import { mnistPngs, previewWithChromium, ROOT, SHARED } from './support.mjs';
 
 const OUTPUT = path.join(ROOT, 'e2e', 'output');
@@ -66,6 +72,50 @@ async function settle(page) {
 }
 
 const graph = (page) => page.getByRole('group', { name: 'Model graph', exact: true });
+
+/** Clicks the SOFTMAX op of the graph shown and reads its activation histograms. */
+async function activationsOfSoftmax(page) {
+  await graph(page).locator('[data-op-index][aria-label^="SOFTMAX #"]').click();
+  const op = await graph(page).locator('[data-op-index][aria-label^="SOFTMAX #"]').getAttribute('data-op-index');
+  const details = page.locator(`[data-testid="op-details"][data-op-index="${op}"]`);
+  await details.getByTestId('activation-histogram').first().waitFor();
+  return details.getByTestId('activation-histogram').evaluateAll((figures) =>
+    figures.map((f) => ({
+      role: f.dataset.role,
+      tensor: f.dataset.tensor,
+      rangeSource: f.dataset.rangeSource,
+      clipped: Number(f.dataset.clipped),
+      clippedBelow: Number(f.dataset.clippedBelow),
+      clippedAbove: Number(f.dataset.clippedAbove),
+      rangeMin: Number(f.dataset.rangeMin),
+      rangeMax: Number(f.dataset.rangeMax),
+      min: Number(f.dataset.min),
+      max: Number(f.dataset.max),
+      total: Number(f.dataset.total),
+      counts: f.dataset.counts.split(',').map(Number),
+      text: f.querySelector('[data-testid="clipped-text"]').textContent,
+      lines: f.querySelectorAll('line.gd-range').length,
+    })),
+  );
+}
+
+/**
+ * What the 64 bins drawn allow for the number of clipped values: at least the bins lying wholly
+ * outside the range (by a bin's width: a fine bin goes to the coarse bin of its centre), at most
+ * every bin reaching outside it.
+ */
+function clippedBounds({ counts, min, max, rangeMin, rangeMax }) {
+  const w = (max - min) / counts.length;
+  let least = 0;
+  let most = 0;
+  counts.forEach((c, k) => {
+    const a = min + k * w;
+    const b = a + w;
+    if (b + w <= rangeMin || a - w >= rangeMax) least += c;
+    if (a - w < rangeMin || b + w > rangeMax) most += c;
+  });
+  return { least, most };
+}
 
 function watchProblems(page) {
   const problems = [];
@@ -225,6 +275,73 @@ describe('graph view', () => {
     await page.close();
   });
 
+  test('a 1,002-op synthetic model: laid out, every op drawn, search, pan without a long task', { timeout: 300_000 }, async () => {
+    const { largeGraphModel } = await tsImport('../src/tflite/synthetic-graph.ts', import.meta.url);
+    const { writeModel } = await tsImport('../src/tflite/write.ts', import.meta.url);
+    const dir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-graph-large-'));
+    const file = path.join(dir, 'large_graph_1002_ops.tflite');
+    await writeFile(file, writeModel(largeGraphModel(1000)));
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    try {
+      await page.goto(baseURL);
+      await page.getByTestId('empty-state').waitFor();
+      await page.evaluate(() => {
+        const tick = () => {
+          if (!window.__summaryAt && document.querySelector('[data-testid="summary"]')) window.__summaryAt = performance.now();
+          if (!window.__graphAt && document.querySelectorAll('[aria-label="Model graph"] [data-op-index]').length >= 1002) window.__graphAt = performance.now();
+          if (!window.__graphAt) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
+      await page.getByTestId('file-input').setInputFiles(file);
+      await page.locator('[data-testid="summary"][data-file-name="large_graph_1002_ops.tflite"]').waitFor({ timeout: 60_000 });
+      await page.waitForFunction(() => window.__graphAt, null, { timeout: 120_000 });
+      const status = page.getByTestId('graph-status');
+      await status.getByText(/laid out in \d+ ms/).waitFor();
+      const { summaryAt, graphAt } = await page.evaluate(() => ({ summaryAt: window.__summaryAt, graphAt: window.__graphAt }));
+      const layoutMs = Number(/laid out in (\d+) ms/.exec(await status.textContent())[1]);
+      console.log(`# 1,002-op synthetic model: layout in the graph worker ${layoutMs} ms; every op on screen ${Math.round(graphAt - summaryAt)} ms after the summary; ${await status.textContent()}`);
+      assert.equal(Number(await status.getAttribute('data-op-count')), 1002);
+      const indices = await graph(page).locator('[data-op-index]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-op-index'))));
+      assert.deepEqual([...indices].sort((a, b) => a - b), Array.from({ length: 1002 }, (_, i) => i), 'one element per op');
+
+      // Search: one tensor deep in the chain, by name (its producer and its two readers), then an op by index.
+      await page.getByTestId('graph-search').fill('block250/join');
+      await page.getByTestId('graph-search-count').getByText(/^\d+ match/).waitFor();
+      const hits = Number(/(\d+) match/.exec(await page.getByTestId('graph-search-count').textContent())[1]);
+      assert.equal(hits, 3, 'the ADD writing block250/join and the CONV_2D and ADD of block 251 reading it');
+      await page.getByTestId('graph-search').fill('#900');
+      await page.getByTestId('graph-search-count').getByText('1 match').waitFor();
+      await graph(page).locator('[data-op-index="900"].gnode-hit').waitFor();
+      await page.getByTestId('graph-search').fill('');
+
+      // Pan by dragging, and by wheel; the drawing moves and no main-thread task exceeds 100 ms.
+      await graph(page).scrollIntoViewIfNeeded();
+      await settle(page);
+      const box = await graph(page).boundingBox();
+      const plane = graph(page).locator('.graph-plane');
+      const before = await plane.getAttribute('style');
+      const panStart = await now(page);
+      await page.mouse.move(box.x + 200, box.y + 300);
+      await page.mouse.down();
+      for (let i = 1; i <= 30; i++) await page.mouse.move(box.x + 200 + i * 5, box.y + 300 - i * 15);
+      await page.mouse.up();
+      for (let i = 0; i < 15; i++) await page.mouse.wheel(0, 200);
+      await page.waitForTimeout(200);
+      const panEnd = await now(page);
+      assert.notEqual(await plane.getAttribute('style'), before, 'panning moved the drawing');
+      const panTasks = await longTasksBetween(page, panStart, panEnd);
+      console.log(`# 1,002 ops, long tasks while panning: ${JSON.stringify(panTasks)}`);
+      assert.deepEqual(panTasks.filter((d) => d > 100), [], 'no main-thread task over 100 ms while panning');
+      await page.getByTestId('graph-panel').screenshot({ path: path.join(OUTPUT, 'graph-1002-ops.png') });
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('MNIST: int8 and dynamic variants, SQNR overlay, diff, shared selection with the per-layer chart, keep in float', { timeout: 300_000 }, async () => {
     const page = await context.newPage();
     const problems = watchProblems(page);
@@ -299,10 +416,77 @@ describe('graph view', () => {
       await details.getByTestId('action-keep-float').click();
       await details.getByTestId('action-said').waitFor();
       assert.equal(await page.getByTestId('variant').count(), before + 1);
+
+      // The calibrated activations of SOFTMAX in int8: its output's fixed grid [0, 255/256] clips the
+      // confident digits' top probability; the share shown is the one the summary carries, and fits
+      // the histogram drawn.
+      const softmaxInt8 = await activationsOfSoftmax(page);
+      const out = softmaxInt8.find((a) => a.role === 'out');
+      console.log(`# int8 SOFTMAX activations: ${JSON.stringify(softmaxInt8.map(({ counts, ...a }) => a))}`);
+      assert.equal(out.rangeSource, 'quantized');
+      assert.ok(Math.abs(out.rangeMin) < 1e-9 && Math.abs(out.rangeMax - 255 / 256) < 1e-9, `SOFTMAX output range [${out.rangeMin}, ${out.rangeMax}]`);
+      assert.ok(out.max > 255 / 256, 'calibration saw probabilities above 255/256');
+      assert.ok(out.clippedAbove > 0 && out.clippedAbove < 1 && out.clippedBelow === 0, `clipped above ${out.clippedAbove}`);
+      for (const a of softmaxInt8) {
+        assert.equal(a.text, `${(a.clipped * 100).toFixed(2)}% clipped`);
+        assert.ok(Math.abs(a.clipped - a.clippedBelow - a.clippedAbove) < 1e-12);
+        assert.equal(a.counts.reduce((x, y) => x + y, 0), a.total);
+        const { least, most } = clippedBounds(a);
+        assert.ok(least <= a.clipped * a.total + 0.5 && a.clipped * a.total <= most + 0.5, `clipped ${a.clipped * a.total} of ${a.total} within what the bins allow [${least}, ${most}]`);
+      }
+      // The float model's SOFTMAX shows the same (the summaries are keyed by the float model's tensors).
+      await page.getByTestId('results-table').getByRole('button', { name: 'int8', exact: true }).click();
+      await page.getByTestId('graph-model').selectOption('float');
+      const softmaxFloat = await activationsOfSoftmax(page);
+      assert.deepEqual(softmaxFloat.map((a) => [a.role, a.clipped, a.total]), softmaxInt8.map((a) => [a.role, a.clipped, a.total]));
+      await page.getByTestId('op-details').screenshot({ path: path.join(OUTPUT, 'graph-activations.png') });
+      // The dynamic-range variant was not calibrated, and says so.
+      await page.getByTestId('graph-model').selectOption({ label: 'dynamic' });
+      await graph(page).locator('[data-op-index][aria-label^="SOFTMAX #"]').click();
+      await page.getByTestId('activation-none').getByText(/not calibrated \(dynamic range keeps activations in float\)/).waitFor();
+      assert.equal(await page.getByTestId('activation-histogram').count(), 0);
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a model with two subgraphs: the diff covers the subgraph shown', { timeout: 240_000 }, async () => {
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    try {
+      await page.goto(baseURL);
+      await page.getByTestId('file-input').setInputFiles(path.join(SHARED, 'models', 'ops', 'weight_sharing_fcs.tflite'));
+      // The MNIST session of the test before is restored with its variants: open this model in a new session.
+      const summary = page.locator('[data-testid="summary"][data-file-name="weight_sharing_fcs.tflite"]');
+      await summary.or(page.getByTestId('open-new-session')).first().waitFor({ timeout: 60_000 });
+      if (await page.getByTestId('open-new-session').isVisible()) await page.getByTestId('open-new-session').click();
+      await summary.waitFor({ timeout: 60_000 });
+      await page.getByTestId('workbench').waitFor();
+      await page.getByTestId('add-technique').selectOption('float16');
+      await page.getByTestId('add-variant').click();
+      await page.locator('[data-testid="variant"][data-label="float16"]').getByTestId('run-variant').click();
+      await page.locator('[data-testid="variant"][data-label="float16"][data-status="done"]').waitFor({ timeout: 150_000 });
+      // Subgraph 1 ("sig2"): its FULLY_CONNECTED now reads float16 weights through an inserted DEQUANTIZE.
+      await page.getByTestId('graph-subgraph').selectOption('1');
+      await page.waitForFunction(() => document.querySelector('[data-testid="graph-status"]')?.getAttribute('data-op-count') === '1');
+      await page.getByTestId('graph-diff-toggle').check();
+      const diff = page.locator('[data-testid="graph-diff"][data-subgraph="1"]');
+      await diff.waitFor();
+      await page.waitForFunction(() => document.querySelector('[data-testid="graph-diff"]')?.getAttribute('data-inserted') !== '');
+      const counts = await diff.evaluate((el) => ({ inserted: Number(el.dataset.inserted), dtype: Number(el.dataset.dtype), removed: Number(el.dataset.removed), same: Number(el.dataset.same) }));
+      console.log(`# diff of subgraph 1, float vs float16: ${JSON.stringify(counts)}; ${await page.getByTestId('diff-summary').textContent()}`);
+      assert.deepEqual(counts, { inserted: 1, dtype: 1, removed: 0, same: 0 });
+      await page.getByTestId('diff-variant').locator('[data-op-index]').nth(1).waitFor();
+      assert.equal(await page.getByTestId('diff-float').locator('[data-op-index]').count(), 1);
+      assert.deepEqual(await page.getByTestId('diff-variant').locator('[aria-label*="inserted"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label').split(' #')[0])), ['DEQUANTIZE']);
+      // Selecting the FC on one side selects its match on the other, in subgraph 1.
+      await page.getByTestId('diff-float').locator('[data-op-index="0"]').click();
+      await page.getByTestId('diff-variant').locator('.gnode-selected[aria-label^="FULLY_CONNECTED"]').waitFor();
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
     }
   });
 });

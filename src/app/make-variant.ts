@@ -51,9 +51,11 @@ export interface MakeVariantRequest {
   chainTraining?: ChainRequest['training'];
   /** Hand back a result that left ops in float (see OptimizeRequest.allowFloatFallback). */
   allowFloatFallback?: boolean;
+  /** Keep a summary of each calibrated activation (see OptimizeRequest.activationSummaries). */
+  activationSummaries?: boolean;
 }
 
-export interface MadeVariant extends Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings' | 'plan'> {
+export interface MadeVariant extends Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings' | 'plan' | 'activations'> {
   verdict?: OptimizeResult['verdict'];
   chain?: { steps: Chain; result: ChainResult; summary: ChainSummary };
   training?: TrainingSummary;
@@ -74,7 +76,8 @@ export async function makeVariant(request: MakeVariantRequest): Promise<MadeVari
     if (stage !== 'read') request.onProgress?.(stage as RunStage, done, total);
   };
   const allowFloatFallback = request.allowFloatFallback || spec.allowFloatFallback;
-  if (!chain) return optimizeModel({ model: request.model, recipe: spec.recipe, calibration, calibrationCount, signal: request.signal, onProgress, allowFloatFallback });
+  const { activationSummaries } = request;
+  if (!chain) return optimizeModel({ model: request.model, recipe: spec.recipe, calibration, calibrationCount, signal: request.signal, onProgress, allowFloatFallback, activationSummaries });
   return makeChainVariant(request, chain, { calibration, calibrationCount, onProgress });
 }
 
@@ -110,7 +113,8 @@ async function makeChainVariant(
   };
   const chainTraining = request.chainTraining ?? training?.chainTraining;
   const allowFloatFallback = request.allowFloatFallback || request.spec.allowFloatFallback;
-  const c = await runChain({ model: request.model, chain, ...common, signal, onProgress, training: chainTraining, allowFloatFallback });
+  const { activationSummaries } = request;
+  const c = await runChain({ model: request.model, chain, ...common, signal, onProgress, training: chainTraining, allowFloatFallback, activationSummaries });
   request.onTrainingState?.(false);
   training?.flush();
   if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
@@ -136,6 +140,7 @@ async function makeChainVariant(
     timings: c.quantized?.timings ?? {},
     verdict: c.quantized?.verdict,
     plan: c.quantized?.plan,
+    activations: c.quantized?.activations,
     chain: { steps: chain, result: c, summary },
     training: trainingSummary,
   };

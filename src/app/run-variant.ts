@@ -42,7 +42,8 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
   const { bytes: reference, name: modelName } = session.requireModel();
   const d = session.dataset;
   const indices = d ? splitIndices(d, request.split) : null;
-  const made = await makeVariant({ ...request, model: reference, dataset: d, indices });
+  // The page shows each op's calibrated activations: keep their summary (stored with the session).
+  const made = await makeVariant({ ...request, model: reference, dataset: d, indices, activationSummaries: true });
   if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
 
   const measured = await evaluateCandidate(session, made.bytes, request.split, onProgress, signal);
@@ -83,6 +84,7 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
     label: made.label,
     recipe: made.recipe,
     floatOps: made.floatOps,
+    activations: made.activations,
     notes: made.notes,
     timings: made.timings as Record<string, number>,
     comparison,

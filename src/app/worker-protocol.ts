@@ -8,6 +8,7 @@ import type { ComparisonResult } from '../evaluate/compare';
 import type { LatencyResult } from '../evaluate/latency';
 import type { SizeComparison } from '../evaluate/size';
 import type { McuEstimate, TargetIssue } from '../evaluate/target-check';
+import type { ActivationSummary } from '../optimize/calibrate/activation-summary';
 import type { ChainChecks } from '../optimize/chain';
 import type { FloatOp } from '../optimize/quantize/integer';
 import type { Recipe } from '../optimize/recipe';
@@ -106,6 +107,12 @@ export interface RunResult {
   label: string;
   recipe: Recipe;
   floatOps: FloatOp[];
+  /**
+   * Calibrated variants (int8, 16x8, W4A8...): each calibrated activation of the float model as
+   * read (keys `${subgraph}:${tensorIndex}` of it), its histogram, the range applied and the share
+   * clipped. Absent for variants without calibration, and in results saved before it was kept.
+   */
+  activations?: ActivationSummary[];
   notes: string[];
   timings: Record<string, number>;
   comparison: ComparisonResult;

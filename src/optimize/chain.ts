@@ -198,6 +198,8 @@ export interface ChainRequest {
   };
   /** Passed to the quantize step (see OptimizeRequest.allowFloatFallback). */
   allowFloatFallback?: boolean;
+  /** Passed to the quantize step (see OptimizeRequest.activationSummaries). */
+  activationSummaries?: boolean;
 }
 
 export interface ChainChecks {
@@ -216,7 +218,7 @@ export interface ChainResult {
   pruned?: { sparsity: number; tensors: PrunedTensor[] };
   clustered?: { tensors: ClusteredTensor[]; elapsedMs: number };
   trained?: Omit<FinetuneResult, 'graph'>;
-  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict' | 'plan'>;
+  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict' | 'plan' | 'activations'>;
   report: ModelWeightReport;
   checks: ChainChecks;
   notes: string[];
@@ -300,6 +302,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
       signal: request.signal,
       skipCheck: request.skipCheck,
       allowFloatFallback: request.allowFloatFallback,
+      activationSummaries: request.activationSummaries,
       // After training the trained float weights are the reference; before, the original ones.
       referenceWeights: (chain.prune || chain.cluster) && !chain.train ? referenceWeights : undefined,
       biasCorrection: chain.train?.mode !== 'qat',
@@ -308,7 +311,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
         : undefined,
     });
     bytes = q.bytes;
-    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan };
+    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan, activations: q.activations };
     notes.push(...q.notes);
   } else if (!request.skipCheck) {
     await checkRuns(bytes);

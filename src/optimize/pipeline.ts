@@ -7,11 +7,12 @@ import { WorkbenchError } from '../errors';
 import { loadModel } from '../runtime/load';
 import { randomInputs } from '../runtime/random-inputs';
 import { initRuntime } from '../runtime/start';
-import { eachSample, sampleCount, type Samples } from '../runtime/samples';
+import { eachSample, sampleCount, type Sample, type Samples } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
 import { writeModel } from '../tflite/write';
+import { summarizeActivations, type ActivationSummary } from './calibrate/activation-summary';
 import { calibrate, rangesFrom } from './calibrate/calibrate';
 import { outputErrorRanges } from './calibrate/output-ranges';
 import { dequantizeModel } from './quantize/dequantize-model';
@@ -22,7 +23,9 @@ import type { QuantizationPlan } from './quantize/plan';
 import type { RangeMap } from './quantize/ranges';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
-import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
+import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
+import { isConstant } from '../tflite/queries';
+import { elementCount } from '../tflite/shape';
 import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
@@ -56,6 +59,12 @@ export interface OptimizeRequest {
    * (see fallback.ts); without it such a result throws a FloatFallbackError.
    */
   allowFloatFallback?: boolean;
+  /**
+   * Keep a summary of each calibrated activation (histogram, range applied, clipped share) in the
+   * result, for the page's op details. Percentile / MSE recipes have the histograms of every sample;
+   * minmax / moving-average ones bin the first SUMMARY_SAMPLES samples in a second pass.
+   */
+  activationSummaries?: boolean;
 }
 
 export interface OptimizeResult {
@@ -71,6 +80,8 @@ export interface OptimizeResult {
   verdict: FallbackVerdict;
   /** int8 / int16x8: how every op runs and every integer tensor's parameters (plain JSON, for the report). */
   plan?: QuantizationPlan;
+  /** int8 / int16x8 with `activationSummaries`: what calibration saw of each activation. */
+  activations?: ActivationSummary[];
 }
 
 const QUANTIZED_STATES = new Set(['int8', 'uint8', '16x8', 'mixed', 'dynamic-range']);
@@ -107,6 +118,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   let floatOps: FloatOp[] = [];
   let nothingDone = false;
   let plan: QuantizationPlan | undefined;
+  let activations: ActivationSummary[] | undefined;
   const skip = (s: number, o: number) => keepsFloat(recipe, graph, s, graph.subgraphs[s].operators[o]);
 
   let result: ModelGraph;
@@ -145,13 +157,20 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       }
     }
     const started = performance.now();
-    const stats = await calibrate(graph, collector ? alsoInto(calibration, collector) : calibration, {
+    // Only percentile and mse read the histograms: min/max ranges calibrate without binning (reduced
+    // inside LiteRT, 2-3x faster). The page's activation summary then bins the first few samples in
+    // a second, short pass (summarySampleCount; npm run bench:activation-summary).
+    const rangeHistograms = !['minmax', 'moving-average'].includes(algorithm);
+    const summarySamples: Sample[] | null = request.activationSummaries && !rangeHistograms ? [] : null;
+    let fed: Samples = collector ? alsoInto(calibration, collector) : calibration;
+    if (summarySamples) fed = keepingFirst(fed, summarySampleCount(graph), summarySamples);
+    const stats = await calibrate(graph, fed, {
       total,
-      // Only percentile and mse read the histograms: min/max ranges calibrate without binning.
-      histograms: !['minmax', 'moving-average'].includes(algorithm),
+      histograms: rangeHistograms,
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
     }).finally(() => collector?.dispose());
+    const binned = summarySamples?.length ? await calibrate(graph, summarySamples, { histograms: true, signal }) : stats;
     let ranges: RangeMap;
     let rangeNote = '';
     if (algorithm === 'output-mse') {
@@ -194,6 +213,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     quantized.plan.weightRounding = integerOptions.roundedWeights ? rounding : 'nearest';
     result = quantized.graph;
     plan = quantized.plan;
+    if (request.activationSummaries && binned.histograms) activations = summarizeActivations(binned.tensors, ranges, plan, stats.samples);
     nothingDone = quantized.quantizedOps === 0;
     floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
     notes.push(`calibrated on ${stats.samples} sample(s) with ${algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}${rangeNote}`);
@@ -238,7 +258,32 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     notes.push(`kept although it is a failure (float fallback allowed): ${verdict.failure}`);
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
-  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan };
+  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations };
+}
+
+/**
+ * Calibration samples binned for the page's activation summary when the ranges need no histograms
+ * (min/max, moving average): the summary's histogram and clipped shares come from these first ones.
+ * The values path costs about its activation values per sample (pose_landmark_lite: 32 samples
+ * added 24 s to a 22 s calibration, bench:activation-summary), so a model with many takes fewer
+ * samples, SUMMARY_VALUES activation values in all, between 4 and SUMMARY_SAMPLES.
+ */
+export const SUMMARY_SAMPLES = 32;
+export const SUMMARY_VALUES = 2e7;
+
+export function summarySampleCount(graph: ModelGraph): number {
+  const subgraph = graph.subgraphs[0];
+  let perSample = 0;
+  for (const t of subgraph?.tensors ?? []) if (t.type === TensorType.FLOAT32 && !isConstant(graph, t)) perSample += elementCount(t.shape);
+  return Math.max(4, Math.min(SUMMARY_SAMPLES, Math.floor(SUMMARY_VALUES / Math.max(1, perSample))));
+}
+
+/** The samples as they are pulled, the first `count` also copied into `kept` (a stream may reuse its arrays). */
+async function* keepingFirst(samples: Samples, count: number, kept: Sample[]) {
+  for await (const sample of eachSample(samples)) {
+    if (kept.length < count) kept.push(sample.map((t) => t.slice()));
+    yield sample;
+  }
 }
 
 /** The samples as they are pulled, each also handed to `collector` first (one pass over a stream feeds both). */

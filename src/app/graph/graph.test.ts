@@ -6,7 +6,8 @@
  * quantizer wrote (float16 DEQUANTIZEs folded, QUANTIZE / DEQUANTIZE inserted at float I/O).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optimizeModel } from '../../optimize/pipeline';
+import type { ActivationSummary } from '../../optimize/calibrate/activation-summary';
+import { optimizeModel, SUMMARY_SAMPLES, summarySampleCount } from '../../optimize/pipeline';
 import { defaultRecipe } from '../../optimize/recipe';
 import { pruneModel } from '../../optimize/prune';
 import { clusterModel } from '../../optimize/cluster';
@@ -22,6 +23,7 @@ import { buildGraphViews, buildSubgraphView, OP_SIZE, type SubgraphView } from '
 import { layoutView } from './layout';
 import { histogram, maxDistinctPerChannel, opDetails, opFacts } from './op-facts';
 import { baseTensorName, matchOps } from './op-match';
+import { opActivations } from './op-activations';
 
 const LITE = readSharedModel('pose_landmark_lite_fp16.tflite');
 const liteGraph = readModel(LITE);
@@ -232,7 +234,7 @@ describe('matchOps', () => {
     const sub = graph.subgraphs[0];
     const random = seededRandom(7);
     const calibration = Array.from({ length: 4 }, () => sub.inputs.map((t) => Float32Array.from({ length: sub.tensors[t].shape.reduce((n, d) => n * Math.max(d, 1), 1) }, () => random())));
-    const result = await optimizeModel({ model, recipe: defaultRecipe('int8'), calibration, calibrationCount: 4, skipCheck: true });
+    const result = await optimizeModel({ model, recipe: defaultRecipe('int8'), calibration, calibrationCount: 4, skipCheck: true, activationSummaries: true });
     const variant = readModel(result.bytes);
     const diff = matchOps(graph, variant);
     const inserted = diff.variant.filter((m) => m.change === 'inserted').map((m) => m.op).sort();
@@ -242,6 +244,67 @@ describe('matchOps', () => {
       expect(m.op).toBe(opName(graph, sub.operators[m.floatOp!]));
       expect(m.change).toBe('dtype');
       expect(m.dtypeChange).toMatch(/out FLOAT32→INT8/);
+    }
+
+    // The calibrated activations are keyed by the float model's tensors, and every op's details find
+    // those of its activation inputs and outputs, on the float model and on the variant alike.
+    const activations = result.activations!;
+    expect(activations.length).toBeGreaterThan(sub.operators.length);
+    for (const a of activations) expect(sub.tensors[Number(a.key.split(':')[1])].name).toBe(a.name);
+    sub.operators.forEach((op, o) => {
+      const found = opActivations(opDetails(graph, 0, o), activations);
+      const activationTensors = [...op.inputs, ...op.outputs].filter((t) => t >= 0 && !isConstant(graph, sub.tensors[t]));
+      expect(found.map((a) => a.tensor).sort(), `op ${o}`).toEqual(activationTensors.map((t) => sub.tensors[t].name).sort());
+      const inVariant = opActivations(opDetails(variant, 0, diff.float[o].variantOp!), activations);
+      expect(inVariant.map((a) => a.summary.key)).toEqual(found.map((a) => a.summary.key));
+    });
+    // SOFTMAX: a fixed int8 output grid, scale 1/256 and zero point -128, i.e. [0, 255/256].
+    const softmax = sub.operators.findIndex((op) => opName(graph, op) === 'SOFTMAX');
+    const out = opActivations(opDetails(graph, 0, softmax), activations).find((a) => a.role === 'out')!.summary;
+    expect(out.rangeSource).toBe('quantized');
+    expect(out.range[0]).toBeCloseTo(0, 12);
+    expect(out.range[1]).toBeCloseTo(255 / 256, 12);
+    expect(out.clippedBelow).toBe(0);
+    expect(out.total).toBe(4 * 10);
+    expect([out.samples, out.samplesCalibrated]).toEqual([4, 4]);
+  }, 120_000);
+
+  it('min/max ranges bin only the first samples for the summary (32 on MNIST); percentile ranges all of them', async () => {
+    const model = readSharedModel('mnist_conv_fc_float.tflite');
+    const graph = readModel(model);
+    const sub = graph.subgraphs[0];
+    expect(summarySampleCount(graph)).toBe(SUMMARY_SAMPLES);
+    // Models with many activation values bin fewer (the values path costs about one pass over them).
+    expect(summarySampleCount(liteGraph)).toBe(4);
+    const random = seededRandom(9);
+    const calibration = Array.from({ length: SUMMARY_SAMPLES + 8 }, () => sub.inputs.map((t) => Float32Array.from({ length: 784 }, () => random())));
+    const softmaxOut = (activations: ActivationSummary[]) => activations.find((a) => a.key === `0:${sub.outputs[0]}`)!;
+    const minmax = await optimizeModel({ model, recipe: defaultRecipe('int8'), calibration, skipCheck: true, activationSummaries: true });
+    expect(softmaxOut(minmax.activations!)).toMatchObject({ samples: SUMMARY_SAMPLES, samplesCalibrated: SUMMARY_SAMPLES + 8, total: SUMMARY_SAMPLES * 10 });
+    const percentile = await optimizeModel({ model, recipe: { ...defaultRecipe('int8'), calibration: { algorithm: 'percentile', percentile: 99.99, samples: 100 } }, calibration, skipCheck: true, activationSummaries: true });
+    expect(softmaxOut(percentile.activations!)).toMatchObject({ samples: SUMMARY_SAMPLES + 8, samplesCalibrated: SUMMARY_SAMPLES + 8, total: (SUMMARY_SAMPLES + 8) * 10 });
+    // Same model, same samples: the int8 file does not depend on whether the summary is kept.
+    const plain = await optimizeModel({ model, recipe: defaultRecipe('int8'), calibration, skipCheck: true });
+    expect(plain.activations).toBeUndefined();
+    expect(Buffer.from(plain.bytes).equals(Buffer.from(minmax.bytes))).toBe(true);
+  }, 120_000);
+
+  it('matches ops in every subgraph: dynamic range on weight_sharing_fcs quantizes the FC of subgraph 1 too', async () => {
+    const model = readSharedModel('ops/weight_sharing_fcs.tflite');
+    const graph = readModel(model);
+    expect(graph.subgraphs.length).toBe(2);
+    const result = await optimizeModel({ model, recipe: { ...defaultRecipe('dynamic'), minWeightElements: 0 }, skipCheck: true });
+    const variant = readModel(result.bytes);
+    for (const s of [0, 1]) {
+      const diff = matchOps(graph, variant, s);
+      expect(diff.subgraph).toBe(s);
+      expect(diff.float.length).toBe(graph.subgraphs[s].operators.length);
+      expect(diff.variant.length).toBe(variant.subgraphs[s].operators.length);
+      const fc = diff.variant.filter((m) => m.op === 'FULLY_CONNECTED');
+      expect(fc.length, `subgraph ${s}`).toBe(1);
+      expect(fc[0].change).toBe('dtype');
+      expect(fc[0].dtypeChange).toMatch(/FLOAT32→INT8/);
+      expect(diff.float.every((m) => m.fate === 'kept')).toBe(true);
     }
   }, 120_000);
 });

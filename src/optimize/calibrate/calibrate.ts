@@ -31,7 +31,8 @@
  * 2048-bin exact-rebinning histogram of every value or, for large tensors, of a strided subset, the
  * model inputs included); per-channel means for the inputs of ops with weights (bias correction).
  * `histograms: false` skips the binning and the zero count: only `percentile` and `mse` ranges read
- * them, and the pipeline calibrates `minmax` / `moving-average` recipes that way.
+ * them, and the pipeline calibrates `minmax` / `moving-average` recipes that way, except for runs that
+ * keep a summary of the activations for the page (OptimizeRequest.activationSummaries).
  *
  * Cost: without histograms the reduced path is the default from REDUCE_MIN_VALUES values per sample
  * because it measured fastest there (two LiteRT instances on two cores): npm run

@@ -29,11 +29,13 @@ interface Props {
   variant: NonNullable<ModelSource>;
   variantLabel: string;
   diff: OpDiff | null;
+  /** The subgraph compared (the one the panel shows). */
+  subgraph: number;
 }
 
-export function DiffView({ float, variant, variantLabel, diff }: Props) {
-  const left = useLayout(float, 0, false, NO_EXPANDED);
-  const right = useLayout(variant, 0, false, NO_EXPANDED);
+export function DiffView({ float, variant, variantLabel, diff, subgraph }: Props) {
+  const left = useLayout(float, subgraph, false, NO_EXPANDED);
+  const right = useLayout(variant, subgraph, false, NO_EXPANDED);
   const leftCanvas = useRef<CanvasHandle>(null);
   const rightCanvas = useRef<CanvasHandle>(null);
   const selected = useSelection((s) => s.selectedOp);
@@ -64,8 +66,8 @@ export function DiffView({ float, variant, variantLabel, diff }: Props) {
     return { lf, lm, lt, rf, rm, rt };
   }, [diff]);
 
-  const leftOp = selected && selected.subgraph === 0 ? mapOp(selected.opIndex, selected.model, 'float', diffs) : null;
-  const rightOp = selected && selected.subgraph === 0 ? mapOp(selected.opIndex, selected.model, variant.key, diffs) : null;
+  const leftOp = selected && selected.subgraph === subgraph ? mapOp(selected.opIndex, selected.model, 'float', diffs) : null;
+  const rightOp = selected && selected.subgraph === subgraph ? mapOp(selected.opIndex, selected.model, variant.key, diffs) : null;
   const leftNode = left.value && leftOp !== null ? nodeOfOp(left.value.view, leftOp)?.id ?? null : null;
   const rightNode = right.value && rightOp !== null ? nodeOfOp(right.value.view, rightOp)?.id ?? null : null;
   useEffect(() => {
@@ -77,13 +79,13 @@ export function DiffView({ float, variant, variantLabel, diff }: Props) {
   const pick = (model: string) => (node: ViewNode) => {
     if (node.kind !== 'op') return;
     const inVariant = mapOp(node.opIndex!, model, variant.key, diffs);
-    selectOp(inVariant !== null ? { model: variant.key, subgraph: 0, opIndex: inVariant } : { model, subgraph: 0, opIndex: node.opIndex! });
+    selectOp(inVariant !== null ? { model: variant.key, subgraph, opIndex: inVariant } : { model, subgraph, opIndex: node.opIndex! });
   };
   const c = diff?.counts;
   return (
-    <div className="g-diff" data-testid="graph-diff" data-inserted={c?.inserted ?? ''} data-dtype={c?.dtype ?? ''} data-removed={c?.removed ?? ''} data-folded={c?.folded ?? ''} data-same={c?.same ?? ''}>
+    <div className="g-diff" data-testid="graph-diff" data-subgraph={subgraph} data-inserted={c?.inserted ?? ''} data-dtype={c?.dtype ?? ''} data-removed={c?.removed ?? ''} data-folded={c?.folded ?? ''} data-same={c?.same ?? ''}>
       <p className="small" data-testid="diff-summary">
-        {c ? <>Subgraph 0 of {variantLabel} against the float model: <strong>{c.inserted}</strong> op(s) inserted, <strong>{c.dtype}</strong> with dtype changes, <strong>{c.same}</strong> unchanged; <strong>{c.folded}</strong> float op(s) folded, <strong>{c.removed}</strong> removed. Click an op to select its match on the other side.</> : 'Matching ops…'}
+        {c ? <>Subgraph {subgraph} of {variantLabel} against the float model: <strong>{c.inserted}</strong> op(s) inserted, <strong>{c.dtype}</strong> with dtype changes, <strong>{c.same}</strong> unchanged; <strong>{c.folded}</strong> float op(s) folded, <strong>{c.removed}</strong> removed. Click an op to select its match on the other side.</> : 'Matching ops…'}
       </p>
       <div className="g-legend small">
         {(['same', 'dtype', 'inserted', 'folded', 'removed'] as const).map((k) => <span key={k} className="g-legend-item"><span className="g-swatch" style={{ background: DIFF_COLORS[k] }} />{k === 'same' ? 'unchanged / kept' : k === 'dtype' ? 'dtype changed' : k}</span>)}

@@ -67,8 +67,10 @@ export function GraphPanel() {
   const spec = OVERLAYS.find((o) => o.kind === overlay)!;
   const facts = useFacts(source, subgraph, !!spec.needsWeights, overlay !== 'none' && overlay !== 'sqnr' && overlay !== 'float-ops');
   const diffFloatSource = activeVariant ? floatSource : null;
-  const activeDiff = useDiff(diffFloatSource, variantSource(activeVariant), 0);
-  const diffs = useMemo(() => new Map(activeVariant && activeDiff.value ? [[activeVariant.id, activeDiff.value]] : []), [activeVariant, activeDiff.value]);
+  // The match of the shown subgraph (an answer for another one, still on its way out, is not used).
+  const diffRaw = useDiff(diffFloatSource, variantSource(activeVariant), subgraph);
+  const activeDiff = diffRaw.value?.subgraph === subgraph ? diffRaw.value : null;
+  const diffs = useMemo(() => new Map(activeVariant && activeDiff ? [[activeVariant.id, activeDiff]] : []), [activeVariant, activeDiff]);
 
   const view = laid.value?.view ?? null;
   const layout = laid.value?.layout ?? null;
@@ -137,18 +139,19 @@ export function GraphPanel() {
     }
     if (node.kind !== 'op') return;
     // Published in the active variant's op numbers when it has a match, so the per-layer chart picks it too.
-    const inVariant = activeVariant && subgraph === 0 ? mapOp(node.opIndex!, shownKey, activeVariant.id, diffs) : null;
+    const inVariant = activeVariant ? mapOp(node.opIndex!, shownKey, activeVariant.id, diffs) : null;
     selectOp(inVariant !== null ? { model: activeVariant!.id, subgraph, opIndex: inVariant } : { model: shownKey, subgraph, opIndex: node.opIndex! });
   }, [shownKey, subgraph, activeVariant, diffs]);
 
   if (!modelBytes) return null;
-  const floatOfSelected = selectedHere !== null && subgraph === 0 ? mapOp(selectedHere, shownKey, 'float', diffs) : null;
-  const variantOfSelected = selectedHere !== null && activeVariant && subgraph === 0 ? mapOp(selectedHere, shownKey, activeVariant.id, diffs) : null;
+  const floatOfSelected = selectedHere !== null ? mapOp(selectedHere, shownKey, 'float', diffs) : null;
+  const variantOfSelected = selectedHere !== null && activeVariant ? mapOp(selectedHere, shownKey, activeVariant.id, diffs) : null;
   const detailsContext = {
     variant: activeVariant,
     floatOutput: floatOfSelected === null ? null : shownKey === 'float' ? (details.value?.outputs[0]?.name ?? null) : (diffs.get(activeVariant!.id)?.float[floatOfSelected]?.output || null),
-    layer: variantOfSelected !== null ? (activeVariant?.result?.comparison.perLayer ?? []).filter((l) => l.opIndex === variantOfSelected).sort((a, b) => a.sqnrDb - b.sqnrDb)[0] ?? null : null,
-    floatReason: variantOfSelected !== null ? activeVariant?.result?.floatOps.find((f) => f.subgraph === 0 && f.opIndex === variantOfSelected)?.reason ?? null : null,
+    // The per-layer comparison covers subgraph 0 (the one LiteRT runs).
+    layer: variantOfSelected !== null && subgraph === 0 ? (activeVariant?.result?.comparison.perLayer ?? []).filter((l) => l.opIndex === variantOfSelected).sort((a, b) => a.sqnrDb - b.sqnrDb)[0] ?? null : null,
+    floatReason: variantOfSelected !== null ? activeVariant?.result?.floatOps.find((f) => f.subgraph === subgraph && f.opIndex === variantOfSelected)?.reason ?? null : null,
     shownIsFloat: shownKey === 'float',
   };
   const subgraphs = outline.value?.subgraphs ?? [];
@@ -191,7 +194,7 @@ export function GraphPanel() {
       </div>
       {(laid.error || outline.error) && <p className="error-inline" role="alert">{laid.error ?? outline.error}</p>}
       {diffMode && activeVariant && floatSource ? (
-        <DiffView float={floatSource} variant={variantSource(activeVariant)!} variantLabel={activeVariant.result!.label} diff={activeDiff.value} />
+        <DiffView float={floatSource} variant={variantSource(activeVariant)!} variantLabel={activeVariant.result!.label} diff={activeDiff} subgraph={subgraph} />
       ) : (
         <>
           <p className="small muted g-status" data-testid="graph-status" data-op-count={opCount} data-drawn-ms={drawnMs?.toFixed(0) ?? ''}>

@@ -1,12 +1,16 @@
 /**
  * Details of the selected op: inputs and outputs (shape, dtype, scales, zero points), a histogram of
  * its kernel in real units, the range its output is quantized to, its error in the selected variant,
+ * the calibrated activations of its inputs and outputs in that variant (ActivationHistogram),
  * and the actions that re-run that variant with a tweak (keep in float, more bits, fewer bits).
  */
-import { memo, useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import type { LayerComparison } from '../../evaluate/compare';
 import type { Histogram as HistogramData, OpDetails as Details, TensorFacts } from '../../app/graph/op-facts';
 import { bitsTweak, keepFloatTweak, type Tweak } from '../../app/graph/bits-tweak';
+import { opActivations } from '../../app/graph/op-activations';
+import { needsCalibration } from '../../optimize/recipe';
+import { ActivationHistogram } from './ActivationHistogram';
 import { formatBytes } from '../format';
 import { rerunWithTweak, type Variant } from '../session';
 
@@ -75,6 +79,25 @@ export const HistogramChart = memo(function HistogramChart({ data, label, testId
   );
 });
 
+/** The op's calibrated activations in the variant, or why there are none. */
+function CalibratedActivations({ details, variant }: { details: Details; variant: Variant | null }) {
+  const result = variant?.result;
+  const label = result?.label ?? 'the variant';
+  const found = useMemo(() => (result?.activations ? opActivations(details, result.activations) : []), [details, result?.activations]);
+  let why: string | null = null;
+  if (!result) why = 'Run an int8 or 16x8 variant to see the activations calibration measured here, the range chosen and the share clipped.';
+  else if (!result.activations) {
+    why = needsCalibration(result.recipe) && !result.chain
+      ? `${label} was saved before calibration summaries were kept: run it again to see its activation histograms.`
+      : `${label} was not calibrated (${result.recipe.technique === 'float16' ? 'float16' : result.recipe.technique === 'dynamic' ? 'dynamic range' : result.recipe.technique} keeps activations in float): no activation ranges, nothing clipped.`;
+  } else if (!found.length) why = `No calibrated activation of this op in ${label} (only float activations of subgraph 0 are calibrated).`;
+  return (
+    <div className="gd-hists" data-testid="activation-histograms" data-count={found.length}>
+      {why ? <p className="small muted" data-testid="activation-none">{why}</p> : found.map((a) => <ActivationHistogram key={`${a.role}${a.position}`} activation={a} variantLabel={label} />)}
+    </div>
+  );
+}
+
 export function OpDetails({ details, context, onClose }: { details: Details; context: DetailsContext; onClose: () => void }) {
   const [said, setSaid] = useState<string | null>(null);
   const { variant, floatOutput, layer, floatReason } = context;
@@ -112,9 +135,9 @@ export function OpDetails({ details, context, onClose }: { details: Details; con
         <div className="small gd-act" data-testid="activation-range">
           <strong>Output activation</strong>
           {output?.range ? <p>Quantized to [{num(output.range[0])}, {num(output.range[1])}] ({output.dtype}, scale {num(output.scales[0])}, zero point {output.zeroPoints[0]}): the range calibration chose.</p> : <p className="muted">{output ? `${output.dtype}: not quantized per tensor in the model shown.` : 'none'}</p>}
-          <p className="muted">The calibrated activation histogram and clipped fraction are not shown: the optimizer worker keeps calibration statistics only while it quantizes and does not hand them to the page yet.</p>
         </div>
       </div>
+      <CalibratedActivations details={details} variant={variant} />
       {variant ? (
         <div className="gd-actions" role="group" aria-label="Re-run the variant">
           <span className="small">Re-run <strong>{variant.result?.label ?? 'variant'}</strong>:</span>
