@@ -71,6 +71,9 @@ describe('Find it for me', () => {
       console.log(`# variants:\n${all.join('\n')}`);
       throw error;
     });
+    // The pick can be the next search's starting point: its float ops stay pinned there.
+    const starts = await page.getByTestId('search-from').locator('option').allTextContents();
+    assert.ok(starts.some((t) => t.startsWith(`variant ${label}:`)), `"Start from" offers the pick: ${JSON.stringify(starts)}`);
     const row = page.locator(`[data-testid="result-row"][data-label="${label}"]`);
     const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('download-tflite').click()]);
     const file = path.join(workDir, download.suggestedFilename());

@@ -15,7 +15,7 @@ import { dataDir, readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { samplesOf } from '../yielding-samples';
-import { int4Order, pick, qualityLoss, searchPrecision, type Candidate } from './precision-search';
+import { int4Order, pick, qualityLoss, recipeWith, searchPrecision, type Candidate } from './precision-search';
 import { opName } from '../../tflite/ops';
 import { rankSensitivity } from './sensitivity';
 import { join } from 'node:path';
@@ -62,6 +62,15 @@ describe('rankSensitivity', () => {
     const perWeight = ranking.map((r) => ({ name: r.output, cost: r.lossDb / sizeOf(r.opIndex) })).sort((a, b) => a.cost - b.cost);
     expect(int4Order(graph, ranking)).toEqual(perWeight.map((r) => r.name));
     expect(int4Order(graph, ranking)[0]).toBe(nameOf(fc1));
+  });
+
+  it("recipeWith keeps what the starting recipe pins (ops kept in float, bits by op) and adds the search's ops after them", () => {
+    const base = { ...defaultRecipe('int8'), keepFloat: [{ tensorNamePattern: 'user_float' }], weightBitsByScope: [{ tensorNamePattern: 'user_int8', bits: 8 as const }] };
+    const r = recipeWith(base, ['a.b'], ['c']);
+    expect(r.keepFloat).toEqual([{ tensorNamePattern: 'user_float' }, { tensorNamePattern: '^(a\\.b)$' }]);
+    expect(r.weightBitsByScope).toEqual([{ tensorNamePattern: 'user_int8', bits: 8 }, { tensorNamePattern: '^(c)$', bits: 4 }]);
+    // All-int4 sets the recipe's default bits: the user's int8 scope still wins for its ops.
+    expect(recipeWith(base, [], ['*'])).toMatchObject({ weightBits: 4, weightBitsByScope: [{ tensorNamePattern: 'user_int8', bits: 8 }] });
   });
 
   it('picks the cheapest candidate that meets the budget, else the one that lost least', () => {

@@ -11,7 +11,9 @@ import { TARGET_LABELS } from '../../evaluate/target-check';
 import { defaultRecipe, type Granularity } from '../../optimize/recipe';
 import { formatBytes } from '../../format-bytes';
 import { callWorker, optimizerWorker } from '../optimizer-client';
+import { useShallow } from 'zustand/react/shallow';
 import { addVariants, runVariant, useSession } from '../session';
+import { recipeSummary } from '../workbench/recipe-options';
 
 const show = (metric: QualityMetric, value: number) => formatQuality(metric, value);
 
@@ -25,6 +27,11 @@ export function SearchPanel() {
   const [metric, setMetric] = useState<QualityMetric | 'auto'>('auto');
   const [objective, setObjective] = useState<SearchObjective>('size');
   const [granularity, setGranularity] = useState<Granularity>('per-channel');
+  // The search may start from a variant's recipe: what the graph's "keep in float" / "more bits" /
+  // "fewer bits" actions (or the experiments panel) set there stays as the search varies the rest.
+  const [from, setFrom] = useState<string>('default');
+  const startingPoints = useSession(useShallow((s) => s.variants.filter((v) => (v.recipe.technique === 'int8' || v.recipe.technique === 'int16x8') && !v.steps)));
+  const fromVariant = startingPoints.find((v) => v.id === from);
   const [running, setRunning] = useState<Running | null>(null);
   const [outcome, setOutcome] = useState<SearchOutcome | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -46,7 +53,8 @@ export function SearchPanel() {
           : r,
       );
     try {
-      const settings = { recipe: { ...defaultRecipe('int8'), granularity }, budget: budgetValue, metric: metric === 'auto' ? null : metric, objective, target };
+      const recipe = fromVariant ? fromVariant.recipe : { ...defaultRecipe('int8'), granularity };
+      const settings = { recipe, budget: budgetValue, metric: metric === 'auto' ? null : metric, objective, target };
       const result = await callWorker((api) => api.search(runId, split, settings, Comlink.proxy(onEvent)));
       setOutcome(result);
     } catch (e) {
@@ -96,12 +104,24 @@ export function SearchPanel() {
           </select>
         </label>
         <label>
-          Weights{' '}
-          <select value={granularity} onChange={(e) => setGranularity(e.target.value as Granularity)} data-testid="search-granularity">
-            <option value="per-channel">per-channel int8</option>
-            <option value="per-tensor">per-tensor int8</option>
+          Start from{' '}
+          <select value={fromVariant ? from : 'default'} onChange={(e) => setFrom(e.target.value)} data-testid="search-from" aria-describedby="search-from-help">
+            <option value="default">int8 (default recipe)</option>
+            {startingPoints.map((v) => (
+              <option key={v.id} value={v.id}>variant {v.result?.label ?? v.recipe.technique}: {recipeSummary(v.recipe)}</option>
+            ))}
           </select>
         </label>
+        {!fromVariant && (
+          <label>
+            Weights{' '}
+            <select value={granularity} onChange={(e) => setGranularity(e.target.value as Granularity)} data-testid="search-granularity">
+              <option value="per-channel">per-channel int8</option>
+              <option value="per-tensor">per-tensor int8</option>
+            </select>
+          </label>
+        )}
+        <span id="search-from-help" className="muted small">a variant's recipe keeps what you set there (ops kept in float, bits by op) and the search varies the rest</span>
       </div>
       {running ? (
         <div className="search-progress" role="status" aria-live="polite">
