@@ -29,7 +29,7 @@ export const recipeOptions = {
     weights: {
       type: 'string',
       value: 'int8|int4',
-      help: 'bits per weight (default int8: W4A8 made MobileNetV1 0.25 0.58x the int8 file but cost 11.8 pt of top-1, npm run bench:w4a8): int4 with weight-int8, dynamic, int8 (W4A8) or int16x8 (W4A16); depthwise convolutions stay int8 unless named (--op-weights)',
+      help: 'bits per weight (default int8: W4A8 made MobileNetV1 0.25 0.58x the int8 file but cost 9.8 pt of top-1, MobileNetV2 4.5 pt, npm run bench:w4a8): int4 with weight-int8, dynamic, int8 (W4A8) or int16x8 (W4A16); depthwise convolutions stay int8 unless named (--op-weights)',
     },
     opWeights: {
       type: 'string',

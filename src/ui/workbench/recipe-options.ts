@@ -51,11 +51,11 @@ export function weightBitsReason(recipe: Recipe): string {
   const full = needsCalibration(recipe);
   if (recipe.weightBits === 8) {
     return full
-      ? 'int8 weights (default): int4 makes the file ~0.58x int8 but cost MobileNetV1 0.25 11.8 pt of top-1 (W4A8 with GPTQ: 50.0% vs int8 61.8%, float 62.3%; npm run bench:w4a8).'
+      ? 'int8 weights (default): int4 makes the file ~0.58x int8 but cost MobileNetV1 0.25 9.8 pt of top-1 (W4A8 with GPTQ: 52.0% vs int8 61.8%, float 62.3%) and MobileNetV2 4.5 pt (73.0% vs 77.5%; npm run bench:w4a8).'
       : 'int8 weights (default): int4 halves the weight bytes again, at an accuracy cost the table measures for your model.';
   }
   return full
-    ? `int4 weights (${precisionText(recipe)}): CONV_2D and FULLY_CONNECTED packed 4-bit per channel, depthwise convolutions stay int8; on MobileNetV1 0.25 the file is 0.58x int8 and top-1 50.0% vs 61.8% (43.8% rounding to nearest; npm run bench:w4a8).`
+    ? `int4 weights (${precisionText(recipe)}): CONV_2D and FULLY_CONNECTED packed 4-bit per channel, depthwise convolutions stay int8; on MobileNetV1 0.25 the file is 0.58x int8 and top-1 52.0% vs 61.8% (43.8% rounding to nearest), MobileNetV2 73.0% vs 77.5% (npm run bench:w4a8).`
     : 'int4 weights: 4 bits per weight instead of 8, per channel or in blocks; depthwise convolutions stay int8, as do ops LiteRT.js has no int4 kernel for (the notes name them).';
 }
 
