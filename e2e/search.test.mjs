@@ -55,6 +55,8 @@ describe('Find it for me', () => {
     const rows = await page.getByTestId('search-candidates').locator('tbody tr').count();
     console.log(`# ${(await page.getByTestId('search-candidates').innerText()).replace(/\n/g, ' | ')}`);
     assert.ok(rows >= 2, `at least the all-int8 candidate and one with float ops, got ${rows}`);
+    // SQNR is no rate: no size / quality plot for it (the plot is checked with top-1 below).
+    assert.equal(await page.getByTestId('search-front').count(), 0);
     const check = await page.getByTestId('search-check').textContent();
     // 100 calibration digits, 200 evaluate: 150 search, 50 check.
     assert.match(await page.getByTestId('search-outcome').textContent(), /On 50 samples the search never saw/);
@@ -92,6 +94,20 @@ describe('Find it for me', () => {
     const outputs = await model.run(randomInputs(model, 1));
     assert.equal(outputs[0].data.length, 10);
     model.delete();
+
+    // Top-1 with a budget every candidate meets: int8, then all-int4 (2 evaluations); the panel plots
+    // them against size with the float model, one point each.
+    await page.getByTestId('search-from').selectOption('default');
+    await page.getByTestId('search-metric').selectOption('top1');
+    await page.getByTestId('search-budget').fill('50');
+    await page.getByTestId('search-start').click();
+    await page.getByTestId('search-cancel').waitFor({ timeout: 30_000 });
+    await page.getByTestId('search-outcome').waitFor({ timeout: 300_000 });
+    const candidates = await page.getByTestId('search-candidates').locator('tbody tr').count();
+    const plotted = await page.getByTestId('search-front').locator('.chart-point').evaluateAll((ps) => ps.map((p) => p.dataset.id));
+    console.log(`# top-1 search: ${candidates} candidates, plotted ${JSON.stringify(plotted)}`);
+    assert.equal(plotted.length, candidates + 1, 'every candidate and the float model');
+    assert.ok(plotted.includes('float'));
     await page.close();
   });
 });

@@ -6,7 +6,9 @@ import { useRef, useState } from 'react';
 import * as Comlink from 'comlink';
 import type { SearchOutcome } from '../../app/run-search';
 import type { Candidate, SearchEvent, SearchObjective } from '../../app/search/precision-search';
-import { formatQuality, QUALITY_METRICS, type QualityMetric } from '../../evaluate/quality';
+import { formatQuality, QUALITY_METRICS, RATE_METRICS, type QualityMetric } from '../../evaluate/quality';
+import { ParetoChart } from '../workbench/charts/ParetoChart';
+import { frontPoints } from './search-front';
 import { TARGET_LABELS } from '../../evaluate/target-check';
 import { defaultRecipe, type Granularity } from '../../optimize/recipe';
 import { formatBytes } from '../../format-bytes';
@@ -21,6 +23,7 @@ type Running = { runId: string; candidates: Candidate[]; evaluations: number; ma
 
 export function SearchPanel() {
   const dataReady = useSession((s) => s.data.status === 'ready');
+  const floatBytes = useSession((s) => s.modelBytes?.length ?? 0);
   const split = useSession((s) => s.split);
   const target = useSession((s) => s.answers.target);
   const [budget, setBudget] = useState('1');
@@ -141,6 +144,12 @@ export function SearchPanel() {
         </button>
       )}
       {error && <p className="error-text" role="alert">{error}</p>}
+      {candidates.length > 0 && shownMetric && RATE_METRICS.has(shownMetric) && floatBytes > 0 && (
+        <figure className="search-front" data-testid="search-front">
+          <ParetoChart points={frontPoints(candidates, floatBytes)} x="size" label="file size" quality={shownMetric} formatX={formatBytes} formatQuality={(v) => show(shownMetric, v)} onSelect={() => {}} />
+          <figcaption className="muted small">Every candidate measured on the search split (bars: 95% intervals), the float model as a diamond; the line joins the candidates nothing beats on both size and {shownMetric}.</figcaption>
+        </figure>
+      )}
       {candidates.length > 0 && shownMetric && (
         <table className="search-candidates" data-testid="search-candidates">
           <caption>Candidates on the search split</caption>

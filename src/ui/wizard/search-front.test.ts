@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import type { Candidate } from '../../app/search/precision-search';
+import { paretoFrontier } from '../workbench/charts/ParetoChart';
+import { frontPoints } from './search-front';
+
+const candidate = (label: string, bytes: number, value: number, floatValue: number): Candidate => ({
+  label, floatOps: [], int4Ops: [], bytes, meets: false, smaller: true, fits: true,
+  loss: 100 * (floatValue - value),
+  quality: { task: 'classification', metric: 'top1', against: 'labels', value, interval: [value - 0.05, value + 0.05], samples: 300 },
+});
+
+describe('frontPoints', () => {
+  it('places the float model at the quality every candidate lost its points from, and each candidate with its interval', () => {
+    const float = 0.8;
+    const cs = [candidate('int8', 500, 0.79, float), candidate('int8+1int4', 400, 0.77, float), candidate('int8+2float', 700, 0.78, float)];
+    const points = frontPoints(cs, 2000);
+    expect(points[0]).toMatchObject({ id: 'float', size: 2000, n: 300 });
+    expect(points[0].quality).toBeCloseTo(float, 12);
+    expect(points.slice(1).map((p) => [p.name, p.size, p.quality, p.low, p.high])).toEqual([
+      ['1. int8', 500, 0.79, 0.79 - 0.05, 0.79 + 0.05],
+      ['2. int8+1int4', 400, 0.77, 0.77 - 0.05, 0.77 + 0.05],
+      ['3. int8+2float', 700, 0.78, 0.78 - 0.05, 0.78 + 0.05],
+    ]);
+    // The frontier by size: the int4 candidate, int8, then the float model; the 2-float candidate is beaten by int8.
+    expect(paretoFrontier(points, 'size').map((p) => p.id)).toEqual(['c2', 'c1', 'float']);
+  });
+});

@@ -1,0 +1,17 @@
+/** The search's candidates as points of the size / quality plot the panel draws. */
+import type { Candidate } from '../../app/search/precision-search';
+import type { ParetoPoint } from '../workbench/charts/ParetoChart';
+
+/**
+ * The candidates as points of the size / quality plane, with the float model (its quality is each
+ * candidate's plus the points it lost, the same for all: rate metrics only).
+ */
+export function frontPoints(candidates: Candidate[], floatBytes: number): ParetoPoint[] {
+  const floatValue = candidates[0].quality.value + candidates[0].loss / 100;
+  const point = (id: string, name: string, bytes: number, quality: number, low: number, high: number, n: number): ParetoPoint => ({ id, name, size: bytes, gzip: bytes, latency: 0, quality, low, high, n });
+  return [
+    point('float', 'float model', floatBytes, floatValue, floatValue, floatValue, candidates[0].quality.samples),
+    ...candidates.map((c, i) => point(`c${i + 1}`, `${i + 1}. ${c.label}`, c.bytes, c.quality.value, c.quality.interval[0], c.quality.interval[1], c.quality.samples)),
+  ];
+}
+
