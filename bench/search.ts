@@ -50,7 +50,8 @@ const result = await searchPrecision({
   onProgress: (e) => {
     if (e.kind === 'candidate') {
       const c = e.candidate;
-      console.log(`  ${e.evaluations}. ${c.label}: ${c.bytes} bytes, ${(100 * c.quality.value).toFixed(2)}% (loss ${c.loss.toFixed(2)} pt)${c.meets ? ' meets' : ''}`);
+      const latency = c.latencyMs !== undefined ? `, ${c.latencyMs.toFixed(2)} ms median in LiteRT` : '';
+      console.log(`  ${e.evaluations}. ${c.label}: ${c.bytes} bytes${latency}, ${(100 * c.quality.value).toFixed(2)}% (loss ${c.loss.toFixed(2)} pt)${c.meets ? ' meets' : ''}`);
     } else console.log(`${e.stage}...`);
   },
 });
