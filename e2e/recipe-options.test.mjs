@@ -8,13 +8,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { zipSync } from 'fflate';
 import { tsImport } from 'tsx/esm/api';
-import { mnistPngs, previewWithChromium, ROOT, SHARED } from './support.mjs';
+import { previewWithDigits, ROOT, SHARED } from './support.mjs';
 
 const MNIST = 'mnist_conv_fc_float.tflite';
 let browser;
@@ -24,16 +22,12 @@ let workDir;
 let zip;
 
 before(async () => {
-  browser = await previewWithChromium('tflite-workbench-chromium-', { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  ({ base: baseURL, context } = browser);
-  workDir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-recipe-options-'));
-  zip = path.join(workDir, 'digits-200.zip');
-  await writeFile(zip, zipSync(mnistPngs(200), { level: 0 }));
+  browser = await previewWithDigits('tflite-workbench-recipe-options-', 200, { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  ({ base: baseURL, context, workDir, zip } = browser);
 });
 
 after(async () => {
   await browser?.close();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
 /** The last `count` MNIST test digits as x/255 floats (the first 200 went to the page). */

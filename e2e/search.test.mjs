@@ -6,12 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { zipSync } from 'fflate';
 import { tsImport } from 'tsx/esm/api';
-import { mnistPngs, previewWithChromium } from './support.mjs';
+import { previewWithDigits } from './support.mjs';
 
 
 let browser;
@@ -21,16 +19,12 @@ let workDir;
 let zip;
 
 before(async () => {
-  browser = await previewWithChromium('tflite-workbench-chromium-', { viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  ({ base: baseURL, context } = browser);
-  workDir = await mkdtemp(path.join(tmpdir(), 'tflite-workbench-search-'));
-  zip = path.join(workDir, 'digits-300.zip');
-  await writeFile(zip, zipSync(mnistPngs(300), { level: 0 }));
+  browser = await previewWithDigits('tflite-workbench-search-', 300, { viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  ({ base: baseURL, context, workDir, zip } = browser);
 });
 
 after(async () => {
   await browser?.close();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
 describe('Find it for me', () => {

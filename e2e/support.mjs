@@ -1,11 +1,12 @@
 // Shared by the e2e tests (not a test file itself): Chromium flags, a dev server or the production preview with a browser, MNIST PNGs.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { encode } from 'fast-png';
+import { zipSync } from 'fflate';
 import { chromium } from 'playwright-core';
 import { createServer, preview } from 'vite';
 
@@ -63,6 +64,26 @@ export async function previewWithChromium(prefix, options = {}) {
       await context.close();
       await server.close();
       await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * previewWithChromium plus a work folder holding `digits` MNIST PNGs zipped (`zip`, the file to
+ * give the data input); close() also removes the folder.
+ */
+export async function previewWithDigits(prefix, digits, options = {}) {
+  const browser = await previewWithChromium('tflite-workbench-chromium-', options);
+  const workDir = await mkdtemp(path.join(tmpdir(), prefix));
+  const zip = path.join(workDir, `digits-${digits}.zip`);
+  await writeFile(zip, zipSync(mnistPngs(digits), { level: 0 }));
+  return {
+    ...browser,
+    workDir,
+    zip,
+    async close() {
+      await browser.close();
+      await rm(workDir, { recursive: true, force: true });
     },
   };
 }
