@@ -9,7 +9,7 @@ import { WorkbenchError } from '../errors';
 import type { QualityMetric, QualitySummary } from '../evaluate/quality';
 import type { Target } from '../evaluate/target-check';
 import type { Recipe } from '../optimize/recipe';
-import { searchPrecision, type Candidate, type SearchEvent, type SearchObjective } from './search/precision-search';
+import { searchPrecision, type Candidate, type SearchCache, type SearchEvent, type SearchObjective } from './search/precision-search';
 import type { Session } from './session';
 import { splitIndices } from './split';
 import type { Split } from './worker-protocol';
@@ -43,6 +43,22 @@ export function searchAndCheck(evaluation: number[]): { search: number[]; check:
   return { search: evaluation.slice(0, evaluation.length - checkCount), check: evaluation.slice(evaluation.length - checkCount) };
 }
 
+/**
+ * Measurements kept per model (by its bytes, dropped with them) and per settings that change what a
+ * candidate measures: data, split, recipe, metric, target. A search run again with another budget or
+ * objective reuses every candidate measured before (precision-search.ts SearchRequest.cache).
+ */
+const caches = new WeakMap<Uint8Array, Map<string, SearchCache>>();
+
+function cacheFor(bytes: Uint8Array, session: Session, split: Split, settings: SearchSettings): SearchCache {
+  let byModel = caches.get(bytes);
+  if (!byModel) caches.set(bytes, (byModel = new Map()));
+  const key = JSON.stringify([session.datasetFingerprint ?? null, split, settings.recipe, settings.metric, settings.target ?? 'cpu']);
+  let cache = byModel.get(key);
+  if (!cache) byModel.set(key, (cache = new Map()));
+  return cache;
+}
+
 export async function runSearch(request: { session: Session; split: Split; settings: SearchSettings; onEvent: (event: SearchEvent) => void; signal?: AbortSignal }): Promise<SearchOutcome> {
   const { session, settings } = request;
   const { bytes } = session.requireModel();
@@ -61,6 +77,7 @@ export async function runSearch(request: { session: Session; split: Split; setti
     objective: settings.objective,
     target: settings.target,
     maxEvaluations: settings.maxEvaluations,
+    cache: cacheFor(bytes, session, request.split, settings),
     onProgress: request.onEvent,
     signal: request.signal,
   });

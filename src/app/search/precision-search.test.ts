@@ -15,7 +15,7 @@ import { dataDir, readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { samplesOf } from '../yielding-samples';
-import { int4Order, pick, qualityLoss, recipeWith, searchPrecision, type Candidate } from './precision-search';
+import { int4Order, pick, qualityLoss, recipeWith, searchPrecision, type Candidate, type SearchCache } from './precision-search';
 import { opName } from '../../tflite/ops';
 import { rankSensitivity } from './sensitivity';
 import { join } from 'node:path';
@@ -152,6 +152,24 @@ describe('searchPrecision', () => {
     expect(mcu.pick.misfit).toMatch(new RegExp(`tensor arena \\d+ bytes > the ${needed - 16} allowed`));
     expect(mcu.pick.arenaBytes).toBeGreaterThan(needed - 16);
     expect(mcu.check.meets).toBe(false);
+  });
+
+  it('a cache shared by two searches with other budgets re-measures nothing the first measured', { timeout: 600_000 }, async () => {
+    const model = readSharedModel('mnist_conv_fc_float.tflite');
+    const dataset = await openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(readModel(model)));
+    const parts = { calibration: { dataset, indices: range(0, 30) }, search: { dataset, indices: range(30, 90) }, check: { dataset, indices: range(90, 120) } };
+    const cache: SearchCache = new Map();
+    const common = { model, recipe: defaultRecipe('int8'), ...parts, metric: 'sqnr' as const, objective: 'size' as const, int4: false, cache };
+    const strict = await searchPrecision({ ...common, budget: 48 });
+    expect(strict.evaluations).toBeGreaterThan(1);
+    expect(strict.candidates.every((c) => !c.reused)).toBe(true);
+    // A looser budget: the all-int8 candidate, measured by the first search, now meets; nothing is measured again.
+    const loose = await searchPrecision({ ...common, budget: 30 });
+    expect(loose.evaluations).toBe(0);
+    expect(loose.candidates).toHaveLength(1);
+    expect(loose.candidates[0]).toMatchObject({ reused: true, meets: true, floatOps: [], bytes: strict.candidates[0].bytes, quality: strict.candidates[0].quality });
+    expect(loose.ranking).toEqual(strict.ranking);
+    expect(loose.pick.floatOps).toEqual([]);
   });
 
   it('refuses a recipe it cannot vary', async () => {

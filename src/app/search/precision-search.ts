@@ -18,12 +18,13 @@
  * perfectly on, the lowest value allowed (e.g. 30 dB).
  */
 import { WorkbenchError } from '../../errors';
-import { compareModels } from '../../evaluate/compare';
+import { compareModels, type LayerComparison } from '../../evaluate/compare';
 import { measureLatency } from '../../evaluate/latency';
 import { isBlocking, targetCheck, TARGET_LABELS, type Target } from '../../evaluate/target-check';
 import { defaultMetric, inferTask, RATE_METRICS, type QualityMetric, type QualitySummary } from '../../evaluate/quality';
 import type { Dataset } from '../../data/dataset';
 import { optimizeModel, type OptimizeResult } from '../../optimize/pipeline';
+import type { QuantizationPlan } from '../../optimize/quantize/plan-types';
 import { recipeLabel, type Recipe } from '../../optimize/recipe';
 import type { ModelGraph } from '../../tflite/graph';
 import { readModel } from '../../tflite/read';
@@ -62,6 +63,12 @@ export interface SearchRequest {
   target?: Target;
   /** Microcontroller limits: the TFLM-style arena estimate and the file size, in bytes. */
   limits?: { arenaBytes?: number; flashBytes?: number };
+  /**
+   * Measurements to reuse and add to: a later search with the same model, data, splits, recipe,
+   * metric and target (the caller's key for the cache) and another budget or objective re-measures
+   * no candidate it already measured (the sensitivity ranking included).
+   */
+  cache?: SearchCache;
   onProgress?: (event: SearchEvent) => void;
   signal?: AbortSignal;
 }
@@ -84,8 +91,24 @@ export interface Candidate {
   misfit?: string;
   /** Microcontroller target: the TFLM-style tensor arena estimate. */
   arenaBytes?: number;
+  /** Measured by an earlier search (SearchRequest.cache), not again. */
+  reused?: boolean;
   latencyMs?: number;
 }
+
+/** One candidate's (or the float model's) measurements on the search split, as the cache keeps them. */
+export interface Measured {
+  label: string;
+  bytes: number;
+  plan?: QuantizationPlan;
+  quality: QualitySummary;
+  perLayer?: LayerComparison[];
+  fit: Pick<Candidate, 'fits' | 'misfit' | 'arenaBytes'>;
+  latencyMs?: number;
+}
+
+/** Keyed by the candidate's float and int4 ops ('float:search' / 'float:check' for the float model). */
+export type SearchCache = Map<string, Measured>;
 
 export type SearchEvent =
   | { kind: 'stage'; stage: 'rank' | 'search' | 'int4' | 'check'; evaluations: number; maxEvaluations: number }
@@ -165,34 +188,55 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     return compareModels(model, bytes, samplesOf(part.dataset, part.indices), { labels, total: part.indices.length, perLayer, signal, quality: { metric, truth: labels ? { labels } : {} } });
   };
   // The float model's own quality: from the labels when there are some, else 100% agreement.
-  const floatOn = async (part: DataPart) => (await measure(model, part)).quality!;
-  const floatQuality = await floatOn(request.search);
+  const floatOn = async (part: DataPart, name: string) => {
+    const key = `float:${name}`;
+    const cached = request.cache?.get(key);
+    if (cached) return cached.quality;
+    const quality = (await measure(model, part)).quality!;
+    request.cache?.set(key, { label: 'float', bytes: model.length, quality, fit: { fits: true } });
+    return quality;
+  };
+  const floatQuality = await floatOn(request.search, 'search');
   const floatValue = floatQuality.value;
 
   const candidates: Candidate[] = [];
   const evaluate = async (floatOps: string[], perLayer = false, int4Ops: string[] = []) => {
     if (signal?.aborted) throw new WorkbenchError('cancelled', `The search was cancelled after ${evaluations} evaluation(s).`);
-    const made = await build(floatOps, int4Ops);
-    const comparison = await measure(made.bytes, request.search, perLayer);
-    evaluations++;
-    const quality = comparison.quality!;
+    const key = JSON.stringify([floatOps, int4Ops]);
+    let measured = request.cache?.get(key);
+    const usable = measured && (!perLayer || measured.perLayer) && (request.objective !== 'latency' || measured.latencyMs !== undefined);
+    if (!measured || !usable) {
+      const made = await build(floatOps, int4Ops);
+      const comparison = await measure(made.bytes, request.search, perLayer);
+      evaluations++;
+      const int4Count = int4Ops[0] === '*' ? (made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).length : int4Ops.length;
+      measured = {
+        label: `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}${int4Count ? `+${int4Count}int4` : ''}`,
+        bytes: made.bytes.length,
+        plan: made.plan,
+        quality: comparison.quality!,
+        perLayer: comparison.perLayer,
+        fit: fitsTarget(made.bytes, target, request.limits),
+        latencyMs: request.objective === 'latency' ? (await measureLatency(made.bytes)).medianMs : undefined,
+      };
+      request.cache?.set(key, measured);
+    }
+    const { quality, fit } = measured;
     const loss = qualityLoss(metric, floatValue, quality.value);
     // A candidate no smaller than the float model is no answer, whatever its quality.
-    const smaller = made.bytes.length < model.length;
-    const int4Count = int4Ops[0] === '*' ? (made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).length : int4Ops.length;
-    const label = `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}${int4Count ? `+${int4Count}int4` : ''}`;
-    const fit = fitsTarget(made.bytes, target, request.limits);
-    const candidate: Candidate = { label, floatOps, int4Ops, bytes: made.bytes.length, quality, loss, meets: smaller && fit.fits && meetsBudget(metric, loss, budget), smaller, ...fit };
-    if (request.objective === 'latency') candidate.latencyMs = (await measureLatency(made.bytes)).medianMs;
+    const smaller = measured.bytes < model.length;
+    const candidate: Candidate = { label: measured.label, floatOps, int4Ops, bytes: measured.bytes, quality, loss, meets: smaller && fit.fits && meetsBudget(metric, loss, budget), smaller, ...fit };
+    if (measured.latencyMs !== undefined) candidate.latencyMs = measured.latencyMs;
+    if (usable) candidate.reused = true;
     candidates.push(candidate);
     progress({ kind: 'candidate', candidate, evaluations, maxEvaluations });
-    return { candidate, made, comparison };
+    return { candidate, plan: measured.plan, perLayer: measured.perLayer };
   };
 
   progress({ kind: 'stage', stage: 'rank', evaluations, maxEvaluations });
   const first = await evaluate([], true);
-  const quantizedOps = (first.made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.mode === 'quantized').map((op) => op.opIndex);
-  const ranking = rankSensitivity(floatGraph, first.comparison.perLayer ?? [], quantizedOps);
+  const quantizedOps = (first.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.mode === 'quantized').map((op) => op.opIndex);
+  const ranking = rankSensitivity(floatGraph, first.perLayer ?? [], quantizedOps);
   // At least one op stays quantized: keeping every one in float is the float model, not a candidate.
   const order = ranking.map((r) => r.output).filter((name) => name).slice(0, Math.max(0, ranking.length - 1));
 
@@ -230,8 +274,8 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     progress({ kind: 'stage', stage: 'int4', evaluations, maxEvaluations });
     const all = await evaluate(base.floatOps, true, ['*']);
     if (!all.candidate.meets) {
-      const lowered = (all.made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).map((op) => op.opIndex);
-      const order4 = int4Order(floatGraph, rankSensitivity(floatGraph, all.comparison.perLayer ?? [], lowered)).slice(0, Math.max(0, lowered.length - 1));
+      const lowered = (all.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).map((op) => op.opIndex);
+      const order4 = int4Order(floatGraph, rankSensitivity(floatGraph, all.perLayer ?? [], lowered)).slice(0, Math.max(0, lowered.length - 1));
       // Greedy in that order with an adaptive step: add the next `step` ops; when the budget holds,
       // keep them and double the step; when it does not, halve the step, and an op that fails alone
       // is skipped (it stays int8) so the ones after it still get their chance.
@@ -256,7 +300,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   // candidates would not all fit in memory.
   const pickModel = (await build(pickCandidate.floatOps, pickCandidate.int4Ops)).bytes;
   const checkQuality = (await measure(pickModel, request.check)).quality!;
-  const floatCheck = await floatOn(request.check);
+  const floatCheck = await floatOn(request.check, 'check');
   const checkLoss = qualityLoss(metric, floatCheck.value, checkQuality.value);
   return {
     metric,

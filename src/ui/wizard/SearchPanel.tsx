@@ -159,7 +159,7 @@ export function SearchPanel() {
           <tbody>
             {candidates.map((c, i) => (
               <tr key={i} className={outcome && c === outcome.candidates.find((x) => x.floatOps.length === outcome.pick.floatOps.length && x.bytes === outcome.pick.bytes) ? 'search-pick' : undefined}>
-                <td>{i + 1}</td><td>{c.floatOps.length}</td><td>{formatBytes(c.bytes)}</td>
+                <td>{i + 1}{c.reused && <span className="muted small" title="Measured by an earlier search on the same data and settings: not run again"> (reused)</span>}</td><td>{c.floatOps.length}</td><td>{formatBytes(c.bytes)}</td>
                 <td>{show(shownMetric, c.quality.value)} <span className="muted small">[{show(shownMetric, c.quality.interval[0])}, {show(shownMetric, c.quality.interval[1])}] n={c.quality.samples}</span></td>
                 <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
               </tr>
