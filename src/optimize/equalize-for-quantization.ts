@@ -14,7 +14,8 @@ import { eachSample, toModelInputs, type Sample, type Samples } from '../runtime
 import type { ModelGraph } from '../tflite/graph';
 import { cloneGraph } from '../tflite/edit';
 import { writeModel } from '../tflite/write';
-import { equalizeCrossLayer, type EqualizeResult } from './equalize';
+import { equalizeCrossLayer, pairTensors, type EqualizeResult } from './equalize';
+import { measureChannelMaxima } from './channel-maxima';
 import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 
 /**
@@ -24,6 +25,8 @@ import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 export const MIN_RELU6_SQNR_DB = 30;
 /** Calibration samples the RELU6 check runs (each costs two float inferences). */
 const CHECK_SAMPLES = 16;
+/** Calibration samples whose per-channel maxima decide where CLE may scale through RELU6 (one tapped float run each). */
+const MEASURE_SAMPLES = 128;
 
 export interface EqualizeStep extends EqualizeResult {
   /** The calibration samples still to be read in full (the first ones were read for the check). */
@@ -33,16 +36,31 @@ export interface EqualizeStep extends EqualizeResult {
 }
 
 /**
+ * 'exact': only pairs CLE keeps exact for any input (no RELU6). 'measured': also through RELU6 where
+ * the calibration data shows the clip never fires, and dead channels zeroed (equalize.ts). 'try-relu':
+ * RELU in place of RELU6 if the float outputs stay within minSqnrDb, else 'exact'.
+ */
+export type EqualizeStrategy = 'exact' | 'measured' | 'try-relu';
+
+/**
  * `tryRelu6`: also try RELU in place of RELU6 (the recipe's 'on'); without it only pairs CLE keeps
  * exact are equalized, and no inference is spent on the check ('auto': the RELU check was refused on
  * every shared RELU6 model in bench:equalize, and costs two float inferences per checked sample).
  */
-export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: { tryRelu6: boolean; minSqnrDb?: number }): Promise<EqualizeStep> {
+export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: { strategy: EqualizeStrategy; minSqnrDb?: number; clipMargin?: number }): Promise<EqualizeStep> {
   const minSqnrDb = options.minSqnrDb ?? MIN_RELU6_SQNR_DB;
   const graph = cloneGraph(input);
   foldConstantDequantize(graph);
   dropUnused(graph);
-  if (!options.tryRelu6) return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
+  if (options.strategy === 'exact') return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
+  if (options.strategy === 'measured') {
+    const tensors = pairTensors(graph);
+    if (!tensors.length) return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
+    const { head, all } = await firstSamples(samples, MEASURE_SAMPLES);
+    const channelMaxima = await measureChannelMaxima(graph, tensors, head);
+    const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima, clipMargin: options.clipMargin });
+    return { ...result, samples: all, notes: [...result.notes, `cross-layer equalization: scaled through RELU6 only where the clip never fired on ${head.length} calibration sample(s) (clip kept at >= ${options.clipMargin ?? 2}x the channel's maximum)`] };
+  }
   const withRelu = equalizeCrossLayer(graph, { relu6: 'as-relu' });
   if (!withRelu.relu6Replaced) return { ...withRelu, samples };
   const { head, all } = await firstSamples(samples, CHECK_SAMPLES);

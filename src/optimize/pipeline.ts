@@ -24,7 +24,7 @@ import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
 import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
 import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
-import { equalizeForQuantization } from './equalize-for-quantization';
+import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
 import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
@@ -56,6 +56,8 @@ export interface OptimizeRequest {
    * (see fallback.ts); without it such a result throws a FloatFallbackError.
    */
   allowFloatFallback?: boolean;
+  /** How CLE treats RELU6 (benches and tests); default from the recipe (equalizeStrategyOf). */
+  equalizeStrategy?: EqualizeStrategy;
 }
 
 export interface OptimizeResult {
@@ -118,7 +120,8 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     let calibration = request.calibration;
     if (equalizeApplies(recipe)) {
       // Before calibration, so the ranges are measured on the model that will be quantized.
-      const equalized = await timed('equalize', () => equalizeForQuantization(graph, calibration!, { tryRelu6: recipe.equalize === 'on' }));
+      const strategy = request.equalizeStrategy ?? equalizeStrategyOf(recipe);
+      const equalized = await timed('equalize', () => equalizeForQuantization(graph, calibration!, { strategy }));
       graph = equalized.graph;
       calibration = equalized.samples;
       notes.push(...equalized.notes);
@@ -239,6 +242,11 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
   return { bytes, recipe, label, floatOps, notes, timings, verdict, plan };
+}
+
+/** 'on' tries RELU in place of RELU6; 'auto' equalizes only where it keeps the float function. */
+export function equalizeStrategyOf(recipe: Recipe): EqualizeStrategy {
+  return recipe.equalize === 'on' ? 'try-relu' : 'exact';
 }
 
 /** The samples as they are pulled, each also handed to `collector` first (one pass over a stream feeds both). */

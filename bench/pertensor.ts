@@ -1,0 +1,79 @@
+/**
+ * bench/pertensor: per-tensor int8 on MobileNetV1 0.25 and MobileNetV2 1.0, and what cross-layer
+ * equalization through RELU6 (equalize.ts, 'measured') buys it; per-channel beside it, to check it
+ * gets no worse. ImageNet subset: images 0..99 calibrate, 100..499 evaluate (never seen by
+ * calibration). Default pipeline otherwise (gptq rounding, minmax ranges, bias correction).
+ * Cells: top-1, top-1 agreement with the float model, output SQNR against the float model.
+ * Run: npm run bench:pertensor [-- --eval 400 --models v1,v2 --variants per-tensor:exact,per-tensor:measured]
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDataset } from '../src/data/dataset';
+import { graphInputs } from '../src/data/default-preprocessing';
+import { filesFromPath } from '../src/data/files-node';
+import { compareModels } from '../src/evaluate/compare';
+import { initRuntime } from '../src/runtime/start';
+import type { Sample } from '../src/runtime/samples';
+import type { EqualizeStrategy } from '../src/optimize/equalize-for-quantization';
+import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
+import { defaultRecipe, type Granularity } from '../src/optimize/recipe';
+import { dataDir, readSharedModel } from '../src/test-support/shared';
+import { readModel } from '../src/tflite/read';
+
+const { values } = parseArgs({
+  options: {
+    calib: { type: 'string', default: '100' },
+    eval: { type: 'string', default: '400' },
+    models: { type: 'string', default: 'v1,v2' },
+    variants: { type: 'string', default: 'per-tensor:exact,per-tensor:measured,per-channel:exact,per-channel:measured' },
+  },
+});
+const calibCount = Number(values.calib);
+const evalCount = Number(values.eval);
+const variants = values.variants.split(',').map((v) => {
+  const [granularity, strategy] = v.split(':');
+  return { granularity: granularity as Granularity, strategy: strategy as EqualizeStrategy };
+});
+
+await initRuntime();
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js (wasm CPU)`);
+console.log(`data: imagenet_val_subset, images 0..${calibCount - 1} calibrate, ${calibCount}..${calibCount + evalCount - 1} evaluate\n`);
+
+const root = join(dataDir, 'imagenet_val_subset');
+const files = await filesFromPath(root);
+const labelsCsv = { text: readFileSync(join(root, 'labels.csv'), 'utf8'), labelColumn: 'label_1001' };
+const MODELS = {
+  v1: { label: 'MobileNetV1 0.25 float', bytes: () => readSharedModel('mobilenet_v1_0.25_224_float.tflite'), mean: 127.5, std: 127.5 },
+  // The dequantized MobileNetV2 takes what its uint8 input meant: 0.0078431 * (pixel - 127), SOURCES.md.
+  v2: { label: 'MobileNetV2 1.0 (dequantized ptq_int8)', bytes: () => dequantizeBytes(readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite')).bytes, mean: 127, std: 1 / 0.0078431 },
+};
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+
+for (const key of values.models.split(',') as (keyof typeof MODELS)[]) {
+  const { label, mean, std } = MODELS[key];
+  const bytes = MODELS[key].bytes();
+  const dataset = await openDataset(files, graphInputs(readModel(bytes)), {
+    preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [mean], std: [std], resize: 'bilinear' },
+    labelsCsv,
+  });
+  const samples: Sample[] = [];
+  for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
+  const calibration = samples.slice(0, calibCount);
+  const evaluation = samples.slice(calibCount);
+  const labels = (dataset.labels as number[]).slice(calibCount, calibCount + evalCount);
+  console.log(`## ${label}`);
+  for (const { granularity, strategy } of variants) {
+    const recipe = { ...defaultRecipe('int8'), granularity };
+    const started = performance.now();
+    const result = await optimizeModel({ model: bytes, recipe, calibration, skipCheck: true, equalizeStrategy: strategy });
+    const seconds = (performance.now() - started) / 1000;
+    const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
+    const accuracy = compared.classification.accuracy!;
+    console.log(
+      `| ${granularity} | CLE ${strategy} | float ${pct(accuracy.reference.top1)} | int8 ${pct(accuracy.candidate.top1)} | agreement ${pct(compared.classification.agreement)} | ${compared.outputs[0].sqnrDb.toFixed(2)} dB | ${seconds.toFixed(0)} s |`,
+    );
+    console.log(`    ${result.notes.filter((n) => n.startsWith('cross-layer')).map((n) => n.replace('cross-layer equalization: ', '')).join('; ')}`);
+  }
+}
