@@ -54,8 +54,9 @@ export interface EqualizeOptions {
    */
   channelMaxima?: Map<number, Float64Array>;
   /**
-   * 'measured': the clip of a scaled channel stays at least this many times its measured maximum
-   * (default 2), so values up to twice what calibration saw still pass it unchanged.
+   * 'measured': the clip of a scaled channel moves down to no less than this many times its
+   * measured maximum (default 2), so values up to twice what calibration saw still pass it unchanged;
+   * a clip that already sat closer than that stays at 6 or above.
    */
   clipMargin?: number;
 }
@@ -73,8 +74,12 @@ export interface EqualizedPair {
   /** Range of the accumulated per-channel scales s (the producer's channels were divided by s). */
   scaleMin: number;
   scaleMax: number;
-  /** Channels left as they were (dead on one side) or stopped at MAX_SCALE: not balanced. */
+  /** Channels left as they were (dead on one side, or held by the RELU6 clip) or stopped at a bound: not balanced. */
   unbalanced: number[];
+  /** The total scale s_i of each channel. */
+  scales: Float64Array;
+  /** The tensor the consumer reads (after the activation), in the subgraph. */
+  tensor: number;
 }
 
 export interface EqualizeResult {
@@ -219,6 +224,8 @@ export function equalizeCrossLayer(input: ModelGraph, options: EqualizeOptions =
     scaleMin: Math.min(...pair.scale),
     scaleMax: Math.max(...pair.scale),
     unbalanced: [...pair.unbalanced].sort((a, b) => a - b),
+    scales: pair.scale,
+    tensor: pair.tensor,
   }));
   const notes = [`cross-layer equalization: ${pairs.length} layer pair(s) equalized in ${iterations} pass(es)`];
   if (deadChannels) notes.push(`cross-layer equalization: ${deadChannels} channel(s) never above 0 on the calibration data zeroed (weights on both sides)`);
