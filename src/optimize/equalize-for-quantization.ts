@@ -5,8 +5,10 @@
  *
  * RELU6 is what MobileNets put between almost every pair (MobileNetV1 0.25: all 26), so skipping it
  * leaves CLE nearly nothing to do there; replacing it by RELU (AIMET's approach) changes the function
- * wherever the clip fired. We measure that change instead of assuming it away: the output SQNR of the
- * RELU model against the original, on the first calibration samples, must reach MIN_RELU6_SQNR_DB.
+ * wherever the clip fired. Two ways through it, both measured on the calibration samples rather than
+ * assumed: 'measured' scales only the channels whose clip never fired (and keeps RELU6), 'try-relu'
+ * replaces RELU6 by RELU when the output SQNR of the RELU model against the original reaches
+ * MIN_RELU6_SQNR_DB (it did on none of the shared RELU6 models, bench:equalize).
  */
 import { sqnrFromPowers } from '../sqnr';
 import { loadModel } from '../runtime/load';
@@ -25,8 +27,13 @@ import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 export const MIN_RELU6_SQNR_DB = 30;
 /** Calibration samples the RELU6 check runs (each costs two float inferences). */
 const CHECK_SAMPLES = 16;
-/** Calibration samples whose per-channel maxima decide where CLE may scale through RELU6 (one tapped float run each). */
+/**
+ * Calibration samples whose per-channel maxima decide where CLE may scale through RELU6 (one tapped
+ * float run each; a stream's first ones are held in memory until calibration reads them again).
+ */
 const MEASURE_SAMPLES = 128;
+/** Clip of a scaled RELU6 channel at >= this x its measured maximum (equalize.ts clipMargin). */
+export const DEFAULT_CLIP_MARGIN = 2;
 
 export interface EqualizeStep extends EqualizeResult {
   /** The calibration samples still to be read in full (the first ones were read for the check). */
@@ -36,31 +43,20 @@ export interface EqualizeStep extends EqualizeResult {
 }
 
 /**
- * 'exact': only pairs CLE keeps exact for any input (no RELU6). 'measured': also through RELU6 where
- * the calibration data shows the clip never fires, and dead channels zeroed (equalize.ts). 'try-relu':
- * RELU in place of RELU6 if the float outputs stay within minSqnrDb, else 'exact'.
+ * 'exact': only pairs CLE keeps exact for any input (no RELU6), and no inference spent. 'measured':
+ * also through RELU6 where the calibration data shows the clip never fires, and dead channels zeroed
+ * (equalize.ts); one tapped float run per measured sample. 'try-relu': RELU in place of RELU6 if the
+ * float outputs stay within minSqnrDb (two float runs per checked sample), else 'measured'.
  */
 export type EqualizeStrategy = 'exact' | 'measured' | 'try-relu';
 
-/**
- * `tryRelu6`: also try RELU in place of RELU6 (the recipe's 'on'); without it only pairs CLE keeps
- * exact are equalized, and no inference is spent on the check ('auto': the RELU check was refused on
- * every shared RELU6 model in bench:equalize, and costs two float inferences per checked sample).
- */
 export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: { strategy: EqualizeStrategy; minSqnrDb?: number; clipMargin?: number }): Promise<EqualizeStep> {
   const minSqnrDb = options.minSqnrDb ?? MIN_RELU6_SQNR_DB;
   const graph = cloneGraph(input);
   foldConstantDequantize(graph);
   dropUnused(graph);
   if (options.strategy === 'exact') return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
-  if (options.strategy === 'measured') {
-    const tensors = pairTensors(graph);
-    if (!tensors.length) return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
-    const { head, all } = await firstSamples(samples, MEASURE_SAMPLES);
-    const channelMaxima = await measureChannelMaxima(graph, tensors, head);
-    const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima, clipMargin: options.clipMargin });
-    return { ...result, samples: all, notes: [...result.notes, `cross-layer equalization: scaled through RELU6 only where the clip never fired on ${head.length} calibration sample(s) (clip kept at >= ${options.clipMargin ?? 2}x the channel's maximum)`] };
-  }
+  if (options.strategy === 'measured') return measured(graph, samples, [], options.clipMargin);
   const withRelu = equalizeCrossLayer(graph, { relu6: 'as-relu' });
   if (!withRelu.relu6Replaced) return { ...withRelu, samples };
   const { head, all } = await firstSamples(samples, CHECK_SAMPLES);
@@ -68,13 +64,22 @@ export async function equalizeForQuantization(input: ModelGraph, samples: Sample
   if (sqnr >= minSqnrDb) {
     return { ...withRelu, samples: all, relu6SqnrDb: sqnr, notes: [...withRelu.notes, `cross-layer equalization: RELU6 -> RELU changes the float outputs by ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s) (accepted at >= ${minSqnrDb} dB)`] };
   }
-  const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
-  return {
-    ...exact,
-    samples: all,
-    relu6SqnrDb: sqnr,
-    notes: [...exact.notes, `cross-layer equalization: RELU6 kept (RELU in its place moved the float outputs to ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s), below ${minSqnrDb} dB)`],
-  };
+  const why = `cross-layer equalization: RELU6 kept (RELU in its place moved the float outputs to ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s), below ${minSqnrDb} dB)`;
+  return { ...(await measured(graph, all, [why], options.clipMargin)), relu6SqnrDb: sqnr };
+}
+
+/** CLE through RELU6 where the first MEASURE_SAMPLES calibration samples never reach the clip ('measured'). */
+async function measured(graph: ModelGraph, samples: Samples, notes: string[], clipMargin = DEFAULT_CLIP_MARGIN): Promise<EqualizeStep> {
+  const tensors = pairTensors(graph);
+  if (!tensors.length) {
+    const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
+    return { ...exact, samples, notes: [...notes, ...exact.notes] };
+  }
+  const { head, all } = await firstSamples(samples, MEASURE_SAMPLES);
+  const channelMaxima = await measureChannelMaxima(graph, tensors, head);
+  const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima, clipMargin });
+  const how = `cross-layer equalization: through RELU6 only in channels whose clip never fired on ${head.length} calibration sample(s) (the clip kept at >= ${clipMargin}x their maximum)`;
+  return { ...result, samples: all, notes: [...notes, ...result.notes, how] };
 }
 
 /** The first `count` samples, and an iterable over all of them that does not read the source twice. */

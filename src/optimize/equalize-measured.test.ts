@@ -21,6 +21,9 @@ import { equalizeCrossLayer, inputChannelRanges, outputChannelRanges, pairTensor
 import { asFloat32 } from './quantize/params';
 import { builtinCodeOf } from '../tflite/ops';
 import { sqnrDb } from '../evaluate/metrics';
+import { compareModels } from '../evaluate/compare';
+import { optimizeModel } from './pipeline';
+import { defaultRecipe, type Recipe } from './recipe';
 
 async function outputsOn(graph: ModelGraph, samples: Sample[]): Promise<Float32Array[]> {
   const model = await loadModel(writeModel(graph));
@@ -128,4 +131,35 @@ describe('cross-layer equalization through RELU6 where the clip never fires', ()
     console.log(`MobileNetV1 0.25, CLE through RELU6 (margin 2, maxima from 16 images): float output SQNR ${sqnr.toFixed(1)} dB on 8 other images`);
     expect(sqnr).toBeGreaterThan(35);
   }, 120_000);
+});
+
+describe('per-tensor int8 with CLE through RELU6 in the pipeline', () => {
+  beforeAll(() => initRuntime());
+
+  it("'auto' uses it per-tensor (not per-channel), 'on' falls back to it when RELU is refused, and it lifts MobileNetV1 per-tensor SQNR", async () => {
+    const model = readSharedModel('mobilenet_v1_0.25_224_float.tflite');
+    const dataset = await openDataset(await filesFromPath(join(dataDir, 'imagenet_val_subset')), graphInputs(readModel(model)), {
+      preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [127.5], std: [127.5], resize: 'bilinear' },
+    });
+    const samples = await Promise.all(Array.from({ length: 48 }, (_, i) => dataset.sample(i)));
+    const calibration = samples.slice(0, 32);
+    const evaluation = samples.slice(32);
+    // Nearest rounding keeps the test short; the bench measures the default (gptq).
+    const run = async (tweak: Partial<Recipe>) => {
+      const result = await optimizeModel({ model, recipe: { ...defaultRecipe('int8'), rounding: 'nearest', ...tweak }, calibration, skipCheck: true });
+      const compared = await compareModels(model, result.bytes, evaluation);
+      return { notes: result.notes.join('\n'), sqnr: compared.outputs[0].sqnrDb };
+    };
+    const auto = await run({ granularity: 'per-tensor' });
+    expect(auto.notes).toMatch(/26 layer pair\(s\) equalized/);
+    expect(auto.notes).toMatch(/clip never fired on 32 calibration sample/);
+    const off = await run({ granularity: 'per-tensor', equalize: 'off' });
+    console.log(`MobileNetV1 0.25 per-tensor int8 (nearest rounding, 32 calibration images): output SQNR ${off.sqnr.toFixed(1)} dB without CLE, ${auto.sqnr.toFixed(1)} dB with CLE through RELU6, on 16 other images`);
+    expect(auto.sqnr).toBeGreaterThan(off.sqnr + 6);
+    const on = await run({ granularity: 'per-tensor', equalize: 'on' });
+    expect(on.notes).toMatch(/RELU6 kept/);
+    expect(on.notes).toMatch(/clip never fired/);
+    const perChannel = await run({});
+    expect(perChannel.notes).toMatch(/26 pair\(s\) skipped: RELU6/);
+  }, 300_000);
 });
