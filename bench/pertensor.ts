@@ -4,7 +4,10 @@
  * gets no worse. ImageNet subset: images 0..99 calibrate, 100..499 evaluate (never seen by
  * calibration). Default pipeline otherwise (gptq rounding, minmax ranges, bias correction).
  * Cells: top-1, top-1 agreement with the float model, output SQNR against the float model.
- * Run: npm run bench:pertensor [-- --eval 400 --models v1,v2 --variants per-tensor:exact,per-tensor:measured]
+ * Run: npm run bench:pertensor [-- --eval 400 --models v1,v2 --variants per-tensor:exact,per-tensor:measured@1.5]
+ * A variant is granularity:strategy[@clip margin] (the margin, default 2: equalize.ts clipMargin).
+ * --diagnose: also, per RELU6 pair, how many channels' clip fired on the calibration images and how
+ * many never left 0, and each layer's SQNR against the float model (per-tensor, CLE off and measured).
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,7 +19,12 @@ import { filesFromPath } from '../src/data/files-node';
 import { compareModels } from '../src/evaluate/compare';
 import { initRuntime } from '../src/runtime/start';
 import type { Sample } from '../src/runtime/samples';
-import type { EqualizeStrategy } from '../src/optimize/equalize-for-quantization';
+import { equalizeForQuantization, type EqualizeStrategy } from '../src/optimize/equalize-for-quantization';
+import { measureChannelMaxima } from '../src/optimize/channel-maxima';
+import { pairTensors } from '../src/optimize/equalize';
+import { writeModel } from '../src/tflite/write';
+import { builtinCodeOf } from '../src/tflite/ops';
+import { BuiltinOperator } from '../src/tflite/schema/generated/tflite_generated';
 import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, type Granularity } from '../src/optimize/recipe';
 import { dataDir, readSharedModel } from '../src/test-support/shared';
@@ -28,13 +36,15 @@ const { values } = parseArgs({
     eval: { type: 'string', default: '400' },
     models: { type: 'string', default: 'v1,v2' },
     variants: { type: 'string', default: 'per-tensor:exact,per-tensor:measured,per-channel:exact,per-channel:measured' },
+    diagnose: { type: 'boolean', default: false },
   },
 });
 const calibCount = Number(values.calib);
 const evalCount = Number(values.eval);
 const variants = values.variants.split(',').map((v) => {
-  const [granularity, strategy] = v.split(':');
-  return { granularity: granularity as Granularity, strategy: strategy as EqualizeStrategy };
+  const [granularity, rest] = v.split(':');
+  const [strategy, margin] = rest.split('@');
+  return { granularity: granularity as Granularity, strategy: strategy as EqualizeStrategy, margin: margin ? Number(margin) : undefined };
 });
 
 await initRuntime();
@@ -64,16 +74,56 @@ for (const key of values.models.split(',') as (keyof typeof MODELS)[]) {
   const evaluation = samples.slice(calibCount);
   const labels = (dataset.labels as number[]).slice(calibCount, calibCount + evalCount);
   console.log(`## ${label}`);
-  for (const { granularity, strategy } of variants) {
+  if (values.diagnose) await diagnose(bytes, calibration, evaluation.slice(0, 50));
+  for (const { granularity, strategy, margin } of variants) {
     const recipe = { ...defaultRecipe('int8'), granularity };
     const started = performance.now();
-    const result = await optimizeModel({ model: bytes, recipe, calibration, skipCheck: true, equalizeStrategy: strategy });
+    let result;
+    if (margin === undefined) {
+      result = await optimizeModel({ model: bytes, recipe, calibration, skipCheck: true, equalizeStrategy: strategy });
+    } else {
+      // A margin other than the default: the pipeline's CLE step by hand, then the rest without it.
+      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin });
+      result = await optimizeModel({ model: writeModel(equalized.graph), recipe: { ...recipe, equalize: 'off' }, calibration, skipCheck: true });
+      result.notes.unshift(...equalized.notes);
+    }
     const seconds = (performance.now() - started) / 1000;
     const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
     const accuracy = compared.classification.accuracy!;
     console.log(
-      `| ${granularity} | CLE ${strategy} | float ${pct(accuracy.reference.top1)} | int8 ${pct(accuracy.candidate.top1)} | agreement ${pct(compared.classification.agreement)} | ${compared.outputs[0].sqnrDb.toFixed(2)} dB | ${seconds.toFixed(0)} s |`,
+      `| ${granularity} | CLE ${strategy}${margin === undefined ? '' : ` margin ${margin}`} | float ${pct(accuracy.reference.top1)} | int8 ${pct(accuracy.candidate.top1)} | agreement ${pct(compared.classification.agreement)} | ${compared.outputs[0].sqnrDb.toFixed(2)} dB | ${seconds.toFixed(0)} s |`,
     );
     console.log(`    ${result.notes.filter((n) => n.startsWith('cross-layer')).map((n) => n.replace('cross-layer equalization: ', '')).join('; ')}`);
   }
+}
+
+/** Why per-tensor collapses: the RELU6 clip statistics per pair, and per-layer SQNR against the float model. */
+async function diagnose(bytes: Uint8Array, calibration: Sample[], evaluation: Sample[]): Promise<void> {
+  const graph = readModel(bytes);
+  const subgraph = graph.subgraphs[0];
+  const maxima = await measureChannelMaxima(graph, pairTensors(graph), calibration);
+  const producerOf = new Map(subgraph.operators.flatMap((op, o) => op.outputs.map((t) => [t, o] as const)));
+  console.log('| tensor between | written by | channels | clip fired | never above 0 |');
+  console.log('|---|---|---|---|---|');
+  for (const [t, m] of maxima) {
+    const o = producerOf.get(t)!;
+    const op = BuiltinOperator[builtinCodeOf(graph.operatorCodes[subgraph.operators[o].opcodeIndex])];
+    console.log(`| ${subgraph.tensors[t].name} | #${o} ${op} | ${m.length} | ${m.filter((v) => v >= 6).length} | ${m.filter((v) => v <= 0).length} |`);
+  }
+  const columns: string[][] = [];
+  let rows: string[] = [];
+  for (const strategy of ['exact', 'measured'] as const) {
+    const result = await optimizeModel({ model: bytes, recipe: { ...defaultRecipe('int8'), granularity: 'per-tensor' }, calibration, skipCheck: true, equalizeStrategy: strategy });
+    // Per-layer error against the float model the int8 one was made from (equalized or not): the
+    // intermediate tensors of an equalized model are scaled per channel.
+    const reference = strategy === 'exact' ? bytes : writeModel((await equalizeForQuantization(graph, calibration, { strategy })).graph);
+    const compared = await compareModels(reference, result.bytes, evaluation, { perLayer: true });
+    rows = compared.perLayer!.map((l) => `#${l.referenceOpIndex} ${l.referenceOp}`);
+    columns.push(compared.perLayer!.map((l) => l.sqnrDb.toFixed(1)));
+  }
+  console.log(`\nper-layer SQNR (dB) of per-tensor int8 against its float model, ${evaluation.length} evaluation images\n`);
+  console.log('| layer | CLE exact | CLE measured |');
+  console.log('|---|---|---|');
+  rows.forEach((r, i) => console.log(`| ${r} | ${columns[0][i]} | ${columns[1][i]} |`));
+  console.log('');
 }
