@@ -105,7 +105,8 @@ async function diagnose(bytes: Uint8Array, calibration: Sample[], evaluation: Sa
   const producerOf = new Map(subgraph.operators.flatMap((op, o) => op.outputs.map((t) => [t, o] as const)));
   console.log('| tensor between | written by | channels | clip fired | never above 0 |');
   console.log('|---|---|---|---|---|');
-  for (const [t, m] of maxima) {
+  // In the order of the ops that write them.
+  for (const [t, m] of [...maxima].sort((a, b) => producerOf.get(a[0])! - producerOf.get(b[0])!)) {
     const o = producerOf.get(t)!;
     const op = BuiltinOperator[builtinCodeOf(graph.operatorCodes[subgraph.operators[o].opcodeIndex])];
     console.log(`| ${subgraph.tensors[t].name} | #${o} ${op} | ${m.length} | ${m.filter((v) => v >= 6).length} | ${m.filter((v) => v <= 0).length} |`);

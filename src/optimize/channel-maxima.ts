@@ -6,10 +6,15 @@
  */
 import { WorkbenchError } from '../errors';
 import { loadTapped } from '../runtime/taps';
-import { toModelInputs, type Sample } from '../runtime/samples';
+import { cancelled, toModelInputs, type Sample } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 
-export async function measureChannelMaxima(graph: ModelGraph, tensors: number[], samples: readonly Sample[]): Promise<Map<number, Float64Array>> {
+export async function measureChannelMaxima(
+  graph: ModelGraph,
+  tensors: number[],
+  samples: readonly Sample[],
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Map<number, Float64Array>> {
   const subgraph = graph.subgraphs[0];
   const wanted = new Set(tensors.filter((t) => !subgraph.inputs.includes(t)));
   const maxima = new Map<number, Float64Array>();
@@ -17,6 +22,8 @@ export async function measureChannelMaxima(graph: ModelGraph, tensors: number[],
   const runner = await loadTapped(graph, { select: (t) => wanted.has(t), tapsOnly: true });
   try {
     for (const [n, sample] of samples.entries()) {
+      if (options.signal?.aborted) throw cancelled('Measuring the activations for equalization', n, samples.length);
+      options.onProgress?.(n, samples.length);
       const { values } = await runner.run(toModelInputs(sample, runner.inputs, n));
       runner.taps.forEach((tap, k) => {
         const v = values[k];

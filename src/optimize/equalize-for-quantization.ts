@@ -50,13 +50,21 @@ export interface EqualizeStep extends EqualizeResult {
  */
 export type EqualizeStrategy = 'exact' | 'measured' | 'try-relu';
 
-export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: { strategy: EqualizeStrategy; minSqnrDb?: number; clipMargin?: number }): Promise<EqualizeStep> {
+export interface EqualizeStepOptions {
+  strategy: EqualizeStrategy;
+  minSqnrDb?: number;
+  clipMargin?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: EqualizeStepOptions): Promise<EqualizeStep> {
   const minSqnrDb = options.minSqnrDb ?? MIN_RELU6_SQNR_DB;
   const graph = cloneGraph(input);
   foldConstantDequantize(graph);
   dropUnused(graph);
   if (options.strategy === 'exact') return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
-  if (options.strategy === 'measured') return measured(graph, samples, [], options.clipMargin);
+  if (options.strategy === 'measured') return measured(graph, samples, [], options);
   const withRelu = equalizeCrossLayer(graph, { relu6: 'as-relu' });
   if (!withRelu.relu6Replaced) return { ...withRelu, samples };
   const { head, all } = await firstSamples(samples, CHECK_SAMPLES);
@@ -65,18 +73,19 @@ export async function equalizeForQuantization(input: ModelGraph, samples: Sample
     return { ...withRelu, samples: all, relu6SqnrDb: sqnr, notes: [...withRelu.notes, `cross-layer equalization: RELU6 -> RELU changes the float outputs by ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s) (accepted at >= ${minSqnrDb} dB)`] };
   }
   const why = `cross-layer equalization: RELU6 kept (RELU in its place moved the float outputs to ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s), below ${minSqnrDb} dB)`;
-  return { ...(await measured(graph, all, [why], options.clipMargin)), relu6SqnrDb: sqnr };
+  return { ...(await measured(graph, all, [why], options)), relu6SqnrDb: sqnr };
 }
 
 /** CLE through RELU6 where the first MEASURE_SAMPLES calibration samples never reach the clip ('measured'). */
-async function measured(graph: ModelGraph, samples: Samples, notes: string[], clipMargin = DEFAULT_CLIP_MARGIN): Promise<EqualizeStep> {
+async function measured(graph: ModelGraph, samples: Samples, notes: string[], options: EqualizeStepOptions): Promise<EqualizeStep> {
+  const clipMargin = options.clipMargin ?? DEFAULT_CLIP_MARGIN;
   const tensors = pairTensors(graph);
   if (!tensors.length) {
     const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
     return { ...exact, samples, notes: [...notes, ...exact.notes] };
   }
   const { head, all } = await firstSamples(samples, MEASURE_SAMPLES);
-  const channelMaxima = await measureChannelMaxima(graph, tensors, head);
+  const channelMaxima = await measureChannelMaxima(graph, tensors, head, { signal: options.signal, onProgress: options.onProgress });
   const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima, clipMargin });
   const how = `cross-layer equalization: through RELU6 only in channels whose clip never fired on ${head.length} calibration sample(s) (the clip kept at >= ${clipMargin}x their maximum)`;
   return { ...result, samples: all, notes: [...notes, ...result.notes, how] };

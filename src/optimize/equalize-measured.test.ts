@@ -70,6 +70,20 @@ describe('cross-layer equalization through RELU6 where the clip never fires', ()
     expect(all.filter((v) => v > 0 && v < 3).length).toBeGreaterThan(50);
   });
 
+  it('stops measuring when cancelled, with a cancelled error', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const measuring = measureChannelMaxima(graph, pairTensors(graph), measured, {
+      signal: controller.signal,
+      onProgress: (done) => {
+        seen = done;
+        if (done === 2) controller.abort();
+      },
+    });
+    await expect(measuring).rejects.toMatchObject({ code: 'cancelled' });
+    expect(seen).toBe(2);
+  }, 60_000);
+
   it('keeps the float outputs in LiteRT on the images measured (clip margin 1: the clip sits exactly at the maximum); RELU in place of RELU6 does not', async () => {
     const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima: maxima, clipMargin: 1 });
     expect(result.pairs).toHaveLength(26);

@@ -121,7 +121,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     if (equalizeApplies(recipe)) {
       // Before calibration, so the ranges are measured on the model that will be quantized.
       const strategy = request.equalizeStrategy ?? equalizeStrategyOf(recipe);
-      const equalized = await timed('equalize', () => equalizeForQuantization(graph, calibration!, { strategy }));
+      const equalized = await timed('equalize', () =>
+        equalizeForQuantization(graph, calibration!, { strategy, signal, onProgress: (done, total) => onProgress?.('equalize', done, total) }),
+      );
       graph = equalized.graph;
       calibration = equalized.samples;
       notes.push(...equalized.notes);
