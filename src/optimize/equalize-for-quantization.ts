@@ -10,6 +10,7 @@
  * replaces RELU6 by RELU when the output SQNR of the RELU model against the original reaches
  * MIN_RELU6_SQNR_DB (it did on none of the shared RELU6 models, bench:equalize).
  */
+import { WorkbenchError } from '../errors';
 import { sqnrFromPowers } from '../sqnr';
 import { loadModel } from '../runtime/load';
 import { eachSample, toModelInputs, type Sample, type Samples } from '../runtime/samples';
@@ -85,7 +86,16 @@ async function measured(graph: ModelGraph, samples: Samples, notes: string[], op
     return { ...exact, samples, notes: [...notes, ...exact.notes] };
   }
   const { head, all } = await firstSamples(samples, MEASURE_SAMPLES);
-  const channelMaxima = await measureChannelMaxima(graph, tensors, head, { signal: options.signal, onProgress: options.onProgress });
+  let channelMaxima: Map<number, Float64Array>;
+  try {
+    channelMaxima = await measureChannelMaxima(graph, tensors, head, { signal: options.signal, onProgress: options.onProgress });
+  } catch (error) {
+    if (error instanceof WorkbenchError && error.code === 'cancelled') throw error;
+    // Calibration may still succeed where this tapped run did not: equalize only what is exact without it.
+    const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
+    const why = `cross-layer equalization: exact pairs only, LiteRT could not run the model to measure its activations (${error instanceof Error ? error.message : String(error)})`;
+    return { ...exact, samples: all, notes: [...notes, ...exact.notes, why] };
+  }
   const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima, clipMargin });
   const how = `cross-layer equalization: through RELU6 only in channels whose clip never fired on ${head.length} calibration sample(s) (the clip kept at >= ${clipMargin}x their maximum)`;
   return { ...result, samples: all, notes: [...notes, ...result.notes, how] };
