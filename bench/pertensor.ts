@@ -21,7 +21,9 @@ import { initRuntime } from '../src/runtime/start';
 import type { Sample } from '../src/runtime/samples';
 import { equalizeForQuantization, type EqualizeStrategy } from '../src/optimize/equalize-for-quantization';
 import { measureChannelMaxima } from '../src/optimize/channel-maxima';
-import { pairTensors } from '../src/optimize/equalize';
+import { outputChannelRanges, pairTensors } from '../src/optimize/equalize';
+import { asFloat32 } from '../src/optimize/quantize/params';
+import type { ModelGraph } from '../src/tflite/graph';
 import { writeModel } from '../src/tflite/write';
 import { builtinCodeOf } from '../src/tflite/ops';
 import { BuiltinOperator } from '../src/tflite/schema/generated/tflite_generated';
@@ -109,8 +111,9 @@ async function diagnose(bytes: Uint8Array, calibration: Sample[], evaluation: Sa
   for (const [t, m] of [...maxima].sort((a, b) => producerOf.get(a[0])! - producerOf.get(b[0])!)) {
     const o = producerOf.get(t)!;
     const op = BuiltinOperator[builtinCodeOf(graph.operatorCodes[subgraph.operators[o].opcodeIndex])];
-    console.log(`| ${subgraph.tensors[t].name} | #${o} ${op} | ${m.length} | ${m.filter((v) => v >= 6).length} | ${m.filter((v) => v <= 0).length} |`);
+    console.log(`| ${subgraph.tensors[t].name.split(";")[0]} | #${o} ${op} | ${m.length} | ${m.filter((v) => v >= 6).length} | ${m.filter((v) => v <= 0).length} |`);
   }
+  weightTable(graph);
   const columns: string[][] = [];
   let rows: string[] = [];
   for (const strategy of ['exact', 'measured'] as const) {
@@ -127,4 +130,42 @@ async function diagnose(bytes: Uint8Array, calibration: Sample[], evaluation: Sa
   console.log('|---|---|---|');
   rows.forEach((r, i) => console.log(`| ${r} | ${columns[0][i]} | ${columns[1][i]} |`));
   console.log('');
+}
+
+/**
+ * Weight SQNR of every conv / depthwise / FC layer rounded to int8 (symmetric, max|w| / 127, nearest)
+ * per tensor and per channel, and the worst channel's under the per-tensor scale.
+ */
+function weightTable(graph: ModelGraph): void {
+  const subgraph = graph.subgraphs[0];
+  const db = (signal: number, noise: number) => (10 * Math.log10(signal / Math.max(noise, 1e-30))).toFixed(1);
+  console.log('\n| layer | weights | per-tensor | per-channel | worst channel per-tensor |');
+  console.log('|---|---|---|---|---|');
+  subgraph.operators.forEach((op, o) => {
+    const builtin = builtinCodeOf(graph.operatorCodes[op.opcodeIndex]);
+    if (![BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D, BuiltinOperator.FULLY_CONNECTED].includes(builtin)) return;
+    const tensor = subgraph.tensors[op.inputs[1]];
+    const w = asFloat32(graph.buffers[tensor.buffer].data);
+    if (!w.length) return;
+    const ranges = outputChannelRanges({ builtin, shape: tensor.shape }, w);
+    const channels = ranges.length;
+    const depthwise = builtin === BuiltinOperator.DEPTHWISE_CONV_2D;
+    const inner = w.length / channels;
+    const whole = Math.max(...ranges) / 127;
+    let signal = 0, tensorNoise = 0, channelNoise = 0;
+    const chSignal = new Float64Array(channels), chNoise = new Float64Array(channels);
+    for (let k = 0; k < w.length; k++) {
+      const c = depthwise ? k % channels : Math.floor(k / inner);
+      const step = ranges[c] / 127 || 1;
+      const e = w[k] - Math.round(w[k] / whole) * whole;
+      signal += w[k] ** 2;
+      tensorNoise += e ** 2;
+      channelNoise += (w[k] - Math.round(w[k] / step) * step) ** 2;
+      chSignal[c] += w[k] ** 2;
+      chNoise[c] += e ** 2;
+    }
+    let worst = Infinity;
+    for (let c = 0; c < channels; c++) if (chSignal[c] > 0) worst = Math.min(worst, Number(db(chSignal[c], chNoise[c])));
+    console.log(`| #${o} ${BuiltinOperator[builtin]} | ${tensor.shape.join('x')} | ${db(signal, tensorNoise)} dB | ${db(signal, channelNoise)} dB | ${worst.toFixed(1)} dB |`);
+  });
 }
