@@ -47,7 +47,7 @@ export interface EqualizeStep extends EqualizeResult {
  * 'exact': only pairs CLE keeps exact for any input (no RELU6), and no inference spent. 'measured':
  * also through RELU6 where the calibration data shows the clip never fires, and dead channels zeroed
  * (equalize.ts); one tapped float run per measured sample. 'try-relu': RELU in place of RELU6 if the
- * float outputs stay within minSqnrDb (two float runs per checked sample), else 'measured'.
+ * float outputs stay within minSqnrDb (two float runs per checked sample), else `otherwise`.
  */
 export type EqualizeStrategy = 'exact' | 'measured' | 'try-relu';
 
@@ -55,6 +55,8 @@ export interface EqualizeStepOptions {
   strategy: EqualizeStrategy;
   minSqnrDb?: number;
   clipMargin?: number;
+  /** 'try-relu' when RELU is refused: 'exact' or 'measured' (default 'measured'). */
+  otherwise?: 'exact' | 'measured';
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -74,6 +76,10 @@ export async function equalizeForQuantization(input: ModelGraph, samples: Sample
     return { ...withRelu, samples: all, relu6SqnrDb: sqnr, notes: [...withRelu.notes, `cross-layer equalization: RELU6 -> RELU changes the float outputs by ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s) (accepted at >= ${minSqnrDb} dB)`] };
   }
   const why = `cross-layer equalization: RELU6 kept (RELU in its place moved the float outputs to ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s), below ${minSqnrDb} dB)`;
+  if (options.otherwise === 'exact') {
+    const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
+    return { ...exact, samples: all, relu6SqnrDb: sqnr, notes: [why, ...exact.notes] };
+  }
   return { ...(await measured(graph, all, [why], options)), relu6SqnrDb: sqnr };
 }
 

@@ -150,7 +150,7 @@ describe('cross-layer equalization through RELU6 where the clip never fires', ()
 describe('per-tensor int8 with CLE through RELU6 in the pipeline', () => {
   beforeAll(() => initRuntime());
 
-  it("'auto' uses it per-tensor (not per-channel), 'on' falls back to it when RELU is refused, and it lifts MobileNetV1 per-tensor SQNR", async () => {
+  it("'auto' uses it per-tensor (not per-channel), 'on' falls back to what 'auto' does when RELU is refused, and it lifts MobileNetV1 per-tensor SQNR", async () => {
     const model = readSharedModel('mobilenet_v1_0.25_224_float.tflite');
     const dataset = await openDataset(await filesFromPath(join(dataDir, 'imagenet_val_subset')), graphInputs(readModel(model)), {
       preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [127.5], std: [127.5], resize: 'bilinear' },
@@ -175,5 +175,8 @@ describe('per-tensor int8 with CLE through RELU6 in the pipeline', () => {
     expect(on.notes).toMatch(/clip never fired/);
     const perChannel = await run({});
     expect(perChannel.notes).toMatch(/26 pair\(s\) skipped: RELU6/);
+    const perChannelOn = await run({ equalize: 'on' });
+    expect(perChannelOn.notes).toMatch(/RELU6 kept/);
+    expect(perChannelOn.notes).toMatch(/26 pair\(s\) skipped: RELU6/);
   }, 300_000);
 });

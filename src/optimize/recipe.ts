@@ -101,7 +101,7 @@ export function defaultRecipe(technique: Technique): Recipe {
  * costing top-1 (figures in bench/README.md). 'auto' equalizes the pairs it keeps exact (no RELU6
  * between) and, per-tensor, also through RELU6 in the channels whose clip never fired on calibration
  * (npm run bench:pertensor); 'on' tries RELU in place of RELU6 where the float outputs stay within
- * 30 dB, else does what per-tensor 'auto' does (pipeline.ts equalizeStrategyOf).
+ * 30 dB, else does what 'auto' does (pipeline.ts equalizeStrategyOf).
  */
 export function equalizeApplies(recipe: Recipe): boolean {
   return needsCalibration(recipe) && recipe.equalize !== 'off';
