@@ -6,7 +6,7 @@
  * RELU6 is what MobileNets put between almost every pair (MobileNetV1 0.25: all 26), so skipping it
  * leaves CLE nearly nothing to do there; replacing it by RELU (AIMET's approach) changes the function
  * wherever the clip fired. Two ways through it, both measured on the calibration samples rather than
- * assumed: 'measured' scales only the channels whose clip never fired (and keeps RELU6), 'try-relu'
+ * assumed: 'measured' scales only the channels that stay well under the clip (and keeps RELU6), 'try-relu'
  * replaces RELU6 by RELU when the output SQNR of the RELU model against the original reaches
  * MIN_RELU6_SQNR_DB (it did on none of the shared RELU6 models, bench:equalize).
  */
@@ -83,7 +83,7 @@ export async function equalizeForQuantization(input: ModelGraph, samples: Sample
   return { ...(await measured(graph, all, [why], options)), relu6SqnrDb: sqnr };
 }
 
-/** CLE through RELU6 where the first MEASURE_SAMPLES calibration samples never reach the clip ('measured'). */
+/** CLE through RELU6 where the first MEASURE_SAMPLES calibration samples stay well under the clip ('measured'). */
 async function measured(graph: ModelGraph, samples: Samples, notes: string[], options: EqualizeStepOptions): Promise<EqualizeStep> {
   const clipMargin = options.clipMargin ?? DEFAULT_CLIP_MARGIN;
   const tensors = pairTensors(graph);
@@ -103,7 +103,7 @@ async function measured(graph: ModelGraph, samples: Samples, notes: string[], op
     return { ...exact, samples: all, notes: [...notes, ...exact.notes, why] };
   }
   const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima, clipMargin });
-  const how = `cross-layer equalization: through RELU6 only in channels whose clip never fired on ${head.length} calibration sample(s) (the clip kept at >= ${clipMargin}x their maximum)`;
+  const how = `cross-layer equalization: through RELU6 only in channels that stayed under 6 / ${clipMargin} on ${head.length} calibration sample(s) (their clip kept at >= ${clipMargin}x that maximum)`;
   return { ...result, samples: all, notes: [...notes, ...result.notes, how] };
 }
 

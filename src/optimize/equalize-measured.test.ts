@@ -97,19 +97,20 @@ describe('cross-layer equalization through RELU6 where the clip never fires', ()
     expect(Math.max(...want.map((w, i) => maxRelativeError(w, asRelu[i])))).toBeGreaterThan(100 * Math.max(error, 1e-6));
   }, 120_000);
 
-  it('holds channels whose clip fired at scale 1, keeps each other clip at >= min(6, margin x its maximum), and moves the others', () => {
+  it('holds channels that came within margin of their clip at scale 1, keeps each other clip at >= margin x its maximum, and moves those', () => {
     const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima: maxima });
     let moved = 0;
     for (const pair of result.pairs) {
       const m = maxima.get(pair.tensor)!;
       for (let i = 0; i < pair.channels; i++) {
-        if (m[i] >= 6 || m[i] <= 0) expect(pair.scales[i], `pair ${pair.producer} channel ${i}`).toBe(1);
-        // Where the clip already sat above 2x the maximum (m < 3), it may move down to 2m; else it stays at >= 6.
-        else expect(6 * pair.scales[i]).toBeGreaterThanOrEqual(Math.min(6, 2 * m[i]) * (1 - 1e-9));
-        if (Math.abs(pair.scales[i] - 1) > 0.5) moved++;
+        // Free only under 6 / margin = 3; the clip 6 s_i then stays at >= 2x the maximum.
+        if (m[i] >= 3 || m[i] <= 0) expect(pair.scales[i], `pair ${pair.producer} channel ${i}`).toBe(1);
+        else expect(6 * pair.scales[i]).toBeGreaterThanOrEqual(2 * m[i] * (1 - 1e-9));
+        if (Math.abs(pair.scales[i] - 1) > 0.01) moved++;
       }
     }
-    expect(moved).toBeGreaterThan(100);
+    console.log(`MobileNetV1 0.25: ${moved} of ${result.pairs.reduce((n, p) => n + p.channels, 0)} channels scaled through RELU6 (maxima from 16 images)`);
+    expect(moved).toBeGreaterThan(150);
   });
 
   it('zeroes dead channels on both sides, and the float outputs still match on the measured images', async () => {
@@ -137,13 +138,13 @@ describe('cross-layer equalization through RELU6 where the clip never fires', ()
     expect(Math.max(...want.map((w, i) => maxRelativeError(w, got[i])))).toBeLessThan(1e-4);
   }, 120_000);
 
-  it('on images the maxima were not measured on, the default margin keeps the float outputs above 35 dB SQNR (40.6 dB measured)', async () => {
+  it('on images the maxima were not measured on, the default margin keeps the float outputs above 50 dB SQNR (62.0 dB measured)', async () => {
     const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima: maxima });
     const want = await outputsOn(graph, unseen);
     const got = await outputsOn(result.graph, unseen);
     const sqnr = sqnrDb(Float32Array.from(want.flatMap((w) => [...w])), Float32Array.from(got.flatMap((g) => [...g])));
     console.log(`MobileNetV1 0.25, CLE through RELU6 (margin 2, maxima from 16 images): float output SQNR ${sqnr.toFixed(1)} dB on 8 other images`);
-    expect(sqnr).toBeGreaterThan(35);
+    expect(sqnr).toBeGreaterThan(50);
   }, 120_000);
 });
 
@@ -166,13 +167,13 @@ describe('per-tensor int8 with CLE through RELU6 in the pipeline', () => {
     };
     const auto = await run({ granularity: 'per-tensor' });
     expect(auto.notes).toMatch(/26 layer pair\(s\) equalized/);
-    expect(auto.notes).toMatch(/clip never fired on 32 calibration sample/);
+    expect(auto.notes).toMatch(/stayed under 6 \/ 2 on 32 calibration sample/);
     const off = await run({ granularity: 'per-tensor', equalize: 'off' });
     console.log(`MobileNetV1 0.25 per-tensor int8 (nearest rounding, 32 calibration images): output SQNR ${off.sqnr.toFixed(1)} dB without CLE, ${auto.sqnr.toFixed(1)} dB with CLE through RELU6, on 16 other images`);
     expect(auto.sqnr).toBeGreaterThan(off.sqnr + 6);
     const on = await run({ granularity: 'per-tensor', equalize: 'on' });
     expect(on.notes).toMatch(/RELU6 kept/);
-    expect(on.notes).toMatch(/clip never fired/);
+    expect(on.notes).toMatch(/stayed under 6 \/ 2/);
     const perChannel = await run({});
     expect(perChannel.notes).toMatch(/26 pair\(s\) skipped: RELU6/);
     const perChannelOn = await run({ equalize: 'on' });
