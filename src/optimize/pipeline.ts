@@ -250,10 +250,10 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
 
 /**
  * 'on' tries RELU in place of RELU6 (else what 'auto' does). 'auto': per-tensor equalizes through RELU6
- * where calibration shows the clip never fires ('measured'), which took per-tensor int8 top-1 from
- * 30.25% to 61.75% on MobileNetV1 0.25 (float 62.25%) and from 68.00% to 76.50% on MobileNetV2
- * (float 77.00%); per-channel stays 'exact': 'measured' changed nothing there beyond noise
- * (MobileNetV1 61.75% -> 61.25%, 18.95 -> 18.90 dB; npm run bench:pertensor, bench/README.md).
+ * where calibration shows the channels stay well under the clip ('measured'), which took per-tensor
+ * int8 top-1 from 30.25% to 61.25% on MobileNetV1 0.25 (float 62.25%) and from 68.00% to 77.25% on
+ * MobileNetV2 (float 77.00%); per-channel stays 'exact': 'measured' changed nothing there on V1
+ * (18.95 -> 19.01 dB) and cost V2 1.7 dB (npm run bench:pertensor, bench/README.md).
  */
 export function equalizeStrategyOf(recipe: Recipe): EqualizeStrategy {
   if (recipe.equalize === 'on') return 'try-relu';
