@@ -12,16 +12,17 @@
  * RELU6 is not homogeneous: after the scaling the clip would have to sit at 6 / s_i per channel, which
  * TFLite cannot express. `relu6: 'as-relu'` replaces it by RELU in the pairs it equalizes (what AIMET
  * does); that changes the model wherever the clip fired, so the pipeline only accepts it after
- * measuring the float model's outputs with it (see equalize-for-quantization.ts). The default skips such pairs.
+ * measuring the float model's outputs with it (see equalize-for-quantization.ts). The default skips
+ * such pairs.
  *
  * `relu6: 'measured'` keeps RELU6 and equalizes through it where calibration shows it is exact: with
  * the producer's channel divided by s_i, RELU6 then the consumer's s_i compute min(max(x, 0), 6 s_i),
  * the original wherever x never reaches min(6, 6 s_i). A channel whose measured maximum m_i stays
  * under 6 / margin (its clip never came close) may take any s_i >= margin * m_i / 6; the margin is
  * for images calibration did not see. Every other channel, among them those whose clip fired,
- * keeps s_i = 1. On MobileNetV1 0.25 about a third of
- * the channels never reach 6 on 100 ImageNet images, among them the depthwise channels with the
- * smallest weights, whose per-tensor int8 weights were what collapsed the model.
+ * keeps s_i = 1. On MobileNetV1 0.25 that frees 269 of the 2480 channels between its pairs (maxima
+ * from 16 ImageNet images), enough to take its per-tensor int8 top-1 from 30% to 61% (float 62%,
+ * npm run bench:pertensor).
  *
  * With measured activations, a channel that never left 0 after its RELU / RELU6 on calibration is
  * dead: its producer weights become 0 and its bias min(bias, 0), so it stays 0, and the consumer's
