@@ -5,16 +5,20 @@
  *
  * RELU6 is what MobileNets put between almost every pair (MobileNetV1 0.25: all 26), so skipping it
  * leaves CLE nearly nothing to do there; replacing it by RELU (AIMET's approach) changes the function
- * wherever the clip fired. We measure that change instead of assuming it away: the output SQNR of the
- * RELU model against the original, on the first calibration samples, must reach MIN_RELU6_SQNR_DB.
+ * wherever the clip fired. Two ways through it, both measured on the calibration samples rather than
+ * assumed: 'measured' scales only the channels that stay well under the clip (and keeps RELU6), 'try-relu'
+ * replaces RELU6 by RELU when the output SQNR of the RELU model against the original reaches
+ * MIN_RELU6_SQNR_DB (it did on none of the shared RELU6 models, bench:equalize).
  */
+import { WorkbenchError } from '../errors';
 import { sqnrFromPowers } from '../sqnr';
 import { loadModel } from '../runtime/load';
 import { eachSample, toModelInputs, type Sample, type Samples } from '../runtime/samples';
 import type { ModelGraph } from '../tflite/graph';
 import { cloneGraph } from '../tflite/edit';
 import { writeModel } from '../tflite/write';
-import { equalizeCrossLayer, type EqualizeResult } from './equalize';
+import { equalizeCrossLayer, pairTensors, type EqualizeResult } from './equalize';
+import { measureChannelMaxima } from './channel-maxima';
 import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 
 /**
@@ -24,6 +28,13 @@ import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 export const MIN_RELU6_SQNR_DB = 30;
 /** Calibration samples the RELU6 check runs (each costs two float inferences). */
 const CHECK_SAMPLES = 16;
+/**
+ * Calibration samples whose per-channel maxima decide where CLE may scale through RELU6 (one tapped
+ * float run each; a stream's first ones are held in memory until calibration reads them again).
+ */
+const MEASURE_SAMPLES = 128;
+/** Clip of a scaled RELU6 channel at >= this x its measured maximum (equalize.ts clipMargin). */
+export const DEFAULT_CLIP_MARGIN = 2;
 
 export interface EqualizeStep extends EqualizeResult {
   /** The calibration samples still to be read in full (the first ones were read for the check). */
@@ -33,16 +44,30 @@ export interface EqualizeStep extends EqualizeResult {
 }
 
 /**
- * `tryRelu6`: also try RELU in place of RELU6 (the recipe's 'on'); without it only pairs CLE keeps
- * exact are equalized, and no inference is spent on the check ('auto': the RELU check was refused on
- * every shared RELU6 model in bench:equalize, and costs two float inferences per checked sample).
+ * 'exact': only pairs CLE keeps exact for any input (no RELU6), and no inference spent. 'measured':
+ * also through RELU6 where the calibration data shows the clip never fires, and dead channels zeroed
+ * (equalize.ts); one tapped float run per measured sample. 'try-relu': RELU in place of RELU6 if the
+ * float outputs stay within minSqnrDb (two float runs per checked sample), else `otherwise`.
  */
-export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: { tryRelu6: boolean; minSqnrDb?: number }): Promise<EqualizeStep> {
+export type EqualizeStrategy = 'exact' | 'measured' | 'try-relu';
+
+export interface EqualizeStepOptions {
+  strategy: EqualizeStrategy;
+  minSqnrDb?: number;
+  clipMargin?: number;
+  /** 'try-relu' when RELU is refused: 'exact' or 'measured' (default 'measured'). */
+  otherwise?: 'exact' | 'measured';
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: EqualizeStepOptions): Promise<EqualizeStep> {
   const minSqnrDb = options.minSqnrDb ?? MIN_RELU6_SQNR_DB;
   const graph = cloneGraph(input);
   foldConstantDequantize(graph);
   dropUnused(graph);
-  if (!options.tryRelu6) return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
+  if (options.strategy === 'exact') return { ...equalizeCrossLayer(graph, { relu6: 'skip' }), samples };
+  if (options.strategy === 'measured') return measured(graph, samples, [], options);
   const withRelu = equalizeCrossLayer(graph, { relu6: 'as-relu' });
   if (!withRelu.relu6Replaced) return { ...withRelu, samples };
   const { head, all } = await firstSamples(samples, CHECK_SAMPLES);
@@ -50,13 +75,36 @@ export async function equalizeForQuantization(input: ModelGraph, samples: Sample
   if (sqnr >= minSqnrDb) {
     return { ...withRelu, samples: all, relu6SqnrDb: sqnr, notes: [...withRelu.notes, `cross-layer equalization: RELU6 -> RELU changes the float outputs by ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s) (accepted at >= ${minSqnrDb} dB)`] };
   }
-  const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
-  return {
-    ...exact,
-    samples: all,
-    relu6SqnrDb: sqnr,
-    notes: [...exact.notes, `cross-layer equalization: RELU6 kept (RELU in its place moved the float outputs to ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s), below ${minSqnrDb} dB)`],
-  };
+  const why = `cross-layer equalization: RELU6 kept (RELU in its place moved the float outputs to ${sqnr.toFixed(1)} dB SQNR on ${head.length} calibration sample(s), below ${minSqnrDb} dB)`;
+  if (options.otherwise === 'exact') {
+    const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
+    return { ...exact, samples: all, relu6SqnrDb: sqnr, notes: [why, ...exact.notes] };
+  }
+  return { ...(await measured(graph, all, [why], options)), relu6SqnrDb: sqnr };
+}
+
+/** CLE through RELU6 where the first MEASURE_SAMPLES calibration samples stay well under the clip ('measured'). */
+async function measured(graph: ModelGraph, samples: Samples, notes: string[], options: EqualizeStepOptions): Promise<EqualizeStep> {
+  const clipMargin = options.clipMargin ?? DEFAULT_CLIP_MARGIN;
+  const tensors = pairTensors(graph);
+  if (!tensors.length) {
+    const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
+    return { ...exact, samples, notes: [...notes, ...exact.notes] };
+  }
+  const { head, all } = await firstSamples(samples, MEASURE_SAMPLES);
+  let channelMaxima: Map<number, Float64Array>;
+  try {
+    channelMaxima = await measureChannelMaxima(graph, tensors, head, { signal: options.signal, onProgress: options.onProgress });
+  } catch (error) {
+    if (error instanceof WorkbenchError && error.code === 'cancelled') throw error;
+    // Calibration may still succeed where this tapped run did not: equalize only what is exact without it.
+    const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
+    const why = `cross-layer equalization: exact pairs only, LiteRT could not run the model to measure its activations (${error instanceof Error ? error.message : String(error)})`;
+    return { ...exact, samples: all, notes: [...notes, ...exact.notes, why] };
+  }
+  const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima, clipMargin });
+  const how = `cross-layer equalization: through RELU6 only in channels that stayed under 6 / ${clipMargin} on ${head.length} calibration sample(s) (their clip kept at >= ${clipMargin}x that maximum)`;
+  return { ...result, samples: all, notes: [...notes, ...result.notes, how] };
 }
 
 /** The first `count` samples, and an iterable over all of them that does not read the source twice. */

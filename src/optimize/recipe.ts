@@ -98,9 +98,10 @@ export function defaultRecipe(technique: Technique): Recipe {
 /**
  * Whether the pipeline equalizes: every int8 / int16x8 recipe unless 'off'. 'auto' is on because
  * npm run bench:equalize found it raising per-channel int8 SQNR wherever it found pairs, without
- * costing top-1 (figures in bench/README.md). 'auto' equalizes only the pairs
- * it keeps exact (no RELU6 between); 'on' also tries RELU in place of RELU6 where the float outputs
- * stay within 30 dB (equalize-for-quantization.ts).
+ * costing top-1 (figures in bench/README.md). 'auto' equalizes the pairs it keeps exact (no RELU6
+ * between) and, per-tensor, also through RELU6 in the channels that stay well under the clip on calibration
+ * (npm run bench:pertensor); 'on' tries RELU in place of RELU6 where the float outputs stay within
+ * 30 dB, else does what 'auto' does (pipeline.ts equalizeStrategyOf).
  */
 export function equalizeApplies(recipe: Recipe): boolean {
   return needsCalibration(recipe) && recipe.equalize !== 'off';
