@@ -10,14 +10,10 @@
  * --diagnose: also, per RELU6 pair, how many channels' clip fired on the calibration images and how
  * many never left 0, and each layer's SQNR against the float model (per-tensor, CLE off and measured).
  */
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDataset } from '../src/data/dataset';
-import { graphInputs } from '../src/data/default-preprocessing';
-import { filesFromPath } from '../src/data/files-node';
 import { compareModels } from '../src/evaluate/compare';
+import { IMAGENET_CLASSIFIERS, imagenetSplit } from './imagenet-classifiers';
 import { initRuntime } from '../src/runtime/start';
 import type { Sample } from '../src/runtime/samples';
 import { equalizeForQuantization, type EqualizeStrategy } from '../src/optimize/equalize-for-quantization';
@@ -28,9 +24,8 @@ import type { ModelGraph } from '../src/tflite/graph';
 import { writeModel } from '../src/tflite/write';
 import { builtinCodeOf } from '../src/tflite/ops';
 import { BuiltinOperator } from '../src/tflite/schema/generated/tflite_generated';
-import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
+import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, type Granularity } from '../src/optimize/recipe';
-import { dataDir, readSharedModel } from '../src/test-support/shared';
 import { readModel } from '../src/tflite/read';
 
 const { values } = parseArgs({
@@ -54,28 +49,15 @@ await initRuntime();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js (wasm CPU)`);
 console.log(`data: imagenet_val_subset, images 0..${calibCount - 1} calibrate, ${calibCount}..${calibCount + evalCount - 1} evaluate\n`);
 
-const root = join(dataDir, 'imagenet_val_subset');
-const files = await filesFromPath(root);
-const labelsCsv = { text: readFileSync(join(root, 'labels.csv'), 'utf8'), labelColumn: 'label_1001' };
-const MODELS = {
-  v1: { label: 'MobileNetV1 0.25 float', bytes: () => readSharedModel('mobilenet_v1_0.25_224_float.tflite'), mean: 127.5, std: 127.5 },
-  // The dequantized MobileNetV2 takes what its uint8 input meant: 0.0078431 * (pixel - 127), SOURCES.md.
-  v2: { label: 'MobileNetV2 1.0 (dequantized ptq_int8)', bytes: () => dequantizeBytes(readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite')).bytes, mean: 127, std: 1 / 0.0078431 },
-};
+const MODELS = Object.fromEntries(IMAGENET_CLASSIFIERS.map((c) => [c.key, c]));
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
-for (const key of values.models.split(',') as (keyof typeof MODELS)[]) {
-  const { label, mean, std } = MODELS[key];
-  const bytes = MODELS[key].bytes();
-  const dataset = await openDataset(files, graphInputs(readModel(bytes)), {
-    preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [mean], std: [std], resize: 'bilinear' },
-    labelsCsv,
-  });
-  const samples: Sample[] = [];
-  for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
-  const calibration = samples.slice(0, calibCount);
-  const evaluation = samples.slice(calibCount);
-  const labels = (dataset.labels as number[]).slice(calibCount, calibCount + evalCount);
+for (const key of values.models.split(',')) {
+  const classifier = MODELS[key];
+  if (!classifier) throw new Error(`--models takes ${Object.keys(MODELS).join(', ')}; got ${key}`);
+  const { label } = classifier;
+  const bytes = classifier.bytes();
+  const { calibration, evaluation, labels } = await imagenetSplit(bytes, classifier, calibCount, evalCount);
   console.log(`## ${label}`);
   if (values.diagnose) await diagnose(bytes, calibration, evaluation.slice(0, 50));
   for (const { granularity, strategy, margin } of variants) {

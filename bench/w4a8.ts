@@ -8,19 +8,13 @@
  * through a tensor-name weightBitsByScope entry.
  * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2]
  */
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDataset } from '../src/data/dataset';
-import { graphInputs } from '../src/data/default-preprocessing';
-import { filesFromPath } from '../src/data/files-node';
 import { compareModels } from '../src/evaluate/compare';
+import { IMAGENET_CLASSIFIERS, imagenetSplit } from './imagenet-classifiers';
 import { initRuntime } from '../src/runtime/start';
-import type { Sample } from '../src/runtime/samples';
-import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
+import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, type Recipe } from '../src/optimize/recipe';
-import { dataDir, readSharedModel } from '../src/test-support/shared';
 import type { ModelGraph } from '../src/tflite/graph';
 import { opName } from '../src/tflite/ops';
 import { readModel } from '../src/tflite/read';
@@ -33,9 +27,6 @@ await initRuntime();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU)`);
 console.log(`data: imagenet_val_subset, images 0..${calibCount - 1} calibrate, ${calibCount}..${calibCount + evalCount - 1} evaluate\n`);
 
-const root = join(dataDir, 'imagenet_val_subset');
-const files = await filesFromPath(root);
-const labelsCsv = { text: readFileSync(join(root, 'labels.csv'), 'utf8'), labelColumn: 'label_1001' };
 
 /** W4A8 with the first and the last op that has weights kept at int8 (a common mixed-precision choice), by tensor-name scope. */
 function firstLastInt8(graph: ModelGraph): Recipe {
@@ -54,27 +45,16 @@ const VARIANTS: [string, Recipe | ((graph: ModelGraph) => Recipe)][] = [
   ['W4A8, first/last int8', firstLastInt8],
 ];
 
-// The dequantized MobileNetV2 takes what its uint8 input meant: 0.0078431 * (pixel - 127), SOURCES.md.
-const CLASSIFIERS = [
-  { key: 'v1', label: 'mobilenet_v1_0.25_224 float', bytes: () => readSharedModel('mobilenet_v1_0.25_224_float.tflite'), mean: 127.5, std: 127.5 },
-  { key: 'v2', label: 'mobilenet_v2_1.0_224 (dequantized ptq_int8)', bytes: () => dequantizeBytes(readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite')).bytes, mean: 127, std: 1 / 0.0078431 },
-].filter((c) => values.models.split(',').includes(c.key));
+const CLASSIFIERS = IMAGENET_CLASSIFIERS.filter((c) => values.models.split(',').includes(c.key));
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 console.log(`| model | float top-1 | ${VARIANTS.map(([name]) => name).join(' | ')} |`);
 console.log(`|---|---|${VARIANTS.map(() => '---').join('|')}|`);
 const notes: string[] = [];
-for (const { label, bytes: load, mean, std } of CLASSIFIERS) {
-  const bytes = load();
-  const dataset = await openDataset(files, graphInputs(readModel(bytes)), {
-    preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [mean], std: [std], resize: 'bilinear' },
-    labelsCsv,
-  });
-  const samples: Sample[] = [];
-  for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
-  const calibration = samples.slice(0, calibCount);
-  const evaluation = samples.slice(calibCount);
-  const labels = (dataset.labels as number[]).slice(calibCount, calibCount + evalCount);
+for (const classifier of CLASSIFIERS) {
+  const { label } = classifier;
+  const bytes = classifier.bytes();
+  const { calibration, evaluation, labels } = await imagenetSplit(bytes, classifier, calibCount, evalCount);
   const cells: string[] = [];
   let floatTop1 = 0;
   let int8Bytes = 0;
