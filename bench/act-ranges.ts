@@ -8,7 +8,6 @@
  * gptq (the default rounding) for minmax and for the best range algorithm by agreement.
  * Run: npm run bench:act-ranges [-- --calib 100 --eval 400 --models v1,v2,mnist --granularity per-channel,per-tensor --algos minmax,percentile,mse,output-mse]
  */
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,9 +15,10 @@ import { openDataset } from '../src/data/dataset';
 import { graphInputs } from '../src/data/default-preprocessing';
 import { filesFromPath } from '../src/data/files-node';
 import { compareModels } from '../src/evaluate/compare';
+import { IMAGENET_CLASSIFIERS, imagenetSplit, type ImagenetSplit } from './imagenet-classifiers';
 import { initRuntime } from '../src/runtime/start';
 import type { Sample } from '../src/runtime/samples';
-import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
+import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, type CalibrationAlgorithm, type Granularity, type RoundingMethod } from '../src/optimize/recipe';
 import { dataDir, readSharedModel } from '../src/test-support/shared';
 import { readModel } from '../src/tflite/read';
@@ -42,34 +42,29 @@ await initRuntime();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js (wasm CPU); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`data: imagenet_val_subset, images 0..${calibCount - 1} calibrate, ${calibCount}..${calibCount + evalCount - 1} evaluate`);
 
-const root = join(dataDir, 'imagenet_val_subset');
-const files = await filesFromPath(root);
-const labelsCsv = { text: readFileSync(join(root, 'labels.csv'), 'utf8'), labelColumn: 'label_1001' };
-
-const imagenet = (mean: number, std: number) => (bytes: Uint8Array) =>
-  openDataset(files, graphInputs(readModel(bytes)), {
-    preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [mean], std: [std], resize: 'bilinear' },
-    labelsCsv,
-  });
-// The dequantized MobileNetV2 takes what its uint8 input meant: 0.0078431 * (pixel - 127), SOURCES.md.
+// A ReLU (unbounded) network beside the two MobileNets: the test digits, the same image counts.
+const mnist = {
+  key: 'mnist',
+  label: 'MNIST CNN (mnist_t10k)',
+  bytes: () => readSharedModel('mnist_conv_fc_float.tflite'),
+  split: async (bytes: Uint8Array): Promise<ImagenetSplit> => {
+    const dataset = await openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(readModel(bytes)));
+    const samples: Sample[] = [];
+    for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
+    return { calibration: samples.slice(0, calibCount), evaluation: samples.slice(calibCount), labels: (dataset.labels as number[]).slice(calibCount, calibCount + evalCount) };
+  },
+};
 const CLASSIFIERS = [
-  { key: 'v1', label: 'MobileNetV1 0.25 float', bytes: () => readSharedModel('mobilenet_v1_0.25_224_float.tflite'), open: imagenet(127.5, 127.5) },
-  { key: 'v2', label: 'MobileNetV2 1.0 (dequantized ptq_int8)', bytes: () => dequantizeBytes(readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite')).bytes, open: imagenet(127, 1 / 0.0078431) },
-  // A ReLU (unbounded) network: the test digits, the same image counts.
-  { key: 'mnist', label: 'MNIST CNN (mnist_t10k)', bytes: () => readSharedModel('mnist_conv_fc_float.tflite'), open: async (bytes: Uint8Array) => openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(readModel(bytes))) },
+  ...IMAGENET_CLASSIFIERS.map((c) => ({ key: c.key, label: c.label, bytes: c.bytes, split: (bytes: Uint8Array) => imagenetSplit(bytes, c, calibCount, evalCount) })),
+  mnist,
 ].filter((c) => values.models!.split(',').includes(c.key));
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(1);
 
-for (const { label, bytes: load, open } of CLASSIFIERS) {
+for (const { label, bytes: load, split } of CLASSIFIERS) {
   const bytes = load();
-  const dataset = await open(bytes);
-  const samples: Sample[] = [];
-  for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
-  const calibration = samples.slice(0, calibCount);
-  const evaluation = samples.slice(calibCount);
-  const labels = (dataset.labels as number[]).slice(calibCount, calibCount + evalCount);
+  const { calibration, evaluation, labels } = await split(bytes);
 
   for (const granularity of granularities) {
     console.log(`\n## ${label}, ${granularity} int8 (pipeline: CLE auto, bias correction)\n`);

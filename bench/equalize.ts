@@ -5,7 +5,6 @@
  * float16 models, SQNR of every output of per-channel int8 against the float16 model on photos.
  * Run: npm run bench:equalize [-- --eval 400 --mediapipe-eval 50]
  */
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,11 +13,12 @@ import { defaultPreprocessing, graphInputs } from '../src/data/default-preproces
 import { filesFromPath } from '../src/data/files-node';
 import { runtimeReals } from '../src/engine/engine-test-support';
 import { compareModels } from '../src/evaluate/compare';
+import { IMAGENET_CLASSIFIERS, imagenetSplit } from './imagenet-classifiers';
 import { sqnrDb } from '../src/evaluate/metrics';
 import { initRuntime } from '../src/runtime/start';
 import { loadModel } from '../src/runtime/load';
 import type { Sample } from '../src/runtime/samples';
-import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
+import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, type EqualizeMode, type Granularity } from '../src/optimize/recipe';
 import { dataDir, readSharedModel } from '../src/test-support/shared';
 import { readModel } from '../src/tflite/read';
@@ -32,10 +32,6 @@ await initRuntime();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU)`);
 console.log(`data: imagenet_val_subset, images 0..${calibCount - 1} calibrate, ${calibCount}..${calibCount + evalCount - 1} evaluate; int8 minmax ranges, bias correction on\n`);
 
-const root = join(dataDir, 'imagenet_val_subset');
-const files = await filesFromPath(root);
-const labelsCsv = { text: readFileSync(join(root, 'labels.csv'), 'utf8'), labelColumn: 'label_1001' };
-
 const VARIANTS: { granularity: Granularity; equalize: EqualizeMode }[] = [
   { granularity: 'per-tensor', equalize: 'off' },
   { granularity: 'per-tensor', equalize: 'on' },
@@ -46,25 +42,13 @@ const VARIANTS: { granularity: Granularity; equalize: EqualizeMode }[] = [
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 const cleNotes = (notes: string[]) => notes.filter((n) => n.startsWith('cross-layer')).map((n) => n.replace('cross-layer equalization: ', ''));
 
-// The dequantized MobileNetV2 takes what its uint8 input meant: 0.0078431 * (pixel - 127), SOURCES.md.
-const CLASSIFIERS = [
-  { label: 'MobileNetV1 0.25 float', bytes: readSharedModel('mobilenet_v1_0.25_224_float.tflite'), mean: 127.5, std: 127.5 },
-  { label: 'MobileNetV2 1.0 (dequantized ptq_int8)', bytes: dequantizeBytes(readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite')).bytes, mean: 127, std: 1 / 0.0078431 },
-];
-
 console.log('| model | float | int8 per-tensor | + CLE | int8 per-channel | + CLE |');
 console.log('|---|---|---|---|---|---|');
 const details: string[] = [];
-for (const { label, bytes, mean, std } of CLASSIFIERS) {
-  const dataset = await openDataset(files, graphInputs(readModel(bytes)), {
-    preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [mean], std: [std], resize: 'bilinear' },
-    labelsCsv,
-  });
-  const samples: Sample[] = [];
-  for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
-  const calibration = samples.slice(0, calibCount);
-  const evaluation = samples.slice(calibCount);
-  const labels = (dataset.labels as number[]).slice(calibCount, calibCount + evalCount);
+for (const classifier of IMAGENET_CLASSIFIERS) {
+  const { label } = classifier;
+  const bytes = classifier.bytes();
+  const { calibration, evaluation, labels } = await imagenetSplit(bytes, classifier, calibCount, evalCount);
   const cells: string[] = [];
   let floatTop1 = 0;
   for (const { granularity, equalize } of VARIANTS) {
@@ -83,6 +67,7 @@ console.log('\ntop-1 on the evaluation images (output SQNR against the float mod
 console.log(details.join('\n'));
 
 // MediaPipe float16 models: per-channel int8 without / with CLE, SQNR of each output against the float16 model.
+const files = await filesFromPath(join(dataDir, 'imagenet_val_subset'));
 const MEDIAPIPE = [
   { name: 'face_detection_short_range_fp16.tflite', mean: 127.5, std: 127.5 },
   { name: 'selfie_segmentation_fp16.tflite', mean: 0, std: 255 },

@@ -29,13 +29,11 @@ export function mnistPngs(count) {
   return entries;
 }
 
-/** Vite's dev server on a free port and Chromium with WebGPU (SwiftShader); close() stops both. */
-export async function devServerWithWebGpu(prefix) {
-  const server = await createServer({ root: ROOT, logLevel: 'silent', server: { host: '127.0.0.1', port: 0, strictPort: false } });
-  await server.listen();
+/** Debian Chromium with a fresh profile opened on a started Vite `server`; close() stops both. */
+async function withChromium(server, prefix, launchOptions) {
   const base = `http://127.0.0.1:${server.httpServer.address().port}/`;
   const userDataDir = await mkdtemp(path.join(tmpdir(), prefix));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, ...launchOptions });
   return {
     base,
     context,
@@ -47,6 +45,13 @@ export async function devServerWithWebGpu(prefix) {
   };
 }
 
+/** Vite's dev server on a free port and Chromium with WebGPU (SwiftShader); close() stops both. */
+export async function devServerWithWebGpu(prefix) {
+  const server = await createServer({ root: ROOT, logLevel: 'silent', server: { host: '127.0.0.1', port: 0, strictPort: false } });
+  await server.listen();
+  return withChromium(server, prefix, { args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
+}
+
 /**
  * Vite's preview of the production build (dist/) on a free port and Debian Chromium with a fresh
  * profile; `options` go to launchPersistentContext (viewport, downloads). close() stops both.
@@ -54,18 +59,7 @@ export async function devServerWithWebGpu(prefix) {
 export async function previewWithChromium(prefix, options = {}) {
   if (!existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` first.');
   const server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false } });
-  const base = `http://127.0.0.1:${server.httpServer.address().port}/`;
-  const userDataDir = await mkdtemp(path.join(tmpdir(), prefix));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, ...options });
-  return {
-    base,
-    context,
-    async close() {
-      await context.close();
-      await server.close();
-      await rm(userDataDir, { recursive: true, force: true });
-    },
-  };
+  return withChromium(server, prefix, { args: CHROMIUM_ARGS, ...options });
 }
 
 /**
