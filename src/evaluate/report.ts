@@ -227,7 +227,8 @@ export function reportMarkdown(report: WorkbenchReport, options: { worstLayers?:
       lines.push(`| top-1 accuracy (${labeled} labeled) | ${withInterval(reference.top1)} | ${withInterval(candidate.top1)} |`);
       lines.push(`| top-5 accuracy | ${withInterval(reference.top5)} | ${withInterval(candidate.top5)} |`, '');
     }
-    if (classification.count > 0 && Number.isFinite(classification.agreement)) {
+    // A detector's rows are boxes or anchors, not class scores: their argmax agreement means nothing.
+    if (classification.count > 0 && Number.isFinite(classification.agreement) && quality?.task !== 'detection') {
       const { low, high } = rateInterval(classification.agreement, classification.count);
       lines.push(`Top-1 agreement with the reference: ${percent(classification.agreement)} (${percent(low)}-${percent(high)}) of ${classification.count} predictions.`, '');
     }
