@@ -14,7 +14,7 @@ import { loadModel } from '../runtime/load';
 import { initRuntime } from '../runtime/start';
 import { toFloat, toModelInputs } from '../runtime/samples';
 import { dataDir, readSharedModel } from '../test-support/shared';
-import { BLAZE_FACE_SHORT_RANGE, ssdAnchors } from '../test-support/ssd-anchors';
+import { BLAZE_FACE_SHORT_RANGE, SSD_MOBILENET_V2_300, ssdAnchors } from '../test-support/ssd-anchors';
 import { readModel } from '../tflite/read';
 import { anchorsToCsv, parseAnchorsCsv, type Anchors } from './anchors';
 import { BOX_CODER_PRESETS, decodeRawDetections, type BoxDecoding } from './box-decoding';
@@ -84,10 +84,9 @@ describe('anchors file', () => {
   });
 });
 
-/** An RGB photo resized (nearest) to 128x128 in [-1, 1], BlazeFace's input. */
-function faceInput(path: string): Float32Array[] {
+/** An RGB photo resized (nearest) to size x size in [-1, 1] (BlazeFace: 128, SSD MobileNetV2: 300). */
+function faceInput(path: string, size = 128): Float32Array[] {
   const image = decodeJpeg(readFileSync(path), { useTArray: true });
-  const size = 128;
   const out = new Float32Array(size * size * 3);
   for (let y = 0; y < size; y++) {
     const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / size));
@@ -181,5 +180,52 @@ describe('BlazeFace short range in LiteRT, anchors from our generator', () => {
       console.log(`BlazeFace ${name}: mAP@0.5 against the float model's faces ${result.quality!.value.toFixed(4)} [${result.quality!.interval.map((v) => v.toFixed(3)).join(', ')}] on ${result.quality!.samples} photos`);
       expect(result.quality!.value, name).toBeGreaterThan(0.8);
     }
+  });
+});
+
+describe('SSD MobileNetV2 (Open Images subset) raw head in LiteRT, the ssd coder, anchors from our generator', () => {
+  const model = readSharedModel('ssd_mobilenet_v2_oidv4_fp16.tflite');
+  const anchors = ssdAnchors(SSD_MOBILENET_V2_300);
+  const spec = { anchors, decoding: BOX_CODER_PRESETS.ssd };
+  const sampleDir = join(dataDir, 'sample_images');
+  const names = readdirSync(sampleDir).filter((f) => f.endsWith('.jpg')).sort();
+  const imagenet = readdirSync(join(dataDir, 'imagenet_val_subset', 'images')).sort().slice(0, 20).map((f) => join(dataDir, 'imagenet_val_subset', 'images', f));
+  const photos = [...names.map((f) => join(sampleDir, f)), ...imagenet].map((p) => faceInput(p, 300));
+
+  beforeAll(() => initRuntime());
+
+  it('1917 anchors fit [1, 1917, 4] boxes and [1, 1917, 24] scores; the float model\'s objects lie in the image', { timeout: 120_000 }, async () => {
+    expect(anchors.count).toBe(1917);
+    const graph = readModel(model);
+    const task = rawDetectionTask(graph, spec);
+    const shapes = graph.subgraphs[0].outputs.map((t) => graph.subgraphs[0].tensors[t].shape);
+    expect([shapes[task.boxes], shapes[task.scores]]).toEqual([[1, 1917, 4], [1, 1917, 24]]);
+    const loaded = await loadModel(model);
+    try {
+      const found: string[] = [];
+      for (const [k, photo] of photos.slice(0, names.length).entries()) {
+        const o = (await loaded.run(toModelInputs(photo, loaded.inputs, 0))).map((t, i) => toFloat(t.data, loaded.outputs[i].quantization).slice());
+        const objects = decodeRawDetections(o[task.boxes], o[task.scores], anchors, spec.decoding).filter((d) => d.score >= 0.5);
+        found.push(`${names[k]}: ${objects.map((d) => `class ${d.classId} ${d.score.toFixed(2)} [${[d.ymin, d.xmin, d.ymax, d.xmax].map((v) => v.toFixed(2)).join(', ')}]`).join('; ')}`);
+        for (const d of objects) {
+          // Decoded boxes of real objects: inside the image (to a few percent), and not degenerate.
+          for (const v of [d.ymin, d.xmin, d.ymax, d.xmax]) expect(v).toBeGreaterThan(-0.05), expect(v).toBeLessThan(1.05);
+          expect(d.ymax - d.ymin).toBeGreaterThan(0.02);
+          expect(d.xmax - d.xmin).toBeGreaterThan(0.02);
+        }
+      }
+      console.log(`SSD MobileNetV2 oidv4 float, detections scoring >= 0.5: ${found.join(' | ')}`);
+      // The two animals of cats_and_dogs.jpg are found (boxes side by side in the lower part).
+      expect(found[names.indexOf('cats_and_dogs.jpg')].split(';').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      loaded.delete();
+    }
+  });
+
+  it('mAP@0.5 of a dynamic-range variant against the float model\'s detections', { timeout: 600_000 }, async () => {
+    const dynamic = (await optimizeModel({ model: dequantizeBytes(model).bytes, recipe: defaultRecipe('dynamic') })).bytes;
+    const result = await compareModels(model, dynamic, photos, { quality: { rawDetection: spec } });
+    console.log(`SSD MobileNetV2 oidv4 dynamic: mAP@0.5 against the float model ${result.quality!.value.toFixed(4)} [${result.quality!.interval.map((v) => v.toFixed(3)).join(', ')}] on ${result.quality!.samples} photos`);
+    expect(result.quality!.value).toBeGreaterThan(0.8);
   });
 });

@@ -25,6 +25,8 @@ export interface SsdAnchorOptions {
   interpolatedScaleAspectRatio: number;
   anchorOffset: number;
   fixedAnchorSize: boolean;
+  /** The first layer gets 3 anchors only: scale 0.1 at ratio 1, and its own scale at ratios 2 and 0.5. */
+  reduceBoxesInLowestLayer?: boolean;
 }
 
 /** MediaPipe's face_detection_short_range.pbtxt options. */
@@ -40,6 +42,20 @@ export const BLAZE_FACE_SHORT_RANGE: SsdAnchorOptions = {
   fixedAnchorSize: true,
 };
 
+/** MediaPipe's objectron SSD MobileNetV2 detector (object_detection_oidv4 subgraph): 1917 anchors on 300x300. */
+export const SSD_MOBILENET_V2_300: SsdAnchorOptions = {
+  inputHeight: 300,
+  inputWidth: 300,
+  strides: [16, 32, 64, 128, 256, 512],
+  minScale: 0.2,
+  maxScale: 0.95,
+  aspectRatios: [1, 2, 0.5, 3, 0.3333],
+  interpolatedScaleAspectRatio: 1,
+  anchorOffset: 0.5,
+  fixedAnchorSize: false,
+  reduceBoxesInLowestLayer: true,
+};
+
 export function ssdAnchors(o: SsdAnchorOptions): GeneratedAnchors {
   const layers = o.strides.length;
   const scaleOf = (layer: number) => (layers === 1 ? (o.minScale + o.maxScale) / 2 : o.minScale + ((o.maxScale - o.minScale) * layer) / (layers - 1));
@@ -52,6 +68,10 @@ export function ssdAnchors(o: SsdAnchorOptions): GeneratedAnchors {
     let last = layer;
     for (; last < layers && o.strides[last] === o.strides[layer]; last++) {
       const scale = scaleOf(last);
+      if (last === 0 && o.reduceBoxesInLowestLayer) {
+        for (const [s, ratio] of [[0.1, 1], [scale, 2], [scale, 0.5]]) sizes.push({ h: s / Math.sqrt(ratio), w: s * Math.sqrt(ratio) });
+        continue;
+      }
       for (const ratio of o.aspectRatios) sizes.push({ h: scale / Math.sqrt(ratio), w: scale * Math.sqrt(ratio) });
       if (o.interpolatedScaleAspectRatio > 0) {
         const next = last === layers - 1 ? 1 : scaleOf(last + 1);
