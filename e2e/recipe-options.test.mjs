@@ -112,6 +112,42 @@ describe('Precision options of a variant', () => {
     const shownBytes = Number(await row.getAttribute('data-bytes'));
     console.log(`# result row: accuracy ${accuracy}, agreement ${await row.getAttribute('data-agreement')}, ${shownBytes} bytes`);
 
+    // Per class (issue #14 item 4), opened and sorted with the keyboard: each digit's sample count is
+    // the number of that digit among the evaluation samples, counted here from the zip's class folders
+    // through the page's split rule (app/split.ts) and dataset order.
+    await row.getByRole('button', { name: 'int8-int4-round-nearest' }).click();
+    const perClass = page.getByTestId('per-class');
+    await perClass.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await perClass.getByTestId('per-class-table').waitFor();
+    const split = /split (\d+)\/(\d+)\/(\d+)/.exec(await row.getByTestId('cell-evaluated-on').textContent());
+    const { Session } = await tsImport('../src/app/session.ts', import.meta.url);
+    const { splitIndices } = await tsImport('../src/app/split.ts', import.meta.url);
+    const { filesFromPath } = await tsImport('../src/data/files-node.ts', import.meta.url);
+    const session = new Session();
+    session.openModel(new Uint8Array(await readFile(path.join(ROOT, 'public', 'samples', MNIST))), MNIST);
+    // Labels come from the class folders; any preprocessing gives the same order and labels.
+    const dataset = await session.openDataset(await filesFromPath(zip), session.model.preprocessing.preprocessing);
+    const evaluation = splitIndices(dataset, { calibration: Number(split[1]), training: Number(split[2]), evaluation: Number(split[3]) }).evaluation;
+    const expected = new Map();
+    for (const i of evaluation) {
+      const digit = Number(dataset.names[i].split('/')[0]);
+      expected.set(digit, (expected.get(digit) ?? 0) + 1);
+    }
+    const shown = await perClass.getByTestId('per-class-row').evaluateAll((rows) => rows.map((r) => [Number(r.dataset.class), Number(r.dataset.samples), Number(r.dataset.recall)]));
+    console.log(`# per class (digit, samples, recall): ${shown.map((r) => r.map((v, k) => (k === 2 ? v.toFixed(3) : v)).join(' ')).join(', ')}`);
+    assert.equal(shown.length, expected.size);
+    for (const [digit, samples] of shown) assert.equal(samples, expected.get(digit), `digit ${digit}: ${samples} samples shown, ${expected.get(digit)} in the evaluation split`);
+    assert.equal(shown.reduce((n, r) => n + r[1], 0), Number(await row.getAttribute('data-samples')));
+    // Sorted by recall, worst first, by default; Enter on the Samples header sorts by samples, most first.
+    assert.deepEqual(shown.map((r) => r[2]), [...shown.map((r) => r[2])].sort((a, b) => a - b));
+    await perClass.getByTestId('sort-samples').focus();
+    await page.keyboard.press('Enter');
+    await perClass.locator('th[aria-sort="descending"]').waitFor();
+    const bySamples = await perClass.getByTestId('per-class-row').evaluateAll((rows) => rows.map((r) => Number(r.dataset.samples)));
+    assert.deepEqual(bySamples, [...bySamples].sort((a, b) => b - a));
+    assert.equal(await perClass.getByTestId('confusion-heat-map').count(), 1);
+
     const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('download-tflite').click()]);
     assert.equal(download.suggestedFilename(), 'mnist_conv_fc_float-int8-int4-round-nearest.tflite');
     const file = path.join(workDir, download.suggestedFilename());

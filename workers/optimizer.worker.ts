@@ -10,6 +10,7 @@ import * as Comlink from 'comlink';
 import { datasetName } from '../src/app/evaluation-set';
 import { dataFilesFrom, datasetInfo } from '../src/app/open-dataset';
 import { previewDataset } from '../src/app/preview';
+import { rawHeadOf, setRawDetection, type RawDetectionInfo, type RawHead } from '../src/app/raw-detection';
 import { reevaluateVariant } from '../src/app/reevaluate-variant';
 import { runSearch, type SearchOutcome, type SearchSettings } from '../src/app/run-search';
 import type { SearchEvent } from '../src/app/search/precision-search';
@@ -21,6 +22,7 @@ import type { PreprocessingChoice } from '../src/data/default-preprocessing';
 import type { Preprocessing } from '../src/data/preprocess';
 import { initBrowserEngine } from '../src/engine/backend-browser';
 import { toErrorInfo } from '../src/errors';
+import type { BoxCoder } from '../src/evaluate/box-decoding';
 import type { Target } from '../src/evaluate/target-check';
 import { setStatsWorkerFactory } from '../src/optimize/calibrate/worker/stats-thread';
 import { initRuntime } from '../src/runtime/start';
@@ -50,11 +52,16 @@ const api = {
   },
 
   /** Bytes are copied (the page keeps its own). */
-  setModel(bytes: Uint8Array, name: string): Promise<Result<{ preprocessing: PreprocessingChoice | null; classNames: string[] | null }>> {
+  setModel(bytes: Uint8Array, name: string): Promise<Result<{ preprocessing: PreprocessingChoice | null; classNames: string[] | null; rawHead: RawHead | null }>> {
     return wrap(() => {
       const model = session.openModel(bytes, name);
-      return { preprocessing: model.preprocessing, classNames: model.classNames ?? null };
+      return { preprocessing: model.preprocessing, classNames: model.classNames ?? null, rawHead: rawHeadOf(model.graph) };
     });
+  },
+
+  /** A raw detection head's anchors file (CSV text) and box coder; null text clears them. */
+  setRawDetection(text: string | null, fileName: string, coder: BoxCoder): Promise<Result<RawDetectionInfo | null>> {
+    return wrap(() => setRawDetection(session, text, fileName, coder));
   },
 
   setDataset(input: DataInput, preprocessing: Preprocessing | null): Promise<Result<DatasetInfo>> {

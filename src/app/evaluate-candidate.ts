@@ -29,7 +29,9 @@ export async function evaluateCandidate(session: Session, candidate: Uint8Array,
     perLayer: true,
     // The task's own measure beside top-1 (mAP@0.5 for detectors, mIoU for segmenters, from the
     // model's outputs; against the labels when there are some, else the float model's outputs).
-    quality: { truth: evaluation.labels ? { labels: evaluation.labels } : {} },
+    quality: { truth: evaluation.labels ? { labels: evaluation.labels } : {}, rawDetection: session.rawDetection ?? undefined },
+    // Classifiers: per-class recall / precision and confusions, named as the page names classes.
+    perClass: { classNames: d?.classNames ?? session.model?.classNames ?? null },
     total: evaluation.total,
     signal,
     onProgress: (done, total) => onProgress('evaluate', done, total),

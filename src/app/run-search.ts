@@ -53,7 +53,10 @@ const caches = new WeakMap<Uint8Array, Map<string, SearchCache>>();
 function cacheFor(bytes: Uint8Array, session: Session, split: Split, settings: SearchSettings): SearchCache {
   let byModel = caches.get(bytes);
   if (!byModel) caches.set(bytes, (byModel = new Map()));
-  const key = JSON.stringify([session.datasetFingerprint ?? null, split, settings.recipe, settings.metric, settings.target ?? 'cpu']);
+  // Anchors change what a detector's candidates measure: their count and decoding are part of the key.
+  const raw = session.rawDetection;
+  const anchors = raw ? [raw.anchors.count, Array.from(raw.anchors.yCenter.subarray(0, 8)), raw.decoding] : null;
+  const key = JSON.stringify([session.datasetFingerprint ?? null, split, settings.recipe, settings.metric, settings.target ?? 'cpu', anchors]);
   let cache = byModel.get(key);
   if (!cache) byModel.set(key, (cache = new Map()));
   return cache;
@@ -73,6 +76,7 @@ export async function runSearch(request: { session: Session; split: Split; setti
     search: { dataset, indices: search },
     check: { dataset, indices: check },
     metric: settings.metric ?? undefined,
+    rawDetection: session.rawDetection ?? undefined,
     budget: settings.budget,
     objective: settings.objective,
     target: settings.target,

@@ -6,6 +6,7 @@
 import type { Dataset, DatasetOptions } from '../data/dataset';
 import type { DataFile } from '../data/files';
 import { WorkbenchError } from '../errors';
+import type { RawDetectionSpec } from '../evaluate/box-decoding';
 import type { LatencyResult } from '../evaluate/latency';
 import type { ModelGraph } from '../tflite/graph';
 import { datasetFingerprint, datasetName } from './evaluation-set';
@@ -20,6 +21,8 @@ export class Session {
   /** The dataset as the user named it (the zip, the folder) and its fingerprint (evaluation-set.ts). */
   datasetName: string | null = null;
   datasetFingerprint: string | null = null;
+  /** A detector with a raw head: the anchors and decoding the user gave (box-decoding.ts), else null. */
+  rawDetection: RawDetectionSpec | null = null;
   /** The float model's latency, measured by the first run and reused by the next. */
   referenceLatency: LatencyResult | null = null;
 
@@ -29,6 +32,7 @@ export class Session {
     this.model = model;
     this.clearDataset();
     this.referenceLatency = null;
+    this.rawDetection = null;
     return model;
   }
 

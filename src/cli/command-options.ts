@@ -10,6 +10,7 @@ import {
   datasetOptions,
   evaluationDataOptions,
   jsonOptions,
+  rawDetectionOptions,
   recipeOptions,
   reportOptions,
   resultOptions,
@@ -25,9 +26,9 @@ export type Options<G extends readonly OptionGroup[], R extends string> = GroupV
 export const inspectGroups = [jsonOptions] as const;
 export const optimizeGroups = [resultOptions, recipeOptions, calibrationOptions, datasetOptions, chainEvaluationOptions, trainingOptions, reportOptions] as const;
 export const runGroups = [runInputOptions, jsonOptions] as const;
-export const evalGroups = [evaluationDataOptions, comparisonOptions, datasetOptions, jsonOptions, reportOptions] as const;
+export const evalGroups = [evaluationDataOptions, comparisonOptions, rawDetectionOptions, datasetOptions, jsonOptions, reportOptions] as const;
 
-export const searchGroups = [searchOptions, recipeOptions, calibrationOptions, datasetOptions, reportOptions] as const;
+export const searchGroups = [searchOptions, recipeOptions, calibrationOptions, datasetOptions, rawDetectionOptions, reportOptions] as const;
 
 export type InspectOptions = Options<typeof inspectGroups, never>;
 export type OptimizeOptions = Options<typeof optimizeGroups, 'output'>;

@@ -6,19 +6,23 @@ import { modelNodeData, nodeDataJson } from '../evaluate/model-explorer';
 import { buildReport, reportMarkdown, reportToJson } from '../evaluate/report';
 import { compareSizes } from '../evaluate/size';
 import { QUALITY_METRICS, type QualityMetric } from '../evaluate/quality';
+import { readModelMetadata } from '../tflite/metadata/read-metadata';
 import { readModel } from '../tflite/read';
 import type { EvalOptions } from './command-options';
 import { positiveInteger } from './count-option';
 import { dataFlags, datasetSamples, openDataFlags } from './data-options';
 import { choiceOption } from './choice-option';
 import { progressPrinter } from './progress';
+import { rawDetectionFromFlags } from './raw-detection-options';
 import { readInputFile } from './read-input-file';
 
 export async function evaluate(options: EvalOptions, path: string): Promise<number> {
   const candidate = readInputFile(path, 'model');
   const reference = options.ref ? readInputFile(options.ref, 'reference model') : candidate;
   // Data is prepared for the reference (float) model; the comparison quantizes it for the candidate.
-  const dataset = await openDataFlags(readModel(reference), dataFlags(options.data, options));
+  const referenceGraph = readModel(reference);
+  const rawDetection = rawDetectionFromFlags(options);
+  const dataset = await openDataFlags(referenceGraph, dataFlags(options.data, options));
   for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
   const count = positiveInteger(options.count, '--count') ?? dataset.size;
   const indices = Array.from({ length: Math.min(count, dataset.size) }, (_, i) => i);
@@ -29,7 +33,9 @@ export async function evaluate(options: EvalOptions, path: string): Promise<numb
     perLayer: options.perLayer,
     total: indices.length,
     onProgress: progressPrinter('evaluating'),
-    quality: { metric: choiceOption<QualityMetric>(options.metric, QUALITY_METRICS, '--metric'), truth: labeled ? { labels: labels as number[] } : {} },
+    quality: { metric: choiceOption<QualityMetric>(options.metric, QUALITY_METRICS, '--metric'), truth: labeled ? { labels: labels as number[] } : {}, rawDetection },
+    // Classifiers: per-class figures and confusions, named from the data's classes or the model's labels.
+    perClass: { classNames: dataset.classNames ?? readModelMetadata(referenceGraph)?.labels ?? null },
   });
   const latency = options.latency
     ? { reference: options.ref ? await measureLatency(reference) : undefined, candidate: await measureLatency(candidate) }

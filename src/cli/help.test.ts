@@ -24,6 +24,9 @@ function cli(...args: string[]) {
  * plus --allow-float-fallback, --equalize, --weights, --block-size, --op-weights, --rounding, eval's
  * --metric and the search command (with --target, --arena-kb, --flash-kb).
  */
+/** Detectors with a raw head (eval and search). */
+const RAW_DETECTION_FLAGS = ['--anchors', '--box-coder', '--box-order', '--box-scale', '--box-sizes', '--box-scores', '--score-threshold', '--nms-iou', '--max-detections'];
+
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
   optimize: [
@@ -33,11 +36,11 @@ const ACCEPTED: Record<string, string[]> = {
     '--op-weights', '--rounding',
   ],
   run: ['--input', '--seed', '--json'],
-  eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric'],
+  eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations',
     '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--algo', '--exclude', '--integer-only', '--equalize',
-    '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report',
+    '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS,
   ],
 };
 

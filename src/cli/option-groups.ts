@@ -117,6 +117,26 @@ export const comparisonOptions = {
   },
 } as const satisfies OptionGroup;
 
+/** Detectors whose head outputs raw box regressions and scores (no TFLite_Detection_PostProcess). */
+export const rawDetectionOptions = {
+  title: 'detectors with a raw head (box regressions and scores per anchor)',
+  options: {
+    anchors: { type: 'string', value: 'A.csv', help: 'the anchors, one per row of the head: y_center,x_center,h,w normalized to the input (header optional); measures mAP@0.5 of the decoded, NMS-ed boxes' },
+    boxCoder: {
+      type: 'string',
+      value: 'ssd|mediapipe-face',
+      help: 'decoding preset (default ssd: y,x,h,w with scales 10,10,5,5, exp sizes, sigmoid scores, background column 0, NMS IoU 0.6; mediapipe-face: x,y,w,h in pixels of 128, fixed anchor size, sigmoid scores clipped at 100, NMS IoU 0.3); the options below override it',
+    },
+    boxOrder: { type: 'string', value: 'yxhw|xywh', help: 'the order of the four box values in a row' },
+    boxScale: { type: 'string', value: 'S|Y,X,H,W', help: 'divisors of the raw y, x, h, w values (one number for all four)' },
+    boxSizes: { type: 'string', value: 'exp|linear', help: 'h and w as exp(raw / scale) * anchor (SSD) or raw / scale * anchor (MediaPipe)' },
+    boxScores: { type: 'string', value: 'sigmoid|raw', help: 'whether scores are logits to pass through a sigmoid' },
+    scoreThreshold: { type: 'string', value: 'X', help: 'detections scoring below X are dropped before NMS (default 0.05: mAP wants the whole ranked list)' },
+    nmsIou: { type: 'string', value: 'X', help: 'NMS drops a box overlapping a better one of its class by more than this IoU' },
+    maxDetections: { type: 'string', value: 'N', help: 'at most N detections per image (default 100)' },
+  },
+} as const satisfies OptionGroup;
+
 export const searchOptions = {
   title: 'search',
   options: {

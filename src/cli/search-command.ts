@@ -18,6 +18,7 @@ import type { SearchOptions } from './command-options';
 import { choiceOption } from './choice-option';
 import { positiveInteger } from './count-option';
 import { dataFlags, openDataFlags } from './data-options';
+import { rawDetectionFromFlags } from './raw-detection-options';
 import { readInputFile } from './read-input-file';
 import { recipeFromOptions } from './recipe-options';
 import { UsageError } from './usage-error';
@@ -41,6 +42,7 @@ export async function search(options: SearchOptions, path: string): Promise<numb
   const arenaKb = positiveInteger(options.arenaKb, '--arena-kb');
   const flashKb = positiveInteger(options.flashKb, '--flash-kb');
   if ((arenaKb || flashKb) && target !== 'mcu') throw new UsageError('--arena-kb and --flash-kb are microcontroller limits: add --target mcu.', false);
+  const rawDetection = rawDetectionFromFlags(options);
   const recipe = recipeFromOptions({ ...options, recipe: options.recipe ?? 'int8' });
   const calibData = await openDataFlags(graph, dataFlags(options.calib, options));
   const sameData = !options.eval || resolve(options.eval) === resolve(options.calib);
@@ -57,6 +59,7 @@ export async function search(options: SearchOptions, path: string): Promise<numb
     recipe,
     ...parts,
     metric,
+    rawDetection,
     budget,
     objective,
     target,

@@ -31,6 +31,7 @@ import {
   newErrorStats,
   summarizeClassification,
   summarizeErrors,
+  topK,
   type ClassificationSummary,
   type ErrorSummary,
 } from './metrics';
@@ -39,6 +40,9 @@ import { initRuntime } from '../runtime/start';
 import type { LoadedModel, RuntimeData, RuntimeTensorInfo } from '../runtime/types';
 import { cancelled, eachSample, sampleCount, toFloat, toModelInputs, type RunProgress, type Sample, type Samples } from '../runtime/samples';
 import { activationSelector, inputTensorIndices, loadTapped, type TappedRunner } from '../runtime/taps';
+import { newPerClassCounter, type PerClassCounter, type PerClassSummary } from './per-class';
+import type { RawDetectionSpec } from './box-decoding';
+import { rawDetectionTask } from './raw-detection-task';
 import { defaultMetric, inferTask, newQualityAccumulator, type QualityAccumulator, type QualityMetric, type QualitySummary, type QualityTruth } from './quality';
 
 export interface CompareOptions extends RunProgress {
@@ -51,7 +55,12 @@ export interface CompareOptions extends RunProgress {
   /** Number of samples, for progress, when `samples` is an iterable without a length. */
   total?: number;
   /** Also measure the task's quality (quality.ts): the metric (default from the task) and the truth (default: the reference). */
-  quality?: { metric?: QualityMetric; truth?: QualityTruth };
+  quality?: { metric?: QualityMetric; truth?: QualityTruth; rawDetection?: RawDetectionSpec };
+  /**
+   * Also count per-class figures and confusions (per-class.ts) when the reference is a classifier:
+   * against `labels` when given, else the reference's top-1; names for the classes when known.
+   */
+  perClass?: { classNames?: ArrayLike<string> | null };
 }
 
 export interface OutputComparison extends ErrorSummary {
@@ -89,6 +98,8 @@ export interface ComparisonResult {
   perLayer?: LayerComparison[];
   /** The task's quality measure with its interval, when asked for. */
   quality?: QualitySummary;
+  /** Classifiers, when asked for: per-class recall / precision and confusions. */
+  perClass?: PerClassSummary;
   /** Sample loop wall time (model loads excluded), ms. */
   elapsedMs: number;
 }
@@ -171,7 +182,9 @@ export async function compareModels(
     const layers = models.layers;
     const layerErrors = layers?.map(() => newErrorStats()) ?? [];
     const scratch = new Map<number, Float32Array>();
-    const quality = options.quality ? qualityAccumulator(referenceBytes, options.quality) : null;
+    const referenceGraph = options.quality || options.perClass ? readModel(referenceBytes) : null;
+    const quality = options.quality ? qualityAccumulator(referenceGraph!, options.quality) : null;
+    const perClass = options.perClass ? perClassCounter(referenceGraph!, labels) : null;
     // The candidate's outputs in the reference's order, for the quality measure.
     const referenceValues: Float32Array[] = [];
     const candidateValues: Float32Array[] = [];
@@ -203,6 +216,11 @@ export async function compareModels(
       for (let row = 0; row < rows; row++) {
         const label = rows === 1 && labels ? labels[done] : undefined;
         addPrediction(classification, ref.subarray(row * classes, (row + 1) * classes), cand.subarray(row * classes, (row + 1) * classes), label);
+      }
+      if (perClass) {
+        const truth = labels ? labels[done] : topK(ref, 1)[0];
+        if (truth === undefined) throw new WorkbenchError('bad-input', `No label for sample ${done + 1}: the labels cover ${labels!.length} samples.`);
+        perClass.add(truth, topK(cand, 1)[0]);
       }
       if (layers) {
         layers.forEach((layer, k) => {
@@ -236,16 +254,23 @@ export async function compareModels(
     };
     if (layers) result.perLayer = layers.map((layer, k) => ({ ...layer.info, ...summarizeErrors(layerErrors[k]) }));
     if (quality) result.quality = quality.summary();
+    if (perClass) result.perClass = perClass.summary(options.perClass?.classNames);
     return result;
   } finally {
     models.delete();
   }
 }
 
-function qualityAccumulator(referenceBytes: Uint8Array, request: NonNullable<CompareOptions['quality']>): QualityAccumulator {
-  const task = inferTask(readModel(referenceBytes));
+function qualityAccumulator(graph: ModelGraph, request: NonNullable<CompareOptions['quality']>): QualityAccumulator {
+  const task = request.rawDetection ? rawDetectionTask(graph, request.rawDetection) : inferTask(graph);
   const truth = request.truth ?? {};
   return newQualityAccumulator(task, request.metric ?? defaultMetric(task, truth), truth);
+}
+
+/** A counter for a classifier (one [1, C] output), else null: per-class figures mean nothing for other tasks. */
+function perClassCounter(graph: ModelGraph, labels?: ArrayLike<number>): PerClassCounter | null {
+  const task = inferTask(graph);
+  return task.kind === 'classification' ? newPerClassCounter(task.classes, labels ? 'labels' : 'reference') : null;
 }
 
 function describe(infos: RuntimeTensorInfo[]): string {

@@ -22,6 +22,7 @@ const wilsonBounds = (k: number, n: number): Interval => {
   const { low, high } = wilsonInterval(k, n);
   return [low, high];
 };
+import { decodeRawDetections, type RawDetectionSpec } from './box-decoding';
 import { asGroundTruth, decodePostProcessed, meanAveragePrecision, type Detection, type GroundTruth } from './detection';
 import { topK } from './metrics';
 import { addCounts, argmaxMask, confusion, meanIou } from './segmentation';
@@ -32,7 +33,8 @@ export const QUALITY_METRICS: readonly QualityMetric[] = ['top1', 'top5', 'agree
 
 export type Task =
   | { kind: 'classification'; output: number; classes: number }
-  | { kind: 'detection'; boxes: number; classes: number; scores: number; count: number }
+  /** Post-processed outputs (classes and count -1 for a raw head, decoded with `raw`'s anchors). */
+  | { kind: 'detection'; boxes: number; classes: number; scores: number; count: number; raw?: RawDetectionSpec }
   | { kind: 'segmentation'; output: number; classes: number; probability: boolean }
   | { kind: 'regression' };
 
@@ -155,7 +157,9 @@ function detectionAccumulator(task: Extract<Task, { kind: 'detection' }>, boxes?
   const found: Detection[][] = [];
   const referenceFound: Detection[][] = [];
   const truths: GroundTruth[][] = [];
-  const decode = (outputs: Float32Array[]) => decodePostProcessed(outputs[task.boxes], outputs[task.classes], outputs[task.scores], outputs[task.count]);
+  const raw = task.raw;
+  const decode = (outputs: Float32Array[]) =>
+    raw ? decodeRawDetections(outputs[task.boxes], outputs[task.scores], raw.anchors, raw.decoding) : decodePostProcessed(outputs[task.boxes], outputs[task.classes], outputs[task.scores], outputs[task.count]);
   return {
     add(reference, candidate) {
       const r = decode(reference);

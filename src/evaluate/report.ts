@@ -18,6 +18,8 @@ import type { ComparisonResult, LayerComparison, OutputComparison } from './comp
 import type { LatencyResult } from './latency';
 import type { ClassificationSummary } from './metrics';
 import { rateInterval } from './confidence';
+import type { PerClassSummary } from './per-class';
+import { perClassLines } from './per-class-text';
 import { qualityLine, type QualitySummary } from './quality';
 import type { SizeComparison } from './size';
 import type { McuEstimate, Target, TargetIssue } from './target-check';
@@ -56,6 +58,8 @@ export interface WorkbenchReport {
     classification: ClassificationSummary;
     /** The task's quality measure with its sample count and 95% interval (quality.ts). */
     quality?: QualitySummary;
+    /** Classifiers: per-class recall / precision, top confusions and the sparse confusion matrix (per-class.ts). */
+    perClass?: PerClassSummary;
   };
   perLayer?: LayerComparison[];
   latency?: { reference?: LatencyResult; candidate?: LatencyResult };
@@ -110,7 +114,7 @@ export function buildReport(parts: ReportParts): WorkbenchReport {
     floatOps: rest.floatOps,
     plan: rest.plan,
     sizes: rest.sizes,
-    metrics: comparison && { samples: comparison.samples, outputs: comparison.outputs, classification: comparison.classification, ...(comparison.quality && { quality: comparison.quality }) },
+    metrics: comparison && { samples: comparison.samples, outputs: comparison.outputs, classification: comparison.classification, ...(comparison.quality && { quality: comparison.quality }), ...(comparison.perClass && { perClass: comparison.perClass }) },
     perLayer: comparison?.perLayer,
     latency: rest.latency,
     target: rest.target,
@@ -210,7 +214,7 @@ export function reportMarkdown(report: WorkbenchReport, options: { worstLayers?:
   }
 
   if (report.metrics) {
-    const { samples, outputs, classification, quality } = report.metrics;
+    const { samples, outputs, classification, quality, perClass } = report.metrics;
     lines.push('## Quality', '', `${samples} sample${samples === 1 ? '' : 's'}; intervals are 95%.`, '');
     if (quality) lines.push(qualityLine(quality), '');
     if (classification.accuracy) {
@@ -223,10 +227,12 @@ export function reportMarkdown(report: WorkbenchReport, options: { worstLayers?:
       lines.push(`| top-1 accuracy (${labeled} labeled) | ${withInterval(reference.top1)} | ${withInterval(candidate.top1)} |`);
       lines.push(`| top-5 accuracy | ${withInterval(reference.top5)} | ${withInterval(candidate.top5)} |`, '');
     }
-    if (classification.count > 0 && Number.isFinite(classification.agreement)) {
+    // A detector's rows are boxes or anchors, not class scores: their argmax agreement means nothing.
+    if (classification.count > 0 && Number.isFinite(classification.agreement) && quality?.task !== 'detection') {
       const { low, high } = rateInterval(classification.agreement, classification.count);
       lines.push(`Top-1 agreement with the reference: ${percent(classification.agreement)} (${percent(low)}-${percent(high)}) of ${classification.count} predictions.`, '');
     }
+    if (perClass) lines.push(...perClassLines(perClass));
     lines.push('| output | SQNR | cosine | max abs error | MSE |', '|---|---|---|---|---|');
     for (const o of outputs) lines.push(`| ${cell(o.name)} | ${db(o.sqnrDb)} | ${number(o.cosine)} | ${number(o.maxAbsError)} | ${number(o.mse)} |`);
     lines.push('');

@@ -12,6 +12,8 @@ import type { Preprocessing } from '../data/preprocess';
 import { defaultRecipe, needsCalibration, type Recipe } from '../optimize/recipe';
 import type { DatasetInfo, PreviewItem, RunResult, RunStage, Split } from '../app/worker-protocol';
 import type { TrainingPoint, TrainingUpdate, WorkerMemory } from '../app/training-progress';
+import type { RawDetectionInfo, RawHead } from '../app/raw-detection';
+import type { BoxCoder } from '../evaluate/box-decoding';
 import { idbDelete, idbGet, idbSet } from './idb';
 import { callWorker, optimizerWorker } from './optimizer-client';
 import { chainOf, defaultTraining, type VariantSteps } from '../app/variant-chain';
@@ -67,6 +69,10 @@ export interface SessionState {
   modelBytes: Uint8Array | null;
   /** What the worker proposes for the first input (metadata, quantization or a guess). */
   preprocessingChoice: PreprocessingChoice | null;
+  /** A detector with a raw head (box regressions and scores per anchor): its row count, else null. */
+  rawHead: RawHead | null;
+  /** The anchors file given for it (app/raw-detection.ts), or why it was refused. */
+  anchors: { status: 'none' } | { status: 'ready'; info: RawDetectionInfo } | { status: 'error'; error: string };
   answers: WizardAnswers;
   data: DataState;
   split: Split;
@@ -93,6 +99,8 @@ export const useSession = create<SessionState>()(() => ({
   modelName: null,
   modelBytes: null,
   preprocessingChoice: null,
+  rawHead: null,
+  anchors: { status: 'none' },
   answers: DEFAULT_ANSWERS,
   data: { status: 'none' },
   split: { calibration: 100, evaluation: 1000, training: 0 },
@@ -131,6 +139,8 @@ export async function sessionModelOpened(name: string, bytes: Uint8Array, keepVa
     modelName: name,
     modelBytes: bytes,
     preprocessingChoice: null,
+    rawHead: null,
+    anchors: { status: 'none' },
     data: { status: 'none' },
     variants: keepVariants ? s.variants : [],
     selected: keepVariants ? s.selected : null,
@@ -140,12 +150,27 @@ export async function sessionModelOpened(name: string, bytes: Uint8Array, keepVa
   modelReady = (async () => {
     try {
       const r = await callWorker((api) => api.setModel(bytes.slice(), name));
-      if (useSession.getState().modelBytes === bytes) set({ preprocessingChoice: r.preprocessing });
+      if (useSession.getState().modelBytes === bytes) set({ preprocessingChoice: r.preprocessing, rawHead: r.rawHead });
     } catch (error) {
       set({ data: { status: 'error', error: toErrorInfo(error).message } });
     }
   })();
   await modelReady;
+}
+
+/**
+ * The anchors file of a raw detection head and its box coder: checked against the model in the
+ * worker; variants run after it are measured by mAP@0.5 of the decoded boxes. A refused file keeps
+ * the anchors given before; null clears them.
+ */
+export async function setAnchorsFile(file: File | null, coder: BoxCoder): Promise<void> {
+  await modelReady;
+  try {
+    const info = await callWorker(async (api) => api.setRawDetection(file ? await file.text() : null, file?.name ?? '', coder));
+    set({ anchors: info ? { status: 'ready', info } : { status: 'none' } });
+  } catch (error) {
+    set({ anchors: { status: 'error', error: toErrorInfo(error).message } });
+  }
 }
 
 /** Settles when the worker holds the current model (data and runs wait for it). */

@@ -21,6 +21,8 @@ import { WorkbenchError } from '../../errors';
 import { compareModels, type LayerComparison } from '../../evaluate/compare';
 import { measureLatency } from '../../evaluate/latency';
 import { isBlocking, targetCheck, TARGET_LABELS, type Target } from '../../evaluate/target-check';
+import type { RawDetectionSpec } from '../../evaluate/box-decoding';
+import { rawDetectionTask } from '../../evaluate/raw-detection-task';
 import { defaultMetric, inferTask, RATE_METRICS, type QualityMetric, type QualitySummary } from '../../evaluate/quality';
 import type { Dataset } from '../../data/dataset';
 import { optimizeModel, type OptimizeResult } from '../../optimize/pipeline';
@@ -48,6 +50,8 @@ export interface SearchRequest {
   search: DataPart;
   check: DataPart;
   metric?: QualityMetric;
+  /** A detector with a raw head: its anchors and decoding (mAP@0.5 of the decoded boxes); the cache key must include them. */
+  rawDetection?: RawDetectionSpec;
   budget: number;
   objective: SearchObjective;
   /** At most this many candidates evaluated on the search split (default 30). */
@@ -162,7 +166,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     notes.push(`${TARGET_LABELS[target]}: every op quantized (integer only${target === 'integer' ? ', int8 inputs and outputs' : ''}); the search only lowers bits, it keeps no op in float.`);
   }
   const floatGraph = readModel(model);
-  const task = inferTask(floatGraph);
+  const task = request.rawDetection ? rawDetectionTask(floatGraph, request.rawDetection) : inferTask(floatGraph);
   const labelsOf = ({ dataset, indices }: DataPart) => {
     const labels = indices.map((i) => dataset.labels[i]);
     return labels.every((l) => l !== null) ? (labels as number[]) : undefined;
@@ -185,7 +189,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   };
   const measure = async (bytes: Uint8Array, part: DataPart, perLayer = false) => {
     const labels = labelsOf(part);
-    return compareModels(model, bytes, samplesOf(part.dataset, part.indices), { labels, total: part.indices.length, perLayer, signal, quality: { metric, truth: labels ? { labels } : {} } });
+    return compareModels(model, bytes, samplesOf(part.dataset, part.indices), { labels, total: part.indices.length, perLayer, signal, quality: { metric, truth: labels ? { labels } : {}, rawDetection: request.rawDetection } });
   };
   // The float model's own quality: from the labels when there are some, else 100% agreement.
   const floatOn = async (part: DataPart, name: string) => {

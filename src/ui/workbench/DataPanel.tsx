@@ -8,6 +8,7 @@ import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { Preprocessing } from '../../data/preprocess';
 import type { PreviewItem } from '../../app/worker-protocol';
 import { setDataFiles, setPreprocessing, setSplit, useSession } from '../session';
+import { AnchorsSettings } from './AnchorsSettings';
 
 function picked(event: ChangeEvent<HTMLInputElement>): { file: File; path: string }[] {
   const files = Array.from(event.target.files ?? []).map((file) => ({ file, path: file.webkitRelativePath || file.name }));
@@ -181,6 +182,7 @@ export function DataPanel() {
           <PreprocessingEditor value={prep} />
         </div>
       )}
+      <AnchorsSettings />
       {data.preview && (
         <div className="preview" data-testid="preview">
           {data.preview.map((item) => <Thumb key={item.name} item={item} />)}

@@ -22,6 +22,7 @@ import { download, modelBaseName } from './download';
 import { trainingBadge } from '../../app/training-progress';
 import { untrainedLabel } from '../../app/variant-chain';
 import { recipeSummary } from './recipe-options';
+import { PerClassView } from './PerClassView';
 
 /**
  * Rows in run order, except that a trained variant (QAT, fine-tuned) sits right after the
@@ -377,6 +378,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
       </div>
       <h3>Per-layer error: {sel.result.label}</h3>
       <LayerChart key={sel.id} variant={sel} base={base} />
+      {sel.result.comparison.perClass && <PerClassView key={sel.id} label={sel.result.label} summary={sel.result.comparison.perClass} />}
       <Disagreements variant={sel} />
     </section>
   );
