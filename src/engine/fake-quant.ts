@@ -7,6 +7,7 @@
  * activations learn to live with the rounding.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { isOutside } from './float-masks';
 
 export interface FakeQuantParams {
   /** One scale per tensor, or one per channel along `axis`. */
@@ -66,24 +67,6 @@ function fakeQuantizePerTensor(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
   });
 }
 
-/** 2^127: twice over, it lifts the smallest float32 distance (2^-149) above 1. */
-const LIFT = 2 ** 127;
-
-/**
- * 1 where x lies outside [lo, hi], else 0, from fast float kernels: |x - clamp(x, lo, hi)| is 0
- * inside and at least the smallest subnormal outside, and two multiplications by 2^127 take every
- * such distance to >= 1 (or Infinity) before the clamp to [0, 1]. The same mask as
- * (x < lo || x > hi), which tfjs' WASM backend computes with boolean kernels ~10x slower
- * (greaterEqual, logicalAnd and cast took ~100 ms on a batch of 16 x 112 x 112 x 16 here).
- */
-function outsideRange(x: tf.Tensor, lo: number, hi: number): tf.Tensor {
-  return tf.tidy(() => {
-    const lift = tf.scalar(LIFT);
-    const distance = tf.abs(tf.sub(x, tf.clipByValue(x, lo, hi)));
-    return tf.clipByValue(tf.mul(tf.mul(distance, lift), lift), 0, 1);
-  });
-}
-
 /** Quantize-dequantize whose gradient is the clipped straight-through estimator (training). */
 export function fakeQuantizeSte(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
   if (p.scale.length !== 1) return fakeQuantizeSteGeneral(x, p);
@@ -94,7 +77,8 @@ export function fakeQuantizeSte(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
   const lo = Math.fround((p.qmin - zero) * scale);
   const hi = Math.fround((p.qmax - zero) * scale);
   const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([outsideRange(input, lo, hi)]);
+    // The mask from float kernels (float-masks.ts): the boolean ones cost QAT ~4x a plain forward pass.
+    save([isOutside(input, lo, hi)]);
     const value = fakeQuantizePerTensor(input, p);
     // dy where x was representable, 0 where it was clipped: dy - dy * outside.
     return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.sub(dy, tf.mul(dy, saved[0])) };
