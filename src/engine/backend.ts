@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import './gradients';
+import { registerActivationGradients } from './activation-gradients';
 import { registerConvGradients } from './conv-gradients';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
@@ -40,6 +41,7 @@ export function initEngine(options: EngineBackendOptions = {}): Promise<EngineIn
 
 async function chooseBackend(options: EngineBackendOptions): Promise<EngineInfo> {
   registerConvGradients();
+  registerActivationGradients();
   const prefer = options.prefer ?? 'auto';
   if (prefer === 'webgpu' || prefer === 'auto') {
     const adapter = await probeAdapter();

@@ -70,6 +70,8 @@ export class GraphExecutor {
   readonly inputIndices: readonly number[];
   readonly outputIndices: readonly number[];
   private readonly constants = new Map<number, tf.Tensor>();
+  /** Tensors kernels derive from constants (KernelArgs.derived), by `${tensor index}:${key}`. */
+  private readonly derivedConstants = new Map<string, tf.Tensor>();
   private readonly constantCache = new Map<number, ConstantValues | null>();
   private readonly lastUse: Int32Array;
   private readonly simulate: boolean;
@@ -150,14 +152,16 @@ export class GraphExecutor {
 
     subgraph.operators.forEach((op, opIndex) => {
       const name = opName(this.graph, op);
+      const inputs = op.inputs.map(read);
       const args: KernelArgs = {
         opName: name,
         op,
         options: op.builtinOptions,
-        inputs: op.inputs.map(read),
+        inputs,
         inputTensors: op.inputs.map((t) => (t >= 0 ? subgraph.tensors[t] : null)),
         outputTensors: op.outputs.map((t) => subgraph.tensors[t]),
         constant: (i) => (op.inputs[i] >= 0 ? this.constantOf(op.inputs[i]) : null),
+        derived: (i, key, make) => this.derived(op.inputs[i], key, make, options.weights) ?? make(inputs[i]!),
         batched,
         simulateQuantization: this.simulate,
       };
@@ -193,6 +197,19 @@ export class GraphExecutor {
     return { outputs: subgraph.outputs.map((t) => read(t)!), taps };
   }
 
+  /** A tensor made from constant `t` and kept, or null when `t` is not a constant in this run. */
+  private derived(t: number, key: string, make: (value: tf.Tensor) => tf.Tensor, overrides: RunOptions['weights']): tf.Tensor | null {
+    const constant = t < 0 || overrides?.has(t) ? null : this.constantTensor(t);
+    if (!constant) return null;
+    const id = `${t}:${key}`;
+    let value = this.derivedConstants.get(id);
+    if (!value) {
+      value = tf.keep(tf.tidy(() => make(constant)));
+      this.derivedConstants.set(id, value);
+    }
+    return value;
+  }
+
   private isFloatTensor(t: number): boolean {
     const type = this.subgraph.tensors[t]?.type;
     return type === TensorType.FLOAT32 || type === TensorType.FLOAT16 || isQuantizedTensor(this.subgraph.tensors[t]);
@@ -201,6 +218,8 @@ export class GraphExecutor {
   dispose(): void {
     for (const v of this.constants.values()) v.dispose();
     this.constants.clear();
+    for (const v of this.derivedConstants.values()) v.dispose();
+    this.derivedConstants.clear();
   }
 }
 

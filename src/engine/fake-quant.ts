@@ -7,6 +7,7 @@
  * activations learn to live with the rounding.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { isOutside } from './float-masks';
 
 export interface FakeQuantParams {
   /** One scale per tensor, or one per channel along `axis`. */
@@ -38,6 +39,7 @@ function broadcastParams(x: tf.Tensor, p: FakeQuantParams): { scale: tf.Tensor; 
 
 /** Quantize-dequantize without a gradient of its own (simulation). */
 export function fakeQuantize(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
+  if (p.scale.length === 1 && p.rounding !== 'half-away') return fakeQuantizePerTensor(x, p);
   return tf.tidy(() => {
     const { scale, zero } = broadcastParams(x, p);
     let q: tf.Tensor;
@@ -51,8 +53,41 @@ export function fakeQuantize(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
   });
 }
 
+/**
+ * The per-tensor case in four element-wise kernels instead of six: clamping round(x / s) to
+ * [qmin - z, qmax - z] and scaling is (clamp(round(x / s) + z, qmin, qmax) - z) * s to the bit, as
+ * every value in between is an integer far below 2^24 (exact in float32). QAT runs this on every
+ * activation of every step (bench/qat-epoch.ts).
+ */
+function fakeQuantizePerTensor(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
+  return tf.tidy(() => {
+    const scale = tf.scalar(p.scale[0]);
+    const zero = p.zeroPoint[0] ?? 0;
+    return tf.mul(tf.clipByValue(tf.round(tf.div(x, scale)), p.qmin - zero, p.qmax - zero), scale);
+  });
+}
+
 /** Quantize-dequantize whose gradient is the clipped straight-through estimator (training). */
 export function fakeQuantizeSte(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
+  if (p.scale.length !== 1) return fakeQuantizeSteGeneral(x, p);
+  // The representable range in float32, as the tensor arithmetic below would compute it:
+  // Math.fround of an exact double product of a float32 and a small integer is the float32 product.
+  const scale = Math.fround(p.scale[0]);
+  const zero = p.zeroPoint[0] ?? 0;
+  const lo = Math.fround((p.qmin - zero) * scale);
+  const hi = Math.fround((p.qmax - zero) * scale);
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    // The mask from float kernels (float-masks.ts): the boolean ones cost QAT ~4x a plain forward pass.
+    save([isOutside(input, lo, hi)]);
+    const value = fakeQuantizePerTensor(input, p);
+    // dy where x was representable, 0 where it was clipped: dy - dy * outside.
+    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.sub(dy, tf.mul(dy, saved[0])) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x) as tf.Tensor;
+}
+
+/** fakeQuantizeSte with one scale per channel. */
+function fakeQuantizeSteGeneral(x: tf.Tensor, p: FakeQuantParams): tf.Tensor {
   // tfjs types the custom function's arguments as (...inputs, save) in one union; spell it out.
   const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     const { scale, zero } = broadcastParams(input, p);

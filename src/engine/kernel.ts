@@ -23,6 +23,12 @@ export interface KernelArgs {
   /** The values of input i when it is a constant in the file (shapes, axes, paddings...), else null. */
   constant(i: number): ConstantValues | null;
   /**
+   * `make(input i)`, kept with the executor when input i is a constant of the file (a weight in the
+   * layout a kernel wants, made once instead of at every run), made afresh otherwise (a trainable
+   * weight, a computed operand). Optional: absent, kernels call make themselves.
+   */
+  derived?(i: number, key: string, make: (value: tf.Tensor) => tf.Tensor): tf.Tensor;
+  /**
    * True when the run's batch differs from the file's static batch (dimension 0 of the first input):
    * kernels that read static shapes (RESHAPE, SLICE sizes...) then leave dimension 0 free.
    */

@@ -58,7 +58,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     const lossTaps = plan.loss.head.logits === null ? [] : [plan.loss.head.logits];
     const forward = (inputs: tf.Tensor[], taps: number[]) => executor.run(inputs, { weights: weightMap(), transform, taps: [...lossTaps, ...taps] });
 
-    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, report, signal: options.signal });
+    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, report, signal: options.signal, profile: options.profile });
     const trained = exportWeights(graph, weights, best.values);
     const notes = [...plan.notes];
     if (stopped) notes.push(stopped.message);

@@ -12,7 +12,7 @@ import { batchLoss, hits as hitsOf } from './training-loss';
 import type { TrainingPlan } from './training-plan-types';
 import { trackRanges, type ActivationRanges } from './training-qat';
 import { shuffle } from './training-shuffle';
-import type { EpochSummary, FinetuneResult, TrainingProgress } from './training-types';
+import type { EpochSummary, FinetuneResult, TrainingProfile, TrainingProgress } from './training-types';
 import { snapshot } from './training-weights';
 
 export interface TrainingRun {
@@ -25,6 +25,8 @@ export interface TrainingRun {
   ranges?: ActivationRanges;
   report: (p: Omit<TrainingProgress, 'epochs' | 'stepsPerEpoch'>) => void;
   signal?: AbortSignal;
+  /** Filled with milliseconds per part of the epochs, when given (bench/qat-epoch.ts). */
+  profile?: TrainingProfile;
 }
 
 export interface TrainingOutcome {
@@ -47,8 +49,18 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
   let best = { epoch: 0, accuracy: -Infinity, loss: Infinity, values: await snapshot(weights) };
   let stopped: FinetuneResult['stopped'];
   const random = seededRandom(plan.seed);
+  // Profile: wall time since the previous lap goes to `phase` (tfjs' WASM kernels run synchronously,
+  // so the JavaScript call that launches a kernel is where its time is spent).
+  let last = performance.now();
+  const lap = (phase: keyof TrainingProfile) => {
+    if (!run.profile) return;
+    const now = performance.now();
+    run.profile[phase] = (run.profile[phase] ?? 0) + now - last;
+    last = now;
+  };
   try {
     const before = await evaluate();
+    lap('validation');
     if (before) {
       best = { ...best, accuracy: before.accuracy ?? -Infinity, loss: before.loss };
       history.push({ epoch: 0, trainLoss: NaN, trainAccuracy: null, validationLoss: before.loss, validationAccuracy: before.accuracy });
@@ -65,24 +77,36 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
           break training;
         }
         const indices = order.slice(step * batchSize, (step + 1) * batchSize);
+        lap('other');
         const { inputs, target } = await batchOf(indices);
+        lap('batch');
         let hits: tf.Tensor | null = null;
         let batchMinMax: tf.Tensor | null = null;
-        const value = withGradientErrors(() => optimizer.minimize(
-          () => {
+        // optimizer.minimize spelled out (the same calls), so a profile can tell the parts apart.
+        const { value, grads } = withGradientErrors(() =>
+          optimizer.computeGradients(() => {
+            lap('backward');
             const result = forward(inputs, qatTensors);
+            lap('forward');
             const l = batchLoss(plan.loss, result, target, indices.length);
             if (l.reference) hits = tf.keep(hitsOf(l));
+            lap('loss');
             if (ranges) batchMinMax = tf.keep(tf.stack(qatTensors.map((t) => tf.stack([tf.min(result.taps.get(t)!), tf.max(result.taps.get(t)!)]))));
+            lap('rangeTracking');
             return l.loss;
-          },
-          true,
-          variables,
-        )!);
+          }, variables),
+        );
+        lap('backward');
+        optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        tf.dispose(grads);
+        lap('optimizer');
         const [lossValue] = (await value.data()) as Float32Array;
         const hitValue = hits ? ((await (hits as tf.Tensor).data()) as Float32Array)[0] : null;
+        lap('readback');
         if (batchMinMax) trackRanges(ranges!, qatTensors, (await (batchMinMax as tf.Tensor).data()) as Float32Array, plan.activations!.momentum);
+        lap('rangeTracking');
         tf.dispose([value, ...inputs, target, ...(hits ? [hits] : []), ...(batchMinMax ? [batchMinMax] : [])]);
+        lap('dispose');
         if (!Number.isFinite(lossValue)) {
           stopped = {
             reason: 'nan',
@@ -97,8 +121,10 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
         }
         report({ phase: 'train', epoch, step: step + 1, loss: lossValue, accuracy: hitValue === null ? null : hitValue / indices.length });
         await new Promise((resolve) => setTimeout(resolve, 0)); // let a cancel (worker message) arrive
+        lap('other');
       }
       const val = await evaluate();
+      lap('validation');
       history.push({ epoch, trainLoss: lossSum / train.length, trainAccuracy: compared ? correct / compared : null, validationLoss: val?.loss ?? null, validationAccuracy: val?.accuracy ?? null });
       report({ phase: 'validate', epoch, step: stepsPerEpoch, loss: lossSum / train.length, accuracy: compared ? correct / compared : null, validation: val ?? undefined });
       const better = !val || (val.accuracy ?? -Infinity) > best.accuracy || ((val.accuracy ?? -Infinity) === best.accuracy && val.loss < best.loss);

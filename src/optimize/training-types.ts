@@ -50,7 +50,17 @@ export interface FinetuneOptions {
   seed?: number;
   signal?: AbortSignal;
   onProgress?: (progress: TrainingProgress) => void;
+  /** Filled with the milliseconds each part of the training epochs took (a bench's profile). */
+  profile?: TrainingProfile;
 }
+
+/**
+ * Where the epochs' time went, in ms: batch = loading samples (decode, preprocess, teacher outputs),
+ * forward = the graph with fake quantization, loss, rangeTracking = QAT's batch min / max (computed
+ * and read back), backward = gradients, optimizer = Adam's update, readback = loss values to
+ * JavaScript, dispose, validation = the held-out pass after each epoch, other = the rest.
+ */
+export type TrainingProfile = Partial<Record<'batch' | 'forward' | 'loss' | 'rangeTracking' | 'backward' | 'optimizer' | 'readback' | 'dispose' | 'validation' | 'other', number>>;
 
 export interface EpochSummary {
   epoch: number;

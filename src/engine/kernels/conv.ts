@@ -25,7 +25,9 @@ function macOp(args: KernelArgs, outputChannelAxis: number, compute: (x: tf.Tens
 const conv2d: Kernel = (args) =>
   macOp(args, 0, (x, filter, bias) => {
     const o = args.options ?? {};
-    const hwio = tf.transpose(filter, [1, 2, 3, 0]) as tf.Tensor4D;
+    // The file's filter transposed once (KernelArgs.derived), unless it trains or is an integer form.
+    const toHwio = (f: tf.Tensor) => tf.transpose(f, [1, 2, 3, 0]);
+    const hwio = (filter === args.inputs[1] && args.derived ? args.derived(1, 'hwio', toHwio) : toHwio(filter)) as tf.Tensor4D;
     const y = tf.conv2d(x as tf.Tensor4D, hwio, [o.strideH || 1, o.strideW || 1], paddingOf(o.padding), 'NHWC', [o.dilationHFactor || 1, o.dilationWFactor || 1]);
     return withBias(y, bias);
   });
