@@ -66,7 +66,8 @@ export interface OpPrecisionLoss {
  * The per-op table of the search report: every op ranked at some precision, with its loss at each
  * precision measured (a precision an op was not measured at is absent), in op order. Each ranking
  * comes from one per-layer comparison of a candidate where the op ran at that precision: int8 the
- * all-quantized candidate, int4 the all-int4 one, int16x8 the all-16x8 one, float16 the whole model
+ * all-quantized candidate, int4 the all-int4 one (int4 weights on the int4 stage's base: W4A8, or
+ * W4A16 when the base is the 16x8 candidate), int16x8 the all-16x8 one, float16 the whole model
  * in float16. An op whose weights are int8 at 8 and at 16 bits can lose more dB at 16: its rounding
  * costs the same error against a cleaner input.
  */
