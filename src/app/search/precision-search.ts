@@ -305,6 +305,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     const all16 = await evaluate([], true, [], { act16: true });
     const ops16 = (all16.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.mode === 'quantized').map((op) => op.opIndex);
     rankings.int16x8 = rankSensitivity(floatGraph, all16.perLayer ?? [], ops16);
+    notes.push('16x8 is tried for the whole model only: 16x8 for some ops inside an int8 model is not planned yet (LiteRT.js runs the int8 <-> int16 QUANTIZE ops it would need).');
     // For size, int8 with ops in float is larger than 16x8 (same weight bytes): nothing to grow.
     if (all16.candidate.meets && request.objective === 'size') {
       grow = false;
