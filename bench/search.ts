@@ -56,7 +56,7 @@ const result = await searchPrecision({
   onProgress: (e) => {
     if (e.kind === 'candidate') {
       const c = e.candidate;
-      const latency = c.latency ? `, ${c.latency.medianMs.toFixed(2)} ms median in LiteRT (min ${c.latency.minMs.toFixed(2)}, p90 ${c.latency.p90Ms.toFixed(2)})` : '';
+      const latency = c.latency ? `, ${c.latency.p10Ms.toFixed(2)} ms p10 in LiteRT (median ${c.latency.medianMs.toFixed(2)}, min ${c.latency.minMs.toFixed(2)}, p90 ${c.latency.p90Ms.toFixed(2)})` : '';
       console.log(`  ${e.evaluations}. ${c.label}: ${c.bytes} bytes${latency}, ${(100 * c.quality.value).toFixed(2)}% (loss ${c.loss.toFixed(2)} pt)${c.meets ? ' meets' : ''}`);
     } else console.log(`${e.stage}...`);
   },
@@ -64,7 +64,7 @@ const result = await searchPrecision({
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 console.log(`\nrecipe int8 ${values.granularity}, metric ${result.metric}, budget ${result.budget} pt, objective ${values.objective}`);
 console.log(`float on the search split: ${pct(result.floatQuality.value)} of ${result.floatQuality.samples}`);
-console.log(`pick: ${result.pick.label}, ${result.pick.bytes} bytes${result.pick.latency ? `, ${result.pick.latency.medianMs.toFixed(2)} ms` : ''}, float ops ${result.pick.floatOps.join(', ') || 'none'}${result.pick.floatWeights ? ' (float16 weights)' : ''}`);
+console.log(`pick: ${result.pick.label}, ${result.pick.bytes} bytes${result.pick.latency ? `, ${result.pick.latency.p10Ms.toFixed(2)} ms p10` : ''}, float ops ${result.pick.floatOps.join(', ') || 'none'}${result.pick.floatWeights ? ' (float16 weights)' : ''}`);
 if (result.front) console.log(`size / latency front: ${result.front.map((c) => `${c.label} ${c.bytes} B ${c.latencyMs!.toFixed(2)} ms`).join('; ')}\nchosen by ${result.choice}`);
 const q = result.check.quality;
 console.log(`check split: ${pct(q.value)} [${pct(q.interval[0])}, ${pct(q.interval[1])}] of ${q.samples} vs float ${pct(result.check.floatQuality.value)}: loss ${result.check.loss.toFixed(2)} pt, ${result.check.meets ? 'meets' : 'misses'} the budget`);

@@ -262,8 +262,8 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     const bothReport = JSON.parse(readFileSync(join(dir, 'both.json'), 'utf8'));
     expect(bothReport.search.front.length).toBeGreaterThan(0);
     expect(bothReport.search.candidates.every((c: { latency?: { runs: number } }) => c.latency?.runs === 100)).toBe(true);
-    expect(both.stdout).toMatch(/\| candidate \| bytes \| latency, median \(min-p90\) \|/);
-    expect(both.stdout).toMatch(/Chosen by objective both: of the \d+ candidate\(s\) on the size \/ latency front, the smallest whose median latency is within 10% of the fastest/);
+    expect(both.stdout).toMatch(/\| candidate \| bytes \| latency p10 \(median, min-p90\) \|/);
+    expect(both.stdout).toMatch(/Chosen by objective both: of the \d+ candidate\(s\) on the size \/ latency front, the smallest whose latency \(10th percentile of 100 runs\) is within 10% of the fastest/);
     expect(cli('search', model, '--budget', '1', '--objective', 'speed', '--calib', digits, '-o', out).stderr).toMatch(/size, latency, both/);
   });
 

@@ -159,7 +159,7 @@ export function SearchPanel() {
       {timed && floatBytes > 0 && (
         <figure className="search-front" data-testid="search-latency-front">
           <SizeLatencyPlot points={sizeLatencyPoints(candidates, outcome?.front)} formatBytes={formatBytes} />
-          <figcaption className="muted small">Latency in LiteRT (100 timed runs each) against file size; filled: meets the budget; the line joins the meeting candidates nothing beats on both.</figcaption>
+          <figcaption className="muted small">Latency in LiteRT (10th percentile of 100 timed runs each: other work on the machine only adds time) against file size; filled: meets the budget; the line joins the meeting candidates nothing beats on both.</figcaption>
         </figure>
       )}
       {candidates.length > 0 && shownMetric && (
@@ -172,7 +172,7 @@ export function SearchPanel() {
             {candidates.map((c, i) => (
               <tr key={i} className={outcome && c === outcome.candidates.find((x) => x.floatOps.length === outcome.pick.floatOps.length && x.bytes === outcome.pick.bytes) ? 'search-pick' : undefined}>
                 <td>{i + 1}{c.reused && <span className="muted small" title="Measured by an earlier search on the same data and settings: not run again"> (reused)</span>}</td><td>{kind(c)}</td><td>{formatBytes(c.bytes)}</td>
-                {timed && <td>{c.latency ? <>{c.latency.medianMs.toFixed(2)} ms <span className="muted small">({c.latency.minMs.toFixed(2)}–{c.latency.p90Ms.toFixed(2)})</span></> : ''}</td>}
+                {timed && <td>{c.latency ? <>{c.latency.p10Ms.toFixed(2)} ms <span className="muted small">(median {c.latency.medianMs.toFixed(2)}, {c.latency.minMs.toFixed(2)}–{c.latency.p90Ms.toFixed(2)})</span></> : ''}</td>}
                 <td>{show(shownMetric, c.quality.value)} <span className="muted small">[{show(shownMetric, c.quality.interval[0])}, {show(shownMetric, c.quality.interval[1])}] n={c.quality.samples}</span></td>
                 <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
               </tr>
@@ -183,7 +183,7 @@ export function SearchPanel() {
       {outcome && (
         <div className="search-outcome" data-testid="search-outcome">
           <p>
-            <strong>Pick:</strong> {outcome.pick.floatOps.length} op(s) kept in float{outcome.pick.floatWeights === 'float16' ? ' with float16 weights' : ''}{outcome.pick.activationBits === 16 ? ', 16x8 (int16 activations)' : ''}, {formatBytes(outcome.pick.bytes)}{outcome.pick.latency ? `, ${outcome.pick.latency.medianMs.toFixed(2)} ms` : ''}. On {outcome.check.quality.samples} samples the search never saw:{' '}
+            <strong>Pick:</strong> {outcome.pick.floatOps.length} op(s) kept in float{outcome.pick.floatWeights === 'float16' ? ' with float16 weights' : ''}{outcome.pick.activationBits === 16 ? ', 16x8 (int16 activations)' : ''}, {formatBytes(outcome.pick.bytes)}{outcome.pick.latency ? `, ${outcome.pick.latency.p10Ms.toFixed(2)} ms` : ''}. On {outcome.check.quality.samples} samples the search never saw:{' '}
             <span data-testid="search-check">
               {show(outcome.metric, outcome.check.quality.value)} (95% interval {show(outcome.metric, outcome.check.quality.interval[0])} to {show(outcome.metric, outcome.check.quality.interval[1])}), float {show(outcome.metric, outcome.check.floatQuality.value)}: {outcome.check.meets ? 'meets' : 'misses'} the budget
             </span>
