@@ -61,7 +61,8 @@ describe('Find it for me', () => {
     const floatOps = Number(outcomeText.match(/Pick: (\d+) op\(s\) kept in float/)[1]);
     const is16x8 = /16x8 \(int16 activations\)/.test(outcomeText);
     // The per-op table has the int8 and 16x8 columns.
-    assert.match(await page.getByTestId('search-sensitivity').innerText(), /int8[\s\S]*int16x8/);
+    await page.getByTestId('search-sensitivity').locator('summary').click();
+    assert.match(await page.getByTestId('search-sensitivity').innerText(), /Op\s+int4\s+int8\s+int16x8[\s\S]*#0 CONV_2D/);
     await page.getByTestId('search-add-pick').click();
     // The pick is the int8 recipe with its float ops (and int4 ops) as scopes: the newest variant.
     const added = page.locator('[data-testid="variant"]').last();
