@@ -77,7 +77,10 @@ export function SearchPanel() {
   const candidates = running?.candidates ?? outcome?.candidates ?? [];
   const timed = candidates.some((c) => c.latency);
   const precisions = SEARCH_PRECISIONS.filter((p) => outcome?.sensitivity.some((r) => r.lossDb[p] !== undefined));
-  const kind = (c: Candidate) => `${c.activationBits === 16 ? '16x8, ' : ''}${c.floatOps.length}${c.floatOps.length && c.floatWeights === 'float16' ? ' (float16 weights)' : ''}`;
+  // "16x8, 4 (float16 weights), 2 int4": the whole-model width, the float ops and how they store weights, the int4 ops.
+  const int4Count = (c: Candidate) => (c.int4Ops[0] === '*' ? 'all' : c.int4Ops.length);
+  const kind = (c: Candidate) =>
+    `${c.activationBits === 16 ? '16x8, ' : ''}${c.floatOps.length}${c.floatOps.length && c.floatWeights === 'float16' ? ' (float16 weights)' : ''}${c.int4Ops.length ? `, ${int4Count(c)} int4` : ''}`;
   const shownMetric = outcome?.metric ?? (metric === 'auto' ? null : metric);
 
   return (
