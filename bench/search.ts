@@ -3,7 +3,9 @@
  * calibration on images 0..99, the search on the next 300, the check on the last 100 (neither
  * calibration nor the search saw them). Prints every candidate, the pick, its check-split figure
  * with the 95% interval, the number of full evaluations and the wall time.
- * Run: npm run bench:search [-- --budget 1 --granularity per-tensor --objective size]
+ * Also the per-op loss table (int8 / int4 / 16x8 / float16), and for --objective both the size / latency
+ * front with each candidate's latency spread (min to p90 of 100 timed runs).
+ * Run: npm run bench:search [-- --budget 1 --granularity per-tensor --objective size|latency|both --int16x8 off --float16 off]
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     granularity: { type: 'string', default: 'per-channel' },
     objective: { type: 'string', default: 'size' },
     metric: { type: 'string', default: 'top1' },
+    int16x8: { type: 'string', default: 'on' },
+    float16: { type: 'string', default: 'on' },
   },
 });
 
@@ -47,10 +51,12 @@ const result = await searchPrecision({
   metric: values.metric as 'top1',
   budget: Number(values.budget),
   objective: values.objective as 'size',
+  int16x8: values.int16x8 !== 'off',
+  float16: values.float16 !== 'off',
   onProgress: (e) => {
     if (e.kind === 'candidate') {
       const c = e.candidate;
-      const latency = c.latencyMs !== undefined ? `, ${c.latencyMs.toFixed(2)} ms median in LiteRT` : '';
+      const latency = c.latency ? `, ${c.latency.p10Ms.toFixed(2)} ms p10 in LiteRT (median ${c.latency.medianMs.toFixed(2)}, min ${c.latency.minMs.toFixed(2)}, p90 ${c.latency.p90Ms.toFixed(2)})` : '';
       console.log(`  ${e.evaluations}. ${c.label}: ${c.bytes} bytes${latency}, ${(100 * c.quality.value).toFixed(2)}% (loss ${c.loss.toFixed(2)} pt)${c.meets ? ' meets' : ''}`);
     } else console.log(`${e.stage}...`);
   },
@@ -58,9 +64,15 @@ const result = await searchPrecision({
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 console.log(`\nrecipe int8 ${values.granularity}, metric ${result.metric}, budget ${result.budget} pt, objective ${values.objective}`);
 console.log(`float on the search split: ${pct(result.floatQuality.value)} of ${result.floatQuality.samples}`);
-console.log(`pick: ${result.pick.label}, ${result.pick.bytes} bytes, float ops ${result.pick.floatOps.join(', ') || 'none'}`);
+console.log(`pick: ${result.pick.label}, ${result.pick.bytes} bytes${result.pick.latency ? `, ${result.pick.latency.p10Ms.toFixed(2)} ms p10` : ''}, float ops ${result.pick.floatOps.join(', ') || 'none'}${result.pick.floatWeights ? ' (float16 weights)' : ''}`);
+if (result.front) console.log(`size / latency front: ${result.front.map((c) => `${c.label} ${c.bytes} B ${c.latencyMs!.toFixed(2)} ms`).join('; ')}\nchosen by ${result.choice}`);
 const q = result.check.quality;
 console.log(`check split: ${pct(q.value)} [${pct(q.interval[0])}, ${pct(q.interval[1])}] of ${q.samples} vs float ${pct(result.check.floatQuality.value)}: loss ${result.check.loss.toFixed(2)} pt, ${result.check.meets ? 'meets' : 'misses'} the budget`);
 console.log(`${result.evaluations} full evaluations on the search split; ${((performance.now() - started) / 1000).toFixed(1)} s`);
 for (const note of result.notes) console.log(`note: ${note}`);
 console.log(`most sensitive ops: ${result.ranking.slice(0, 5).map((r) => `#${r.opIndex} ${r.op} (${r.outputSqnrDb.toFixed(1)} dB)`).join(', ')}`);
+const precisions = (['int4', 'int8', 'int16x8', 'float16'] as const).filter((p) => result.sensitivity.some((r) => r.lossDb[p] !== undefined));
+console.log(`per-op SQNR lost (dB), 10 most sensitive at int8: op | ${precisions.join(' | ')}`);
+for (const r of [...result.sensitivity].sort((a, b) => (b.lossDb.int8 ?? 0) - (a.lossDb.int8 ?? 0)).slice(0, 10)) {
+  console.log(`  #${r.opIndex} ${r.op} | ${precisions.map((p) => r.lossDb[p]?.toFixed(1) ?? '-').join(' | ')}`);
+}

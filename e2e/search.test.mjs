@@ -40,7 +40,8 @@ describe('Find it for me', () => {
     await page.locator('[data-testid="data-info"][data-size="300"][data-labeled="true"]').waitFor({ timeout: 30_000 });
     assert.equal(await start.textContent(), 'Find it for me');
 
-    // A budget per-channel int8 cannot meet on MNIST (SQNR of the output >= 44 dB; int8 gives about 43.5): the search must keep ops float.
+    // A budget per-channel int8 cannot meet on MNIST (SQNR of the output >= 44 dB; int8 gives about 43.5): the search
+    // tries the whole model in 16x8 (about 57 dB: meets) and keeps ops in float only if that misses.
     await page.getByTestId('search-metric').selectOption('sqnr');
     await page.getByTestId('search-budget').fill('44');
     await start.click();
@@ -48,7 +49,7 @@ describe('Find it for me', () => {
     await page.getByTestId('search-outcome').waitFor({ timeout: 300_000 });
     const rows = await page.getByTestId('search-candidates').locator('tbody tr').count();
     console.log(`# ${(await page.getByTestId('search-candidates').innerText()).replace(/\n/g, ' | ')}`);
-    assert.ok(rows >= 2, `at least the all-int8 candidate and one with float ops, got ${rows}`);
+    assert.ok(rows >= 2, `at least the all-int8 candidate and the 16x8 one or one with float ops, got ${rows}`);
     // SQNR is no rate: no size / quality plot for it (the plot is checked with top-1 below).
     assert.equal(await page.getByTestId('search-front').count(), 0);
     const check = await page.getByTestId('search-check').textContent();
@@ -56,12 +57,17 @@ describe('Find it for me', () => {
     assert.match(await page.getByTestId('search-outcome').textContent(), /On 50 samples the search never saw/);
     assert.match(check, /^[\d.]+ dB \(95% interval [\d.]+ dB to [\d.]+ dB\), float Infinity dB: (meets|misses) the budget$/);
 
-    const floatOps = Number((await page.getByTestId('search-outcome').textContent()).match(/Pick: (\d+) op\(s\) kept in float/)[1]);
+    const outcomeText = await page.getByTestId('search-outcome').textContent();
+    const floatOps = Number(outcomeText.match(/Pick: (\d+) op\(s\) kept in float/)[1]);
+    const is16x8 = /16x8 \(int16 activations\)/.test(outcomeText);
+    // The per-op table has the int8 and 16x8 columns.
+    await page.getByTestId('search-sensitivity').locator('summary').click();
+    assert.match(await page.getByTestId('search-sensitivity').innerText(), /Op\s+int4\s+int8\s+int16x8[\s\S]*#0 CONV_2D/);
     await page.getByTestId('search-add-pick').click();
     // The pick is the int8 recipe with its float ops (and int4 ops) as scopes: the newest variant.
     const added = page.locator('[data-testid="variant"]').last();
     const label = await added.getAttribute('data-label');
-    assert.match(label, floatOps ? /^int8.*-1float$/ : /^int8/);
+    assert.match(label, is16x8 ? /^int16x8/ : floatOps ? /^int8.*-1float(-f16float)?$/ : /^int8/);
     await page.locator(`[data-testid="variant"][data-label="${label}"][data-status="done"]`).waitFor({ timeout: 120_000 }).catch(async (error) => {
       const all = await page.locator('[data-testid="variant"]').evaluateAll((vs) => vs.map((v) => `${v.dataset.label}: ${v.dataset.status}: ${v.textContent.slice(-300)}`));
       console.log(`# variants:\n${all.join('\n')}`);
@@ -89,11 +95,12 @@ describe('Find it for me', () => {
     assert.equal(outputs[0].data.length, 10);
     model.delete();
 
-    // Top-1 with a budget every candidate meets: int8, then all-int4 (2 evaluations); the panel plots
-    // them against size with the float model, one point each.
+    // Top-1 with a budget every candidate meets, objective both: int8, then all-int4 (2 evaluations),
+    // each timed; the panel plots them against size with the float model, and latency against size.
     await page.getByTestId('search-from').selectOption('default');
     await page.getByTestId('search-metric').selectOption('top1');
     await page.getByTestId('search-budget').fill('50');
+    await page.getByTestId('search-objective').selectOption('both');
     await page.getByTestId('search-start').click();
     await page.getByTestId('search-cancel').waitFor({ timeout: 30_000 });
     await page.getByTestId('search-outcome').waitFor({ timeout: 300_000 });
@@ -102,6 +109,9 @@ describe('Find it for me', () => {
     console.log(`# top-1 search: ${candidates} candidates, plotted ${JSON.stringify(plotted)}`);
     assert.equal(plotted.length, candidates + 1, 'every candidate and the float model');
     assert.ok(plotted.includes('float'));
+    const timedPoints = await page.getByTestId('search-latency-front').locator('.chart-point').count();
+    assert.equal(timedPoints, candidates, 'every candidate on the latency / size plot');
+    assert.match(await page.getByTestId('search-choice').textContent(), /smallest whose latency \(10th percentile of 100 runs\) is within 10% of the fastest/);
     await page.close();
   });
 });

@@ -10,6 +10,7 @@ import type { QualityMetric, QualitySummary } from '../evaluate/quality';
 import type { Target } from '../evaluate/target-check';
 import type { Recipe } from '../optimize/recipe';
 import { searchPrecision, type Candidate, type SearchCache, type SearchEvent, type SearchObjective } from './search/precision-search';
+import type { OpPrecisionLoss } from './search/sensitivity';
 import type { Session } from './session';
 import { splitIndices } from './split';
 import type { Split } from './worker-protocol';
@@ -31,6 +32,11 @@ export interface SearchOutcome {
   pick: Candidate & { recipe: Recipe };
   check: { quality: QualitySummary; floatQuality: QualitySummary; loss: number; meets: boolean };
   floatQuality: QualitySummary;
+  /** Per op, the SQNR lost at each precision the search measured. */
+  sensitivity: OpPrecisionLoss[];
+  /** Objective both: the size / latency front and how the pick was chosen on it. */
+  front?: Candidate[];
+  choice?: string;
   evaluations: number;
   samples: { calibration: number; search: number; check: number };
   notes: string[];
@@ -92,6 +98,9 @@ export async function runSearch(request: { session: Session; split: Split; setti
     pick: { ...pick, recipe: result.pickRecipe },
     check: result.check,
     floatQuality: result.floatQuality,
+    sensitivity: result.sensitivity,
+    ...(result.front ? { front: result.front } : {}),
+    ...(result.choice ? { choice: result.choice } : {}),
     evaluations: result.evaluations,
     samples: { calibration: indices.calibration.length, search: search.length, check: check.length },
     notes: result.notes,

@@ -252,6 +252,19 @@ describe('tflite-opt optimize with real techniques, then eval', () => {
     const bad = cli('search', model, '--budget', 'one', '--calib', digits, '-o', out);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--budget takes a number/);
+    // The per-op table: int8 and 16x8 (int8 misses 44 dB, so the whole model is tried in 16x8).
+    expect(report.search.sensitivity.some((r: { lossDb: Record<string, number> }) => r.lossDb.int8 !== undefined && r.lossDb.int16x8 !== undefined)).toBe(true);
+    expect(run.stdout).toMatch(/SQNR lost across each op \(dB\), \d+ most sensitive of 6:\n\| op \|( int4 \|)? int8 \| int16x8/);
+
+    // Objective both: every candidate timed, the front and the rule that chose the pick in the output and the report.
+    const both = cli('search', model, '--budget', '30', '--metric', 'sqnr', '--objective', 'both', '--calib', digits, '--calib-count', '30', '--eval-count', '60', '--check-count', '30', '-o', out, '--report', join(dir, 'both.json'));
+    expect(both.code).toBe(0);
+    const bothReport = JSON.parse(readFileSync(join(dir, 'both.json'), 'utf8'));
+    expect(bothReport.search.front.length).toBeGreaterThan(0);
+    expect(bothReport.search.candidates.every((c: { latency?: { runs: number } }) => c.latency?.runs === 100)).toBe(true);
+    expect(both.stdout).toMatch(/\| candidate \| bytes \| latency p10 \(median, min-p90\) \|/);
+    expect(both.stdout).toMatch(/Chosen by objective both: of the \d+ candidate\(s\) on the size \/ latency front, the smallest whose latency \(10th percentile of 100 runs\) is within 10% of the fastest/);
+    expect(cli('search', model, '--budget', '1', '--objective', 'speed', '--calib', digits, '-o', out).stderr).toMatch(/size, latency, both/);
   });
 
   it('float16, weight-int8, dynamic and dequantize from the command line; AEQ recipe files', () => {

@@ -151,7 +151,7 @@ export const searchOptions = {
       value: 'top1|top5|agreement|map|miou|sqnr|cosine',
       help: "what the budget is measured in (default from the model's outputs: top1 with labels, else agreement; map; miou; else sqnr)",
     },
-    objective: { type: 'string', value: 'size|latency', help: 'what the pick minimizes among the candidates that meet the budget (default size; latency is measured in LiteRT)' },
+    objective: { type: 'string', value: 'size|latency|both', help: 'what the pick minimizes among the candidates that meet the budget (default size; latency is measured in LiteRT, 100 runs each; both: the size / latency Pareto front, and the pick is the smallest within 10% of the fastest)' },
     eval: { type: 'string', value: 'DIR|FILE.npy', help: 'the samples the search and its check run on (default: the --calib data, minus the calibration samples)' },
     evalCount: { type: 'string', value: 'N', help: 'how many of them the search evaluates candidates on (default 300)' },
     checkCount: { type: 'string', value: 'N', help: 'how many others confirm the pick, unseen by calibration and the search (default: all that are left)' },

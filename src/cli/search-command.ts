@@ -6,7 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { searchPrecision, type SearchObjective, type SearchResult } from '../app/search/precision-search';
+import { searchPrecision, type Candidate, type SearchResult } from '../app/search/precision-search';
+import { SEARCH_OBJECTIVES, type SearchObjective } from '../app/search/objective';
+import { SEARCH_PRECISIONS } from '../app/search/sensitivity';
 import { randomIndices, type Dataset } from '../data/dataset';
 import { WorkbenchError } from '../errors';
 import { formatQuality, QUALITY_METRICS, qualityLine, type QualityMetric } from '../evaluate/quality';
@@ -37,7 +39,7 @@ export async function search(options: SearchOptions, path: string): Promise<numb
   const graph = readModel(model);
   const budget = budgetOf(options.budget);
   const metric = choiceOption<QualityMetric>(options.metric, QUALITY_METRICS, '--metric');
-  const objective = choiceOption<SearchObjective>(options.objective, ['size', 'latency'], '--objective') ?? 'size';
+  const objective = choiceOption<SearchObjective>(options.objective, SEARCH_OBJECTIVES, '--objective') ?? 'size';
   const target = choiceOption<Target>(options.target, ['cpu', 'integer', 'mcu', 'web'], '--target') ?? 'cpu';
   const arenaKb = positiveInteger(options.arenaKb, '--arena-kb');
   const flashKb = positiveInteger(options.flashKb, '--flash-kb');
@@ -69,7 +71,7 @@ export async function search(options: SearchOptions, path: string): Promise<numb
       if (event.kind === 'stage') process.stderr.write(`${event.stage}...\n`);
       else {
         const c = event.candidate;
-        process.stderr.write(`  candidate ${event.evaluations}/${event.maxEvaluations}: ${c.label}, ${c.bytes} bytes, loss ${c.loss.toFixed(2)}${c.meets ? ' (meets the budget)' : c.fits ? '' : ` (does not fit: ${c.misfit})`}\n`);
+        process.stderr.write(`  candidate ${event.evaluations}/${event.maxEvaluations}: ${c.label}, ${c.bytes} bytes${c.latency ? `, ${latencyText(c)}` : ''}, loss ${c.loss.toFixed(2)}${c.meets ? ' (meets the budget)' : c.fits ? '' : ` (does not fit: ${c.misfit})`}\n`);
       }
     },
   });
@@ -113,17 +115,38 @@ export function splitParts(calibData: Dataset, evalData: Dataset, sameData: bool
   return { calibration: { dataset: calibData, indices: calibration }, search: { dataset: evalData, indices: search }, check: { dataset: evalData, indices: check } };
 }
 
+/** "2.58 ms (median 2.61, 2.55-2.80)": the 10th percentile the search ranks by, the median and the spread (min to p90). */
+function latencyText(c: Candidate): string {
+  return c.latency ? `${c.latency.p10Ms.toFixed(2)} ms (median ${c.latency.medianMs.toFixed(2)}, ${c.latency.minMs.toFixed(2)}-${c.latency.p90Ms.toFixed(2)})` : '';
+}
+
 function summary(result: SearchResult): string {
   const lines = [`Search: ${result.metric}, budget ${result.budget}; ${result.evaluations} candidate(s) evaluated.`, ''];
   const arena = result.candidates.some((c) => c.arenaBytes !== undefined);
-  lines.push(`| candidate | bytes |${arena ? ' arena |' : ''} quality (search split) | loss | meets |`, `|---|---|${arena ? '---|' : ''}---|---|---|`);
+  const timed = result.candidates.some((c) => c.latency);
+  const onFront = new Set(result.front ?? []);
+  lines.push(
+    `| candidate | bytes |${timed ? ' latency p10 (median, min-p90) |' : ''}${arena ? ' arena |' : ''} quality (search split) | loss | meets |`,
+    `|---|---|${timed ? '---|' : ''}${arena ? '---|' : ''}---|---|---|`,
+  );
   for (const c of result.candidates) {
-    const meets = c.meets ? 'yes' : c.fits ? 'no' : `no: ${c.misfit}`;
-    lines.push(`| ${c.label} | ${c.bytes} |${arena ? ` ${c.arenaBytes ?? ''} |` : ''} ${formatQuality(result.metric, c.quality.value, 2)} | ${c.loss.toFixed(2)} | ${meets} |`);
+    const meets = c.meets ? (onFront.has(c) ? 'yes, on the front' : 'yes') : c.fits ? 'no' : `no: ${c.misfit}`;
+    lines.push(`| ${c.label} | ${c.bytes} |${timed ? ` ${latencyText(c)} |` : ''}${arena ? ` ${c.arenaBytes ?? ''} |` : ''} ${formatQuality(result.metric, c.quality.value, 2)} | ${c.loss.toFixed(2)} | ${meets} |`);
   }
-  lines.push('', `Pick: ${result.pick.label} (${result.pick.floatOps.length} op(s) kept in float${result.pick.floatOps.length ? `: ${result.pick.floatOps.slice(0, 5).join(', ')}${result.pick.floatOps.length > 5 ? ' ...' : ''}` : ''}).`);
+  const kept = result.pick.floatOps.length;
+  const keptText = `${kept} op(s) kept in float${result.pick.floatWeights === 'float16' ? ' with float16 weights' : ''}`;
+  lines.push('', `Pick: ${result.pick.label} (${result.pick.activationBits === 16 ? '16x8, ' : ''}${keptText}${kept ? `: ${result.pick.floatOps.slice(0, 5).join(', ')}${kept > 5 ? ' ...' : ''}` : ''}${result.pick.latency ? `; ${latencyText(result.pick)}` : ''}).`);
+  if (result.choice) lines.push(`Chosen by ${result.choice}.`);
   lines.push(`Check split (unseen): ${qualityLine(result.check.quality)}`);
   lines.push(`Float model there: ${formatQuality(result.metric, result.check.floatQuality.value, 2)}; loss ${result.check.loss.toFixed(2)}: ${result.check.meets ? 'meets' : 'MISSES'} the budget.`);
+  // The per-op table, most sensitive at the search's precision first, a few rows (the report has all).
+  const measured = SEARCH_PRECISIONS.filter((p) => result.sensitivity.some((r) => r.lossDb[p] !== undefined));
+  if (measured.length) {
+    const base = measured.includes('int8') ? 'int8' : measured[0];
+    const rows = [...result.sensitivity].sort((a, b) => (b.lossDb[base] ?? 0) - (a.lossDb[base] ?? 0)).slice(0, 8);
+    lines.push('', `SQNR lost across each op (dB), ${rows.length} most sensitive of ${result.sensitivity.length}:`, `| op | ${measured.join(' | ')} |`, `|---|${measured.map(() => '---|').join('')}`);
+    for (const r of rows) lines.push(`| #${r.opIndex} ${r.op} | ${measured.map((p) => (r.lossDb[p] === undefined ? '' : r.lossDb[p]!.toFixed(1))).join(' | ')} |`);
+  }
   for (const note of result.notes) lines.push(`Note: ${note}`);
   return `${lines.join('\n')}\n`;
 }

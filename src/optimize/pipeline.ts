@@ -17,7 +17,7 @@ import { calibrate, rangesFrom } from './calibrate/calibrate';
 import { outputErrorRanges } from './calibrate/output-ranges';
 import { dequantizeModel } from './quantize/dequantize-model';
 import { quantizeDynamicRange } from './quantize/dynamic';
-import { quantizeFloat16 } from './quantize/float16';
+import { quantizeFloat16, storeFloatConstantsAsFloat16 } from './quantize/float16';
 import { applyInteger, planInteger, type FloatOp, type IntegerOptions } from './quantize/integer';
 import type { QuantizationPlan } from './quantize/plan';
 import type { RangeMap } from './quantize/ranges';
@@ -222,6 +222,11 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     plan = quantized.plan;
     if (request.activationSummaries && binned.histograms) activations = summarizeActivations(binned.tensors, ranges, plan, stats.samples);
     nothingDone = quantized.quantizedOps === 0;
+    if (recipe.floatWeights === 'float16') {
+      const stored = storeFloatConstantsAsFloat16(result);
+      plan.floatWeights = 'float16';
+      notes.push(`${stored} float32 constant(s) of the ops left in float stored as float16 (behind DEQUANTIZE)`);
+    }
     floatOps = quantized.floatOps.filter((f) => f.reason !== 'no float tensors');
     notes.push(`calibrated on ${stats.samples} sample(s) with ${algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}${rangeNote}`);
     if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);

@@ -199,4 +199,16 @@ describe('recipes', () => {
     // AEQ's format has no such field: an imported recipe gets the default.
     expect(fromAeqRecipe(toAeqRecipe(recipe).entries).recipe.equalize).toBe('auto');
   });
+
+  it('floatWeights float16: int8 / int16x8 only, in the label, and the kept-float scopes go to AEQ as float casting', () => {
+    const recipe = parseRecipe({ technique: 'int8', keepFloat: [{ tensorNamePattern: '^a$' }], floatWeights: 'float16' });
+    expect(recipe.floatWeights).toBe('float16');
+    expect(recipeLabel(recipe)).toMatch(/1float-f16float/);
+    expect(parseRecipe({ technique: 'int8' }).floatWeights).toBeUndefined();
+    expect(() => parseRecipe({ technique: 'int8', floatWeights: 'bfloat16' })).toThrow(/floatWeights must be "float16"/);
+    expect(() => parseRecipe({ technique: 'dynamic', floatWeights: 'float16' })).toThrow(/floatWeights needs technique int8 or int16x8/);
+    const kept = toAeqRecipe(recipe).entries.find((e) => e.regex === '^a$')!;
+    expect(kept).toMatchObject({ algorithm_key: 'float_casting', op_config: { weight_tensor_config: { num_bits: 16, dtype: 'FLOAT' }, compute_precision: 'FLOAT' } });
+    expect(toAeqRecipe({ ...recipe, floatWeights: undefined }).entries.find((e) => e.regex === '^a$')!.algorithm_key).toBe('no_quantize');
+  });
 });

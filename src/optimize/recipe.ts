@@ -75,6 +75,12 @@ export interface Recipe {
   weightBitsByScope: ScopedWeightBits[];
   /** Weight rounding of int8 / int16x8 (DEFAULT_ROUNDING says which is the default and why). */
   rounding: RoundingMethod;
+  /**
+   * int8 / int16x8: how the ops left in float store their float32 constants. 'float16' stores them
+   * as FLOAT16 behind DEQUANTIZE (what the float16 technique does to a whole model), about half their
+   * bytes, compute still float32. Absent: float32.
+   */
+  floatWeights?: 'float16';
 }
 
 export function defaultRecipe(technique: Technique): Recipe {
@@ -122,7 +128,7 @@ export function parseRecipe(json: unknown): Recipe {
   const technique = input.technique as Technique;
   if (!TECHNIQUES.includes(technique)) fail(`unknown technique ${JSON.stringify(input.technique)} (known: ${TECHNIQUES.join(', ')})`);
   const recipe = defaultRecipe(technique);
-  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'weightBits', 'blockSize', 'opWeightBits', 'weightBitsByScope', 'rounding']);
+  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'weightBits', 'blockSize', 'opWeightBits', 'weightBitsByScope', 'rounding', 'floatWeights']);
   for (const key of Object.keys(input)) if (!known.has(key)) fail(`unknown field "${key}"`);
   if (input.granularity !== undefined) {
     if (input.granularity !== 'per-channel' && input.granularity !== 'per-tensor') fail(`granularity must be per-channel or per-tensor`);
@@ -191,6 +197,11 @@ export function parseRecipe(json: unknown): Recipe {
       if (unknown.length) fail(`weightBitsByScope[${i}] has unknown field "${unknown[0]}"`);
       return { ...parseScope(scope), bits: parseWeightBits(bits, `weightBitsByScope[${i}].bits`) };
     });
+  }
+  if (input.floatWeights !== undefined) {
+    if (input.floatWeights !== 'float16') fail(`floatWeights must be "float16" (or absent: float32), got ${JSON.stringify(input.floatWeights)}`);
+    if (!needsCalibration(recipe)) fail(`floatWeights needs technique int8 or int16x8 (the ops they leave in float), not ${recipe.technique}`);
+    recipe.floatWeights = 'float16';
   }
   const usesInt4 = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((e) => e.bits === 4);
   if (usesInt4 && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`int4 weights need technique ${INT4_TECHNIQUES.join(', ')}, not ${recipe.technique}`);
@@ -297,6 +308,7 @@ export function recipeLabel(recipe: Recipe): string {
   if (recipe.weightBitsByScope.length) parts.push(`${recipe.weightBitsByScope.length}bitscope`);
   if (needsCalibration(recipe) && recipe.calibration.algorithm !== 'minmax') parts.push(recipe.calibration.algorithm);
   if (recipe.keepFloat.length) parts.push(`${recipe.keepFloat.length}float`);
+  if (recipe.floatWeights === 'float16' && needsCalibration(recipe)) parts.push('f16float');
   if (needsCalibration(recipe) && recipe.equalize !== 'auto') parts.push(`cle-${recipe.equalize}`);
   if (needsCalibration(recipe) && recipe.rounding !== DEFAULT_ROUNDING) parts.push(`round-${recipe.rounding}`);
   return parts.join('-');
@@ -408,10 +420,16 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
     for (const operation of scope.opTypes ?? []) entries.push({ ...main, regex: '.*', operation, op_config: config });
     if (scope.tensorNamePattern !== undefined) entries.push({ ...main, regex: scope.tensorNamePattern, operation: '*', op_config: config });
   }
+  // Ops kept in float with float16 weights: AEQ's float casting on those ops, as its float16 recipe does to all.
+  const keptFloat: Omit<AeqEntry, 'regex' | 'operation'> =
+    recipe.floatWeights === 'float16'
+      ? { algorithm_key: 'float_casting', op_config: { weight_tensor_config: { num_bits: 16, dtype: 'FLOAT' }, compute_precision: 'FLOAT', explicit_dequantize: true, skip_checks: false } }
+      : { algorithm_key: 'no_quantize' };
   for (const scope of recipe.keepFloat) {
-    for (const op of scope.opTypes ?? []) entries.push({ regex: '.*', operation: op, algorithm_key: 'no_quantize' });
-    if (scope.tensorNamePattern !== undefined) entries.push({ regex: scope.tensorNamePattern, operation: '*', algorithm_key: 'no_quantize' });
+    for (const op of scope.opTypes ?? []) entries.push({ regex: '.*', operation: op, ...keptFloat });
+    if (scope.tensorNamePattern !== undefined) entries.push({ regex: scope.tensorNamePattern, operation: '*', ...keptFloat });
   }
+  if (recipe.floatWeights === 'float16' && !recipe.keepFloat.length) notMapped.push('float16 weights for the ops left in float without a kernel (AEQ leaves those to its own checks)');
   return { entries, notMapped };
 }
 

@@ -10,6 +10,14 @@
  * 3. For the size objective, lower weights to int4 (W4A8 / W4A16), the fewest dB lost per byte saved
  *    first (from one per-layer comparison of the all-int4 candidate), greedily: 1, 2, 4 ... ops while
  *    the budget holds, a smaller step when it does not, and an op that misses alone stays int8.
+ * Beside these, one candidate each measures the ops at other precisions, for the per-op table of the
+ * report (sensitivity.ts precisionTable) and as candidates of their own: the whole model in 16x8
+ * (int16 activations) when int8 misses, and the float ops of the pick with float16 weights (half their
+ * bytes; the int4 stage builds on it when it measures no worse, i.e. within the float32-kept
+ * candidate's 95% interval; its column of the table comes from one comparison of the whole model in
+ * float16, counted in no evaluation). 16x8 per op inside an int8 model is not planned yet: LiteRT.js runs the
+ * int8 <-> int16 QUANTIZE ops it needs (quantize/mixed-int16.test.ts), the plan has one activation
+ * width per model.
  * 4. Confirm the pick on the check split, which neither calibration nor the search saw, with its
  *    sample count and 95% interval; the pick "meets" the budget only if it does there too.
  *
@@ -27,13 +35,14 @@ import { defaultMetric, inferTask, RATE_METRICS, type QualityMetric, type Qualit
 import type { Dataset } from '../../data/dataset';
 import { optimizeModel, type OptimizeResult } from '../../optimize/pipeline';
 import type { QuantizationPlan } from '../../optimize/quantize/plan-types';
-import { recipeLabel, type Recipe } from '../../optimize/recipe';
+import { defaultRecipe, recipeLabel, type Recipe } from '../../optimize/recipe';
 import type { ModelGraph } from '../../tflite/graph';
 import { readModel } from '../../tflite/read';
 import { samplesOf } from '../yielding-samples';
-import { rankSensitivity, type OpSensitivity } from './sensitivity';
+import { LATENCY_RUNS, LATENCY_WARMUP, pick, sizeLatencyFront, BOTH_LATENCY_SLACK, type SearchObjective } from './objective';
+import { precisionTable, rankSensitivity, type OpPrecisionLoss, type OpSensitivity, type SearchPrecision } from './sensitivity';
 
-export type SearchObjective = 'size' | 'latency';
+export { pick, type SearchObjective } from './objective';
 
 /** Some samples of a dataset. */
 export interface DataPart {
@@ -56,8 +65,12 @@ export interface SearchRequest {
   objective: SearchObjective;
   /** At most this many candidates evaluated on the search split (default 30). */
   maxEvaluations?: number;
-  /** Also try int4 weights once a candidate meets the budget (size objective; default true). */
+  /** Also try int4 weights once a candidate meets the budget (size and both objectives; default true). */
   int4?: boolean;
+  /** Try the pick's float ops with float16 weights (size and both objectives; default true). */
+  float16?: boolean;
+  /** Try the whole model in 16x8 when all-int8 misses (int8 recipes, not the Edge TPU; default true). */
+  int16x8?: boolean;
   /**
    * Where the pick must run (default 'cpu': anything LiteRT runs). 'integer' (Edge TPU / NPU) and
    * 'mcu' (TFLite Micro) allow no op kept in float, so the search only lowers bits; a candidate with
@@ -97,7 +110,28 @@ export interface Candidate {
   arenaBytes?: number;
   /** Measured by an earlier search (SearchRequest.cache), not again. */
   reused?: boolean;
+  /** The ops kept in float store their weights as float16 (recipe floatWeights). */
+  floatWeights?: 'float16';
+  /** 16: the whole model with int16 activations (16x8), tried when int8 misses. */
+  activationBits?: 16;
+  /** LiteRT latency the search ranks by (objectives latency and both): the 10th percentile of the timed runs (objective.ts says why); `latency` has the median and spread. */
   latencyMs?: number;
+  latency?: LatencySpread;
+}
+
+/** 10th percentile, median, min and 90th percentile of a candidate's timed runs (evaluate/latency.ts), ms. */
+export interface LatencySpread {
+  p10Ms: number;
+  medianMs: number;
+  minMs: number;
+  p90Ms: number;
+  runs: number;
+}
+
+/** How a candidate departs from the recipe beside its float and int4 ops. */
+export interface Variant {
+  float16?: true;
+  act16?: true;
 }
 
 /** One candidate's (or the float model's) measurements on the search split, as the cache keeps them. */
@@ -108,14 +142,14 @@ export interface Measured {
   quality: QualitySummary;
   perLayer?: LayerComparison[];
   fit: Pick<Candidate, 'fits' | 'misfit' | 'arenaBytes'>;
-  latencyMs?: number;
+  latency?: LatencySpread;
 }
 
-/** Keyed by the candidate's float and int4 ops ('float:search' / 'float:check' for the float model). */
+/** Keyed by the candidate's float and int4 ops and variant ('float:search' / 'float:check' for the float model). */
 export type SearchCache = Map<string, Measured>;
 
 export type SearchEvent =
-  | { kind: 'stage'; stage: 'rank' | 'search' | 'int4' | 'check'; evaluations: number; maxEvaluations: number }
+  | { kind: 'stage'; stage: 'rank' | 'int16x8' | 'search' | 'float16' | 'int4' | 'check'; evaluations: number; maxEvaluations: number }
   | { kind: 'candidate'; candidate: Candidate; evaluations: number; maxEvaluations: number };
 
 export interface SearchResult {
@@ -125,6 +159,11 @@ export interface SearchResult {
   floatQuality: QualitySummary;
   candidates: Candidate[];
   ranking: OpSensitivity[];
+  /** Per op, the loss measured at each precision tried (int4, int8, int16x8, float16). */
+  sensitivity: OpPrecisionLoss[];
+  /** Objective 'both': the size / latency Pareto front of the meeting candidates, and how the pick was chosen on it. */
+  front?: Candidate[];
+  choice?: string;
   /** The pick: the best candidate that met the budget on the search split, else the closest. */
   pick: Candidate & { model: Uint8Array };
   /** The recipe that makes the pick (the base recipe with the pick's float ops kept float). */
@@ -176,10 +215,11 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const progress = request.onProgress ?? (() => {});
   let evaluations = 0;
 
-  const build = async (floatOps: string[], int4Ops: string[] = []): Promise<OptimizeResult> => {
+  const needsLatency = request.objective !== 'size';
+  const build = async (floatOps: string[], int4Ops: string[] = [], variant: Variant = {}): Promise<OptimizeResult> => {
     return optimizeModel({
       model,
-      recipe: recipeWith(recipe, floatOps, int4Ops),
+      recipe: recipeWith(recipe, floatOps, int4Ops, variant),
       calibration: samplesOf(request.calibration.dataset, request.calibration.indices),
       calibrationCount: request.calibration.indices.length,
       signal,
@@ -203,25 +243,36 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const floatQuality = await floatOn(request.search, 'search');
   const floatValue = floatQuality.value;
 
+  // One per-layer comparison of the whole model in float16 (not a candidate: it is never smaller than int8).
+  const float16Layers = async (): Promise<LayerComparison[]> => {
+    const cached = request.cache?.get('float16:search');
+    if (cached?.perLayer) return cached.perLayer;
+    const made = await optimizeModel({ model, recipe: defaultRecipe('float16'), signal, allowFloatFallback: true });
+    const comparison = await measure(made.bytes, request.search, true);
+    request.cache?.set('float16:search', { label: 'float16', bytes: made.bytes.length, quality: comparison.quality!, perLayer: comparison.perLayer, fit: { fits: true } });
+    return comparison.perLayer ?? [];
+  };
+
   const candidates: Candidate[] = [];
-  const evaluate = async (floatOps: string[], perLayer = false, int4Ops: string[] = []) => {
+  const evaluate = async (floatOps: string[], perLayer = false, int4Ops: string[] = [], variant: Variant = {}) => {
     if (signal?.aborted) throw new WorkbenchError('cancelled', `The search was cancelled after ${evaluations} evaluation(s).`);
-    const key = JSON.stringify([floatOps, int4Ops]);
+    const key = JSON.stringify(variant.float16 || variant.act16 ? [floatOps, int4Ops, variant] : [floatOps, int4Ops]);
     let measured = request.cache?.get(key);
-    const usable = measured && (!perLayer || measured.perLayer) && (request.objective !== 'latency' || measured.latencyMs !== undefined);
+    const usable = measured && (!perLayer || measured.perLayer) && (!needsLatency || measured.latency !== undefined);
     if (!measured || !usable) {
-      const made = await build(floatOps, int4Ops);
+      const made = await build(floatOps, int4Ops, variant);
       const comparison = await measure(made.bytes, request.search, perLayer);
       evaluations++;
       const int4Count = int4Ops[0] === '*' ? (made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).length : int4Ops.length;
+      const timed = needsLatency ? await measureLatency(made.bytes, { runs: LATENCY_RUNS, warmup: LATENCY_WARMUP, signal }) : undefined;
       measured = {
-        label: `${recipeLabel(recipe)}${floatOps.length ? `+${floatOps.length}float` : ''}${int4Count ? `+${int4Count}int4` : ''}`,
+        label: `${recipeLabel(variant.act16 ? { ...recipe, technique: 'int16x8' } : recipe)}${floatOps.length ? `+${floatOps.length}float${variant.float16 ? '16' : ''}` : ''}${int4Count ? `+${int4Count}int4` : ''}`,
         bytes: made.bytes.length,
         plan: made.plan,
         quality: comparison.quality!,
         perLayer: comparison.perLayer,
         fit: fitsTarget(made.bytes, target, request.limits),
-        latencyMs: request.objective === 'latency' ? (await measureLatency(made.bytes)).medianMs : undefined,
+        ...(timed ? { latency: { p10Ms: lowTail(timed.timesMs), medianMs: timed.medianMs, minMs: timed.minMs, p90Ms: timed.p90Ms, runs: timed.runs } } : {}),
       };
       request.cache?.set(key, measured);
     }
@@ -230,7 +281,12 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     // A candidate no smaller than the float model is no answer, whatever its quality.
     const smaller = measured.bytes < model.length;
     const candidate: Candidate = { label: measured.label, floatOps, int4Ops, bytes: measured.bytes, quality, loss, meets: smaller && fit.fits && meetsBudget(metric, loss, budget), smaller, ...fit };
-    if (measured.latencyMs !== undefined) candidate.latencyMs = measured.latencyMs;
+    if (measured.latency) {
+      candidate.latencyMs = measured.latency.p10Ms;
+      candidate.latency = measured.latency;
+    }
+    if (variant.float16) candidate.floatWeights = 'float16';
+    if (variant.act16) candidate.activationBits = 16;
     if (usable) candidate.reused = true;
     candidates.push(candidate);
     progress({ kind: 'candidate', candidate, evaluations, maxEvaluations });
@@ -243,11 +299,29 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const ranking = rankSensitivity(floatGraph, first.perLayer ?? [], quantizedOps);
   // At least one op stays quantized: keeping every one in float is the float model, not a candidate.
   const order = ranking.map((r) => r.output).filter((name) => name).slice(0, Math.max(0, ranking.length - 1));
+  let grow = true;
+  const rankings: Partial<Record<SearchPrecision, OpSensitivity[]>> = { [recipe.technique === 'int8' ? 'int8' : 'int16x8']: ranking };
+
+  // The whole model in 16x8 (int16 activations, int8 weights): the step between int8 and float that
+  // costs no bytes (bias int64 aside), and the per-op loss at 16 bits. Not for the Edge TPU (int8 only);
+  // uint8 I/O has no 16x8 form.
+  if (!first.candidate.meets && recipe.technique === 'int8' && target !== 'integer' && recipe.io !== 'uint8' && request.int16x8 !== false && evaluations < maxEvaluations) {
+    progress({ kind: 'stage', stage: 'int16x8', evaluations, maxEvaluations });
+    const all16 = await evaluate([], true, [], { act16: true });
+    const ops16 = (all16.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.mode === 'quantized').map((op) => op.opIndex);
+    rankings.int16x8 = rankSensitivity(floatGraph, all16.perLayer ?? [], ops16);
+    notes.push('16x8 is tried for the whole model only: 16x8 for some ops inside an int8 model is not planned yet (LiteRT.js runs the int8 <-> int16 QUANTIZE ops it would need).');
+    // For size, int8 with ops in float is larger than 16x8 (same weight bytes): nothing to grow.
+    if (all16.candidate.meets && request.objective === 'size') {
+      grow = false;
+      notes.push('The whole model in 16x8 meets the budget: no int8 candidate with ops in float would be smaller, so the search keeps none in float.');
+    }
+  }
 
   progress({ kind: 'stage', stage: 'search', evaluations, maxEvaluations });
   if (!first.candidate.meets && integerTarget) {
     notes.push(`The all-quantized candidate ${first.candidate.fits ? 'misses the budget' : `does not fit the target (${first.candidate.misfit})`}; ${TARGET_LABELS[target]} allows no op in float, so the search cannot trade bits for quality here.`);
-  } else if (!first.candidate.meets) {
+  } else if (!first.candidate.meets && grow) {
     // Grow the float set (1, 2, 4 ...) until the budget is met, then bisect for the fewest.
     let miss = 0;
     let hit = -1;
@@ -269,17 +343,38 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       notes.push(`No candidate met the budget within ${evaluations} evaluation(s)${all}; the pick is the closest.`);
     }
   }
+  // The float ops with float16 weights: about half their bytes for compute that stays float32. Kept
+  // as the base of the int4 stage when it measures no worse: meets the budget with its quality inside
+  // the float32-kept candidate's 95% interval. Not for latency: the weights are the same floats once loaded.
+  let base = pick(candidates, request.objective);
+  if (request.objective !== 'latency' && request.float16 !== false && !integerTarget && base.floatOps.length && !base.floatWeights && evaluations < maxEvaluations) {
+    progress({ kind: 'stage', stage: 'float16', evaluations, maxEvaluations });
+    const half = await evaluate(base.floatOps, false, base.int4Ops, { ...variantOf(base), float16: true });
+    // The float16 column of the table: every op's loss with the whole model in float16, its inputs
+    // clean (inside an int8 candidate a float op's inputs carry the int8 error already).
+    rankings.float16 = rankSensitivity(floatGraph, await float16Layers(), floatGraph.subgraphs[0].operators.map((_, i) => i));
+    const kept32 = base;
+    const noWorse = half.candidate.meets && half.candidate.quality.value >= kept32.quality.interval[0];
+    if (noWorse) base = half.candidate;
+    notes.push(
+      noWorse
+        ? `The ${kept32.floatOps.length} op(s) kept in float store their weights as float16: ${half.candidate.bytes} bytes against ${kept32.bytes} with float32, ${formatValue(metric, half.candidate.quality.value)} against ${formatValue(metric, kept32.quality.value)} (within its 95% interval).`
+        : `float16 weights for the ${kept32.floatOps.length} op(s) kept in float measured worse (${formatValue(metric, half.candidate.quality.value)} against ${formatValue(metric, kept32.quality.value)}, interval from ${formatValue(metric, kept32.quality.interval[0])}${half.candidate.meets ? '' : ', misses the budget'}): they stay float32.`,
+    );
+  }
   // Smaller still: int4 weights on the ops that lose least to them (W4A8 / W4A16 where LiteRT.js runs
-  // the kernel; the quantizer keeps int8 elsewhere and says why). Size objective only: int4 kernels
-  // are not faster in LiteRT.js.
-  const base = pick(candidates, request.objective);
+  // the kernel; the quantizer keeps int8 elsewhere and says why). Size and both objectives: int4
+  // kernels are not faster in LiteRT.js, the size / latency front decides for 'both'.
   // Edge TPU / NPU compilers take int8 / uint8 tensors only: no int4 there.
-  if (request.objective === 'size' && request.int4 !== false && target !== 'integer' && base.meets && recipe.weightBits === 8 && evaluations < maxEvaluations) {
+  if (request.objective !== 'latency' && request.int4 !== false && target !== 'integer' && base.meets && recipe.weightBits === 8 && evaluations < maxEvaluations) {
     progress({ kind: 'stage', stage: 'int4', evaluations, maxEvaluations });
-    const all = await evaluate(base.floatOps, true, ['*']);
+    const variant = variantOf(base);
+    const all = await evaluate(base.floatOps, true, ['*'], variant);
+    const lowered = (all.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).map((op) => op.opIndex);
+    const ranking4 = rankSensitivity(floatGraph, all.perLayer ?? [], lowered);
+    rankings.int4 = ranking4;
     if (!all.candidate.meets) {
-      const lowered = (all.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).map((op) => op.opIndex);
-      const order4 = int4Order(floatGraph, rankSensitivity(floatGraph, all.perLayer ?? [], lowered)).slice(0, Math.max(0, lowered.length - 1));
+      const order4 = int4Order(floatGraph, ranking4).slice(0, Math.max(0, lowered.length - 1));
       // Greedy in that order with an adaptive step: add the next `step` ops; when the budget holds,
       // keep them and double the step; when it does not, halve the step, and an op that fails alone
       // is skipped (it stays int8) so the ones after it still get their chance.
@@ -288,7 +383,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       let step = 1;
       while (at < order4.length && evaluations < maxEvaluations) {
         const trial = order4.slice(at, at + step);
-        if ((await evaluate(base.floatOps, false, [...accepted, ...trial])).candidate.meets) {
+        if ((await evaluate(base.floatOps, false, [...accepted, ...trial], variant)).candidate.meets) {
           accepted = [...accepted, ...trial];
           at += trial.length;
           step *= 2;
@@ -298,11 +393,19 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     }
   }
   const pickCandidate = pick(candidates, request.objective);
+  const front = request.objective === 'both' ? sizeLatencyFront(candidates) : undefined;
+  const choice =
+    request.objective === 'both'
+      ? front?.length
+        ? `objective both: of the ${front.length} candidate(s) on the size / latency front, the smallest whose latency (10th percentile of ${LATENCY_RUNS} runs) is within ${100 * BOTH_LATENCY_SLACK}% of the fastest meeting candidate's (${Math.min(...front.map((c) => c.latencyMs!)).toFixed(2)} ms)`
+        : 'objective both: no candidate met the budget, so there is no front; the pick is the closest'
+      : undefined;
+  if (choice) notes.push(`The pick: ${choice}.`);
 
   progress({ kind: 'stage', stage: 'check', evaluations, maxEvaluations });
   // Candidates are rebuilt rather than kept: building is deterministic, and a large model's
   // candidates would not all fit in memory.
-  const pickModel = (await build(pickCandidate.floatOps, pickCandidate.int4Ops)).bytes;
+  const pickModel = (await build(pickCandidate.floatOps, pickCandidate.int4Ops, variantOf(pickCandidate))).bytes;
   const checkQuality = (await measure(pickModel, request.check)).quality!;
   const floatCheck = await floatOn(request.check, 'check');
   const checkLoss = qualityLoss(metric, floatCheck.value, checkQuality.value);
@@ -312,18 +415,36 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     floatQuality,
     candidates,
     ranking,
+    sensitivity: precisionTable(rankings),
+    ...(front ? { front } : {}),
+    ...(choice ? { choice } : {}),
     pick: { ...pickCandidate, model: pickModel },
-    pickRecipe: recipeWith(recipe, pickCandidate.floatOps, pickCandidate.int4Ops),
+    pickRecipe: recipeWith(recipe, pickCandidate.floatOps, pickCandidate.int4Ops, variantOf(pickCandidate)),
     check: { quality: checkQuality, floatQuality: floatCheck, loss: checkLoss, meets: pickCandidate.fits && meetsBudget(metric, checkLoss, budget) },
     evaluations,
     notes,
   };
 }
 
-/** The base recipe with these ops (by output tensor name) kept in float, and these given int4 weights ('*': all that can). */
-export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[] = []): Recipe {
+/** How a candidate departs from the recipe (float16 weights for its float ops, 16x8 for the whole model). */
+function variantOf(c: Candidate): Variant {
+  return { ...(c.floatWeights === 'float16' ? { float16: true as const } : {}), ...(c.activationBits === 16 ? { act16: true as const } : {}) };
+}
+
+/** Nearest-rank 10th percentile of the timed runs. */
+const lowTail = (times: number[]) => [...times].sort((a, b) => a - b)[Math.max(0, Math.ceil(0.1 * times.length) - 1)];
+
+const formatValue = (metric: QualityMetric, value: number) => (RATE_METRICS.has(metric) ? `${(100 * value).toFixed(2)}%` : value.toFixed(2));
+
+/**
+ * The base recipe with these ops (by output tensor name) kept in float, and these given int4 weights
+ * ('*': all that can); float16: the float ops store float16 weights; act16: the whole model in 16x8.
+ */
+export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[] = [], variant: Variant = {}): Recipe {
   const names = (ops: string[]) => `^(${ops.map(escapeRegex).join('|')})$`;
   let result = recipe;
+  if (variant.act16) result = { ...result, technique: 'int16x8' };
+  if (variant.float16) result = { ...result, floatWeights: 'float16' };
   if (floatOps.length) result = { ...result, keepFloat: [...result.keepFloat, { tensorNamePattern: names(floatOps) }] };
   if (int4Ops[0] === '*') result = { ...result, weightBits: 4 };
   else if (int4Ops.length) result = { ...result, weightBitsByScope: [...result.weightBitsByScope, { tensorNamePattern: names(int4Ops), bits: 4 }] };
@@ -361,17 +482,4 @@ export function fitsTarget(bytes: Uint8Array, target: Target, limits: SearchRequ
   if (!misfit && limits.arenaBytes !== undefined && arenaBytes !== undefined && arenaBytes > limits.arenaBytes) misfit = `tensor arena ${arenaBytes} bytes > the ${limits.arenaBytes} allowed`;
   if (!misfit && limits.flashBytes !== undefined && bytes.length > limits.flashBytes) misfit = `${bytes.length} bytes of flash > the ${limits.flashBytes} allowed`;
   return { fits: !misfit, ...(misfit ? { misfit } : {}), ...(arenaBytes !== undefined ? { arenaBytes } : {}) };
-}
-
-/** The best candidate that met the budget by the objective, else the one smaller than the float model (and fitting the target, if any does) that lost least. */
-export function pick(candidates: Candidate[], objective: SearchObjective): Candidate {
-  const meeting = candidates.filter((c) => c.meets);
-  if (!meeting.length) {
-    const fitting = candidates.filter((c) => c.fits !== false);
-    if (fitting.length && fitting.length < candidates.length) return pick(fitting, objective);
-    const answers = candidates.filter((c) => c.smaller !== false);
-    return [...(answers.length ? answers : candidates)].sort((a, b) => a.loss - b.loss || a.bytes - b.bytes)[0];
-  }
-  const cost = (c: Candidate) => (objective === 'latency' ? (c.latencyMs ?? Infinity) : c.bytes);
-  return [...meeting].sort((a, b) => cost(a) - cost(b) || a.loss - b.loss)[0];
 }

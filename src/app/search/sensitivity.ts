@@ -49,3 +49,36 @@ export function rankSensitivity(floatGraph: ModelGraph, perLayer: LayerCompariso
   });
   return ranked.sort((a, b) => b.lossDb - a.lossDb || a.opIndex - b.opIndex);
 }
+
+/** The precisions the search measures ops at (a whole candidate each, compared layer by layer). */
+export type SearchPrecision = 'int4' | 'int8' | 'int16x8' | 'float16';
+export const SEARCH_PRECISIONS: readonly SearchPrecision[] = ['int4', 'int8', 'int16x8', 'float16'];
+
+/** One op's measured loss at each precision the search tried it at (dB of SQNR across the op). */
+export interface OpPrecisionLoss {
+  opIndex: number;
+  op: string;
+  output: string;
+  lossDb: Partial<Record<SearchPrecision, number>>;
+}
+
+/**
+ * The per-op table of the search report: every op ranked at some precision, with its loss at each
+ * precision measured (a precision an op was not measured at is absent), in op order. Each ranking
+ * comes from one per-layer comparison of a candidate where the op ran at that precision: int8 the
+ * all-quantized candidate, int4 the all-int4 one (int4 weights on the int4 stage's base: W4A8, or
+ * W4A16 when the base is the 16x8 candidate), int16x8 the all-16x8 one, float16 the whole model
+ * in float16. An op whose weights are int8 at 8 and at 16 bits can lose more dB at 16: its rounding
+ * costs the same error against a cleaner input.
+ */
+export function precisionTable(rankings: Partial<Record<SearchPrecision, OpSensitivity[]>>): OpPrecisionLoss[] {
+  const rows = new Map<number, OpPrecisionLoss>();
+  for (const precision of SEARCH_PRECISIONS) {
+    for (const r of rankings[precision] ?? []) {
+      let row = rows.get(r.opIndex);
+      if (!row) rows.set(r.opIndex, (row = { opIndex: r.opIndex, op: r.op, output: r.output, lossDb: {} }));
+      row.lossDb[precision] = r.lossDb;
+    }
+  }
+  return [...rows.values()].sort((a, b) => a.opIndex - b.opIndex);
+}

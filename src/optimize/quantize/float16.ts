@@ -63,6 +63,17 @@ export function quantizeFloat16(source: ModelGraph, minElements = 1): Float16Res
   const alreadyHalf = graph.subgraphs.some((s) => s.tensors.some((t) => t.type === TensorType.FLOAT16 && isConstant(graph, t)));
   const folded = foldConstantDequantize(graph);
   if (alreadyHalf) notes.push(`the model already stored weights as float16; ${folded} DEQUANTIZE op(s) were folded and the weights re-stored`);
+  const converted = storeFloatConstantsAsFloat16(graph, minElements);
+  if (converted === 0) notes.push('no float32 constants to store as float16');
+  return { graph, converted, notes };
+}
+
+/**
+ * Stores every float32 constant of `graph` (in place) as FLOAT16 behind a DEQUANTIZE, and drops what
+ * that leaves unused; returns how many tensors it stored. In a quantized model the float32 constants
+ * left are those of the ops kept in float (recipe floatWeights 'float16').
+ */
+export function storeFloatConstantsAsFloat16(graph: ModelGraph, minElements = 1): number {
   let converted = 0;
   const shared = new Map<number, Uint8Array>(); // float32 buffer -> its float16 bytes
   const stored = new Map<Uint8Array, number>();
@@ -81,6 +92,5 @@ export function quantizeFloat16(source: ModelGraph, minElements = 1): Float16Res
     subgraph.operators = [...prologue, ...subgraph.operators];
   });
   dropUnused(graph);
-  if (converted === 0) notes.push('no float32 constants to store as float16');
-  return { graph, converted, notes };
+  return converted;
 }

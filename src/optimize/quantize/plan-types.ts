@@ -80,6 +80,8 @@ export interface QuantizationPlan {
   weightRounding?: 'nearest' | 'gptq' | 'adaround';
   perChannel: boolean;
   io: IoType;
+  /** Set by the pipeline when the ops left in float store their constants as float16 (recipe floatWeights). */
+  floatWeights?: 'float16';
   subgraphs: SubgraphPlan[];
 }
 

@@ -8,7 +8,9 @@ import type { SearchOutcome } from '../../app/run-search';
 import type { Candidate, SearchEvent, SearchObjective } from '../../app/search/precision-search';
 import { formatQuality, QUALITY_METRICS, RATE_METRICS, type QualityMetric } from '../../evaluate/quality';
 import { ParetoChart } from '../workbench/charts/ParetoChart';
-import { frontPoints } from './search-front';
+import { frontPoints, sizeLatencyPoints } from './search-front';
+import { SizeLatencyPlot } from './SizeLatencyPlot';
+import { SEARCH_PRECISIONS } from '../../app/search/sensitivity';
 import { TARGET_LABELS } from '../../evaluate/target-check';
 import { defaultRecipe, type Granularity } from '../../optimize/recipe';
 import { formatBytes } from '../../format-bytes';
@@ -73,13 +75,19 @@ export function SearchPanel() {
     runVariant(id);
   };
   const candidates = running?.candidates ?? outcome?.candidates ?? [];
+  const timed = candidates.some((c) => c.latency);
+  const precisions = SEARCH_PRECISIONS.filter((p) => outcome?.sensitivity.some((r) => r.lossDb[p] !== undefined));
+  // "16x8, 4 (float16 weights), 2 int4": the whole-model width, the float ops and how they store weights, the int4 ops.
+  const int4Count = (c: Candidate) => (c.int4Ops[0] === '*' ? 'all' : c.int4Ops.length);
+  const kind = (c: Candidate) =>
+    `${c.activationBits === 16 ? '16x8, ' : ''}${c.floatOps.length}${c.floatOps.length && c.floatWeights === 'float16' ? ' (float16 weights)' : ''}${c.int4Ops.length ? `, ${int4Count(c)} int4` : ''}`;
   const shownMetric = outcome?.metric ?? (metric === 'auto' ? null : metric);
 
   return (
     <section className="search-panel" aria-labelledby="search-heading" data-testid="search-panel">
       <h3 id="search-heading">Find it for me</h3>
       <p className="muted small">
-        The smallest (or fastest) int8 model that loses at most the budget: every op is quantized, the ops that lose most are kept in float until the budget holds, and the pick is confirmed on the last quarter of the evaluation samples, which the search never sees.
+        The smallest (or fastest, or a size / latency compromise) int8 model that loses at most the budget: every op is quantized; when that misses, the whole model is tried in 16x8 and the ops that lose most are kept in float (with float16 weights when that measures no worse) until the budget holds; the pick is confirmed on the last quarter of the evaluation samples, which the search never sees.
       </p>
       <p className="muted small" data-testid="search-target">
         Target: {TARGET_LABELS[target]} (the wizard's answer).{' '}
@@ -104,6 +112,7 @@ export function SearchPanel() {
           <select value={objective} onChange={(e) => setObjective(e.target.value as SearchObjective)} data-testid="search-objective">
             <option value="size">size</option>
             <option value="latency">latency (measured in LiteRT)</option>
+            <option value="both">both: size and latency (the smallest within 10% of the fastest)</option>
           </select>
         </label>
         <label>
@@ -150,16 +159,23 @@ export function SearchPanel() {
           <figcaption className="muted small">Every candidate measured on the search split (bars: 95% intervals), the float model as a diamond; the line joins the candidates nothing beats on both size and {shownMetric}.</figcaption>
         </figure>
       )}
+      {timed && floatBytes > 0 && (
+        <figure className="search-front" data-testid="search-latency-front">
+          <SizeLatencyPlot points={sizeLatencyPoints(candidates, outcome?.front)} formatBytes={formatBytes} />
+          <figcaption className="muted small">Latency in LiteRT (10th percentile of 100 timed runs each: other work on the machine only adds time) against file size; filled: meets the budget; the line joins the meeting candidates nothing beats on both.</figcaption>
+        </figure>
+      )}
       {candidates.length > 0 && shownMetric && (
         <table className="search-candidates" data-testid="search-candidates">
           <caption>Candidates on the search split</caption>
           <thead>
-            <tr><th scope="col">#</th><th scope="col">Float ops</th><th scope="col">Size</th><th scope="col">{shownMetric}</th><th scope="col">Loss</th><th scope="col">Meets</th></tr>
+            <tr><th scope="col">#</th><th scope="col">Float ops</th><th scope="col">Size</th>{timed && <th scope="col">Latency</th>}<th scope="col">{shownMetric}</th><th scope="col">Loss</th><th scope="col">Meets</th></tr>
           </thead>
           <tbody>
             {candidates.map((c, i) => (
               <tr key={i} className={outcome && c === outcome.candidates.find((x) => x.floatOps.length === outcome.pick.floatOps.length && x.bytes === outcome.pick.bytes) ? 'search-pick' : undefined}>
-                <td>{i + 1}{c.reused && <span className="muted small" title="Measured by an earlier search on the same data and settings: not run again"> (reused)</span>}</td><td>{c.floatOps.length}</td><td>{formatBytes(c.bytes)}</td>
+                <td>{i + 1}{c.reused && <span className="muted small" title="Measured by an earlier search on the same data and settings: not run again"> (reused)</span>}</td><td>{kind(c)}</td><td>{formatBytes(c.bytes)}</td>
+                {timed && <td>{c.latency ? <>{c.latency.p10Ms.toFixed(2)} ms <span className="muted small">(median {c.latency.medianMs.toFixed(2)}, {c.latency.minMs.toFixed(2)}–{c.latency.p90Ms.toFixed(2)})</span></> : ''}</td>}
                 <td>{show(shownMetric, c.quality.value)} <span className="muted small">[{show(shownMetric, c.quality.interval[0])}, {show(shownMetric, c.quality.interval[1])}] n={c.quality.samples}</span></td>
                 <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
               </tr>
@@ -170,12 +186,31 @@ export function SearchPanel() {
       {outcome && (
         <div className="search-outcome" data-testid="search-outcome">
           <p>
-            <strong>Pick:</strong> {outcome.pick.floatOps.length} op(s) kept in float, {formatBytes(outcome.pick.bytes)}. On {outcome.check.quality.samples} samples the search never saw:{' '}
+            <strong>Pick:</strong> {outcome.pick.floatOps.length} op(s) kept in float{outcome.pick.floatWeights === 'float16' ? ' with float16 weights' : ''}{outcome.pick.activationBits === 16 ? ', 16x8 (int16 activations)' : ''}, {formatBytes(outcome.pick.bytes)}{outcome.pick.latency ? `, ${outcome.pick.latency.p10Ms.toFixed(2)} ms` : ''}. On {outcome.check.quality.samples} samples the search never saw:{' '}
             <span data-testid="search-check">
               {show(outcome.metric, outcome.check.quality.value)} (95% interval {show(outcome.metric, outcome.check.quality.interval[0])} to {show(outcome.metric, outcome.check.quality.interval[1])}), float {show(outcome.metric, outcome.check.floatQuality.value)}: {outcome.check.meets ? 'meets' : 'misses'} the budget
             </span>
             . {outcome.evaluations} candidates evaluated.
           </p>
+          {outcome.choice && <p className="small" data-testid="search-choice">Chosen by {outcome.choice}.</p>}
+          {precisions.length > 0 && (
+            <details data-testid="search-sensitivity">
+              <summary>SQNR each op loses at each precision tried (dB)</summary>
+              <table className="search-sensitivity">
+                <thead>
+                  <tr><th scope="col">Op</th>{precisions.map((p) => <th key={p} scope="col">{p}</th>)}</tr>
+                </thead>
+                <tbody>
+                  {outcome.sensitivity.map((r) => (
+                    <tr key={r.opIndex} title={r.output}>
+                      <td>#{r.opIndex} {r.op}</td>
+                      {precisions.map((p) => <td key={p}>{r.lossDb[p]?.toFixed(1) ?? ''}</td>)}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </details>
+          )}
           {outcome.notes.map((n, i) => (
             <p key={i} className="muted small">{n}</p>
           ))}

@@ -15,3 +15,26 @@ export function frontPoints(candidates: Candidate[], floatBytes: number): Pareto
   ];
 }
 
+
+/** A candidate on the size / latency plane (objective both): the latency ranked (10th percentile), median and spread, and whether it is on the front. */
+export interface SizeLatencyPoint {
+  id: string;
+  name: string;
+  bytes: number;
+  latencyMs: number;
+  medianMs: number;
+  minMs: number;
+  p90Ms: number;
+  meets: boolean;
+  front: boolean;
+}
+
+/** The timed candidates as points, numbered as in the candidate table; `front` as the search returned it. */
+export function sizeLatencyPoints(candidates: Candidate[], front: Candidate[] = []): SizeLatencyPoint[] {
+  const onFront = new Set(front.map((c) => `${c.label}/${c.bytes}/${c.latencyMs}`));
+  return candidates.flatMap((c, i) =>
+    c.latency
+      ? [{ id: `c${i + 1}`, name: `${i + 1}. ${c.label}`, bytes: c.bytes, latencyMs: c.latency.p10Ms, medianMs: c.latency.medianMs, minMs: c.latency.minMs, p90Ms: c.latency.p90Ms, meets: c.meets, front: onFront.has(`${c.label}/${c.bytes}/${c.latencyMs}`) }]
+      : [],
+  );
+}
