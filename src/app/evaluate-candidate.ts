@@ -18,7 +18,15 @@ export interface CandidateEvaluation {
   disagreements(): Promise<Disagreement[]>;
 }
 
-export async function evaluateCandidate(session: Session, candidate: Uint8Array, split: Split, onProgress: ProgressCallback, signal?: AbortSignal): Promise<CandidateEvaluation> {
+/** `channelScales`: what cross-layer equalization rescaled in the candidate (OptimizeResult.channelScales), undone per layer. */
+export async function evaluateCandidate(
+  session: Session,
+  candidate: Uint8Array,
+  split: Split,
+  onProgress: ProgressCallback,
+  signal?: AbortSignal,
+  channelScales?: Record<string, number[]>,
+): Promise<CandidateEvaluation> {
   const { bytes: reference } = session.requireModel();
   const d = session.dataset;
   const indices = d ? splitIndices(d, split) : null;
@@ -27,6 +35,7 @@ export async function evaluateCandidate(session: Session, candidate: Uint8Array,
   const comparison = await compareModels(reference, candidate, evaluation.samples, {
     labels: evaluation.labels,
     perLayer: true,
+    channelScales,
     // The task's own measure beside top-1 (mAP@0.5 for detectors, mIoU for segmenters, from the
     // model's outputs; against the labels when there are some, else the float model's outputs).
     quality: { truth: evaluation.labels ? { labels: evaluation.labels } : {}, rawDetection: session.rawDetection ?? undefined },

@@ -55,7 +55,7 @@ export interface MakeVariantRequest {
   activationSummaries?: boolean;
 }
 
-export interface MadeVariant extends Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings' | 'plan' | 'activations'> {
+export interface MadeVariant extends Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings' | 'plan' | 'activations' | 'channelScales'> {
   verdict?: OptimizeResult['verdict'];
   chain?: { steps: Chain; result: ChainResult; summary: ChainSummary };
   training?: TrainingSummary;
@@ -141,6 +141,7 @@ async function makeChainVariant(
     verdict: c.quantized?.verdict,
     plan: c.quantized?.plan,
     activations: c.quantized?.activations,
+    channelScales: c.quantized?.channelScales,
     chain: { steps: chain, result: c, summary },
     training: trainingSummary,
   };

@@ -165,6 +165,15 @@ describe('runVariant', () => {
     expect([...stages]).toEqual(['evaluate']);
     expect(again.evaluatedOn).toMatchObject({ samples: 1000, split: other, key: evaluationKey(result.evaluatedOn!.fingerprint, other) });
     expect(again.evaluatedOn!.key).not.toBe(result.evaluatedOn!.key);
+    // The dense layer cross-layer equalization rescales (its 32 channels divided by s_i): the result
+    // keeps the factors and both runs compare that layer with them (without: ~14 dB whatever the precision).
+    const dense = 'sequential/dense/MatMul;sequential/dense/Relu;sequential/dense/BiasAdd';
+    expect(result.channelScales?.[dense]).toHaveLength(32);
+    for (const run of [result, again]) {
+      const layer = run.comparison.perLayer!.find((l) => l.referenceTensor === dense)!;
+      console.log(`int8 dense ReLU layer, ${run.evaluatedOn!.samples} digits: ${layer.sqnrDb.toFixed(1)} dB`);
+      expect(layer.sqnrDb).toBeGreaterThan(25);
+    }
     // Independent: the same bytes run in LiteRT on those 1,000 digits.
     const expected = await top1(result.bytes, session.dataset!, evaluation);
     const floatExpected = await top1(readSharedModel(MODEL), session.dataset!, evaluation);

@@ -46,7 +46,7 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
   const made = await makeVariant({ ...request, model: reference, dataset: d, indices, activationSummaries: true });
   if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
 
-  const measured = await evaluateCandidate(session, made.bytes, request.split, onProgress, signal);
+  const measured = await evaluateCandidate(session, made.bytes, request.split, onProgress, signal, made.channelScales);
   const { comparison, evaluatedOn } = measured;
   if (made.chain) made.notes.push(...accuracyNotes(comparison, made.chain.steps));
 
@@ -85,6 +85,7 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
     recipe: made.recipe,
     floatOps: made.floatOps,
     activations: made.activations,
+    ...(made.channelScales ? { channelScales: made.channelScales } : {}),
     notes: made.notes,
     timings: made.timings as Record<string, number>,
     comparison,

@@ -113,6 +113,12 @@ export interface RunResult {
    * clipped. Absent for variants without calibration, and in results saved before it was kept.
    */
   activations?: ActivationSummary[];
+  /**
+   * Variants made after cross-layer equalization: the float tensors the variant holds rescaled per
+   * channel (OptimizeResult.channelScales), so a re-evaluation's per-layer comparison undoes them too.
+   * Absent in results saved before it was kept (their re-evaluations read the rescaling as error).
+   */
+  channelScales?: Record<string, number[]>;
   notes: string[];
   timings: Record<string, number>;
   comparison: ComparisonResult;

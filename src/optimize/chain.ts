@@ -218,7 +218,7 @@ export interface ChainResult {
   pruned?: { sparsity: number; tensors: PrunedTensor[] };
   clustered?: { tensors: ClusteredTensor[]; elapsedMs: number };
   trained?: Omit<FinetuneResult, 'graph'>;
-  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict' | 'plan' | 'activations'>;
+  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict' | 'plan' | 'activations' | 'channelScales'>;
   report: ModelWeightReport;
   checks: ChainChecks;
   notes: string[];
@@ -311,7 +311,7 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
         : undefined,
     });
     bytes = q.bytes;
-    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan, activations: q.activations };
+    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan, activations: q.activations, ...(q.channelScales ? { channelScales: q.channelScales } : {}) };
     notes.push(...q.notes);
   } else if (!request.skipCheck) {
     await checkRuns(bytes);

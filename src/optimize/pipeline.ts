@@ -28,6 +28,7 @@ import { isConstant } from '../tflite/queries';
 import { elementCount } from '../tflite/shape';
 import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
+import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
 import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
@@ -84,6 +85,12 @@ export interface OptimizeResult {
   plan?: QuantizationPlan;
   /** int8 / int16x8 with `activationSummaries`: what calibration saw of each activation. */
   activations?: ActivationSummary[];
+  /**
+   * int8 / int16x8 after cross-layer equalization: the float tensors whose values the result holds
+   * divided per channel (last axis) by these factors, by name (equalize.ts channelScalesOf). Pass
+   * them to compareModels (CompareOptions.channelScales) for a per-layer comparison with the float model.
+   */
+  channelScales?: Record<string, number[]>;
 }
 
 const QUANTIZED_STATES = new Set(['int8', 'uint8', '16x8', 'mixed', 'dynamic-range']);
@@ -121,6 +128,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   let nothingDone = false;
   let plan: QuantizationPlan | undefined;
   let activations: ActivationSummary[] | undefined;
+  let channelScales: Record<string, number[]> | undefined;
   const skip = (s: number, o: number) => keepsFloat(recipe, graph, s, graph.subgraphs[s].operators[o]);
 
   let result: ModelGraph;
@@ -140,6 +148,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       );
       graph = equalized.graph;
       calibration = equalized.samples;
+      if (equalized.pairs.length) channelScales = channelScalesOf(equalized);
       notes.push(...equalized.notes);
     }
     // Rounding optimization reads each layer's inputs from the same samples, as calibration pulls
@@ -270,7 +279,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     notes.push(`kept although it is a failure (float fallback allowed): ${verdict.failure}`);
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
-  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations };
+  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations, ...(channelScales ? { channelScales } : {}) };
 }
 
 /**
