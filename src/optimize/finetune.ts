@@ -53,10 +53,15 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
       ranges = await initialRanges(executor, data, samples, plan.batch.size, inputShapes, plan.activations.tensors, weightMap, options.signal);
       report({ phase: 'calibrate', epoch: 0, step: 0, loss: NaN, accuracy: null });
     }
-    const transform = ranges ? fakeQuantizeActivations(ranges) : undefined;
+    // QAT: the activations as computed, before fake quantization (what the ranges track).
+    const observed = new Map<number, tf.Tensor>();
+    const transform = ranges ? fakeQuantizeActivations(ranges, observed) : undefined;
     // Tensors on the loss path besides the outputs: the logits of a softmax classifier.
     const lossTaps = plan.loss.head.logits === null ? [] : [plan.loss.head.logits];
-    const forward = (inputs: tf.Tensor[], taps: number[]) => executor.run(inputs, { weights: weightMap(), transform, taps: [...lossTaps, ...taps] });
+    const forward = (inputs: tf.Tensor[]) => {
+      observed.clear();
+      return { ...executor.run(inputs, { weights: weightMap(), transform, taps: lossTaps }), observed };
+    };
 
     const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, report, signal: options.signal, profile: options.profile });
     const trained = exportWeights(graph, weights, best.values);
