@@ -38,8 +38,9 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   const started = performance.now();
   const plan = planTraining(source, data, options);
   const graph = trainingGraph(source);
-  const executor = new GraphExecutor(graph, { simulateQuantization: false });
-  const teacherExecutor = plan.loss.kind === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false }) : null;
+  // Training sums FULLY_CONNECTED in matMul's transposeB order throughout (executor.ts reorderConstants).
+  const executor = new GraphExecutor(graph, { simulateQuantization: false, reorderConstants: false });
+  const teacherExecutor = plan.loss.kind === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false, reorderConstants: false }) : null;
   const weights = buildTrainables(graph, plan);
   try {
     const subgraph = graph.subgraphs[0];
