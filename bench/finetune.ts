@@ -1,5 +1,5 @@
 /**
- * npm run bench:finetune [-- --mobilenet]
+ * npm run bench:finetune [-- --mobilenet] [-- --only QAT]  (--only: the cases whose name contains it)
  *
  * What training on the engine recovers, measured in LiteRT on data training never saw:
  * float | one-shot (PTQ / prune / cluster, then int8) | after fine-tuning or QAT, then int8.
@@ -42,7 +42,8 @@ async function table(modelName: string, dataset: Dataset, trainIdx: number[], te
   console.log(`\n${modelName}: ${trainIdx.length} training samples, ${testIdx.length} held-out`);
   console.log('| case | float | one-shot int8 | trained int8 | recovered | training time |');
   console.log('|---|---|---|---|---|---|');
-  for (const c of cases) {
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+  for (const c of cases.filter((k) => !only || k.name.includes(only))) {
     const recipeFor = () => ({ ...defaultRecipe('int8'), granularity: c.perTensor ? ('per-tensor' as const) : ('per-channel' as const) });
     const oneShot = c.oneShot.includes('+') ? (await runChain({ model, chain: parseChain(c.oneShot, { recipeFor }), calibration, calibrationCount: calibration.length })).bytes : null;
     let oneShotBytes = oneShot;
@@ -64,7 +65,7 @@ async function table(modelName: string, dataset: Dataset, trainIdx: number[], te
     const float = a.reference.top1;
     const lost = float - a.candidate.top1;
     const recovered = lost > 0 ? (b.candidate.top1 - a.candidate.top1) / lost : NaN;
-    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
     console.log(`| ${c.name}${c.unlabeled ? ' (no labels: distillation)' : ''} | ${pct(float)} | ${pct(a.candidate.top1)} | ${pct(b.candidate.top1)} | ${Number.isFinite(recovered) ? pct(recovered) : 'n/a'} of the loss | ${seconds.toFixed(0)} s |`);
   }
 }

@@ -21,6 +21,13 @@ export interface ExecutorOptions {
   subgraph?: number;
   /** Fake-quantize the outputs of integer tensors, simulating a quantized model (default true). */
   simulateQuantization?: boolean;
+  /**
+   * Let kernels keep a constant weight in another summation order (FULLY_CONNECTED's transposed
+   * weights, KernelArgs.cached; default true). False: every weight in the order trainable weights
+   * use, for training's executors (student, frozen weights, distillation teacher), so training
+   * computes what it did (training-unchanged.test.ts).
+   */
+  reorderConstants?: boolean;
 }
 
 export interface RunOptions {
@@ -75,6 +82,7 @@ export class GraphExecutor {
   private readonly constantCache = new Map<number, ConstantValues | null>();
   private readonly lastUse: Int32Array;
   private readonly simulate: boolean;
+  private readonly reorder: boolean;
 
   constructor(
     readonly graph: ModelGraph,
@@ -97,6 +105,7 @@ export class GraphExecutor {
     this.inputIndices = subgraph.inputs;
     this.outputIndices = subgraph.outputs;
     this.simulate = options.simulateQuantization ?? true;
+    this.reorder = options.reorderConstants ?? true;
     this.lastUse = new Int32Array(subgraph.tensors.length).fill(-1);
     subgraph.operators.forEach((op, i) => op.inputs.forEach((t) => t >= 0 && (this.lastUse[t] = i)));
   }
@@ -162,6 +171,7 @@ export class GraphExecutor {
         outputTensors: op.outputs.map((t) => subgraph.tensors[t]),
         constant: (i) => (op.inputs[i] >= 0 ? this.constantOf(op.inputs[i]) : null),
         derived: (i, key, make) => this.derived(op.inputs[i], key, make, options.weights) ?? make(inputs[i]!),
+        cached: (i, key, make) => (this.reorder ? this.derived(op.inputs[i], key, make, options.weights) : null),
         batched,
         simulateQuantization: this.simulate,
       };

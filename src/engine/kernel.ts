@@ -29,6 +29,12 @@ export interface KernelArgs {
    */
   derived?(i: number, key: string, make: (value: tf.Tensor) => tf.Tensor): tf.Tensor;
   /**
+   * Like `derived` when input i is a constant of the file in this run, else null (a trainable weight,
+   * a computed operand): for kernels whose uncached form computes differently (another layout, another
+   * summation order) and should stay as it is where training reads it.
+   */
+  cached?(i: number, key: string, make: (value: tf.Tensor) => tf.Tensor): tf.Tensor | null;
+  /**
    * True when the run's batch differs from the file's static batch (dimension 0 of the first input):
    * kernels that read static shapes (RESHAPE, SLICE sizes...) then leave dimension 0 free.
    */

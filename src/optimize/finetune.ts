@@ -38,8 +38,9 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   const started = performance.now();
   const plan = planTraining(source, data, options);
   const graph = trainingGraph(source);
-  const executor = new GraphExecutor(graph, { simulateQuantization: false });
-  const teacherExecutor = plan.loss.kind === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false }) : null;
+  // Training sums FULLY_CONNECTED in matMul's transposeB order throughout (executor.ts reorderConstants).
+  const executor = new GraphExecutor(graph, { simulateQuantization: false, reorderConstants: false });
+  const teacherExecutor = plan.loss.kind === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false, reorderConstants: false }) : null;
   const weights = buildTrainables(graph, plan);
   try {
     const subgraph = graph.subgraphs[0];
@@ -53,10 +54,15 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
       ranges = await initialRanges(executor, data, samples, plan.batch.size, inputShapes, plan.activations.tensors, weightMap, options.signal);
       report({ phase: 'calibrate', epoch: 0, step: 0, loss: NaN, accuracy: null });
     }
-    const transform = ranges ? fakeQuantizeActivations(ranges) : undefined;
+    // QAT: the activations as computed, before fake quantization (what the ranges track).
+    const observed = new Map<number, tf.Tensor>();
+    const transform = ranges ? fakeQuantizeActivations(ranges, observed) : undefined;
     // Tensors on the loss path besides the outputs: the logits of a softmax classifier.
     const lossTaps = plan.loss.head.logits === null ? [] : [plan.loss.head.logits];
-    const forward = (inputs: tf.Tensor[], taps: number[]) => executor.run(inputs, { weights: weightMap(), transform, taps: [...lossTaps, ...taps] });
+    const forward = (inputs: tf.Tensor[]) => {
+      observed.clear();
+      return { ...executor.run(inputs, { weights: weightMap(), transform, taps: lossTaps }), observed };
+    };
 
     const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, report, signal: options.signal, profile: options.profile });
     const trained = exportWeights(graph, weights, best.values);

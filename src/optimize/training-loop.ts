@@ -10,7 +10,7 @@ import { seededRandom } from '../seeded-random';
 import type { BatchLoader } from './training-batches';
 import { batchLoss, hits as hitsOf } from './training-loss';
 import type { TrainingPlan } from './training-plan-types';
-import { trackRanges, type ActivationRanges } from './training-qat';
+import { batchMinMax as minMaxOf, trackRanges, type ActivationRanges } from './training-qat';
 import { shuffle } from './training-shuffle';
 import type { EpochSummary, FinetuneResult, TrainingProfile, TrainingProgress } from './training-types';
 import { snapshot } from './training-weights';
@@ -18,8 +18,11 @@ import { snapshot } from './training-weights';
 export interface TrainingRun {
   plan: TrainingPlan;
   weights: TrainableWeight[];
-  /** A forward pass with the current weights, tapping the loss path and `taps`. */
-  forward: (inputs: tf.Tensor[], taps: number[]) => { outputs: tf.Tensor[]; taps: Map<number, tf.Tensor> };
+  /**
+   * A forward pass with the current weights, tapping the loss path; QAT: `observed` holds each
+   * fake-quantized activation as computed, before fake quantization (valid until the next pass).
+   */
+  forward: (inputs: tf.Tensor[]) => { outputs: tf.Tensor[]; taps: Map<number, tf.Tensor>; observed?: ReadonlyMap<number, tf.Tensor> };
   batchOf: BatchLoader;
   /** QAT: the activation ranges, updated in place as batches go by. */
   ranges?: ActivationRanges;
@@ -86,12 +89,12 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
         const { value, grads } = withGradientErrors(() =>
           optimizer.computeGradients(() => {
             lap('backward');
-            const result = forward(inputs, qatTensors);
+            const result = forward(inputs);
             lap('forward');
             const l = batchLoss(plan.loss, result, target, indices.length);
             if (l.reference) hits = tf.keep(hitsOf(l));
             lap('loss');
-            if (ranges) batchMinMax = tf.keep(tf.stack(qatTensors.map((t) => tf.stack([tf.min(result.taps.get(t)!), tf.max(result.taps.get(t)!)]))));
+            if (ranges) batchMinMax = tf.keep(minMaxOf(qatTensors, result.observed ?? new Map()));
             lap('rangeTracking');
             return l.loss;
           }, variables),
@@ -146,7 +149,7 @@ async function validate(run: TrainingRun, validation: number[], batchSize: numbe
     const indices = validation.slice(start, start + batchSize);
     const { inputs, target } = await run.batchOf(indices);
     const r = tf.tidy(() => {
-      const l = batchLoss(run.plan.loss, run.forward(inputs, []), target, indices.length);
+      const l = batchLoss(run.plan.loss, run.forward(inputs), target, indices.length);
       return [l.loss, l.reference ? hitsOf(l) : tf.scalar(-1)];
     });
     const [lv, cv] = await Promise.all(r.map((t) => t.data()));

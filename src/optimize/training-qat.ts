@@ -2,6 +2,9 @@
  * QAT's activation ranges: measured first on (up to) the first training samples with the weights as
  * they start, then tracked over the batches by a moving average; the forward pass fake-quantizes
  * every planned float activation to int8 in its current range, with straight-through gradients.
+ * The batch statistics come from the activations before fake quantization (as TF's moving-average
+ * quantizers observe them): the fake-quantized values are clipped to the current range, so ranges
+ * tracked from them could only shrink, never follow an activation that grows.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../errors';
@@ -54,11 +57,31 @@ export function trackRanges(ranges: ActivationRanges, tensors: number[], minMax:
   });
 }
 
-/** The executor's per-tensor transform: int8 fake-quantization of a float activation in its current range. */
-export function fakeQuantizeActivations(ranges: ActivationRanges): (t: number, v: tf.Tensor) => tf.Tensor {
+/**
+ * A batch's [min, max] of each of `tensors` (values before fake quantization), stacked so that one
+ * read brings them all to the CPU.
+ */
+export function batchMinMax(tensors: number[], observed: ReadonlyMap<number, tf.Tensor>): tf.Tensor {
+  return tf.tidy(() =>
+    tf.stack(
+      tensors.map((t) => {
+        const v = observed.get(t);
+        if (!v) throw new WorkbenchError('runtime', `QAT: activation ${t} was not computed in the forward pass`);
+        return tf.stack([tf.min(v), tf.max(v)]);
+      }),
+    ),
+  );
+}
+
+/**
+ * The executor's per-tensor transform: int8 fake-quantization of a float activation in its current
+ * range. Each value it fake-quantizes is first put in `observed` (by tensor index), for batchMinMax.
+ */
+export function fakeQuantizeActivations(ranges: ActivationRanges, observed?: Map<number, tf.Tensor>): (t: number, v: tf.Tensor) => tf.Tensor {
   return (t, v) => {
     const r = ranges.get(t);
     if (!r || v.dtype !== 'float32') return v;
+    observed?.set(t, v);
     const p = activationParams(r.min, r.max, 8);
     const fq: FakeQuantParams = { scale: p.scale, zeroPoint: p.zeroPoint, axis: 0, qmin: -128, qmax: 127 };
     return fakeQuantizeSte(v, fq);
