@@ -98,7 +98,7 @@ describe('simulated quantization predicts LiteRT integer kernels', () => {
     });
   }
 
-  it('MobileNetV1 0.25 on ImageNet images: simulated top-1 = LiteRT top-1 on >= 99% (our int8, Google uint8)', async () => {
+  it('MobileNetV1 0.25 on ImageNet images: simulated top-1 = LiteRT top-1 on >= 99% (our int8, Google uint8)', { timeout: 300_000 }, async () => {
     const floatBytes = readSharedModel('mobilenet_v1_0.25_224_float.tflite');
     const root = join(dataDir, 'imagenet_val_subset');
     const preprocessing = { width: 224, height: 224, channels: 3 as const, channelOrder: 'RGB' as const, mean: [127.5], std: [127.5], resize: 'bilinear' as const };
