@@ -16,6 +16,10 @@
  * straight-through gradients. The result is a float graph with trained weights: the int8 path
  * (pipeline.ts) then quantizes it as it would any float model.
  *
+ * QAT from a quantized starting point (options.learnedSteps, e.g. a dequantized W4A8 PTQ model and
+ * its int4 scales) trains those weights' quantization steps with them (LSQ, engine/lsq.ts) at their
+ * bits (int4: -8..7); the learned steps come back in learnedSteps for the writer (int4Scales).
+ *
  * A share of the data is held out for validation; after every epoch the best weights so far (by
  * validation accuracy, else loss) are kept, and they are what is returned, also when training stops
  * early (cancel, NaN loss).
@@ -28,7 +32,7 @@ import { trainEpochs } from './training-loop';
 import { planTraining, trainingGraph } from './training-plan';
 import { fakeQuantizeActivations, initialRanges, type ActivationRanges } from './training-qat';
 import type { FinetuneOptions, FinetuneResult, TrainingData, TrainingProgress } from './training-types';
-import { buildTrainables, exportWeights, weightValues } from './training-weights';
+import { buildSteps, buildTrainables, exportWeights, readSteps, weightValues } from './training-weights';
 
 export type * from './training-types';
 export type { TrainingPlan } from './training-plan-types';
@@ -41,11 +45,12 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   const executor = new GraphExecutor(graph, { simulateQuantization: false });
   const teacherExecutor = plan.loss.kind === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false }) : null;
   const weights = buildTrainables(graph, plan);
+  const steps = buildSteps(plan, options.learnedSteps);
   try {
     const subgraph = graph.subgraphs[0];
     const inputShapes = subgraph.inputs.map((t) => subgraph.tensors[t].shape.slice(1));
     const report = (p: Omit<TrainingProgress, 'epochs' | 'stepsPerEpoch'>) => options.onProgress?.({ ...p, epochs: plan.epochs, stepsPerEpoch: plan.stepsPerEpoch });
-    const weightMap = () => weightValues(plan, weights);
+    const weightMap = () => weightValues(plan, weights, steps);
 
     let ranges: ActivationRanges | undefined;
     if (plan.activations) {
@@ -58,7 +63,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     const lossTaps = plan.loss.head.logits === null ? [] : [plan.loss.head.logits];
     const forward = (inputs: tf.Tensor[], taps: number[]) => executor.run(inputs, { weights: weightMap(), transform, taps: [...lossTaps, ...taps] });
 
-    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, report, signal: options.signal });
+    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, steps, report, signal: options.signal });
     const trained = exportWeights(graph, weights, best.values);
     const notes = [...plan.notes];
     if (stopped) notes.push(stopped.message);
@@ -67,9 +72,12 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     notes.push(
       `${options.mode === 'qat' ? 'quantization-aware training' : 'fine-tuning'} by ${loss}${loss === 'distillation' ? ' from the float model' : ''}: ${history.length - (history[0]?.epoch === 0 ? 1 : 0)} epoch(s) of ${plan.stepsPerEpoch} step(s), batch ${plan.batch.size}, Adam lr ${plan.optimizer.learningRate}, ${train.length} training / ${validation.length} validation samples; kept epoch ${best.epoch}`,
     );
-    return { graph: trained, loss, batchSize: plan.batch.size, history, bestEpoch: best.epoch, stopped, activationRanges: ranges, plan, notes, elapsedMs: performance.now() - started };
+    const learnedSteps = steps.size ? await readSteps(plan, steps, best.steps) : undefined;
+    if (learnedSteps) notes.push(`${steps.size} weight tensor(s) trained with learned quantization steps (LSQ) from the given scales`);
+    return { graph: trained, learnedSteps, loss, batchSize: plan.batch.size, history, bestEpoch: best.epoch, stopped, activationRanges: ranges, plan, notes, elapsedMs: performance.now() - started };
   } finally {
     weights.forEach((w) => w.dispose());
+    steps.forEach((v) => v.dispose());
     executor.dispose();
     teacherExecutor?.dispose();
   }

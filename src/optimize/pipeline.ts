@@ -46,6 +46,12 @@ export interface OptimizeRequest {
   skipCheck?: boolean;
   /** Optional weight parameters for int8 weights (chains pass cluster-preserving ones); default symmetricWeightParams. */
   weightParams?: WeightParamsHook;
+  /**
+   * int4 weight scales by weight tensor name (QAT's learned steps, FinetuneResult.learnedSteps):
+   * they replace max|w| / 7 for those tensors. Rounding is then nearest (the weights were trained
+   * for these steps), as with weightParams.
+   */
+  int4Scales?: Map<string, number[]>;
   /** Weights before pruning/clustering, by tensor name, for bias correction (see IntegerOptions). */
   referenceWeights?: Map<string, Float32Array>;
   /**
@@ -130,7 +136,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     }
     const bits = recipe.technique === 'int8' ? 8 : 16;
     let calibration = request.calibration;
-    if (equalizeApplies(recipe)) {
+    if (equalizeApplies(recipe) && request.int4Scales) {
+      notes.push('not equalized: the given int4 scales (trained steps) belong to the weights as they are');
+    } else if (equalizeApplies(recipe)) {
       // Before calibration, so the ranges are measured on the model that will be quantized.
       const strategy = request.equalizeStrategy ?? equalizeStrategyOf(recipe);
       // 'on' falls back to what 'auto' does for the granularity when RELU in place of RELU6 is refused.
@@ -147,7 +155,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     // move zeros and centroids) nor after QAT (trained for nearest rounding): the chain asks for
     // nearest there, and a caller's weight parameters or reference weights mean the same.
     const total = request.calibrationCount ?? sampleCount(calibration);
-    const rounding = request.weightParams || request.referenceWeights || request.biasCorrection === false ? 'nearest' : recipe.rounding;
+    const rounding = request.weightParams || request.int4Scales || request.referenceWeights || request.biasCorrection === false ? 'nearest' : recipe.rounding;
     // output-mse ranges read the same sampled layer inputs (calibrate/output-ranges.ts).
     let algorithm = recipe.calibration.algorithm;
     let collector: LayerInputCollector | null = null;
@@ -192,6 +200,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       activationBits: bits,
       perChannel: recipe.granularity === 'per-channel',
       weightParams: request.weightParams,
+      int4Scales: request.int4Scales,
       referenceWeights: request.referenceWeights,
       io: recipe.io,
       integerOnly: recipe.integerOnly,

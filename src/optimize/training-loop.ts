@@ -13,7 +13,7 @@ import type { TrainingPlan } from './training-plan-types';
 import { trackRanges, type ActivationRanges } from './training-qat';
 import { shuffle } from './training-shuffle';
 import type { EpochSummary, FinetuneResult, TrainingProgress } from './training-types';
-import { snapshot } from './training-weights';
+import { snapshot, type StepVariables } from './training-weights';
 
 export interface TrainingRun {
   plan: TrainingPlan;
@@ -23,18 +23,21 @@ export interface TrainingRun {
   batchOf: BatchLoader;
   /** QAT: the activation ranges, updated in place as batches go by. */
   ranges?: ActivationRanges;
+  /** QAT from a quantized start: the learned weight steps (LSQ), trained with the weights. */
+  steps?: StepVariables;
   report: (p: Omit<TrainingProgress, 'epochs' | 'stepsPerEpoch'>) => void;
   signal?: AbortSignal;
 }
 
 export interface TrainingOutcome {
   history: EpochSummary[];
-  best: { epoch: number; values: Float32Array[] };
+  best: { epoch: number; values: Float32Array[]; steps: Map<number, Float32Array> };
   stopped?: FinetuneResult['stopped'];
 }
 
 export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
   const { plan, weights, forward, batchOf, ranges, report, signal } = run;
+  const steps = run.steps ?? new Map<number, tf.Variable>();
   const { epochs, stepsPerEpoch } = plan;
   const batchSize = plan.batch.size;
   const { train, validation } = plan.split;
@@ -42,9 +45,10 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
   const evaluate = () => validate(run, validation, batchSize);
 
   const optimizer = tf.train.adam(plan.optimizer.learningRate);
-  const variables = weights.map((w) => w.variable);
+  const variables = [...weights.map((w) => w.variable), ...steps.values()];
+  const snapshotSteps = async () => new Map(await Promise.all([...steps].map(async ([i, v]) => [i, ((await v.data()) as Float32Array).slice()] as const)));
   const history: EpochSummary[] = [];
-  let best = { epoch: 0, accuracy: -Infinity, loss: Infinity, values: await snapshot(weights) };
+  let best = { epoch: 0, accuracy: -Infinity, loss: Infinity, values: await snapshot(weights), steps: await snapshotSteps() };
   let stopped: FinetuneResult['stopped'];
   const random = seededRandom(plan.seed);
   try {
@@ -102,7 +106,7 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
       history.push({ epoch, trainLoss: lossSum / train.length, trainAccuracy: compared ? correct / compared : null, validationLoss: val?.loss ?? null, validationAccuracy: val?.accuracy ?? null });
       report({ phase: 'validate', epoch, step: stepsPerEpoch, loss: lossSum / train.length, accuracy: compared ? correct / compared : null, validation: val ?? undefined });
       const better = !val || (val.accuracy ?? -Infinity) > best.accuracy || ((val.accuracy ?? -Infinity) === best.accuracy && val.loss < best.loss);
-      if (better) best = { epoch, accuracy: val?.accuracy ?? -Infinity, loss: val?.loss ?? Infinity, values: await snapshot(weights) };
+      if (better) best = { epoch, accuracy: val?.accuracy ?? -Infinity, loss: val?.loss ?? Infinity, values: await snapshot(weights), steps: await snapshotSteps() };
     }
     return { history, best, stopped };
   } finally {
