@@ -21,7 +21,7 @@
  * bits (int4: -8..7); the learned steps come back in learnedSteps for the writer (int4Scales).
  *
  * A share of the data is held out for validation; after every epoch the best weights so far (by
- * validation accuracy, else loss) are kept, and they are what is returned, also when training stops
+ * validation accuracy, else loss; by loss when distilling) are kept, and they are what is returned, also when training stops
  * early (cancel, NaN loss).
  */
 import type * as tf from '@tensorflow/tfjs-core';
