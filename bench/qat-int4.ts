@@ -6,14 +6,15 @@
  *    correction), calibrated on images 0..train-1.
  * 2. QAT starts from that model dequantized (its weights are the rounded ones, s * q, its biases
  *    the corrected ones) with the int4 scales as learned steps (LSQ, engine/lsq.ts), int8
- *    fake-quantized activations, trained on the same images by distillation from the float model
+ *    activations with learned steps too (from their measured ranges; --fixed-activations: ranges
+ *    tracked by moving average and calibrated again when written), trained on the same images by distillation from the float model
  *    (no labels), a share held out to pick the epoch.
- * 3. The trained weights are written as W4A8 with the learned steps as int4 scales (nearest
+ * 3. The trained weights are written as W4A8 with the learned steps as int4 scales and activation ranges (nearest
  *    rounding, no CLE, no bias correction) and the result runs in LiteRT on images never trained
  *    on: `train`..`train + eval - 1`.
  *
  * The subset has 500 labelled images; with 400 for evaluation, 100 are left to train on.
- * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 1e-5 --batch 16]
+ * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 1e-4 --batch 16 --fixed-activations]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -35,8 +36,10 @@ const { values } = parseArgs({
     eval: { type: 'string', default: '400' },
     models: { type: 'string', default: 'v1,v2' },
     epochs: { type: 'string', default: '2' },
-    lr: { type: 'string', default: '1e-5' },
+    lr: { type: 'string', default: '1e-4' },
     batch: { type: 'string', default: '16' },
+    // Track activation ranges by moving average (and calibrate them again) instead of learning their steps.
+    'fixed-activations': { type: 'boolean', default: false },
   },
 });
 const trainCount = Number(values.train);
@@ -49,7 +52,7 @@ await initRuntime();
 await initNodeEngine();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js (wasm CPU)`);
 console.log(`data: imagenet_val_subset, images 0..${trainCount - 1} calibrate and train (no labels: distillation), ${trainCount}..${trainCount + evalCount - 1} evaluate`);
-console.log(`QAT: ${epochs} epoch(s), Adam lr ${learningRate}, batch ${batchSize}\n`);
+console.log(`QAT: ${epochs} epoch(s), Adam lr ${learningRate}, batch ${batchSize}, activation steps ${values['fixed-activations'] ? 'tracked (moving average)' : 'learned'}\n`);
 
 const W4A8: Recipe = { ...defaultRecipe('int8'), weightBits: 4 };
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
@@ -73,10 +76,17 @@ for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(
 
   const data: TrainingData = { size: calibration.length, labels: calibration.map(() => null), sample: async (i) => calibration[i] as Float32Array[] };
   started = performance.now();
-  const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, epochs, learningRate, batchSize });
+  const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, learnActivationSteps: !values['fixed-activations'], epochs, learningRate, batchSize });
   const trainSeconds = (performance.now() - started) / 1000;
   const int4Scales = new Map([...(trained.learnedSteps ?? new Map<string, { scales: number[] }>())].map(([name, s]) => [name, s.scales]));
-  const written = await optimizeModel({ model: writeModel(trained.graph), recipe: { ...W4A8, equalize: 'off', rounding: 'nearest' }, calibration, biasCorrection: false, int4Scales });
+  const written = await optimizeModel({
+    model: writeModel(trained.graph),
+    recipe: { ...W4A8, equalize: 'off', rounding: 'nearest' },
+    calibration,
+    biasCorrection: false,
+    int4Scales,
+    activationRanges: values['fixed-activations'] ? undefined : trained.learnedActivationRanges,
+  });
   const after = await top1(written.bytes);
 
   const float = before.reference.top1;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../seeded-random';
 import { initNodeEngine } from './backend-node';
-import { lsqGradientScale, lsqQuantize } from './lsq';
+import { lsqGradientScale, lsqQuantize, lsqQuantizeActivation } from './lsq';
 
 beforeAll(async () => {
   await initNodeEngine();
@@ -92,5 +92,35 @@ describe('LSQ weight quantization', () => {
     frozenV.set(saved);
     expect(ds.shape).toEqual([1]);
     expect(((await ds.data()) as Float32Array)[0]).toBeCloseTo(lsqGradientScale(w.length, qmax) * numeric, 4);
+  });
+
+  it('learns an affine activation step: value s * (clamp(round(x / s) + z) - z), step gradient as finite differences of the surrogate', async () => {
+    const x = Float32Array.from({ length: 64 }, () => (random() - 0.3) * 8);
+    const weights = Float32Array.from({ length: 64 }, () => random() - 0.5);
+    const step = 0.02;
+    const z = -50; // range [s * (-128 - z), s * (127 - z)] = [-1.56, 3.54]: both ends clamp some values
+    const lo = -128 - z;
+    const hi = 127 - z;
+    const value = (await lsqQuantizeActivation(tf.tensor(x), tf.tensor1d([step]), z, -128, 127, x.length).data()) as Float32Array;
+    let clamped = 0;
+    x.forEach((xi, i) => {
+      const q = Math.min(127, Math.max(-128, Math.round(xi / step) + z));
+      if (q === 127 || q === -128) clamped++;
+      expect(value[i]).toBeCloseTo(step * (q - z), 5);
+    });
+    expect(clamped).toBeGreaterThan(0);
+    const [, ds] = tf.grads((a: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(lsqQuantizeActivation(a, s, z, -128, 127, x.length), tf.tensor(weights))))([tf.tensor(x), tf.tensor1d([step])]);
+    const v0 = Float64Array.from(x, (xi) => xi / step);
+    const surrogateAt = (s: number) => {
+      let loss = 0;
+      x.forEach((xi, i) => {
+        const v = xi / s;
+        const q = v < lo ? lo : v > hi ? hi : Math.round(v0[i]) + v - v0[i];
+        loss += weights[i] * s * q;
+      });
+      return loss;
+    };
+    const numeric = (surrogateAt(step + 1e-6) - surrogateAt(step - 1e-6)) / 2e-6;
+    expect(((await ds.data()) as Float32Array)[0]).toBeCloseTo(lsqGradientScale(x.length, 127 - z) * numeric, 3);
   });
 });

@@ -55,3 +55,33 @@ export function lsqQuantize(w: tf.Tensor, s: tf.Tensor, p: LsqParams): tf.Tensor
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(w, s) as tf.Tensor;
 }
+
+/**
+ * LSQ of an affine activation: x' = s * (clamp(round(x / s) + z, qmin, qmax) - z), one learned step
+ * s for the tensor (a [1] variable) and a fixed integer zero point z (from the starting range).
+ * Gradients as for weights with the clamp bounds shifted by z: dx'/dx = 1 inside, 0 outside;
+ * dx'/ds = round(x / s) - x / s inside, qmin - z below, qmax - z above; the step's gradient scaled
+ * by 1 / sqrt(N * (qmax - z)), N the values per sample (the paper's per-layer feature count).
+ */
+export function lsqQuantizeActivation(x: tf.Tensor, s: tf.Tensor, zeroPoint: number, qmin: number, qmax: number, perSample: number): tf.Tensor {
+  const g = lsqGradientScale(perSample, Math.max(1, qmax - zeroPoint));
+  const lo = qmin - zeroPoint;
+  const hi = qmax - zeroPoint;
+  const op = tf.customGrad(((input: tf.Tensor, step: tf.Tensor, save: tf.GradSaveFunc) => {
+    const sb = tf.reshape(step, []);
+    const v = tf.div(input, sb);
+    const q = tf.clipByValue(tf.round(v), lo, hi);
+    save([v, q]);
+    return {
+      value: tf.mul(q, sb),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [vs, qs] = saved;
+        const outside = tf.logicalOr(tf.less(vs, lo), tf.greater(vs, hi));
+        const local = tf.where(outside, qs, tf.sub(qs, vs));
+        const ds = tf.mul(tf.reshape(tf.sum(tf.mul(dy, local)), [1]), g);
+        return [tf.mul(dy, tf.cast(tf.logicalNot(outside), 'float32')), ds];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, s) as tf.Tensor;
+}

@@ -30,7 +30,7 @@ import type { ModelGraph } from '../tflite/graph';
 import { batchLoader } from './training-batches';
 import { trainEpochs } from './training-loop';
 import { planTraining, trainingGraph } from './training-plan';
-import { fakeQuantizeActivations, initialRanges, type ActivationRanges } from './training-qat';
+import { activationSteps, fakeQuantizeActivations, initialRanges, learnedActivations, rangeOfStep, type ActivationRanges, type ActivationSteps } from './training-qat';
 import type { FinetuneOptions, FinetuneResult, TrainingData, TrainingProgress } from './training-types';
 import { buildSteps, buildTrainables, exportWeights, readSteps, weightValues } from './training-weights';
 
@@ -46,6 +46,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   const teacherExecutor = plan.loss.kind === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false }) : null;
   const weights = buildTrainables(graph, plan);
   const steps = buildSteps(plan, options.learnedSteps);
+  const aSteps: ActivationSteps = new Map();
   try {
     const subgraph = graph.subgraphs[0];
     const inputShapes = subgraph.inputs.map((t) => subgraph.tensors[t].shape.slice(1));
@@ -58,12 +59,18 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
       ranges = await initialRanges(executor, data, samples, plan.batch.size, inputShapes, plan.activations.tensors, weightMap, options.signal);
       report({ phase: 'calibrate', epoch: 0, step: 0, loss: NaN, accuracy: null });
     }
-    const transform = ranges ? fakeQuantizeActivations(ranges) : undefined;
+    // From a quantized start the activation steps learn too (LSQ); otherwise the ranges track the batches.
+    const learnActivations = !!ranges && (options.learnActivationSteps ?? !!options.learnedSteps);
+    if (learnActivations) {
+      const shapeOf = (t: number) => subgraph.tensors[t].shape.slice(1).reduce((n, d) => n * Math.max(1, d), 1);
+      for (const [t, a] of activationSteps(ranges!, shapeOf)) aSteps.set(t, a);
+    }
+    const transform = learnActivations ? learnedActivations(aSteps) : ranges ? fakeQuantizeActivations(ranges) : undefined;
     // Tensors on the loss path besides the outputs: the logits of a softmax classifier.
     const lossTaps = plan.loss.head.logits === null ? [] : [plan.loss.head.logits];
     const forward = (inputs: tf.Tensor[], taps: number[]) => executor.run(inputs, { weights: weightMap(), transform, taps: [...lossTaps, ...taps] });
 
-    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, steps, report, signal: options.signal });
+    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, steps, activationSteps: new Map([...aSteps].map(([t, a]) => [t, a.step])), report, signal: options.signal });
     const trained = exportWeights(graph, weights, best.values);
     const notes = [...plan.notes];
     if (stopped) notes.push(stopped.message);
@@ -74,10 +81,15 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     );
     const learnedSteps = steps.size ? await readSteps(plan, steps, best.steps) : undefined;
     if (learnedSteps) notes.push(`${steps.size} weight tensor(s) trained with learned quantization steps (LSQ) from the given scales`);
-    return { graph: trained, learnedSteps, loss, batchSize: plan.batch.size, history, bestEpoch: best.epoch, stopped, activationRanges: ranges, plan, notes, elapsedMs: performance.now() - started };
+    const learnedActivationRanges = aSteps.size
+      ? new Map([...aSteps].map(([t, a]) => [subgraph.tensors[t].name, rangeOfStep(best.activationSteps.get(t)![0], a.zeroPoint)]))
+      : undefined;
+    if (learnedActivationRanges) notes.push(`${aSteps.size} activation step(s) learned (LSQ, int8, zero points fixed from the measured ranges)`);
+    return { graph: trained, learnedSteps, learnedActivationRanges, loss, batchSize: plan.batch.size, history, bestEpoch: best.epoch, stopped, activationRanges: ranges, plan, notes, elapsedMs: performance.now() - started };
   } finally {
     weights.forEach((w) => w.dispose());
     steps.forEach((v) => v.dispose());
+    aSteps.forEach((a) => a.step.dispose());
     executor.dispose();
     teacherExecutor?.dispose();
   }

@@ -20,7 +20,7 @@ import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16 } from './quantize/float16';
 import { applyInteger, planInteger, type FloatOp, type IntegerOptions } from './quantize/integer';
 import type { QuantizationPlan } from './quantize/plan';
-import type { RangeMap } from './quantize/ranges';
+import { rangeKey, type RangeMap } from './quantize/ranges';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
@@ -52,6 +52,8 @@ export interface OptimizeRequest {
    * for these steps), as with weightParams.
    */
   int4Scales?: Map<string, number[]>;
+  /** int8 activation ranges by tensor name (QAT's learned steps, FinetuneResult.learnedActivationRanges) in place of calibration's. */
+  activationRanges?: Map<string, { min: number; max: number }>;
   /** Weights before pruning/clustering, by tensor name, for bias correction (see IntegerOptions). */
   referenceWeights?: Map<string, Float32Array>;
   /**
@@ -194,6 +196,18 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       rangeNote = `; output-mse searched ${searched.searched} conv / FC input range(s) in ${(searched.elapsedMs / 1000).toFixed(2)} s (the others: mse, or minmax before a softmax)`;
     } else {
       ranges = rangesFrom(stats, algorithm, { bits, percentile: recipe.calibration.percentile });
+    }
+    if (request.activationRanges?.size) {
+      // QAT's learned activation steps: the ranges the trained model computed with replace calibration's.
+      let given = 0;
+      graph.subgraphs[0].tensors.forEach((t, i) => {
+        const r = request.activationRanges!.get(t.name);
+        if (r && ranges.has(rangeKey(0, i))) {
+          ranges.set(rangeKey(0, i), { min: r.min, max: r.max });
+          given++;
+        }
+      });
+      notes.push(`${given} activation range(s) from the caller (QAT's learned steps) in place of calibration's`);
     }
     timings.calibrate = performance.now() - started;
     const integerOptions: IntegerOptions = {

@@ -25,19 +25,22 @@ export interface TrainingRun {
   ranges?: ActivationRanges;
   /** QAT from a quantized start: the learned weight steps (LSQ), trained with the weights. */
   steps?: StepVariables;
+  /** ...and the learned activation steps, by tensor index. */
+  activationSteps?: Map<number, tf.Variable>;
   report: (p: Omit<TrainingProgress, 'epochs' | 'stepsPerEpoch'>) => void;
   signal?: AbortSignal;
 }
 
 export interface TrainingOutcome {
   history: EpochSummary[];
-  best: { epoch: number; values: Float32Array[]; steps: Map<number, Float32Array> };
+  best: { epoch: number; values: Float32Array[]; steps: Map<number, Float32Array>; activationSteps: Map<number, Float32Array> };
   stopped?: FinetuneResult['stopped'];
 }
 
 export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
   const { plan, weights, forward, batchOf, ranges, report, signal } = run;
   const steps = run.steps ?? new Map<number, tf.Variable>();
+  const activationSteps = run.activationSteps ?? new Map<number, tf.Variable>();
   const { epochs, stepsPerEpoch } = plan;
   const batchSize = plan.batch.size;
   const { train, validation } = plan.split;
@@ -45,10 +48,11 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
   const evaluate = () => validate(run, validation, batchSize);
 
   const optimizer = tf.train.adam(plan.optimizer.learningRate);
-  const variables = [...weights.map((w) => w.variable), ...steps.values()];
-  const snapshotSteps = async () => new Map(await Promise.all([...steps].map(async ([i, v]) => [i, ((await v.data()) as Float32Array).slice()] as const)));
+  const variables = [...weights.map((w) => w.variable), ...steps.values(), ...activationSteps.values()];
+  const read = async (m: Map<number, tf.Variable>) => new Map(await Promise.all([...m].map(async ([i, v]) => [i, ((await v.data()) as Float32Array).slice()] as const)));
+  const snapshotSteps = async () => ({ steps: await read(steps), activationSteps: await read(activationSteps) });
   const history: EpochSummary[] = [];
-  let best = { epoch: 0, accuracy: -Infinity, loss: Infinity, values: await snapshot(weights), steps: await snapshotSteps() };
+  let best = { epoch: 0, accuracy: -Infinity, loss: Infinity, values: await snapshot(weights), ...(await snapshotSteps()) };
   let stopped: FinetuneResult['stopped'];
   const random = seededRandom(plan.seed);
   try {
@@ -110,7 +114,7 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
       // fell every epoch); the loss measures the whole distribution on every sample.
       const byLoss = plan.loss.kind === 'distillation';
       const better = !val || (byLoss ? val.loss < best.loss : (val.accuracy ?? -Infinity) > best.accuracy || ((val.accuracy ?? -Infinity) === best.accuracy && val.loss < best.loss));
-      if (better) best = { epoch, accuracy: val?.accuracy ?? -Infinity, loss: val?.loss ?? Infinity, values: await snapshot(weights), steps: await snapshotSteps() };
+      if (better) best = { epoch, accuracy: val?.accuracy ?? -Infinity, loss: val?.loss ?? Infinity, values: await snapshot(weights), ...(await snapshotSteps()) };
     }
     return { history, best, stopped };
   } finally {

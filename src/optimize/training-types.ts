@@ -52,6 +52,12 @@ export interface FinetuneOptions {
    * FinetuneResult.learnedSteps, for the writer (OptimizeRequest.int4Scales).
    */
   learnedSteps?: Map<string, { bits: 4 | 8; scales: number[] }>;
+  /**
+   * QAT: learn each int8 activation's step (LSQ, zero point fixed from the measured range) instead
+   * of tracking its range by a moving average. Default: on when learnedSteps are given. The learned
+   * ranges come back in FinetuneResult.learnedActivationRanges, for the writer.
+   */
+  learnActivationSteps?: boolean;
   /** Memory allowed for activations and their gradients; the batch shrinks to fit (default 1 GiB). */
   memoryBudgetBytes?: number;
   seed?: number;
@@ -81,6 +87,8 @@ export interface FinetuneResult {
   activationRanges?: Map<number, { min: number; max: number }>;
   /** The steps of options.learnedSteps at the kept epoch, by weight tensor name. */
   learnedSteps?: Map<string, { bits: 4 | 8; scales: number[] }>;
+  /** Learned activation steps as int8 ranges (min, max give back the step and zero point), by tensor name. */
+  learnedActivationRanges?: Map<string, { min: number; max: number }>;
   /** What was trained and how (planTraining), as plain data. */
   plan: TrainingPlan;
   notes: string[];
