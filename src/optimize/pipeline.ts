@@ -163,7 +163,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     let collector: LayerInputCollector | null = null;
     if (rounding !== 'nearest' || algorithm === 'output-mse') {
       try {
-        collector = await openLayerInputs(graph, { total });
+        // The running Gram matrices serve int4 layers only (layer-inputs.ts GRAM_ROWS says why).
+        const int4Asked = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((s) => s.bits === 4);
+        collector = await openLayerInputs(graph, { total, gramRows: int4Asked ? undefined : 0 });
       } catch (error) {
         const why = `LiteRT could not run the model with taps on the layers' inputs (${error instanceof Error ? error.message : String(error)})`;
         if (rounding !== 'nearest') notes.push(`weights rounded to nearest: ${rounding} needs the layers' inputs, and ${why}`);

@@ -26,7 +26,11 @@ export const TOTAL_VALUES = 1 << 25;
  * reservoir: the matrix costs k^2 float64 whatever the rows, so GPTQ and the int4 scale search see
  * many more positions than the reservoir can hold (MobileNetV2's 960-wide layers kept 659 rows).
  * Measured (bench:w4a8, V2 W4A8): 4x the rows through a larger reservoir took top-1 73.0 -> 74.0% and
- * SQNR 10.2 -> 11.0 dB, at 512 MB of rows; the running matrix gets there without the memory.
+ * SQNR 10.2 -> 11.0 dB, at 512 MB of rows; the running matrix 74.3%, 10.7 dB without the memory.
+ * Only int4 layers use it (round-plan.ts): for int8, MobileNetV1 from 32 calibration images
+ * measured GPTQ with it 19.97 dB on unseen images against nearest rounding's 20.37 (the reservoir's
+ * H: above nearest), so int8 keeps the reservoir; the pipeline asks for no matrices (gramRows 0)
+ * when the recipe asks no int4 weights.
  */
 export const GRAM_ROWS = 16384;
 /** A layer keeps at least this many rows, however wide (GPTQ's damping keeps a rank-deficient X^T X invertible). */
@@ -39,7 +43,7 @@ export interface LayerInputOptions {
   total?: number;
   seed?: number;
   maxRows?: number;
-  /** Rows per dense layer for its running Gram matrix (default GRAM_ROWS). */
+  /** Rows per dense layer for its running Gram matrix (default GRAM_ROWS; 0: none). */
   gramRows?: number;
 }
 
@@ -85,7 +89,7 @@ export async function openLayerInputs(graph: ModelGraph, options: LayerInputOpti
     const perSample = options.total ? Math.max(1, Math.ceil(capacity / options.total)) : ROWS_PER_SAMPLE_UNKNOWN;
     // Dense layers rounding takes on (MAX_WIDTH, round-plan.ts) keep a running Gram matrix too.
     const moments: Moments | null =
-      site.layout === 'dense' && site.width <= MAX_DENSE_WIDTH
+      site.layout === 'dense' && site.width <= MAX_DENSE_WIDTH && options.gramRows !== 0
         ? {
             rows: 0,
             perSample: options.total ? Math.max(1, Math.ceil((options.gramRows ?? GRAM_ROWS) / options.total)) : 4 * ROWS_PER_SAMPLE_UNKNOWN,
