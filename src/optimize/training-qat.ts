@@ -74,7 +74,9 @@ export function activationSteps(ranges: ActivationRanges, perSample: (t: number)
   const steps: ActivationSteps = new Map();
   for (const [t, r] of ranges) {
     const p = activationParams(r.min, r.max, 8);
-    steps.set(t, { step: tf.variable(tf.tensor1d([p.scale[0]]), true, `astep${t}`), zeroPoint: p.zeroPoint[0], perSample: Math.max(1, perSample(t)) });
+    const init = tf.tensor1d([p.scale[0]]);
+    steps.set(t, { step: tf.variable(init, true, `astep${t}`), zeroPoint: p.zeroPoint[0], perSample: Math.max(1, perSample(t)) });
+    init.dispose(); // the variable holds its own reference
   }
   return steps;
 }

@@ -48,7 +48,10 @@ export function buildSteps(plan: TrainingPlan, learned: Map<string, { scales: nu
   const steps: StepVariables = new Map();
   plan.weights.forEach((w, i) => {
     const given = w.fakeQuant?.learned ? learned?.get(w.name) : undefined;
-    if (given) steps.set(i, tfVariable(tfTensor1d(given.scales), true, `step${w.tensorIndex}`));
+    if (!given) return;
+    const init = tfTensor1d(given.scales);
+    steps.set(i, tfVariable(init, true, `step${w.tensorIndex}`));
+    init.dispose(); // the variable holds its own reference
   });
   return steps;
 }
