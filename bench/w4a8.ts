@@ -6,7 +6,7 @@
  * default); the notes say which ops got which bits. Default recipe otherwise (per channel, minmax,
  * CLE auto, bias correction on). The last column keeps the first and last op with weights at int8
  * through a tensor-name weightBitsByScope entry.
- * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2]
+ * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,7 @@ import type { ModelGraph } from '../src/tflite/graph';
 import { opName } from '../src/tflite/ops';
 import { readModel } from '../src/tflite/read';
 
-const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' } } });
+const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' }, variants: { type: 'string' } } });
 const calibCount = Number(values.calib);
 const evalCount = Number(values.eval);
 
@@ -37,13 +37,14 @@ function firstLastInt8(graph: ModelGraph): Recipe {
   return { ...defaultRecipe('int8'), weightBits: 4, weightBitsByScope: [{ tensorNamePattern: names.join('|'), bits: 8 }] };
 }
 
-const VARIANTS: [string, Recipe | ((graph: ModelGraph) => Recipe)][] = [
+const ALL_VARIANTS: [string, Recipe | ((graph: ModelGraph) => Recipe)][] = [
   ['int8', defaultRecipe('int8')],
   ['W4A8', { ...defaultRecipe('int8'), weightBits: 4 }],
   ['int16x8', defaultRecipe('int16x8')],
   ['W4A16', { ...defaultRecipe('int16x8'), weightBits: 4 }],
   ['W4A8, first/last int8', firstLastInt8],
 ];
+const VARIANTS = values.variants ? ALL_VARIANTS.filter(([name]) => values.variants!.split(',').includes(name)) : ALL_VARIANTS;
 
 const CLASSIFIERS = IMAGENET_CLASSIFIERS.filter((c) => values.models.split(',').includes(c.key));
 
@@ -66,7 +67,7 @@ for (const classifier of CLASSIFIERS) {
     if (name === 'int8') int8Bytes = result.bytes.length;
     const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
     floatTop1 = compared.classification.accuracy!.reference.top1;
-    const size = `${(result.bytes.length / 1e6).toFixed(2)} MB = ${(result.bytes.length / int8Bytes).toFixed(3)}x int8`;
+    const size = `${(result.bytes.length / 1e6).toFixed(2)} MB${int8Bytes ? ` = ${(result.bytes.length / int8Bytes).toFixed(3)}x int8` : ""}`;
     cells.push(`${pct(compared.classification.accuracy!.candidate.top1)}, ${compared.outputs[0].sqnrDb.toFixed(1)} dB, ${size}`);
     notes.push(`${label} ${name}: ${seconds.toFixed(1)} s; ${result.notes.filter((n) => n.startsWith('weights:') || /int4 asked/.test(n)).join('; ') || 'all weights int8'}`);
   }

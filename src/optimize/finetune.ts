@@ -16,8 +16,12 @@
  * straight-through gradients. The result is a float graph with trained weights: the int8 path
  * (pipeline.ts) then quantizes it as it would any float model.
  *
+ * QAT from a quantized starting point (options.learnedSteps, e.g. a dequantized W4A8 PTQ model and
+ * its int4 scales) trains those weights' quantization steps with them (LSQ, engine/lsq.ts) at their
+ * bits (int4: -8..7); the learned steps come back in learnedSteps for the writer (int4Scales).
+ *
  * A share of the data is held out for validation; after every epoch the best weights so far (by
- * validation accuracy, else loss) are kept, and they are what is returned, also when training stops
+ * validation accuracy, else loss; by loss when distilling) are kept, and they are what is returned, also when training stops
  * early (cancel, NaN loss).
  */
 import type * as tf from '@tensorflow/tfjs-core';
@@ -26,9 +30,9 @@ import type { ModelGraph } from '../tflite/graph';
 import { batchLoader } from './training-batches';
 import { trainEpochs } from './training-loop';
 import { planTraining, trainingGraph } from './training-plan';
-import { fakeQuantizeActivations, initialRanges, type ActivationRanges } from './training-qat';
+import { activationSteps, fakeQuantizeActivations, initialRanges, learnedActivations, rangeOfStep, type ActivationRanges, type ActivationSteps } from './training-qat';
 import type { FinetuneOptions, FinetuneResult, TrainingData, TrainingProgress } from './training-types';
-import { buildTrainables, exportWeights, weightValues } from './training-weights';
+import { buildSteps, buildTrainables, exportWeights, readSteps, weightValues } from './training-weights';
 
 export type * from './training-types';
 export type { TrainingPlan } from './training-plan-types';
@@ -42,11 +46,13 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   const executor = new GraphExecutor(graph, { simulateQuantization: false, reorderConstants: false });
   const teacherExecutor = plan.loss.kind === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false, reorderConstants: false }) : null;
   const weights = buildTrainables(graph, plan);
+  const steps = buildSteps(plan, options.learnedSteps);
+  const aSteps: ActivationSteps = new Map();
   try {
     const subgraph = graph.subgraphs[0];
     const inputShapes = subgraph.inputs.map((t) => subgraph.tensors[t].shape.slice(1));
     const report = (p: Omit<TrainingProgress, 'epochs' | 'stepsPerEpoch'>) => options.onProgress?.({ ...p, epochs: plan.epochs, stepsPerEpoch: plan.stepsPerEpoch });
-    const weightMap = () => weightValues(plan, weights);
+    const weightMap = () => weightValues(plan, weights, steps);
 
     let ranges: ActivationRanges | undefined;
     if (plan.activations) {
@@ -56,7 +62,13 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     }
     // QAT: the activations as computed, before fake quantization (what the ranges track).
     const observed = new Map<number, tf.Tensor>();
-    const transform = ranges ? fakeQuantizeActivations(ranges, observed) : undefined;
+    // From a quantized start the activation steps learn too (LSQ); otherwise the ranges track the batches.
+    const learnActivations = !!ranges && (options.learnActivationSteps ?? !!options.learnedSteps);
+    if (learnActivations) {
+      const shapeOf = (t: number) => subgraph.tensors[t].shape.slice(1).reduce((n, d) => n * Math.max(1, d), 1);
+      for (const [t, a] of activationSteps(ranges!, shapeOf)) aSteps.set(t, a);
+    }
+    const transform = learnActivations ? learnedActivations(aSteps) : ranges ? fakeQuantizeActivations(ranges, observed) : undefined;
     // Tensors on the loss path besides the outputs: the logits of a softmax classifier.
     const lossTaps = plan.loss.head.logits === null ? [] : [plan.loss.head.logits];
     const forward = (inputs: tf.Tensor[]) => {
@@ -64,7 +76,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
       return { ...executor.run(inputs, { weights: weightMap(), transform, taps: lossTaps }), observed };
     };
 
-    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, report, signal: options.signal, profile: options.profile });
+    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, steps, activationSteps: new Map([...aSteps].map(([t, a]) => [t, a.step])), report, signal: options.signal, profile: options.profile });
     const trained = exportWeights(graph, weights, best.values);
     const notes = [...plan.notes];
     if (stopped) notes.push(stopped.message);
@@ -73,9 +85,17 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     notes.push(
       `${options.mode === 'qat' ? 'quantization-aware training' : 'fine-tuning'} by ${loss}${loss === 'distillation' ? ' from the float model' : ''}: ${history.length - (history[0]?.epoch === 0 ? 1 : 0)} epoch(s) of ${plan.stepsPerEpoch} step(s), batch ${plan.batch.size}, Adam lr ${plan.optimizer.learningRate}, ${train.length} training / ${validation.length} validation samples; kept epoch ${best.epoch}`,
     );
-    return { graph: trained, loss, batchSize: plan.batch.size, history, bestEpoch: best.epoch, stopped, activationRanges: ranges, plan, notes, elapsedMs: performance.now() - started };
+    const learnedSteps = steps.size ? await readSteps(plan, steps, best.steps) : undefined;
+    if (learnedSteps) notes.push(`${steps.size} weight tensor(s) trained with learned quantization steps (LSQ) from the given scales`);
+    const learnedActivationRanges = aSteps.size
+      ? new Map([...aSteps].map(([t, a]) => [subgraph.tensors[t].name, rangeOfStep(best.activationSteps.get(t)![0], a.zeroPoint)]))
+      : undefined;
+    if (learnedActivationRanges) notes.push(`${aSteps.size} activation step(s) learned (LSQ, int8, zero points fixed from the measured ranges)`);
+    return { graph: trained, learnedSteps, learnedActivationRanges, loss, batchSize: plan.batch.size, history, bestEpoch: best.epoch, stopped, activationRanges: ranges, plan, notes, elapsedMs: performance.now() - started };
   } finally {
     weights.forEach((w) => w.dispose());
+    steps.forEach((v) => v.dispose());
+    aSteps.forEach((a) => a.step.dispose());
     executor.dispose();
     teacherExecutor?.dispose();
   }

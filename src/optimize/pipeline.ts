@@ -20,7 +20,7 @@ import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16, storeFloatConstantsAsFloat16 } from './quantize/float16';
 import { applyInteger, planInteger, type FloatOp, type IntegerOptions } from './quantize/integer';
 import type { QuantizationPlan } from './quantize/plan';
-import type { RangeMap } from './quantize/ranges';
+import { rangeKey, type RangeMap } from './quantize/ranges';
 import type { WeightParamsHook } from './quantize/params';
 import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-only';
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
@@ -47,6 +47,14 @@ export interface OptimizeRequest {
   skipCheck?: boolean;
   /** Optional weight parameters for int8 weights (chains pass cluster-preserving ones); default symmetricWeightParams. */
   weightParams?: WeightParamsHook;
+  /**
+   * int4 weight scales by weight tensor name (QAT's learned steps, FinetuneResult.learnedSteps):
+   * they replace max|w| / 7 for those tensors. Rounding is then nearest (the weights were trained
+   * for these steps), as with weightParams.
+   */
+  int4Scales?: Map<string, number[]>;
+  /** int8 activation ranges by tensor name (QAT's learned steps, FinetuneResult.learnedActivationRanges) in place of calibration's. */
+  activationRanges?: Map<string, { min: number; max: number }>;
   /** Weights before pruning/clustering, by tensor name, for bias correction (see IntegerOptions). */
   referenceWeights?: Map<string, Float32Array>;
   /**
@@ -138,7 +146,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     }
     const bits = recipe.technique === 'int8' ? 8 : 16;
     let calibration = request.calibration;
-    if (equalizeApplies(recipe)) {
+    if (equalizeApplies(recipe) && request.int4Scales) {
+      notes.push('not equalized: the given int4 scales (trained steps) belong to the weights as they are');
+    } else if (equalizeApplies(recipe)) {
       // Before calibration, so the ranges are measured on the model that will be quantized.
       const strategy = request.equalizeStrategy ?? equalizeStrategyOf(recipe);
       // 'on' falls back to what 'auto' does for the granularity when RELU in place of RELU6 is refused.
@@ -156,13 +166,15 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     // move zeros and centroids) nor after QAT (trained for nearest rounding): the chain asks for
     // nearest there, and a caller's weight parameters or reference weights mean the same.
     const total = request.calibrationCount ?? sampleCount(calibration);
-    const rounding = request.weightParams || request.referenceWeights || request.biasCorrection === false ? 'nearest' : recipe.rounding;
+    const rounding = request.weightParams || request.int4Scales || request.referenceWeights || request.biasCorrection === false ? 'nearest' : recipe.rounding;
     // output-mse ranges read the same sampled layer inputs (calibrate/output-ranges.ts).
     let algorithm = recipe.calibration.algorithm;
     let collector: LayerInputCollector | null = null;
     if (rounding !== 'nearest' || algorithm === 'output-mse') {
       try {
-        collector = await openLayerInputs(graph, { total });
+        // The running Gram matrices serve int4 layers only (layer-inputs.ts GRAM_ROWS says why).
+        const int4Asked = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((s) => s.bits === 4);
+        collector = await openLayerInputs(graph, { total, gramRows: int4Asked ? undefined : 0 });
       } catch (error) {
         const why = `LiteRT could not run the model with taps on the layers' inputs (${error instanceof Error ? error.message : String(error)})`;
         if (rounding !== 'nearest') notes.push(`weights rounded to nearest: ${rounding} needs the layers' inputs, and ${why}`);
@@ -196,11 +208,24 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     } else {
       ranges = rangesFrom(stats, algorithm, { bits, percentile: recipe.calibration.percentile });
     }
+    if (request.activationRanges?.size) {
+      // QAT's learned activation steps: the ranges the trained model computed with replace calibration's.
+      let given = 0;
+      graph.subgraphs[0].tensors.forEach((t, i) => {
+        const r = request.activationRanges!.get(t.name);
+        if (r && ranges.has(rangeKey(0, i))) {
+          ranges.set(rangeKey(0, i), { min: r.min, max: r.max });
+          given++;
+        }
+      });
+      notes.push(`${given} activation range(s) from the caller (QAT's learned steps) in place of calibration's`);
+    }
     timings.calibrate = performance.now() - started;
     const integerOptions: IntegerOptions = {
       activationBits: bits,
       perChannel: recipe.granularity === 'per-channel',
       weightParams: request.weightParams,
+      int4Scales: request.int4Scales,
       referenceWeights: request.referenceWeights,
       io: recipe.io,
       integerOnly: recipe.integerOnly,

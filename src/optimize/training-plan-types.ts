@@ -25,8 +25,20 @@ export interface PlannedWeight {
   zeros: number;
   /** Clustered: values tied within a channel (true) or across the tensor. */
   clusters?: { perChannel: boolean };
-  /** QAT weights: how the forward pass fake-quantizes it (int8 symmetric, as the int8 path stores it). */
-  fakeQuant?: { granularity: 'per-channel' | 'per-tensor'; axis: number | null };
+  /** QAT weights: how the forward pass fake-quantizes it. */
+  fakeQuant?: PlannedFakeQuant;
+}
+
+/**
+ * Symmetric weight fake quantization: int8 with scale max|w| / 127 recomputed at every step (as the
+ * int8 path stores it), or, with `learned`, a trained step per channel / tensor (LSQ, engine/lsq.ts)
+ * started from the caller's scales, at 8 bits (-127..127) or 4 (-8..7, as int4.ts stores them).
+ */
+export interface PlannedFakeQuant {
+  granularity: 'per-channel' | 'per-tensor';
+  axis: number | null;
+  bits: 4 | 8;
+  learned?: true;
 }
 
 /** A weight left as it is, and why. */

@@ -93,7 +93,7 @@ describe('planTraining', () => {
           continue;
         }
         const axis = { CONV_2D: 0, DEPTHWISE_CONV_2D: 3, FULLY_CONNECTED: null }[w.op as 'CONV_2D'];
-        expect(w.fakeQuant).toEqual({ granularity: axis === null ? 'per-tensor' : 'per-channel', axis });
+        expect(w.fakeQuant).toEqual({ granularity: axis === null ? 'per-tensor' : 'per-channel', axis, bits: 8 });
       }
       const subgraph = graph.subgraphs[0];
       const floatOutputs = new Set(subgraph.operators.flatMap((op) => op.outputs).filter((t) => subgraph.tensors[t].type === TensorType.FLOAT32));

@@ -17,7 +17,7 @@ import { elementCount } from '../tflite/shape';
 import { quantizationState } from '../tflite/summary';
 import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 import { weightSites } from './quantize/weight-sites';
-import type { PlannedLoss, PlannedWeight, SkippedWeight, TrainingPlan } from './training-plan-types';
+import type { PlannedFakeQuant, PlannedLoss, PlannedWeight, SkippedWeight, TrainingPlan } from './training-plan-types';
 import { shuffle } from './training-shuffle';
 import type { FinetuneOptions, TrainingData, TrainingLoss } from './training-types';
 
@@ -126,7 +126,9 @@ function planWeights(graph: ModelGraph, options: FinetuneOptions): { weights: Pl
     const values = new Float32Array(bytes.slice().buffer, 0, elementCount(tensor.shape));
     let zeros = 0;
     for (const v of values) if (v === 0) zeros++;
-    const keepZeros = role === 'weight' && (options.keepZeros ?? zeros > 0);
+    const learned = role === 'weight' && options.mode === 'qat' ? learnedStep(options, tensor.name, tensor.shape, axis) : null;
+    // Zeros of a rounded (PTQ) starting point are rounding results, not pruned weights: they train.
+    const keepZeros = role === 'weight' && (options.keepZeros ?? (zeros > 0 && !learned));
     const clusters = role === 'weight' && clustered.has(tensorIndex) ? { perChannel: !!options.clustered?.perChannel } : undefined;
     // engine/trainable.ts: tied clusters first, else a mask when there are zeros to keep.
     const constraint = clusters ? 'clusters' : keepZeros && zeros > 0 ? 'mask' : 'free';
@@ -142,7 +144,9 @@ function planWeights(graph: ModelGraph, options: FinetuneOptions): { weights: Pl
       keepZeros,
       zeros,
       ...(clusters ? { clusters } : {}),
-      ...(options.mode === 'qat' && role === 'weight' ? { fakeQuant: { granularity: fakeQuantAxis === null ? 'per-tensor' : 'per-channel', axis: fakeQuantAxis } } : {}),
+      ...(options.mode === 'qat' && role === 'weight'
+        ? { fakeQuant: learned ?? { granularity: fakeQuantAxis === null ? 'per-tensor' : 'per-channel', axis: fakeQuantAxis, bits: 8 } }
+        : {}),
     });
   };
   for (const site of weightSites(graph)) {
@@ -154,6 +158,23 @@ function planWeights(graph: ModelGraph, options: FinetuneOptions): { weights: Pl
     if (bias >= 0) add(bias, null, 'bias', site.builtin);
   }
   return { weights, skipped };
+}
+
+/**
+ * The learned-step fake quantization of a weight the caller gave steps for (options.learnedSteps, by
+ * tensor name): per channel along the output axis (0, or the last for a depthwise [1, kh, kw, C])
+ * when there is one step per channel, else per tensor. A step count that fits neither is an error.
+ */
+function learnedStep(options: FinetuneOptions, name: string, shape: number[], axis: number | null): PlannedFakeQuant | null {
+  const given = options.learnedSteps?.get(name);
+  if (!given) return null;
+  const n = given.scales.length;
+  const channelAxis = axis ?? 0;
+  if (n !== 1 && shape[channelAxis] !== n) {
+    throw new WorkbenchError('bad-input', `learned steps for "${name}": ${n} step(s) for a weight of shape [${shape.join(', ')}] (channel axis ${channelAxis})`);
+  }
+  if (!given.scales.every((v) => v > 0 && Number.isFinite(v))) throw new WorkbenchError('bad-input', `learned steps for "${name}" must be positive numbers`);
+  return { granularity: n === 1 ? 'per-tensor' : 'per-channel', axis: n === 1 ? null : channelAxis, bits: given.bits, learned: true };
 }
 
 /** Float activations QAT fake-quantizes: model inputs and every float op output. */

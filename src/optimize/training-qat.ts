@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../errors';
 import type { GraphExecutor } from '../engine/executor';
 import { fakeQuantizeSte, type FakeQuantParams } from '../engine/fake-quant';
+import { lsqQuantizeActivation } from '../engine/lsq';
 import { activationParams } from './quantize/params';
 import { loadBatch } from './training-batches';
 import type { TrainingData } from './training-types';
@@ -86,4 +87,33 @@ export function fakeQuantizeActivations(ranges: ActivationRanges, observed?: Map
     const fq: FakeQuantParams = { scale: p.scale, zeroPoint: p.zeroPoint, axis: 0, qmin: -128, qmax: 127 };
     return fakeQuantizeSte(v, fq);
   };
+}
+
+/** Learned activation steps (LSQ) by tensor index: the step variable and the fixed zero point. */
+export type ActivationSteps = Map<number, { step: tf.Variable; zeroPoint: number; perSample: number }>;
+
+/** A step variable per activation, started from its measured range's int8 scale; the zero point stays. */
+export function activationSteps(ranges: ActivationRanges, perSample: (t: number) => number): ActivationSteps {
+  const steps: ActivationSteps = new Map();
+  for (const [t, r] of ranges) {
+    const p = activationParams(r.min, r.max, 8);
+    const init = tf.tensor1d([p.scale[0]]);
+    steps.set(t, { step: tf.variable(init, true, `astep${t}`), zeroPoint: p.zeroPoint[0], perSample: Math.max(1, perSample(t)) });
+    init.dispose(); // the variable holds its own reference
+  }
+  return steps;
+}
+
+/** The executor's transform with learned steps: LSQ fake-quantization of each planned activation. */
+export function learnedActivations(steps: ActivationSteps): (t: number, v: tf.Tensor) => tf.Tensor {
+  return (t, v) => {
+    const a = steps.get(t);
+    if (!a || v.dtype !== 'float32') return v;
+    return lsqQuantizeActivation(v, a.step, a.zeroPoint, -128, 127, a.perSample);
+  };
+}
+
+/** The range an int8 activation with step s and zero point z covers: activationParams gives back s and z. */
+export function rangeOfStep(step: number, zeroPoint: number): { min: number; max: number } {
+  return { min: step * (-128 - zeroPoint), max: step * (127 - zeroPoint) };
 }

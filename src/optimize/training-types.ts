@@ -45,6 +45,19 @@ export interface FinetuneOptions {
   clustered?: { tensors: number[]; perChannel: boolean };
   /** QAT: weights fake-quantized per channel (convolutions, as the int8 path does by default) or per tensor. */
   weightGranularity?: 'per-channel' | 'per-tensor';
+  /**
+   * QAT from a quantized starting point: weight tensors (by name) whose quantization steps train
+   * with them (LSQ), each started from the given scales (one per output channel, or one) at the
+   * given bits. The others keep int8 max|w| / 127 fake quantization. The learned steps come back in
+   * FinetuneResult.learnedSteps, for the writer (OptimizeRequest.int4Scales).
+   */
+  learnedSteps?: Map<string, { bits: 4 | 8; scales: number[] }>;
+  /**
+   * QAT: learn each int8 activation's step (LSQ, zero point fixed from the measured range) instead
+   * of tracking its range by a moving average. Default: on when learnedSteps are given. The learned
+   * ranges come back in FinetuneResult.learnedActivationRanges, for the writer.
+   */
+  learnActivationSteps?: boolean;
   /** Memory allowed for activations and their gradients; the batch shrinks to fit (default 1 GiB). */
   memoryBudgetBytes?: number;
   seed?: number;
@@ -82,6 +95,10 @@ export interface FinetuneResult {
   stopped?: { reason: 'cancelled' | 'nan'; message: string };
   /** QAT: the activation ranges reached, by tensor index. */
   activationRanges?: Map<number, { min: number; max: number }>;
+  /** The steps of options.learnedSteps at the kept epoch, by weight tensor name. */
+  learnedSteps?: Map<string, { bits: 4 | 8; scales: number[] }>;
+  /** Learned activation steps as int8 ranges (min, max give back the step and zero point), by tensor name. */
+  learnedActivationRanges?: Map<string, { min: number; max: number }>;
   /** What was trained and how (planTraining), as plain data. */
   plan: TrainingPlan;
   notes: string[];

@@ -5,7 +5,10 @@
  * kept values into a copy of the graph.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { tensor1d as tfTensor1d, variable as tfVariable } from '@tensorflow/tfjs-core';
 import { fakeQuantizeWeightsSte } from '../engine/fake-quant';
+import { lsqQuantize } from '../engine/lsq';
+import { INT4_MAX, INT4_MIN } from './quantize/int4';
 import { trainableWeight, type TrainableWeight } from '../engine/trainable';
 import { cloneGraph } from '../tflite/edit';
 import type { ModelGraph } from '../tflite/graph';
@@ -22,13 +25,46 @@ export function buildTrainables(graph: ModelGraph, plan: TrainingPlan): Trainabl
 }
 
 /** Tensor index -> the value the graph reads (call inside the training tape). */
-export function weightValues(plan: TrainingPlan, weights: TrainableWeight[]): Map<number, tf.Tensor> {
+export function weightValues(plan: TrainingPlan, weights: TrainableWeight[], steps?: StepVariables): Map<number, tf.Tensor> {
   return new Map(
     weights.map((w, i) => {
       const fakeQuant = plan.weights[i].fakeQuant;
-      return [w.tensorIndex, fakeQuant ? fakeQuantizeWeightsSte(w.value(), fakeQuant.axis) : w.value()];
+      if (!fakeQuant) return [w.tensorIndex, w.value()];
+      const step = fakeQuant.learned ? steps?.get(i) : undefined;
+      if (step) {
+        const [qmin, qmax] = fakeQuant.bits === 4 ? [INT4_MIN, INT4_MAX] : [-127, 127];
+        return [w.tensorIndex, lsqQuantize(w.value(), step, { axis: fakeQuant.axis, qmin, qmax })];
+      }
+      return [w.tensorIndex, fakeQuantizeWeightsSte(w.value(), fakeQuant.axis)];
     }),
   );
+}
+
+/** The learned quantization steps (LSQ) by index into the plan's weights. */
+export type StepVariables = Map<number, tf.Variable>;
+
+/** A variable per weight the plan fake-quantizes with a learned step, started from the caller's scales. */
+export function buildSteps(plan: TrainingPlan, learned: Map<string, { scales: number[] }> | undefined): StepVariables {
+  const steps: StepVariables = new Map();
+  plan.weights.forEach((w, i) => {
+    const given = w.fakeQuant?.learned ? learned?.get(w.name) : undefined;
+    if (!given) return;
+    const init = tfTensor1d(given.scales);
+    steps.set(i, tfVariable(init, true, `step${w.tensorIndex}`));
+    init.dispose(); // the variable holds its own reference
+  });
+  return steps;
+}
+
+/** The steps' current values by weight tensor name, with their bits. */
+export async function readSteps(plan: TrainingPlan, steps: StepVariables, values?: Map<number, Float32Array>): Promise<Map<string, { bits: 4 | 8; scales: number[] }>> {
+  const out = new Map<string, { bits: 4 | 8; scales: number[] }>();
+  for (const [i, v] of steps) {
+    const w = plan.weights[i];
+    const data = values?.get(i) ?? ((await v.data()) as Float32Array);
+    out.set(w.name, { bits: w.fakeQuant!.bits, scales: Array.from(data) });
+  }
+  return out;
 }
 
 export async function snapshot(weights: TrainableWeight[]): Promise<Float32Array[]> {

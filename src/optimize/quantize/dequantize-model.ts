@@ -18,7 +18,7 @@ export interface DequantizeResult {
   notes: string[];
 }
 
-const QUANTIZED_TYPES = new Set([TensorType.INT8, TensorType.UINT8, TensorType.INT16]);
+const QUANTIZED_TYPES = new Set([TensorType.INT4, TensorType.INT8, TensorType.UINT8, TensorType.INT16]);
 
 export function dequantizeModel(source: ModelGraph): DequantizeResult {
   const graph = cloneGraph(source);

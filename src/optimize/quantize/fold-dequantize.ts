@@ -13,9 +13,10 @@ import { builtinCodeOf } from '../../tflite/ops';
 import { isConstant } from '../../tflite/queries';
 import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { fromFloat16 } from '../../tflite/dtypes';
+import { unpackInt4 } from './int4';
 import { bytesOf } from './params';
 
-/** Float32 values of a constant tensor stored as FLOAT32, FLOAT16, INT8 or UINT8 (dequantized). */
+/** Float32 values of a constant tensor stored as FLOAT32, FLOAT16, INT4 (per channel / tensor), INT8 or UINT8 (dequantized). */
 export function constantAsFloat32(graph: ModelGraph, subgraphIndex: number, tensorIndex: number): Float32Array {
   const tensor = graph.subgraphs[subgraphIndex].tensors[tensorIndex];
   const data = graph.buffers[tensor.buffer].data;
@@ -26,11 +27,14 @@ export function constantAsFloat32(graph: ModelGraph, subgraphIndex: number, tens
       return new Float32Array(copy.buffer, 0, count);
     case TensorType.FLOAT16:
       return fromFloat16(new Uint16Array(copy.buffer, 0, count));
+    case TensorType.INT4:
     case TensorType.INT8:
     case TensorType.UINT8: {
       const q = tensor.quantization;
-      if (!q?.scale?.length) break;
-      const values = tensor.type === TensorType.INT8 ? new Int8Array(copy.buffer, 0, count) : new Uint8Array(copy.buffer, 0, count);
+      // Blockwise int4 keeps its scales in another tensor (details), not read here.
+      if (!q?.scale?.length || (tensor.type === TensorType.INT4 && q.details)) break;
+      const values =
+        tensor.type === TensorType.INT4 ? unpackInt4(copy, count) : tensor.type === TensorType.INT8 ? new Int8Array(copy.buffer, 0, count) : new Uint8Array(copy.buffer, 0, count);
       const out = new Float32Array(count);
       const axis = q.quantizedDimension;
       const channels = q.scale.length;

@@ -37,6 +37,8 @@ export interface IntegerOptions {
   keepFloat: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
   /** Optional: weight parameters from the caller (clustered weights); null or absent = the default. */
   weightParams?: WeightParamsHook;
+  /** int4 weight scales from the caller (QAT's learned steps), by weight tensor name; see planWeights. */
+  int4Scales?: Map<string, number[]>;
   /** Weight bits the recipe asks of each op with weights (default 8; 4 = packed int4 where LiteRT.js runs it). */
   weightBits?: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => PlanWeightBits;
   /** Integers of weight tensors rounded otherwise than to nearest, by rangeKey of the planned graph (rounding/). */

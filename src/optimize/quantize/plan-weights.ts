@@ -35,7 +35,7 @@ export function planWeights(
   builtin: BuiltinOperator,
   inputs: number[],
   weights: NonNullable<OpRule['weights']>,
-  options: { perChannel: boolean; weightParams?: WeightParamsHook },
+  options: { perChannel: boolean; weightParams?: WeightParamsHook; int4Scales?: Map<string, number[]> },
   bits: PlanWeightBits = WEIGHT_BITS,
 ): WeightPlan {
   const w = inputs[weights.input];
@@ -47,6 +47,12 @@ export function planWeights(
     // The caller's hook (cluster-preserving int8 params) does not apply to 4 bits.
     const perChannel = weights.perChannel && options.perChannel;
     const params = int4WeightParams(values, shape, axis, perChannel);
+    // Learned steps (QAT) replace max|w| / 7 when they fit the granularity: the trained weights were
+    // fake-quantized with exactly these, so nearest rounding with them writes what training saw.
+    const given = options.int4Scales?.get(graph.subgraphs[s].tensors[w].name);
+    if (given && given.length === params.scale.length && given.every((v) => v > 0 && Number.isFinite(v))) {
+      return weightPlan(graph, s, w, weights.input, 4, perChannel, axis, { ...params, scale: given.slice() });
+    }
     return weightPlan(graph, s, w, weights.input, 4, perChannel, axis, params);
   }
   const perChannel = weights.perChannel && options.perChannel && (builtin !== BuiltinOperator.FULLY_CONNECTED || perChannelPays(values, shape, axis));

@@ -25,6 +25,8 @@ export interface PlanOptions {
   io: IoType;
   keepFloat: KeepFloat;
   weightParams?: WeightParamsHook;
+  /** int4 weight scales from the caller (QAT's learned steps), by weight tensor name; see planWeights. */
+  int4Scales?: Map<string, number[]>;
   /** Weight bits the recipe asks of an op with weights (default 8); the plan may keep 8 (weightBitsOf). */
   weightBits?: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => PlanWeightBits;
 }

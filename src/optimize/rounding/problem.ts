@@ -28,6 +28,11 @@ export interface LayerRows {
   layout: 'dense' | 'depthwise';
   /** Input channels of a depthwise patch (its last dimension). */
   inChannels: number;
+  /**
+   * Dense layers: running moments over more rows than `rows` holds (layer-inputs.ts): count, column
+   * sums and the upper triangle of X^T X (k x k). The Gram matrix comes from these when present.
+   */
+  moments?: { count: number; sum: Float64Array; outer: Float64Array };
 }
 
 export interface RoundingProblem {
@@ -101,6 +106,7 @@ export function layoutOf(problem: RoundingProblem): LayerLayout {
 export function gram(inputs: LayerRows, columns: number[], centered: boolean): Float64Array {
   const { rows, count, width } = inputs;
   const k = columns.length;
+  if (inputs.moments && k === width && columns.every((c, j) => c === j)) return fromMoments(inputs.moments, k, centered);
   const h = new Float64Array(k * k);
   const x = new Float64Array(k);
   const mean = new Float64Array(k);
@@ -122,6 +128,21 @@ export function gram(inputs: LayerRows, columns: number[], centered: boolean): F
     for (let j = i; j < k; j++) {
       let v = h[i * k + j] / count;
       if (centered) v -= mean[i] * mean[j];
+      h[i * k + j] = v;
+      h[j * k + i] = v;
+    }
+  }
+  return h;
+}
+
+/** X^T X / n (minus mean mean^T when centered) from running moments (upper triangle filled). */
+function fromMoments(m: NonNullable<LayerRows['moments']>, k: number, centered: boolean): Float64Array {
+  const h = new Float64Array(k * k);
+  const n = m.count;
+  for (let i = 0; i < k; i++) {
+    for (let j = i; j < k; j++) {
+      let v = m.outer[i * k + j] / n;
+      if (centered) v -= (m.sum[i] / n) * (m.sum[j] / n);
       h[i * k + j] = v;
       h[j * k + i] = v;
     }

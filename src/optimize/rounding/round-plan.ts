@@ -74,7 +74,8 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
       scales: w.scales,
       axis: w.axis ?? 0,
       bits: w.bits as RoundingBits,
-      inputs,
+      // int8 layers take H from the reservoir rows (layer-inputs.ts GRAM_ROWS says why).
+      inputs: w.bits === 4 ? inputs : { ...inputs, moments: undefined },
       centered: options.centered,
     };
     let layout: LayerLayout;
