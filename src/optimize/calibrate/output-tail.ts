@@ -22,7 +22,7 @@ import type { ModelGraph } from '../../tflite/graph';
 import { builtinCodeOf } from '../../tflite/ops';
 import type { RangeMap } from '../quantize/ranges';
 import { rangeKey } from '../quantize/ranges';
-import { sameScaleInputs } from '../quantize/rules';
+import { ruleFor, sameScaleInputs } from '../quantize/rules';
 import { quantile, type StatsSource } from './ranges';
 import { occupiedBins } from './statistics/histogram';
 
@@ -71,6 +71,12 @@ export function clipOutputTails(graph: ModelGraph, stats: StatsSource, ranges: R
         for (const i of sameScaleInputs(code, op.inputs.length)) if (op.inputs[i] !== undefined && op.inputs[i] >= 0) visit(op.inputs[i]);
       };
       visit(output);
+      // A SOFTMAX / LOGISTIC / TANH output has its fixed parameters whatever its range.
+      const fixed = [...members].some((t) => {
+        const o = producer.get(t);
+        return o !== undefined && ruleFor(builtinCodeOf(graph.operatorCodes[subgraph.operators[o].opcodeIndex]))?.fixedOutput !== undefined;
+      });
+      if (fixed) continue;
       const key = rangeKey(s, output);
       const tensor = stats.tensors.get(key);
       const range = ranges.get(key);
