@@ -15,6 +15,7 @@ import { writeModel } from '../tflite/write';
 import { summarizeActivations, type ActivationSummary } from './calibrate/activation-summary';
 import { calibrate, rangesFrom } from './calibrate/calibrate';
 import { outputErrorRanges } from './calibrate/output-ranges';
+import { clipOutputTails, MIN_STEPS_PER_IQR } from './calibrate/output-tail';
 import { dequantizeModel } from './quantize/dequantize-model';
 import { quantizeDynamicRange } from './quantize/dynamic';
 import { quantizeFloat16, storeFloatConstantsAsFloat16 } from './quantize/float16';
@@ -189,7 +190,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     // inside LiteRT, 2-3x faster). The page's activation summary then bins the first few samples in
     // a second, short pass (summarySampleCount; npm run bench:activation-summary).
     const rangeHistograms = !['minmax', 'moving-average'].includes(algorithm);
-    const summarySamples: Sample[] | null = request.activationSummaries && !rangeHistograms ? [] : null;
+    // Without histograms, the first samples are also binned (a short second pass): the activation
+    // summaries and the output tail rule (calibrate/output-tail.ts) read their quartiles.
+    const summarySamples: Sample[] | null = !rangeHistograms ? [] : null;
     let fed: Samples = collector ? alsoInto(calibration, collector) : calibration;
     if (summarySamples) fed = keepingFirst(fed, summarySampleCount(graph), summarySamples);
     const stats = await calibrate(graph, fed, {
@@ -207,6 +210,12 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       rangeNote = `; output-mse searched ${searched.searched} conv / FC input range(s) in ${(searched.elapsedMs / 1000).toFixed(2)} s (the others: mse, or minmax before a softmax)`;
     } else {
       ranges = rangesFrom(stats, algorithm, { bits, percentile: recipe.calibration.percentile });
+    }
+    for (const c of clipOutputTails(graph, binned, ranges, bits)) {
+      notes.push(
+        `output ${c.tensor}: heavy ${c.side} tail clipped, ${c.side === 'low' ? 'min' : 'max'} ${c.from.toFixed(2)} -> ${c.to.toFixed(2)} ` +
+          `(quartiles ${c.quartiles.map((q) => q.toFixed(2)).join(', ')} on ${binned.samples} sample(s): the int8 grid over the whole range left the middle half of its values fewer than ${MIN_STEPS_PER_IQR} steps; the other side keeps its extreme)`,
+      );
     }
     if (request.activationRanges?.size) {
       // QAT's learned activation steps: the ranges the trained model computed with replace calibration's.
