@@ -3,9 +3,8 @@
  * MediaPipe's BlazeFace (face_detection_short_range) in LiteRT with anchors from our generator:
  * faces found on a real photo, and quantized variants measured against the float model's faces.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode as decodeJpeg } from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../errors';
 import { dequantizeBytes, optimizeModel } from '../optimize/pipeline';
@@ -13,6 +12,7 @@ import { defaultRecipe } from '../optimize/recipe';
 import { loadModel } from '../runtime/load';
 import { initRuntime } from '../runtime/start';
 import { toFloat, toModelInputs } from '../runtime/samples';
+import { photoInput } from '../test-support/photo-input';
 import { dataDir, readSharedModel } from '../test-support/shared';
 import { BLAZE_FACE_SHORT_RANGE, SSD_MOBILENET_V2_300, ssdAnchors } from '../test-support/ssd-anchors';
 import { readModel } from '../tflite/read';
@@ -84,19 +84,8 @@ describe('anchors file', () => {
   });
 });
 
-/** An RGB photo resized (nearest) to size x size in [-1, 1] (BlazeFace: 128, SSD MobileNetV2: 300). */
-function faceInput(path: string, size = 128): Float32Array[] {
-  const image = decodeJpeg(readFileSync(path), { useTArray: true });
-  const out = new Float32Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / size));
-    for (let x = 0; x < size; x++) {
-      const sx = Math.min(image.width - 1, Math.floor(((x + 0.5) * image.width) / size));
-      for (let c = 0; c < 3; c++) out[3 * (y * size + x) + c] = (image.data[4 * (sy * image.width + sx) + c] - 127.5) / 127.5;
-    }
-  }
-  return [out];
-}
+/** BlazeFace's input (128); SSD MobileNetV2 takes 300. */
+const faceInput = (path: string, size = 128) => photoInput(path, size);
 
 describe('BlazeFace short range in LiteRT, anchors from our generator', () => {
   const model = readSharedModel('face_detection_short_range_fp16.tflite');

@@ -4,13 +4,13 @@
  * by calibration) by mAP@0.5 of the decoded, NMS-ed faces against the float model's. Without the
  * rule the score logits' range (-329..1.3) gave a 1.3-logit step and 71.5% (tflite-opt eval, same split).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode as decodeJpeg } from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BOX_CODER_PRESETS } from '../../evaluate/box-decoding';
 import { compareModels } from '../../evaluate/compare';
 import { initRuntime } from '../../runtime/start';
+import { photoInput } from '../../test-support/photo-input';
 import { dataDir, readSharedModel } from '../../test-support/shared';
 import { BLAZE_FACE_SHORT_RANGE, ssdAnchors } from '../../test-support/ssd-anchors';
 import { readModel } from '../../tflite/read';
@@ -20,20 +20,8 @@ import { clipOutputTails } from './output-tail';
 import { rangeKey } from '../quantize/ranges';
 import { accumulate, newTensorStats } from './statistics/histogram';
 
-/** An RGB photo resized (nearest) to 128 x 128 in [-1, 1], BlazeFace's input. */
-function photo(path: string): Float32Array[] {
-  const image = decodeJpeg(readFileSync(path), { useTArray: true });
-  const size = 128;
-  const out = new Float32Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / size));
-    for (let x = 0; x < size; x++) {
-      const sx = Math.min(image.width - 1, Math.floor(((x + 0.5) * image.width) / size));
-      for (let c = 0; c < 3; c++) out[3 * (y * size + x) + c] = (image.data[4 * (sy * image.width + sx) + c] - 127.5) / 127.5;
-    }
-  }
-  return [out];
-}
+/** BlazeFace's input. */
+const photo = (path: string) => photoInput(path, 128);
 
 describe('output tail rule', () => {
   const model = readSharedModel('face_detection_short_range_fp16.tflite');

@@ -4,6 +4,7 @@
  * candidates that miss the budget hollow.
  */
 import { memo } from 'react';
+import { XYAxes } from '../workbench/charts/XYAxes';
 import { linearScale, niceTicks } from '../workbench/charts/scale';
 import type { SizeLatencyPoint } from './search-front';
 
@@ -21,21 +22,10 @@ export const SizeLatencyPlot = memo(function SizeLatencyPlot({ points, formatByt
   const yTicks = niceTicks(0, Math.max(...points.map((p) => p.p90Ms), 1e-3), 4);
   const sx = linearScale([0, xTicks[xTicks.length - 1]], [MARGIN.left, WIDTH - MARGIN.right]);
   const sy = linearScale([0, yTicks[yTicks.length - 1]], [HEIGHT - MARGIN.bottom, MARGIN.top]);
-  const bottom = HEIGHT - MARGIN.bottom;
   const front = points.filter((p) => p.front).sort((a, b) => a.bytes - b.bytes);
   return (
     <svg className="chart-svg" width={WIDTH} height={HEIGHT} viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label="latency vs file size" data-testid="search-latency-plot">
-      <g className="grid" stroke="#ddd" strokeDasharray="3 3">
-        {xTicks.map((t) => <line key={`x${t}`} x1={sx(t)} x2={sx(t)} y1={MARGIN.top} y2={bottom} />)}
-        {yTicks.map((t) => <line key={`y${t}`} x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={sy(t)} y2={sy(t)} />)}
-      </g>
-      <g className="axis" fontSize={11} fill="#555">
-        <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={bottom} y2={bottom} stroke="#888" />
-        <line x1={MARGIN.left} x2={MARGIN.left} y1={MARGIN.top} y2={bottom} stroke="#888" />
-        {xTicks.map((t) => <text key={`x${t}`} x={sx(t)} y={bottom + 14} textAnchor="middle">{formatBytes(t)}</text>)}
-        {yTicks.map((t) => <text key={`y${t}`} x={MARGIN.left - 6} y={sy(t) + 4} textAnchor="end">{t} ms</text>)}
-        <text x={(MARGIN.left + WIDTH - MARGIN.right) / 2} y={HEIGHT - 4} textAnchor="middle">file size (latency: 10th percentile of 100 runs, bar min to p90)</text>
-      </g>
+      <XYAxes width={WIDTH} height={HEIGHT} margin={MARGIN} xTicks={xTicks} yTicks={yTicks} sx={sx} sy={sy} formatX={formatBytes} formatY={(t) => `${t} ms`} label="file size (latency: 10th percentile of 100 runs, bar min to p90)" />
       <polyline points={front.map((p) => `${sx(p.bytes).toFixed(1)},${sy(p.latencyMs).toFixed(1)}`).join(' ')} fill="none" stroke="#e07b00" strokeWidth={2} data-testid="latency-front" />
       {points.map((p) => {
         const cx = sx(p.bytes);

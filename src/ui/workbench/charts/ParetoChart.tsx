@@ -6,6 +6,7 @@
  * nodes and renders in a couple of milliseconds, so it can update live while variants run.
  */
 import { memo } from 'react';
+import { XYAxes } from './XYAxes';
 import { placeLabels } from './labels';
 import { linearScale, niceTicks } from './scale';
 
@@ -70,7 +71,6 @@ export const ParetoChart = memo(function ParetoChart({ points, x, label, quality
   const yTicks = qualityTicks(points);
   const sx = linearScale([0, xTicks[xTicks.length - 1]], [MARGIN.left, WIDTH - MARGIN.right]);
   const sy = linearScale([yTicks[0], 1], [HEIGHT - MARGIN.bottom, MARGIN.top]);
-  const bottom = HEIGHT - MARGIN.bottom;
   const line = front.map((p) => `${sx(p[x]).toFixed(1)},${sy(p.quality).toFixed(1)}`).join(' ');
   // Labels: the float model first, then the frontier, then the rest (the ones that matter get the best spots).
   const ordered = [...points].sort((a, b) => Number(b.id === 'float') - Number(a.id === 'float') || Number(frontIds.has(b.id)) - Number(frontIds.has(a.id)));
@@ -80,17 +80,7 @@ export const ParetoChart = memo(function ParetoChart({ points, x, label, quality
   );
   return (
     <svg className="chart-svg" width={WIDTH} height={HEIGHT} viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`${quality} vs ${label}`}>
-      <g className="grid" stroke="#ddd" strokeDasharray="3 3">
-        {xTicks.map((t) => <line key={`x${t}`} x1={sx(t)} x2={sx(t)} y1={MARGIN.top} y2={bottom} />)}
-        {yTicks.map((t) => <line key={`y${t}`} x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={sy(t)} y2={sy(t)} />)}
-      </g>
-      <g className="axis" fontSize={11} fill="#555">
-        <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={bottom} y2={bottom} stroke="#888" />
-        <line x1={MARGIN.left} x2={MARGIN.left} y1={MARGIN.top} y2={bottom} stroke="#888" />
-        {xTicks.map((t) => <text key={`x${t}`} x={sx(t)} y={bottom + 14} textAnchor="middle">{formatX(t)}</text>)}
-        {yTicks.map((t) => <text key={`y${t}`} x={MARGIN.left - 6} y={sy(t) + 4} textAnchor="end">{Math.round(t * 100)}%</text>)}
-        <text x={(MARGIN.left + WIDTH - MARGIN.right) / 2} y={HEIGHT - 4} textAnchor="middle">{label}</text>
-      </g>
+      <XYAxes width={WIDTH} height={HEIGHT} margin={MARGIN} xTicks={xTicks} yTicks={yTicks} sx={sx} sy={sy} formatX={formatX} formatY={(t) => `${Math.round(t * 100)}%`} label={label} />
       <polyline points={line} fill="none" stroke={COLORS.front} strokeWidth={2} data-testid="pareto-frontier" />
       <g className="error-bars" stroke="#777" strokeWidth={1}>
         {points.map((p) => {
