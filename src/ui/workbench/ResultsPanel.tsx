@@ -378,7 +378,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
       </div>
       <h3>Per-layer error: {sel.result.label}</h3>
       <LayerChart key={sel.id} variant={sel} base={base} />
-      {sel.result.comparison.perClass && <PerClassView key={sel.id} label={sel.result.label} summary={sel.result.comparison.perClass} />}
+      {sel.result.comparison.perClass && <PerClassView key={`${sel.id}:per-class`} label={sel.result.label} summary={sel.result.comparison.perClass} />}
       <Disagreements variant={sel} />
     </section>
   );
