@@ -2,8 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import './styles.css';
-import { openRestored, userOpenedModel } from './open-model';
-import { restoreSession } from './session';
+import { restoreOnLoad } from './open-model';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
@@ -15,6 +14,4 @@ createRoot(root).render(
 
 // A saved optimization session (model + variants + results) comes back after a reload, unless the
 // user opened a model first (it would replace theirs; the saved one stays in the session switcher).
-void restoreSession(undefined, userOpenedModel).then((restored) => {
-  if (restored) void openRestored(restored.name, restored.bytes);
-});
+void restoreOnLoad();

@@ -8,11 +8,13 @@ import { firstLayout } from './graph/graph-client';
 import { summarizeInWorker } from './model-worker';
 import { sampleUrl, type Sample } from './samples';
 import { openOrAsk } from './open-confirm';
-import { sessionModelOpened } from './session';
+import { restoreSession, sessionModelOpened } from './session';
 import { useWorkbench } from './store';
 
 let latestRequest = 0;
 let userOpened = false;
+/** Opens of the user's that went ahead (not asked and cancelled). */
+let userOpensDone = 0;
 
 /** Whether the user has opened a model (file or sample) since the page loaded: a restore must not replace it. */
 export function userOpenedModel(): boolean {
@@ -50,6 +52,7 @@ export function openFile(file: File): Promise<void> {
 }
 
 function openFileNow(file: File): Promise<void> {
+  userOpensDone++;
   return openModel(file.name, file.size, async () => {
     try {
       return await file.arrayBuffer();
@@ -67,6 +70,7 @@ export function openSample(sample: Sample): Promise<void> {
 }
 
 function openSampleNow(sample: Sample): Promise<void> {
+  userOpensDone++;
   return openModel(sample.fileName, sample.bytes, async () => {
     let response: Response;
     try {
@@ -79,6 +83,17 @@ function openSampleNow(sample: Sample): Promise<void> {
     }
     return response.arrayBuffer();
   });
+}
+
+/**
+ * On page load: the saved session comes back unless the user opened a model first. The restore
+ * writes the session into the store before it reopens the model, and a file picked in between asks
+ * about that session; when the user goes ahead (new session or replace), their model is already on
+ * its way and the restored one must not be opened after it, or it would replace theirs.
+ */
+export async function restoreOnLoad(): Promise<void> {
+  const restored = await restoreSession(undefined, userOpenedModel);
+  if (restored && userOpensDone === 0) await openRestored(restored.name, restored.bytes);
 }
 
 /** Reopens a model restored from the saved session, keeping its variants. */

@@ -127,8 +127,22 @@ function patchVariant(id: string, patch: Partial<Variant> | ((v: Variant) => Par
 // ---------------------------------------------------------------------------------------------
 // Model
 
-/** A model was opened (not a restore): a new session starts. */
-export async function sessionModelOpened(name: string, bytes: Uint8Array, keepVariants = false): Promise<void> {
+/** Settles when the worker holds the current model (data and runs wait for it); never rejects. */
+let modelReady: Promise<void> = Promise.resolve();
+
+/**
+ * A model was opened (not a restore): a new session starts. `modelReady` covers the whole switch from
+ * this call on, saving the session before included: data picked while the old session is still being
+ * written must wait for the new model, or it would go to the old one and then be cleared.
+ */
+export function sessionModelOpened(name: string, bytes: Uint8Array, keepVariants = false): Promise<void> {
+  const before = modelReady;
+  modelReady = switchModel(before, name, bytes, keepVariants);
+  return modelReady;
+}
+
+async function switchModel(before: Promise<void>, name: string, bytes: Uint8Array, keepVariants: boolean): Promise<void> {
+  await before;
   for (const v of useSession.getState().variants) if (v.status === 'running' || v.status === 'queued') cancelVariant(v.id);
   // A new model is a new session: the one before stays saved under its own id (see confirmOpen).
   if (!keepVariants) {
@@ -147,15 +161,12 @@ export async function sessionModelOpened(name: string, bytes: Uint8Array, keepVa
     restoredNote: keepVariants ? s.restoredNote : null,
   }));
   if (!keepVariants) schedulePersist();
-  modelReady = (async () => {
-    try {
-      const r = await callWorker((api) => api.setModel(bytes.slice(), name));
-      if (useSession.getState().modelBytes === bytes) set({ preprocessingChoice: r.preprocessing, rawHead: r.rawHead });
-    } catch (error) {
-      set({ data: { status: 'error', error: toErrorInfo(error).message } });
-    }
-  })();
-  await modelReady;
+  try {
+    const r = await callWorker((api) => api.setModel(bytes.slice(), name));
+    if (useSession.getState().modelBytes === bytes) set({ preprocessingChoice: r.preprocessing, rawHead: r.rawHead });
+  } catch (error) {
+    set({ data: { status: 'error', error: toErrorInfo(error).message } });
+  }
 }
 
 /**
@@ -173,8 +184,6 @@ export async function setAnchorsFile(file: File | null, coder: BoxCoder): Promis
   }
 }
 
-/** Settles when the worker holds the current model (data and runs wait for it). */
-let modelReady: Promise<void> = Promise.resolve();
 
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -182,6 +191,7 @@ let modelReady: Promise<void> = Promise.resolve();
 export async function setDataFiles(files: { file: File; path: string }[], source: string): Promise<void> {
   set({ data: { status: 'loading', source } });
   await modelReady;
+  set({ data: { status: 'loading', source } }); // a model opened meanwhile reset the data
   const choice = useSession.getState().preprocessingChoice;
   try {
     const info = await callWorker((api) => api.setDataset({ files }, choice?.preprocessing ?? null));
