@@ -201,7 +201,11 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
     }).finally(() => collector?.dispose());
-    const binned = summarySamples?.length ? await calibrate(graph, summarySamples, { histograms: true, signal }) : stats;
+    // The output tail rule reads only the model outputs' histograms: the short pass taps just those
+    // unless the page asked for every activation's summary.
+    const binned = summarySamples?.length
+      ? await calibrate(graph, summarySamples, { histograms: true, signal, tensors: request.activationSummaries ? undefined : graph.subgraphs[0].outputs })
+      : stats;
     let ranges: RangeMap;
     let rangeNote = '';
     if (algorithm === 'output-mse') {

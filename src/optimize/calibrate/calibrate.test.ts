@@ -186,6 +186,22 @@ describe('calibrate on mnist_conv_fc_float with 300 MNIST digits', () => {
     }
   });
 
+  it('measures only the tensors asked for (a RESHAPE output through the tensor it copies), with the same statistics', async () => {
+    const few = digits.slice(0, 40);
+    const full = await calibrate(graph, few);
+    // 12: the softmax output; 9: the flatten (RESHAPE) of the pool output 8.
+    const only = await calibrate(graph, few, { tensors: [12, 9] });
+    const keys = [...only.tensors.keys()];
+    expect(keys.filter((k) => k !== '0:0')).toEqual(['0:8', '0:9', '0:12']); // the model input comes with the samples
+    expect(only.channelMeans.size).toBe(0);
+    for (const key of keys) {
+      const s = full.tensors.get(key)!;
+      const o = only.tensors.get(key)!;
+      expect([o.min, o.max, o.count, o.zeros, o.samples]).toEqual([s.min, s.max, s.count, s.zeros, s.samples]);
+      expect(Array.from(o.histogram.counts)).toEqual(Array.from(s.histogram.counts));
+    }
+  });
+
   it('throughput: calibration next to plain inference of the same samples', async () => {
     const model = await loadModel(modelBytes);
     const rounds: { inference: number; calibration: number; loop: number }[] = [];

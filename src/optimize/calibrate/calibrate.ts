@@ -109,6 +109,12 @@ export interface CalibrationOptions extends RunProgress {
    * counts as model load, outside `elapsedMs`). For steady-state measurements and tests.
    */
   waitForInstances?: boolean;
+  /**
+   * Measure only these tensors of subgraph 0 (RESHAPE-like ones through the tensor they copy), with
+   * no channel means; default every float activation. A short pass that needs a few tensors' histograms
+   * (the output tail rule reads the model outputs') then taps only those.
+   */
+  tensors?: readonly number[];
 }
 
 export type Reductions = 'litert' | 'js';
@@ -164,7 +170,7 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
   const subgraph = graph.subgraphs[subgraphIndex];
   if (!subgraph) throw new WorkbenchError('bad-input', 'The model has no subgraph to calibrate.');
 
-  const { measured, aliases, meanTensors, tapped } = calibrationTensors(graph);
+  const { measured, aliases, meanTensors, tapped } = calibrationTensors(graph, options.tensors);
   const settings = { momentum, bins, histograms };
   const reductions = options.reductions ?? 'auto';
   if (reductions === 'litert' && histograms) {
@@ -284,12 +290,20 @@ export interface CalibrationTensors {
   tapped: number[];
 }
 
-export function calibrationTensors(graph: ModelGraph): CalibrationTensors {
+export function calibrationTensors(graph: ModelGraph, only?: readonly number[]): CalibrationTensors {
   const subgraph = graph.subgraphs[0];
   const producer = producers(subgraph);
-  const measured = (t: number) => subgraph.tensors[t]?.type === TensorType.FLOAT32 && isActivation(graph, subgraph, t, producer);
-  const aliases = reshapeAliases(graph, 0, (t) => measured(t) || subgraph.inputs.includes(t));
-  const meanTensors = meanInputs(graph, 0, measured);
+  const activation = (t: number) => subgraph.tensors[t]?.type === TensorType.FLOAT32 && isActivation(graph, subgraph, t, producer);
+  const allAliases = reshapeAliases(graph, 0, (t) => activation(t) || subgraph.inputs.includes(t));
+  let measured = activation;
+  let aliases = allAliases;
+  if (only) {
+    // The wanted tensors and the roots they copy (a RESHAPE output's statistics are its root's).
+    const wanted = new Set(only.flatMap((t) => (allAliases.has(t) ? [t, allAliases.get(t)!] : [t])));
+    measured = (t) => wanted.has(t) && activation(t);
+    aliases = new Map([...allAliases].filter(([t]) => wanted.has(t)));
+  }
+  const meanTensors = only ? [] : meanInputs(graph, 0, measured);
   const tapped = subgraph.tensors.flatMap((_, t) => (measured(t) && !aliases.has(t) && !subgraph.inputs.includes(t) ? [t] : []));
   return { measured, aliases, meanTensors, tapped };
 }
