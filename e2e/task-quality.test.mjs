@@ -94,6 +94,12 @@ describe('task quality in the page', () => {
       const value = Number(text.replace('%', '')) / 100;
       console.log(`# dynamic BlazeFace in the page: mAP@0.5 vs float ${text} on ${await row.getAttribute('data-samples')} evaluation photos`);
       assert.ok(value > 0.8 && value <= 1, `mAP ${value}`);
+      // The anchors are saved with the session: after a reload the worker has them again, with the coder.
+      await page.waitForTimeout(1500); // the session is saved a moment after the run
+      await page.reload();
+      await page.locator('[data-testid="anchors-status"][data-count="896"]').waitFor({ timeout: 60_000 });
+      assert.match(await page.getByTestId('anchors-status').textContent(), /Using face-anchors\.csv: 896 anchors.*mediapipe-face coder/);
+      assert.equal(await page.getByTestId('anchors-coder').inputValue(), 'mediapipe-face');
     } finally {
       await own.close();
       await rm(dir, { recursive: true, force: true });

@@ -64,6 +64,13 @@ export interface DataState {
   previewError?: string;
 }
 
+/** An anchors file as the user gave it, and the box coder chosen with it. */
+export interface AnchorsSource {
+  fileName: string;
+  text: string;
+  coder: BoxCoder;
+}
+
 export interface SessionState {
   modelName: string | null;
   modelBytes: Uint8Array | null;
@@ -71,8 +78,8 @@ export interface SessionState {
   preprocessingChoice: PreprocessingChoice | null;
   /** A detector with a raw head (box regressions and scores per anchor): its row count, else null. */
   rawHead: RawHead | null;
-  /** The anchors file given for it (app/raw-detection.ts), or why it was refused. */
-  anchors: { status: 'none' } | { status: 'ready'; info: RawDetectionInfo } | { status: 'error'; error: string };
+  /** The anchors file given for it (app/raw-detection.ts) with its text (saved with the session), or why it was refused. */
+  anchors: { status: 'none' } | { status: 'ready'; info: RawDetectionInfo; source: AnchorsSource } | { status: 'error'; error: string };
   answers: WizardAnswers;
   data: DataState;
   split: Split;
@@ -143,6 +150,9 @@ export function sessionModelOpened(name: string, bytes: Uint8Array, keepVariants
 
 async function switchModel(before: Promise<void>, name: string, bytes: Uint8Array, keepVariants: boolean): Promise<void> {
   await before;
+  // A restored session's anchors go back to the worker with its model; any other model starts without.
+  const anchors = keepVariants ? anchorsToRestore : null;
+  anchorsToRestore = null;
   for (const v of useSession.getState().variants) if (v.status === 'running' || v.status === 'queued') cancelVariant(v.id);
   // A new model is a new session: the one before stays saved under its own id (see confirmOpen).
   if (!keepVariants) {
@@ -166,8 +176,13 @@ async function switchModel(before: Promise<void>, name: string, bytes: Uint8Arra
     if (useSession.getState().modelBytes === bytes) set({ preprocessingChoice: r.preprocessing, rawHead: r.rawHead });
   } catch (error) {
     set({ data: { status: 'error', error: toErrorInfo(error).message } });
+    return;
   }
+  if (anchors && useSession.getState().rawHead) await applyAnchors(anchors);
 }
+
+/** Anchors read from a saved session, given to the worker once its model is open again. */
+let anchorsToRestore: AnchorsSource | null = null;
 
 /**
  * The anchors file of a raw detection head and its box coder: checked against the model in the
@@ -176,9 +191,23 @@ async function switchModel(before: Promise<void>, name: string, bytes: Uint8Arra
  */
 export async function setAnchorsFile(file: File | null, coder: BoxCoder): Promise<void> {
   await modelReady;
+  await applyAnchors(file ? { fileName: file.name, text: await file.text(), coder } : null);
+  schedulePersist();
+}
+
+/** The same anchors with another box coder (the file is not read again). */
+export async function setAnchorsCoder(coder: BoxCoder): Promise<void> {
+  const { anchors } = useSession.getState();
+  if (anchors.status !== 'ready') return;
+  await modelReady;
+  await applyAnchors({ ...anchors.source, coder });
+  schedulePersist();
+}
+
+async function applyAnchors(source: AnchorsSource | null): Promise<void> {
   try {
-    const info = await callWorker(async (api) => api.setRawDetection(file ? await file.text() : null, file?.name ?? '', coder));
-    set({ anchors: info ? { status: 'ready', info } : { status: 'none' } });
+    const info = await callWorker((api) => api.setRawDetection(source?.text ?? null, source?.fileName ?? '', source?.coder ?? 'ssd'));
+    set({ anchors: info && source ? { status: 'ready', info, source } : { status: 'none' } });
   } catch (error) {
     set({ anchors: { status: 'error', error: toErrorInfo(error).message } });
   }
@@ -437,6 +466,8 @@ interface Saved {
   variants: Variant[];
   hadData: boolean;
   savedAt?: number;
+  /** A raw detection head's anchors file and box coder (sessions saved before have none). */
+  anchors?: AnchorsSource;
 }
 
 let persistTimer: ReturnType<typeof setTimeout> | null = null;
@@ -491,6 +522,7 @@ async function persistNow(): Promise<void> {
       variants: s.variants.map((v) => (v.status === 'running' || v.status === 'queued' ? { ...v, status: v.result ? 'done' : 'idle', progress: {} } : v)),
       hadData: s.data.status === 'ready' || s.data.status === 'lost',
       savedAt,
+      ...(s.anchors.status === 'ready' ? { anchors: s.anchors.source } : {}),
     };
     await idbSet(sessionKey(s.sessionId), saved);
     await idbSet(ACTIVE_KEY, s.sessionId);
@@ -535,6 +567,7 @@ export async function restoreSession(id?: string, skip?: () => boolean): Promise
   // The model's name and bytes come with the variants, in one step: a file picked while the restored
   // model is still being parsed then finds a session with work and asks, instead of opening directly
   // and losing the race to the restore (or persisting a session without its model over the saved one).
+  anchorsToRestore = saved.anchors ?? null;
   set({
     sessionId: saved.id,
     modelName: saved.modelName,

@@ -3,9 +3,9 @@
  * the user gives its anchors file and box coder, so variants are measured by mAP@0.5 of the decoded
  * boxes against the float model's (evaluate/box-decoding.ts).
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { BOX_CODERS, type BoxCoder } from '../../evaluate/box-decoding';
-import { setAnchorsFile, useSession } from '../session';
+import { setAnchorsCoder, setAnchorsFile, useSession } from '../session';
 
 const CODER_TEXT: Record<BoxCoder, string> = {
   ssd: 'SSD (y, x, h, w; scales 10, 10, 5, 5; background class 0)',
@@ -15,13 +15,16 @@ const CODER_TEXT: Record<BoxCoder, string> = {
 export function AnchorsSettings() {
   const rawHead = useSession((s) => s.rawHead);
   const anchors = useSession((s) => s.anchors);
-  const [coder, setCoder] = useState<BoxCoder>('ssd');
-  const [file, setFile] = useState<File | null>(null);
+  const given = anchors.status === 'ready' ? anchors.source.coder : null;
+  const [coder, setCoder] = useState<BoxCoder>(given ?? 'ssd');
+  // Anchors restored with a session bring their coder.
+  useEffect(() => {
+    if (given) setCoder(given);
+  }, [given]);
   if (!rawHead) return null;
-  const apply = (next: File | null, nextCoder: BoxCoder) => {
-    setFile(next);
-    setCoder(nextCoder);
-    void setAnchorsFile(next, nextCoder);
+  const changeCoder = (next: BoxCoder) => {
+    setCoder(next);
+    void setAnchorsCoder(next);
   };
   return (
     <div className="anchors" data-testid="anchors-settings" data-anchors={rawHead.anchors}>
@@ -34,7 +37,7 @@ export function AnchorsSettings() {
       <div className="split">
         <label>
           Box coder
-          <select value={coder} data-testid="anchors-coder" onChange={(e) => apply(file, e.target.value as BoxCoder)}>
+          <select value={coder} data-testid="anchors-coder" onChange={(e) => changeCoder(e.target.value as BoxCoder)}>
             {BOX_CODERS.map((c) => <option key={c} value={c}>{CODER_TEXT[c]}</option>)}
           </select>
         </label>
@@ -43,10 +46,10 @@ export function AnchorsSettings() {
           <input className="visually-hidden" type="file" accept=".csv,text/csv" data-testid="anchors-input" onChange={(e) => {
             const picked = e.target.files?.[0] ?? null;
             e.target.value = '';
-            if (picked) apply(picked, coder);
+            if (picked) void setAnchorsFile(picked, coder);
           }} />
         </label>
-        {anchors.status === 'ready' && <button type="button" className="link-button" onClick={() => apply(null, coder)}>Remove</button>}
+        {anchors.status === 'ready' && <button type="button" className="link-button" onClick={() => void setAnchorsFile(null, coder)}>Remove</button>}
       </div>
       {anchors.status === 'ready' && (
         <p className="small ok" role="status" data-testid="anchors-status" data-count={anchors.info.anchors}>
