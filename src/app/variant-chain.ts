@@ -58,7 +58,7 @@ export function stepsProblem(steps: VariantSteps | undefined, recipe?: Recipe): 
     if (t.mode === 'finetune' && !steps.prune && !steps.cluster) return 'Fine-tuning follows a prune or cluster step.';
     if (t.mode === 'qat' && (steps.float || (recipe && recipe.technique !== 'int8'))) return 'Quantization-aware training simulates int8: the technique must be int8.';
     const int4 = t.mode === 'qat' ? qatInt4Problem(recipe, !!(steps.prune || steps.cluster)) : null;
-    if (int4) return `${int4[0].toUpperCase()}${int4.slice(1)}.`;
+    if (int4) return `${int4}.`;
     if (!Number.isInteger(t.epochs) || t.epochs < 1 || t.epochs > MAX_EPOCHS) return `Epochs must be a whole number from 1 to ${MAX_EPOCHS}.`;
     if (!Number.isInteger(t.batchSize) || t.batchSize < 1 || t.batchSize > 1024) return 'The batch size must be a whole number from 1 to 1024.';
     if (!(t.learningRate > 0 && t.learningRate < 1)) return 'The learning rate must be between 0 and 1 (e.g. 0.0001).';

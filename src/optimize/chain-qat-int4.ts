@@ -26,7 +26,7 @@ import { asksInt4, type Recipe } from './recipe';
 export function qatInt4Problem(recipe: Recipe | undefined, prunedOrClustered: boolean): string | null {
   if (!recipe || !asksInt4(recipe)) return null;
   if (prunedOrClustered) {
-    return 'qat with int4 weights starts from the W4A8 post-training model, whose rounding (GPTQ) and int4 scales would move pruned zeros and cluster centroids; use qat+int8 --weights int4 on the float model, or prune / cluster with int8 weights';
+    return 'QAT with int4 weights starts from the W4A8 post-training model, whose rounding (GPTQ) and int4 scales would move pruned zeros and cluster centroids; use qat+int8 --weights int4 on the float model, or prune / cluster with int8 weights';
   }
   return null;
 }
@@ -96,7 +96,7 @@ export async function qatInt4(request: QatInt4Request): Promise<QatInt4Result> {
   const ptqGraph = readModel(ptq.bytes);
   const learnedSteps = int4ScalesOf(ptqGraph);
   if (!learnedSteps.size) {
-    throw new WorkbenchError('unsupported', 'qat with int4 weights: the post-training model stores no weight as int4 (LiteRT has no int4 kernel for these ops, or the recipe keeps them int8), so there is no int4 step to learn; use qat+int8 with int8 weights.');
+    throw new WorkbenchError('unsupported', 'QAT with int4 weights: the post-training model stores no weight as int4 (LiteRT has no int4 kernel for these ops, or the recipe keeps them int8), so there is no int4 step to learn; use qat+int8 with int8 weights.');
   }
   onProgress?.('train', 0, 1);
   const trainedFull = await finetune(dequantizeModel(ptqGraph).graph, request.data, {
