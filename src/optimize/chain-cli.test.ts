@@ -67,6 +67,8 @@ describe('tflite-opt optimize with a chain', () => {
     expect(report.metrics.classification.accuracy.candidate.top1).toBeGreaterThan(0.95);
     const ops = report.plan.subgraphs[0].ops as { op: string; weights?: { bits: number } }[];
     expect(ops.filter((op) => op.weights?.bits === 4).length).toBe(3); // every CONV_2D and FULLY_CONNECTED weight
+    expect(report.chain.lsq).toMatchObject({ int4Tensors: 3 });
+    expect(['qat', 'ptq']).toContain(report.chain.lsq.kept);
     const int4 = readModel(new Uint8Array(readFileSync(out))).subgraphs[0].tensors.filter((t) => t.type === TensorType.INT4);
     expect(int4.length).toBe(3);
   });
