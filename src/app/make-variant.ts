@@ -120,7 +120,7 @@ async function makeChainVariant(
   if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
   let trainingSummary: TrainingSummary | undefined;
   if (c.trained && training) {
-    trainingSummary = training.summary(c.trained);
+    trainingSummary = training.summary(c.trained, c.lsq);
     request.onProgress?.('train', 1, 1);
   }
   const summary: ChainSummary = {

@@ -10,18 +10,21 @@ import { modelSample, type Dataset } from '../data/dataset';
 import { filesFromPath } from '../data/files-node';
 import { argmax } from '../evaluate/metrics';
 import { parseReport } from '../evaluate/report';
-import { defaultRecipe } from '../optimize/recipe';
+import { defaultRecipe, recipeLabel } from '../optimize/recipe';
 import { loadModel } from '../runtime/load';
 import { randomInputs } from '../runtime/random-inputs';
 import { initRuntime } from '../runtime/start';
 import { initNodeEngine } from '../engine/backend-node';
 import { dataDir, readSharedModel } from '../test-support/shared';
+import { readModel } from '../tflite/read';
+import { TensorType } from '../tflite/schema/generated/tflite_generated';
 import { summarizeModel } from '../tflite/summary';
 import { reevaluateVariant } from './reevaluate-variant';
 import { runVariant, type VariantSpec } from './run-variant';
 import { Session } from './session';
 import { datasetFingerprint, datasetName, evaluationKey } from './evaluation-set';
 import { splitIndices } from './split';
+import { trainingBadge } from './training-progress';
 import { chainOf, defaultTraining } from './variant-chain';
 import type { Split } from './worker-protocol';
 
@@ -151,6 +154,33 @@ describe('runVariant', () => {
     } else {
       expect(result.training).toBeUndefined();
     }
+  });
+
+  it("QAT with int4 weights (the page's W4A8 variant with QAT): trains the PTQ model's int4 steps (LSQ) and says so in its badge", async () => {
+    const w4a8 = { ...int8, weightBits: 4 as const };
+    const chain = chainOf(w4a8, { train: { ...defaultTraining('qat'), epochs: 2 } })!;
+    const trainingPoints: number[] = [];
+    const { result } = await runVariant({
+      session,
+      spec: { recipe: w4a8, chain, training: { epochs: 2, batchSize: 16, learningRate: 1e-4 } },
+      split: SPLIT,
+      target: 'web',
+      onProgress: () => {},
+      onTraining: (update) => trainingPoints.push(...update.points.map((p) => p.x)),
+      initEngine: initNodeEngine,
+      environment: { runtime: 'test' },
+    });
+    expect(result.label).toBe(`qat-${recipeLabel(w4a8)}`);
+    expect(result.training).toMatchObject({ mode: 'qat', epochsPlanned: 2, trainSamples: 600, lsq: { int4Tensors: 3 } });
+    expect(trainingBadge(result.training!)).toMatch(/^QAT LSQ int4: \d\/2 epochs, best epoch \d, cross-entropy/);
+    expect(trainingPoints.length).toBeGreaterThan(0);
+    // The file holds int4 conv / FC weights, and LiteRT on the held-out digits gives what the run measured.
+    expect(readModel(result.bytes).subgraphs[0].tensors.filter((t) => t.type === TensorType.INT4)).toHaveLength(3);
+    const evaluation = splitIndices(session.dataset!, SPLIT).evaluation;
+    const variantTop1 = await top1(result.bytes, session.dataset!, evaluation);
+    console.log(`qat W4A8 (${result.training!.lsq!.kept} kept): top-1 ${(variantTop1 * 100).toFixed(1)}% vs float ${(floatTop1 * 100).toFixed(1)}% on ${evaluation.length} held-out digits`);
+    expect(result.comparison.classification.accuracy?.candidate.top1).toBeCloseTo(variantTop1, 5);
+    expect(Math.abs(variantTop1 - floatTop1)).toBeLessThanOrEqual(0.02);
   });
 
   it('re-evaluates a finished variant on other samples: the same bytes, measured again, not optimized again', async () => {

@@ -49,6 +49,8 @@ export interface TrainingSummary {
   backend: string;
   /** Largest tfjs WASM heap seen while training (bytes), when on WASM. */
   peakHeapBytes: number | null;
+  /** QAT of int4 weights (learned steps, LSQ) from the PTQ model: its int4 tensors, and which model was kept. */
+  lsq?: { int4Tensors: number; kept: 'qat' | 'ptq' };
 }
 
 /**
@@ -80,8 +82,9 @@ export function progressBatcher(send: (points: TrainingPoint[]) => void, interva
   };
 }
 
-/** "trained: 3 epochs, best epoch 2, cross-entropy" (the results table's badge). */
+/** "QAT: 3/3 epochs, best epoch 2, cross-entropy", "QAT LSQ int4: ..." (the results table's badge). */
 export function trainingBadge(t: TrainingSummary): string {
-  const what = t.mode === 'qat' ? 'QAT' : 'fine-tuned';
-  return `${what}: ${t.epochsDone}/${t.epochsPlanned} epoch${t.epochsPlanned === 1 ? '' : 's'}, best epoch ${t.bestEpoch}, ${t.loss}${t.stopped ? ` · stopped (${t.stopped.reason === 'cancelled' ? 'by you' : 'loss NaN'}), best checkpoint kept` : ''}`;
+  const what = t.mode === 'qat' ? (t.lsq ? 'QAT LSQ int4' : 'QAT') : 'fine-tuned';
+  const kept = t.lsq?.kept === 'ptq' ? ' · no gain over PTQ on validation: PTQ model kept' : '';
+  return `${what}: ${t.epochsDone}/${t.epochsPlanned} epoch${t.epochsPlanned === 1 ? '' : 's'}, best epoch ${t.bestEpoch}, ${t.loss}${t.stopped ? ` · stopped (${t.stopped.reason === 'cancelled' ? 'by you' : 'loss NaN'}), best checkpoint kept` : ''}${kept}`;
 }

@@ -1,11 +1,12 @@
 /**
  * A variant's optional prune / cluster / training steps before its quantization technique, written
  * as a chain string (src/optimize/chain.ts), e.g. "prune:0.5:2of4+dynamic", "cluster:32:per-channel+int8",
- * "prune:0.9+finetune+int8" or "qat+int8".
+ * "prune:0.9+finetune+int8" or "qat+int8" (whose recipe may ask int4 weights: QAT then learns the int4 steps).
  * Pure (no React, no store): the page builds the chain a variant runs (as data) here.
  */
 import { WorkbenchError } from '../errors';
 import { chainLabel, type Chain } from '../optimize/chain';
+import { qatInt4Problem } from '../optimize/chain-qat-int4';
 import { recipeLabel, type Recipe } from '../optimize/recipe';
 
 /** Training settings the experiment editor shows (src/optimize/finetune.ts FinetuneOptions). */
@@ -56,6 +57,8 @@ export function stepsProblem(steps: VariantSteps | undefined, recipe?: Recipe): 
   if (t) {
     if (t.mode === 'finetune' && !steps.prune && !steps.cluster) return 'Fine-tuning follows a prune or cluster step.';
     if (t.mode === 'qat' && (steps.float || (recipe && recipe.technique !== 'int8'))) return 'Quantization-aware training simulates int8: the technique must be int8.';
+    const int4 = t.mode === 'qat' ? qatInt4Problem(recipe, !!(steps.prune || steps.cluster)) : null;
+    if (int4) return `${int4}.`;
     if (!Number.isInteger(t.epochs) || t.epochs < 1 || t.epochs > MAX_EPOCHS) return `Epochs must be a whole number from 1 to ${MAX_EPOCHS}.`;
     if (!Number.isInteger(t.batchSize) || t.batchSize < 1 || t.batchSize > 1024) return 'The batch size must be a whole number from 1 to 1024.';
     if (!(t.learningRate > 0 && t.learningRate < 1)) return 'The learning rate must be between 0 and 1 (e.g. 0.0001).';

@@ -55,7 +55,7 @@ export async function variantTraining(request: VariantTrainingRequest) {
       },
     },
   };
-  const summary = (t: NonNullable<ChainResult['trained']>): TrainingSummary => ({
+  const summary = (t: NonNullable<ChainResult['trained']>, lsq?: ChainResult['lsq']): TrainingSummary => ({
     mode: request.mode,
     loss: t.loss,
     epochsPlanned: settings?.epochs ?? DEFAULT_EPOCHS,
@@ -68,6 +68,7 @@ export async function variantTraining(request: VariantTrainingRequest) {
     elapsedMs: t.elapsedMs,
     backend,
     peakHeapBytes: peakHeap,
+    ...(lsq ? { lsq } : {}),
   });
   return { chainTraining, summary, flush: () => batcher.flush() };
 }

@@ -20,9 +20,12 @@ export async function calibrationData(graph: ModelGraph, recipe: Recipe | undefi
   if (!source) throw new WorkbenchError('bad-input', `${recipe.technique} needs calibration data: pass --calib DIR|FILE.npy (or --train DIR|FILE.npy, which it then calibrates on)`);
   const dataset = await openDataFlags(graph, dataFlags(source, options));
   const count = positiveInteger(options.calibCount, '--calib-count') ?? recipe.calibration.samples;
+  // From --train: only the samples trained on (the first --train-count), so that --eval on the rest
+  // of the same folder stays unseen.
+  const pool = options.calib ? dataset.size : Math.min(dataset.size, positiveInteger(options.trainCount, '--train-count') ?? dataset.size);
   // A seeded random draw, not the first N: in class folders those would all be one class.
-  const indices = randomIndices(dataset.size, count, 0);
+  const indices = randomIndices(pool, count, 0);
   for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
-  if (!options.calib) process.stderr.write(`note: calibrating on ${indices.length} samples drawn from the --train data (no --calib given)\n`);
+  if (!options.calib) process.stderr.write(`note: calibrating on ${indices.length} samples drawn from the --train data${pool < dataset.size ? ` (its first ${pool}, those trained on)` : ''} (no --calib given)\n`);
   return { calibration: datasetSamples(dataset, indices), calibrationCount: indices.length };
 }

@@ -76,7 +76,9 @@ export interface ChainReport {
   text: string;
   steps?: Pick<Chain, 'prune' | 'cluster' | 'train' | 'quantize'>;
   pruned?: ChainResult['pruned'];
-  trained?: Omit<NonNullable<ChainResult['trained']>, 'activationRanges'>;
+  trained?: Omit<NonNullable<ChainResult['trained']>, 'activationRanges' | 'learnedSteps' | 'learnedActivationRanges'>;
+  /** qat with int4 weights: the int4 tensors whose steps trained, and which model is the result. */
+  lsq?: ChainResult['lsq'];
   clustered?: ChainResult['clustered'];
   checks?: ChainChecks;
   /** Sparsity, distinct values and sizes of the result's weights. */
@@ -126,9 +128,9 @@ export function buildReport(parts: ReportParts): WorkbenchReport {
   return report;
 }
 
-/** QAT's activation ranges are a Map by tensor index: internal state, not something to read. */
+/** QAT's activation ranges and learned steps are Maps handed to the writer: internal state, not something to read. */
 function withoutActivationRanges(trained: NonNullable<ChainResult['trained']>): ChainReport['trained'] {
-  const { activationRanges: _, ...rest } = trained;
+  const { activationRanges: _, learnedSteps: _s, learnedActivationRanges: _a, ...rest } = trained;
   return rest;
 }
 
@@ -140,6 +142,7 @@ function chainReport(steps: Chain, result: ChainResult | undefined): ChainReport
     steps: { prune, cluster, train, quantize },
     pruned: result.pruned,
     trained: result.trained && withoutActivationRanges(result.trained),
+    ...(result.lsq ? { lsq: result.lsq } : {}),
     clustered: result.clustered,
     checks: result.checks,
     weights: result.report,
@@ -304,6 +307,9 @@ function weightBitsMarkdown(plan: QuantizationPlan): string[] {
 function chainMarkdown(chain: ChainReport): string[] {
   const lines = [`Chain: \`${chain.text}\`.`];
   if (chain.weights) lines.push(`Weights: ${percent(chain.weights.sparsity)} zeros, ${bytes(chain.weights.size.gzipBytes)} gzip -9.`);
+  if (chain.lsq) {
+    lines.push(`QAT LSQ int4: ${chain.lsq.int4Tensors} int4 weight tensors trained their steps from the W4A8 PTQ model; ${chain.lsq.kept === 'qat' ? 'the trained model is the result' : 'no epoch beat the PTQ model on validation, so the PTQ model is the result'}.`);
+  }
   const c = chain.checks;
   if (c) {
     const checks = [c.zerosLost !== undefined && `${c.zerosLost} pruned zeros lost`, c.maxDistinctClustered !== undefined && `at most ${c.maxDistinctClustered} distinct values per clustered tensor`, c.clusterViolations !== undefined && `${c.clusterViolations} cluster violations`].filter(Boolean);

@@ -9,6 +9,8 @@
  * Pruned zeros survive quantization because weights are symmetric (zero point 0); clusters survive
  * because the quantizer is given clusterWeightParams (one scale per cluster group, so k centroids
  * are k integers). Both are checked on the result, and the model is run once in LiteRT.
+ * qat before int8 with int4 weights (W4A8) starts from the PTQ model and learns the int4 steps
+ * (chain-qat-int4.ts); with int8 weights it trains the float model with int8 fake quantization.
  */
 import { WorkbenchError } from '../errors';
 import type { Samples } from '../runtime/samples';
@@ -21,11 +23,12 @@ import { clusterModel, checkClusterCount, weightFingerprint, type ClusterOptions
 import { CLUSTER_INITS, type ClusterInit } from './kmeans1d';
 import { weightSites } from './quantize/weight-sites';
 import { checkRuns, optimizeModel, type OptimizeResult, type Stage } from './pipeline';
+import { qatInt4, qatInt4Problem } from './chain-qat-int4';
 import { finetune, type FinetuneOptions, type FinetuneResult, type TrainingData } from './finetune';
 import { checkSparsity, pruneModel, type PruneOptions, type PrunedTensor } from './prune';
 import { constantAsFloat32, dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 import { clusterWeightParams, type WeightParamsHook } from './quantize/params';
-import { defaultRecipe, parseRecipe, TECHNIQUES, type Recipe, type Scope, type Technique } from './recipe';
+import { asksInt4, defaultRecipe, parseRecipe, TECHNIQUES, type Recipe, type Scope, type Technique } from './recipe';
 import { weightReport, weightsByName, type ModelWeightReport } from './sparsity-report';
 
 export interface Chain {
@@ -105,6 +108,8 @@ export function parseChain(text: string, options: ChainParseOptions = {}): Chain
   if (chain.train?.mode === 'qat' && chain.quantize?.technique !== 'int8') {
     fail(`qat simulates int8 and must end in int8 (qat+int8)${chain.quantize ? `, not ${chain.quantize.technique}` : ''}`);
   }
+  const int4Problem = chain.train?.mode === 'qat' ? qatInt4Problem(chain.quantize, !!(chain.prune || chain.cluster)) : null;
+  if (int4Problem) fail(int4Problem);
   const exclude = [...(options.exclude ?? []), ...(chain.quantize?.keepFloat ?? [])];
   if (chain.prune) chain.prune.exclude = [...exclude];
   if (chain.cluster) chain.cluster.exclude = [...exclude];
@@ -218,6 +223,8 @@ export interface ChainResult {
   pruned?: { sparsity: number; tensors: PrunedTensor[] };
   clustered?: { tensors: ClusteredTensor[]; elapsedMs: number };
   trained?: Omit<FinetuneResult, 'graph'>;
+  /** qat with int4 weights: how many int4 tensors learned their steps, and whether the trained or the PTQ model is the result. */
+  lsq?: { int4Tensors: number; kept: 'qat' | 'ptq' };
   quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict' | 'plan' | 'activations' | 'channelScales'>;
   report: ModelWeightReport;
   checks: ChainChecks;
@@ -267,16 +274,63 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
     );
     onProgress?.('cluster', 1, 1);
   }
-  if (chain.train) {
-    if (!request.training) throw new WorkbenchError('bad-input', `"${chain.train.mode}" needs training data (--train DIR|FILE.npy, labeled or not)`);
-    onProgress?.('train', 0, 1);
-    const trained = await finetune(graph, request.training.data, {
-      ...request.training.options,
-      mode: chain.train.mode,
+  if (chain.train && !request.training) throw new WorkbenchError('bad-input', `"${chain.train.mode}" needs training data (--train DIR|FILE.npy, labeled or not)`);
+  const int4Problem = chain.train?.mode === 'qat' ? qatInt4Problem(chain.quantize, !!(chain.prune || chain.cluster)) : null;
+  if (int4Problem) throw new WorkbenchError('bad-input', `${int4Problem}.`);
+  let bytes: Uint8Array;
+  if (chain.train?.mode === 'qat' && chain.quantize && asksInt4(chain.quantize)) {
+    const q = await qatInt4({
+      graph,
       teacher: graph0,
-      signal: anySignal(request.signal, request.training.signal),
+      recipe: chain.quantize,
+      calibration: request.calibration,
+      calibrationCount: request.calibrationCount,
+      data: request.training!.data,
+      options: { ...request.training!.options, weightGranularity: chain.quantize.granularity },
+      trainingSignal: anySignal(request.signal, request.training!.signal),
+      signal: request.signal,
+      onProgress,
+      skipCheck: request.skipCheck,
+      allowFloatFallback: request.allowFloatFallback,
+      activationSummaries: request.activationSummaries,
+    });
+    bytes = q.bytes;
+    result.trained = q.trained;
+    result.lsq = { int4Tensors: q.int4Tensors, kept: q.kept };
+    result.quantized = quantizedSummary(q.quantized);
+    notes.push(...q.notes);
+  } else {
+    ({ bytes, graph } = await trainAndQuantize(request, graph, graph0, result, notes, referenceWeights));
+  }
+  const finalGraph = readModel(bytes);
+  const checks = chainChecks(graph, finalGraph, chain, new Set(result.clustered?.tensors.map((t) => t.name)));
+  if (checks.zerosLost) notes.push(`WARNING: ${checks.zerosLost} pruned zero(s) are not zero after ${chain.quantize?.technique}`);
+  if (checks.clusterViolations) notes.push(`WARNING: ${checks.clusterViolations} clustered tensor(s) have more than ${chain.cluster!.clusters} values after ${chain.quantize?.technique}`);
+  const report = weightReport({ graph: finalGraph, bytes }, request.model);
+  notes.push(`size ${report.size.rawBytes} bytes raw (${report.rawRatio!.toFixed(3)}x), ${report.size.gzipBytes} gzip (${report.gzipRatio!.toFixed(3)}x the input's gzip size)`);
+  return { ...(result as ChainResult), bytes, report, checks, notes };
+}
+
+/** The chain's training step (fine-tuning, or int8 QAT from the float model), then its quantization. */
+async function trainAndQuantize(
+  request: ChainRequest,
+  start: ModelGraph,
+  graph0: ModelGraph,
+  result: Partial<ChainResult>,
+  notes: string[],
+  referenceWeights: Map<string, Float32Array>,
+): Promise<{ bytes: Uint8Array; graph: ModelGraph }> {
+  const { chain, onProgress } = request;
+  let graph = start;
+  if (chain.train) {
+    onProgress?.('train', 0, 1);
+    const trained = await finetune(graph, request.training!.data, {
+      ...request.training!.options,
+      mode: chain.train!.mode,
+      teacher: graph0,
+      signal: anySignal(request.signal, request.training!.signal),
       clustered: chain.cluster ? { tensors: result.clustered!.tensors.filter((t) => t.subgraph === 0).map((t) => t.tensor), perChannel: !!chain.cluster.perChannel } : undefined,
-      keepZeros: chain.prune ? true : request.training.options?.keepZeros,
+      keepZeros: chain.prune ? true : request.training!.options?.keepZeros,
       weightGranularity: chain.quantize?.granularity,
     });
     const { graph: trainedGraph, ...summary } = trained;
@@ -311,18 +365,17 @@ export async function runChain(request: ChainRequest): Promise<ChainResult> {
         : undefined,
     });
     bytes = q.bytes;
-    result.quantized = { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan, activations: q.activations, ...(q.channelScales ? { channelScales: q.channelScales } : {}) };
+    result.quantized = quantizedSummary(q);
     notes.push(...q.notes);
   } else if (!request.skipCheck) {
     await checkRuns(bytes);
   }
-  const finalGraph = readModel(bytes);
-  const checks = chainChecks(graph, finalGraph, chain, new Set(result.clustered?.tensors.map((t) => t.name)));
-  if (checks.zerosLost) notes.push(`WARNING: ${checks.zerosLost} pruned zero(s) are not zero after ${chain.quantize?.technique}`);
-  if (checks.clusterViolations) notes.push(`WARNING: ${checks.clusterViolations} clustered tensor(s) have more than ${chain.cluster!.clusters} values after ${chain.quantize?.technique}`);
-  const report = weightReport({ graph: finalGraph, bytes }, request.model);
-  notes.push(`size ${report.size.rawBytes} bytes raw (${report.rawRatio!.toFixed(3)}x), ${report.size.gzipBytes} gzip (${report.gzipRatio!.toFixed(3)}x the input's gzip size)`);
-  return { ...(result as ChainResult), bytes, report, checks, notes };
+  return { bytes, graph };
+}
+
+/** What a chain result keeps of the quantization step's result. */
+function quantizedSummary(q: OptimizeResult): NonNullable<ChainResult['quantized']> {
+  return { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan, activations: q.activations, ...(q.channelScales ? { channelScales: q.channelScales } : {}) };
 }
 
 /** Aborted when either is (AbortSignal.any is too new for some of the browsers we serve). */

@@ -27,7 +27,7 @@ import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-o
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { isConstant } from '../tflite/queries';
 import { elementCount } from '../tflite/shape';
-import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
+import { asksInt4, equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
@@ -174,8 +174,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     if (rounding !== 'nearest' || algorithm === 'output-mse') {
       try {
         // The running Gram matrices serve int4 layers only (layer-inputs.ts GRAM_ROWS says why).
-        const int4Asked = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((s) => s.bits === 4);
-        collector = await openLayerInputs(graph, { total, gramRows: int4Asked ? undefined : 0 });
+        collector = await openLayerInputs(graph, { total, gramRows: asksInt4(recipe) ? undefined : 0 });
       } catch (error) {
         const why = `LiteRT could not run the model with taps on the layers' inputs (${error instanceof Error ? error.message : String(error)})`;
         if (rounding !== 'nearest') notes.push(`weights rounded to nearest: ${rounding} needs the layers' inputs, and ${why}`);

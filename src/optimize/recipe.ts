@@ -113,6 +113,11 @@ export function equalizeApplies(recipe: Recipe): boolean {
   return needsCalibration(recipe) && recipe.equalize !== 'off';
 }
 
+/** Whether any op's weights are asked to be int4 (weightBits, by op type or by scope). */
+export function asksInt4(recipe: Recipe): boolean {
+  return recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((e) => e.bits === 4);
+}
+
 export function needsCalibration(recipe: Recipe): boolean {
   return recipe.technique === 'int8' || recipe.technique === 'int16x8';
 }
@@ -203,8 +208,7 @@ export function parseRecipe(json: unknown): Recipe {
     if (!needsCalibration(recipe)) fail(`floatWeights needs technique int8 or int16x8 (the ops they leave in float), not ${recipe.technique}`);
     recipe.floatWeights = 'float16';
   }
-  const usesInt4 = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((e) => e.bits === 4);
-  if (usesInt4 && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`int4 weights need technique ${INT4_TECHNIQUES.join(', ')}, not ${recipe.technique}`);
+  if (asksInt4(recipe) && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`int4 weights need technique ${INT4_TECHNIQUES.join(', ')}, not ${recipe.technique}`);
   if (Object.keys(recipe.opWeightBits).length && !INT4_TECHNIQUES.includes(recipe.technique)) fail(`opWeightBits needs technique ${INT4_TECHNIQUES.join(', ')}`);
   if (recipe.weightBitsByScope.length && !needsCalibration(recipe)) {
     fail('weightBitsByScope needs technique int8 or int16x8 (weight-only and dynamic set bits by op type: opWeightBits)');

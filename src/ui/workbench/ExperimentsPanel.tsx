@@ -1,6 +1,6 @@
 /** The variants: each recipe with its options, run / cancel, per-stage progress. */
 import { memo, useEffect, useRef, useState } from 'react';
-import { needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
+import { asksInt4, needsCalibration, parseScope, TECHNIQUES, type Recipe, type Scope, type Technique } from '../../optimize/recipe';
 import { formatBytes } from '../format';
 import { addQatVariant, addTechnique, cancelVariant, cannotRun, clearHighlight, removeVariant, runAll, runVariant, RUN_STAGES, setAllowFloatFallback, updateRecipe, updateSteps, useSession, type LiveTraining, type Variant } from '../session';
 import { chainText, defaultTraining, hasSteps, MAX_CLUSTERS, MAX_EPOCHS, MAX_SPARSITY, stepsProblem, variantLabel, type TrainSettings, type VariantSteps } from '../../app/variant-chain';
@@ -87,7 +87,9 @@ function StepsEditor({ variant, disabled }: { variant: Variant; disabled: boolea
         </label>
       )}
       {(canQat || steps.train?.mode === 'qat') && (
-        <label className="inline-check" title="Quantization-aware training: train with int8 simulated in the forward pass, then quantize">
+        <label className="inline-check" title={asksInt4(variant.recipe)
+          ? 'Quantization-aware training of int4 weights: start from the W4A8 post-training model and learn its int4 steps with the weights (LSQ); the PTQ model is kept if training does not beat it on the held-out split'
+          : 'Quantization-aware training: train with int8 simulated in the forward pass, then quantize'}>
           <input type="checkbox" checked={steps.train?.mode === 'qat'} disabled={disabled} data-testid="variant-qat" onChange={(e) => set({ train: e.target.checked ? defaultTraining('qat') : undefined })} /> QAT
         </label>
       )}

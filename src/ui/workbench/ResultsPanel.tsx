@@ -339,7 +339,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
                   <td>{r.latency.medianMs.toFixed(3)} ms</td>
                   <td>
                     {t && (
-                      <div className="small" data-testid="training-badge" data-mode={t.mode} data-epochs={t.epochsDone} data-best-epoch={t.bestEpoch} data-loss={t.loss} data-stopped={t.stopped?.reason ?? ''}
+                      <div className="small" data-testid="training-badge" data-mode={t.mode} data-lsq={t.lsq?.kept ?? ''} data-epochs={t.epochsDone} data-best-epoch={t.bestEpoch} data-loss={t.loss} data-stopped={t.stopped?.reason ?? ''}
                         title={`batch ${t.batchSize}, learning rate ${t.learningRate}, ${t.trainSamples} training samples (calibration${t.trainSamples ? ' + training split' : ''}; evaluation samples never trained on), ${(t.elapsedMs / 1000).toFixed(1)} s on ${t.backend}`}>
                         <span className="badge">{trainingBadge(t)}</span>
                         {gain !== null && Number.isFinite(gain) && (
