@@ -2,10 +2,11 @@
  * `tflite-opt eval --box-labels` as a user runs it (a real process): SSD MobileNet's own detections
  * on shared photos, found here in LiteRT, written as a boxes.csv; the model measured against them
  * scores mAP 1, a dynamic-range variant the same against them as against the float detections; and
+ * `search --box-labels` measures the float model and the pick against them on both splits; and
  * the refusals (not a detector, a raw head without anchors, a bad line, a missing file).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'box-labels-cli-'));
 const photos = join(dir, 'photos');
 const boxes = join(dir, 'labels', 'boxes.csv');
 const variant = join(dir, 'ssd-dynamic.tflite');
+const floatTwin = join(dir, 'ssd-float.tflite');
 let images = 0;
 let boxCount = 0;
 let labelled = 0;
@@ -65,7 +67,9 @@ beforeAll(async () => {
     model.delete();
   }
   writeFileSync(boxes, `${rows.join('\n')}\n`);
-  writeFileSync(variant, (await optimizeModel({ model: dequantizeBytes(ssd).bytes, recipe: defaultRecipe('dynamic') })).bytes);
+  const float = dequantizeBytes(ssd).bytes;
+  writeFileSync(floatTwin, float);
+  writeFileSync(variant, (await optimizeModel({ model: float, recipe: defaultRecipe('dynamic') })).bytes);
 }, 300_000);
 
 describe('tflite-opt eval --box-labels', () => {
@@ -87,6 +91,22 @@ describe('tflite-opt eval --box-labels', () => {
     expect(floatQuality).toMatchObject({ against: 'reference', samples: images });
     expect(Math.abs(labelsQuality.value - floatQuality.value)).toBeLessThan(1e-9);
     expect(labelsQuality.value).toBeGreaterThan(0.8);
+  }, 600_000);
+
+  it('search --box-labels: the float model and the pick are measured against the labels on both splits', () => {
+    const report = join(dir, 'search.json');
+    const run = cli('search', floatTwin, '--budget', '100', '--calib', photos, '--calib-count', '2', '--eval-count', '4', '--check-count', '4', '--max-evaluations', '1', '--rounding', 'nearest', '--box-labels', boxes, '-o', join(dir, 'pick.tflite'), '--report', report);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Check split (unseen): mAP@0.5 against the labels: ');
+    const search = JSON.parse(readFileSync(report, 'utf8')).search;
+    console.log(`# search on the dequantized SSD: float mAP vs labels ${search.floatQuality.value} (search split), pick ${search.check.quality.value} (check split, float ${search.check.floatQuality.value})`);
+    for (const q of [search.floatQuality, search.check.quality, search.check.floatQuality]) expect(q).toMatchObject({ task: 'detection', metric: 'map', against: 'labels', samples: 4 });
+    // The float model is the search's reference: its value is the labels' reference value.
+    expect(search.floatQuality.value).toBe(search.floatQuality.referenceValue);
+    expect(search.check.floatQuality.value).toBe(search.check.quality.referenceValue);
+    // The labels are the uint8 model's boxes, not this float twin's: against them the twin itself misses
+    // some on the check split (against its own detections it would score 1 by construction).
+    expect(search.check.floatQuality.value).toBeLessThan(1);
   }, 600_000);
 
   it('refuses a model that is not a detector, a raw head without anchors, a bad line and a missing file', () => {
