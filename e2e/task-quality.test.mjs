@@ -90,6 +90,8 @@ describe('task quality in the page', () => {
       await page.getByTestId('run-all').click();
       await page.locator('[data-testid="variant"][data-status="done"]').waitFor({ timeout: 300_000 });
       const row = page.getByTestId('result-row').first();
+      // The variant reads done a moment before the results table renders its row.
+      await row.waitFor();
       const header = await page.locator('table thead th').allTextContents();
       assert.ok(header.includes('mAP@0.5 vs float'), `the table names the measure: ${JSON.stringify(header)}`);
       const text = await row.getByTestId('cell-agreement').textContent();
@@ -180,11 +182,12 @@ describe('task quality in the page', () => {
       await page.getByTestId('add-variant').click();
       await page.getByTestId('run-all').click();
       await page.locator('[data-testid="variant"][data-status="done"]').waitFor({ timeout: 300_000 });
+      const row = page.getByTestId('result-row').first();
+      await row.waitFor();
       const header = await page.locator('table thead th').allTextContents();
       assert.ok(header.includes('mAP@0.5 vs labels'), `the table names the measure: ${JSON.stringify(header)}`);
       // The float model against its own detections: every labelled face found again.
       assert.equal(await page.getByTestId('result-row-float').getByTestId('cell-agreement').textContent(), '100.0%');
-      const row = page.getByTestId('result-row').first();
       const text = await row.getByTestId('cell-agreement').textContent();
       const value = Number(text.replace('%', '')) / 100;
       console.log(`# dynamic BlazeFace vs boxes.csv in the page: mAP@0.5 vs labels ${text} on ${await row.getAttribute('data-samples')} evaluation photos (${boxes} boxes on ${images} of ${kept})`);

@@ -1,9 +1,9 @@
 /**
  * `tflite-opt eval --box-labels` as a user runs it (a real process): SSD MobileNet's own detections
  * on shared photos, found here in LiteRT, written as a boxes.csv; the model measured against them
- * scores mAP 1, a dynamic-range variant the same against them as against the float detections; and
- * `search --box-labels` measures the float model and the pick against them on both splits; and
- * the refusals (not a detector, a raw head without anchors, a bad line, a missing file).
+ * scores mAP 1, a dynamic-range variant the same against them as against the float detections;
+ * `search --box-labels` measures the float model and the pick against them on both splits; and the
+ * refusals (not a detector, a raw head without anchors, a bad line, a missing file).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
