@@ -1,5 +1,5 @@
 /** What a variant is evaluated on: the evaluation split (with labels when all have one), or seeded random inputs without data. */
-import type { Dataset } from '../data/dataset';
+import { boxesAt, type Dataset, type LabeledBox } from '../data/dataset';
 import { loadModel } from '../runtime/load';
 import { randomInputs } from '../runtime/random-inputs';
 import type { Sample } from '../runtime/samples';
@@ -11,6 +11,8 @@ const RANDOM_SAMPLES = 16;
 export interface EvaluationSamples {
   samples: AsyncIterable<Sample> | Sample[];
   labels?: number[];
+  /** Detectors: the ground-truth boxes of each sample, when the data set has box labels. */
+  boxes?: LabeledBox[][];
   total: number;
   random: boolean;
 }
@@ -18,7 +20,13 @@ export interface EvaluationSamples {
 export async function evaluationSamples(reference: Uint8Array, d: Dataset | null, indices: SplitIndices | null): Promise<EvaluationSamples> {
   if (d && indices) {
     const labels = indices.evaluation.map((i) => d.labels[i]);
-    return { samples: samplesOf(d, indices.evaluation), labels: labels.every((l) => l !== null) ? (labels as number[]) : undefined, total: indices.evaluation.length, random: false };
+    return {
+      samples: samplesOf(d, indices.evaluation),
+      labels: labels.every((l) => l !== null) ? (labels as number[]) : undefined,
+      boxes: boxesAt(d, indices.evaluation),
+      total: indices.evaluation.length,
+      random: false,
+    };
   }
   const loaded = await loadModel(reference);
   try {

@@ -2,9 +2,11 @@
  * Opening a dataset for a model: the page's picked files (or one zip) as DataFiles, the dataset
  * read from them for the model's inputs, and what the page is told about it.
  */
-import { openDataset as readDataset, type Dataset, type DatasetOptions } from '../data/dataset';
+import { BOX_LABELS_FILE, boxLabelsFromCsv, boxLabelsText } from '../data/box-labels';
+import { openDataset as readDataset, withBoxLabels, type Dataset, type DatasetOptions } from '../data/dataset';
 import { graphInputs } from '../data/default-preprocessing';
 import { filesFromFileList, filesFromZip, type DataFile } from '../data/files';
+import { isDetector } from '../evaluate/raw-detection-task';
 import type { ModelGraph } from '../tflite/graph';
 import type { DataInput, DatasetInfo } from './worker-protocol';
 
@@ -24,7 +26,24 @@ export interface DatasetChoices {
 }
 
 export async function openDataset(files: DataFile[], graph: ModelGraph, choices: DatasetChoices = {}): Promise<Dataset> {
-  return readDataset(files, graphInputs(graph), { preprocessing: choices.preprocessing, classNames: choices.classNames, labelsCsv: await labelsCsv(files, choices.labelColumn) });
+  const dataset = await readDataset(files, graphInputs(graph), { preprocessing: choices.preprocessing, classNames: choices.classNames, labelsCsv: await labelsCsv(files, choices.labelColumn) });
+  return rootBoxLabels(files, dataset, graph, choices.classNames);
+}
+
+/**
+ * A detector's data with a boxes.csv at its root: the ground-truth boxes its variants' mAP is then
+ * measured against (errors in the file are errors: it exists for nothing else). Other models ignore it.
+ */
+async function rootBoxLabels(files: DataFile[], dataset: Dataset, graph: ModelGraph, classNames: string[] | undefined): Promise<Dataset> {
+  const csv = files.find((f) => f.path.toLowerCase() === BOX_LABELS_FILE);
+  if (!csv) return dataset;
+  if (!isDetector(graph)) {
+    dataset.notes.push(`Ignored ${csv.path}: box labels are for detectors, and this model has neither a TFLite_Detection_PostProcess op nor a raw box head.`);
+    return dataset;
+  }
+  const labels = boxLabelsFromCsv({ text: new TextDecoder().decode(await csv.read()), name: csv.path }, dataset.names, classNames);
+  dataset.notes.push(`Box labels from ${boxLabelsText(labels)}: detection variants are measured by mAP@0.5 against them.`);
+  return withBoxLabels(dataset, labels);
 }
 
 /** The root labels.csv with the column the user named. */
@@ -46,5 +65,6 @@ export function datasetInfo(d: Dataset, identity: { name: string | null; fingerp
     classNames: d.classNames,
     notes: d.notes,
     preprocessing: d.preprocessing[0] ?? null,
+    boxLabels: d.boxLabels ? { name: d.boxLabels.name, boxes: d.boxLabels.boxes, images: d.boxLabels.images } : null,
   };
 }

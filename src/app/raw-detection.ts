@@ -5,16 +5,10 @@
  */
 import { parseAnchorsCsv } from '../evaluate/anchors';
 import { BOX_CODER_PRESETS, type BoxCoder } from '../evaluate/box-decoding';
-import { inferTask } from '../evaluate/quality';
 import { rawDetectionTask } from '../evaluate/raw-detection-task';
-import type { ModelGraph } from '../tflite/graph';
 import type { Session } from './session';
 
-export interface RawHead {
-  /** Rows (anchors) of the two outputs, and their shapes. */
-  anchors: number;
-  shapes: number[][];
-}
+export { rawHeadOf, type RawHead } from '../evaluate/raw-detection-task';
 
 export interface RawDetectionInfo {
   fileName: string;
@@ -22,19 +16,6 @@ export interface RawDetectionInfo {
   coder: BoxCoder;
   boxesShape: number[];
   scoresShape: number[];
-}
-
-/** A possible raw detection head: at least two outputs sharing a row count > 1, and no post-processing op. */
-export function rawHeadOf(graph: ModelGraph): RawHead | null {
-  if (inferTask(graph).kind === 'detection') return null;
-  const subgraph = graph.subgraphs[0];
-  const shapes = subgraph.outputs.map((t) => subgraph.tensors[t].shape);
-  const rows = shapes.map((s) => (s.length >= 2 ? s.slice(0, -1).reduce((a, b) => a * b, 1) : 0));
-  for (const r of rows) {
-    const same = shapes.filter((_, k) => rows[k] === r);
-    if (r > 1 && same.length >= 2 && same.some((s) => s[s.length - 1] >= 4)) return { anchors: r, shapes: same.map((s) => [...s]) };
-  }
-  return null;
 }
 
 /** Sets (or with null text clears) the session's anchors; throws a WorkbenchError when they do not fit the model. */

@@ -53,6 +53,8 @@ export interface DatasetInfo {
   classNames: string[] | null;
   notes: string[];
   preprocessing: Preprocessing | null;
+  /** A detector's ground-truth boxes from the data's boxes.csv: how many, on how many images. */
+  boxLabels?: { name: string; boxes: number; images: number } | null;
 }
 
 export interface PreviewItem {

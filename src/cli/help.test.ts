@@ -26,6 +26,8 @@ function cli(...args: string[]) {
  */
 /** Detectors with a raw head (eval and search). */
 const RAW_DETECTION_FLAGS = ['--anchors', '--box-coder', '--box-order', '--box-scale', '--box-sizes', '--box-scores', '--score-threshold', '--nms-iou', '--max-detections'];
+/** Ground-truth boxes of a detector (eval and search). */
+const BOX_LABEL_FLAGS = ['--box-labels'];
 
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
@@ -36,11 +38,11 @@ const ACCEPTED: Record<string, string[]> = {
     '--op-weights', '--rounding',
   ],
   run: ['--input', '--seed', '--json'],
-  eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS],
+  eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations',
     '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--algo', '--exclude', '--integer-only', '--equalize',
-    '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS,
+    '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS,
   ],
 };
 

@@ -137,6 +137,18 @@ export const rawDetectionOptions = {
   },
 } as const satisfies OptionGroup;
 
+/** Ground-truth boxes for a detector (post-processed or raw head), on the evaluation data. */
+export const boxLabelOptions = {
+  title: 'detectors: ground-truth boxes',
+  options: {
+    boxLabels: {
+      type: 'string',
+      value: 'BOXES.csv',
+      help: "the evaluation images' boxes: a CSV with header file,class,ymin,xmin,ymax,xmax (corners as fractions [0, 1] of the image, class id or a name from the model's labels), one row per box, an image without rows has no objects; mAP@0.5 is then measured against them instead of the float model's detections",
+    },
+  },
+} as const satisfies OptionGroup;
+
 export const searchOptions = {
   title: 'search',
   options: {

@@ -19,6 +19,7 @@ import { readModel } from '../tflite/read';
 import type { SearchOptions } from './command-options';
 import { choiceOption } from './choice-option';
 import { positiveInteger } from './count-option';
+import { withBoxLabelsFlag } from './box-labels-option';
 import { dataFlags, openDataFlags } from './data-options';
 import { rawDetectionFromFlags } from './raw-detection-options';
 import { readInputFile } from './read-input-file';
@@ -48,7 +49,8 @@ export async function search(options: SearchOptions, path: string): Promise<numb
   const recipe = recipeFromOptions({ ...options, recipe: options.recipe ?? 'int8' });
   const calibData = await openDataFlags(graph, dataFlags(options.calib, options));
   const sameData = !options.eval || resolve(options.eval) === resolve(options.calib);
-  const evalData = sameData ? calibData : await openDataFlags(graph, dataFlags(options.eval!, options));
+  // --box-labels name the files of the data the search and its check run on.
+  const evalData = withBoxLabelsFlag(options.boxLabels, sameData ? calibData : await openDataFlags(graph, dataFlags(options.eval!, options)), graph, rawDetection, options.eval ?? options.calib);
   for (const note of new Set([...calibData.notes, ...evalData.notes])) process.stderr.write(`note: ${note}\n`);
   const parts = splitParts(calibData, evalData, sameData, {
     calibration: positiveInteger(options.calibCount, '--calib-count') ?? recipe.calibration.samples,

@@ -6,15 +6,27 @@ import { WorkbenchError } from '../errors';
 
 /** Rows of fields; blank lines are dropped. */
 export function parseCsv(text: string, label = 'the CSV file'): string[][] {
-  const rows: string[][] = [];
+  return parseCsvLines(text, label).map((row) => row.fields);
+}
+
+/** A row with the line of the file it starts on (1-based), for messages that name it. */
+export interface CsvRow {
+  fields: string[];
+  line: number;
+}
+
+/** Rows of fields with their line numbers; blank lines are dropped. */
+export function parseCsvLines(text: string, label = 'the CSV file'): CsvRow[] {
+  const rows: CsvRow[] = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
+  let rowLine = 1;
   const endRow = () => {
     row.push(field);
-    if (row.length > 1 || row[0].trim() !== '') rows.push(row);
+    if (row.length > 1 || row[0].trim() !== '') rows.push({ fields: row, line: rowLine });
     row = [];
     field = '';
   };
@@ -41,6 +53,7 @@ export function parseCsv(text: string, label = 'the CSV file'): string[][] {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       endRow();
       line++;
+      rowLine = line;
     } else {
       field += ch;
     }

@@ -1,5 +1,6 @@
 /** The Dataset contract (see dataset.ts), apart from the code that opens datasets. */
 import { WorkbenchError } from '../errors';
+import type { BoxLabels } from './box-labels';
 import type { LabelsCsv } from './labels-csv';
 import type { ModelInputInfo, Preprocessing } from './preprocess';
 
@@ -21,6 +22,8 @@ export interface Dataset {
   readonly inputs: ModelInputInfo[];
   /** Per input: the image preprocessing applied (null for .npy data). */
   readonly preprocessing: (Preprocessing | null)[];
+  /** Detectors: ground-truth boxes per sample (box-labels.ts), when the data came with them. */
+  readonly boxLabels?: BoxLabels | null;
   /** Things the user should know (ignored files, how labels were mapped...), one line each. */
   notes: string[];
   /** Sample i: one Float32Array per input, with the input's element count (its shape). */

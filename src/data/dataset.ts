@@ -22,11 +22,13 @@ import { isImagePath } from './image-decode';
 import { openImageDataset } from './image-dataset';
 import { openNpyDataset } from './npy-dataset';
 import { checkIndex, type Dataset, type DatasetOptions } from './dataset-types';
+import { boxLabelsAt, type BoxLabels } from './box-labels';
 import { toModelInput } from '../runtime/samples';
 import type { ModelInputInfo } from './preprocess';
 
 export type { ModelInputInfo, Preprocessing } from './preprocess';
 export type { LabelsCsv } from './labels-csv';
+export type { BoxLabels, LabeledBox } from './box-labels';
 export type { Dataset, DatasetKind, DatasetOptions, LabelSource } from './dataset-types';
 export { checkIndex } from './dataset-types';
 
@@ -73,6 +75,7 @@ export function subset(dataset: Dataset, indices: number[]): Dataset {
     labels: indices.map((i) => dataset.labels[i]),
     classNames: dataset.classNames,
     labelSource: dataset.labelSource,
+    boxLabels: dataset.boxLabels ? boxLabelsAt(dataset.boxLabels, indices) : dataset.boxLabels,
     inputs: dataset.inputs,
     preprocessing: dataset.preprocessing,
     notes: dataset.notes,
@@ -81,6 +84,17 @@ export function subset(dataset: Dataset, indices: number[]): Dataset {
       return dataset.sample(indices[i]);
     },
   };
+}
+
+/** The data set with these ground-truth boxes (one list per sample, in its order). */
+export function withBoxLabels(dataset: Dataset, boxLabels: BoxLabels): Dataset {
+  if (boxLabels.perSample.length !== dataset.size) throw new Error(`box labels for ${boxLabels.perSample.length} samples given to a data set of ${dataset.size}`);
+  return { ...dataset, boxLabels };
+}
+
+/** The ground-truth boxes of the samples at `indices`, or undefined when the data set has none. */
+export function boxesAt(dataset: Dataset, indices: readonly number[]): BoxLabels['perSample'] | undefined {
+  return dataset.boxLabels ? indices.map((i) => dataset.boxLabels!.perSample[i]) : undefined;
 }
 
 /**

@@ -13,6 +13,7 @@
 import { WorkbenchError } from '../errors';
 import type { Dataset, DatasetOptions, LabelSource } from './dataset-types';
 import { checkIndex } from './dataset-types';
+import { BOX_LABELS_FILE } from './box-labels';
 import { baseName, type DataFile } from './files';
 import { DecodedImageCache } from './decoded-cache';
 import { decodeImage, isImagePath } from './image-decode';
@@ -74,7 +75,8 @@ export async function openImageDataset(files: DataFile[], inputs: ModelInputInfo
     }
   }
 
-  const ignored = files.filter((f) => !isImagePath(f.path) && f.path !== usedCsv);
+  // A root boxes.csv is not ignored: whoever opens the data for a detector reads it (box-labels.ts).
+  const ignored = files.filter((f) => !isImagePath(f.path) && f.path !== usedCsv && f.path.toLowerCase() !== BOX_LABELS_FILE);
   if (ignored.length) {
     notes.push(`Ignored ${ignored.length} file${ignored.length === 1 ? '' : 's'} that ${ignored.length === 1 ? 'is' : 'are'} not JPEG or PNG (${ignored.slice(0, 3).map((f) => f.path).join(', ')}${ignored.length > 3 ? ', ...' : ''}).`);
   }

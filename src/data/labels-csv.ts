@@ -121,7 +121,7 @@ export function labelsFromCsv(csv: LabelsCsv, paths: string[], classNames?: stri
 }
 
 /** Dataset paths by full path, and by file name where that name is unique. */
-function pathLookup(paths: string[]) {
+export function pathLookup(paths: readonly string[]) {
   const exact = new Map<string, number>();
   const byBase = new Map<string, number>();
   const repeated = new Set<string>();

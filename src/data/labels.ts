@@ -20,7 +20,8 @@ export interface ClassIndex {
 
 const WHOLE_NUMBER = /^\s*\d+\s*$/;
 
-function loose(name: string): string {
+/** A class name compared loosely: case, spaces, '_' and '-' ignored. */
+export function loose(name: string): string {
   return name.toLowerCase().replace(/[\s_\-]+/g, ' ').trim();
 }
 

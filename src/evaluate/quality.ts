@@ -5,7 +5,8 @@
  * Tasks and their measures:
  * - classification (one [1, C] output): top-1 / top-5 against labels, or agreement with the
  *   reference's top-1;
- * - detection (TFLite_Detection_PostProcess outputs): mAP@0.5 against labelled boxes, or against the
+ * - detection (TFLite_Detection_PostProcess outputs, or a raw head decoded with the user's anchors):
+ *   mAP@0.5 against labelled boxes (a boxes.csv, data/box-labels.ts), or against the
  *   reference's detections scoring >= 0.5;
  * - segmentation (one [1, H, W, C] output; C = 1 is a probability mask, thresholded at 0.5): mIoU
  *   against label masks, or against the reference's per-pixel argmax;
@@ -94,6 +95,8 @@ export interface QualitySummary {
   samples: number;
   /** With labels: the reference model's own value, the figure a budget is counted from. */
   referenceValue?: number;
+  /** Detection with box labels: the reference's value's 95% interval (the same resamples as `interval`). */
+  referenceInterval?: Interval;
 }
 
 export interface QualityAccumulator {
@@ -179,7 +182,10 @@ function detectionAccumulator(task: Extract<Task, { kind: 'detection' }>, boxes?
         interval: bootstrapInterval(found.length, (idx) => meanAveragePrecision(pick(found, idx), pick(truths, idx)).map),
         samples: found.length,
       };
-      if (boxes) summary.referenceValue = meanAveragePrecision(referenceFound, truths).map;
+      if (boxes) {
+        summary.referenceValue = meanAveragePrecision(referenceFound, truths).map;
+        summary.referenceInterval = bootstrapInterval(found.length, (idx) => meanAveragePrecision(pick(referenceFound, idx), pick(truths, idx)).map);
+      }
       return summary;
     },
   };

@@ -2,12 +2,12 @@
  * A detector without TFLite_Detection_PostProcess, given the anchors its head was trained with: its
  * two outputs with one row per anchor are the box regressions and the scores. Which is which: the
  * one four wide (SSD), else the wider one (BlazeFace: 16 = a box and 6 keypoints, against 1 score),
- * so the scores are the other.
+ * so the scores are the other. `rawHeadOf` tells, before any anchors are given, that a model looks like one.
  */
 import { WorkbenchError } from '../errors';
 import type { ModelGraph } from '../tflite/graph';
 import type { RawDetectionSpec } from './box-decoding';
-import type { Task } from './quality';
+import { inferTask, type Task } from './quality';
 
 export function rawDetectionTask(graph: ModelGraph, spec: RawDetectionSpec): Extract<Task, { kind: 'detection' }> {
   const subgraph = graph.subgraphs[0];
@@ -30,4 +30,28 @@ export function rawDetectionTask(graph: ModelGraph, spec: RawDetectionSpec): Ext
   if (boxes.width < 4) throw new WorkbenchError('bad-input', `No output with one row per anchor is at least 4 wide (a box): ${matching.map((o) => `[${o.shape.join(', ')}]`).join(', ')}.`);
   const scores = four ? (matching.filter((o) => o !== four).sort((a, b) => b.width - a.width)[0] ?? four) : sorted[sorted.length - 1];
   return { kind: 'detection', boxes: boxes.index, scores: scores.index, classes: -1, count: -1, raw: spec };
+}
+
+export interface RawHead {
+  /** Rows (anchors) of the two outputs, and their shapes. */
+  anchors: number;
+  shapes: number[][];
+}
+
+/** A possible raw detection head: at least two outputs sharing a row count > 1, and no post-processing op. */
+export function rawHeadOf(graph: ModelGraph): RawHead | null {
+  if (inferTask(graph).kind === 'detection') return null;
+  const subgraph = graph.subgraphs[0];
+  const shapes = subgraph.outputs.map((t) => subgraph.tensors[t].shape);
+  const rows = shapes.map((s) => (s.length >= 2 ? s.slice(0, -1).reduce((a, b) => a * b, 1) : 0));
+  for (const r of rows) {
+    const same = shapes.filter((_, k) => rows[k] === r);
+    if (r > 1 && same.length >= 2 && same.some((s) => s[s.length - 1] >= 4)) return { anchors: r, shapes: same.map((s) => [...s]) };
+  }
+  return null;
+}
+
+/** A detector: a TFLite_Detection_PostProcess op, or a raw head whose anchors the user can give. */
+export function isDetector(graph: ModelGraph): boolean {
+  return inferTask(graph).kind === 'detection' || rawHeadOf(graph) !== null;
 }

@@ -166,8 +166,13 @@ export function DataPanel() {
         <div data-testid="data-info" data-size={info.size} data-labeled={String(info.labeled)}>
           <p>
             <strong>{info.size}</strong> samples ({info.kind}{data.source ? ` from ${data.source}` : ''}),{' '}
-            {info.labeled ? `labeled (${info.labelSource}${info.classNames ? `: ${info.classNames.slice(0, 10).join(', ')}${info.classNames.length > 10 ? '…' : ''}` : ''})` : 'unlabeled: variants are compared by agreement with the float model'}.
+            {info.labeled ? `labeled (${info.labelSource}${info.classNames ? `: ${info.classNames.slice(0, 10).join(', ')}${info.classNames.length > 10 ? '…' : ''}` : ''})` : info.boxLabels ? 'with ground-truth boxes' : 'unlabeled: variants are compared by agreement with the float model'}.
           </p>
+          {info.boxLabels && (
+            <p data-testid="box-labels-info" data-boxes={info.boxLabels.boxes} data-images={info.boxLabels.images}>
+              Box labels: <strong>{info.boxLabels.boxes}</strong> box{info.boxLabels.boxes === 1 ? '' : 'es'} on <strong>{info.boxLabels.images}</strong> image{info.boxLabels.images === 1 ? '' : 's'} ({info.boxLabels.name}): detection variants are measured by mAP@0.5 against them.
+            </p>
+          )}
           {info.notes.length > 0 && <ul className="notes small">{info.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
           <LabelColumn notes={info.notes} labelSource={info.labelSource} />
         </div>

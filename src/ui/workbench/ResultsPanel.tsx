@@ -12,7 +12,7 @@ import { reevaluateAll, reevaluateVariant, rerunWithTweak, selectVariant, type V
 import type { RunResult } from '../../app/worker-protocol';
 import { downloadPng, downloadSvg } from './chart-export';
 import { dbText, layerBars, layerCaption, layerName, layerOpIndex } from './layer-bars';
-import { accuracyOf, agreementOf, allLabeled, currentKey, evaluatedOnText, intervalText, isStale, qualityOf, referenceAccuracyOf, resultsCsv, TASK_METRIC_NAMES, taskQualityOf, type ResultEntry } from './results-model';
+import { accuracyOf, agreementOf, allLabeled, currentKey, evaluatedOnText, intervalText, isStale, qualityOf, referenceAccuracyOf, resultsCsv, taskQualityName, taskQualityOf, taskReferenceOf, type ResultEntry } from './results-model';
 import { isBlocking, TARGET_LABELS, type McuEstimate, type TargetIssue } from '../target-check';
 import { LayerErrorChart } from './charts/LayerErrorChart';
 import { selectOp, useSelection } from '../graph/selection';
@@ -234,10 +234,13 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
   // measured the float model on its own samples); only with none does a stale one stand in, marked.
   const first = (fresh[0] ?? done[0]).result;
   const labeled = allLabeled((fresh.length ? fresh : done).map((e) => e.result));
-  // Detectors and segmenters: their own measure against the float model instead of top-1 agreement.
-  const taskMetric = labeled ? null : (taskQualityOf(first)?.metric ?? null);
-  const quality = labeled ? 'Accuracy (top-1)' : taskMetric ? `${TASK_METRIC_NAMES[taskMetric]} vs float` : 'Agreement with float';
-  const refCi = labeled ? referenceAccuracyOf(first) : null;
+  // Detectors and segmenters: their own measure instead of top-1 agreement, against the data's box
+  // labels when it has them (the float model then scores below 100% too), else the float model.
+  const task = labeled ? null : taskQualityOf(first);
+  const taskName = task ? taskQualityName(task) : null;
+  const quality = labeled ? 'Accuracy (top-1)' : (taskName ?? 'Agreement with float');
+  const taskRef = task ? taskReferenceOf(first) : null;
+  const refCi = labeled ? referenceAccuracyOf(first) : taskRef;
   const floatSize = first.sizes.reference.rawBytes;
   const points: ParetoPoint[] = [
     { id: 'float', name: 'float model', size: floatSize, gzip: first.sizes.reference.gzipBytes, latency: first.referenceLatency.medianMs, quality: refCi?.rate ?? 1, low: refCi?.low ?? 1, high: refCi?.high ?? 1, n: refCi?.n ?? first.comparison.samples },
@@ -272,7 +275,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
         <p className="empty-inline" data-testid="charts-empty">No result was measured on the current data yet: re-run the variants to chart them.</p>
       )}
       <p className="small how-to" data-testid="how-to-read">
-        <strong>How to read this:</strong> each dot is a model; up is better ({labeled ? 'task accuracy on the evaluation split' : 'how often its top-1 matches the float model, on the evaluation data'}), left is smaller / faster. The vertical bars are 95% intervals (Wilson) over {points[0].n} samples: where bars overlap widely, these samples do not tell the models apart; load more data to decide. The orange line joins the models no other model beats on both axes (the Pareto frontier); the hollow diamond is the float model you started from. Ship a point on the frontier whose loss you can accept.
+        <strong>How to read this:</strong> each dot is a model; up is better ({labeled ? 'task accuracy on the evaluation split' : taskName ? `${taskName}, on the evaluation data` : 'how often its top-1 matches the float model, on the evaluation data'}), left is smaller / faster. The vertical bars are 95% intervals (Wilson) over {points[0].n} samples: where bars overlap widely, these samples do not tell the models apart; load more data to decide. The orange line joins the models no other model beats on both axes (the Pareto frontier); the hollow diamond is the float model you started from. Ship a point on the frontier whose loss you can accept.
         {first.randomInputs && ' No dataset: compared on random inputs, so agreement says little about real accuracy.'}
       </p>
       <div className="chart-actions small">
@@ -283,7 +286,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
           <caption className="visually-hidden">Variants side by side</caption>
           <thead>
             <tr>
-              <th scope="col">Variant</th><th scope="col">Measured on</th><th scope="col">Accuracy</th><th scope="col">{taskMetric ? `${TASK_METRIC_NAMES[taskMetric]} vs float` : 'Agreement'}</th><th scope="col">SQNR</th><th scope="col">Size</th><th scope="col">gzip</th>
+              <th scope="col">Variant</th><th scope="col">Measured on</th><th scope="col">Accuracy</th><th scope="col">{taskName ?? 'Agreement'}</th><th scope="col">SQNR</th><th scope="col">Size</th><th scope="col">gzip</th>
               <th scope="col">Latency</th><th scope="col">Training</th><th scope="col">Ops in float</th><th scope="col">{TARGET_LABELS[target].split(' (')[0]}</th><th scope="col">Download</th>
             </tr>
           </thead>
@@ -291,7 +294,7 @@ const ResultsBody = memo(function ResultsBody({ done, selected, modelName, model
             <tr data-testid="result-row-float" className={fresh.length ? '' : 'stale'}>
               <th scope="row">float model</th>
               <td className="small">{evaluatedOnText(first)}</td>
-              <RateCell ci={refCi} testId="cell-accuracy" /><td>100%</td><td>∞</td><td>{formatBytes(floatSize)}</td><td>{formatBytes(first.sizes.reference.gzipBytes)}</td>
+              <RateCell ci={labeled ? refCi : null} testId="cell-accuracy" />{taskRef ? <RateCell ci={taskRef} testId="cell-agreement" /> : <td>100%</td>}<td>∞</td><td>{formatBytes(floatSize)}</td><td>{formatBytes(first.sizes.reference.gzipBytes)}</td>
               <td>{first.referenceLatency.medianMs.toFixed(3)} ms</td><td></td><td>all</td><td></td>
               <td>{modelBytes && <button type="button" className="link-button" onClick={() => download(modelName, modelBytes)}>.tflite</button>}</td>
             </tr>

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluationKey, type EvaluatedOn } from '../../app/evaluation-set';
 import type { RunResult } from '../../app/worker-protocol';
 import { wilsonInterval } from '../../evaluate/confidence';
-import { currentKey, intervalText, isStale, qualityOf, resultsCsv, type ResultEntry } from './results-model';
+import { currentKey, intervalText, isStale, qualityOf, resultsCsv, taskQualityName, taskQualityOf, taskReferenceOf, type ResultEntry } from './results-model';
 
 const SPLIT = { calibration: 100, evaluation: 500, training: 0 };
 
@@ -46,6 +46,23 @@ describe('results measured on other data', () => {
     expect(qualityOf(old200, true)).toEqual(wilsonInterval(197, 200));
     expect(qualityOf(old200, false)).toEqual(wilsonInterval(199, 200));
     expect(intervalText(qualityOf(old200, true))).toBe('98.5% (95% CI 95.7–99.5%, n = 200)');
+  });
+});
+
+describe("a detector's mAP", () => {
+  const detector = (against: 'labels' | 'reference') => {
+    const r = result('dynamic', { fingerprint: 'cccc' }, 0, 25, 0);
+    const quality = { task: 'detection', metric: 'map', against, value: 0.95, interval: [0.9, 0.99], samples: 25, ...(against === 'labels' ? { referenceValue: 0.97, referenceInterval: [0.93, 1] } : {}) };
+    return { ...r, comparison: { ...r.comparison, classification: { count: 25, agreement: 0 }, quality } } as unknown as RunResult;
+  };
+
+  it('is headed by what it was measured against; against box labels the float model has its own value and interval', () => {
+    const labels = taskQualityOf(detector('labels'))!;
+    expect(labels).toEqual({ metric: 'map', against: 'labels', rate: 0.95, low: 0.9, high: 0.99, n: 25 });
+    expect(taskQualityName(labels)).toBe('mAP@0.5 vs labels');
+    expect(taskReferenceOf(detector('labels'))).toEqual({ rate: 0.97, low: 0.93, high: 1, n: 25 });
+    expect(taskQualityName(taskQualityOf(detector('reference'))!)).toBe('mAP@0.5 vs float');
+    expect(taskReferenceOf(detector('reference'))).toBeNull();
   });
 });
 

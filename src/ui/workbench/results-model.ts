@@ -70,13 +70,29 @@ export function agreementOf(result: RunResult): RateInterval {
  * A detector's mAP@0.5 or a segmenter's mIoU against the float model's outputs (or the labels), as a
  * rate with its interval; null for other tasks (and results saved before the page measured it).
  */
-export function taskQualityOf(result: RunResult): (RateInterval & { metric: 'map' | 'miou' }) | null {
+export function taskQualityOf(result: RunResult): (RateInterval & { metric: 'map' | 'miou'; against: 'labels' | 'reference' }) | null {
   const q = result.comparison.quality;
   if (!q || (q.metric !== 'map' && q.metric !== 'miou')) return null;
-  return { metric: q.metric, rate: q.value, low: q.interval[0], high: q.interval[1], n: q.samples };
+  return { metric: q.metric, against: q.against, rate: q.value, low: q.interval[0], high: q.interval[1], n: q.samples };
+}
+
+/**
+ * The float model's own value of that measure when it was taken against labels (e.g. a detector's
+ * mAP against the data's boxes.csv), on the same samples; null against the float model itself.
+ */
+export function taskReferenceOf(result: RunResult): RateInterval | null {
+  const q = result.comparison.quality;
+  if (!q || q.against !== 'labels' || q.referenceValue === undefined || (q.metric !== 'map' && q.metric !== 'miou')) return null;
+  const [low, high] = q.referenceInterval ?? [q.referenceValue, q.referenceValue];
+  return { rate: q.referenceValue, low, high, n: q.samples };
 }
 
 export const TASK_METRIC_NAMES = { map: 'mAP@0.5', miou: 'mIoU' } as const;
+
+/** "mAP@0.5 vs labels" / "mIoU vs float": the measure and what it was taken against, as the table heads it. */
+export function taskQualityName(q: { metric: 'map' | 'miou'; against: 'labels' | 'reference' }): string {
+  return `${TASK_METRIC_NAMES[q.metric]} vs ${q.against === 'labels' ? 'labels' : 'float'}`;
+}
 
 export function qualityOf(result: RunResult, labeled: boolean): RateInterval {
   return (labeled && accuracyOf(result)) || taskQualityOf(result) || agreementOf(result);
