@@ -27,7 +27,7 @@ import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-o
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { isConstant } from '../tflite/queries';
 import { elementCount } from '../tflite/shape';
-import { equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
+import { equalizeApplies, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
@@ -241,6 +241,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       channelMeans: request.biasCorrection === false ? undefined : stats.channelMeans,
       keepFloat: (s, _o, op, g) => keepsFloat(recipe, g, s, op),
       weightBits: (s, _o, op, g) => weightBitsOfOp(recipe, g, s, op),
+      precision: (s, _o, op, g) => opPrecisionOf(recipe, g, s, op),
     };
     const planned = planInteger(graph, ranges, integerOptions);
     if (collector && rounding !== 'nearest') {
