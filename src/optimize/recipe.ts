@@ -517,8 +517,9 @@ export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: strin
   for (const entry of entries.slice(1)) {
     const bits = entry.op_config?.weight_tensor_config?.num_bits;
     const entryTechnique = entry.algorithm_key === main.algorithm_key && needsCalibration(recipe) && entry.op_config?.activation_tensor_config ? aeqTechnique(entry) : null;
-    if (entryTechnique && entryTechnique !== technique) {
-      // The main scheme at the other activation width (num_bits 16 in an int8 model, or 8 in a 16x8 one).
+    if (entryTechnique && (entryTechnique !== technique || recipe.activationBitsByScope?.length)) {
+      // The main scheme at the other activation width (num_bits 16 in an int8 model, or 8 in a 16x8
+      // one), or back at the main width after such an entry (it overrides the earlier one there).
       const scope = aeqScope(entry);
       if (!scope) {
         notMapped.push(`${entryTechnique} activations for ${entry.operation} / ${entry.regex} (a scope by both op type and tensor name is not supported; ignored)`);

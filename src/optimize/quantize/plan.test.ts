@@ -147,3 +147,40 @@ describe('planQuantization: other widths and float ops', () => {
     expect(kept).toMatchObject({ op: 'SOFTMAX', mode: 'float', reason: 'kept in float by the recipe', activationBits: 32 });
   });
 });
+
+describe('planQuantization: per-op widths (16x8 ops inside int8)', () => {
+  it('plans the ops asked for at int16x8 with int16 symmetric tensors and an int64 bias, each tensor at each width it is read or written at', () => {
+    const mixed = planQuantization(graph, ranges, { ...options, precision: (_s, o) => (o === 3 ? 'int16x8' : 'int8') });
+    const sp = mixed.subgraphs[0];
+    expect(sp.ops.map((op) => op.precision)).toEqual(['int8', 'int8', 'int8', 'int16x8', 'int8', 'int8']);
+    const fc = sp.ops[3];
+    const input = main.operators[3].inputs[0];
+    const output = main.operators[3].outputs[0];
+    // The reshape writes the FC's input at int8; the FC reads an int16 twin on the same range.
+    const inputs = sp.tensors.filter((t) => t.tensorIndex === input);
+    expect(inputs.map((t) => [t.dtype, t.bits])).toEqual([['int8', 8], ['int16', 16]]);
+    const union = [main.operators[1].inputs[0], main.operators[1].outputs[0], input].map((t) => ranges.get(`0:${t}`)!).reduce((a, b) => ({ min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) }));
+    expect(inputs[1].zeroPoints).toEqual([0]);
+    expect(inputs[1].scales[0]).toBeCloseTo(Math.max(-union.min, union.max) / 32767, 12);
+    expect(fc).toMatchObject({ mode: 'quantized', activationBits: 16, weightBits: 8, weights: { dtype: 'int8' }, bias: { dtype: 'int64', bits: 64, inputScale: inputs[1].scales[0] } });
+    expect(fc.bias!.scales).toEqual(fc.weights!.scales.map((s) => inputs[1].scales[0] * s));
+    // Its output is written at int16 and read by the int8 FC after it through an int8 twin.
+    expect(sp.tensors.filter((t) => t.tensorIndex === output).map((t) => t.dtype)).toEqual(['int16', 'int8']);
+    expect(JSON.parse(JSON.stringify(mixed))).toStrictEqual(mixed);
+    // Asking every op its model's width changes nothing.
+    expect(planQuantization(graph, ranges, { ...options, precision: () => 'int8' })).toStrictEqual(plan);
+  });
+
+  it('keeps an op the recipe asks float float, and keepFloat wins over a precision', () => {
+    const p = planQuantization(graph, ranges, { ...options, keepFloat: (_s, o) => o === 4, precision: (_s, o) => (o === 3 ? 'float' : 'int16x8') });
+    expect(p.subgraphs[0].ops.map((op) => [op.precision, op.activationBits])).toEqual([
+      ['int16x8', 16],
+      ['int16x8', 16],
+      ['int16x8', 16],
+      ['float', 32],
+      ['float', 32],
+      ['int16x8', 16],
+    ]);
+    expect(floatOpsOf(p).map((f) => f.reason)).toEqual(['kept in float by the recipe', 'kept in float by the recipe']);
+  });
+});
