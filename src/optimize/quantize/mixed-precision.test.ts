@@ -130,9 +130,9 @@ describe('16x8 ops inside int8: MNIST conv + fc', () => {
     expect(conv.version).toBeGreaterThanOrEqual(4); // the converter's int16x8 CONV_2D
     expect(conv.inputs[0]!.quantization!.zeroPoint).toEqual([0]);
     expect(conv.outputs[0].quantization!.zeroPoint).toEqual([0]);
-    const inputScale = conv.inputs[0]!.quantization!.scale[0];
-    const weightScales = conv.inputs[1]!.quantization!.scale;
-    conv.inputs[2]!.quantization!.scale.forEach((s, c) => expect(s).toBeCloseTo(inputScale * weightScales[c], 12));
+    const inputScale = conv.inputs[0]!.quantization!.scale![0];
+    const weightScales = conv.inputs[1]!.quantization!.scale!;
+    conv.inputs[2]!.quantization!.scale!.forEach((s, c) => expect(s).toBeCloseTo(inputScale * weightScales[c], 12));
     for (const name of ['AVERAGE_POOL_2D', 'RESHAPE']) {
       const op = ops.find((o) => o.op === name)!;
       expect([TYPE(op.inputs[0]), TYPE(op.outputs[0])], name).toEqual(['INT16', 'INT16']);
