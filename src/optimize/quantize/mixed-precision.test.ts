@@ -221,3 +221,45 @@ describe('16x8 ops inside int8: MobileNetV1 0.25', () => {
     expect(mixed.sqnr[0]).toBeLessThan(int16x8.sqnr[0]);
   }, 900_000);
 });
+
+describe('16x8 ops inside int8 with integer I/O', () => {
+  it('keeps the interface at int8 / uint8: the 16x8 conv reads the int8 (or uint8) input through a requantizing QUANTIZE, and LiteRT runs it', async () => {
+    const floatModel = readSharedModel('mnist_conv_fc_float.tflite');
+    const images = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-images-idx3-ubyte.gz')));
+    const digit = (i: number): Sample => [Float32Array.from(images.subarray(16 + i * 784, 16 + (i + 1) * 784), (p) => p / 255)];
+    const calibration = Array.from({ length: 30 }, (_, i) => digit(i));
+    for (const io of ['int8', 'uint8'] as const) {
+      const recipe: Recipe = { ...defaultRecipe('int8'), io, rounding: 'nearest', equalize: 'off', activationBitsByScope: [{ opTypes: ['CONV_2D'], bits: 16 }] };
+      const result = await optimizeModel({ model: floatModel, recipe, calibration });
+      const graph = readModel(result.bytes);
+      const sg = graph.subgraphs[0];
+      expect(TensorType[sg.tensors[sg.inputs[0]].type], io).toBe(io === 'int8' ? 'INT8' : 'UINT8');
+      const ops = opsOf(result.bytes);
+      const chain = ops.filter((o) => o.builtin === BuiltinOperator.QUANTIZE).map((o) => `${TYPE(o.inputs[0])}->${TYPE(o.outputs[0])}`);
+      // uint8 -> int8 comes first: the int16 twin is made from its output; the softmax's int8 output becomes uint8 last.
+      expect(chain, io).toEqual(io === 'int8' ? ['INT8->INT16', 'INT16->INT8'] : ['UINT8->INT8', 'INT8->INT16', 'INT16->INT8', 'INT8->UINT8']);
+      const conv = ops.find((o) => o.builtin === BuiltinOperator.CONV_2D)!;
+      expect(TYPE(conv.inputs[0])).toBe('INT16');
+      // Runs in LiteRT and classifies like the float model (outputs dequantized here by their own params).
+      const model = await loadModel(result.bytes);
+      const floatRun = await loadModel(floatModel);
+      try {
+        const inputScale = model.inputs[0].quantization!.scale;
+        const zero = model.inputs[0].quantization!.zeroPoint;
+        let agree = 0;
+        for (let i = 0; i < 50; i++) {
+          const [x] = digit(3000 + i);
+          const q = io === 'int8' ? Int8Array.from(x, (v) => Math.max(-128, Math.min(127, Math.round(v / inputScale) + zero))) : Uint8Array.from(x, (v) => Math.max(0, Math.min(255, Math.round(v / inputScale) + zero)));
+          const out = runtimeReals(model, await model.run([q]))[0];
+          const ref = runtimeReals(floatRun, await floatRun.run([x]))[0];
+          const argmax = (a: Float32Array) => a.indexOf(Math.max(...a));
+          if (argmax(out) === argmax(ref)) agree++;
+        }
+        expect(agree, io).toBeGreaterThanOrEqual(49);
+      } finally {
+        model.delete();
+        floatRun.delete();
+      }
+    }
+  }, 600_000);
+});
