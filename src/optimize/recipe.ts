@@ -6,6 +6,7 @@ import { WorkbenchError } from '../errors';
 import type { ModelGraph, Operator } from '../tflite/graph';
 import { opName } from '../tflite/ops';
 import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
+import type { OpPrecision } from './quantize/plan-types';
 import { ROUNDING_METHODS, type RoundingMethod } from './rounding/problem';
 
 export { ROUNDING_METHODS, type RoundingMethod } from './rounding/problem';
@@ -53,8 +54,6 @@ export type ScopedWeightBits = Scope & { bits: WeightBits };
 export type ActivationWidth = 8 | 16;
 /** Activation bits for the ops a scope matches, inside a model of the technique's width. */
 export type ScopedActivationBits = Scope & { bits: ActivationWidth };
-/** How the recipe asks one op to run (quantize/plan-types.ts OpPrecision). */
-export type RecipeOpPrecision = 'int8' | 'int16x8' | 'float';
 
 export interface Recipe {
   technique: Technique;
@@ -328,7 +327,7 @@ export function weightBitsOfOp(recipe: Recipe, graph: ModelGraph, subgraph: numb
  * activationBitsByScope entry that matches it, else the technique's width. The quantizer may still
  * keep an op float (no kernel at that width) or move an op that only moves data to its scale group's width.
  */
-export function opPrecisionOf(recipe: Recipe, graph: ModelGraph, subgraph: number, op: Operator): RecipeOpPrecision {
+export function opPrecisionOf(recipe: Recipe, graph: ModelGraph, subgraph: number, op: Operator): OpPrecision {
   if (keepsFloat(recipe, graph, subgraph, op)) return 'float';
   const scoped = recipe.activationBitsByScope ?? [];
   for (let i = scoped.length - 1; i >= 0; i--) {

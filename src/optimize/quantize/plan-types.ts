@@ -52,7 +52,6 @@ export type OpPrecision = 'int8' | 'int16x8' | 'float';
 export type IntegerPrecision = Exclude<OpPrecision, 'float'>;
 
 export const PRECISION_BITS = { int8: 8, int16x8: 16 } as const satisfies Record<IntegerPrecision, ActivationBits>;
-export const precisionOfBits = (bits: ActivationBits): IntegerPrecision => (bits === 8 ? 'int8' : 'int16x8');
 
 interface OpPlanBase {
   opIndex: number;
