@@ -21,7 +21,7 @@ function cli(...args: string[]) {
 
 /**
  * Every option each command accepted before the table (from the old hand-written parseArgs calls),
- * plus --allow-float-fallback, --equalize, --weights, --block-size, --op-weights, --rounding, eval's
+ * plus --allow-float-fallback, --equalize, --weights, --block-size, --op-weights, --op-activations, --rounding, eval's
  * --metric and the search command (with --target, --arena-kb, --flash-kb).
  */
 /** Detectors with a raw head (eval and search). */
@@ -35,13 +35,13 @@ const ACCEPTED: Record<string, string[]> = {
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
     '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
-    '--op-weights', '--rounding',
+    '--op-weights', '--op-activations', '--rounding',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations',
-    '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--algo', '--exclude', '--integer-only', '--equalize',
+    '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--op-activations', '--algo', '--exclude', '--integer-only', '--equalize',
     '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS,
   ],
 };
@@ -139,6 +139,17 @@ describe('tflite-opt options', () => {
     expect(recipe('--per-tensor', '--equalize', 'off')).toMatchObject({ granularity: 'per-tensor', equalize: 'off' });
     expect(recipe().equalize).toBe('auto');
     expect(() => recipe('--equalize', 'yes')).toThrow(/equalize must be auto, on, off/);
+  });
+
+  it('--op-activations reaches the recipe as activationBitsByScope; a bad value or technique is named', () => {
+    const recipe = (...extra: string[]) => recipeFromOptions(parseOptimize(...extra) as RecipeOptions);
+    expect(recipe('--op-activations', 'SOFTMAX=int16', '--op-activations', 'Conv2d_0/=int16').activationBitsByScope).toEqual([
+      { opTypes: ['SOFTMAX'], bits: 16 },
+      { tensorNamePattern: 'Conv2d_0/', bits: 16 },
+    ]);
+    expect(() => recipe('--op-activations', 'SOFTMAX=int4')).toThrow(/--op-activations takes REGEX\|OP_TYPE=int16 or =int8, got "SOFTMAX=int4"/);
+    const dynamic = (...extra: string[]) => recipeFromOptions({ ...(parseOptimize(...extra) as RecipeOptions), recipe: 'dynamic' });
+    expect(() => dynamic('--op-activations', 'CONV_2D=int16')).toThrow(/activationBitsByScope needs technique int8 or int16x8/);
   });
 
   it('--weights int4 with int8 / int16x8 and --op-weights reach the recipe; combinations that make no sense are named', () => {

@@ -37,6 +37,12 @@ export const recipeOptions = {
       value: 'REGEX|OP_TYPE=int4|int8',
       help: 'int8 / int16x8: bits for the matching ops (output tensor-name regex or op type), over --weights; the last match wins; repeat for more',
     },
+    opActivations: {
+      type: 'string',
+      multiple: true,
+      value: 'REGEX|OP_TYPE=int16|int8',
+      help: 'int8 / int16x8: activation bits for the matching ops (output tensor-name regex or op type): int16 runs them 16x8 (int16 activations, int8 weights, int64 bias) inside an int8 model, joined by QUANTIZE int8 <-> int16; ops that only move data follow the op they share a scale with; the last match wins; repeat for more',
+    },
     blockSize: { type: 'string', value: '32|64|128|256', help: 'blockwise int4 weights (with --weights int4, weight-int8 or dynamic), blocks along the input dimension (default: one scale per output channel, the form full-integer kernels read)' },
     algo: { type: 'string', value: CALIBRATION_ALGORITHMS.join('|'), help: 'how calibration chooses activation ranges (default minmax: the best output SQNR on MobileNetV1 0.25, top-1 within two images of the best, npm run bench:calibration)' },
     exclude: { type: 'string', multiple: true, value: 'REGEX|OP_TYPE', help: 'keep the matching ops in float; repeat for more' },

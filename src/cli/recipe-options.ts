@@ -5,7 +5,7 @@ import { RECIPE_NAMES } from './option-groups';
 import { readInputFile } from './read-input-file';
 import { UsageError } from './usage-error';
 
-export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'rounding' | 'weights' | 'opWeights' | 'blockSize'>;
+export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'rounding' | 'weights' | 'opWeights' | 'opActivations' | 'blockSize'>;
 
 export function recipeFromOptions(options: RecipeOptions): Recipe {
   let base: Record<string, unknown>;
@@ -39,6 +39,15 @@ export function recipeFromOptions(options: RecipeOptions): Recipe {
       return { ...scopeFromText(text.slice(0, at)), bits: bits === 'int4' ? 4 : 8 };
     });
     base.weightBitsByScope = [...((base.weightBitsByScope as unknown[]) ?? []), ...scoped];
+  }
+  if (options.opActivations?.length) {
+    const scoped = options.opActivations.map((text) => {
+      const at = text.lastIndexOf('=');
+      const bits = text.slice(at + 1);
+      if (at <= 0 || (bits !== 'int16' && bits !== 'int8')) throw new UsageError(`--op-activations takes REGEX|OP_TYPE=int16 or =int8, got "${text}"`);
+      return { ...scopeFromText(text.slice(0, at)), bits: bits === 'int16' ? 16 : 8 };
+    });
+    base.activationBitsByScope = [...((base.activationBitsByScope as unknown[]) ?? []), ...scoped];
   }
   if (options.blockSize) {
     const n = Number(options.blockSize);

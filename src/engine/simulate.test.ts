@@ -98,6 +98,30 @@ describe('simulated quantization predicts LiteRT integer kernels', () => {
     });
   }
 
+  it('our int8 MNIST with its conv at 16x8 (QUANTIZE int16 -> int8 inside): SQNR >= 30 dB on seeded inputs', async () => {
+    const floatBytes = readSharedModel('mnist_conv_fc_float.tflite');
+    const floatModel = await loadModel(floatBytes);
+    const calibration = [11, 12, 13, 14, 15, 16, 17, 18].map((seed) => randomInputs(floatModel, seed) as Sample);
+    floatModel.delete();
+    const recipe = { ...defaultRecipe('int8'), activationBitsByScope: [{ opTypes: ['CONV_2D'], bits: 16 as const }] };
+    const bytes = (await optimizeModel({ model: floatBytes, recipe, calibration })).bytes;
+    const graph = readModel(bytes);
+    const model = await loadModel(bytes);
+    const executor = new GraphExecutor(graph);
+    try {
+      const inputs = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => randomInputs(model, seed));
+      const simulated = (await engineOutputs(executor, graph, model, inputs))[0];
+      const reference: number[] = [];
+      for (const input of inputs) reference.push(...runtimeReals(model, await model.run(input))[0]);
+      const sqnr = sqnrDb(reference, simulated.values);
+      console.log(`mnist int8 with a 16x8 conv: simulated vs LiteRT SQNR ${sqnr.toFixed(1)} dB`);
+      expect(sqnr).toBeGreaterThanOrEqual(30);
+    } finally {
+      executor.dispose();
+      model.delete();
+    }
+  });
+
   it('MobileNetV1 0.25 on ImageNet images: simulated top-1 = LiteRT top-1 on >= 99% (our int8, Google uint8)', { timeout: 300_000 }, async () => {
     const floatBytes = readSharedModel('mobilenet_v1_0.25_224_float.tflite');
     const root = join(dataDir, 'imagenet_val_subset');

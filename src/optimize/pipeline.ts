@@ -27,7 +27,7 @@ import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-o
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { isConstant } from '../tflite/queries';
 import { elementCount } from '../tflite/shape';
-import { asksInt4, equalizeApplies, keepsFloat, needsCalibration, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
+import { asksInt4, equalizeApplies, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
@@ -244,6 +244,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       channelMeans: request.biasCorrection === false ? undefined : stats.channelMeans,
       keepFloat: (s, _o, op, g) => keepsFloat(recipe, g, s, op),
       weightBits: (s, _o, op, g) => weightBitsOfOp(recipe, g, s, op),
+      precision: (s, _o, op, g) => opPrecisionOf(recipe, g, s, op),
     };
     const planned = planInteger(graph, ranges, integerOptions);
     if (collector && rounding !== 'nearest') {
@@ -278,6 +279,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);
     if (floatOps.length) notes.push(summarizeFloatOps(floatOps));
     notes.push(...weightBitsNotes(quantized.plan));
+    notes.push(...activationWidthNotes(quantized.plan));
     if (request.weightParams && quantized.plan.subgraphs.some((sp) => sp.ops.some((op) => op.weights?.bits === 4))) {
       notes.push("int4 weights take their own per-channel scales (max|w| / 7): the caller's weight parameters (e.g. cluster-preserving ones) apply to the int8 weights only");
     }
@@ -393,6 +395,19 @@ export function weightBitsNotes(plan: QuantizationPlan): string[] {
   for (const op of ops) if (op.weightBitsNote) byReason.set(op.weightBitsNote, [...(byReason.get(op.weightBitsNote) ?? []), `#${op.opIndex}`]);
   for (const [reason, list] of byReason) lines.push(`${list.length} op(s): ${reason} (${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''})`);
   return lines;
+}
+
+/** What runs at another activation width than the model's (16x8 ops inside int8, or int8 inside 16x8), for the notes. */
+export function activationWidthNotes(plan: QuantizationPlan): string[] {
+  const other = plan.subgraphs.flatMap((sp) => sp.ops.filter((op) => op.mode === 'quantized' && op.activationBits !== plan.activationBits));
+  if (!other.length) return [];
+  const width = other[0].precision;
+  const list = other.map((op) => `#${op.opIndex} ${op.op}`);
+  const following = other.filter((op) => op.precisionNote).length;
+  return [
+    `${other.length} op(s) run ${width} inside the ${plan.activationBits === 8 ? 'int8' : 'int16x8'} model (${list.slice(0, 8).join(', ')}${list.length > 8 ? ', ...' : ''})` +
+      `${following ? `, ${following} of them because they only move data and share a scale with such an op` : ''}; QUANTIZE ops convert int8 <-> int16 at their borders`,
+  ];
 }
 
 function bitsLabel(recipe: Recipe): string {

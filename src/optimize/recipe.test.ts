@@ -3,7 +3,7 @@ import { WorkbenchError } from '../errors';
 import { readSharedModel } from '../test-support/shared';
 import { opName } from '../tflite/ops';
 import { readModel } from '../tflite/read';
-import { defaultRecipe, equalizeApplies, fromAeqRecipe, keepsFloat, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES, weightBitsOfOp } from './recipe';
+import { defaultRecipe, equalizeApplies, fromAeqRecipe, keepsFloat, opPrecisionOf, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES, weightBitsOfOp } from './recipe';
 
 describe('recipes', () => {
   it('parses a full recipe and fills in defaults', () => {
@@ -161,6 +161,35 @@ describe('recipes', () => {
     ]);
     expect(w4a16.recipe).toMatchObject({ technique: 'int16x8', weightBits: 4 });
     expect(w4a16.notMapped.join('\n')).toMatch(/8-bit weights for CONV_2D \/ a .*not supported/);
+  });
+
+  it('activation bits per op: validated, resolved per op (keepFloat wins, last scope wins), labelled, and to and from AEQ as activation num_bits', () => {
+    const recipe = parseRecipe({ technique: 'int8', keepFloat: ['Conv2d_0/'], activationBitsByScope: [{ opTypes: ['DEPTHWISE_CONV_2D'], bits: 16 }, { tensorNamePattern: 'Conv2d_1_depthwise', bits: 8 }, { tensorNamePattern: 'Conv2d_0/', bits: 16 }] });
+    expect(recipeLabel(recipe)).toBe('int8-3actscope-1float');
+    const graph = readModel(readSharedModel('mobilenet_v1_0.25_224_float.tflite'));
+    const precisionOf = (name: string) => opPrecisionOf(recipe, graph, 0, graph.subgraphs[0].operators.find((op) => graph.subgraphs[0].tensors[op.outputs[0]].name.includes(name))!);
+    expect(['Conv2d_0/', 'Conv2d_1_depthwise', 'Conv2d_2_depthwise', 'Conv2d_2_pointwise'].map(precisionOf)).toEqual(['float', 'int8', 'int16x8', 'int8']);
+    expect(opPrecisionOf(parseRecipe({ technique: 'int16x8' }), graph, 0, graph.subgraphs[0].operators[3])).toBe('int16x8');
+    expect(() => parseRecipe({ technique: 'dynamic', activationBitsByScope: [{ opTypes: ['CONV_2D'], bits: 16 }] })).toThrow(/activationBitsByScope needs technique int8 or int16x8/);
+    expect(() => parseRecipe({ technique: 'int8', activationBitsByScope: [{ opTypes: ['CONV_2D'], bits: 4 }] })).toThrow(/activationBitsByScope\[0\].bits must be 8 or 16/);
+    expect(() => parseRecipe({ technique: 'int8', activationBitsByScope: [{ bits: 16 }] })).toThrow(/needs opTypes or tensorNamePattern/);
+
+    // AEQ: the main scheme with activation num_bits 16 (symmetric) for each scope, after the weight entries.
+    const plain = { ...recipe, keepFloat: [], equalize: 'off' as const, rounding: 'nearest' as const };
+    const { entries, notMapped } = toAeqRecipe(plain);
+    expect(notMapped).toEqual([]);
+    expect(entries.slice(1).map((e) => [e.regex, e.operation, e.op_config?.activation_tensor_config?.num_bits, e.op_config?.activation_tensor_config?.symmetric, e.op_config?.weight_tensor_config?.num_bits])).toEqual([
+      ['.*', 'DEPTHWISE_CONV_2D', 16, true, 8],
+      ['Conv2d_1_depthwise', '*', 8, false, 8],
+      ['Conv2d_0/', '*', 16, true, 8],
+    ]);
+    const back = fromAeqRecipe(JSON.parse(JSON.stringify(entries)));
+    expect(back.notMapped).toEqual([]);
+    expect(back.recipe.activationBitsByScope).toEqual(plain.activationBitsByScope);
+    expect(back.recipe.weightBitsByScope).toEqual([]);
+    // An AEQ 16-bit entry with other weight bits becomes both scopes.
+    const w4 = fromAeqRecipe([entries[0], { ...entries[1], op_config: { ...entries[1].op_config, weight_tensor_config: { num_bits: 4, symmetric: true } } }]);
+    expect(w4.recipe).toMatchObject({ activationBitsByScope: [{ opTypes: ['DEPTHWISE_CONV_2D'], bits: 16 }], weightBitsByScope: [{ opTypes: ['DEPTHWISE_CONV_2D'], bits: 4 }] });
   });
 
   it('exports what AEQ cannot carry as notes', () => {

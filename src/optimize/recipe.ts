@@ -6,6 +6,7 @@ import { WorkbenchError } from '../errors';
 import type { ModelGraph, Operator } from '../tflite/graph';
 import { opName } from '../tflite/ops';
 import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
+import type { OpPrecision } from './quantize/plan-types';
 import { ROUNDING_METHODS, type RoundingMethod } from './rounding/problem';
 
 export { ROUNDING_METHODS, type RoundingMethod } from './rounding/problem';
@@ -49,6 +50,11 @@ export interface Scope {
 /** Weight bits for the ops a scope matches (op by op, e.g. from a search); over opWeightBits. */
 export type ScopedWeightBits = Scope & { bits: WeightBits };
 
+/** Activation bits of an integer op: 8 (int8) or 16 (16x8: int16 activations, int8 weights, int64 bias). */
+export type ActivationWidth = 8 | 16;
+/** Activation bits for the ops a scope matches, inside a model of the technique's width. */
+export type ScopedActivationBits = Scope & { bits: ActivationWidth };
+
 export interface Recipe {
   technique: Technique;
   granularity: Granularity;
@@ -75,6 +81,13 @@ export interface Recipe {
   weightBitsByScope: ScopedWeightBits[];
   /** Weight rounding of int8 / int16x8 (DEFAULT_ROUNDING says which is the default and why). */
   rounding: RoundingMethod;
+  /**
+   * int8 / int16x8: activation bits by scope, over the technique's (the last matching entry wins), e.g.
+   * [{opTypes: ['SOFTMAX'], bits: 16}] runs the softmax 16x8 inside an int8 model, with QUANTIZE int8
+   * <-> int16 at its borders; ops that only move data follow the width of the ops they share a scale
+   * with. keepFloat wins over it. Absent: every op at the technique's width.
+   */
+  activationBitsByScope?: ScopedActivationBits[];
   /**
    * int8 / int16x8: how the ops left in float store their float32 constants. 'float16' stores them
    * as FLOAT16 behind DEQUANTIZE (what the float16 technique does to a whole model), about half their
@@ -133,7 +146,7 @@ export function parseRecipe(json: unknown): Recipe {
   const technique = input.technique as Technique;
   if (!TECHNIQUES.includes(technique)) fail(`unknown technique ${JSON.stringify(input.technique)} (known: ${TECHNIQUES.join(', ')})`);
   const recipe = defaultRecipe(technique);
-  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'weightBits', 'blockSize', 'opWeightBits', 'weightBitsByScope', 'rounding', 'floatWeights']);
+  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'weightBits', 'blockSize', 'opWeightBits', 'weightBitsByScope', 'activationBitsByScope', 'rounding', 'floatWeights']);
   for (const key of Object.keys(input)) if (!known.has(key)) fail(`unknown field "${key}"`);
   if (input.granularity !== undefined) {
     if (input.granularity !== 'per-channel' && input.granularity !== 'per-tensor') fail(`granularity must be per-channel or per-tensor`);
@@ -202,6 +215,19 @@ export function parseRecipe(json: unknown): Recipe {
       if (unknown.length) fail(`weightBitsByScope[${i}] has unknown field "${unknown[0]}"`);
       return { ...parseScope(scope), bits: parseWeightBits(bits, `weightBitsByScope[${i}].bits`) };
     });
+  }
+  if (input.activationBitsByScope !== undefined) {
+    if (!Array.isArray(input.activationBitsByScope)) fail('activationBitsByScope must be a list of {opTypes or tensorNamePattern, bits}');
+    const scoped = (input.activationBitsByScope as unknown[]).map((entry, i) => {
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`activationBitsByScope[${i}] must be an object {opTypes or tensorNamePattern, bits}`);
+      const { bits, ...scope } = entry as Record<string, unknown>;
+      const unknown = Object.keys(scope).filter((k) => k !== 'opTypes' && k !== 'tensorNamePattern');
+      if (unknown.length) fail(`activationBitsByScope[${i}] has unknown field "${unknown[0]}"`);
+      if (bits !== 8 && bits !== 16) fail(`activationBitsByScope[${i}].bits must be 8 or 16, got ${JSON.stringify(bits)}`);
+      return { ...parseScope(scope), bits: bits as ActivationWidth };
+    });
+    if (scoped.length && !needsCalibration(recipe)) fail(`activationBitsByScope needs technique int8 or int16x8, not ${recipe.technique}`);
+    if (scoped.length) recipe.activationBitsByScope = scoped;
   }
   if (input.floatWeights !== undefined) {
     if (input.floatWeights !== 'float16') fail(`floatWeights must be "float16" (or absent: float32), got ${JSON.stringify(input.floatWeights)}`);
@@ -300,6 +326,20 @@ export function weightBitsOfOp(recipe: Recipe, graph: ModelGraph, subgraph: numb
   return name === 'DEPTHWISE_CONV_2D' ? 8 : recipe.weightBits;
 }
 
+/**
+ * How the recipe asks one op to run: 'float' when keepFloat covers it, else the bits of the last
+ * activationBitsByScope entry that matches it, else the technique's width. The quantizer may still
+ * keep an op float (no kernel at that width) or move an op that only moves data to its scale group's width.
+ */
+export function opPrecisionOf(recipe: Recipe, graph: ModelGraph, subgraph: number, op: Operator): OpPrecision {
+  if (keepsFloat(recipe, graph, subgraph, op)) return 'float';
+  const scoped = recipe.activationBitsByScope ?? [];
+  for (let i = scoped.length - 1; i >= 0; i--) {
+    if (scopeMatches(scoped[i], graph, subgraph, op)) return scoped[i].bits === 16 ? 'int16x8' : 'int8';
+  }
+  return recipe.technique === 'int16x8' ? 'int16x8' : 'int8';
+}
+
 /** A one-line name for file names and tables, e.g. "int8-uint8io" or "dynamic". */
 export function recipeLabel(recipe: Recipe): string {
   const parts: string[] = [recipe.technique];
@@ -310,6 +350,7 @@ export function recipeLabel(recipe: Recipe): string {
   const opBits = Object.entries(recipe.opWeightBits);
   if (opBits.length) parts.push(opBits.map(([op, bits]) => `${op.toLowerCase()}${bits}`).join('-'));
   if (recipe.weightBitsByScope.length) parts.push(`${recipe.weightBitsByScope.length}bitscope`);
+  if (recipe.activationBitsByScope?.length) parts.push(`${recipe.activationBitsByScope.length}actscope`);
   if (needsCalibration(recipe) && recipe.calibration.algorithm !== 'minmax') parts.push(recipe.calibration.algorithm);
   if (recipe.keepFloat.length) parts.push(`${recipe.keepFloat.length}float`);
   if (recipe.floatWeights === 'float16' && needsCalibration(recipe)) parts.push('f16float');
@@ -393,7 +434,7 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
         operation: '*',
         algorithm_key: 'min_max_uniform_quantize',
         op_config: {
-          activation_tensor_config: { num_bits: bits, symmetric: bits === 16, granularity: 'TENSORWISE', dtype: 'INT', block_size: 0 },
+          activation_tensor_config: aeqActivations(bits),
           weight_tensor_config: weightsOf(recipe.weightBits),
           compute_precision: 'INTEGER',
           explicit_dequantize: false,
@@ -424,6 +465,17 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
     for (const operation of scope.opTypes ?? []) entries.push({ ...main, regex: '.*', operation, op_config: config });
     if (scope.tensorNamePattern !== undefined) entries.push({ ...main, regex: scope.tensorNamePattern, operation: '*', op_config: config });
   }
+  // Activation widths by scope after the weight entries (the later entry wins in AEQ as here); each
+  // carries the main weight config, so an op also in a weight-bits scope gets the technique's weight bits.
+  const actScopes = recipe.activationBitsByScope ?? [];
+  for (const scope of actScopes) {
+    const config = { ...main.op_config, activation_tensor_config: aeqActivations(scope.bits) };
+    for (const operation of scope.opTypes ?? []) entries.push({ ...main, regex: '.*', operation, op_config: config });
+    if (scope.tensorNamePattern !== undefined) entries.push({ ...main, regex: scope.tensorNamePattern, operation: '*', op_config: config });
+  }
+  if (actScopes.length && (recipe.weightBitsByScope.length || Object.keys(opBits).length)) {
+    notMapped.push('per-op weight bits of ops that also have their own activation bits (AEQ takes the later entry: the activation scope, with the technique\'s weight bits)');
+  }
   // Ops kept in float with float16 weights: AEQ's float casting on those ops, as its float16 recipe does to all.
   const keptFloat: Omit<AeqEntry, 'regex' | 'operation'> =
     recipe.floatWeights === 'float16'
@@ -435,6 +487,11 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
   }
   if (recipe.floatWeights === 'float16' && !recipe.keepFloat.length) notMapped.push('float16 weights for the ops left in float without a kernel (AEQ leaves those to its own checks)');
   return { entries, notMapped };
+}
+
+/** AEQ's activation config: int8 asymmetric, int16 symmetric (zero point 0), per tensor. */
+function aeqActivations(bits: ActivationWidth): AeqTensorConfig {
+  return { num_bits: bits, symmetric: bits === 16, granularity: 'TENSORWISE', dtype: 'INT', block_size: 0 };
 }
 
 export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: string[] } {
@@ -462,6 +519,19 @@ export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: strin
   if (main.op_config?.min_weight_elements !== undefined) recipe.minWeightElements = main.op_config.min_weight_elements;
   for (const entry of entries.slice(1)) {
     const bits = entry.op_config?.weight_tensor_config?.num_bits;
+    const entryTechnique = entry.algorithm_key === main.algorithm_key && needsCalibration(recipe) && entry.op_config?.activation_tensor_config ? aeqTechnique(entry) : null;
+    if (entryTechnique && (entryTechnique !== technique || recipe.activationBitsByScope?.length)) {
+      // The main scheme at the other activation width (num_bits 16 in an int8 model, or 8 in a 16x8
+      // one), or back at the main width after such an entry (it overrides the earlier one there).
+      const scope = aeqScope(entry);
+      if (!scope) {
+        notMapped.push(`${entryTechnique} activations for ${entry.operation} / ${entry.regex} (a scope by both op type and tensor name is not supported; ignored)`);
+        continue;
+      }
+      recipe.activationBitsByScope = [...(recipe.activationBitsByScope ?? []), { ...scope, bits: entryTechnique === 'int16x8' ? 16 : 8 }];
+      if (bits !== recipe.weightBits && (bits === 8 || bits === 4)) recipe.weightBitsByScope.push({ ...scope, bits });
+      continue;
+    }
     if (entry.algorithm_key === 'no_quantize') {
       recipe.keepFloat.push(entry.operation !== '*' ? { opTypes: [entry.operation] } : { tensorNamePattern: entry.regex });
     } else if (entry.algorithm_key === main.algorithm_key && (bits === 8 || bits === 4) && technique !== 'float16' && aeqTechnique(entry) === technique) {
@@ -484,6 +554,19 @@ export function fromAeqRecipe(json: unknown): { recipe: Recipe; notMapped: strin
     }
   }
   return { recipe, notMapped };
+}
+
+/** The scope of an AEQ entry: an op type (regex .*) or a tensor-name regex (operation *); null for both. */
+function aeqScope(entry: AeqEntry): Scope | null {
+  if (entry.regex === '.*' && entry.operation !== '*') {
+    checkOpName(entry.operation);
+    return { opTypes: [entry.operation] };
+  }
+  if (entry.operation === '*') {
+    checkRegex(entry.regex);
+    return { tensorNamePattern: entry.regex };
+  }
+  return null;
 }
 
 /** Block size of an AEQ weight config: granularity BLOCKWISE_N or the older block_size field; 0 if neither. */

@@ -15,9 +15,10 @@
  * (int16 activations) when int8 misses, and the float ops of the pick with float16 weights (half their
  * bytes; the int4 stage builds on it when it measures no worse, i.e. within the float32-kept
  * candidate's 95% interval; its column of the table comes from one comparison of the whole model in
- * float16, counted in no evaluation). 16x8 per op inside an int8 model is not planned yet: LiteRT.js runs the
- * int8 <-> int16 QUANTIZE ops it needs (quantize/mixed-int16.test.ts), the plan has one activation
- * width per model.
+ * float16, counted in no evaluation). When the whole model in 16x8 measured, the ops it helps most
+ * are also tried at 16x8 inside the int8 model (1, 2, 4 of them, at most MAX_16X8_OPS) before the
+ * float set grows: a 16x8 op costs no weight bytes, but LiteRT.js runs 16x8 kernels far slower
+ * than int8 ones, so only a few, and the float candidates still follow for the pick to weigh.
  * 4. Confirm the pick on the check split, which neither calibration nor the search saw, with its
  *    sample count and 95% interval; the pick "meets" the budget only if it does there too.
  *
@@ -36,6 +37,8 @@ import { boxesAt, type Dataset } from '../../data/dataset';
 import { optimizeModel, type OptimizeResult } from '../../optimize/pipeline';
 import type { QuantizationPlan } from '../../optimize/quantize/plan-types';
 import { defaultRecipe, recipeLabel, type Recipe } from '../../optimize/recipe';
+import { ruleFor } from '../../optimize/quantize/rules';
+import { BuiltinOperator } from '../../tflite/schema/generated/tflite_generated';
 import type { ModelGraph } from '../../tflite/graph';
 import { readModel } from '../../tflite/read';
 import { samplesOf } from '../yielding-samples';
@@ -69,7 +72,10 @@ export interface SearchRequest {
   int4?: boolean;
   /** Try the pick's float ops with float16 weights (size and both objectives; default true). */
   float16?: boolean;
-  /** Try the whole model in 16x8 when all-int8 misses (int8 recipes, not the Edge TPU; default true). */
+  /**
+   * Try the whole model in 16x8 when all-int8 misses, then the ops it helps most at 16x8 inside the
+   * int8 model (int8 recipes, not the Edge TPU; default true).
+   */
   int16x8?: boolean;
   /**
    * Where the pick must run (default 'cpu': anything LiteRT runs). 'integer' (Edge TPU / NPU) and
@@ -114,6 +120,8 @@ export interface Candidate {
   floatWeights?: 'float16';
   /** 16: the whole model with int16 activations (16x8), tried when int8 misses. */
   activationBits?: 16;
+  /** Ops run 16x8 inside the int8 model (output tensor names), tried before keeping ops in float. */
+  int16Ops?: string[];
   /** LiteRT latency the search ranks by (objectives latency and both): the 10th percentile of the timed runs (objective.ts says why); `latency` has the median and spread. */
   latencyMs?: number;
   latency?: LatencySpread;
@@ -132,7 +140,18 @@ export interface LatencySpread {
 export interface Variant {
   float16?: true;
   act16?: true;
+  /** Ops (output tensor names) at 16x8 inside the int8 model. */
+  int16Ops?: string[];
 }
+
+/**
+ * At most this many ops at 16x8 inside an int8 candidate: LiteRT.js runs 16x8 models far slower than
+ * int8 ones (the whole of MobileNetV1 0.25 ~27x), so a candidate with many would give up most of
+ * int8's speed.
+ */
+export const MAX_16X8_OPS = 4;
+/** An op goes into the 16x8 order only if the whole-model 16x8 comparison says it loses this many dB less. */
+const MIN_16X8_GAIN_DB = 1;
 
 /** One candidate's (or the float model's) measurements on the search split, as the cache keeps them. */
 export interface Measured {
@@ -149,7 +168,7 @@ export interface Measured {
 export type SearchCache = Map<string, Measured>;
 
 export type SearchEvent =
-  | { kind: 'stage'; stage: 'rank' | 'int16x8' | 'search' | 'float16' | 'int4' | 'check'; evaluations: number; maxEvaluations: number }
+  | { kind: 'stage'; stage: 'rank' | 'int16x8' | 'int16x8-ops' | 'search' | 'float16' | 'int4' | 'check'; evaluations: number; maxEvaluations: number }
   | { kind: 'candidate'; candidate: Candidate; evaluations: number; maxEvaluations: number };
 
 export interface SearchResult {
@@ -264,7 +283,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const candidates: Candidate[] = [];
   const evaluate = async (floatOps: string[], perLayer = false, int4Ops: string[] = [], variant: Variant = {}) => {
     if (signal?.aborted) throw new WorkbenchError('cancelled', `The search was cancelled after ${evaluations} evaluation(s).`);
-    const key = JSON.stringify(variant.float16 || variant.act16 ? [floatOps, int4Ops, variant] : [floatOps, int4Ops]);
+    const key = JSON.stringify(variant.float16 || variant.act16 || variant.int16Ops?.length ? [floatOps, int4Ops, variant] : [floatOps, int4Ops]);
     let measured = request.cache?.get(key);
     const usable = measured && (!perLayer || measured.perLayer) && (!needsLatency || measured.latency !== undefined);
     if (!measured || !usable) {
@@ -274,7 +293,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       const int4Count = int4Ops[0] === '*' ? (made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).length : int4Ops.length;
       const timed = needsLatency ? await measureLatency(made.bytes, { runs: LATENCY_RUNS, warmup: LATENCY_WARMUP, signal }) : undefined;
       measured = {
-        label: `${recipeLabel(variant.act16 ? { ...recipe, technique: 'int16x8' } : recipe)}${floatOps.length ? `+${floatOps.length}float${variant.float16 ? '16' : ''}` : ''}${int4Count ? `+${int4Count}int4` : ''}`,
+        label: `${recipeLabel(variant.act16 ? { ...recipe, technique: 'int16x8' } : recipe)}${variant.int16Ops?.length ? `+${variant.int16Ops.length}int16x8` : ''}${floatOps.length ? `+${floatOps.length}float${variant.float16 ? '16' : ''}` : ''}${int4Count ? `+${int4Count}int4` : ''}`,
         bytes: made.bytes.length,
         plan: made.plan,
         quality: comparison.quality!,
@@ -295,6 +314,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     }
     if (variant.float16) candidate.floatWeights = 'float16';
     if (variant.act16) candidate.activationBits = 16;
+    if (variant.int16Ops?.length) candidate.int16Ops = variant.int16Ops;
     if (usable) candidate.reused = true;
     candidates.push(candidate);
     progress({ kind: 'candidate', candidate, evaluations, maxEvaluations });
@@ -318,12 +338,34 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     const all16 = await evaluate([], true, [], { act16: true });
     const ops16 = (all16.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.mode === 'quantized').map((op) => op.opIndex);
     rankings.int16x8 = rankSensitivity(floatGraph, all16.perLayer ?? [], ops16);
-    notes.push('16x8 is tried for the whole model only: 16x8 for some ops inside an int8 model is not planned yet (LiteRT.js runs the int8 <-> int16 QUANTIZE ops it would need).');
     // For size, int8 with ops in float is larger than 16x8 (same weight bytes): nothing to grow.
     if (all16.candidate.meets && request.objective === 'size') {
       grow = false;
       notes.push('The whole model in 16x8 meets the budget: no int8 candidate with ops in float would be smaller, so the search keeps none in float.');
     }
+  }
+
+  // A few ops at 16x8 inside the int8 model, those the whole-model 16x8 comparison helps most first.
+  const order16 = rankings.int16x8 ? int16x8Order(ranking, rankings.int16x8).slice(0, MAX_16X8_OPS) : [];
+  // Also when the whole model in 16x8 met: a few 16x8 ops inside int8 are as small and run faster.
+  if (!first.candidate.meets && order16.length && evaluations < maxEvaluations) {
+    progress({ kind: 'stage', stage: 'int16x8-ops', evaluations, maxEvaluations });
+    let met: Candidate | undefined;
+    for (let k = 1; evaluations < maxEvaluations; k = Math.min(order16.length, k * 2)) {
+      const { candidate } = await evaluate([], false, [], { int16Ops: order16.slice(0, k) });
+      if (candidate.meets) {
+        met = candidate;
+        break;
+      }
+      if (k === order16.length) break;
+    }
+    notes.push(
+      met
+        ? `${met.int16Ops!.length} op(s) at 16x8 inside the int8 model meet the budget${request.objective === 'size' ? ': no int8 candidate with ops in float would be smaller, so none is tried' : ''}.`
+        : `Up to ${order16.length} op(s) at 16x8 inside the int8 model (those the whole-model 16x8 helps most) miss the budget.`,
+    );
+    // For size a float op costs four times its weight bytes, a 16x8 op none.
+    if (met && request.objective === 'size') grow = false;
   }
 
   progress({ kind: 'stage', stage: 'search', evaluations, maxEvaluations });
@@ -434,9 +476,29 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   };
 }
 
-/** How a candidate departs from the recipe (float16 weights for its float ops, 16x8 for the whole model). */
+/** How a candidate departs from the recipe (float16 weights for its float ops, 16x8 for the whole model or some ops). */
 function variantOf(c: Candidate): Variant {
-  return { ...(c.floatWeights === 'float16' ? { float16: true as const } : {}), ...(c.activationBits === 16 ? { act16: true as const } : {}) };
+  return {
+    ...(c.floatWeights === 'float16' ? { float16: true as const } : {}),
+    ...(c.activationBits === 16 ? { act16: true as const } : {}),
+    ...(c.int16Ops?.length ? { int16Ops: c.int16Ops } : {}),
+  };
+}
+
+/**
+ * The ops to try at 16x8 inside the int8 model: by the dB the whole-model 16x8 comparison says each
+ * loses less than at int8, most first, only those gaining MIN_16X8_GAIN_DB or more.
+ */
+export function int16x8Order(int8: OpSensitivity[], int16: OpSensitivity[]): string[] {
+  const at16 = new Map(int16.map((r) => [r.opIndex, r.lossDb]));
+  // Ops that only move data follow the width of the op they share a scale with (quantize/group-widths.ts).
+  const moves = (op: string) => !!ruleFor(BuiltinOperator[op as keyof typeof BuiltinOperator])?.sameScale;
+  return int8
+    .filter((r) => r.output && at16.has(r.opIndex) && !moves(r.op))
+    .map((r) => ({ output: r.output, gain: r.lossDb - at16.get(r.opIndex)! }))
+    .filter((r) => r.gain >= MIN_16X8_GAIN_DB)
+    .sort((a, b) => b.gain - a.gain)
+    .map((r) => r.output);
 }
 
 /** Nearest-rank 10th percentile of the timed runs. */
@@ -446,13 +508,15 @@ const formatValue = (metric: QualityMetric, value: number) => (RATE_METRICS.has(
 
 /**
  * The base recipe with these ops (by output tensor name) kept in float, and these given int4 weights
- * ('*': all that can); float16: the float ops store float16 weights; act16: the whole model in 16x8.
+ * ('*': all that can); float16: the float ops store float16 weights; act16: the whole model in 16x8;
+ * int16Ops: these ops at 16x8 inside the int8 model.
  */
 export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[] = [], variant: Variant = {}): Recipe {
   const names = (ops: string[]) => `^(${ops.map(escapeRegex).join('|')})$`;
   let result = recipe;
   if (variant.act16) result = { ...result, technique: 'int16x8' };
   if (variant.float16) result = { ...result, floatWeights: 'float16' };
+  if (variant.int16Ops?.length) result = { ...result, activationBitsByScope: [...(result.activationBitsByScope ?? []), { tensorNamePattern: names(variant.int16Ops), bits: 16 }] };
   if (floatOps.length) result = { ...result, keepFloat: [...result.keepFloat, { tensorNamePattern: names(floatOps) }] };
   if (int4Ops[0] === '*') result = { ...result, weightBits: 4 };
   else if (int4Ops.length) result = { ...result, weightBitsByScope: [...result.weightBitsByScope, { tensorNamePattern: names(int4Ops), bits: 4 }] };

@@ -103,6 +103,8 @@ function plannedRanges(plan: QuantizationPlan | undefined): Map<string, [number,
       const limits = LIMITS[t.dtype];
       if (!limits || t.scales.length !== 1) continue;
       const zp = t.zeroPoints[0] ?? 0;
+      // A tensor planned at two widths (between int8 and 16x8 ops): the first entry, its writer's or first reader's.
+      if (ranges.has(`${sp.index}:${t.tensorIndex}`)) continue;
       ranges.set(`${sp.index}:${t.tensorIndex}`, [t.scales[0] * (limits[0] - zp), t.scales[0] * (limits[1] - zp)]);
     }
   }

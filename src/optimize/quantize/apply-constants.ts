@@ -10,7 +10,7 @@ import { builtinCodeOf } from '../../tflite/ops';
 import { correctBias, dequantizedWeights } from './bias-correction';
 import { constantAsFloat32 } from './fold-dequantize';
 import { packInt4 } from './int4';
-import { bytesOf, quantizeBias, quantizeInt16, quantizeInt8, type QuantParams } from './params';
+import { bytesOf, quantizeBias, quantizeInt16, quantizeInt8, type ActivationBits, type QuantParams } from './params';
 import type { OpPlan, TensorPlan, WeightPlan } from './plan-types';
 import { biasActivationInput } from './plan-weights';
 import { rangeKey } from './ranges';
@@ -92,8 +92,8 @@ export function biasConstant(rw: SubgraphRewrite, op: OpPlan, used: WeightsUsed 
 }
 
 /** A constant read as an activation (e.g. an ADD operand): quantized with its tensor's activation params. */
-export function activationConstant(rw: SubgraphRewrite, t: number): number {
-  const plan = rw.activation(t);
+export function activationConstant(rw: SubgraphRewrite, t: number, bits: ActivationBits): number {
+  const plan = rw.activation(t, bits);
   return cachedConstant(rw, t, `act:${plan.scales[0]}:${plan.zeroPoints[0]}:${plan.bits}`, () => {
     const values = constantAsFloat32(rw.graph, rw.plan.index, t);
     const shape = rw.subgraph.tensors[t].shape;

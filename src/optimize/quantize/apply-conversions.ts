@@ -5,16 +5,23 @@
  */
 import { newTensor } from '../../tflite/edit';
 import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
+import type { ActivationBits } from './params';
 import { quantizationOf, TENSOR_TYPES, type SubgraphRewrite } from './rewrite-context';
 
-/** An integer version of activation tensor t, for quantized consumers. */
-export function integerActivation(rw: SubgraphRewrite, t: number): number {
-  if (rw.integerAtHome[t]) return t;
+/**
+ * A version of activation tensor t at `bits` for quantized consumers of that width: t itself when it
+ * is written at that width, else a twin: QUANTIZE'd from float, or requantized int8 <-> int16 from
+ * the other width (LiteRT.js runs both directions, mixed-int16.test.ts) on the same calibrated range.
+ */
+export function integerActivation(rw: SubgraphRewrite, t: number, bits: ActivationBits): number {
+  const home = rw.homeBits[t];
+  if (home === bits) return t;
   const twins = rw.integerTwins;
-  const existing = twins.get(t);
+  const key = `${t}:${bits}`;
+  const existing = twins.get(key);
   if (existing !== undefined) return existing;
   const source = rw.subgraph.tensors[t];
-  const plan = rw.activation(t);
+  const plan = rw.activation(t, bits);
   const twin = rw.addTensor(
     newTensor({
       name: `${source.name}_${plan.dtype}`,
@@ -24,15 +31,15 @@ export function integerActivation(rw: SubgraphRewrite, t: number): number {
       quantization: quantizationOf(plan),
     }),
   );
-  // QUANTIZE to int16 needs version 3 of the op; int8 is version 1.
+  // QUANTIZE to int16 is written as version 3 of the op, to int8 (from float or int16) as version 1.
   rw.convert(BuiltinOperator.QUANTIZE, t, twin, plan.dtype === 'int8' ? 1 : 3);
-  twins.set(t, twin);
+  twins.set(key, twin);
   return twin;
 }
 
 /** A float version of integer tensor t, for float consumers and float outputs. */
 export function floatActivation(rw: SubgraphRewrite, t: number): number {
-  if (!rw.integerAtHome[t]) return t;
+  if (!rw.homeBits[t]) return t;
   const twins = rw.floatTwins;
   const existing = twins.get(t);
   if (existing !== undefined) return existing;

@@ -15,18 +15,20 @@ export function retargetIo(rw: SubgraphRewrite): void {
   subgraph.inputs = plan.io.inputs.map(({ tensorIndex: t, dtype }) => {
     if (dtype === 'float32' || dtype === 'unchanged') return t;
     const tensor = subgraph.tensors[t];
-    const params = rw.activation(t);
+    const params = rw.activation(t, rw.modelBits);
     tensor.type = TENSOR_TYPES[params.dtype];
     tensor.quantization = quantizationOf(params);
     if (dtype !== 'uint8') return t;
     // uint8 input: the graph takes uint8 (zero point + 128) and requantizes to int8 at once.
     const input = uint8Twin(rw, t, t);
-    rw.convert(BuiltinOperator.QUANTIZE, input, t, 2, -1);
+    // Before the conversions made from t while the ops were rewritten (e.g. its int16 twin).
+    rw.convert(BuiltinOperator.QUANTIZE, input, t, 2, -1, true);
     return input;
   });
   subgraph.outputs = plan.io.outputs.map(({ tensorIndex: t, dtype }) => {
     if (dtype === 'float32' || dtype === 'unchanged') return floatActivation(rw, t);
-    const integer = integerActivation(rw, t);
+    // Integer outputs are at the model's width, whatever width the op writing them runs at.
+    const integer = integerActivation(rw, t, rw.modelBits);
     if (dtype !== 'uint8') return integer;
     const output = uint8Twin(rw, integer, t);
     rw.convert(BuiltinOperator.QUANTIZE, integer, output, 2);
@@ -40,7 +42,7 @@ export function retargetIo(rw: SubgraphRewrite): void {
 /** A uint8 tensor shaped like t, on the scale of `source`'s int8 params shifted by 128. */
 function uint8Twin(rw: SubgraphRewrite, t: number, source: number): number {
   const tensor = rw.subgraph.tensors[t];
-  const params = rw.activation(source);
+  const params = rw.activation(source, 8);
   return rw.addTensor(
     newTensor({
       name: `${tensor.name}_uint8`,

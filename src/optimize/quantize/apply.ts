@@ -11,7 +11,7 @@ import { builtinCodeOf } from '../../tflite/ops';
 import { activationConstant, biasConstant, weightConstant, type ConstantOptions, type WeightsUsed } from './apply-constants';
 import { floatActivation, integerActivation } from './apply-conversions';
 import { retargetIo } from './apply-io';
-import type { OpPlan, QuantizationPlan } from './plan-types';
+import type { OpPlan, QuantizationPlan, QuantizedOpPlan } from './plan-types';
 import { quantizationOf, SubgraphRewrite, TENSOR_TYPES } from './rewrite-context';
 import { ruleFor } from './rules';
 
@@ -25,7 +25,7 @@ export interface ApplyCounts {
 export function applyPlan(graph: ModelGraph, plan: QuantizationPlan, options: ConstantOptions): ApplyCounts {
   const counts: ApplyCounts = { quantizedOps: 0, correctedBiases: 0, conversions: 0 };
   for (const subgraphPlan of plan.subgraphs) {
-    const rw = new SubgraphRewrite(graph, subgraphPlan);
+    const rw = new SubgraphRewrite(graph, subgraphPlan, plan.activationBits);
     for (const op of subgraphPlan.ops) {
       if (op.mode === 'float') floatOp(rw, op);
       else quantizedOp(rw, op, options);
@@ -45,8 +45,9 @@ function floatOp(rw: SubgraphRewrite, plan: OpPlan): void {
   op.inputs = op.inputs.map((t) => (t >= 0 ? floatActivation(rw, t) : t));
 }
 
-function quantizedOp(rw: SubgraphRewrite, plan: OpPlan, options: ConstantOptions): void {
+function quantizedOp(rw: SubgraphRewrite, plan: QuantizedOpPlan, options: ConstantOptions): void {
   const op = rw.subgraph.operators[plan.opIndex];
+  const bits = plan.activationBits;
   const inputs = [...op.inputs];
   let used: WeightsUsed | undefined;
   if (plan.weights) {
@@ -55,15 +56,15 @@ function quantizedOp(rw: SubgraphRewrite, plan: OpPlan, options: ConstantOptions
     used = weights.used;
   }
   inputs.forEach((t, i) => {
-    // Inputs written by an earlier quantized op are integer already (not float any more).
-    if (t < 0 || !rw.isFloat(t) || i === plan.weights?.input) return;
+    // Activations: float ones, and those an earlier quantized op writes (at its width, maybe not ours).
+    if (t < 0 || !(rw.isFloat(t) || rw.homeBits[t]) || i === plan.weights?.input) return;
     if (i === plan.bias?.input) inputs[i] = biasConstant(rw, plan, used, options);
-    else inputs[i] = rw.constant(t) ? activationConstant(rw, t) : integerActivation(rw, t);
+    else inputs[i] = rw.constant(t) ? activationConstant(rw, t, bits) : integerActivation(rw, t, bits);
   });
   op.inputs = inputs;
   for (const t of op.outputs) {
     const tensor = rw.subgraph.tensors[t];
-    const params = rw.activation(t);
+    const params = rw.activation(t, bits);
     tensor.type = TENSOR_TYPES[params.dtype];
     tensor.quantization = quantizationOf(params);
   }

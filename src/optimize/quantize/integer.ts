@@ -1,5 +1,6 @@
 /**
- * Full-integer quantization (int8, or int16 activations with int8 weights: "16x8"), as a plan and
+ * Full-integer quantization (int8, or int16 activations with int8 weights: "16x8", for the whole
+ * model or per op), as a plan and
  * its application: planQuantization (plan.ts) decides how every op runs and every integer tensor's
  * parameters from the recipe and the calibrated ranges; applyPlan (apply.ts) rewrites a copy of the
  * graph to match. Every op left in float is reported with the reason.
@@ -9,6 +10,7 @@ import { cloneGraph } from '../../tflite/edit';
 import type { ModelGraph, Operator } from '../../tflite/graph';
 import { applyPlan } from './apply';
 import { dropUnused, foldConstantDequantize } from './fold-dequantize';
+import type { PrecisionOf } from './op-modes';
 import type { ActivationBits, WeightParamsHook } from './params';
 import { floatOpsOf, planQuantization } from './plan';
 import type { FloatOp, IoType, QuantizationPlan } from './plan-types';
@@ -35,6 +37,11 @@ export interface IntegerOptions {
   referenceWeights?: Map<string, Float32Array>;
   /** True for ops the user keeps in float (by op type or tensor name). */
   keepFloat: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
+  /**
+   * Per op 'int8', 'int16x8' or 'float' (absent: every op at activationBits). Ops of different widths
+   * are joined by QUANTIZE int8 <-> int16; keepFloat wins over it.
+   */
+  precision?: PrecisionOf;
   /** Optional: weight parameters from the caller (clustered weights); null or absent = the default. */
   weightParams?: WeightParamsHook;
   /** int4 weight scales from the caller (QAT's learned steps), by weight tensor name; see planWeights. */

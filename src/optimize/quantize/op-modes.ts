@@ -1,13 +1,16 @@
 /**
- * Step 1 of the integer plan: which ops run quantized. An op does when an integer kernel exists for
- * the activation width, the recipe does not keep it in float, it writes float tensors, its weights are
- * a float constant, and every float tensor it touches has a range. Every other op stays float with the
- * first reason that applies, so the report can tell the user what to change.
+ * Step 1 of the integer plan: which ops run quantized, and at which width. An op does when an integer
+ * kernel exists for the width the recipe asks of it (the model's, or its own per-op precision), the
+ * recipe does not keep it in float, it writes float tensors, its weights are a float constant, and
+ * every float tensor it touches has a range. Every other op stays float with the first reason that
+ * applies, so the report can tell the user what to change. Ops that only move data may still change
+ * width to match their scale group (group-widths.ts).
  */
 import type { ModelGraph, Operator } from '../../tflite/graph';
 import { builtinCodeOf } from '../../tflite/ops';
 import { rangeKey, type RangeMap, type TensorRange } from './ranges';
 import type { ActivationBits } from './params';
+import { PRECISION_BITS, type OpPrecision } from './plan-types';
 import { ruleFor, type OpRule } from './rules';
 import { isConstant } from '../../tflite/queries';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
@@ -41,23 +44,32 @@ export function subgraphFacts(graph: ModelGraph, s: number, ranges: RangeMap): S
   };
 }
 
-/** The rule an op runs quantized under, or null and why it stays float. */
-export interface OpMode {
-  rule: OpRule | null;
-  reason?: string;
-}
+/** The rule an op runs quantized under and its activation width, or null and why it stays float. */
+export type OpMode = { rule: OpRule; bits: ActivationBits; note?: string } | { rule: null; reason: string };
 
 export type KeepFloat = (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
+/** The precision the recipe asks of one op (absent: the model's width for every op). */
+export type PrecisionOf = (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => OpPrecision;
 
-export function chooseOpModes(graph: ModelGraph, s: number, facts: SubgraphFacts, bits: ActivationBits, keepFloat: KeepFloat): OpMode[] {
+export const hasKernel = (rule: OpRule, bits: ActivationBits): boolean => (bits === 8 ? rule.int8 : rule.int16);
+export const noKernelReason = (bits: ActivationBits) => (bits === 8 ? 'no int8 kernel' : 'no int16x8 kernel');
+
+/**
+ * `bits` is the model's width; `precisionOf` may ask another per op. An op kept float by the recipe
+ * (keepFloat, or precision 'float') is still checked for a kernel at the model's width first, so a
+ * report says "no int8 kernel" where that is the reason that would remain.
+ */
+export function chooseOpModes(graph: ModelGraph, s: number, facts: SubgraphFacts, bits: ActivationBits, keepFloat: KeepFloat, precisionOf?: PrecisionOf): OpMode[] {
   const subgraph = graph.subgraphs[s];
-  return subgraph.operators.map((op, o) => {
+  return subgraph.operators.map((op, o): OpMode => {
     const floatOp = (reason: string): OpMode => ({ rule: null, reason });
     const floatTensors = [...op.inputs, ...op.outputs].filter(facts.isFloat);
     if (floatTensors.length === 0) return floatOp('no float tensors');
     const rule = ruleFor(builtinCodeOf(graph.operatorCodes[op.opcodeIndex]));
-    if (!rule || !(bits === 8 ? rule.int8 : rule.int16)) return floatOp(bits === 8 ? 'no int8 kernel' : 'no int16x8 kernel');
-    if (keepFloat(s, o, op, graph)) return floatOp('kept in float by the recipe');
+    const asked = keepFloat(s, o, op, graph) ? 'float' : (precisionOf?.(s, o, op, graph) ?? null);
+    const opBits = asked === null || asked === 'float' ? bits : PRECISION_BITS[asked];
+    if (!rule || !hasKernel(rule, opBits)) return floatOp(noKernelReason(opBits));
+    if (asked === 'float') return floatOp('kept in float by the recipe');
     if (op.outputs.some((t) => !facts.isFloat(t))) return floatOp('has non-float outputs');
     if (rule.weights) {
       const w = op.inputs[rule.weights.input];
@@ -65,6 +77,6 @@ export function chooseOpModes(graph: ModelGraph, s: number, facts: SubgraphFacts
     }
     const missing = floatTensors.find((t) => !facts.rangeOf(t));
     if (missing !== undefined) return floatOp(`no calibration range for tensor "${subgraph.tensors[missing].name}"`);
-    return { rule };
+    return { rule, bits: opBits };
   });
 }

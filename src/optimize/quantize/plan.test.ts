@@ -16,6 +16,8 @@ import { readModel } from '../../tflite/read';
 import { calibrate, rangesFrom } from '../calibrate/calibrate';
 import { floatOpsOf, planQuantization, type PlanOptions, type QuantizationPlan, type TensorPlan } from './plan';
 import type { RangeMap } from './ranges';
+import { addBuffer, addTensor, newGraph, newOperator, newTensor, opcodeIndex, plainOperator } from '../../tflite/edit';
+import { BuiltinOperator, BuiltinOptions, FullyConnectedOptionsT, TensorType } from '../../tflite/schema/generated/tflite_generated';
 
 const graph = readModel(readSharedModel('mnist_conv_fc_float.tflite')); // CONV AVG_POOL RESHAPE FC FC SOFTMAX
 const main = graph.subgraphs[0];
@@ -145,5 +147,74 @@ describe('planQuantization: other widths and float ops', () => {
     expect(floatOps.filter((f) => f.op === 'SQRT' || f.op === 'LOG').map((f) => f.reason)).toEqual(['no int8 kernel', 'no int8 kernel']);
     const kept = planQuantization(graph, ranges, { ...options, keepFloat: (_s, o) => o === 5 }).subgraphs[0].ops[5];
     expect(kept).toMatchObject({ op: 'SOFTMAX', mode: 'float', reason: 'kept in float by the recipe', activationBits: 32 });
+  });
+});
+
+describe('planQuantization: per-op widths (16x8 ops inside int8)', () => {
+  it('plans the ops asked for at int16x8 with int16 symmetric tensors and an int64 bias, each tensor at each width it is read or written at', () => {
+    const mixed = planQuantization(graph, ranges, { ...options, precision: (_s, o) => (o === 3 ? 'int16x8' : 'int8') });
+    const sp = mixed.subgraphs[0];
+    expect(sp.ops.map((op) => op.precision)).toEqual(['int8', 'int8', 'int8', 'int16x8', 'int8', 'int8']);
+    const fc = sp.ops[3];
+    const input = main.operators[3].inputs[0];
+    const output = main.operators[3].outputs[0];
+    // The reshape writes the FC's input at int8; the FC reads an int16 twin on the same range.
+    const inputs = sp.tensors.filter((t) => t.tensorIndex === input);
+    expect(inputs.map((t) => [t.dtype, t.bits])).toEqual([['int8', 8], ['int16', 16]]);
+    const union = [main.operators[1].inputs[0], main.operators[1].outputs[0], input].map((t) => ranges.get(`0:${t}`)!).reduce((a, b) => ({ min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) }));
+    expect(inputs[1].zeroPoints).toEqual([0]);
+    expect(inputs[1].scales[0]).toBeCloseTo(Math.max(-union.min, union.max) / 32767, 12);
+    expect(fc).toMatchObject({ mode: 'quantized', activationBits: 16, weightBits: 8, weights: { dtype: 'int8' }, bias: { dtype: 'int64', bits: 64, inputScale: inputs[1].scales[0] } });
+    expect(fc.bias!.scales).toEqual(fc.weights!.scales.map((s) => inputs[1].scales[0] * s));
+    // Its output is written at int16 and read by the int8 FC after it through an int8 twin.
+    expect(sp.tensors.filter((t) => t.tensorIndex === output).map((t) => t.dtype)).toEqual(['int16', 'int8']);
+    expect(JSON.parse(JSON.stringify(mixed))).toStrictEqual(mixed);
+    // Asking every op its model's width changes nothing.
+    expect(planQuantization(graph, ranges, { ...options, precision: () => 'int8' })).toStrictEqual(plan);
+  });
+
+  it('keeps an op the recipe asks float float, and keepFloat wins over a precision', () => {
+    const p = planQuantization(graph, ranges, { ...options, keepFloat: (_s, o) => o === 4, precision: (_s, o) => (o === 3 ? 'float' : 'int16x8') });
+    expect(p.subgraphs[0].ops.map((op) => [op.precision, op.activationBits])).toEqual([
+      ['int16x8', 16],
+      ['int16x8', 16],
+      ['int16x8', 16],
+      ['float', 32],
+      ['float', 32],
+      ['int16x8', 16],
+    ]);
+    expect(floatOpsOf(p).map((f) => f.reason)).toEqual(['kept in float by the recipe', 'kept in float by the recipe']);
+  });
+});
+
+describe('planQuantization: an op that only moves data with no kernel at its group width', () => {
+  it('stays float with the reason when the 16x8 op before it sets its scale group to 16 bits (TILE has no int16 kernel)', () => {
+    const g = newGraph('FC 16x8 -> TILE');
+    const sg = g.subgraphs[0];
+    const t = (name: string, type: TensorType, shape: number[], data?: Uint8Array) => addTensor(sg, newTensor({ name, type, shape, ...(data ? { buffer: addBuffer(g, data) } : {}) }));
+    const x = t('x', TensorType.FLOAT32, [1, 4]);
+    const w = t('w', TensorType.FLOAT32, [2, 4], new Uint8Array(Float32Array.from([1, -2, 3, -4, 0.5, 0.25, -1, 2]).buffer));
+    const y = t('y', TensorType.FLOAT32, [1, 2]);
+    const multiples = t('multiples', TensorType.INT32, [2], new Uint8Array(Int32Array.from([1, 2]).buffer));
+    const z = t('z', TensorType.FLOAT32, [1, 4]);
+    sg.inputs = [x];
+    sg.outputs = [z];
+    sg.operators.push(newOperator(opcodeIndex(g, BuiltinOperator.FULLY_CONNECTED, 1), [x, w, -1], [y], BuiltinOptions.FullyConnectedOptions, new FullyConnectedOptionsT()));
+    sg.operators.push(plainOperator(g, BuiltinOperator.TILE, [y, multiples], [z]));
+    const given: RangeMap = new Map([x, y, z].map((i) => [`0:${i}`, { min: -10, max: 10 }]));
+    const both = (p: QuantizationPlan) => p.subgraphs[0].ops.map((op) => [op.precision, op.mode === 'float' ? op.reason : op.precisionNote ?? null]);
+    // All int8: the TILE follows the FC at int8.
+    expect(both(planQuantization(g, given, options))).toEqual([['int8', null], ['int8', null]]);
+    // FC at 16x8: the TILE would share its 16-bit scale, has no int16 kernel, and stays float.
+    expect(both(planQuantization(g, given, { ...options, precision: (_s, o) => (o === 0 ? 'int16x8' : 'int8') }))).toEqual([
+      ['int16x8', null],
+      ['float', 'no int16x8 kernel (it shares one scale with ops at 16 bits)'],
+    ]);
+    // The other way round (an int8 FC inside a 16x8 model): the TILE is asked the model's 16 bits and has no
+    // kernel there, so it stays float before its group's width is known (it could run int8 with its FC: not done).
+    expect(both(planQuantization(g, given, { ...options, activationBits: 16, precision: (_s, o) => (o === 0 ? 'int8' : 'int16x8') }))).toEqual([
+      ['int8', null],
+      ['float', 'no int16x8 kernel'],
+    ]);
   });
 });

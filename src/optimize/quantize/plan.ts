@@ -4,26 +4,31 @@
  * of every tensor that becomes integer. The rewrite passes (apply.ts) only carry it out, so the plan is
  * testable alone, goes into the report, and is where per-op bit widths live.
  *
- * Order of work: op modes (op-modes.ts), activation params with same-scale groups and fixed outputs
- * (scale-groups.ts), weights and biases per op (plan-weights.ts), then the I/O interface.
+ * Order of work: op modes and widths (op-modes.ts; group-widths.ts for ops that only move data),
+ * activation params with same-scale groups and fixed outputs (scale-groups.ts), weights and biases
+ * per op (plan-weights.ts), then the I/O interface.
  */
 import type { ModelGraph, Operator } from '../../tflite/graph';
 import { builtinCodeOf, opName } from '../../tflite/ops';
-import { chooseOpModes, subgraphFacts, type KeepFloat } from './op-modes';
+import { chooseOpModes, subgraphFacts, type KeepFloat, type PrecisionOf } from './op-modes';
+import { settleGroupWidths } from './group-widths';
 import type { ActivationBits, WeightParamsHook } from './params';
 import { planIo } from './plan-io';
 import { biasActivationInput, planBias, planWeights, WEIGHT_BITS, weightBitsOf, type PlanWeightBits } from './plan-weights';
 import type { RangeMap } from './ranges';
-import type { FloatOp, IoType, OpPlan, QuantizationPlan, SubgraphPlan, TensorPlan } from './plan-types';
+import type { FloatOp, IoType, OpPlan, FloatOpPlan, QuantizationPlan, QuantizedOpPlan, SubgraphPlan, TensorPlan } from './plan-types';
 import { activationParamsOf, FIXED_SCALE_CONFLICT } from './scale-groups';
 
 export type * from './plan-types';
 
 export interface PlanOptions {
+  /** The model's activation width; `precision` may ask another per op. */
   activationBits: ActivationBits;
   perChannel: boolean;
   io: IoType;
   keepFloat: KeepFloat;
+  /** Per op: 'int8', 'int16x8' or 'float' (default: the model's width); keepFloat wins over it. */
+  precision?: PrecisionOf;
   weightParams?: WeightParamsHook;
   /** int4 weight scales from the caller (QAT's learned steps), by weight tensor name; see planWeights. */
   int4Scales?: Map<string, number[]>;
@@ -43,16 +48,18 @@ export function planQuantization(graph: ModelGraph, ranges: RangeMap, options: P
 
 function planSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, options: PlanOptions): SubgraphPlan {
   const subgraph = graph.subgraphs[s];
-  const bits = options.activationBits;
   const facts = subgraphFacts(graph, s, ranges);
-  const modes = chooseOpModes(graph, s, facts, bits, options.keepFloat);
-  const activation = activationParamsOf(graph, s, facts, modes, bits);
+  const modes = chooseOpModes(graph, s, facts, options.activationBits, options.keepFloat, options.precision);
+  settleGroupWidths(graph, s, facts, modes);
+  const activation = activationParamsOf(graph, s, facts, modes);
   const io = new Set([...subgraph.inputs, ...subgraph.outputs]);
-  const tensors = new Map<number, TensorPlan>();
-  const activationPlan = (t: number): TensorPlan => {
-    const known = tensors.get(t);
+  // One entry per tensor and width: the key is `${tensor}:${bits}`.
+  const tensors = new Map<string, TensorPlan>();
+  const activationPlan = (t: number, bits: ActivationBits): TensorPlan => {
+    const key = `${t}:${bits}`;
+    const known = tensors.get(key);
     if (known) return known;
-    const params = activation(t);
+    const params = activation(t, bits);
     const plan: TensorPlan = {
       tensorIndex: t,
       name: subgraph.tensors[t].name,
@@ -63,16 +70,18 @@ function planSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, options: P
       scales: params.scale,
       zeroPoints: params.zeroPoint,
     };
-    tensors.set(t, plan);
+    tensors.set(key, plan);
     return plan;
   };
 
   const ops = subgraph.operators.map((op, o): OpPlan => {
-    const { rule, reason } = modes[o];
+    const mode = modes[o];
     const base = { opIndex: o, op: opName(graph, op) };
-    if (!rule) return { ...base, mode: 'float', reason, activationBits: 32, weightBits: 32 };
+    if (!mode.rule) return { ...base, mode: 'float', precision: 'float', reason: mode.reason, activationBits: 32, weightBits: 32 };
+    const { rule, bits } = mode;
     const builtin = builtinCodeOf(graph.operatorCodes[op.opcodeIndex]);
-    const plan: OpPlan = { ...base, mode: 'quantized', activationBits: bits, weightBits: WEIGHT_BITS };
+    const fields = { ...base, mode: 'quantized' as const, weightBits: WEIGHT_BITS, ...(mode.note ? { precisionNote: mode.note } : {}) };
+    const plan: QuantizedOpPlan = bits === 8 ? { ...fields, precision: 'int8', activationBits: 8 } : { ...fields, precision: 'int16x8', activationBits: 16 };
     if (rule.weights) {
       const chosen = weightBitsOf(builtin, rule, options.weightBits?.(s, o, op, graph) ?? WEIGHT_BITS, bits);
       plan.weightBits = chosen.bits;
@@ -81,14 +90,16 @@ function planSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, options: P
     }
     op.inputs.forEach((t, i) => {
       if (!facts.isFloat(t) || i === rule.weights?.input) return;
-      if (i !== rule.bias) return void activationPlan(t);
+      if (i !== rule.bias) return void activationPlan(t, bits);
       const input = biasActivationInput(builtin, op.inputs);
-      plan.bias = planBias(graph, s, t, i, activationPlan(input).scales[0], plan.weights!, bits);
+      plan.bias = planBias(graph, s, t, i, activationPlan(input, bits).scales[0], plan.weights!, bits);
     });
-    op.outputs.forEach(activationPlan);
+    for (const t of op.outputs) activationPlan(t, bits);
     return plan;
   });
-  return { index: s, ops, io: planIo(subgraph, s, ops, facts, options.io, activationPlan), tensors: [...tensors.values()] };
+  // Integer I/O is at the model's width whatever width the ops next to it run at.
+  const ioPlan = (t: number) => activationPlan(t, options.activationBits);
+  return { index: s, ops, io: planIo(subgraph, s, ops, facts, options.io, ioPlan), tensors: [...tensors.values()] };
 }
 
 /**
@@ -97,8 +108,8 @@ function planSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, options: P
  */
 export function floatOpsOf(plan: QuantizationPlan): FloatOp[] {
   return plan.subgraphs.flatMap((sp) => {
-    const float = sp.ops.filter((op) => op.mode === 'float');
-    const late = (op: OpPlan) => op.reason === FIXED_SCALE_CONFLICT;
-    return [...float.filter((op) => !late(op)), ...float.filter(late)].map((op) => ({ subgraph: sp.index, opIndex: op.opIndex, op: op.op, reason: op.reason! }));
+    const float = sp.ops.filter((op): op is FloatOpPlan => op.mode === 'float');
+    const late = (op: FloatOpPlan) => op.reason === FIXED_SCALE_CONFLICT;
+    return [...float.filter((op) => !late(op)), ...float.filter(late)].map((op) => ({ subgraph: sp.index, opIndex: op.opIndex, op: op.op, reason: op.reason }));
   });
 }

@@ -1,12 +1,13 @@
 /**
  * The state the rewrite passes of one subgraph share: the plan's tensor parameters, which tensors
- * are integer where they are produced, new tensors and buffers, and the QUANTIZE / DEQUANTIZE ops to
+ * are integer where they are produced and at which width, new tensors and buffers, and the QUANTIZE / DEQUANTIZE ops to
  * emit right after the op that produces their input (so the op list stays in execution order).
  */
 import { plainOperator } from '../../tflite/edit';
 import type { ModelGraph, Operator, Quantization, Subgraph, Tensor } from '../../tflite/graph';
 import { isConstant, producers } from '../../tflite/queries';
 import { BuiltinOperator, QuantizationDetails, TensorType } from '../../tflite/schema/generated/tflite_generated';
+import type { ActivationBits } from './params';
 import type { PlanDtype, SubgraphPlan, TensorPlan } from './plan-types';
 
 export const TENSOR_TYPES: Record<PlanDtype, TensorType> = {
@@ -33,16 +34,19 @@ export function quantizationOf(plan: Pick<TensorPlan, 'scales' | 'zeroPoints' | 
 
 export class SubgraphRewrite {
   readonly subgraph: Subgraph;
-  /** Tensors that are integer where they are produced: quantized ops' outputs, integer inputs. */
-  readonly integerAtHome: Uint8Array;
+  /**
+   * The width (8 or 16) of tensors that are integer where they are produced (quantized ops' outputs
+   * at their op's width, integer inputs at the interface's); 0 for tensors float there.
+   */
+  readonly homeBits: Uint8Array;
   conversions = 0;
   correctedBiases = 0;
-  /** Twins made so far: float tensor -> integer twin, integer tensor -> float twin. */
-  readonly integerTwins = new Map<number, number>();
+  /** Twins made so far: `${tensor}:${bits}` -> integer twin at that width, integer tensor -> float twin. */
+  readonly integerTwins = new Map<string, number>();
   readonly floatTwins = new Map<number, number>();
   /** Quantized constants by source buffer and parameters, so shared constants stay shared. */
   readonly constants = new Map<string, number>();
-  private readonly activations: Map<number, TensorPlan>;
+  private readonly activations: Map<string, TensorPlan>;
   private readonly producer: ArrayLike<number>;
   private readonly twinPosition = new Map<number, number>();
   private readonly after = new Map<number, Operator[]>(); // conversions to emit after op o (-1: at the start)
@@ -50,13 +54,15 @@ export class SubgraphRewrite {
   constructor(
     readonly graph: ModelGraph,
     readonly plan: SubgraphPlan,
+    /** The model's activation width (QuantizationPlan.activationBits). */
+    readonly modelBits: ActivationBits,
   ) {
     this.subgraph = graph.subgraphs[plan.index];
-    this.activations = new Map(plan.tensors.map((t) => [t.tensorIndex, t]));
+    this.activations = new Map(plan.tensors.map((t) => [`${t.tensorIndex}:${t.bits}`, t]));
     this.producer = producers(this.subgraph);
-    this.integerAtHome = new Uint8Array(this.subgraph.tensors.length);
-    for (const op of plan.ops) if (op.mode === 'quantized') for (const t of this.subgraph.operators[op.opIndex].outputs) this.integerAtHome[t] = 1;
-    for (const input of plan.io.inputs) if (['int8', 'int16', 'uint8'].includes(input.dtype)) this.integerAtHome[input.tensorIndex] = 1;
+    this.homeBits = new Uint8Array(this.subgraph.tensors.length);
+    for (const op of plan.ops) if (op.mode === 'quantized') for (const t of this.subgraph.operators[op.opIndex].outputs) this.homeBits[t] = op.activationBits;
+    for (const input of plan.io.inputs) if (['int8', 'int16', 'uint8'].includes(input.dtype)) this.homeBits[input.tensorIndex] = input.dtype === 'int16' ? 16 : 8;
   }
 
   /** Float now: the rewrite retypes tensors as it goes, so this changes while it runs. */
@@ -68,10 +74,16 @@ export class SubgraphRewrite {
     return isConstant(this.graph, this.subgraph.tensors[t]);
   }
 
-  activation(t: number): TensorPlan {
-    const plan = this.activations.get(t);
-    if (!plan) throw new Error(`the plan has no parameters for tensor ${t} of subgraph ${this.plan.index}`);
+  /** Parameters of activation t at a width: by default the one it is written at (else the model's). */
+  activation(t: number, bits: ActivationBits = this.defaultBits(t)): TensorPlan {
+    const plan = this.activations.get(`${t}:${bits}`);
+    if (!plan) throw new Error(`the plan has no ${bits}-bit parameters for tensor ${t} of subgraph ${this.plan.index}`);
     return plan;
+  }
+
+  private defaultBits(t: number): ActivationBits {
+    const home = this.homeBits[t];
+    return home === 8 || home === 16 ? home : this.modelBits;
   }
 
   addTensor(tensor: Tensor): number {
@@ -90,9 +102,12 @@ export class SubgraphRewrite {
   }
 
   /** Emit a conversion of `input` into `output` right after `input` is written. */
-  convert(builtin: BuiltinOperator, input: number, output: number, version: number, position = this.positionOf(input)): void {
+  convert(builtin: BuiltinOperator, input: number, output: number, version: number, position = this.positionOf(input), first = false): void {
     const list = this.after.get(position) ?? [];
-    list.push(plainOperator(this.graph, builtin, [input], [output], version));
+    const op = plainOperator(this.graph, builtin, [input], [output], version);
+    // `first`: a conversion whose output the others at this position read (a uint8 input's requantization).
+    if (first) list.unshift(op);
+    else list.push(op);
     this.after.set(position, list);
     this.twinPosition.set(output, position);
     this.conversions++;

@@ -77,10 +77,10 @@ export function SearchPanel() {
   const candidates = running?.candidates ?? outcome?.candidates ?? [];
   const timed = candidates.some((c) => c.latency);
   const precisions = SEARCH_PRECISIONS.filter((p) => outcome?.sensitivity.some((r) => r.lossDb[p] !== undefined));
-  // "16x8, 4 (float16 weights), 2 int4": the whole-model width, the float ops and how they store weights, the int4 ops.
+  // "16x8, 4 (float16 weights), 2 int4": the whole-model width (or "1 16x8": ops at 16x8 inside int8), the float ops and how they store weights, the int4 ops.
   const int4Count = (c: Candidate) => (c.int4Ops[0] === '*' ? 'all' : c.int4Ops.length);
   const kind = (c: Candidate) =>
-    `${c.activationBits === 16 ? '16x8, ' : ''}${c.floatOps.length}${c.floatOps.length && c.floatWeights === 'float16' ? ' (float16 weights)' : ''}${c.int4Ops.length ? `, ${int4Count(c)} int4` : ''}`;
+    `${c.activationBits === 16 ? '16x8, ' : ''}${c.int16Ops?.length ? `${c.int16Ops.length} 16x8, ` : ''}${c.floatOps.length}${c.floatOps.length && c.floatWeights === 'float16' ? ' (float16 weights)' : ''}${c.int4Ops.length ? `, ${int4Count(c)} int4` : ''}`;
   const shownMetric = outcome?.metric ?? (metric === 'auto' ? null : metric);
 
   return (
@@ -186,7 +186,7 @@ export function SearchPanel() {
       {outcome && (
         <div className="search-outcome" data-testid="search-outcome">
           <p>
-            <strong>Pick:</strong> {outcome.pick.floatOps.length} op(s) kept in float{outcome.pick.floatWeights === 'float16' ? ' with float16 weights' : ''}{outcome.pick.activationBits === 16 ? ', 16x8 (int16 activations)' : ''}, {formatBytes(outcome.pick.bytes)}{outcome.pick.latency ? `, ${outcome.pick.latency.p10Ms.toFixed(2)} ms` : ''}. On {outcome.check.quality.samples} samples the search never saw:{' '}
+            <strong>Pick:</strong> {outcome.pick.floatOps.length} op(s) kept in float{outcome.pick.floatWeights === 'float16' ? ' with float16 weights' : ''}{outcome.pick.activationBits === 16 ? ', 16x8 (int16 activations)' : ''}{outcome.pick.int16Ops?.length ? `, ${outcome.pick.int16Ops.length} op(s) at 16x8 inside int8` : ''}, {formatBytes(outcome.pick.bytes)}{outcome.pick.latency ? `, ${outcome.pick.latency.p10Ms.toFixed(2)} ms` : ''}. On {outcome.check.quality.samples} samples the search never saw:{' '}
             <span data-testid="search-check">
               {show(outcome.metric, outcome.check.quality.value)} (95% interval {show(outcome.metric, outcome.check.quality.interval[0])} to {show(outcome.metric, outcome.check.quality.interval[1])}), float {show(outcome.metric, outcome.check.floatQuality.value)}: {outcome.check.meets ? 'meets' : 'misses'} the budget
             </span>

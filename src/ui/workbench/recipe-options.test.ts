@@ -56,6 +56,8 @@ describe('form choices -> recipe', () => {
     for (const technique of TECHNIQUES) for (const from of TECHNIQUES) accepted(withTechnique(withTechnique(all, from), technique));
     expect(withTechnique(all, 'int16x8')).toMatchObject({ technique: 'int16x8', weightBits: 4, io: 'float', integerOnly: true, rounding: 'nearest', equalize: 'off', weightBitsByScope: all.weightBitsByScope });
     expect(withTechnique(all, 'dynamic')).toMatchObject({ technique: 'dynamic', weightBits: 4, io: 'float', integerOnly: false, weightBitsByScope: [], minWeightElements: 1024 });
+    expect(withTechnique({ ...all, activationBitsByScope: [{ opTypes: ['SOFTMAX'], bits: 16 }] }, 'dynamic').activationBitsByScope).toBeUndefined();
+    expect(withTechnique({ ...all, activationBitsByScope: [{ opTypes: ['SOFTMAX'], bits: 16 }] }, 'int16x8').activationBitsByScope).toEqual([{ opTypes: ['SOFTMAX'], bits: 16 }]);
     expect(withTechnique(all, 'float16')).toMatchObject({ weightBits: 8, blockSize: 0, opWeightBits: {} });
     const dyn = withBlockSize(withWeightBits(defaultRecipe('dynamic'), 4), 64);
     expect(withTechnique(dyn, 'weight-int8')).toMatchObject({ weightBits: 4, blockSize: 64, minWeightElements: 0 });
@@ -83,6 +85,8 @@ describe('what the tables say a variant is', () => {
     expect(precisionText(r('int8', { weightBits: 4 }))).toBe('W4A8');
     expect(precisionText(r('int16x8', { weightBits: 4 }))).toBe('W4A16');
     expect(precisionText(r('int16x8'))).toBe('W8A16');
+    expect(precisionText(r('int8', { activationBitsByScope: [{ opTypes: ['SOFTMAX'], bits: 16 }] }))).toBe('W8A8/16');
+    expect(precisionText(r('int16x8', { activationBitsByScope: [{ opTypes: ['SOFTMAX'], bits: 16 }] }))).toBe('W8A16');
     expect(precisionText(r('int8', { weightBitsByScope: [{ opTypes: ['CONV_2D'], bits: 4 }] }))).toBe('W4/8A8');
     expect(precisionText(r('dynamic', { weightBits: 4, blockSize: 32 }))).toBe('int4 b32 weights');
     expect(precisionText(r('weight-int8', { weightBits: 4 }))).toBe('int4 weights');

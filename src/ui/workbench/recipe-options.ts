@@ -98,7 +98,7 @@ export function equalizeProblem(recipe: Recipe, steps?: VariantSteps): string | 
 /**
  * The recipe with another technique, keeping what still applies and dropping what the new one
  * cannot take (so the recipe stays one parseRecipe accepts): int4 and per-op bits leave float16,
- * blocks leave int8 / int16x8, scoped bits leave weight-only and dynamic, integer I/O leaves all but
+ * blocks leave int8 / int16x8, scoped bits (weights and activations) leave weight-only and dynamic, integer I/O leaves all but
  * int8 / int16x8 (uint8 only int8). A minWeightElements still at the old technique's default
  * follows the new one's (dynamic skips tiny tensors, the others do not).
  */
@@ -109,6 +109,7 @@ export function withTechnique(recipe: Recipe, technique: Technique): Recipe {
     next.io = 'float';
     next.integerOnly = false;
     next.weightBitsByScope = [];
+    delete next.activationBitsByScope;
   }
   if (technique === 'int16x8' && next.io === 'uint8') next.io = 'float';
   if (!INT4_TECHNIQUES.includes(technique)) {
@@ -159,17 +160,18 @@ export function scopedBitsFromText(text: string): ScopedWeightBits {
 /**
  * Weights and activations in the W·A notation: "W8A8" / "W4A8" (int8), "W8A16" / "W4A16" (int16x8);
  * "int4 b32 weights" for blockwise weight-only / dynamic; "" where it says nothing (float16).
- * Per-op bits that differ from the rest show as "W4/8".
+ * Per-op bits that differ from the rest show as "W4/8", and activations as "A8/16".
  */
 export function precisionText(recipe: Recipe): string {
   const scoped = [...Object.values(recipe.opWeightBits), ...recipe.weightBitsByScope.map((s) => s.bits)];
   const mixed = scoped.some((b) => b !== recipe.weightBits);
   const w = mixed ? 'W4/8' : `W${recipe.weightBits}`;
+  const own = recipe.technique === 'int16x8' ? 16 : 8;
+  const a = recipe.activationBitsByScope?.some((s) => s.bits !== own) ? 'A8/16' : `A${own}`;
   switch (recipe.technique) {
     case 'int8':
-      return `${w}A8`;
     case 'int16x8':
-      return `${w}A16`;
+      return `${w}${a}`;
     case 'float16':
       return '';
     default: {
