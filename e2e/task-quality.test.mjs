@@ -25,6 +25,19 @@ after(async () => {
   await browser?.close();
 });
 
+/** Adds a dynamic-range variant, runs it, and returns its result row once the table heads `measure`. */
+async function runDynamic(page, measure, timeout) {
+  await page.getByTestId('add-technique').selectOption('dynamic');
+  await page.getByTestId('add-variant').click();
+  await page.getByTestId('run-all').click();
+  await page.locator('[data-testid="variant"][data-status="done"]').waitFor({ timeout });
+  const row = page.getByTestId('result-row').first();
+  await row.waitFor(); // the variant reads done a moment before the results table renders its row
+  const header = await page.locator('table thead th').allTextContents();
+  assert.ok(header.includes(measure), `the table names the measure: ${JSON.stringify(header)}`);
+  return row;
+}
+
 describe('task quality in the page', () => {
   test('selfie_segmentation: the results table shows mIoU vs float with its interval and sample count', { timeout: 300_000 }, async () => {
     const page = await browser.context.newPage();
@@ -35,14 +48,7 @@ describe('task quality in the page', () => {
     photos.push(path.join(SHARED, 'data', 'deeplab_segmentation_sample', 'segmentation_input_rotation0.jpg'));
     await page.getByTestId('data-files-input').setInputFiles(photos);
     await page.locator('[data-testid="data-info"][data-size="5"]').waitFor({ timeout: 60_000 });
-    await page.getByTestId('add-technique').selectOption('dynamic');
-    await page.getByTestId('add-variant').click();
-    await page.getByTestId('run-all').click();
-    await page.locator('[data-testid="variant"][data-status="done"]').waitFor({ timeout: 180_000 });
-    const row = page.getByTestId('result-row').first();
-    await row.waitFor();
-    const header = await page.locator('table thead th').allTextContents();
-    assert.ok(header.includes('mIoU vs float'), `the table names the measure: ${JSON.stringify(header)}`);
+    const row = await runDynamic(page, 'mIoU vs float', 180_000);
     const cell = row.getByTestId('cell-agreement');
     const text = await cell.textContent();
     const td = cell.locator('xpath=..');
@@ -85,15 +91,7 @@ describe('task quality in the page', () => {
       const imagenet = readdirSync(path.join(SHARED, 'data', 'imagenet_val_subset', 'images')).sort().slice(0, 60).map((f) => path.join(SHARED, 'data', 'imagenet_val_subset', 'images', f));
       await page.getByTestId('data-files-input').setInputFiles([path.join(SHARED, 'data', 'sample_images', 'grace_hopper.jpg'), ...imagenet]);
       await page.locator('[data-testid="data-info"][data-size="61"]').waitFor({ timeout: 60_000 });
-      await page.getByTestId('add-technique').selectOption('dynamic');
-      await page.getByTestId('add-variant').click();
-      await page.getByTestId('run-all').click();
-      await page.locator('[data-testid="variant"][data-status="done"]').waitFor({ timeout: 300_000 });
-      const row = page.getByTestId('result-row').first();
-      // The variant reads done a moment before the results table renders its row.
-      await row.waitFor();
-      const header = await page.locator('table thead th').allTextContents();
-      assert.ok(header.includes('mAP@0.5 vs float'), `the table names the measure: ${JSON.stringify(header)}`);
+      const row = await runDynamic(page, 'mAP@0.5 vs float', 300_000);
       const text = await row.getByTestId('cell-agreement').textContent();
       const value = Number(text.replace('%', '')) / 100;
       console.log(`# dynamic BlazeFace in the page: mAP@0.5 vs float ${text} on ${await row.getAttribute('data-samples')} evaluation photos`);
@@ -178,14 +176,7 @@ describe('task quality in the page', () => {
       assert.equal(Number(await info.getAttribute('data-boxes')), boxes);
       assert.equal(Number(await info.getAttribute('data-images')), images);
       assert.match(await info.textContent(), new RegExp(`Box labels: ${boxes} box(es)? on ${images} images? \\(boxes\\.csv\\)`));
-      await page.getByTestId('add-technique').selectOption('dynamic');
-      await page.getByTestId('add-variant').click();
-      await page.getByTestId('run-all').click();
-      await page.locator('[data-testid="variant"][data-status="done"]').waitFor({ timeout: 300_000 });
-      const row = page.getByTestId('result-row').first();
-      await row.waitFor();
-      const header = await page.locator('table thead th').allTextContents();
-      assert.ok(header.includes('mAP@0.5 vs labels'), `the table names the measure: ${JSON.stringify(header)}`);
+      const row = await runDynamic(page, 'mAP@0.5 vs labels', 300_000);
       // The float model against its own detections: every labelled face found again.
       assert.equal(await page.getByTestId('result-row-float').getByTestId('cell-agreement').textContent(), '100.0%');
       const text = await row.getByTestId('cell-agreement').textContent();
