@@ -33,6 +33,7 @@ import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
 import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
+import { OUTPUT_BIAS_SAMPLES, quantizeWithOutputBias } from './quantize/output-bias';
 
 export type Stage = 'read' | 'equalize' | 'calibrate' | 'round' | 'quantize' | 'write' | 'check';
 
@@ -64,6 +65,13 @@ export interface OptimizeRequest {
    * would undo part of what training did.
    */
   biasCorrection?: boolean;
+  /**
+   * Output bias correction of a full-integer model with int4 weights (quantize/output-bias.ts):
+   * measure-and-correct passes (default OUTPUT_BIAS_PASSES; 0: off), and which ops (default 'last',
+   * see OutputBiasOptions.ops).
+   * Off without bias correction.
+   */
+  outputBias?: { passes?: number; ops?: 'last' | 'int4' | 'all' };
   /**
    * Hand back a result that left ops in float the recipe did not exclude, changed nothing, or grew
    * (see fallback.ts); without it such a result throws a FloatFallbackError.
@@ -174,8 +182,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     if (rounding !== 'nearest' || algorithm === 'output-mse') {
       try {
         // The running Gram matrices serve int4 layers only (layer-inputs.ts GRAM_ROWS says why).
-        const int4Asked = recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((s) => s.bits === 4);
-        collector = await openLayerInputs(graph, { total, gramRows: int4Asked ? undefined : 0 });
+        collector = await openLayerInputs(graph, { total, gramRows: recipeAsksInt4(recipe) ? undefined : 0 });
       } catch (error) {
         const why = `LiteRT could not run the model with taps on the layers' inputs (${error instanceof Error ? error.message : String(error)})`;
         if (rounding !== 'nearest') notes.push(`weights rounded to nearest: ${rounding} needs the layers' inputs, and ${why}`);
@@ -195,6 +202,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     const summarySamples: Sample[] | null = !rangeHistograms ? [] : null;
     let fed: Samples = collector ? alsoInto(calibration, collector) : calibration;
     if (summarySamples) fed = keepingFirst(fed, summarySampleCount(graph), summarySamples);
+    // Output bias correction (int4 weights) reads the calibration samples again: a stream's are kept.
+    const biasSamples: Sample[] = [];
+    if (!Array.isArray(calibration) && recipeAsksInt4(recipe)) fed = keepingFirst(fed, OUTPUT_BIAS_SAMPLES, biasSamples);
     const stats = await calibrate(graph, fed, {
       total,
       histograms: rangeHistograms,
@@ -259,7 +269,18 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
           `each layer's output error on the sampled inputs ${(100 * rounded.errorRatio).toFixed(0)}% of nearest rounding's (mean over layers)`,
       );
     }
-    const quantized = await timed('quantize', () => applyInteger(planned, integerOptions));
+    const outputBiasPasses = request.biasCorrection === false ? 0 : (request.outputBias?.passes ?? OUTPUT_BIAS_PASSES);
+    const int4Planned = planned.plan.subgraphs.some((sp) => sp.ops.some((op) => op.mode === 'quantized' && op.weights?.bits === 4));
+    const quantized = await timed('quantize', async () => {
+      if (!outputBiasPasses || !int4Planned) return applyInteger(planned, integerOptions);
+      const samples = Array.isArray(calibration) ? calibration.slice(0, OUTPUT_BIAS_SAMPLES) : biasSamples;
+      const corrected = await quantizeWithOutputBias(graph, planned, integerOptions, samples, { passes: outputBiasPasses, ops: request.outputBias?.ops ?? 'last', signal });
+      notes.push(
+        `output bias correction: ${corrected.ops} op(s) ${request.outputBias?.ops === 'all' ? 'with weights' : `with int4 weights${corrected.ops === 1 ? ' (the last)' : ''}`}, mean output error against the float model measured on ${samples.length} calibration sample(s) ` +
+          `and taken out of the bias in ${corrected.measured.length} pass(es) (RMS of the per-channel means: ${corrected.measured.map((v) => v.toExponential(2)).join(' -> ')})`,
+      );
+      return corrected.result;
+    });
     quantized.plan.weightRounding = integerOptions.roundedWeights ? rounding : 'nearest';
     result = quantized.graph;
     plan = quantized.plan;
@@ -360,6 +381,14 @@ async function* alsoInto(samples: Samples, collector: LayerInputCollector) {
     yield sample;
   }
 }
+
+/** Whether the recipe asks int4 weights of any op. */
+function recipeAsksInt4(recipe: Recipe): boolean {
+  return recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((s) => s.bits === 4);
+}
+
+/** Output bias correction's measure-and-correct passes by default (quantize/output-bias.ts). */
+export const OUTPUT_BIAS_PASSES = 1;
 
 /** Weight-only / dynamic options from a recipe: bit widths by op type come in by name. */
 function weightOptions(recipe: Recipe, skip: WeightQuantOptions['skip'], weightParams: WeightParamsHook | undefined): WeightQuantOptions {
