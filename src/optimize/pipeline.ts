@@ -274,7 +274,15 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     const quantized = await timed('quantize', async () => {
       if (!outputBiasPasses || !int4Planned) return applyInteger(planned, integerOptions);
       const samples = Array.isArray(calibration) ? calibration.slice(0, OUTPUT_BIAS_SAMPLES) : biasSamples;
-      const corrected = await quantizeWithOutputBias(graph, planned, integerOptions, samples, { passes: outputBiasPasses, ops: request.outputBias?.ops ?? 'last', signal });
+      let corrected;
+      try {
+        corrected = await quantizeWithOutputBias(graph, planned, integerOptions, samples, { passes: outputBiasPasses, ops: request.outputBias?.ops ?? 'last', signal });
+      } catch (error) {
+        if (error instanceof WorkbenchError && error.code === 'cancelled') throw error;
+        // A model LiteRT cannot run with taps still gets its (uncorrected) result; planned is unchanged.
+        notes.push(`no output bias correction: ${error instanceof Error ? error.message : String(error)}`);
+        return applyInteger(planned, integerOptions);
+      }
       notes.push(
         `output bias correction: ${corrected.ops} op(s) ${request.outputBias?.ops === 'all' ? 'with weights' : `with int4 weights${corrected.ops === 1 ? ' (the last)' : ''}`}, mean output error against the float model measured on ${samples.length} calibration sample(s) ` +
           `and taken out of the bias in ${corrected.measured.length} pass(es) (RMS of the per-channel means: ${corrected.measured.map((v) => v.toExponential(2)).join(' -> ')})`,
