@@ -19,7 +19,7 @@
  * OutputBiasOptions.ops).
  */
 import { WorkbenchError } from '../../errors';
-import { inputTensorIndices, loadTapped, type TappedRunner } from '../../runtime/taps';
+import { loadTapped, type TappedRunner } from '../../runtime/taps';
 import { eachSample, toModelInputs, type Samples } from '../../runtime/samples';
 import type { ModelGraph } from '../../tflite/graph';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
@@ -48,7 +48,6 @@ const INTEGER_LIMITS: Partial<Record<TensorType, [number, number]>> = {
 
 interface Side {
   runner: TappedRunner;
-  inputIndices: number[];
   /** Per site: position of its tap in a run's values. */
   tapOf: number[];
 }
@@ -67,7 +66,7 @@ async function open(graph: ModelGraph, names: string[]): Promise<Side> {
   const set = new Set(wanted);
   const runner = await loadTapped(graph, { select: (t) => set.has(t), tapsOnly: true });
   const position = new Map(runner.taps.map((tap, k) => [tap.tensorIndex, k]));
-  return { runner, inputIndices: inputTensorIndices(graph, runner), tapOf: wanted.map((t) => position.get(t)!) };
+  return { runner, tapOf: wanted.map((t) => position.get(t)!) };
 }
 
 /**
@@ -227,8 +226,8 @@ export async function quantizeWithOutputBias(
   for (let pass = 0; pass < options.passes && sites.length; pass++) {
     // Op after op in graph order, each measured with the ops before it corrected: an op's error
     // includes what its inputs carry in, so correcting all from one measurement over-corrects the
-    // later ones (MobileNetV1 W4A8 with all 15 int4 ops from
-    // one measurement: top-1 52.5% -> 11.8%, and 0.5% after a second pass).
+    // later ones (MobileNetV1 W4A8 with all 15 int4 ops from one measurement: top-1 52.5% -> 11.8%,
+    // and 0.5% after a second pass).
     const squares = (await serial(sites, (site) => correct([site]))).flat();
     measured.push(Math.sqrt(squares.reduce((a, v) => a + v, 0) / Math.max(1, squares.length)));
   }
