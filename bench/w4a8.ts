@@ -6,7 +6,7 @@
  * default); the notes say which ops got which bits. Default recipe otherwise (per channel, minmax,
  * CLE auto, bias correction on). The last column keeps the first and last op with weights at int8
  * through a tensor-name weightBitsByScope entry.
- * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8]
+ * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8 --output-bias-passes 1 --output-bias-ops last]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,12 @@ import type { ModelGraph } from '../src/tflite/graph';
 import { opName } from '../src/tflite/ops';
 import { readModel } from '../src/tflite/read';
 
-const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' }, variants: { type: 'string' } } });
+const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' }, variants: { type: 'string' }, 'output-bias-passes': { type: 'string' }, 'output-bias-ops': { type: 'string' } } });
+// Output bias correction (int4 weights; src/optimize/quantize/output-bias.ts): passes (0: off) and ops ('last' / 'int4' / 'all'); default the pipeline's (1, 'last').
+const outputBias = {
+  ...(values['output-bias-passes'] !== undefined ? { passes: Number(values['output-bias-passes']) } : {}),
+  ...(values['output-bias-ops'] ? { ops: values['output-bias-ops'] as 'int4' | 'all' | 'last' } : {}),
+};
 const calibCount = Number(values.calib);
 const evalCount = Number(values.eval);
 
@@ -62,14 +67,14 @@ for (const classifier of CLASSIFIERS) {
   for (const [name, make] of VARIANTS) {
     const recipe = typeof make === 'function' ? make(readModel(bytes)) : make;
     const started = performance.now();
-    const result = await optimizeModel({ model: bytes, recipe, calibration });
+    const result = await optimizeModel({ model: bytes, recipe, calibration, outputBias });
     const seconds = (performance.now() - started) / 1000;
     if (name === 'int8') int8Bytes = result.bytes.length;
     const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
     floatTop1 = compared.classification.accuracy!.reference.top1;
     const size = `${(result.bytes.length / 1e6).toFixed(2)} MB${int8Bytes ? ` = ${(result.bytes.length / int8Bytes).toFixed(3)}x int8` : ""}`;
     cells.push(`${pct(compared.classification.accuracy!.candidate.top1)}, ${compared.outputs[0].sqnrDb.toFixed(1)} dB, ${size}`);
-    notes.push(`${label} ${name}: ${seconds.toFixed(1)} s; ${result.notes.filter((n) => n.startsWith('weights:') || /int4 asked/.test(n)).join('; ') || 'all weights int8'}`);
+    notes.push(`${label} ${name}: ${seconds.toFixed(1)} s; ${result.notes.filter((n) => n.startsWith('weights:') || n.startsWith('output bias') || /int4 asked/.test(n)).join('; ') || 'all weights int8'}`);
   }
   console.log(`| ${label} (${(bytes.length / 1e6).toFixed(2)} MB float) | ${pct(floatTop1)} | ${cells.join(' | ')} |`);
 }

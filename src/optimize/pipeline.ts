@@ -33,6 +33,7 @@ import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
 import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
+import { OUTPUT_BIAS_SAMPLES, quantizeWithOutputBias } from './quantize/output-bias';
 
 export type Stage = 'read' | 'equalize' | 'calibrate' | 'round' | 'quantize' | 'write' | 'check';
 
@@ -64,6 +65,13 @@ export interface OptimizeRequest {
    * would undo part of what training did.
    */
   biasCorrection?: boolean;
+  /**
+   * Output bias correction of a full-integer model with int4 weights (quantize/output-bias.ts):
+   * measure-and-correct passes (default OUTPUT_BIAS_PASSES; 0: off), and which ops (default 'last',
+   * see OutputBiasOptions.ops).
+   * Off without bias correction.
+   */
+  outputBias?: { passes?: number; ops?: 'last' | 'int4' | 'all' };
   /**
    * Hand back a result that left ops in float the recipe did not exclude, changed nothing, or grew
    * (see fallback.ts); without it such a result throws a FloatFallbackError.
@@ -194,6 +202,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     const summarySamples: Sample[] | null = !rangeHistograms ? [] : null;
     let fed: Samples = collector ? alsoInto(calibration, collector) : calibration;
     if (summarySamples) fed = keepingFirst(fed, summarySampleCount(graph), summarySamples);
+    // Output bias correction (int4 weights) reads the calibration samples again: a stream's are kept.
+    const biasSamples: Sample[] = [];
+    if (!Array.isArray(calibration) && asksInt4(recipe)) fed = keepingFirst(fed, OUTPUT_BIAS_SAMPLES, biasSamples);
     const stats = await calibrate(graph, fed, {
       total,
       histograms: rangeHistograms,
@@ -263,7 +274,26 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
           `each layer's output error on the sampled inputs ${(100 * rounded.errorRatio).toFixed(0)}% of nearest rounding's (mean over layers)`,
       );
     }
-    const quantized = await timed('quantize', () => applyInteger(planned, integerOptions));
+    const outputBiasPasses = request.biasCorrection === false ? 0 : (request.outputBias?.passes ?? OUTPUT_BIAS_PASSES);
+    const int4Planned = planned.plan.subgraphs.some((sp) => sp.ops.some((op) => op.mode === 'quantized' && op.weights?.bits === 4));
+    const quantized = await timed('quantize', async () => {
+      if (!outputBiasPasses || !int4Planned) return applyInteger(planned, integerOptions);
+      const samples = Array.isArray(calibration) ? calibration.slice(0, OUTPUT_BIAS_SAMPLES) : biasSamples;
+      let corrected;
+      try {
+        corrected = await quantizeWithOutputBias(graph, planned, integerOptions, samples, { passes: outputBiasPasses, ops: request.outputBias?.ops ?? 'last', signal });
+      } catch (error) {
+        if (error instanceof WorkbenchError && error.code === 'cancelled') throw error;
+        // A model LiteRT cannot run with taps still gets its (uncorrected) result; planned is unchanged.
+        notes.push(`no output bias correction: ${error instanceof Error ? error.message : String(error)}`);
+        return applyInteger(planned, integerOptions);
+      }
+      notes.push(
+        `output bias correction: ${corrected.ops} op(s) ${request.outputBias?.ops === 'all' ? 'with weights' : `with int4 weights${corrected.ops === 1 ? ' (the last)' : ''}`}, mean output error against the float model measured on ${samples.length} calibration sample(s) ` +
+          `and taken out of the bias in ${corrected.measured.length} pass(es) (RMS of the per-channel means: ${corrected.measured.map((v) => v.toExponential(2)).join(' -> ')})`,
+      );
+      return corrected.result;
+    });
     quantized.plan.weightRounding = integerOptions.roundedWeights ? rounding : 'nearest';
     result = quantized.graph;
     plan = quantized.plan;
@@ -365,6 +395,9 @@ async function* alsoInto(samples: Samples, collector: LayerInputCollector) {
     yield sample;
   }
 }
+
+/** Output bias correction's measure-and-correct passes by default (quantize/output-bias.ts). */
+export const OUTPUT_BIAS_PASSES = 1;
 
 /** Weight-only / dynamic options from a recipe: bit widths by op type come in by name. */
 function weightOptions(recipe: Recipe, skip: WeightQuantOptions['skip'], weightParams: WeightParamsHook | undefined): WeightQuantOptions {

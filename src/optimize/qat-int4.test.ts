@@ -28,6 +28,8 @@ import { unpackInt4 } from './quantize/int4';
 import { defaultRecipe, type Recipe } from './recipe';
 
 const model = readSharedModel('mnist_conv_fc_float.tflite');
+/** Ops whose output takes its input's scale and zero point (TFLite's int8 spec). */
+const SAME_SCALE = new Set(['AVERAGE_POOL_2D', 'MAX_POOL_2D', 'RESHAPE']);
 const W4A8: Recipe = { ...defaultRecipe('int8'), weightBits: 4 };
 let digits: Dataset;
 let calibration: Float32Array[][];
@@ -137,8 +139,17 @@ describe('QAT of int4 weights with learned steps', () => {
     );
     let checked = 0;
     for (const t of main.tensors) {
-      const r = trained.learnedActivationRanges!.get(t.name);
-      if (!r || t.type !== TensorType.INT8 || !weighted.has(t.name)) continue;
+      const learned = trained.learnedActivationRanges!.get(t.name);
+      if (!learned || t.type !== TensorType.INT8 || !weighted.has(t.name)) continue;
+      // A pooling or RESHAPE output must share its input's scale (TFLite): the written range is the
+      // union of the learned ranges of the two (their steps are learned apart and may drift apart).
+      const index = main.tensors.indexOf(t);
+      const r = { ...learned };
+      for (const op of main.operators) {
+        if (op.inputs[0] !== index || !SAME_SCALE.has(opName(out, op))) continue;
+        const next = trained.learnedActivationRanges!.get(main.tensors[op.outputs[0]].name);
+        if (next) Object.assign(r, { min: Math.min(r.min, next.min), max: Math.max(r.max, next.max) });
+      }
       const step = (r.max - r.min) / 255;
       const zeroPoint = Math.round(-128 - r.min / step);
       expect(t.quantization!.scale![0]).toBeCloseTo(step, 7);

@@ -24,6 +24,8 @@ export interface ConstantOptions {
   referenceWeights?: Map<string, Float32Array>;
   /** Integers for the planned scales from rounding optimization, by rangeKey of the weight tensor; nearest rounding elsewhere. */
   roundedWeights?: Map<string, Int8Array>;
+  /** Per-channel amounts added to an op's float bias, by op index of subgraph 0 (output-bias.ts). */
+  biasShifts?: Map<number, Float64Array>;
 }
 
 /** The weights as they were meant to be, and as the int8 model computes with them. */
@@ -83,6 +85,11 @@ export function biasConstant(rw: SubgraphRewrite, op: OpPlan, used: WeightsUsed 
       corrected = true;
       rw.correctedBiases++;
     }
+  }
+  const shift = s === 0 ? options.biasShifts?.get(op.opIndex) : undefined;
+  if (shift && shift.length === bias.length) {
+    bias = bias.map((b, c) => b + shift[c]);
+    corrected = true;
   }
   // A corrected bias belongs to its op alone: another op sharing the float bias has other weights.
   return cachedConstant(rw, t, `b:${plan.inputScale}:${weightScales.join(',')}:${bits}:${corrected ? op.opIndex : ''}`, () => {

@@ -50,6 +50,11 @@ export interface IntegerOptions {
   weightBits?: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => PlanWeightBits;
   /** Integers of weight tensors rounded otherwise than to nearest, by rangeKey of the planned graph (rounding/). */
   roundedWeights?: Map<string, Int8Array>;
+  /**
+   * Amounts added to the float bias of an op, per output channel, by the plan's op index (subgraph
+   * 0): output bias correction's measured mean output errors, negated (output-bias.ts).
+   */
+  biasShifts?: Map<number, Float64Array>;
 }
 
 export interface IntegerResult {
