@@ -44,6 +44,8 @@ describe('Find it for me', () => {
     // tries the whole model in 16x8 (about 57 dB: meets) and keeps ops in float only if that misses.
     await page.getByTestId('search-metric').selectOption('sqnr');
     await page.getByTestId('search-budget').fill('44');
+    // The per-op table also ranks each op pruned to 50% and clustered to 16 values.
+    await page.getByTestId('search-sparsity').check();
     await start.click();
     await page.getByTestId('search-cancel').waitFor({ timeout: 30_000 });
     await page.getByTestId('search-outcome').waitFor({ timeout: 300_000 });
@@ -62,7 +64,12 @@ describe('Find it for me', () => {
     const is16x8 = /16x8 \(int16 activations\)/.test(outcomeText);
     // The per-op table has the int8 and 16x8 columns.
     await page.getByTestId('search-sensitivity').locator('summary').click();
-    assert.match(await page.getByTestId('search-sensitivity').innerText(), /Op\s+int4\s+int8\s+int16x8[\s\S]*#0 CONV_2D/);
+    assert.match(await page.getByTestId('search-sensitivity').innerText(), /Op\s+int4\s+int8\s+int16x8[\s\S]*pruned\s+clustered[\s\S]*#0 CONV_2D/);
+    // The conv (in both techniques' default scope) loses dB pruned and clustered, its inputs clean.
+    const convCells = await page.getByTestId('search-sensitivity').locator('tbody tr').first().locator('td').allTextContents();
+    const [pruned, clustered] = convCells.slice(-2).map(Number);
+    console.log(`# conv pruned 50%: ${pruned} dB, clustered to 16: ${clustered} dB`);
+    assert.ok(pruned > 3 && clustered > 0, `conv losses ${convCells}`);
     await page.getByTestId('search-add-pick').click();
     // The pick is the int8 recipe with its float ops (and int4 ops) as scopes: the newest variant.
     const added = page.locator('[data-testid="variant"]').last();

@@ -14,6 +14,7 @@ import type { OpPrecisionLoss } from './search/sensitivity';
 import type { Session } from './session';
 import { splitIndices } from './split';
 import type { Split } from './worker-protocol';
+import type { SparsityAsk } from './search/sparse-forms';
 
 export interface SearchSettings {
   recipe: Recipe;
@@ -24,6 +25,8 @@ export interface SearchSettings {
   /** Where the pick must run (the wizard's target answer); see SearchRequest.target. */
   target?: Target;
   maxEvaluations?: number;
+  /** Also the per-op table's pruned / clustered columns (SearchRequest.sparsity). */
+  sparsity?: SparsityAsk;
 }
 
 export interface SearchOutcome {
@@ -87,6 +90,7 @@ export async function runSearch(request: { session: Session; split: Split; setti
     objective: settings.objective,
     target: settings.target,
     maxEvaluations: settings.maxEvaluations,
+    sparsity: settings.sparsity,
     cache: cacheFor(bytes, session, request.split, settings),
     onProgress: request.onEvent,
     signal: request.signal,

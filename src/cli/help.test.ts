@@ -40,7 +40,7 @@ const ACCEPTED: Record<string, string[]> = {
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS],
   search: [
-    '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations',
+    '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations', '--sparsity-sensitivity',
     '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--op-activations', '--algo', '--exclude', '--integer-only', '--equalize',
     '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS,
   ],

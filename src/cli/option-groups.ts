@@ -174,6 +174,11 @@ export const searchOptions = {
     evalCount: { type: 'string', value: 'N', help: 'how many of them the search evaluates candidates on (default 300)' },
     checkCount: { type: 'string', value: 'N', help: 'how many others confirm the pick, unseen by calibration and the search (default: all that are left)' },
     maxEvaluations: { type: 'string', value: 'N', help: 'at most this many candidates evaluated (default 30)' },
+    sparsitySensitivity: {
+      type: 'string',
+      value: 'prune:S,cluster:K',
+      help: "also measure each op's loss with the float model's weights pruned to sparsity S and / or clustered to K values per tensor (the per-op table's pruned and clustered columns; one per-layer comparison each, not a candidate)",
+    },
     target: {
       type: 'string',
       value: 'cpu|integer|mcu|web',

@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { searchPrecision, type Candidate, type SearchResult } from '../app/search/precision-search';
 import { SEARCH_OBJECTIVES, type SearchObjective } from '../app/search/objective';
-import { SEARCH_PRECISIONS } from '../app/search/sensitivity';
+import { SENSITIVITY_COLUMNS } from '../app/search/sensitivity';
+import { sparsityAskOf } from './sparsity-option';
 import { randomIndices, type Dataset } from '../data/dataset';
 import { WorkbenchError } from '../errors';
 import { formatQuality, QUALITY_METRICS, qualityLine, type QualityMetric } from '../evaluate/quality';
@@ -69,6 +70,7 @@ export async function search(options: SearchOptions, path: string): Promise<numb
     target,
     limits: { ...(arenaKb ? { arenaBytes: arenaKb * 1024 } : {}), ...(flashKb ? { flashBytes: flashKb * 1024 } : {}) },
     maxEvaluations: positiveInteger(options.maxEvaluations, '--max-evaluations'),
+    sparsity: sparsityAskOf(options.sparsitySensitivity),
     onProgress: (event) => {
       if (event.kind === 'stage') process.stderr.write(`${event.stage}...\n`);
       else {
@@ -142,7 +144,7 @@ function summary(result: SearchResult): string {
   lines.push(`Check split (unseen): ${qualityLine(result.check.quality)}`);
   lines.push(`Float model there: ${formatQuality(result.metric, result.check.floatQuality.value, 2)}; loss ${result.check.loss.toFixed(2)}: ${result.check.meets ? 'meets' : 'MISSES'} the budget.`);
   // The per-op table, most sensitive at the search's precision first, a few rows (the report has all).
-  const measured = SEARCH_PRECISIONS.filter((p) => result.sensitivity.some((r) => r.lossDb[p] !== undefined));
+  const measured = SENSITIVITY_COLUMNS.filter((p) => result.sensitivity.some((r) => r.lossDb[p] !== undefined));
   if (measured.length) {
     const base = measured.includes('int8') ? 'int8' : measured[0];
     const rows = [...result.sensitivity].sort((a, b) => (b.lossDb[base] ?? 0) - (a.lossDb[base] ?? 0)).slice(0, 8);

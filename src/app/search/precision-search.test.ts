@@ -20,6 +20,9 @@ import { compromise, sizeLatencyFront, BOTH_LATENCY_SLACK } from './objective';
 import { optimizeModel } from '../../optimize/pipeline';
 import { opName } from '../../tflite/ops';
 import { rankSensitivity } from './sensitivity';
+import { sparseModels } from './sparse-forms';
+import { pruneModel } from '../../optimize/prune';
+import { clusterModel } from '../../optimize/cluster';
 import { join } from 'node:path';
 
 beforeAll(async () => {
@@ -277,6 +280,51 @@ describe('searchPrecision', () => {
     expect(loose.candidates[0]).toMatchObject({ reused: true, meets: true, floatOps: [], bytes: strict.candidates[0].bytes, quality: strict.candidates[0].quality });
     expect(loose.ranking).toEqual(strict.ranking);
     expect(loose.pick.floatOps).toEqual([]);
+  });
+
+  it('pruned and clustered columns where asked: each op with only its weights changed, measured against our own comparison; cached like the rest', { timeout: 600_000 }, async () => {
+    const model = readSharedModel('mnist_conv_fc_float.tflite');
+    const graph = readModel(model);
+    const dataset = await openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(graph));
+    const parts = { calibration: { dataset, indices: range(0, 30) }, search: { dataset, indices: range(30, 90) }, check: { dataset, indices: range(90, 120) } };
+    const cache: SearchCache = new Map();
+    const sparsity = { prune: 0.5, clusters: 4 };
+    // A budget all-int8 meets: one candidate, then the two per-layer comparisons asked for.
+    const common = { model, recipe: defaultRecipe('int8'), ...parts, metric: 'sqnr' as const, budget: 20, objective: 'size' as const, int4: false, float16: false, int16x8: false, sparsity, cache };
+    const result = await searchPrecision(common);
+    expect(result.evaluations).toBe(1);
+    // The ops each form measured: those reading a weight tensor the technique takes by default.
+    const subgraph = graph.subgraphs[0];
+    const readersOf = (names: string[]) => new Set(subgraph.operators.flatMap((op, i) => (op.inputs.some((t) => t >= 0 && names.includes(subgraph.tensors[t].name)) ? [i] : [])));
+    const scoped = {
+      pruned: readersOf(pruneModel(readModel(model), { sparsity: 0.5 }).tensors.map((t) => t.name)),
+      clustered: readersOf(clusterModel(readModel(model), { clusters: 4 }).tensors.map((t) => t.name)),
+    };
+    expect(result.sensitivity).toHaveLength(subgraph.operators.length);
+    for (const form of ['pruned', 'clustered'] as const) {
+      expect(scoped[form].size).toBeGreaterThan(0);
+      for (const row of result.sensitivity) {
+        const loss = row.lossDb[form];
+        if (!scoped[form].has(row.opIndex)) {
+          expect(loss, `${form} #${row.opIndex} ${row.op}`).toBeUndefined();
+          continue;
+        }
+        // Its inputs clean (the only change in that model is its own weights): half its weights zero,
+        // or 4 values left, costs it well over int8's rounding, and only it.
+        expect(loss, `${form} #${row.opIndex} ${row.op}`).toBeGreaterThan(3);
+        const alone = sparseModels(model, form === 'pruned' ? { prune: 0.5 } : { clusters: 4 }).find((m) => readersOf([m.tensor]).has(row.opIndex))!;
+        const own = await compareModels(model, alone.bytes(), samplesOf(dataset, parts.search.indices), { perLayer: true });
+        const sqnr = own.perLayer!.find((l) => l.referenceTensor === row.output)!.sqnrDb;
+        expect(loss).toBeCloseTo(60 - Math.min(60, sqnr), 6);
+      }
+    }
+    expect(result.notes.some((n) => /^pruned column: each weight tensor pruning takes by default, alone in the float model, pruned to 50% zeros/.test(n))).toBe(true);
+    expect(result.notes.some((n) => /^clustered column: each weight tensor clustering takes by default, alone in the float model, clustered to 4 values/.test(n))).toBe(true);
+    // A second search on the same cache measures nothing again and gives the same columns.
+    const again = await searchPrecision({ ...common, budget: 10 });
+    expect(again.evaluations).toBe(0);
+    expect(again.sensitivity).toEqual(result.sensitivity);
+    await expect(searchPrecision({ ...common, sparsity: { prune: 1 } })).rejects.toThrow(/sparsity in \(0, 1\); got 1/);
   });
 
   it('refuses a recipe it cannot vary', async () => {

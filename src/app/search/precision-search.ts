@@ -43,7 +43,8 @@ import type { ModelGraph } from '../../tflite/graph';
 import { readModel } from '../../tflite/read';
 import { samplesOf } from '../yielding-samples';
 import { LATENCY_RUNS, LATENCY_WARMUP, pick, sizeLatencyFront, BOTH_LATENCY_SLACK, type SearchObjective } from './objective';
-import { precisionTable, rankSensitivity, type OpPrecisionLoss, type OpSensitivity, type SearchPrecision } from './sensitivity';
+import { precisionTable, rankSensitivity, type OpPrecisionLoss, type OpSensitivity, type SensitivityColumn } from './sensitivity';
+import { sparseModels, sparsityNotes, type SparsityAsk } from './sparse-forms';
 
 export { pick, type SearchObjective } from './objective';
 
@@ -92,6 +93,8 @@ export interface SearchRequest {
    * no candidate it already measured (the sensitivity ranking included).
    */
   cache?: SearchCache;
+  /** Also measure each op's loss with the float model's weights pruned / clustered (the per-op table's pruned and clustered columns). */
+  sparsity?: SparsityAsk;
   onProgress?: (event: SearchEvent) => void;
   signal?: AbortSignal;
 }
@@ -168,7 +171,7 @@ export interface Measured {
 export type SearchCache = Map<string, Measured>;
 
 export type SearchEvent =
-  | { kind: 'stage'; stage: 'rank' | 'int16x8' | 'int16x8-ops' | 'search' | 'float16' | 'int4' | 'check'; evaluations: number; maxEvaluations: number }
+  | { kind: 'stage'; stage: 'rank' | 'int16x8' | 'int16x8-ops' | 'search' | 'float16' | 'int4' | 'sparsity' | 'check'; evaluations: number; maxEvaluations: number }
   | { kind: 'candidate'; candidate: Candidate; evaluations: number; maxEvaluations: number };
 
 export interface SearchResult {
@@ -328,7 +331,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   // At least one op stays quantized: keeping every one in float is the float model, not a candidate.
   const order = ranking.map((r) => r.output).filter((name) => name).slice(0, Math.max(0, ranking.length - 1));
   let grow = true;
-  const rankings: Partial<Record<SearchPrecision, OpSensitivity[]>> = { [recipe.technique === 'int8' ? 'int8' : 'int16x8']: ranking };
+  const rankings: Partial<Record<SensitivityColumn, OpSensitivity[]>> = { [recipe.technique === 'int8' ? 'int8' : 'int16x8']: ranking };
 
   // The whole model in 16x8 (int16 activations, int8 weights): the step between int8 and float that
   // costs no bytes (bias int64 aside), and the per-op loss at 16 bits. Not for the Edge TPU (int8 only);
@@ -442,6 +445,24 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       }
     }
   }
+  // The pruned / clustered columns, where asked: one per-layer comparison per weight tensor and form,
+  // not candidates (sparse-forms.ts says why one tensor at a time).
+  const sparse = sparseModels(model, request.sparsity);
+  if (sparse.length) progress({ kind: 'stage', stage: 'sparsity', evaluations, maxEvaluations });
+  for (const { form, tensor, bytes } of sparse) {
+    if (signal?.aborted) throw new WorkbenchError('cancelled', `The search was cancelled after ${evaluations} evaluation(s).`);
+    const key = `${form}:${JSON.stringify(request.sparsity)}:${tensor}:search`;
+    let layers = request.cache?.get(key)?.perLayer;
+    if (!layers) {
+      const written = bytes();
+      const comparison = await measure(written, request.search, true);
+      layers = comparison.perLayer ?? [];
+      request.cache?.set(key, { label: `${form} ${tensor}`, bytes: written.length, quality: comparison.quality!, perLayer: layers, fit: { fits: true } });
+    }
+    const readers = floatGraph.subgraphs[0].operators.flatMap((op, i) => (op.inputs.some((t) => t >= 0 && floatGraph.subgraphs[0].tensors[t]?.name === tensor) ? [i] : []));
+    rankings[form] = [...(rankings[form] ?? []), ...rankSensitivity(floatGraph, layers, readers)];
+  }
+  notes.push(...sparsityNotes(request.sparsity));
   const pickCandidate = pick(candidates, request.objective);
   const front = request.objective === 'both' ? sizeLatencyFront(candidates) : undefined;
   const choice =

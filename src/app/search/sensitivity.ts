@@ -54,12 +54,21 @@ export function rankSensitivity(floatGraph: ModelGraph, perLayer: LayerCompariso
 export type SearchPrecision = 'int4' | 'int8' | 'int16x8' | 'float16';
 export const SEARCH_PRECISIONS: readonly SearchPrecision[] = ['int4', 'int8', 'int16x8', 'float16'];
 
-/** One op's measured loss at each precision the search tried it at (dB of SQNR across the op). */
+/**
+ * Weight forms measured only when the search is asked for them (SearchRequest.sparsity): the float
+ * model with every weight op pruned to the given sparsity, or clustered to k values per tensor.
+ */
+export type SparseForm = 'pruned' | 'clustered';
+/** The columns of the per-op table: the precisions, then the weight forms. */
+export type SensitivityColumn = SearchPrecision | SparseForm;
+export const SENSITIVITY_COLUMNS: readonly SensitivityColumn[] = [...SEARCH_PRECISIONS, 'pruned', 'clustered'];
+
+/** One op's measured loss at each precision (or weight form) the search tried it at (dB of SQNR across the op). */
 export interface OpPrecisionLoss {
   opIndex: number;
   op: string;
   output: string;
-  lossDb: Partial<Record<SearchPrecision, number>>;
+  lossDb: Partial<Record<SensitivityColumn, number>>;
 }
 
 /**
@@ -68,12 +77,13 @@ export interface OpPrecisionLoss {
  * comes from one per-layer comparison of a candidate where the op ran at that precision: int8 the
  * all-quantized candidate, int4 the all-int4 one (int4 weights on the int4 stage's base: W4A8, or
  * W4A16 when the base is the 16x8 candidate), int16x8 the all-16x8 one, float16 the whole model
- * in float16. An op whose weights are int8 at 8 and at 16 bits can lose more dB at 16: its rounding
- * costs the same error against a cleaner input.
+ * in float16; pruned / clustered the float model with those weights (inputs clean, as float16). An
+ * op whose weights are int8 at 8 and at 16 bits can lose more dB at 16: its rounding costs the same
+ * error against a cleaner input.
  */
-export function precisionTable(rankings: Partial<Record<SearchPrecision, OpSensitivity[]>>): OpPrecisionLoss[] {
+export function precisionTable(rankings: Partial<Record<SensitivityColumn, OpSensitivity[]>>): OpPrecisionLoss[] {
   const rows = new Map<number, OpPrecisionLoss>();
-  for (const precision of SEARCH_PRECISIONS) {
+  for (const precision of SENSITIVITY_COLUMNS) {
     for (const r of rankings[precision] ?? []) {
       let row = rows.get(r.opIndex);
       if (!row) rows.set(r.opIndex, (row = { opIndex: r.opIndex, op: r.op, output: r.output, lossDb: {} }));

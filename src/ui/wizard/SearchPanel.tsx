@@ -10,7 +10,7 @@ import { formatQuality, QUALITY_METRICS, RATE_METRICS, type QualityMetric } from
 import { ParetoChart } from '../workbench/charts/ParetoChart';
 import { frontPoints, sizeLatencyPoints } from './search-front';
 import { SizeLatencyPlot } from './SizeLatencyPlot';
-import { SEARCH_PRECISIONS } from '../../app/search/sensitivity';
+import { SENSITIVITY_COLUMNS } from '../../app/search/sensitivity';
 import { TARGET_LABELS } from '../../evaluate/target-check';
 import { defaultRecipe, type Granularity } from '../../optimize/recipe';
 import { formatBytes } from '../../format-bytes';
@@ -18,6 +18,10 @@ import { callWorker, optimizerWorker } from '../optimizer-client';
 import { useShallow } from 'zustand/react/shallow';
 import { addVariants, runVariant, useSession } from '../session';
 import { recipeSummary } from '../workbench/recipe-options';
+import type { SparsityAsk } from '../../app/search/sparse-forms';
+
+/** The pruned / clustered columns the page asks for: the pruning and clustering defaults people start from. */
+const SPARSITY_ASK: SparsityAsk = { prune: 0.5, clusters: 16 };
 
 const show = (metric: QualityMetric, value: number) => formatQuality(metric, value);
 
@@ -35,6 +39,7 @@ export function SearchPanel() {
   // The search may start from a variant's recipe: what the graph's "keep in float" / "more bits" /
   // "fewer bits" actions (or the experiments panel) set there stays as the search varies the rest.
   const [from, setFrom] = useState<string>('default');
+  const [sparsity, setSparsity] = useState(false);
   const startingPoints = useSession(useShallow((s) => s.variants.filter((v) => (v.recipe.technique === 'int8' || v.recipe.technique === 'int16x8') && !v.steps)));
   const fromVariant = startingPoints.find((v) => v.id === from);
   const [running, setRunning] = useState<Running | null>(null);
@@ -59,7 +64,7 @@ export function SearchPanel() {
       );
     try {
       const recipe = fromVariant ? fromVariant.recipe : { ...defaultRecipe('int8'), granularity };
-      const settings = { recipe, budget: budgetValue, metric: metric === 'auto' ? null : metric, objective, target };
+      const settings = { recipe, budget: budgetValue, metric: metric === 'auto' ? null : metric, objective, target, ...(sparsity ? { sparsity: SPARSITY_ASK } : {}) };
       const result = await callWorker((api) => api.search(runId, split, settings, Comlink.proxy(onEvent)));
       setOutcome(result);
     } catch (e) {
@@ -76,7 +81,7 @@ export function SearchPanel() {
   };
   const candidates = running?.candidates ?? outcome?.candidates ?? [];
   const timed = candidates.some((c) => c.latency);
-  const precisions = SEARCH_PRECISIONS.filter((p) => outcome?.sensitivity.some((r) => r.lossDb[p] !== undefined));
+  const precisions = SENSITIVITY_COLUMNS.filter((p) => outcome?.sensitivity.some((r) => r.lossDb[p] !== undefined));
   // "16x8, 4 (float16 weights), 2 int4": the whole-model width (or "1 16x8": ops at 16x8 inside int8), the float ops and how they store weights, the int4 ops.
   const int4Count = (c: Candidate) => (c.int4Ops[0] === '*' ? 'all' : c.int4Ops.length);
   const kind = (c: Candidate) =>
@@ -134,6 +139,11 @@ export function SearchPanel() {
           </label>
         )}
         <span id="search-from-help" className="muted small">a variant's recipe keeps what you set there (ops kept in float, bits by op) and the search varies the rest</span>
+        <label>
+          <input type="checkbox" checked={sparsity} onChange={(e) => setSparsity(e.target.checked)} data-testid="search-sparsity" />{' '}
+          Also rank each op pruned to {100 * SPARSITY_ASK.prune!}% and clustered to {SPARSITY_ASK.clusters} values
+        </label>
+        <span className="muted small">two more per-layer comparisons of the float model, for the per-op table (not candidates)</span>
       </div>
       {running ? (
         <div className="search-progress" role="status" aria-live="polite">
