@@ -101,6 +101,17 @@ describe('Find it for me', () => {
     const outputs = await model.run(randomInputs(model, 1));
     assert.equal(outputs[0].data.length, 10);
     model.delete();
+    // Any candidate, not only the pick, becomes a variant: the all-int8 one (the first) runs and gives the file the search measured.
+    const variantsBefore = await page.getByTestId('variant').count();
+    const firstCandidate = page.getByTestId('search-candidates').locator('tbody tr').first();
+    const candidateBytes = Number(await firstCandidate.getAttribute('data-bytes'));
+    await firstCandidate.getByTestId('search-add-candidate').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="variant"]').length === n, variantsBefore + 1);
+    const addedCandidate = page.locator('[data-testid="variant"]').last();
+    await page.locator(`[data-testid="variant"][data-id="${await addedCandidate.getAttribute('data-id')}"][data-status="done"]`).waitFor({ timeout: 120_000 });
+    const candidateRow = page.locator(`[data-testid="result-row"][data-id="${await addedCandidate.getAttribute('data-id')}"]`);
+    console.log(`# candidate 1 added: ${await addedCandidate.getAttribute('data-label')}, ${await candidateRow.getAttribute('data-bytes')} bytes (search measured ${candidateBytes})`);
+    assert.equal(Number(await candidateRow.getAttribute('data-bytes')), candidateBytes);
 
     // Top-1 with a budget every candidate meets, objective both: int8, then all-int4 (2 evaluations),
     // each timed; the panel plots them against size with the float model, and latency against size.

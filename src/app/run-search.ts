@@ -9,7 +9,7 @@ import { WorkbenchError } from '../errors';
 import type { QualityMetric, QualitySummary } from '../evaluate/quality';
 import type { Target } from '../evaluate/target-check';
 import type { Recipe } from '../optimize/recipe';
-import { searchPrecision, type Candidate, type SearchCache, type SearchEvent, type SearchObjective } from './search/precision-search';
+import { candidateRecipe, searchPrecision, type Candidate, type SearchCache, type SearchEvent, type SearchObjective } from './search/precision-search';
 import type { OpPrecisionLoss } from './search/sensitivity';
 import type { Session } from './session';
 import { splitIndices } from './split';
@@ -31,7 +31,8 @@ export interface SearchSettings {
 
 export interface SearchOutcome {
   metric: QualityMetric;
-  candidates: Candidate[];
+  /** Every candidate measured, with the recipe that builds it (any can be added to the experiments). */
+  candidates: (Candidate & { recipe: Recipe })[];
   pick: Candidate & { recipe: Recipe };
   check: { quality: QualitySummary; floatQuality: QualitySummary; loss: number; meets: boolean };
   floatQuality: QualitySummary;
@@ -98,7 +99,7 @@ export async function runSearch(request: { session: Session; split: Split; setti
   const { model: _bytes, ...pick } = result.pick;
   return {
     metric: result.metric,
-    candidates: result.candidates,
+    candidates: result.candidates.map((c) => ({ ...c, recipe: candidateRecipe(settings.recipe, c) })),
     pick: { ...pick, recipe: result.pickRecipe },
     check: result.check,
     floatQuality: result.floatQuality,

@@ -532,6 +532,11 @@ const formatValue = (metric: QualityMetric, value: number) => (RATE_METRICS.has(
  * ('*': all that can); float16: the float ops store float16 weights; act16: the whole model in 16x8;
  * int16Ops: these ops at 16x8 inside the int8 model.
  */
+/** The recipe that builds a candidate from the search's starting recipe (what "add it to the experiments" runs). */
+export function candidateRecipe(recipe: Recipe, candidate: Candidate): Recipe {
+  return recipeWith(recipe, candidate.floatOps, candidate.int4Ops, variantOf(candidate));
+}
+
 export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[] = [], variant: Variant = {}): Recipe {
   const names = (ops: string[]) => `^(${ops.map(escapeRegex).join('|')})$`;
   let result = recipe;

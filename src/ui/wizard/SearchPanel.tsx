@@ -79,6 +79,13 @@ export function SearchPanel() {
     const [id] = addVariants([{ recipe: outcome.pick.recipe }]);
     runVariant(id);
   };
+  // Any measured candidate, not only the pick, becomes a variant (run, compared and downloadable like the others).
+  const addCandidate = (i: number) => {
+    const c = outcome?.candidates[i];
+    if (!c) return;
+    const [id] = addVariants([{ recipe: c.recipe }]);
+    runVariant(id);
+  };
   const candidates = running?.candidates ?? outcome?.candidates ?? [];
   const timed = candidates.some((c) => c.latency);
   const precisions = SENSITIVITY_COLUMNS.filter((p) => outcome?.sensitivity.some((r) => r.lossDb[p] !== undefined));
@@ -179,15 +186,22 @@ export function SearchPanel() {
         <table className="search-candidates" data-testid="search-candidates">
           <caption>Candidates on the search split</caption>
           <thead>
-            <tr><th scope="col">#</th><th scope="col">Float ops</th><th scope="col">Size</th>{timed && <th scope="col">Latency</th>}<th scope="col">{shownMetric}</th><th scope="col">Loss</th><th scope="col">Meets</th></tr>
+            <tr><th scope="col">#</th><th scope="col">Float ops</th><th scope="col">Size</th>{timed && <th scope="col">Latency</th>}<th scope="col">{shownMetric}</th><th scope="col">Loss</th><th scope="col">Meets</th>{outcome && <th scope="col"><span className="visually-hidden">Add</span></th>}</tr>
           </thead>
           <tbody>
             {candidates.map((c, i) => (
-              <tr key={i} className={outcome && c === outcome.candidates.find((x) => x.floatOps.length === outcome.pick.floatOps.length && x.bytes === outcome.pick.bytes) ? 'search-pick' : undefined}>
+              <tr key={i} data-bytes={c.bytes} className={outcome && c === outcome.candidates.find((x) => x.floatOps.length === outcome.pick.floatOps.length && x.bytes === outcome.pick.bytes) ? 'search-pick' : undefined}>
                 <td>{i + 1}{c.reused && <span className="muted small" title="Measured by an earlier search on the same data and settings: not run again"> (reused)</span>}</td><td>{kind(c)}</td><td>{formatBytes(c.bytes)}</td>
                 {timed && <td>{c.latency ? <>{c.latency.p10Ms.toFixed(2)} ms <span className="muted small">(median {c.latency.medianMs.toFixed(2)}, {c.latency.minMs.toFixed(2)}–{c.latency.p90Ms.toFixed(2)})</span></> : ''}</td>}
                 <td>{show(shownMetric, c.quality.value)} <span className="muted small">[{show(shownMetric, c.quality.interval[0])}, {show(shownMetric, c.quality.interval[1])}] n={c.quality.samples}</span></td>
                 <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
+                {outcome && (
+                  <td>
+                    <button type="button" className="link-button" onClick={() => addCandidate(i)} data-testid="search-add-candidate" aria-label={`Add candidate ${i + 1} to the experiments and run it`}>
+                      Add
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
