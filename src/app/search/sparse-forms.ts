@@ -8,8 +8,8 @@
  * They rank which ops take pruning or clustering worst; the search itself does not prune or cluster.
  */
 import { WorkbenchError } from '../../errors';
-import { clusterModel } from '../../optimize/cluster';
-import { pruneModel } from '../../optimize/prune';
+import { CLUSTER_OP_TYPES, clusterModel } from '../../optimize/cluster';
+import { defaultScope, PRUNE_OP_TYPES, pruneModel, scopedWeights } from '../../optimize/prune';
 import { readModel } from '../../tflite/read';
 import { writeModel } from '../../tflite/write';
 import type { SparseForm } from './sensitivity';
@@ -49,18 +49,22 @@ export function sparsityNotes(ask: SparsityAsk | undefined): string[] {
 /** Every (form, weight tensor) asked, each model written only when its bytes are asked for. */
 export function sparseModels(model: Uint8Array, ask: SparsityAsk | undefined): SparseModel[] {
   sparsityNotes(ask);
-  const models: SparseModel[] = [];
+  if (!ask) return [];
+  // One parse: the transforms clone the graph they are given. The tensors are listed from the
+  // techniques' default scopes, without pruning or clustering the whole model to name them.
+  const graph = readModel(model);
   const only = (name: string) => `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
-  if (ask?.prune !== undefined) {
+  const models: SparseModel[] = [];
+  if (ask.prune !== undefined) {
     const sparsity = ask.prune;
-    for (const t of pruneModel(readModel(model), { sparsity }).tensors) {
-      models.push({ form: 'pruned', tensor: t.name, bytes: () => writeModel(pruneModel(readModel(model), { sparsity, namePattern: only(t.name) }).graph) });
+    for (const t of scopedWeights(graph, defaultScope(PRUNE_OP_TYPES))) {
+      models.push({ form: 'pruned', tensor: t.name, bytes: () => writeModel(pruneModel(graph, { sparsity, namePattern: only(t.name) }).graph) });
     }
   }
-  if (ask?.clusters !== undefined) {
+  if (ask.clusters !== undefined) {
     const clusters = ask.clusters;
-    for (const t of clusterModel(readModel(model), { clusters }).tensors) {
-      models.push({ form: 'clustered', tensor: t.name, bytes: () => writeModel(clusterModel(readModel(model), { clusters, namePattern: only(t.name) }).graph) });
+    for (const t of scopedWeights(graph, defaultScope(CLUSTER_OP_TYPES))) {
+      models.push({ form: 'clustered', tensor: t.name, bytes: () => writeModel(clusterModel(graph, { clusters, namePattern: only(t.name) }).graph) });
     }
   }
   return models;
