@@ -12,7 +12,7 @@ import { frontPoints, sizeLatencyPoints } from './search-front';
 import { SizeLatencyPlot } from './SizeLatencyPlot';
 import { SENSITIVITY_COLUMNS } from '../../app/search/sensitivity';
 import { TARGET_LABELS } from '../../evaluate/target-check';
-import { defaultRecipe, type Granularity } from '../../optimize/recipe';
+import { defaultRecipe, type Granularity, type Recipe } from '../../optimize/recipe';
 import { formatBytes } from '../../format-bytes';
 import { callWorker, optimizerWorker } from '../optimizer-client';
 import { useShallow } from 'zustand/react/shallow';
@@ -74,16 +74,9 @@ export function SearchPanel() {
     }
   };
   const cancel = () => running && void optimizerWorker().api.cancel(running.runId);
-  const addPick = () => {
-    if (!outcome) return;
-    const [id] = addVariants([{ recipe: outcome.pick.recipe }]);
-    runVariant(id);
-  };
-  // Any measured candidate, not only the pick, becomes a variant (run, compared and downloadable like the others).
-  const addCandidate = (i: number) => {
-    const c = outcome?.candidates[i];
-    if (!c) return;
-    const [id] = addVariants([{ recipe: c.recipe }]);
+  // The pick, or any measured candidate, becomes a variant (run, compared and downloadable like the others).
+  const addAndRun = (recipe: Recipe) => {
+    const [id] = addVariants([{ recipe }]);
     runVariant(id);
   };
   const candidates = running?.candidates ?? outcome?.candidates ?? [];
@@ -197,7 +190,7 @@ export function SearchPanel() {
                 <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
                 {outcome && (
                   <td>
-                    <button type="button" className="link-button" onClick={() => addCandidate(i)} data-testid="search-add-candidate" aria-label={`Add candidate ${i + 1} to the experiments and run it`}>
+                    <button type="button" className="link-button" onClick={() => outcome && addAndRun(outcome.candidates[i].recipe)} data-testid="search-add-candidate" aria-label={`Add candidate ${i + 1} to the experiments and run it`}>
                       Add
                     </button>
                   </td>
@@ -238,7 +231,7 @@ export function SearchPanel() {
           {outcome.notes.map((n, i) => (
             <p key={i} className="muted small">{n}</p>
           ))}
-          <button type="button" className="button" onClick={addPick} data-testid="search-add-pick">Add the pick to the experiments and run it</button>
+          <button type="button" className="button" onClick={() => addAndRun(outcome.pick.recipe)} data-testid="search-add-pick">Add the pick to the experiments and run it</button>
         </div>
       )}
     </section>
