@@ -66,9 +66,9 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     const learnActivations = !!ranges && (options.learnActivationSteps ?? !!options.learnedSteps);
     if (learnActivations) {
       const shapeOf = (t: number) => subgraph.tensors[t].shape.slice(1).reduce((n, d) => n * Math.max(1, d), 1);
-      for (const [t, a] of activationSteps(ranges!, shapeOf)) aSteps.set(t, a);
+      for (const [t, a] of activationSteps(ranges!, shapeOf, plan.activations!.sharedScale)) aSteps.set(t, a);
     }
-    const transform = learnActivations ? learnedActivations(aSteps) : ranges ? fakeQuantizeActivations(ranges, observed) : undefined;
+    const transform = learnActivations ? learnedActivations(aSteps) : ranges ? fakeQuantizeActivations(ranges, observed, plan.activations!.sharedScale) : undefined;
     // Tensors on the loss path besides the outputs: the logits of a softmax classifier.
     const lossTaps = plan.loss.head.logits === null ? [] : [plan.loss.head.logits];
     const forward = (inputs: tf.Tensor[]) => {
@@ -90,12 +90,12 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     const learnedActivationRanges = aSteps.size
       ? new Map([...aSteps].map(([t, a]) => [subgraph.tensors[t].name, rangeOfStep(best.activationSteps.get(t)![0], a.zeroPoint)]))
       : undefined;
-    if (learnedActivationRanges) notes.push(`${aSteps.size} activation step(s) learned (LSQ, int8, zero points fixed from the measured ranges)`);
+    if (learnedActivationRanges) notes.push(`${new Set([...aSteps.values()].map((a) => a.step)).size} activation step(s) learned for ${aSteps.size} tensor(s) (LSQ, int8, zero points fixed from the measured ranges; tensors TFLite keeps on one scale share one step)`);
     return { graph: trained, learnedSteps, learnedActivationRanges, loss, batchSize: plan.batch.size, history, bestEpoch: best.epoch, stopped, activationRanges: ranges, plan, notes, elapsedMs: performance.now() - started };
   } finally {
     weights.forEach((w) => w.dispose());
     steps.forEach((v) => v.dispose());
-    aSteps.forEach((a) => a.step.dispose());
+    new Set([...aSteps.values()].map((a) => a.step)).forEach((v) => v.dispose());
     executor.dispose();
     teacherExecutor?.dispose();
   }

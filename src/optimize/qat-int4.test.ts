@@ -138,17 +138,21 @@ describe('QAT of int4 weights with learned steps', () => {
       main.operators.filter((op) => ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'].includes(opName(out, op))).map((op) => main.tensors[op.outputs[0]].name),
     );
     let checked = 0;
+    let shared = 0;
     for (const t of main.tensors) {
       const learned = trained.learnedActivationRanges!.get(t.name);
       if (!learned || t.type !== TensorType.INT8 || !weighted.has(t.name)) continue;
-      // A pooling or RESHAPE output must share its input's scale (TFLite): the written range is the
-      // union of the learned ranges of the two (their steps are learned apart and may drift apart).
+      // A pooling or RESHAPE output shares its input's scale (TFLite), so QAT learns one step for both:
+      // their learned ranges are the same numbers, and the written range is exactly that one.
       const index = main.tensors.indexOf(t);
-      const r = { ...learned };
+      const r = learned;
       for (const op of main.operators) {
         if (op.inputs[0] !== index || !SAME_SCALE.has(opName(out, op))) continue;
         const next = trained.learnedActivationRanges!.get(main.tensors[op.outputs[0]].name);
-        if (next) Object.assign(r, { min: Math.min(r.min, next.min), max: Math.max(r.max, next.max) });
+        if (next) {
+          expect(next).toEqual(learned);
+          shared++;
+        }
       }
       const step = (r.max - r.min) / 255;
       const zeroPoint = Math.round(-128 - r.min / step);
@@ -157,6 +161,7 @@ describe('QAT of int4 weights with learned steps', () => {
       checked++;
     }
     expect(checked).toBe(weighted.size);
+    expect(shared).toBeGreaterThan(0);
   });
 
   it('refuses steps that fit no channel axis of the weight', () => {

@@ -53,7 +53,8 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
   const evaluate = () => validate(run, validation, batchSize);
 
   const optimizer = tf.train.adam(plan.optimizer.learningRate);
-  const variables = [...weights.map((w) => w.variable), ...steps.values(), ...activationSteps.values()];
+  // A shared-scale group's members hold one step variable: each trains once.
+  const variables = [...new Set([...weights.map((w) => w.variable), ...steps.values(), ...activationSteps.values()])];
   const read = async (m: Map<number, tf.Variable>) => new Map(await Promise.all([...m].map(async ([i, v]) => [i, ((await v.data()) as Float32Array).slice()] as const)));
   const snapshotSteps = async () => ({ steps: await read(steps), activationSteps: await read(activationSteps) });
   const history: EpochSummary[] = [];

@@ -69,7 +69,17 @@ export interface TrainingPlan {
   skipped: SkippedWeight[];
   loss: PlannedLoss;
   /** QAT: the float activations fake-quantized to int8, their ranges first measured on up to `calibrationSamples` samples and then tracked with `momentum`. */
-  activations: { tensors: number[]; calibrationSamples: number; momentum: number } | null;
+  activations: {
+    tensors: number[];
+    /**
+     * Tensors that TFLite keeps on one scale (a pooling / RESHAPE / CONCATENATION... output and its
+     * inputs), as groups of two or more: QAT fake-quantizes each group in one range (one learned step),
+     * the range the written model gives them all.
+     */
+    sharedScale: number[][];
+    calibrationSamples: number;
+    momentum: number;
+  } | null;
   epochs: number;
   batch: { wanted: number; size: number; budgetBytes: number };
   stepsPerEpoch: number;

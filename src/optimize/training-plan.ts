@@ -16,6 +16,8 @@ import { BuiltinOperator as Op, TensorType } from '../tflite/schema/generated/tf
 import { elementCount } from '../tflite/shape';
 import { quantizationState } from '../tflite/summary';
 import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
+import { ruleFor, sameScaleInputs } from './quantize/rules';
+import { Groups } from './quantize/scale-groups';
 import { weightSites } from './quantize/weight-sites';
 import type { PlannedFakeQuant, PlannedLoss, PlannedWeight, SkippedWeight, TrainingPlan } from './training-plan-types';
 import { shuffle } from './training-shuffle';
@@ -70,7 +72,7 @@ export function planTraining(source: ModelGraph, data: TrainingData, options: Fi
     weights,
     skipped,
     loss: { ...lossKind, ...lossForm(graph, lossKind.kind) },
-    activations: options.mode === 'qat' ? { tensors: activationTensors(graph), calibrationSamples: Math.min(split.train.length, DEFAULTS.calibrationSamples), momentum: DEFAULTS.momentum } : null,
+    activations: options.mode === 'qat' ? qatActivations(graph, split.train.length) : null,
     epochs,
     batch: { wanted, size: batchSize, budgetBytes },
     stepsPerEpoch: Math.ceil(split.train.length / batchSize),
@@ -177,6 +179,11 @@ function learnedStep(options: FinetuneOptions, name: string, shape: number[], ax
   return { granularity: n === 1 ? 'per-tensor' : 'per-channel', axis: n === 1 ? null : channelAxis, bits: given.bits, learned: true };
 }
 
+function qatActivations(graph: ModelGraph, trainCount: number): NonNullable<TrainingPlan['activations']> {
+  const tensors = activationTensors(graph);
+  return { tensors, sharedScale: sharedScaleGroups(graph, tensors), calibrationSamples: Math.min(trainCount, DEFAULTS.calibrationSamples), momentum: DEFAULTS.momentum };
+}
+
 /** Float activations QAT fake-quantizes: model inputs and every float op output. */
 function activationTensors(graph: ModelGraph): number[] {
   const subgraph = graph.subgraphs[0];
@@ -184,6 +191,26 @@ function activationTensors(graph: ModelGraph): number[] {
   for (const t of subgraph.inputs) if (subgraph.tensors[t].type === TensorType.FLOAT32) result.add(t);
   for (const op of subgraph.operators) for (const t of op.outputs) if (subgraph.tensors[t]?.type === TensorType.FLOAT32) result.add(t);
   return [...result];
+}
+
+/**
+ * Groups of the QAT activations an int8 model keeps on one scale: an op that only moves data
+ * (rules.ts sameScaleInputs) ties its float inputs to its output, as the writer's scale groups do.
+ */
+function sharedScaleGroups(graph: ModelGraph, tensors: number[]): number[][] {
+  const subgraph = graph.subgraphs[0];
+  const groups = new Groups(subgraph.tensors.length);
+  for (const op of subgraph.operators) {
+    const builtin = builtinCodeOf(graph.operatorCodes[op.opcodeIndex]);
+    if (!ruleFor(builtin)) continue;
+    for (const i of sameScaleInputs(builtin, op.inputs.length)) {
+      const t = op.inputs[i];
+      if (t !== undefined && t >= 0 && subgraph.tensors[t]?.type === TensorType.FLOAT32 && !isConstant(graph, subgraph.tensors[t])) groups.union(t, op.outputs[0]);
+    }
+  }
+  const byRoot = new Map<number, number[]>();
+  for (const t of tensors) byRoot.set(groups.find(t), [...(byRoot.get(groups.find(t)) ?? []), t]);
+  return [...byRoot.values()].filter((g) => g.length > 1);
 }
 
 /** Ops whose gradient the engine cannot compute, as "op N (NAME): why". */

@@ -12,7 +12,9 @@ import { filesFromPath } from '../data/files-node';
 import { initNodeEngine } from '../engine/backend-node';
 import { GraphExecutor } from '../engine/executor';
 import { dataDir, readSharedModel } from '../test-support/shared';
+import { builtinCodeOf } from '../tflite/ops';
 import { readModel } from '../tflite/read';
+import { BuiltinOperator } from '../tflite/schema/generated/tflite_generated';
 import { loadBatch } from './training-batches';
 import { planTraining } from './training-plan';
 import { batchMinMax, fakeQuantizeActivations, trackRanges, type ActivationRanges } from './training-qat';
@@ -61,4 +63,42 @@ describe('QAT range tracking', () => {
       executor.dispose();
     }
   }, 120_000);
+
+  it('fake-quantizes the tensors TFLite keeps on one scale in their union range (MNIST: the pooling and RESHAPE after the conv)', async () => {
+    const graph = readModel(readSharedModel('mnist_conv_fc_float.tflite'));
+    const digits = subset(await openDataset(await filesFromPath(join(dataDir, 'mnist_t10k')), graphInputs(graph)), Array.from({ length: 8 }, (_, i) => i));
+    const plan = planTraining(graph, digits, { mode: 'qat', epochs: 1, batchSize: 8 });
+    const subgraph = graph.subgraphs[0];
+    const opName = (t: number) => {
+      const op = subgraph.operators.find((o) => o.outputs[0] === t)!;
+      return BuiltinOperator[builtinCodeOf(graph.operatorCodes[op.opcodeIndex])];
+    };
+    // Independent of the planner: every data-moving op's float input and output must sit in one group.
+    const groups = plan.activations!.sharedScale;
+    const groupOf = (t: number) => groups.find((g) => g.includes(t));
+    let pairs = 0;
+    for (const op of subgraph.operators) {
+      const name = BuiltinOperator[builtinCodeOf(graph.operatorCodes[op.opcodeIndex])];
+      if (!['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE'].includes(name)) continue;
+      expect(groupOf(op.inputs[0])).toBeDefined();
+      expect(groupOf(op.inputs[0])).toBe(groupOf(op.outputs[0]));
+      pairs++;
+    }
+    expect(pairs).toBeGreaterThan(0);
+    const group = groups[0];
+    expect(group.map(opName)).toContain('CONV_2D');
+
+    // Members with different ranges: each is fake-quantized on the grid of the union, not its own.
+    const ranges: ActivationRanges = new Map(plan.activations!.tensors.map((t) => [t, { min: 0, max: 1 }]));
+    group.forEach((t, i) => ranges.set(t, { min: 0, max: 2 + 2 * i }));
+    const union = 2 + 2 * (group.length - 1);
+    const transform = fakeQuantizeActivations(ranges, undefined, groups);
+    const values = tf.linspace(0, union, 1001);
+    const q = (await transform(group[0], values).data()) as Float32Array;
+    const step = union / 255;
+    for (const v of q) expect(Math.abs(v / step - Math.round(v / step))).toBeLessThan(1e-3);
+    expect(Math.max(...q)).toBeCloseTo(union, 4); // not clipped to the first member's own max of 2
+    values.dispose();
+  }, 120_000);
 });
+

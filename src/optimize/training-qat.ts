@@ -78,28 +78,61 @@ export function batchMinMax(tensors: number[], observed: ReadonlyMap<number, tf.
  * The executor's per-tensor transform: int8 fake-quantization of a float activation in its current
  * range. Each value it fake-quantizes is first put in `observed` (by tensor index), for batchMinMax.
  */
-export function fakeQuantizeActivations(ranges: ActivationRanges, observed?: Map<number, tf.Tensor>): (t: number, v: tf.Tensor) => tf.Tensor {
+export function fakeQuantizeActivations(ranges: ActivationRanges, observed?: Map<number, tf.Tensor>, sharedScale: number[][] = []): (t: number, v: tf.Tensor) => tf.Tensor {
+  const groupOf = groupIndex(sharedScale);
   return (t, v) => {
     const r = ranges.get(t);
     if (!r || v.dtype !== 'float32') return v;
     observed?.set(t, v);
-    const p = activationParams(r.min, r.max, 8);
+    // A shared-scale group runs in the union of its members' current ranges, as the written model will.
+    const group = groupOf.get(t);
+    const u = group ? unionRange(ranges, group) : r;
+    const p = activationParams(u.min, u.max, 8);
     const fq: FakeQuantParams = { scale: p.scale, zeroPoint: p.zeroPoint, axis: 0, qmin: -128, qmax: 127 };
     return fakeQuantizeSte(v, fq);
   };
 }
 
+function groupIndex(sharedScale: number[][]): Map<number, number[]> {
+  const result = new Map<number, number[]>();
+  for (const g of sharedScale) for (const t of g) result.set(t, g);
+  return result;
+}
+
+function unionRange(ranges: ActivationRanges, group: number[]): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const t of group) {
+    const r = ranges.get(t);
+    if (!r) continue;
+    min = Math.min(min, r.min);
+    max = Math.max(max, r.max);
+  }
+  return { min, max };
+}
+
 /** Learned activation steps (LSQ) by tensor index: the step variable and the fixed zero point. */
 export type ActivationSteps = Map<number, { step: tf.Variable; zeroPoint: number; perSample: number }>;
 
-/** A step variable per activation, started from its measured range's int8 scale; the zero point stays. */
-export function activationSteps(ranges: ActivationRanges, perSample: (t: number) => number): ActivationSteps {
+/**
+ * A step variable per activation, started from its measured range's int8 scale; the zero point stays.
+ * The members of a shared-scale group hold one variable (started from their union range), so what
+ * training learns for them is the one scale the written model can give them.
+ */
+export function activationSteps(ranges: ActivationRanges, perSample: (t: number) => number, sharedScale: number[][] = []): ActivationSteps {
   const steps: ActivationSteps = new Map();
-  for (const [t, r] of ranges) {
+  const groupOf = groupIndex(sharedScale);
+  for (const t of ranges.keys()) {
+    if (steps.has(t)) continue;
+    const members = (groupOf.get(t) ?? [t]).filter((m) => ranges.has(m));
+    const r = unionRange(ranges, members);
     const p = activationParams(r.min, r.max, 8);
     const init = tf.tensor1d([p.scale[0]]);
-    steps.set(t, { step: tf.variable(init, true, `astep${t}`), zeroPoint: p.zeroPoint[0], perSample: Math.max(1, perSample(t)) });
+    // LSQ scales a step's gradient by 1/sqrt(elements); a shared step sums its members' gradients, so
+    // it takes the largest member's count.
+    const step = { step: tf.variable(init, true, `astep${t}`), zeroPoint: p.zeroPoint[0], perSample: Math.max(1, ...members.map(perSample)) };
     init.dispose(); // the variable holds its own reference
+    for (const m of members) steps.set(m, step);
   }
   return steps;
 }
