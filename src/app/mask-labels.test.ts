@@ -5,68 +5,36 @@
  * the photo decoded and normalized by hand, run in LiteRT, argmax per pixel, compared with the
  * golden PNG's values / 10, IoU per class present.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode as decodeJpeg } from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../data/image-decode';
 import { filesFromPath } from '../data/files-node';
 import { optimizeModel } from '../optimize/pipeline';
 import { defaultRecipe } from '../optimize/recipe';
 import { loadModel } from '../runtime/load';
 import { toFloat } from '../runtime/samples';
 import { initRuntime } from '../runtime/start';
-import { dataDir, readSharedModel } from '../test-support/shared';
+import { argmaxClasses, bruteMiou, DEEPLAB_CLASSES, DEEPLAB_GOLDEN, DEEPLAB_PHOTO, deeplabInput, goldenClasses } from '../test-support/deeplab-sample';
+import { readSharedModel } from '../test-support/shared';
 import { evaluateCandidate } from './evaluate-candidate';
 import { datasetInfo } from './open-dataset';
 import { Session } from './session';
 import type { Split } from './worker-protocol';
 
 const DEEPLAB = 'deeplabv3_257_float.tflite';
-const sample = join(dataDir, 'deeplab_segmentation_sample');
 const dir = mkdtempSync(join(tmpdir(), 'mask-labels-'));
 const noProgress = () => {};
-const CLASSES = 21;
-
-/** The photo as DeepLab takes it, (x - 127.5) / 127.5, decoded here with jpeg-js directly. */
-function input(): Float32Array {
-  const image = decodeJpeg(readFileSync(join(sample, 'segmentation_input_rotation0.jpg')), { useTArray: true });
-  const out = new Float32Array(257 * 257 * 3);
-  for (let p = 0; p < 257 * 257; p++) for (let c = 0; c < 3; c++) out[3 * p + c] = (image.data[4 * p + c] - 127.5) / 127.5;
-  return out;
-}
 
 /** Per-pixel argmax of the model's [1, 257, 257, 21] scores, from LiteRT. */
 async function litertArgmax(model: Uint8Array): Promise<number[]> {
   const runner = await loadModel(model);
   try {
-    const [out] = await runner.run([input()]);
-    const scores = toFloat(out.data, runner.outputs[0].quantization);
-    return Array.from({ length: scores.length / CLASSES }, (_, p) => {
-      let best = 0;
-      for (let c = 1; c < CLASSES; c++) if (scores[p * CLASSES + c] > scores[p * CLASSES + best]) best = c;
-      return best;
-    });
+    const [out] = await runner.run([deeplabInput()]);
+    return argmaxClasses(toFloat(out.data, runner.outputs[0].quantization), DEEPLAB_CLASSES);
   } finally {
     runner.delete();
   }
-}
-
-/** Mean IoU over the classes present in truth or prediction, pixels with truth 255 / 10 (void) left out: counted pixel by pixel. */
-function bruteMiou(truth: number[], predicted: number[]): number {
-  const ious: number[] = [];
-  for (let c = 0; c < CLASSES; c++) {
-    let both = 0;
-    let either = 0;
-    for (let p = 0; p < truth.length; p++) {
-      if (truth[p] >= CLASSES) continue;
-      if (truth[p] === c && predicted[p] === c) both++;
-      if (truth[p] === c || predicted[p] === c) either++;
-    }
-    if (either > 0) ious.push(both / either);
-  }
-  return ious.reduce((s, v) => s + v, 0) / ious.length;
 }
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,13 +42,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('segmentation masks with DeepLab v3 in LiteRT', () => {
   const session = new Session();
   const deeplab = readSharedModel(DEEPLAB);
-  const golden = Array.from(decodeImage(readFileSync(join(sample, 'segmentation_golden_rotation0.png')), 'golden').data, (v) => v / 10);
+  const golden = goldenClasses();
 
   beforeAll(async () => {
     await initRuntime();
-    copyFileSync(join(sample, 'segmentation_input_rotation0.jpg'), join(dir, 'horse.jpg'));
+    copyFileSync(DEEPLAB_PHOTO, join(dir, 'horse.jpg'));
     mkdirSync(join(dir, 'masks'));
-    copyFileSync(join(sample, 'segmentation_golden_rotation0.png'), join(dir, 'masks', 'horse.png'));
+    copyFileSync(DEEPLAB_GOLDEN, join(dir, 'masks', 'horse.png'));
   }, 120_000);
 
   it('masks/ is not a sample; stored as class x 10 it is refused at scale 1 with the hint, and read at scale 10', { timeout: 120_000 }, async () => {
@@ -105,7 +73,7 @@ describe('segmentation masks with DeepLab v3 in LiteRT', () => {
     // The sample's README: 0.46% of pixels differ from the golden mask.
     expect(differing).toBeGreaterThan(0.0045);
     expect(differing).toBeLessThan(0.0047);
-    const floatMiou = bruteMiou(golden, floatMask);
+    const floatMiou = bruteMiou(golden, floatMask, DEEPLAB_CLASSES);
 
     const self = (await evaluateCandidate(session, deeplab, split, noProgress)).comparison.quality!;
     expect(self).toMatchObject({ task: 'segmentation', metric: 'miou', against: 'labels', samples: 1 });
@@ -113,7 +81,7 @@ describe('segmentation masks with DeepLab v3 in LiteRT', () => {
     expect(self.referenceValue).toBe(self.value);
 
     const half = (await optimizeModel({ model: deeplab, recipe: defaultRecipe('float16') })).bytes;
-    const halfMiou = bruteMiou(golden, await litertArgmax(half));
+    const halfMiou = bruteMiou(golden, await litertArgmax(half), DEEPLAB_CLASSES);
     const variant = (await evaluateCandidate(session, half, split, noProgress)).comparison.quality!;
     console.log(`# DeepLab v3 vs golden mask (x10): ${(100 * differing).toFixed(2)}% pixels differ; mIoU float ${self.value}, float16 ${variant.value} (brute force ${floatMiou}, ${halfMiou})`);
     expect(variant).toMatchObject({ against: 'labels', samples: 1 });
@@ -123,7 +91,7 @@ describe('segmentation masks with DeepLab v3 in LiteRT', () => {
   });
 
   it('a missing mask is refused naming the image; a classifier reads masks/ as it always did (images)', { timeout: 120_000 }, async () => {
-    copyFileSync(join(sample, 'segmentation_input_rotation0.jpg'), join(dir, 'rider.jpg'));
+    copyFileSync(DEEPLAB_PHOTO, join(dir, 'rider.jpg'));
     const d = await session.openDataset(await filesFromPath(dir), session.model!.preprocessing!.preprocessing);
     expect(d.size).toBe(2);
     expect(datasetInfo(d).maskProblem).toBe('No mask for image rider.jpg: expected masks/rider.png.');
