@@ -174,7 +174,7 @@ export function DataPanel() {
               Box labels: <strong>{info.boxLabels.boxes}</strong> box{info.boxLabels.boxes === 1 ? '' : 'es'} on <strong>{info.boxLabels.images}</strong> image{info.boxLabels.images === 1 ? '' : 's'} ({info.boxLabels.name}): detection variants are measured by mAP@0.5 against them.
             </p>
           )}
-          <MaskLabelsInfo info={info} />
+          <MaskLabelsInfo key={`${info.name}/${info.fingerprint}`} info={info} />
           {info.notes.length > 0 && <ul className="notes small">{info.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
           <LabelColumn notes={info.notes} labelSource={info.labelSource} />
         </div>
