@@ -73,9 +73,9 @@ const api = {
     });
   },
 
-  /** Re-opens the same files with another preprocessing and / or labels.csv column. */
-  setPreprocessing(preprocessing: Preprocessing | null, column?: string | null): Promise<Result<DatasetInfo>> {
-    return wrap(async () => datasetInfo(await session.reopenDataset(preprocessing, column), { name: session.datasetName, fingerprint: session.datasetFingerprint }));
+  /** Re-opens the same files with another preprocessing, labels.csv column and / or mask scale. */
+  setPreprocessing(preprocessing: Preprocessing | null, column?: string | null, maskScale?: number): Promise<Result<DatasetInfo>> {
+    return wrap(async () => datasetInfo(await session.reopenDataset(preprocessing, column, maskScale), { name: session.datasetName, fingerprint: session.datasetFingerprint }));
   },
 
   clearDataset(): void {

@@ -37,8 +37,11 @@ export async function evaluateCandidate(
     perLayer: true,
     channelScales,
     // The task's own measure beside top-1 (mAP@0.5 for detectors, mIoU for segmenters, from the
-    // model's outputs; against the labels or boxes when there are some, else the float model's outputs).
-    quality: { truth: { ...(evaluation.labels ? { labels: evaluation.labels } : {}), ...(evaluation.boxes ? { boxes: evaluation.boxes } : {}) }, rawDetection: session.rawDetection ?? undefined },
+    // model's outputs; against the labels, boxes or masks when there are some, else the float model's outputs).
+    quality: {
+      truth: { ...(evaluation.labels ? { labels: evaluation.labels } : {}), ...(evaluation.boxes ? { boxes: evaluation.boxes } : {}), ...(evaluation.masks ? { masks: evaluation.masks } : {}) },
+      rawDetection: session.rawDetection ?? undefined,
+    },
     // Classifiers: per-class recall / precision and confusions, named as the page names classes.
     perClass: { classNames: d?.classNames ?? session.model?.classNames ?? null },
     total: evaluation.total,

@@ -1,5 +1,5 @@
 /** What a variant is evaluated on: the evaluation split (with labels when all have one), or seeded random inputs without data. */
-import { boxesAt, type Dataset, type LabeledBox } from '../data/dataset';
+import { boxesAt, masksAt, type ClassMask, type Dataset, type LabeledBox } from '../data/dataset';
 import { loadModel } from '../runtime/load';
 import { randomInputs } from '../runtime/random-inputs';
 import type { Sample } from '../runtime/samples';
@@ -13,6 +13,8 @@ export interface EvaluationSamples {
   labels?: number[];
   /** Detectors: the ground-truth boxes of each sample, when the data set has box labels. */
   boxes?: LabeledBox[][];
+  /** Segmenters: the ground-truth class mask of each sample, when the data set has masks. */
+  masks?: ClassMask[];
   total: number;
   random: boolean;
 }
@@ -24,6 +26,7 @@ export async function evaluationSamples(reference: Uint8Array, d: Dataset | null
       samples: samplesOf(d, indices.evaluation),
       labels: labels.every((l) => l !== null) ? (labels as number[]) : undefined,
       boxes: boxesAt(d, indices.evaluation),
+      masks: masksAt(d, indices.evaluation),
       total: indices.evaluation.length,
       random: false,
     };

@@ -59,12 +59,15 @@ export interface FingerprintInput {
   names: readonly string[];
   labels: readonly (number | null)[];
   preprocessing: readonly (Preprocessing | null)[];
+  /** A segmenter's masks: how their values were read is part of what was measured. */
+  maskLabels?: { scale: number; ignore: number | null } | null;
 }
 
 /** Same files, labels and preprocessing: same fingerprint, on any machine and after a reload. */
 export function datasetFingerprint(dataset: FingerprintInput, files: readonly { path: string; size: number }[]): string {
   const fileList = [...files].map((f) => `${f.path}\u0000${f.size}`).sort();
-  const text = JSON.stringify({ names: dataset.names, labels: dataset.labels, preprocessing: dataset.preprocessing, files: fileList });
+  const masks = dataset.maskLabels ? { masks: [dataset.maskLabels.scale, dataset.maskLabels.ignore] } : {};
+  const text = JSON.stringify({ names: dataset.names, labels: dataset.labels, preprocessing: dataset.preprocessing, files: fileList, ...masks });
   return fnv1a64(text);
 }
 

@@ -3,7 +3,10 @@
  * read from them for the model's inputs, and what the page is told about it.
  */
 import { BOX_LABELS_FILE, boxLabelsFromCsv, boxLabelsText } from '../data/box-labels';
-import { openDataset as readDataset, withBoxLabels, type Dataset, type DatasetOptions } from '../data/dataset';
+import { openDataset as readDataset, withBoxLabels, withMaskLabels, type Dataset, type DatasetOptions } from '../data/dataset';
+import { MASKS_FOLDER, maskLabelsFromFiles, maskLabelsText } from '../data/mask-labels';
+import { WorkbenchError } from '../errors';
+import { segmentationGrid } from '../evaluate/mask-grid';
 import { graphInputs } from '../data/default-preprocessing';
 import { filesFromFileList, filesFromZip, type DataFile } from '../data/files';
 import { isDetector } from '../evaluate/raw-detection-task';
@@ -23,11 +26,35 @@ export interface DatasetChoices {
   classNames?: string[];
   /** The labels.csv column the user named (else the reader picks one or asks). */
   labelColumn?: string | null;
+  /** A segmenter's masks/: stored value = class x scale (default 1). */
+  maskScale?: number;
 }
 
 export async function openDataset(files: DataFile[], graph: ModelGraph, choices: DatasetChoices = {}): Promise<Dataset> {
-  const dataset = await readDataset(files, graphInputs(graph), { preprocessing: choices.preprocessing, classNames: choices.classNames, labelsCsv: await labelsCsv(files, choices.labelColumn) });
-  return rootBoxLabels(files, dataset, graph, choices.classNames);
+  // A segmenter's masks/ folder holds its labels, not samples.
+  const grid = segmentationGrid(graph);
+  const inMasks = (f: DataFile) => grid !== null && f.path.toLowerCase().startsWith(`${MASKS_FOLDER}/`);
+  const samples = files.filter((f) => !inMasks(f));
+  const dataset = await readDataset(samples, graphInputs(graph), { preprocessing: choices.preprocessing, classNames: choices.classNames, labelsCsv: await labelsCsv(files, choices.labelColumn) });
+  const boxed = await rootBoxLabels(files, dataset, graph, choices.classNames);
+  const masks = files.filter(inMasks).map((f) => ({ ...f, path: f.path.slice(MASKS_FOLDER.length + 1) }));
+  return grid && masks.length ? rootMasks(masks, boxed, grid, choices.maskScale ?? 1) : boxed;
+}
+
+/**
+ * A segmenter's data with a masks/ folder at its root: the ground-truth masks its variants' mIoU is
+ * then measured against. A mask that cannot be used leaves the data open without masks and says
+ * why (maskProblem, shown by the data panel): the page must stay able to take another mask scale.
+ */
+async function rootMasks(files: DataFile[], dataset: Dataset, grid: NonNullable<ReturnType<typeof segmentationGrid>>, scale: number): Promise<Dataset> {
+  try {
+    const labels = await maskLabelsFromFiles(files, dataset.names, grid, { scale }, MASKS_FOLDER);
+    dataset.notes.push(`Masks from ${maskLabelsText(labels)}: segmentation variants are measured by mIoU against them.`);
+    return withMaskLabels(dataset, labels);
+  } catch (error) {
+    if (!(error instanceof WorkbenchError)) throw error;
+    return { ...dataset, maskProblem: error.message };
+  }
 }
 
 /**
@@ -66,5 +93,9 @@ export function datasetInfo(d: Dataset, identity: { name: string | null; fingerp
     notes: d.notes,
     preprocessing: d.preprocessing[0] ?? null,
     boxLabels: d.boxLabels ? { name: d.boxLabels.name, boxes: d.boxLabels.boxes, images: d.boxLabels.images } : null,
+    masks: d.maskLabels
+      ? { name: d.maskLabels.name, images: d.maskLabels.perSample.length, scale: d.maskLabels.scale, ignore: d.maskLabels.ignore, ignoredPixels: d.maskLabels.ignoredPixels, resized: d.maskLabels.resized, grid: [d.maskLabels.grid.height, d.maskLabels.grid.width] }
+      : null,
+    maskProblem: d.maskProblem ?? null,
   };
 }

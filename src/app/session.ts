@@ -18,6 +18,8 @@ export class Session {
   files: DataFile[] | null = null;
   dataset: Dataset | null = null;
   labelColumn: string | null = null;
+  /** A segmenter's masks/: stored value = class x maskScale (the user's choice, default 1). */
+  maskScale = 1;
   /** The dataset as the user named it (the zip, the folder) and its fingerprint (evaluation-set.ts). */
   datasetName: string | null = null;
   datasetFingerprint: string | null = null;
@@ -45,16 +47,18 @@ export class Session {
     const { graph, classNames } = this.requireModel();
     this.files = files;
     this.labelColumn = null;
+    this.maskScale = 1;
     this.datasetName = name ?? datasetName(files);
     return this.setDataset(await openDataset(files, graph, { preprocessing: preprocessing ?? undefined, classNames }));
   }
 
-  /** The same files again with another preprocessing and / or labels.csv column (`column` undefined: keep it). */
-  async reopenDataset(preprocessing: DatasetOptions['preprocessing'], column?: string | null): Promise<Dataset> {
+  /** The same files again with another preprocessing, labels.csv column and / or mask scale (undefined: keep it). */
+  async reopenDataset(preprocessing: DatasetOptions['preprocessing'], column?: string | null, maskScale?: number): Promise<Dataset> {
     const { graph, classNames } = this.requireModel();
     if (!this.files) throw new WorkbenchError('bad-input', 'No dataset yet: drop a folder, a zip or .npy files.');
     if (column !== undefined) this.labelColumn = column || null;
-    const choices = { preprocessing: preprocessing ?? this.dataset?.preprocessing ?? undefined, classNames, labelColumn: this.labelColumn };
+    if (maskScale !== undefined) this.maskScale = maskScale;
+    const choices = { preprocessing: preprocessing ?? this.dataset?.preprocessing ?? undefined, classNames, labelColumn: this.labelColumn, maskScale: this.maskScale };
     return this.setDataset(await openDataset(this.files, graph, choices));
   }
 

@@ -55,6 +55,10 @@ export interface DatasetInfo {
   preprocessing: Preprocessing | null;
   /** A detector's ground-truth boxes from the data's boxes.csv: how many, on how many images. */
   boxLabels?: { name: string; boxes: number; images: number } | null;
+  /** A segmenter's ground-truth masks from the data's masks/ folder, on the output grid [height, width]. */
+  masks?: { name: string; images: number; scale: number; ignore: number | null; ignoredPixels: number; resized: number; grid: [number, number] } | null;
+  /** Why the data's masks/ could not be used (e.g. values that look stored as class x 10), if so. */
+  maskProblem?: string | null;
 }
 
 export interface PreviewItem {

@@ -5,6 +5,7 @@
  */
 import {
   boxLabelOptions,
+  maskLabelOptions,
   calibrationOptions,
   chainEvaluationOptions,
   comparisonOptions,
@@ -27,9 +28,9 @@ export type Options<G extends readonly OptionGroup[], R extends string> = GroupV
 export const inspectGroups = [jsonOptions] as const;
 export const optimizeGroups = [resultOptions, recipeOptions, calibrationOptions, datasetOptions, chainEvaluationOptions, trainingOptions, reportOptions] as const;
 export const runGroups = [runInputOptions, jsonOptions] as const;
-export const evalGroups = [evaluationDataOptions, comparisonOptions, rawDetectionOptions, boxLabelOptions, datasetOptions, jsonOptions, reportOptions] as const;
+export const evalGroups = [evaluationDataOptions, comparisonOptions, rawDetectionOptions, boxLabelOptions, maskLabelOptions, datasetOptions, jsonOptions, reportOptions] as const;
 
-export const searchGroups = [searchOptions, recipeOptions, calibrationOptions, datasetOptions, rawDetectionOptions, boxLabelOptions, reportOptions] as const;
+export const searchGroups = [searchOptions, recipeOptions, calibrationOptions, datasetOptions, rawDetectionOptions, boxLabelOptions, maskLabelOptions, reportOptions] as const;
 
 export type InspectOptions = Options<typeof inspectGroups, never>;
 export type OptimizeOptions = Options<typeof optimizeGroups, 'output'>;

@@ -1,6 +1,6 @@
 /** Opening a dataset from CLI flags (--calib/--data, --labels, --label-column, --mean, --std). */
 import { readFileSync } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { WorkbenchError } from '../errors';
 import { openDataset, type Dataset } from '../data/dataset';
 import { defaultPreprocessing, graphInputs } from '../data/default-preprocessing';
@@ -16,6 +16,8 @@ export interface DataFlags {
   labelColumn?: string;
   mean?: string;
   std?: string;
+  /** A folder inside the data whose files are not samples (e.g. --masks): left out. */
+  skipFolder?: string;
 }
 
 /** DataFlags for data at `path`, read as a command's dataset options say (--labels, --mean ...). */
@@ -59,7 +61,9 @@ function preprocessingFor(graph: ModelGraph, flags: DataFlags, guessAllowed: boo
 
 export async function openDataFlags(graph: ModelGraph, flags: DataFlags): Promise<Dataset> {
   const root = resolve(flags.path);
-  const files = await filesFromPath(root);
+  const inside = flags.skipFolder ? relative(root, resolve(flags.skipFolder)).split('\\').join('/') : '';
+  const excluded = inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : null;
+  const files = (await filesFromPath(root)).filter((f) => !excluded || !(f.path === excluded || f.path.startsWith(`${excluded}/`)));
   const labelsCsv = flags.labels
     ? {
         text: readFileSync(flags.labels, 'utf8'),

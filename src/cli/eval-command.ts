@@ -10,8 +10,9 @@ import { readModelMetadata } from '../tflite/metadata/read-metadata';
 import { readModel } from '../tflite/read';
 import type { EvalOptions } from './command-options';
 import { positiveInteger } from './count-option';
-import { boxesAt } from '../data/dataset';
+import { boxesAt, masksAt } from '../data/dataset';
 import { withBoxLabelsFlag } from './box-labels-option';
+import { withMasksFlag } from './mask-labels-option';
 import { dataFlags, datasetSamples, openDataFlags } from './data-options';
 import { choiceOption } from './choice-option';
 import { progressPrinter } from './progress';
@@ -24,19 +25,22 @@ export async function evaluate(options: EvalOptions, path: string): Promise<numb
   // Data is prepared for the reference (float) model; the comparison quantizes it for the candidate.
   const referenceGraph = readModel(reference);
   const rawDetection = rawDetectionFromFlags(options);
-  const dataset = withBoxLabelsFlag(options.boxLabels, await openDataFlags(referenceGraph, dataFlags(options.data, options)), referenceGraph, rawDetection, options.data);
+  // A --masks folder inside the data holds labels, not samples.
+  const opened = await openDataFlags(referenceGraph, { ...dataFlags(options.data, options), skipFolder: options.masks });
+  const dataset = await withMasksFlag(options, withBoxLabelsFlag(options.boxLabels, opened, referenceGraph, rawDetection, options.data), referenceGraph);
   for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
   const count = positiveInteger(options.count, '--count') ?? dataset.size;
   const indices = Array.from({ length: Math.min(count, dataset.size) }, (_, i) => i);
   const labels = indices.map((i) => dataset.labels[i]);
   const labeled = labels.every((l) => l !== null);
   const boxes = boxesAt(dataset, indices);
+  const masks = masksAt(dataset, indices);
   const comparison = await compareModels(reference, candidate, datasetSamples(dataset, indices), {
     labels: labeled ? (labels as number[]) : undefined,
     perLayer: options.perLayer,
     total: indices.length,
     onProgress: progressPrinter('evaluating'),
-    quality: { metric: choiceOption<QualityMetric>(options.metric, QUALITY_METRICS, '--metric'), truth: { ...(labeled ? { labels: labels as number[] } : {}), ...(boxes ? { boxes } : {}) }, rawDetection },
+    quality: { metric: choiceOption<QualityMetric>(options.metric, QUALITY_METRICS, '--metric'), truth: { ...(labeled ? { labels: labels as number[] } : {}), ...(boxes ? { boxes } : {}), ...(masks ? { masks } : {}) }, rawDetection },
     // Classifiers: per-class figures and confusions, named from the data's classes or the model's labels.
     perClass: { classNames: dataset.classNames ?? readModelMetadata(referenceGraph)?.labels ?? null },
   });

@@ -28,6 +28,8 @@ function cli(...args: string[]) {
 const RAW_DETECTION_FLAGS = ['--anchors', '--box-coder', '--box-order', '--box-scale', '--box-sizes', '--box-scores', '--score-threshold', '--nms-iou', '--max-detections'];
 /** Ground-truth boxes of a detector (eval and search). */
 const BOX_LABEL_FLAGS = ['--box-labels'];
+/** Ground-truth masks of a segmenter (eval and search). */
+const MASK_FLAGS = ['--masks', '--mask-scale', '--mask-ignore'];
 
 const ACCEPTED: Record<string, string[]> = {
   inspect: ['--json'],
@@ -38,11 +40,11 @@ const ACCEPTED: Record<string, string[]> = {
     '--op-weights', '--op-activations', '--rounding',
   ],
   run: ['--input', '--seed', '--json'],
-  eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS],
+  eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS, ...MASK_FLAGS],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations', '--sparsity-sensitivity',
     '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--op-activations', '--algo', '--exclude', '--integer-only', '--equalize',
-    '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS,
+    '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS, ...MASK_FLAGS,
   ],
 };
 

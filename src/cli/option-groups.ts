@@ -155,6 +155,20 @@ export const boxLabelOptions = {
   },
 } as const satisfies OptionGroup;
 
+/** Ground-truth masks for a segmentation model, on the evaluation data. */
+export const maskLabelOptions = {
+  title: 'segmentation: ground-truth masks',
+  options: {
+    masks: {
+      type: 'string',
+      value: 'DIR',
+      help: "the evaluation images' masks: one PNG per image named like it (img001.jpg <-> DIR/img001.png), pixel value = class id (gray), or palette index = class (indexed colour, as PASCAL VOC's SegmentationClass); resized nearest-neighbour to the model's output grid; mIoU is then measured against them instead of the float model's argmax",
+    },
+    maskScale: { type: 'string', value: 'N', help: 'the masks store class id x N (default 1; tflite-support\'s golden masks: 10)' },
+    maskIgnore: { type: 'string', value: 'V|none', help: 'pixels of stored value V count in no class (default 255, PASCAL VOC\'s void border)' },
+  },
+} as const satisfies OptionGroup;
+
 export const searchOptions = {
   title: 'search',
   options: {

@@ -21,6 +21,7 @@ import type { SearchOptions } from './command-options';
 import { choiceOption } from './choice-option';
 import { positiveInteger } from './count-option';
 import { withBoxLabelsFlag } from './box-labels-option';
+import { withMasksFlag } from './mask-labels-option';
 import { dataFlags, openDataFlags } from './data-options';
 import { rawDetectionFromFlags } from './raw-detection-options';
 import { readInputFile } from './read-input-file';
@@ -48,10 +49,12 @@ export async function search(options: SearchOptions, path: string): Promise<numb
   if ((arenaKb || flashKb) && target !== 'mcu') throw new UsageError('--arena-kb and --flash-kb are microcontroller limits: add --target mcu.', false);
   const rawDetection = rawDetectionFromFlags(options);
   const recipe = recipeFromOptions({ ...options, recipe: options.recipe ?? 'int8' });
-  const calibData = await openDataFlags(graph, dataFlags(options.calib, options));
+  // A --masks folder inside the data holds labels, not samples.
+  const calibData = await openDataFlags(graph, { ...dataFlags(options.calib, options), skipFolder: options.masks });
   const sameData = !options.eval || resolve(options.eval) === resolve(options.calib);
-  // --box-labels name the files of the data the search and its check run on.
-  const evalData = withBoxLabelsFlag(options.boxLabels, sameData ? calibData : await openDataFlags(graph, dataFlags(options.eval!, options)), graph, rawDetection, options.eval ?? options.calib);
+  // --box-labels and --masks name the files of the data the search and its check run on.
+  const evalOpened = sameData ? calibData : await openDataFlags(graph, { ...dataFlags(options.eval!, options), skipFolder: options.masks });
+  const evalData = await withMasksFlag(options, withBoxLabelsFlag(options.boxLabels, evalOpened, graph, rawDetection, options.eval ?? options.calib), graph);
   for (const note of new Set([...calibData.notes, ...evalData.notes])) process.stderr.write(`note: ${note}\n`);
   const parts = splitParts(calibData, evalData, sameData, {
     calibration: positiveInteger(options.calibCount, '--calib-count') ?? recipe.calibration.samples,

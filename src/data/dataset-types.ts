@@ -1,6 +1,7 @@
 /** The Dataset contract (see dataset.ts), apart from the code that opens datasets. */
 import { WorkbenchError } from '../errors';
 import type { BoxLabels } from './box-labels';
+import type { MaskLabels } from './mask-labels';
 import type { LabelsCsv } from './labels-csv';
 import type { ModelInputInfo, Preprocessing } from './preprocess';
 
@@ -24,6 +25,10 @@ export interface Dataset {
   readonly preprocessing: (Preprocessing | null)[];
   /** Detectors: ground-truth boxes per sample (box-labels.ts), when the data came with them. */
   readonly boxLabels?: BoxLabels | null;
+  /** Segmenters: ground-truth class masks per sample on the output grid (mask-labels.ts), when the data came with them. */
+  readonly maskLabels?: MaskLabels | null;
+  /** Segmenters: why the data's masks could not be used (the page then offers a mask scale), if so. */
+  readonly maskProblem?: string | null;
   /** Things the user should know (ignored files, how labels were mapped...), one line each. */
   notes: string[];
   /** Sample i: one Float32Array per input, with the input's element count (its shape). */

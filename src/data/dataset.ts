@@ -23,12 +23,14 @@ import { openImageDataset } from './image-dataset';
 import { openNpyDataset } from './npy-dataset';
 import { checkIndex, type Dataset, type DatasetOptions } from './dataset-types';
 import { boxLabelsAt, type BoxLabels } from './box-labels';
+import { maskLabelsAt, type MaskLabels } from './mask-labels';
 import { toModelInput } from '../runtime/samples';
 import type { ModelInputInfo } from './preprocess';
 
 export type { ModelInputInfo, Preprocessing } from './preprocess';
 export type { LabelsCsv } from './labels-csv';
 export type { BoxLabels, LabeledBox } from './box-labels';
+export type { ClassMask, MaskLabels } from './mask-labels';
 export type { Dataset, DatasetKind, DatasetOptions, LabelSource } from './dataset-types';
 export { checkIndex } from './dataset-types';
 
@@ -76,6 +78,7 @@ export function subset(dataset: Dataset, indices: number[]): Dataset {
     classNames: dataset.classNames,
     labelSource: dataset.labelSource,
     boxLabels: dataset.boxLabels ? boxLabelsAt(dataset.boxLabels, indices) : dataset.boxLabels,
+    maskLabels: dataset.maskLabels ? maskLabelsAt(dataset.maskLabels, indices) : dataset.maskLabels,
     inputs: dataset.inputs,
     preprocessing: dataset.preprocessing,
     notes: dataset.notes,
@@ -95,6 +98,17 @@ export function withBoxLabels(dataset: Dataset, boxLabels: BoxLabels): Dataset {
 /** The ground-truth boxes of the samples at `indices`, or undefined when the data set has none. */
 export function boxesAt(dataset: Dataset, indices: readonly number[]): BoxLabels['perSample'] | undefined {
   return dataset.boxLabels ? indices.map((i) => dataset.boxLabels!.perSample[i]) : undefined;
+}
+
+/** The data set with these ground-truth masks (one per sample, in its order). */
+export function withMaskLabels(dataset: Dataset, maskLabels: MaskLabels): Dataset {
+  if (maskLabels.perSample.length !== dataset.size) throw new Error(`masks for ${maskLabels.perSample.length} samples given to a data set of ${dataset.size}`);
+  return { ...dataset, maskLabels };
+}
+
+/** The ground-truth masks of the samples at `indices`, or undefined when the data set has none. */
+export function masksAt(dataset: Dataset, indices: readonly number[]): MaskLabels['perSample'] | undefined {
+  return dataset.maskLabels ? indices.map((i) => dataset.maskLabels!.perSample[i]) : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@
  *   mAP@0.5 against labelled boxes (a boxes.csv, data/box-labels.ts), or against the
  *   reference's detections scoring >= 0.5;
  * - segmentation (one [1, H, W, C] output; C = 1 is a probability mask, thresholded at 0.5): mIoU
- *   against label masks, or against the reference's per-pixel argmax;
+ *   against label masks (a masks folder, data/mask-labels.ts), or against the reference's per-pixel argmax;
  * - anything else (embeddings, regression, multi-output heads): SQNR in dB and cosine similarity
  *   against the reference, over all outputs.
  * Fractions are in [0, 1]; SQNR in dB.
@@ -95,7 +95,7 @@ export interface QualitySummary {
   samples: number;
   /** With labels: the reference model's own value, the figure a budget is counted from. */
   referenceValue?: number;
-  /** Detection with box labels: the reference's value's 95% interval (the same resamples as `interval`). */
+  /** With box labels or masks: the reference's value's 95% interval (the same resamples as `interval`). */
   referenceInterval?: Interval;
 }
 
@@ -220,7 +220,10 @@ function segmentationAccumulator(task: Extract<Task, { kind: 'segmentation' }>, 
         interval: bootstrapInterval(perImage.length, (idx) => pooled(perImage, idx)),
         samples: perImage.length,
       };
-      if (masks) summary.referenceValue = pooled(referencePerImage);
+      if (masks) {
+        summary.referenceValue = pooled(referencePerImage);
+        summary.referenceInterval = bootstrapInterval(referencePerImage.length, (idx) => pooled(referencePerImage, idx));
+      }
       return summary;
     },
   };

@@ -232,11 +232,11 @@ export async function setDataFiles(files: { file: File; path: string }[], source
   }
 }
 
-export async function setPreprocessing(preprocessing: Preprocessing | null, labelColumn?: string | null): Promise<void> {
+export async function setPreprocessing(preprocessing: Preprocessing | null, labelColumn?: string | null, maskScale?: number): Promise<void> {
   const { data } = useSession.getState();
   set({ data: { ...data, status: 'loading' } });
   try {
-    const info = await callWorker((api) => api.setPreprocessing(preprocessing, labelColumn));
+    const info = await callWorker((api) => api.setPreprocessing(preprocessing, labelColumn, maskScale));
     set({ data: { ...data, status: 'ready', info, error: undefined } });
     void refreshPreview();
   } catch (error) {

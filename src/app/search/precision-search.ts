@@ -33,7 +33,7 @@ import { isBlocking, targetCheck, TARGET_LABELS, type Target } from '../../evalu
 import type { RawDetectionSpec } from '../../evaluate/box-decoding';
 import { rawDetectionTask } from '../../evaluate/raw-detection-task';
 import { defaultMetric, inferTask, RATE_METRICS, type QualityMetric, type QualitySummary } from '../../evaluate/quality';
-import { boxesAt, type Dataset } from '../../data/dataset';
+import { boxesAt, masksAt, type Dataset } from '../../data/dataset';
 import { optimizeModel, type OptimizeResult } from '../../optimize/pipeline';
 import type { QuantizationPlan } from '../../optimize/quantize/plan-types';
 import { defaultRecipe, recipeLabel, type Recipe } from '../../optimize/recipe';
@@ -256,9 +256,10 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   // rethinking first (report of branch cmpfloor).
   const measure = async (bytes: Uint8Array, part: DataPart, perLayer = false) => {
     const labels = labelsOf(part);
-    // A detector's box labels, when its data has them, are what mAP is measured against.
+    // A detector's box labels and a segmenter's masks, when its data has them, are what mAP / mIoU is measured against.
     const boxes = boxesAt(part.dataset, part.indices);
-    const truth = { ...(labels ? { labels } : {}), ...(boxes ? { boxes } : {}) };
+    const masks = masksAt(part.dataset, part.indices);
+    const truth = { ...(labels ? { labels } : {}), ...(boxes ? { boxes } : {}), ...(masks ? { masks } : {}) };
     return compareModels(model, bytes, samplesOf(part.dataset, part.indices), { labels, total: part.indices.length, perLayer, signal, quality: { metric, truth, rawDetection: request.rawDetection } });
   };
   // The float model's own quality: from the labels when there are some, else 100% agreement.

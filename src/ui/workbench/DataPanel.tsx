@@ -9,6 +9,7 @@ import type { Preprocessing } from '../../data/preprocess';
 import type { PreviewItem } from '../../app/worker-protocol';
 import { setDataFiles, setPreprocessing, setSplit, useSession } from '../session';
 import { AnchorsSettings } from './AnchorsSettings';
+import { MaskLabelsInfo } from './MaskLabelsInfo';
 
 function picked(event: ChangeEvent<HTMLInputElement>): { file: File; path: string }[] {
   const files = Array.from(event.target.files ?? []).map((file) => ({ file, path: file.webkitRelativePath || file.name }));
@@ -166,13 +167,14 @@ export function DataPanel() {
         <div data-testid="data-info" data-size={info.size} data-labeled={String(info.labeled)}>
           <p>
             <strong>{info.size}</strong> samples ({info.kind}{data.source ? ` from ${data.source}` : ''}),{' '}
-            {info.labeled ? `labeled (${info.labelSource}${info.classNames ? `: ${info.classNames.slice(0, 10).join(', ')}${info.classNames.length > 10 ? '…' : ''}` : ''})` : info.boxLabels ? 'with ground-truth boxes' : 'unlabeled: variants are compared by agreement with the float model'}.
+            {info.labeled ? `labeled (${info.labelSource}${info.classNames ? `: ${info.classNames.slice(0, 10).join(', ')}${info.classNames.length > 10 ? '…' : ''}` : ''})` : info.boxLabels ? 'with ground-truth boxes' : info.masks ? 'with ground-truth masks' : 'unlabeled: variants are compared by agreement with the float model'}.
           </p>
           {info.boxLabels && (
             <p data-testid="box-labels-info" data-boxes={info.boxLabels.boxes} data-images={info.boxLabels.images}>
               Box labels: <strong>{info.boxLabels.boxes}</strong> box{info.boxLabels.boxes === 1 ? '' : 'es'} on <strong>{info.boxLabels.images}</strong> image{info.boxLabels.images === 1 ? '' : 's'} ({info.boxLabels.name}): detection variants are measured by mAP@0.5 against them.
             </p>
           )}
+          <MaskLabelsInfo key={`${info.name}/${info.fingerprint}`} info={info} />
           {info.notes.length > 0 && <ul className="notes small">{info.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
           <LabelColumn notes={info.notes} labelSource={info.labelSource} />
         </div>

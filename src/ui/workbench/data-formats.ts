@@ -7,4 +7,4 @@
 export const DATA_FILE_ACCEPT = '.zip,.npy,.png,.jpg,.jpeg,.csv,.gz,.idx,.ubyte';
 
 export const DATA_FORMATS_TEXT =
-  'Images in one folder per class (or with a labels.csv; a detector\'s ground-truth boxes in a boxes.csv: file,class,ymin,xmin,ymax,xmax), a zip of them, .npy arrays, or IDX files as MNIST ships them (t10k-images-idx3-ubyte with t10k-labels-idx1-ubyte, .gz or not; pick "All files" in the dialog for the uncompressed ones).';
+  'Images in one folder per class (or with a labels.csv; a detector\'s ground-truth boxes in a boxes.csv: file,class,ymin,xmin,ymax,xmax; a segmenter\'s masks in a masks/ folder, one PNG per image named like it), a zip of them, .npy arrays, or IDX files as MNIST ships them (t10k-images-idx3-ubyte with t10k-labels-idx1-ubyte, .gz or not; pick "All files" in the dialog for the uncompressed ones).';
