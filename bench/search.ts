@@ -57,7 +57,7 @@ const result = await searchPrecision({
     if (e.kind === 'candidate') {
       const c = e.candidate;
       const latency = c.latency ? `, ${c.latency.p10Ms.toFixed(2)} ms p10 in LiteRT (median ${c.latency.medianMs.toFixed(2)}, min ${c.latency.minMs.toFixed(2)}, p90 ${c.latency.p90Ms.toFixed(2)})` : '';
-      console.log(`  ${e.evaluations}. ${c.label}: ${c.bytes} bytes${latency}, ${(100 * c.quality.value).toFixed(2)}% (loss ${c.loss.toFixed(2)} pt)${c.meets ? ' meets' : ''}`);
+      console.log(`  ${e.evaluations}. ${c.label}: ${c.bytes} bytes${latency}, ${(100 * c.quality.value).toFixed(2)}% (loss ${c.loss.toFixed(2)} pt${c.noiseMargin !== undefined ? ` + ${c.noiseMargin.toFixed(2)} noise margin` : ''}${c.agreement !== undefined ? `, agreement ${(100 * c.agreement).toFixed(1)}%` : ''})${c.meets ? ' meets' : ''}`);
     } else console.log(`${e.stage}...`);
   },
 });

@@ -78,7 +78,7 @@ export async function search(options: SearchOptions, path: string): Promise<numb
       if (event.kind === 'stage') process.stderr.write(`${event.stage}...\n`);
       else {
         const c = event.candidate;
-        process.stderr.write(`  candidate ${event.evaluations}/${event.maxEvaluations}: ${c.label}, ${c.bytes} bytes${c.latency ? `, ${latencyText(c)}` : ''}, loss ${c.loss.toFixed(2)}${c.meets ? ' (meets the budget)' : c.fits ? '' : ` (does not fit: ${c.misfit})`}\n`);
+        process.stderr.write(`  candidate ${event.evaluations}/${event.maxEvaluations}: ${c.label}, ${c.bytes} bytes${c.latency ? `, ${latencyText(c)}` : ''}, loss ${c.loss.toFixed(2)}${c.noiseMargin ? ` + ${c.noiseMargin.toFixed(2)} noise margin` : ''}${c.meets ? ' (meets the budget)' : c.fits ? '' : ` (does not fit: ${c.misfit})`}\n`);
       }
     },
   });
@@ -138,7 +138,7 @@ function summary(result: SearchResult): string {
   );
   for (const c of result.candidates) {
     const meets = c.meets ? (onFront.has(c) ? 'yes, on the front' : 'yes') : c.fits ? 'no' : `no: ${c.misfit}`;
-    lines.push(`| ${c.label} | ${c.bytes} |${timed ? ` ${latencyText(c)} |` : ''}${arena ? ` ${c.arenaBytes ?? ''} |` : ''} ${formatQuality(result.metric, c.quality.value, 2)} | ${c.loss.toFixed(2)} | ${meets} |`);
+    lines.push(`| ${c.label} | ${c.bytes} |${timed ? ` ${latencyText(c)} |` : ''}${arena ? ` ${c.arenaBytes ?? ''} |` : ''} ${formatQuality(result.metric, c.quality.value, 2)} | ${c.loss.toFixed(2)}${c.noiseMargin ? ` (+${c.noiseMargin.toFixed(2)})` : ''} | ${meets} |`);
   }
   const kept = result.pick.floatOps.length;
   const keptText = `${kept} op(s) kept in float${result.pick.floatWeights === 'float16' ? ' with float16 weights' : ''}`;

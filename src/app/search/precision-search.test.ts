@@ -15,7 +15,7 @@ import { dataDir, readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { samplesOf } from '../yielding-samples';
-import { int4Order, pick, qualityLoss, recipeWith, searchPrecision, type Candidate, type SearchCache } from './precision-search';
+import { int4Order, pick, qualityLoss, recipeWith, searchPrecision, stepNoise, type Candidate, type SearchCache } from './precision-search';
 import { compromise, sizeLatencyFront, BOTH_LATENCY_SLACK } from './objective';
 import { optimizeModel } from '../../optimize/pipeline';
 import { opName } from '../../tflite/ops';
@@ -336,3 +336,35 @@ describe('searchPrecision', () => {
     );
   });
 });
+
+describe('the int4 stage\'s noise margin', () => {
+  it('is one standard error of the predictions a step moved: sqrt(d) / n points, as a simulation of d coin-flip pairs gives', () => {
+    // 300 images, the step moved 9 top-1 predictions off the base's: sqrt(9) / 300 = 1 point.
+    expect(stepNoise('top1', 0.95, 0.92, 300)).toBeCloseTo(1, 9);
+    expect(stepNoise('top5', 0.95, 0.95, 300)).toBe(0);
+    expect(stepNoise('top1', 0.9, 0.95, 300)).toBe(0); // agreement rose: nothing moved away
+    // No labels' pairing, or nothing to read: no margin.
+    expect(stepNoise('agreement', 0.95, 0.9, 300)).toBeUndefined();
+    expect(stepNoise('sqnr', 0.95, 0.9, 300)).toBeUndefined();
+    expect(stepNoise('top1', undefined, 0.9, 300)).toBeUndefined();
+    // Independent: d moved predictions, each turning right or wrong with even odds, change the
+    // accuracy by (right - wrong) / n; its spread over many draws is the margin.
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const n = 300;
+    const d = 16;
+    const draws = 20000;
+    let sum = 0;
+    let squares = 0;
+    for (let k = 0; k < draws; k++) {
+      let delta = 0;
+      for (let i = 0; i < d; i++) delta += random() < 0.5 ? 1 : -1;
+      const points = (100 * delta) / n;
+      sum += points;
+      squares += points * points;
+    }
+    const sd = Math.sqrt(squares / draws - (sum / draws) ** 2);
+    expect(stepNoise('top1', 1, 1 - d / n, n)!).toBeCloseTo(sd, 1);
+  });
+});
+

@@ -187,7 +187,7 @@ export function SearchPanel() {
                 <td>{i + 1}{c.reused && <span className="muted small" title="Measured by an earlier search on the same data and settings: not run again"> (reused)</span>}</td><td>{kind(c)}</td><td>{formatBytes(c.bytes)}</td>
                 {timed && <td>{c.latency ? <>{c.latency.p10Ms.toFixed(2)} ms <span className="muted small">(median {c.latency.medianMs.toFixed(2)}, {c.latency.minMs.toFixed(2)}–{c.latency.p90Ms.toFixed(2)})</span></> : ''}</td>}
                 <td>{show(shownMetric, c.quality.value)} <span className="muted small">[{show(shownMetric, c.quality.interval[0])}, {show(shownMetric, c.quality.interval[1])}] n={c.quality.samples}</span></td>
-                <td>{c.loss.toFixed(2)}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
+                <td title={c.noiseMargin ? 'int4 step: one standard error of the predictions it moved is added to the loss before the budget is applied' : undefined}>{c.loss.toFixed(2)}{c.noiseMargin ? ` (+${c.noiseMargin.toFixed(2)})` : ''}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
                 {outcome && (
                   <td>
                     <button type="button" className="link-button" onClick={() => outcome && addAndRun(outcome.candidates[i].recipe)} data-testid="search-add-candidate" aria-label={`Add candidate ${i + 1} to the experiments and run it`}>
