@@ -194,6 +194,33 @@ describe('mnist_conv_fc: float vs int8 (AI Edge Quantizer) on labeled digits', (
     expect(result.outputs[0].sqnrDb).toBeGreaterThan(10);
     expect(result.perLayer!.map((l) => l.op)).toEqual(['CONV_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'FULLY_CONNECTED', 'SOFTMAX']);
     expectFiniteLayers(result);
+    expect(result.hits).toBeUndefined(); // only when asked
+  });
+
+  it('keeps per-sample hits when asked: each the int8 model\'s own top-1 / top-5 against the label', async () => {
+    const images = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-images-idx3-ubyte.gz')));
+    const labelBytes = gunzipSync(readFileSync(join(dataDir, 'mnist_t10k', 't10k-labels-idx1-ubyte.gz')));
+    const count = 60;
+    const samples = Array.from({ length: count }, (_, i) => [Float32Array.from(images.subarray(16 + i * 784, 16 + (i + 1) * 784), (p) => p / 255)]);
+    const labels = labelBytes.subarray(8, 8 + count);
+    const int8 = readSharedModel('mnist_conv_fc_int8.tflite');
+    const result = await compareModels(readSharedModel('mnist_conv_fc_float.tflite'), int8, samples, { labels, keepHits: true });
+    // Independent: the int8 model run alone in LiteRT, its int8 scores ranked here.
+    const model = await loadModel(int8);
+    try {
+      const input = model.inputs[0].quantization!;
+      for (let i = 0; i < count; i++) {
+        const q = Int8Array.from(samples[i][0], (v) => Math.max(-128, Math.min(127, Math.round(v / input.scale + input.zeroPoint))));
+        const scores = Array.from((await model.run([q]))[0].data as Int8Array);
+        const order = scores.map((v, k) => [v, k]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, k]) => k);
+        expect(result.hits![i] & 1).toBe(order[0] === labels[i] ? 1 : 0);
+        expect((result.hits![i] & 2) >> 1).toBe(order.slice(0, 5).includes(labels[i]) ? 1 : 0);
+      }
+    } finally {
+      model.delete();
+    }
+    const top1 = result.hits!.reduce((n, h) => n + (h & 1), 0);
+    expect(top1 / count).toBeCloseTo(result.classification.accuracy!.candidate.top1, 9);
   });
 });
 

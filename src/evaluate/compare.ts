@@ -52,6 +52,11 @@ import { rawDetectionTask } from './raw-detection-task';
 import { defaultMetric, inferTask, newQualityAccumulator, type QualityAccumulator, type QualityMetric, type QualitySummary, type QualityTruth } from './quality';
 
 export interface CompareOptions extends RunProgress {
+  /**
+   * With labels and one prediction per sample: keep, per sample, whether the candidate's top-1 (bit 0)
+   * and top-5 (bit 1) hold the label (ComparisonResult.hits), for paired tests between candidates.
+   */
+  keepHits?: boolean;
   /** Class index per sample (in sample order), for top-1 / top-5 accuracy. */
   labels?: ArrayLike<number>;
   /** Which output holds class scores (agreement, accuracy); default 0. */
@@ -113,6 +118,8 @@ export interface ComparisonResult {
   perClass?: PerClassSummary;
   /** Sample loop wall time (model loads excluded), ms. */
   elapsedMs: number;
+  /** CompareOptions.keepHits: per sample, bit 0 = the candidate's top-1 is the label, bit 1 = its top-5 holds it. */
+  hits?: Uint8Array;
 }
 
 const SUFFIXES = ['_int8', '_int16', '_uint8', '_float'];
@@ -199,6 +206,7 @@ export async function compareModels(
     // The candidate's outputs in the reference's order, for the quality measure.
     const referenceValues: Float32Array[] = [];
     const candidateValues: Float32Array[] = [];
+    const hits: number[] | null = options.keepHits && labels ? [] : null;
 
     const started = performance.now();
     let done = 0;
@@ -227,6 +235,10 @@ export async function compareModels(
       for (let row = 0; row < rows; row++) {
         const label = rows === 1 && labels ? labels[done] : undefined;
         addPrediction(classification, ref.subarray(row * classes, (row + 1) * classes), cand.subarray(row * classes, (row + 1) * classes), label);
+      }
+      if (hits && rows === 1 && labels![done] !== undefined && labels![done] !== null) {
+        const top = topK(cand, 5);
+        hits.push((top[0] === labels![done] ? 1 : 0) | (top.includes(labels![done]) ? 2 : 0));
       }
       if (perClass) {
         const truth = labels ? labels[done] : topK(ref, 1)[0];
@@ -267,6 +279,7 @@ export async function compareModels(
     if (layers) result.perLayer = layers.map((layer, k) => ({ ...layer.info, ...summarizeErrors(layerErrors[k]) }));
     if (quality) result.quality = quality.summary();
     if (perClass) result.perClass = perClass.summary(options.perClass?.classNames);
+    if (hits && hits.length === done) result.hits = Uint8Array.from(hits);
     return result;
   } finally {
     models.delete();

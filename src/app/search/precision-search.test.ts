@@ -338,20 +338,25 @@ describe('searchPrecision', () => {
 });
 
 describe('the int4 stage\'s noise margin', () => {
-  it('is one standard error of the predictions a step moved: sqrt(d) / n points, as a simulation of d coin-flip pairs gives', () => {
-    // 300 images, the step moved 9 top-1 predictions off the base's: sqrt(9) / 300 = 1 point.
-    expect(stepNoise('top1', 0.95, 0.92, 300)).toBeCloseTo(1, 9);
-    expect(stepNoise('top5', 0.95, 0.95, 300)).toBe(0);
-    expect(stepNoise('top1', 0.9, 0.95, 300)).toBe(0); // agreement rose: nothing moved away
-    // No labels' pairing, or nothing to read: no margin.
-    expect(stepNoise('agreement', 0.95, 0.9, 300)).toBeUndefined();
-    expect(stepNoise('sqnr', 0.95, 0.9, 300)).toBeUndefined();
-    expect(stepNoise('top1', undefined, 0.9, 300)).toBeUndefined();
-    // Independent: d moved predictions, each turning right or wrong with even odds, change the
+  it('is one standard error of the paired difference: sqrt(d) / n points for d samples scored differently, as a simulation of d coin flips gives', () => {
+    const n = 300;
+    const base = new Uint8Array(n).fill(3);
+    const step = base.slice();
+    // 9 samples where the base held the label at top-1 and the step does not (top-5 still holds it).
+    for (let i = 0; i < 9; i++) step[i] = 2;
+    expect(stepNoise('top1', base, step)).toBeCloseTo(1, 9);
+    expect(stepNoise('top5', base, step)).toBe(0);
+    // The other direction counts the same: it is the spread, not the sign.
+    expect(stepNoise('top1', step, base)).toBeCloseTo(1, 9);
+    // Other metrics, or hits unknown: no margin.
+    expect(stepNoise('agreement', base, step)).toBeUndefined();
+    expect(stepNoise('sqnr', base, step)).toBeUndefined();
+    expect(stepNoise('top1', undefined, step)).toBeUndefined();
+    expect(stepNoise('top1', base, step.subarray(1))).toBeUndefined();
+    // Independent: d discordant samples, each turning right or wrong with even odds, change the
     // accuracy by (right - wrong) / n; its spread over many draws is the margin.
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const n = 300;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const d = 16;
     const draws = 20000;
     let sum = 0;
@@ -364,7 +369,8 @@ describe('the int4 stage\'s noise margin', () => {
       squares += points * points;
     }
     const sd = Math.sqrt(squares / draws - (sum / draws) ** 2);
-    expect(stepNoise('top1', 1, 1 - d / n, n)!).toBeCloseTo(sd, 1);
+    const moved = base.slice();
+    for (let i = 0; i < d; i++) moved[i] = 0;
+    expect(stepNoise('top1', base, moved)!).toBeCloseTo(sd, 1);
   });
 });
-

@@ -115,8 +115,8 @@ export interface Candidate {
   agreement?: number;
   /**
    * int4 stage, top-1 / top-5 against labels: one standard error, in points, of what the step's int4
-   * ops changed (the square root of the predictions they moved off the int8 base's, over the sample
-   * count), added to the loss before it is held against the budget (see the int4 stage).
+   * ops changed against the int8 base (stepNoise), added to the loss before it is held against the
+   * budget (see the int4 stage).
    */
   noiseMargin?: number;
   smaller: boolean;
@@ -175,6 +175,8 @@ export interface Measured {
   latency?: LatencySpread;
   /** Top-1 agreement with the float model (classifiers; absent in caches from before it was kept). */
   agreement?: number;
+  /** Labelled classifiers: per sample, whether its top-1 (bit 0) / top-5 (bit 1) holds the label (compare.ts keepHits). */
+  hits?: Uint8Array;
 }
 
 /** Keyed by the candidate's float and int4 ops and variant ('float:search' / 'float:check' for the float model). */
@@ -217,16 +219,18 @@ function meetsBudget(metric: QualityMetric, loss: number, budget: number): boole
 }
 
 /**
- * One standard error, in points, of a step's effect on a label metric (top-1 / top-5): the step moved
- * about (agreement before - agreement after) x n predictions off the base's, and a difference of
- * paired proportions whose discordant count is d has a standard error of sqrt(d) / n (McNemar). Zero
- * when the step moved none; undefined (no margin) for metrics without that pairing or without
- * agreements to read.
+ * One standard error, in points, of a step's effect on a label metric (top-1 / top-5): of the samples
+ * the base and the step's candidate score differently (one holds the label, the other not; d of n),
+ * the difference of the two paired proportions has a standard error of sqrt(d) / n (McNemar).
+ * Undefined (no margin) for other metrics, or when either side's per-sample hits are unknown (a cache
+ * from before they were kept).
  */
-export function stepNoise(metric: QualityMetric, baseAgreement: number | undefined, agreement: number | undefined, samples: number): number | undefined {
-  if ((metric !== 'top1' && metric !== 'top5') || baseAgreement === undefined || agreement === undefined || !(samples > 0)) return undefined;
-  const moved = Math.max(0, (baseAgreement - agreement) * samples);
-  return (100 * Math.sqrt(moved)) / samples;
+export function stepNoise(metric: QualityMetric, baseHits: Uint8Array | undefined, hits: Uint8Array | undefined): number | undefined {
+  if ((metric !== 'top1' && metric !== 'top5') || !baseHits || !hits || baseHits.length !== hits.length || !hits.length) return undefined;
+  const bit = metric === 'top1' ? 1 : 2;
+  let discordant = 0;
+  for (let i = 0; i < hits.length; i++) if ((hits[i] & bit) !== (baseHits[i] & bit)) discordant++;
+  return (100 * Math.sqrt(discordant)) / hits.length;
 }
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -283,7 +287,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     const boxes = boxesAt(part.dataset, part.indices);
     const masks = masksAt(part.dataset, part.indices);
     const truth = { ...(labels ? { labels } : {}), ...(boxes ? { boxes } : {}), ...(masks ? { masks } : {}) };
-    return compareModels(model, bytes, samplesOf(part.dataset, part.indices), { labels, total: part.indices.length, perLayer, signal, quality: { metric, truth, rawDetection: request.rawDetection } });
+    return compareModels(model, bytes, samplesOf(part.dataset, part.indices), { labels, total: part.indices.length, perLayer, signal, keepHits: true, quality: { metric, truth, rawDetection: request.rawDetection } });
   };
   // The float model's own quality: from the labels when there are some, else 100% agreement.
   const floatOn = async (part: DataPart, name: string) => {
@@ -308,6 +312,8 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   };
 
   const candidates: Candidate[] = [];
+  // Per-sample hits of the candidates measured with labels, for the int4 stage's paired noise margin.
+  const hitsOf = new Map<Candidate, Uint8Array>();
   const evaluate = async (floatOps: string[], perLayer = false, int4Ops: string[] = [], variant: Variant = {}, noiseAgainst?: Candidate) => {
     if (signal?.aborted) throw new WorkbenchError('cancelled', `The search was cancelled after ${evaluations} evaluation(s).`);
     const key = JSON.stringify(variant.float16 || variant.act16 || variant.int16Ops?.length ? [floatOps, int4Ops, variant] : [floatOps, int4Ops]);
@@ -327,6 +333,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
         perLayer: comparison.perLayer,
         fit: fitsTarget(made.bytes, target, request.limits),
         ...(comparison.classification?.count ? { agreement: comparison.classification.agreement } : {}),
+        ...(comparison.hits ? { hits: comparison.hits } : {}),
         ...(timed ? { latency: { p10Ms: lowTail(timed.timesMs), medianMs: timed.medianMs, minMs: timed.minMs, p90Ms: timed.p90Ms, runs: timed.runs } } : {}),
       };
       request.cache?.set(key, measured);
@@ -335,9 +342,10 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     const loss = qualityLoss(metric, floatValue, quality.value);
     // A candidate no smaller than the float model is no answer, whatever its quality.
     const smaller = measured.bytes < model.length;
-    const noiseMargin = noiseAgainst ? stepNoise(metric, noiseAgainst.agreement, measured.agreement, quality.samples) : undefined;
+    const noiseMargin = noiseAgainst ? stepNoise(metric, hitsOf.get(noiseAgainst), measured.hits) : undefined;
     const candidate: Candidate = { label: measured.label, floatOps, int4Ops, bytes: measured.bytes, quality, loss, meets: smaller && fit.fits && meetsBudget(metric, loss + (noiseMargin ?? 0), budget), smaller, ...fit };
     if (measured.agreement !== undefined) candidate.agreement = measured.agreement;
+    if (measured.hits) hitsOf.set(candidate, measured.hits);
     if (noiseMargin !== undefined) candidate.noiseMargin = noiseMargin;
     if (measured.latency) {
       candidate.latencyMs = measured.latency.p10Ms;
@@ -463,7 +471,8 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       // the predictions it moved happened to turn right: the split's noise, not the model (bench:search,
       // MobileNetV1: int8 + 5 int4 ops met at 0.67 pt on the 300 search images and lost 3 pt on the 100
       // check images, where int8 alone lost 0). With labels, a step's loss therefore carries one
-      // standard error of its own change (stepNoise) before it is held against the budget.
+      // standard error of its own change against the base, paired per sample (stepNoise), before it
+      // is held against the budget.
       let accepted: string[] = [];
       let at = 0;
       let step = 1;
