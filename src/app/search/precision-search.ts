@@ -476,14 +476,23 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       let accepted: string[] = [];
       let at = 0;
       let step = 1;
+      let withinNoise = 0;
       while (at < order4.length && evaluations < maxEvaluations) {
         const trial = order4.slice(at, at + step);
-        if ((await evaluate(base.floatOps, false, [...accepted, ...trial], variant, base)).candidate.meets) {
+        const { candidate } = await evaluate(base.floatOps, false, [...accepted, ...trial], variant, base);
+        if (!candidate.meets && candidate.noiseMargin && candidate.smaller && candidate.fits && meetsBudget(metric, candidate.loss, budget)) withinNoise++;
+        if (candidate.meets) {
           accepted = [...accepted, ...trial];
           at += trial.length;
           step *= 2;
         } else if (step > 1) step = Math.max(1, Math.floor(step / 2));
         else at++;
+      }
+      if (withinNoise) {
+        const n = base.quality.samples;
+        notes.push(
+          `int4: ${withinNoise} step(s) met the budget by their loss alone but not with their noise margin (one standard error of the paired change against the base, sqrt(d)/n points for d of the ${n} samples scored differently), so they were not taken: on ${n} samples they cannot be told apart from a step that breaks the budget. More search samples narrow the margin.`,
+        );
       }
     }
   }
