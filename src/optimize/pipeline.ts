@@ -85,6 +85,12 @@ export interface OptimizeRequest {
   activationSummaries?: boolean;
   /** How CLE treats RELU6 (benches and tests); default from the recipe (equalizeStrategyOf). */
   equalizeStrategy?: EqualizeStrategy;
+  /**
+   * Called with a step's name as each internal step starts (finer than the stages: opening the
+   * layer-input sampler, the calibration pass, the summary pass...), and with `detail` where a step
+   * measured where its time went, for a bench's per-step profile.
+   */
+  trace?: (step: string, detail?: string) => void;
 }
 
 export interface OptimizeResult {
@@ -138,6 +144,8 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     onProgress?.(stage, 1, 1);
     return value;
   };
+  const trace = request.trace ?? (() => {});
+  trace('read');
   let graph = await timed('read', () => readModel(request.model));
   checkStartingPoint(graph);
   const notes: string[] = [];
@@ -162,6 +170,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       const strategy = request.equalizeStrategy ?? equalizeStrategyOf(recipe);
       // 'on' falls back to what 'auto' does for the granularity when RELU in place of RELU6 is refused.
       const otherwise = recipe.granularity === 'per-tensor' ? 'measured' : 'exact';
+      trace('equalize');
       const equalized = await timed('equalize', () =>
         equalizeForQuantization(graph, calibration!, { strategy, otherwise, signal, onProgress: (done, total) => onProgress?.('equalize', done, total) }),
       );
@@ -180,6 +189,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     let algorithm = recipe.calibration.algorithm;
     let collector: LayerInputCollector | null = null;
     if (rounding !== 'nearest' || algorithm === 'output-mse') {
+      trace('open layer-input sampler');
       try {
         // The running Gram matrices serve int4 layers only (layer-inputs.ts GRAM_ROWS says why).
         collector = await openLayerInputs(graph, { total, gramRows: asksInt4(recipe) ? undefined : 0 });
@@ -205,14 +215,19 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     // Output bias correction (int4 weights) reads the calibration samples again: a stream's are kept.
     const biasSamples: Sample[] = [];
     if (!Array.isArray(calibration) && asksInt4(recipe)) fed = keepingFirst(fed, OUTPUT_BIAS_SAMPLES, biasSamples);
+    trace('calibrate');
     const stats = await calibrate(graph, fed, {
       total,
       histograms: rangeHistograms,
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
     }).finally(() => collector?.dispose());
+    const t = collector?.timing;
+    trace('calibrated', `${stats.samples} samples in ${(stats.elapsedMs / 1000).toFixed(1)} s (model loads excluded)` +
+      (t ? `; layer-input sampler: ${t.samples} tapped runs ${(t.runMs / 1000).toFixed(1)} s, rows cut in JS ${(t.rowsMs / 1000).toFixed(1)} s` : '') + `; statistics ${stats.statsReason}`);
     // The output tail rule reads only the model outputs' histograms: the short pass taps just those
     // unless the page asked for every activation's summary.
+    if (summarySamples?.length) trace('summary pass');
     const binned = summarySamples?.length
       ? await calibrate(graph, summarySamples, { histograms: true, signal, tensors: request.activationSummaries ? undefined : graph.subgraphs[0].outputs })
       : stats;
@@ -257,9 +272,11 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       weightBits: (s, _o, op, g) => weightBitsOfOp(recipe, g, s, op),
       precision: (s, _o, op, g) => opPrecisionOf(recipe, g, s, op),
     };
+    trace('plan');
     const planned = planInteger(graph, ranges, integerOptions);
     if (collector && rounding !== 'nearest') {
       if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled before rounding.');
+      trace('round');
       const roundStarted = performance.now();
       const rounded = await roundPlannedWeights(planned.graph, planned.plan, collector.rows(), {
         method: rounding,
@@ -276,6 +293,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     }
     const outputBiasPasses = request.biasCorrection === false ? 0 : (request.outputBias?.passes ?? OUTPUT_BIAS_PASSES);
     const int4Planned = planned.plan.subgraphs.some((sp) => sp.ops.some((op) => op.mode === 'quantized' && op.weights?.bits === 4));
+    trace('quantize');
     const quantized = await timed('quantize', async () => {
       if (!outputBiasPasses || !int4Planned) return applyInteger(planned, integerOptions);
       const samples = Array.isArray(calibration) ? calibration.slice(0, OUTPUT_BIAS_SAMPLES) : biasSamples;
@@ -314,6 +332,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       notes.push("int4 weights take their own per-channel scales (max|w| / 7): the caller's weight parameters (e.g. cluster-preserving ones) apply to the int8 weights only");
     }
   } else {
+    trace('quantize');
     result = await timed('quantize', () => {
       switch (recipe.technique) {
         case 'float16': {
@@ -340,6 +359,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       }
     });
   }
+  trace('write');
   const bytes = await timed('write', () => writeModel(result));
   const label = recipeLabel(recipe);
   const verdict = fallbackVerdict({ floatOps, nothingDone, inputBytes: request.model.length, outputBytes: bytes.length });
@@ -347,7 +367,11 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     if (!request.allowFloatFallback) throw new FloatFallbackError(label, verdict, floatOps);
     notes.push(`kept although it is a failure (float fallback allowed): ${verdict.failure}`);
   }
-  if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
+  if (!request.skipCheck) {
+    trace('check');
+    await timed('check', () => checkRuns(bytes));
+  }
+  trace('done');
   return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations, ...(channelScales ? { channelScales } : {}) };
 }
 
