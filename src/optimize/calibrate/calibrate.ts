@@ -96,7 +96,7 @@ export interface CalibrationOptions extends RunProgress {
   reductions?: 'auto' | Reductions;
   /**
    * Reduced path: LiteRT instances running samples at once, this thread's and calibration
-   * workers' (default: one per core, at most 4, fewer for models over 256 MB; they start once the
+   * workers' (default: one per core, at most 4, fewer for large models, none past ~42 MB; they start once the
    * work left pays for them, see runs/litert-instances.ts). 1: this thread only. The statistics are the
    * same for any number. (The values path runs one: its models have few activation values, so
    * their runs are short or bound by memory, where a second instance gains little: plain runs of
