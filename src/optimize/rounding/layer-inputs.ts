@@ -33,6 +33,13 @@ export const TOTAL_VALUES = 1 << 25;
  * when the recipe asks no int4 weights.
  */
 export const GRAM_ROWS = 16384;
+/**
+ * Packed taps (runtime/taps.ts) save the fixed cost of each output, which dominates small models;
+ * past this many values per sample, joining them costs more: one more copy of every value inside
+ * the wasm heap. pose_landmark_heavy's 187 layer inputs (26 M values): 1.0-1.5 s a run packed,
+ * 0.4-0.7 s as separate outputs (2-core machine, loaded).
+ */
+const PACK_MAX_VALUES = 1 << 20;
 /** A layer keeps at least this many rows, however wide (GPTQ's damping keeps a rank-deficient X^T X invertible). */
 const MIN_ROWS = 256;
 /** Rows drawn per sample when the number of samples is not known in advance. */
@@ -107,7 +114,9 @@ export async function openLayerInputs(graph: ModelGraph, options: LayerInputOpti
   let runner: TappedRunner | null = null;
   let inputIndices: number[] = [];
   if (sites.length) {
-    runner = await loadTapped(graph, { select: (t) => tapped.has(t), tapsOnly: true });
+    let values = 0;
+    for (const t of tapped) values += subgraph.tensors[t].shape.reduce((n, d) => n * Math.max(1, d), 1);
+    runner = await loadTapped(graph, { select: (t) => tapped.has(t), tapsOnly: true, pack: values <= PACK_MAX_VALUES });
     inputIndices = inputTensorIndices(graph, runner);
   }
   let count = 0;
