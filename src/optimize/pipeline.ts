@@ -32,6 +32,8 @@ import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-q
 import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
+import { layerSites } from './rounding/layer-sites';
+import { calibrationMemory, checkCalibrationMemory } from './memory-budget';
 import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
 import { OUTPUT_BIAS_SAMPLES, quantizeWithOutputBias } from './quantize/output-bias';
 
@@ -91,6 +93,11 @@ export interface OptimizeRequest {
    * measured where its time went, for a bench's per-step profile.
    */
   trace?: (step: string, detail?: string) => void;
+  /**
+   * Bytes LiteRT's heap may take while calibrating (default LITERT_HEAP_MAX, its 2 GiB limit): a
+   * model estimated over it is refused with a 'too-large' error before anything loads (memory-budget.ts).
+   */
+  memoryBudget?: number;
 }
 
 export interface OptimizeResult {
@@ -188,7 +195,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     // output-mse ranges read the same sampled layer inputs (calibrate/output-ranges.ts).
     let algorithm = recipe.calibration.algorithm;
     let collector: LayerInputCollector | null = null;
-    if (rounding !== 'nearest' || algorithm === 'output-mse') {
+    const samplesLayerInputs = rounding !== 'nearest' || algorithm === 'output-mse';
+    checkCalibrationMemory(calibrationMemory(graph, samplesLayerInputs ? layerSites(graph).map((site) => site.input) : []), request.memoryBudget);
+    if (samplesLayerInputs) {
       trace('open layer-input sampler');
       try {
         // The running Gram matrices serve int4 layers only (layer-inputs.ts GRAM_ROWS says why).

@@ -1,0 +1,70 @@
+/**
+ * Whether a calibrating run (int8 / 16x8) fits in memory, checked before LiteRT loads anything, so
+ * a model too large for it gets a clear error instead of a wasm abort or a killed tab.
+ *
+ * The hard limit is LiteRT.js's wasm heap: its glue grows memory up to 2 GiB (getHeapMax in
+ * litert_wasm_*_internal.js) and the heap never shrinks. During calibration this thread's heap
+ * holds, at once, the calibration model (REDUCE_MIN / REDUCE_MAX appended after the model's own
+ * ops keep every float activation alive until the end of the run) and, when rounding optimization
+ * or output-mse ranges sample the layers' inputs, the model tapped on those inputs (each tap its
+ * own output buffer and its copy out). Per instance: the model and the weights XNNPACK packs from
+ * it (2 x the weight bytes), and about 8 bytes per value kept alive (arena + output copy).
+ * pose_landmark_heavy as 55 MB of float32 (290 activations, 26 M layer-input values) is estimated
+ * at ~1.0 GB; npm run bench:scale measured its heap at 821 MB.
+ */
+import { WorkbenchError } from '../errors';
+import type { ModelGraph } from '../tflite/graph';
+import { isConstant } from '../tflite/queries';
+import { TensorType } from '../tflite/schema/generated/tflite_generated';
+
+/** LiteRT.js's wasm heap stops growing at 2 GiB. */
+export const LITERT_HEAP_MAX = 2 ** 31;
+/** Bytes of LiteRT's heap per value a loaded model keeps alive, about (see the header). */
+const BYTES_PER_LIVE_VALUE = 8;
+/** The runtime's own heap before any model (18 MB measured) plus slack. */
+const RUNTIME_BYTES = 32e6;
+
+export interface CalibrationMemory {
+  /** Bytes of the model's constant buffers (weights). */
+  weightBytes: number;
+  /** Float activation values per sample (what the calibration model keeps alive). */
+  activationValues: number;
+  /** Values of the layer inputs the rounding sampler taps per sample (0 without it). */
+  layerInputValues: number;
+  /** Estimated peak of LiteRT's heap in this thread, bytes. */
+  heapBytes: number;
+}
+
+/** The estimate for a calibration of `graph`, with the layer-input sampler tapping `layerInputs` (tensor indices of subgraph 0) or not. */
+export function calibrationMemory(graph: ModelGraph, layerInputs: readonly number[] = []): CalibrationMemory {
+  const subgraph = graph.subgraphs[0];
+  const weightBytes = graph.buffers.reduce((n, b) => n + b.data.length, 0);
+  const values = (t: number) => (subgraph.tensors[t]?.shape ?? []).reduce((n, d) => n * Math.max(1, d), 1);
+  let activationValues = 0;
+  subgraph?.tensors.forEach((tensor, t) => {
+    if (tensor.type === TensorType.FLOAT32 && !isConstant(graph, tensor) && !subgraph.inputs.includes(t)) activationValues += values(t);
+  });
+  const layerInputValues = [...new Set(layerInputs)].filter((t) => !subgraph.inputs.includes(t)).reduce((n, t) => n + values(t), 0);
+  const instance = (live: number) => 2 * weightBytes + BYTES_PER_LIVE_VALUE * live;
+  const heapBytes = RUNTIME_BYTES + instance(activationValues) + (layerInputValues ? instance(layerInputValues) : 0);
+  return { weightBytes, activationValues, layerInputValues, heapBytes };
+}
+
+/**
+ * Throws a 'too-large' WorkbenchError when the estimate passes `budget` (default LITERT_HEAP_MAX),
+ * naming what takes the memory and what would need less.
+ */
+export function checkCalibrationMemory(estimate: CalibrationMemory, budget = LITERT_HEAP_MAX): void {
+  if (estimate.heapBytes <= budget) return;
+  const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+  const sampler = estimate.layerInputValues
+    ? `, plus the model tapped on its layers' inputs for rounding optimization (${mb(4 * estimate.layerInputValues)} of values a sample)`
+    : '';
+  throw new WorkbenchError(
+    'too-large',
+    `The model is too large to calibrate here: LiteRT would need about ${mb(estimate.heapBytes)} of memory, over the ${mb(budget)} budget ` +
+      `(its weights, ${mb(estimate.weightBytes)}, twice per loaded copy; the calibration model's ${mb(4 * estimate.activationValues)} of activations a sample${sampler}). ` +
+      (estimate.layerInputValues ? 'Nearest rounding (no layer-input sampling) needs less; ' : '') +
+      'dynamic-range or weight-only int8 need no calibration.',
+  );
+}
