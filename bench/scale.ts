@@ -19,6 +19,8 @@ import { defaultPreprocessing, graphInputs } from '../src/data/default-preproces
 import { filesFromPath } from '../src/data/files-node';
 import { dequantizeBytes, optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe } from '../src/optimize/recipe';
+import { calibrationMemory } from '../src/optimize/memory-budget';
+import { layerSites } from '../src/optimize/rounding/layer-sites';
 import { initRuntime } from '../src/runtime/start';
 import { dataDir, readSharedModel } from '../src/test-support/shared';
 import { readModel } from '../src/tflite/read';
@@ -53,6 +55,8 @@ const float = dequantizeBytes(half).bytes;
 console.log(`dequantize: ${mb(half.length)} float16 -> ${mb(float.length)} float32 in ${((performance.now() - started) / 1000).toFixed(1)} s; RSS ${mb(rssNow())}`);
 
 const graph = readModel(float);
+const estimate = calibrationMemory(graph, layerSites(graph).map((s) => s.input));
+console.log(`memory check (memory-budget.ts): LiteRT heap estimated at ${mb(estimate.heapBytes)} for calibration with the layer-input sampler (limit 2147 MB)`);
 const files = await filesFromPath(join(dataDir, 'imagenet_val_subset'));
 // BlazePose takes RGB in [0, 1].
 const dataset = await openDataset(files, graphInputs(graph), {
