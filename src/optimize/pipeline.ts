@@ -230,6 +230,8 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       histograms: rangeHistograms,
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
+      // The sampler's rows come out of calibration's own runs where it can (one forward pass a sample).
+      rider: collector?.rider ?? undefined,
     }).finally(() => collector?.dispose());
     const t = collector?.timing;
     trace('calibrated', `${stats.samples} samples in ${(stats.elapsedMs / 1000).toFixed(1)} s (model loads excluded)` +

@@ -10,7 +10,8 @@ import { WorkbenchError } from '../../errors';
 import { inputTensorIndices, loadTapped, type TappedRunner } from '../../runtime/taps';
 import { toModelInputs, type Sample } from '../../runtime/samples';
 import type { RuntimeData, RuntimeTensorInfo } from '../../runtime/types';
-import { loadRowGatherer } from './rows-in-litert';
+import { INDEX_INPUT, loadRowGatherer, withRowGathers } from './rows-in-litert';
+import type { RunRider } from '../calibrate/run-rider';
 import type { ModelGraph } from '../../tflite/graph';
 import { layerSites, type LayerSite } from './layer-sites';
 import type { LayerRows } from './problem';
@@ -72,6 +73,11 @@ export interface LayerInputCollector {
    * and putting rows in place in JS; which path ran, and why not 'gather' if it did not.
    */
   timing: { samples: number; runMs: number; rowsMs: number; path: string; gatherFailure: string };
+  /**
+   * The same rows gathered in another model's runs (calibration's, calibrate.ts RunRider): once
+   * attached, add() does nothing and this collector's own model is freed. Null without layers.
+   */
+  rider: RunRider | null;
   dispose(): void;
 }
 
@@ -124,60 +130,96 @@ export async function openLayerInputs(graph: ModelGraph, options: LayerInputOpti
   const momentDraws = reservoirs.map((r) => (r.moments ? Math.min(r.moments.perSample, r.site.positions) : 0));
   const rowsPerSample = reservoirs.map((_, i) => draws[i] + momentDraws[i]);
   const offsets: number[] = [];
+  const indexOffsets: number[] = [];
   let totalRows = 0;
   let totalValues = 0;
+  let indexCount = 0;
   for (let i = 0; i < reservoirs.length; i++) {
     offsets.push(totalValues);
+    indexOffsets.push(indexCount);
     totalRows += rowsPerSample[i];
     totalValues += rowsPerSample[i] * reservoirs[i].site.width;
+    indexCount += rowsPerSample[i] * reservoirs[i].site.gather.pixelsPerRow;
   }
   const rows = openRowSource(graph, sites, rowsPerSample, options.path ?? 'gather');
   if (sites.length) await rows.ready(); // a model LiteRT cannot load fails here, before calibration
-  const positions = new Int32Array(totalRows);
-  const slots = new Int32Array(totalRows);
   let count = 0;
+  let attached = false;
   const timing = { samples: 0, runMs: 0, rowsMs: 0, path: '', gatherFailure: '' };
+  /** One sample's draws: which positions each layer's rows come from, and which reservoir slot they go to. */
+  const draw = () => {
+    const positions = new Int32Array(totalRows);
+    const slots = new Int32Array(totalRows);
+    // Which positions go where depends only on the seeded generators: drawn before the run.
+    let k = 0;
+    reservoirs.forEach((r, i) => {
+      for (let d = 0; d < draws[i]; d++, k++) {
+        const slot = r.filled < r.capacity ? r.filled++ : Math.floor(r.random() * (r.seen + 1));
+        r.seen++;
+        positions[k] = Math.floor(r.random() * r.site.positions);
+        slots[k] = slot < r.capacity ? slot : -1;
+      }
+      const m = r.moments;
+      // One random position per stratum, so every part of the image counts.
+      for (let d = 0; d < momentDraws[i]; d++, k++) positions[k] = Math.min(r.site.positions - 1, Math.floor(((d + m!.random()) * r.site.positions) / momentDraws[i]));
+    });
+    return { positions, slots };
+  };
+  /** Puts one sample's rows (in draw order, layer after layer) in place, in sample order. */
+  const apply = (values: Float32Array, slots: Int32Array) => {
+    const started = performance.now();
+    let k = 0;
+    reservoirs.forEach((r, i) => {
+      const width = r.site.width;
+      let at = offsets[i];
+      for (let d = 0; d < draws[i]; d++, k++, at += width) {
+        if (slots[k] >= 0) r.data.set(values.subarray(at, at + width), slots[k] * width);
+      }
+      for (let d = 0; d < momentDraws[i]; d++, k++, at += width) accumulate(r.moments!, values.subarray(at, at + width));
+    });
+    timing.samples++;
+    timing.rowsMs += performance.now() - started;
+  };
   return {
     sites,
     timing,
     async add(sample) {
-      if (!sites.length) return;
+      if (!sites.length || attached) return;
       const source = await rows.ready();
-      timing.path = source.path;
-      timing.gatherFailure = rows.failure;
       const inputs = toModelInputs(sample, source.inputs, count);
       count++;
-      // Which positions go where depends only on the seeded generators: drawn before the run.
-      let k = 0;
-      reservoirs.forEach((r, i) => {
-        for (let d = 0; d < draws[i]; d++, k++) {
-          const slot = r.filled < r.capacity ? r.filled++ : Math.floor(r.random() * (r.seen + 1));
-          r.seen++;
-          positions[k] = Math.floor(r.random() * r.site.positions);
-          slots[k] = slot < r.capacity ? slot : -1;
-        }
-        const m = r.moments;
-        // One random position per stratum, so every part of the image counts.
-        for (let d = 0; d < momentDraws[i]; d++, k++) positions[k] = Math.min(r.site.positions - 1, Math.floor(((d + m!.random()) * r.site.positions) / momentDraws[i]));
-      });
+      const { positions, slots } = draw();
       const started = performance.now();
       const values = await source.rows(inputs, positions);
-      const ran = performance.now();
+      timing.runMs += performance.now() - started;
       timing.path = rows.failure ? 'taps' : source.path;
       timing.gatherFailure = rows.failure;
-      timing.runMs += ran - started;
-      k = 0;
-      reservoirs.forEach((r, i) => {
-        const width = r.site.width;
-        let at = offsets[i];
-        for (let d = 0; d < draws[i]; d++, k++, at += width) {
-          if (slots[k] >= 0) r.data.set(values.subarray(at, at + width), slots[k] * width);
-        }
-        for (let d = 0; d < momentDraws[i]; d++, k++, at += width) accumulate(r.moments!, values.subarray(at, at + width));
-      });
-      timing.samples++;
-      timing.rowsMs += performance.now() - ran;
+      apply(values, slots);
     },
+    rider: sites.length
+      ? {
+          attach(model) {
+            const built = withRowGathers(model, sites, rowsPerSample, { at: 'end', keepOutputs: true });
+            return { graph: built.graph, indexInput: INDEX_INPUT, rows: built.rowsTensor };
+          },
+          attached() {
+            attached = true;
+            timing.path = 'gather, in the calibration run';
+            rows.dispose();
+          },
+          next() {
+            const { positions, slots } = draw();
+            const indices = new Int32Array(indexCount);
+            let k = 0;
+            sites.forEach((site, i) => {
+              const { pixelsPerRow, pixelIndices } = site.gather;
+              let at = indexOffsets[i];
+              for (let d = 0; d < rowsPerSample[i]; d++, k++, at += pixelsPerRow) pixelIndices(positions[k], indices, at);
+            });
+            return { indices, take: (values: Float32Array) => apply(values, slots) };
+          },
+        }
+      : null,
     rows() {
       return new Map(
         reservoirs.map((r) => [

@@ -11,6 +11,7 @@ import { readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { BuiltinOperator } from '../../tflite/schema/generated/tflite_generated';
 import { builtinCodeOf } from '../../tflite/ops';
+import { calibrate } from '../calibrate/calibrate';
 import { openLayerInputs } from './layer-inputs';
 import { layerSites } from './layer-sites';
 import { withRowGathers } from './rows-in-litert';
@@ -66,4 +67,46 @@ describe('layer rows gathered in LiteRT', () => {
     expect(built.values).toBe(sites.reduce((n, s) => n + 4 * s.width, 0));
     expect(built.values * 10).toBeLessThan(inputValues);
   });
+});
+
+describe('layer rows riding along in calibration runs', () => {
+  it('are the same rows, with the same statistics, in one run a sample', async () => {
+    await initRuntime();
+    const graph = readModel(readSharedModel('mobilenet_v1_0.25_224_float.tflite'));
+    const subgraph = graph.subgraphs[0];
+    const inputs = subgraph.inputs.map((t) => ({ name: subgraph.tensors[t].name, dtype: 'float32' as const, shape: subgraph.tensors[t].shape, quantization: null }));
+    const samples = [4, 5, 6, 7].map((seed) => randomInputs({ inputs }, seed) as Float32Array[]);
+    const options = { total: samples.length, maxRows: 100, gramRows: 30 };
+    const alone = await openLayerInputs(graph, options);
+    for (const s of samples) await alone.add(s);
+    alone.dispose();
+    const plain = await calibrate(graph, samples, { histograms: false, reductions: 'litert', litertInstances: 1 });
+
+    for (const instances of [1, 2]) {
+      const riding = await openLayerInputs(graph, options);
+      // As the pipeline feeds them: add() first (a no-op once riding), then calibration's run.
+      async function* fed() {
+        for (const s of samples) {
+          await riding.add(s);
+          yield s;
+        }
+      }
+      const stats = await calibrate(graph, fed(), { histograms: false, reductions: 'litert', rider: riding.rider!, litertInstances: instances, waitForInstances: true });
+      riding.dispose();
+      expect(riding.timing.path).toBe('gather, in the calibration run');
+      expect(stats.statsReason).toMatch(/with the layer-input sampler's rows/);
+      for (const [key, want] of alone.rows()) {
+        const got = riding.rows().get(key)!;
+        expect(got.count).toBe(want.count);
+        expect(bits(got.rows).equals(bits(want.rows)), key).toBe(true);
+        if (want.moments) expect(bits(got.moments!.outer).equals(bits(want.moments.outer))).toBe(true);
+      }
+      expect([...stats.tensors.keys()]).toEqual([...plain.tensors.keys()]);
+      for (const [key, want] of plain.tensors) {
+        const got = stats.tensors.get(key)!;
+        expect([got.min, got.max, got.movingMin, got.movingMax, got.count, got.samples], key).toEqual([want.min, want.max, want.movingMin, want.movingMax, want.count, want.samples]);
+      }
+      for (const [key, want] of plain.channelMeans) expect(bits(stats.channelMeans.get(key)!).equals(bits(want)), key).toBe(true);
+    }
+  }, 300_000);
 });

@@ -36,13 +36,27 @@ export interface RowGatherModel {
   /** Length of the index input and of the output. */
   indices: number;
   values: number;
+  /** The output tensor holding the rows (subgraph 0). */
+  rowsTensor: number;
 }
 
-const INDEX_INPUT = 'layer_rows_indices';
+/** The name of the int32 input of pixel indices. */
+export const INDEX_INPUT = 'layer_rows_indices';
 const ROWS_OUTPUT = 'layer_rows';
 
+export interface RowGatherOptions {
+  /**
+   * Where the gathers run: right after the op writing each layer input ('producers', default: the
+   * inputs are freed as in the plain model), or after every op of the model ('end': one unbroken
+   * run of the model's own ops, for a model that keeps its activations alive anyway).
+   */
+  at?: 'producers' | 'end';
+  /** Keep the model's own outputs (first), the rows after them; default: the rows are the only output. */
+  keepOutputs?: boolean;
+}
+
 /** A copy of `graph` that outputs `rows[i]` rows of `sites[i]` at the pixel indices of its extra int32 input (see the header). */
-export function withRowGathers(graph: ModelGraph, sites: readonly LayerSite[], rows: readonly number[]): RowGatherModel {
+export function withRowGathers(graph: ModelGraph, sites: readonly LayerSite[], rows: readonly number[], options: RowGatherOptions = {}): RowGatherModel {
   const model = cloneGraph(graph);
   const subgraph = model.subgraphs[0];
   const gathers: RowGather[] = [];
@@ -88,7 +102,7 @@ export function withRowGathers(graph: ModelGraph, sites: readonly LayerSite[], r
     const flat = float(`${name}/flat`, [length]);
     ops.push(op(BuiltinOperator.RESHAPE, [gathered, addInt32Constant(model, subgraph, `${name}/flat_shape`, [length])], [flat], BuiltinOptions.ReshapeOptions, new ReshapeOptionsT([length])));
     flats.push(flat);
-    const at = producer[site.input] ?? -1;
+    const at = options.at === 'end' ? subgraph.operators.length - 1 : (producer[site.input] ?? -1);
     after.set(at, [...(after.get(at) ?? []), ...ops]);
   }
   const operators = [...(after.get(-1) ?? [])];
@@ -97,12 +111,12 @@ export function withRowGathers(graph: ModelGraph, sites: readonly LayerSite[], r
   operators.push(op(BuiltinOperator.CONCATENATION, flats, [output], BuiltinOptions.ConcatenationOptions, new ConcatenationOptionsT(0)));
   subgraph.operators = operators;
   subgraph.inputs = [...subgraph.inputs, indexInput];
-  subgraph.outputs = [output];
+  subgraph.outputs = options.keepOutputs ? [...subgraph.outputs, output] : [output];
   for (const def of model.signatureDefs.filter((d) => d.subgraphIndex === 0)) {
     def.inputs = [...def.inputs, { name: INDEX_INPUT, tensorIndex: indexInput }];
-    def.outputs = [{ name: ROWS_OUTPUT, tensorIndex: output }];
+    def.outputs = options.keepOutputs ? [...def.outputs, { name: ROWS_OUTPUT, tensorIndex: output }] : [{ name: ROWS_OUTPUT, tensorIndex: output }];
   }
-  return { graph: model, gathers, indices, values };
+  return { graph: model, gathers, indices, values, rowsTensor: output };
 }
 
 export interface RowGatherer extends RowGatherModel {
