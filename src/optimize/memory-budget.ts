@@ -8,7 +8,9 @@
  * appended after the model's own ops keep every float activation alive until the end of the run)
  * and, when rounding optimization or output-mse ranges sample the layers' inputs, the model that
  * gathers their rows (rounding/rows-in-litert.ts: it frees activations as the plain model does;
- * its padded copies and gathers keep a few of the largest layer inputs' worth alive). Per
+ * its padded copies and gathers keep a few of the largest layer inputs' worth alive). Once the
+ * gathers ride in the calibration model (calibrate/run-rider.ts) the sampler's own model is freed
+ * and its room reused, so counting both is on the safe side. Per
  * instance: the model and the weights XNNPACK packs from it (2 x the weight bytes), and about
  * 8 bytes per value kept alive (arena + output copy).
  */
