@@ -172,8 +172,15 @@ export async function openLayerInputs(graph: ModelGraph, options: LayerInputOpti
     reservoirs.forEach((r, i) => {
       const width = r.site.width;
       let at = offsets[i];
-      for (let d = 0; d < draws[i]; d++, k++, at += width) {
-        if (slots[k] >= 0) r.data.set(values.subarray(at, at + width), slots[k] * width);
+      for (let d = 0; d < draws[i]; ) {
+        const slot = slots[k];
+        // Draws into consecutive slots (all of them while the reservoir fills) go in one copy.
+        let run = 1;
+        while (slot >= 0 && d + run < draws[i] && slots[k + run] === slot + run) run++;
+        if (slot >= 0) r.data.set(values.subarray(at, at + run * width), slot * width);
+        d += run;
+        k += run;
+        at += run * width;
       }
       for (let d = 0; d < momentDraws[i]; d++, k++, at += width) accumulate(r.moments!, values.subarray(at, at + width));
     });
