@@ -235,7 +235,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     }).finally(() => collector?.dispose());
     const t = collector?.timing;
     trace('calibrated', `${stats.samples} samples in ${(stats.elapsedMs / 1000).toFixed(1)} s (model loads excluded)` +
-      (t ? `; layer-input sampler (rows by ${t.path}${t.gatherFailure ? `, gathering failed: ${t.gatherFailure}` : ''}): ${t.samples} LiteRT runs ${(t.runMs / 1000).toFixed(1)} s, rows put in place in JS ${(t.rowsMs / 1000).toFixed(1)} s` : '') + `; statistics ${stats.statsReason}`);
+      (t ? `; layer-input sampler (rows by ${t.path}${t.gatherFailure ? `, gathering failed: ${t.gatherFailure}` : ''}): ${t.samples} samples, ${t.runMs ? `its own LiteRT runs ${(t.runMs / 1000).toFixed(1)} s, ` : ''}rows put in place in JS ${(t.rowsMs / 1000).toFixed(1)} s` : '') + `; statistics ${stats.statsReason}`);
     // The output tail rule reads only the model outputs' histograms: the short pass taps just those
     // unless the page asked for every activation's summary.
     if (summarySamples?.length) trace('summary pass');
