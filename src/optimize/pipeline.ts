@@ -32,6 +32,8 @@ import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-q
 import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
+import { layerSites } from './rounding/layer-sites';
+import { calibrationMemory, checkCalibrationMemory } from './memory-budget';
 import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
 import { OUTPUT_BIAS_SAMPLES, quantizeWithOutputBias } from './quantize/output-bias';
 
@@ -85,6 +87,17 @@ export interface OptimizeRequest {
   activationSummaries?: boolean;
   /** How CLE treats RELU6 (benches and tests); default from the recipe (equalizeStrategyOf). */
   equalizeStrategy?: EqualizeStrategy;
+  /**
+   * Called with a step's name as each internal step starts (finer than the stages: opening the
+   * layer-input sampler, the calibration pass, the summary pass...), and with `detail` where a step
+   * measured where its time went, for a bench's per-step profile.
+   */
+  trace?: (step: string, detail?: string) => void;
+  /**
+   * Bytes LiteRT's heap may take while calibrating (default LITERT_HEAP_MAX, its 2 GiB limit): a
+   * model estimated over it is refused with a 'too-large' error before anything loads (memory-budget.ts).
+   */
+  memoryBudget?: number;
 }
 
 export interface OptimizeResult {
@@ -138,6 +151,8 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     onProgress?.(stage, 1, 1);
     return value;
   };
+  const trace = request.trace ?? (() => {});
+  trace('read');
   let graph = await timed('read', () => readModel(request.model));
   checkStartingPoint(graph);
   const notes: string[] = [];
@@ -162,6 +177,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       const strategy = request.equalizeStrategy ?? equalizeStrategyOf(recipe);
       // 'on' falls back to what 'auto' does for the granularity when RELU in place of RELU6 is refused.
       const otherwise = recipe.granularity === 'per-tensor' ? 'measured' : 'exact';
+      trace('equalize');
       const equalized = await timed('equalize', () =>
         equalizeForQuantization(graph, calibration!, { strategy, otherwise, signal, onProgress: (done, total) => onProgress?.('equalize', done, total) }),
       );
@@ -179,7 +195,10 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     // output-mse ranges read the same sampled layer inputs (calibrate/output-ranges.ts).
     let algorithm = recipe.calibration.algorithm;
     let collector: LayerInputCollector | null = null;
-    if (rounding !== 'nearest' || algorithm === 'output-mse') {
+    const samplesLayerInputs = rounding !== 'nearest' || algorithm === 'output-mse';
+    checkCalibrationMemory(calibrationMemory(graph, samplesLayerInputs ? layerSites(graph).map((site) => site.input) : []), request.memoryBudget);
+    if (samplesLayerInputs) {
+      trace('open layer-input sampler');
       try {
         // The running Gram matrices serve int4 layers only (layer-inputs.ts GRAM_ROWS says why).
         collector = await openLayerInputs(graph, { total, gramRows: asksInt4(recipe) ? undefined : 0 });
@@ -205,14 +224,21 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     // Output bias correction (int4 weights) reads the calibration samples again: a stream's are kept.
     const biasSamples: Sample[] = [];
     if (!Array.isArray(calibration) && asksInt4(recipe)) fed = keepingFirst(fed, OUTPUT_BIAS_SAMPLES, biasSamples);
+    trace('calibrate');
     const stats = await calibrate(graph, fed, {
       total,
       histograms: rangeHistograms,
       signal,
       onProgress: (done, total) => onProgress?.('calibrate', done, total),
+      // The sampler's rows come out of calibration's own runs where it can (one forward pass a sample).
+      rider: collector?.rider ?? undefined,
     }).finally(() => collector?.dispose());
+    const t = collector?.timing;
+    trace('calibrated', `${stats.samples} samples in ${(stats.elapsedMs / 1000).toFixed(1)} s (model loads excluded)` +
+      (t ? `; layer-input sampler (rows by ${t.path}${t.gatherFailure ? `, gathering failed: ${t.gatherFailure}` : ''}): ${t.samples} samples, ${t.runMs ? `its own LiteRT runs ${(t.runMs / 1000).toFixed(1)} s, ` : ''}rows put in place in JS ${(t.rowsMs / 1000).toFixed(1)} s` : '') + `; statistics ${stats.statsReason}`);
     // The output tail rule reads only the model outputs' histograms: the short pass taps just those
     // unless the page asked for every activation's summary.
+    if (summarySamples?.length) trace('summary pass');
     const binned = summarySamples?.length
       ? await calibrate(graph, summarySamples, { histograms: true, signal, tensors: request.activationSummaries ? undefined : graph.subgraphs[0].outputs })
       : stats;
@@ -257,9 +283,11 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       weightBits: (s, _o, op, g) => weightBitsOfOp(recipe, g, s, op),
       precision: (s, _o, op, g) => opPrecisionOf(recipe, g, s, op),
     };
+    trace('plan');
     const planned = planInteger(graph, ranges, integerOptions);
     if (collector && rounding !== 'nearest') {
       if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled before rounding.');
+      trace('round');
       const roundStarted = performance.now();
       const rounded = await roundPlannedWeights(planned.graph, planned.plan, collector.rows(), {
         method: rounding,
@@ -276,6 +304,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     }
     const outputBiasPasses = request.biasCorrection === false ? 0 : (request.outputBias?.passes ?? OUTPUT_BIAS_PASSES);
     const int4Planned = planned.plan.subgraphs.some((sp) => sp.ops.some((op) => op.mode === 'quantized' && op.weights?.bits === 4));
+    trace('quantize');
     const quantized = await timed('quantize', async () => {
       if (!outputBiasPasses || !int4Planned) return applyInteger(planned, integerOptions);
       const samples = Array.isArray(calibration) ? calibration.slice(0, OUTPUT_BIAS_SAMPLES) : biasSamples;
@@ -314,6 +343,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       notes.push("int4 weights take their own per-channel scales (max|w| / 7): the caller's weight parameters (e.g. cluster-preserving ones) apply to the int8 weights only");
     }
   } else {
+    trace('quantize');
     result = await timed('quantize', () => {
       switch (recipe.technique) {
         case 'float16': {
@@ -340,6 +370,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       }
     });
   }
+  trace('write');
   const bytes = await timed('write', () => writeModel(result));
   const label = recipeLabel(recipe);
   const verdict = fallbackVerdict({ floatOps, nothingDone, inputBytes: request.model.length, outputBytes: bytes.length });
@@ -347,7 +378,11 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     if (!request.allowFloatFallback) throw new FloatFallbackError(label, verdict, floatOps);
     notes.push(`kept although it is a failure (float fallback allowed): ${verdict.failure}`);
   }
-  if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
+  if (!request.skipCheck) {
+    trace('check');
+    await timed('check', () => checkRuns(bytes));
+  }
+  trace('done');
   return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations, ...(channelScales ? { channelScales } : {}) };
 }
 

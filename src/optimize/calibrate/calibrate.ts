@@ -61,6 +61,7 @@ import { producers } from '../../tflite/queries';
 import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { binStride, copyStats, DEFAULT_BINS, DEFAULT_MOMENTUM, type TensorStats } from './statistics/histogram';
 import type { Calibrator, ChannelSums } from './runs/calibrator';
+import type { RunRider } from './run-rider';
 import type { StatsPlan, StatsPlanEntry } from './statistics/accumulator';
 import { reducedCalibrator, reductionBlocker } from './runs/reduced-in-litert';
 import { defaultInstances, type Parallelism } from './runs/litert-instances';
@@ -96,7 +97,7 @@ export interface CalibrationOptions extends RunProgress {
   reductions?: 'auto' | Reductions;
   /**
    * Reduced path: LiteRT instances running samples at once, this thread's and calibration
-   * workers' (default: one per core, at most 4, fewer for models over 256 MB; they start once the
+   * workers' (default: one per core, at most 4, fewer for large models, none past ~42 MB; they start once the
    * work left pays for them, see runs/litert-instances.ts). 1: this thread only. The statistics are the
    * same for any number. (The values path runs one: its models have few activation values, so
    * their runs are short or bound by memory, where a second instance gains little: plain runs of
@@ -115,6 +116,12 @@ export interface CalibrationOptions extends RunProgress {
    * (the output tail rule reads the model outputs') then taps only those.
    */
   tensors?: readonly number[];
+  /**
+   * Reduced path: work that rides along in the same runs (run-rider.ts: the rounding sampler's
+   * row gathers), so a sample takes one forward pass for both. Ignored on the values path and when
+   * LiteRT rejects the joint model (the rider then runs on its own).
+   */
+  rider?: RunRider;
 }
 
 export type Reductions = 'litert' | 'js';
@@ -195,7 +202,7 @@ export async function calibrate(graph: ModelGraph, samples: Samples, options: Ca
     if (reductions === 'auto' && tappedValues < REDUCE_MIN_VALUES) return `${tappedValues} activation values per sample cost less to copy out than to reduce`;
     try {
       await initRuntime();
-      return await reducedCalibrator(graph, { taps: tapped, meanTensors }, { momentum, bins, parallel: await parallelism() });
+      return await reducedCalibrator(graph, { taps: tapped, meanTensors }, { momentum, bins, parallel: await parallelism(), rider: options.rider });
     } catch (error) {
       if (reductions === 'litert') throw error;
       return `LiteRT rejected the reduced model (${error instanceof Error ? error.message : String(error)})`;

@@ -25,6 +25,12 @@ export interface LayerSite {
   positions: number;
   /** Writes the row at `position` of `activation` into `into` at `at`. */
   cut: (activation: Float32Array, position: number, into: Float32Array, at: number) => void;
+  /**
+   * The same rows as gathers (rows-in-litert.ts): the input, zero-padded by `pad` ([before, after]
+   * per axis, null: none), viewed as `pixels` rows of `channels` values; a row of the layer at
+   * `position` is the `pixelsPerRow` pixels whose indices `pixelIndices` writes, one after the other.
+   */
+  gather: { pad: [number, number][] | null; pixels: number; pixelsPerRow: number; pixelIndices: (position: number, into: Int32Array, at: number) => void };
 }
 
 interface Geometry {
@@ -75,6 +81,36 @@ function patchCutter(g: Geometry): LayerSite['cut'] {
   };
 }
 
+/**
+ * patchCutter's patches as pixel indices into the input zero-padded on every side a patch can hang
+ * over (so the border zeros are the padding's), flattened to [batch * paddedH * paddedW] pixels.
+ */
+function patchGather(g: Geometry, batch: number): LayerSite['gather'] {
+  const { height, width, kh, kw } = g;
+  const padBottom = Math.max(0, (g.outH - 1) * g.strideH + (kh - 1) * g.dilationH + 1 - height - g.padTop);
+  const padRight = Math.max(0, (g.outW - 1) * g.strideW + (kw - 1) * g.dilationW + 1 - width - g.padLeft);
+  const ph = height + g.padTop + padBottom;
+  const pw = width + g.padLeft + padRight;
+  const perImage = g.outH * g.outW;
+  const padded = g.padTop + padBottom + g.padLeft + padRight > 0;
+  return {
+    pad: padded ? [[0, 0], [g.padTop, padBottom], [g.padLeft, padRight], [0, 0]] : null,
+    pixels: batch * ph * pw,
+    pixelsPerRow: kh * kw,
+    pixelIndices: (position, into, at) => {
+      const b = Math.floor(position / perImage);
+      const rest = position % perImage;
+      const y0 = Math.floor(rest / g.outW) * g.strideH;
+      const x0 = (rest % g.outW) * g.strideW;
+      let o = at;
+      for (let ky = 0; ky < kh; ky++) {
+        const row = (b * ph + y0 + ky * g.dilationH) * pw;
+        for (let kx = 0; kx < kw; kx++) into[o++] = row + x0 + kx * g.dilationW;
+      }
+    },
+  };
+}
+
 /** The ops of subgraph 0 whose weights rounding can optimize, with a float data input of static shape. */
 export function layerSites(graph: ModelGraph): LayerSite[] {
   const subgraph = graph.subgraphs[0];
@@ -98,6 +134,7 @@ export function layerSites(graph: ModelGraph): LayerSite[] {
       sites.push({
         opIndex, key, input, layout: 'dense', width, channels: width, positions: size / width,
         cut: (activation, position, into, at) => into.set(activation.subarray(position * width, (position + 1) * width), at),
+        gather: { pad: null, pixels: size / width, pixelsPerRow: 1, pixelIndices: (position, into, at) => void (into[at] = position) },
       });
       return;
     }
@@ -117,7 +154,10 @@ export function layerSites(graph: ModelGraph): LayerSite[] {
     const cols = outputSize(width, kw, strideW, dilationW, same);
     if (rows.out < 1 || cols.out < 1) return;
     const geometry = { height, width, channels, kh, kw, strideH, strideW, dilationH, dilationW, padTop: rows.before, padLeft: cols.before, outH: rows.out, outW: cols.out };
-    sites.push({ opIndex, key, input, layout: depthwise ? 'depthwise' : 'dense', width: kh * kw * channels, channels, positions: batch * rows.out * cols.out, cut: patchCutter(geometry) });
+    sites.push({
+      opIndex, key, input, layout: depthwise ? 'depthwise' : 'dense', width: kh * kw * channels, channels, positions: batch * rows.out * cols.out,
+      cut: patchCutter(geometry), gather: patchGather(geometry, batch),
+    });
   });
   return sites;
 }

@@ -12,7 +12,7 @@ import { seededRandom } from '../../seeded-random';
 import { dataDir, readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { openLayerInputs } from './layer-inputs';
-import { gram, type LayerRows } from './problem';
+import { gram, layoutOf, type LayerRows } from './problem';
 
 describe('gram from moments', () => {
   it('equals the Gram matrix of the rows, plain and centered', () => {
@@ -55,6 +55,26 @@ describe('gram from moments', () => {
       for (const site of collector.sites.filter((s) => !dense.includes(s))) expect(rows.get(site.key)!.moments).toBeUndefined();
     } finally {
       collector.dispose();
+    }
+  });
+});
+
+describe('depthwise Gram matrices', () => {
+  it('are, channel by channel, gram() of that channel\'s patch columns, bit for bit', () => {
+    const next = seededRandom(5);
+    const [kh, kw, channels, multiplier, count] = [3, 3, 7, 2, 50];
+    const width = kh * kw * channels;
+    // Post-ReLU-like rows: a third of the values exactly 0.
+    const rows = Float32Array.from({ length: count * width }, () => (next() < 0.33 ? 0 : next() * 4 - 1));
+    const inputs: LayerRows = { rows, count, width, layout: 'depthwise', inChannels: channels };
+    const values = Float32Array.from({ length: kh * kw * channels * multiplier }, () => next() - 0.5);
+    for (const centered of [false, true]) {
+      const layout = layoutOf({ values, shape: [1, kh, kw, channels * multiplier], scales: [0.01], axis: 3, bits: 8, inputs, centered });
+      expect(layout.groups).toHaveLength(channels);
+      layout.groups.forEach((group, c) => {
+        const want = gram(inputs, Array.from({ length: kh * kw }, (_, j) => j * channels + c), centered);
+        expect(Buffer.from(group.hessian.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      });
     }
   });
 });

@@ -65,15 +65,27 @@ export interface RunHelper {
   release(): void;
 }
 
-/** Model bytes all LiteRT instances may hold together: fewer instances for a large model. */
-const INSTANCE_BYTES_BUDGET = 1 << 30;
+/**
+ * What one more LiteRT instance costs per byte of model, about: its wasm heap holds the model, the
+ * weights XNNPACK packs from it and the activations (pose_landmark_heavy as 55 MB of float32: a
+ * calibration worker's heap reached ~320 MB, with the worker thread's own ~50 MB; npm run bench:scale).
+ */
+const INSTANCE_BYTES_PER_MODEL_BYTE = 6;
+/**
+ * Memory the calibration workers' instances may take together. Below it a worker pays (a second
+ * instance runs ~1.5-2x the samples on two free cores); above it the memory is worth more than the
+ * speed: pose_landmark_heavy (55 MB) with one worker peaked at 2.4 GB, over issue #13's 2 GB budget.
+ */
+const HELPER_MEMORY_BUDGET = 256e6;
 
 /**
- * How many LiteRT instances run calibration samples: one per core, at most 4 and at most what
- * INSTANCE_BYTES_BUDGET allows for this model; at least 1 (the calibrating thread's).
+ * How many LiteRT instances run calibration samples: one per core, at most 4, and only as many
+ * calibration workers as HELPER_MEMORY_BUDGET allows for this model (none past ~42 MB); at least 1
+ * (the calibrating thread's). Any number gives the same statistics.
  */
 export function defaultInstances(cores: number, modelBytes: number): number {
-  return Math.max(1, Math.min(cores, 4, Math.floor(INSTANCE_BYTES_BUDGET / Math.max(1, modelBytes))));
+  const helpers = Math.floor(HELPER_MEMORY_BUDGET / (INSTANCE_BYTES_PER_MODEL_BYTE * Math.max(1, modelBytes)));
+  return Math.max(1, Math.min(cores, 4, 1 + helpers));
 }
 
 /** How a calibration spreads its runs: instances (this thread's included), waiting for them or not, and the sample count if known. */

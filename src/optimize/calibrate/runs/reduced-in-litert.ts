@@ -46,6 +46,7 @@ import type { Calibrator, ChannelSums } from './calibrator';
 import { allFinite, helpersFor, OrderedRuns, outputsFinite, type Parallelism, type RunOutput } from './litert-instances';
 import { addChannelSums } from '../statistics/accumulator';
 import { writeModel } from '../../../tflite/write';
+import type { RunRider } from '../run-rider';
 
 export interface ReducedModel {
   /** A copy of the graph with the reductions; tensor indices of the original are unchanged. */
@@ -195,7 +196,7 @@ export interface ReducedPlan {
 export async function reducedCalibrator(
   graph: ModelGraph,
   plan: ReducedPlan,
-  settings: { momentum: number; bins: number; parallel: Parallelism },
+  settings: { momentum: number; bins: number; parallel: Parallelism; rider?: RunRider },
 ): Promise<Calibrator> {
   const { momentum, bins } = settings;
   const subgraph = graph.subgraphs[0];
@@ -205,10 +206,20 @@ export async function reducedCalibrator(
     plan.taps,
     plan.meanTensors.filter((t) => !inputSet.has(t)),
   );
-  const runner = await loadTapped(reduced.graph, { select: (t) => t === reduced.summary, pack: false });
+  // A rider's ops join the reduced model (one run a sample for both); if LiteRT rejects that
+  // model, the reduced model runs alone and the rider keeps its own runs.
+  const riding = await loadRiding(reduced.graph, reduced.summary, settings.rider);
+  const { runner, model, select, indexPosition } = riding ?? {
+    runner: await loadTapped(reduced.graph, { select: (t) => t === reduced.summary, pack: false }),
+    model: reduced.graph,
+    select: [reduced.summary],
+    indexPosition: -1,
+  };
+  // The model's own inputs (the rider's index input left out), in LiteRT's order.
+  const modelInputs = runner.inputs.filter((_, i) => i !== indexPosition);
   let helpers: Awaited<ReturnType<typeof helpersFor>>;
   try {
-    helpers = await helpersFor(settings.parallel, () => ({ bytes: writeModel(reduced.graph), select: [reduced.summary], pack: false }));
+    helpers = await helpersFor(settings.parallel, () => ({ bytes: writeModel(model), select, pack: false }));
   } catch (error) {
     runner.delete();
     throw error;
@@ -220,7 +231,8 @@ export async function reducedCalibrator(
     tensors.set(stats.key, stats);
     return stats;
   };
-  const inputIndices = inputTensorIndices(graph, runner);
+  const inputIndices = inputTensorIndices(graph, { inputs: modelInputs, signature: runner.signature });
+  if (indexPosition >= 0) inputIndices.splice(indexPosition, 0, -1);
   const inputStats = runner.inputs.map((info, i) => (info.dtype === 'float32' && inputIndices[i] !== undefined ? statsOf(inputIndices[i]) : null));
   const tapStats = reduced.taps.map((tap) => statsOf(tap.tensorIndex));
   const channelSums = (tensor: number, channels: number): ChannelSums => ({ tensor, sums: new Float64Array(Math.max(1, channels)), values: 0 });
@@ -234,15 +246,19 @@ export async function reducedCalibrator(
 
   const runHere = async (inputs: RuntimeData[]): Promise<RunOutput> => {
     const { outputs, values } = await runner.run(inputs);
-    return { values, outputsFinite: outputsFinite(outputs) };
+    // The model's own outputs, where a NaN shows (the rider's rows are not one of them).
+    return { values, outputsFinite: outputsFinite(riding ? outputs.filter((o) => o.name !== riding.rowsName) : outputs) };
   };
+  const withoutIndices = (inputs: RuntimeData[]) => (indexPosition >= 0 ? inputs.filter((_, i) => i !== indexPosition) : inputs);
+  /** The rider's takers of the samples pushed and not yet added, in sample order. */
+  const takers: ((values: Float32Array) => void)[] = [];
 
   // Samples with a non-finite value: every value copied out and scanned, as on the JS path.
   let full: TappedRunner | null = null;
   const measureValues = async (inputs: RuntimeData[]) => {
     const wanted = new Set([...plan.taps, ...sums.map((s) => s.tensor)]);
     full ??= await loadTapped(graph, { select: (t) => wanted.has(t) });
-    const { values } = await full.run(inputs);
+    const { values } = await full.run(withoutIndices(inputs));
     const valuesOf = new Map(full.taps.map((tap, k) => [tap.tensorIndex, values[k] as Float32Array]));
     reduced.taps.forEach((tap, k) => accumulate(tapStats[k], valuesOf.get(tap.tensorIndex)!, momentum, 1, false));
     for (const s of sums) {
@@ -257,6 +273,11 @@ export async function reducedCalibrator(
     const summary = run.values[0];
     if (!(summary instanceof Float32Array) || summary.length !== reduced.length) {
       throw new WorkbenchError('runtime', `LiteRT returned ${summary?.length ?? 'no'} calibration summary values, expected ${reduced.length}.`);
+    }
+    if (riding) {
+      const rows = run.values[1];
+      if (!(rows instanceof Float32Array)) throw new WorkbenchError('runtime', 'LiteRT returned no layer rows with the calibration summary.');
+      takers.shift()!(rows);
     }
     inputStats.forEach((stats, i) => stats && accumulate(stats, inputs[i] as Float32Array, momentum, 1, false));
     for (const m of inputMeans) {
@@ -274,6 +295,7 @@ export async function reducedCalibrator(
   };
 
   const runs = new OrderedRuns(runHere, helpers, addSample);
+  if (riding) settings.rider!.attached(); // nothing here fails from now on: the rider's own model can go
 
   return {
     batch: 1,
@@ -282,10 +304,18 @@ export async function reducedCalibrator(
     statsThread: 'main',
     reductions: 'litert',
     get statsReason() {
-      return `reduced inside LiteRT (REDUCE_MIN / REDUCE_MAX of ${reduced.taps.length} activations, SUM for ${sums.length} channel means): ${reduced.length} values per sample leave the run${runs.describe()}`;
+      return `reduced inside LiteRT (REDUCE_MIN / REDUCE_MAX of ${reduced.taps.length} activations, SUM for ${sums.length} channel means): ${reduced.length} values per sample leave the run${riding ? ", with the layer-input sampler's rows" : ''}${runs.describe()}`;
     },
     async add(samples, firstIndex) {
-      for (let k = 0; k < samples.length; k++) await runs.push(toModelInputs(samples[k], runner.inputs, firstIndex + k));
+      for (let k = 0; k < samples.length; k++) {
+        const inputs = toModelInputs(samples[k], modelInputs, firstIndex + k);
+        if (riding) {
+          const next = settings.rider!.next();
+          takers.push(next.take);
+          inputs.splice(indexPosition, 0, next.indices);
+        }
+        await runs.push(inputs);
+      }
     },
     finish: () => runs.finish(),
     dispose() {
@@ -296,3 +326,24 @@ export async function reducedCalibrator(
   };
 }
 
+
+/**
+ * The reduced model with a rider's ops (run-rider.ts), loaded, or null when there is no rider or
+ * LiteRT rejects the joint model. The rider's gathers go after every op (the reductions keep the
+ * activations alive to the end anyway, and the model's own ops stay one unbroken run).
+ */
+async function loadRiding(reduced: ModelGraph, summary: number, rider: RunRider | undefined) {
+  if (!rider) return null;
+  let runner: TappedRunner | null = null;
+  try {
+    const joint = rider.attach(reduced);
+    runner = await loadTapped(joint.graph, { select: (t) => t === summary || t === joint.rows, pack: false });
+    const indexPosition = runner.inputs.findIndex((info) => info.name === joint.indexInput);
+    const rowsTap = runner.taps.findIndex((tap) => tap.tensorIndex === joint.rows);
+    if (indexPosition < 0 || rowsTap !== 1 || runner.taps[0]?.tensorIndex !== summary) throw new Error('unexpected inputs or outputs');
+    return { runner, model: joint.graph, select: [summary, joint.rows], indexPosition, rowsName: runner.taps[1].outputName };
+  } catch {
+    runner?.delete();
+    return null;
+  }
+}
