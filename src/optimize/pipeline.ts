@@ -27,7 +27,7 @@ import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-o
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { isConstant } from '../tflite/queries';
 import { elementCount } from '../tflite/shape';
-import { asksInt4, equalizeApplies, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
+import { absorptionApplies, asksInt4, equalizeApplies, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { channelScalesOf } from './equalize';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
@@ -85,6 +85,8 @@ export interface OptimizeRequest {
   activationSummaries?: boolean;
   /** How CLE treats RELU6 (benches and tests); default from the recipe (equalizeStrategyOf). */
   equalizeStrategy?: EqualizeStrategy;
+  /** High-bias absorption after CLE (benches and tests); default from the recipe (absorptionApplies). */
+  biasAbsorption?: boolean;
 }
 
 export interface OptimizeResult {
@@ -163,7 +165,13 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       // 'on' falls back to what 'auto' does for the granularity when RELU in place of RELU6 is refused.
       const otherwise = recipe.granularity === 'per-tensor' ? 'measured' : 'exact';
       const equalized = await timed('equalize', () =>
-        equalizeForQuantization(graph, calibration!, { strategy, otherwise, signal, onProgress: (done, total) => onProgress?.('equalize', done, total) }),
+        equalizeForQuantization(graph, calibration!, {
+          strategy,
+          otherwise,
+          absorb: request.biasAbsorption ?? absorptionApplies(recipe),
+          signal,
+          onProgress: (done, total) => onProgress?.('equalize', done, total),
+        }),
       );
       graph = equalized.graph;
       calibration = equalized.samples;
