@@ -7,7 +7,8 @@
  * other than 'exact', also what CLE alone does to the float model on the evaluation images.
  * Run: npm run bench:pertensor [-- --eval 400 --models v1,v2 --variants per-tensor:exact,per-tensor:measured@1.5]
  * A variant is granularity:strategy[@clip margin][+absorb] (the margin, default 2: equalize.ts clipMargin;
- * +absorb: high-bias absorption after CLE, absorb.ts; -absorb: without it, whatever the recipe's default).
+ * +absorb: high-bias absorption after CLE, absorb.ts; -absorb: without it, whatever the recipe's default;
+ * --absorb-margin M: each channel moves down by its calibration minimum / M, default 2).
  * --diagnose: also, per RELU6 pair, how many channels' clip fired on the calibration images and how
  * many never left 0, and each layer's SQNR against the float model (per-tensor, CLE off and measured).
  */
@@ -36,9 +37,12 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'v1,v2' },
     variants: { type: 'string', default: 'per-tensor:exact,per-tensor:measured,per-channel:exact,per-channel:measured' },
     diagnose: { type: 'boolean', default: false },
+    'absorb-margin': { type: 'string' },
   },
 });
 const calibCount = Number(values.calib);
+/** absorb.ts margin for +absorb variants (a channel moves down by its calibration minimum / this); default ABSORB_MARGIN. */
+const absorbMargin = values['absorb-margin'] !== undefined ? Number(values['absorb-margin']) : undefined;
 const evalCount = Number(values.eval);
 const variants = values.variants.split(',').map((v) => {
   const [granularity, rest] = v.split(':');
@@ -66,11 +70,11 @@ for (const key of values.models.split(',')) {
     const recipe = { ...defaultRecipe('int8'), granularity };
     const started = performance.now();
     let result;
-    if (margin === undefined) {
+    if (margin === undefined && absorbMargin === undefined) {
       result = await optimizeModel({ model: bytes, recipe, calibration, skipCheck: true, equalizeStrategy: strategy, biasAbsorption: absorb });
     } else {
       // A margin other than the default: the pipeline's CLE step by hand, then the rest without it.
-      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin, absorb });
+      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin, absorb, absorbMargin });
       result = await optimizeModel({ model: writeModel(equalized.graph), recipe: { ...recipe, equalize: 'off' }, calibration, skipCheck: true });
       result.notes.unshift(...equalized.notes);
     }
@@ -82,7 +86,7 @@ for (const key of values.models.split(',')) {
     );
     if (strategy !== 'exact' || absorb) {
       // What CLE (and absorption) alone did to the float model on the images calibration never saw (exact only where no clip that moved fires).
-      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin, absorb });
+      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin, absorb, absorbMargin });
       const drift = await compareModels(bytes, writeModel(equalized.graph), evaluation, { labels });
       console.log(`    float model after CLE alone: top-1 ${pct(drift.classification.accuracy!.candidate.top1)}, agreement ${pct(drift.classification.agreement)}, ${drift.outputs[0].sqnrDb.toFixed(1)} dB against the float model`);
     }
