@@ -35,8 +35,10 @@ import { measureChannelRanges } from './channel-maxima';
 import { equalizeForQuantization } from './equalize-for-quantization';
 import { asFloat32 } from './quantize/params';
 import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
-import { dequantizeBytes } from './pipeline';
 import { cloneGraph } from '../tflite/edit';
+import { compareModels } from '../evaluate/compare';
+import { dequantizeBytes, optimizeModel } from './pipeline';
+import { defaultRecipe, type Recipe } from './recipe';
 
 const bytes = (values: number[]) => new Uint8Array(Float32Array.from(values).buffer);
 
@@ -179,6 +181,29 @@ describe('high-bias absorption on a hand-built model', () => {
     expect(held.pairs[1].shifts[0]).toBeGreaterThan(0); // bias 1: maximum <= 1.5, 3 x 1.5 <= 6
     expect(held.skipped.get(SKIP.upperClip)!.channels).toBe(2); // b: biases 10 and 2.4
   }, 60_000);
+});
+
+describe('high-bias absorption in the pipeline', () => {
+  beforeAll(() => initRuntime());
+
+  it("runs for biasAbsorption 'on' (per-channel: CLE exact, then one measuring pass), not for 'auto' or with equalization off; the int8 model stays as close to the float one", async () => {
+    const model = writeModel(handBuilt());
+    const calibration = randomSamples(32, 1);
+    const evaluation = randomSamples(16, 99);
+    const run = async (patch: Partial<Recipe>) => {
+      const result = await optimizeModel({ model, recipe: { ...defaultRecipe('int8'), rounding: 'nearest', ...patch }, calibration, skipCheck: true, allowFloatFallback: true });
+      const compared = await compareModels(model, result.bytes, evaluation);
+      return { notes: result.notes.filter((n) => n.startsWith('high-bias')).join('\n'), sqnr: Math.min(...compared.outputs.map((o) => o.sqnrDb)) };
+    };
+    const on = await run({ biasAbsorption: 'on' });
+    expect(on.notes).toMatch(/^high-bias absorption: 4 of 18 channel\(s\) shifted down .* minima from 32 calibration sample\(s\)/);
+    expect(on.notes).toMatch(/per-layer comparison .* does not undo the shifts/);
+    expect((await run({})).notes).toBe('');
+    expect((await run({ biasAbsorption: 'on', equalize: 'off' })).notes).toBe('');
+    const off = await run({ biasAbsorption: 'off' });
+    console.log(`hand-built model, int8: output SQNR ${off.sqnr.toFixed(1)} dB without absorption, ${on.sqnr.toFixed(1)} dB with`);
+    expect(on.sqnr).toBeGreaterThan(off.sqnr - 3);
+  }, 120_000);
 });
 
 describe('high-bias absorption on MobileNetV1 0.25', () => {
