@@ -30,7 +30,7 @@ import {
   TensorType,
 } from '../tflite/schema/generated/tflite_generated';
 import { writeModel } from '../tflite/write';
-import { ABSORB_MARGIN, absorbHighBias, absorptionTensors, SKIP } from './absorb';
+import { ABSORB_MARGIN, absorbHighBias, absorptionTensors, channelShiftsOf, SKIP } from './absorb';
 import { measureChannelRanges } from './channel-maxima';
 import { equalizeForQuantization } from './equalize-for-quantization';
 import { asFloat32 } from './quantize/params';
@@ -165,6 +165,17 @@ describe('high-bias absorption on a hand-built model', () => {
     }
     expect(result.notes.join('\n')).toMatch(/4 of 18 channel\(s\) shifted down .* in 2 layer pair\(s\)/);
 
+    // Per layer, the shifted tensors read as error unless the comparison adds the shifts back.
+    const layers = async (shifts?: Record<string, number[]>) =>
+      (await compareModels(writeModel(graph), writeModel(result.graph), calibration.slice(0, 8), { perLayer: true, channelShifts: shifts })).perLayer!;
+    const shifts = channelShiftsOf(result.graph, result.pairs);
+    expect(Object.keys(shifts).sort()).toEqual(['a', 'b']);
+    const undone = await layers(shifts);
+    expect(undone.length).toBeGreaterThanOrEqual(6);
+    for (const layer of undone) expect(layer.sqnrDb, layer.tensor).toBeGreaterThan(60);
+    const raw = await layers();
+    expect(raw.find((l) => l.tensor === 'a')!.sqnrDb).toBeLessThan(40);
+
     // Same function on the calibration inputs and on inputs it never saw.
     for (const samples of [calibration, randomSamples(16, 99)]) {
       const want = await outputsOn(graph, samples);
@@ -192,17 +203,22 @@ describe('high-bias absorption in the pipeline', () => {
     const evaluation = randomSamples(16, 99);
     const run = async (patch: Partial<Recipe>) => {
       const result = await optimizeModel({ model, recipe: { ...defaultRecipe('int8'), rounding: 'nearest', ...patch }, calibration, skipCheck: true, allowFloatFallback: true });
-      const compared = await compareModels(model, result.bytes, evaluation);
-      return { notes: result.notes.filter((n) => n.startsWith('high-bias')).join('\n'), sqnr: Math.min(...compared.outputs.map((o) => o.sqnrDb)) };
+      const compared = await compareModels(model, result.bytes, evaluation, { perLayer: true, channelScales: result.channelScales, channelShifts: result.channelShifts });
+      const layerA = compared.perLayer!.find((l) => l.tensor === 'a')!.sqnrDb;
+      return { notes: result.notes.filter((n) => n.startsWith('high-bias')).join('\n'), sqnr: Math.min(...compared.outputs.map((o) => o.sqnrDb)), shifts: result.channelShifts, layerA };
     };
     const on = await run({ biasAbsorption: 'on' });
     expect(on.notes).toMatch(/^high-bias absorption: 4 of 18 channel\(s\) shifted down .* minima from 32 calibration sample\(s\)/);
-    expect(on.notes).toMatch(/per-layer comparison .* does not undo the shifts/);
+    // The result names what it shifted, so the per-layer comparison undoes it: tensor a (equalized and
+    // shifted) compares as well as without absorption.
+    expect(Object.keys(on.shifts ?? {}).sort()).toEqual(['a', 'b']);
     expect((await run({})).notes).toBe('');
     expect((await run({ biasAbsorption: 'on', equalize: 'off' })).notes).toBe('');
     const off = await run({ biasAbsorption: 'off' });
     console.log(`hand-built model, int8: output SQNR ${off.sqnr.toFixed(1)} dB without absorption, ${on.sqnr.toFixed(1)} dB with`);
     expect(on.sqnr).toBeGreaterThan(off.sqnr - 3);
+    expect(on.layerA).toBeGreaterThan(off.layerA - 3);
+    expect(off.shifts).toBeUndefined();
   }, 120_000);
 });
 

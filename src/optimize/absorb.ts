@@ -258,3 +258,20 @@ function findCandidates(graph: ModelGraph, skip: (why: string, channels: number)
   });
   return found;
 }
+
+/**
+ * What absorption lowered, by tensor name: each pair's tensor holds the original's channel i minus
+ * c_i (and so does the producer's own output when a separate RELU / RELU6 op sits between). For
+ * compareModels (CompareOptions.channelShifts), so a per-layer comparison adds them back.
+ */
+export function channelShiftsOf(graph: ModelGraph, pairs: readonly AbsorbedPair[]): Record<string, number[]> {
+  const subgraph = graph.subgraphs[0];
+  const shifts: Record<string, number[]> = {};
+  for (const pair of pairs) {
+    for (const t of new Set([subgraph.operators[pair.producer].outputs[0], pair.tensor])) {
+      const name = subgraph.tensors[t]?.name;
+      if (name !== undefined) shifts[name] = Array.from(pair.shifts);
+    }
+  }
+  return shifts;
+}

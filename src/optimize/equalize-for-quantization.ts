@@ -93,10 +93,7 @@ export async function equalizeForQuantization(input: ModelGraph, samples: Sample
 /** Absorption on the step's graph with ranges measured on it: the graph, the counts and the notes. */
 function absorbed(step: Pick<EqualizeStep, 'graph' | 'notes'>, ranges: Map<number, ChannelRange>, measured: number, options: EqualizeStepOptions): Pick<EqualizeStep, 'graph' | 'notes' | 'absorption'> {
   const { graph, notes, ...absorption } = absorbHighBias(step.graph, { channelRanges: ranges, margin: options.absorbMargin, clipMargin: options.clipMargin ?? DEFAULT_CLIP_MARGIN });
-  const shifted = absorption.pairs.length
-    ? [`high-bias absorption: the per-layer comparison with the float model does not undo the shifts, so the ${absorption.pairs.length} shifted tensor(s) show them as error there (the outputs are unaffected)`]
-    : [];
-  return { graph, absorption, notes: [...step.notes, ...notes.map((n, i) => (i === 0 ? `${n}, minima from ${measured} calibration sample(s)` : n)), ...shifted] };
+  return { graph, absorption, notes: [...step.notes, ...notes.map((n, i) => (i === 0 ? `${n}, minima from ${measured} calibration sample(s)` : n))] };
 }
 
 /** The ranges, or why LiteRT could not measure them (a cancel still throws). */

@@ -30,6 +30,7 @@ import { elementCount } from '../tflite/shape';
 import { absorptionApplies, asksInt4, equalizeApplies, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { channelScalesOf } from './equalize';
+import { channelShiftsOf } from './absorb';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
 import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
@@ -110,6 +111,12 @@ export interface OptimizeResult {
    * them to compareModels (CompareOptions.channelScales) for a per-layer comparison with the float model.
    */
   channelScales?: Record<string, number[]>;
+  /**
+   * After high-bias absorption: the float tensors whose values the result holds lowered per channel
+   * (before the channelScales division) by these amounts, by name (absorb.ts channelShiftsOf); for
+   * compareModels (CompareOptions.channelShifts).
+   */
+  channelShifts?: Record<string, number[]>;
 }
 
 const QUANTIZED_STATES = new Set(['int8', 'uint8', '16x8', 'mixed', 'dynamic-range']);
@@ -148,6 +155,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   let plan: QuantizationPlan | undefined;
   let activations: ActivationSummary[] | undefined;
   let channelScales: Record<string, number[]> | undefined;
+  let channelShifts: Record<string, number[]> | undefined;
   const skip = (s: number, o: number) => keepsFloat(recipe, graph, s, graph.subgraphs[s].operators[o]);
 
   let result: ModelGraph;
@@ -176,6 +184,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       graph = equalized.graph;
       calibration = equalized.samples;
       if (equalized.pairs.length) channelScales = channelScalesOf(equalized);
+      if (equalized.absorption?.pairs.length) channelShifts = channelShiftsOf(equalized.graph, equalized.absorption.pairs);
       notes.push(...equalized.notes);
     }
     // Rounding optimization reads each layer's inputs from the same samples, as calibration pulls
@@ -356,7 +365,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     notes.push(`kept although it is a failure (float fallback allowed): ${verdict.failure}`);
   }
   if (!request.skipCheck) await timed('check', () => checkRuns(bytes));
-  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations, ...(channelScales ? { channelScales } : {}) };
+  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations, ...(channelScales ? { channelScales } : {}), ...(channelShifts ? { channelShifts } : {}) };
 }
 
 /**
