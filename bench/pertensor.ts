@@ -6,7 +6,9 @@
  * Cells: top-1, top-1 agreement with the float model, output SQNR against the float model; for CLE
  * other than 'exact', also what CLE alone does to the float model on the evaluation images.
  * Run: npm run bench:pertensor [-- --eval 400 --models v1,v2 --variants per-tensor:exact,per-tensor:measured@1.5]
- * A variant is granularity:strategy[@clip margin] (the margin, default 2: equalize.ts clipMargin).
+ * A variant is granularity:strategy[@clip margin][+absorb] (the margin, default 2: equalize.ts clipMargin;
+ * +absorb: high-bias absorption after CLE, absorb.ts; -absorb: without it, whatever the recipe's default;
+ * --absorb-margin M: each channel moves down by its calibration minimum / M, default 2).
  * --diagnose: also, per RELU6 pair, how many channels' clip fired on the calibration images and how
  * many never left 0, and each layer's SQNR against the float model (per-tensor, CLE off and measured).
  */
@@ -35,14 +37,18 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'v1,v2' },
     variants: { type: 'string', default: 'per-tensor:exact,per-tensor:measured,per-channel:exact,per-channel:measured' },
     diagnose: { type: 'boolean', default: false },
+    'absorb-margin': { type: 'string' },
   },
 });
 const calibCount = Number(values.calib);
+/** absorb.ts margin for +absorb variants (a channel moves down by its calibration minimum / this); default ABSORB_MARGIN. */
+const absorbMargin = values['absorb-margin'] !== undefined ? Number(values['absorb-margin']) : undefined;
 const evalCount = Number(values.eval);
 const variants = values.variants.split(',').map((v) => {
   const [granularity, rest] = v.split(':');
-  const [strategy, margin] = rest.split('@');
-  return { granularity: granularity as Granularity, strategy: strategy as EqualizeStrategy, margin: margin ? Number(margin) : undefined };
+  const absorb = rest.endsWith('+absorb') ? true : rest.endsWith('-absorb') ? false : undefined;
+  const [strategy, margin] = rest.replace(/[+-]absorb$/, '').split('@');
+  return { granularity: granularity as Granularity, strategy: strategy as EqualizeStrategy, margin: margin ? Number(margin) : undefined, absorb };
 });
 
 await initRuntime();
@@ -60,15 +66,15 @@ for (const key of values.models.split(',')) {
   const { calibration, evaluation, labels } = await imagenetSplit(bytes, classifier, calibCount, evalCount);
   console.log(`## ${label}`);
   if (values.diagnose) await diagnose(bytes, calibration, evaluation.slice(0, 50));
-  for (const { granularity, strategy, margin } of variants) {
+  for (const { granularity, strategy, margin, absorb } of variants) {
     const recipe = { ...defaultRecipe('int8'), granularity };
     const started = performance.now();
     let result;
-    if (margin === undefined) {
-      result = await optimizeModel({ model: bytes, recipe, calibration, skipCheck: true, equalizeStrategy: strategy });
+    if (margin === undefined && absorbMargin === undefined) {
+      result = await optimizeModel({ model: bytes, recipe, calibration, skipCheck: true, equalizeStrategy: strategy, biasAbsorption: absorb });
     } else {
       // A margin other than the default: the pipeline's CLE step by hand, then the rest without it.
-      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin });
+      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin, absorb, absorbMargin });
       result = await optimizeModel({ model: writeModel(equalized.graph), recipe: { ...recipe, equalize: 'off' }, calibration, skipCheck: true });
       result.notes.unshift(...equalized.notes);
     }
@@ -76,15 +82,17 @@ for (const key of values.models.split(',')) {
     const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
     const accuracy = compared.classification.accuracy!;
     console.log(
-      `| ${granularity} | CLE ${strategy}${margin === undefined ? '' : ` margin ${margin}`} | float ${pct(accuracy.reference.top1)} | int8 ${pct(accuracy.candidate.top1)} | agreement ${pct(compared.classification.agreement)} | ${compared.outputs[0].sqnrDb.toFixed(2)} dB | ${seconds.toFixed(0)} s |`,
+      `| ${granularity} | CLE ${strategy}${margin === undefined ? '' : ` margin ${margin}`}${absorb === undefined ? '' : absorb ? ' + absorption' : ' no absorption'} | float ${pct(accuracy.reference.top1)} | int8 ${pct(accuracy.candidate.top1)} | agreement ${pct(compared.classification.agreement)} | ${compared.outputs[0].sqnrDb.toFixed(2)} dB | ${seconds.toFixed(0)} s |`,
     );
-    if (strategy !== 'exact') {
-      // What CLE alone did to the float model on the images calibration never saw (exact only where no clip that moved fires).
-      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin });
+    if (strategy !== 'exact' || absorb) {
+      // What CLE (and absorption) alone did to the float model on the images calibration never saw (exact only where no clip that moved fires).
+      const equalized = await equalizeForQuantization(readModel(bytes), calibration, { strategy, clipMargin: margin, absorb, absorbMargin });
       const drift = await compareModels(bytes, writeModel(equalized.graph), evaluation, { labels });
       console.log(`    float model after CLE alone: top-1 ${pct(drift.classification.accuracy!.candidate.top1)}, agreement ${pct(drift.classification.agreement)}, ${drift.outputs[0].sqnrDb.toFixed(1)} dB against the float model`);
     }
     console.log(`    ${result.notes.filter((n) => n.startsWith('cross-layer')).map((n) => n.replace('cross-layer equalization: ', '')).join('; ')}`);
+    const absorption = result.notes.filter((n) => n.startsWith('high-bias absorption'));
+    if (absorption.length) console.log(`    ${absorption.map((n) => n.replace('high-bias absorption: ', '')).join('; ')}`);
   }
 }
 

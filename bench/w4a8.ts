@@ -6,7 +6,7 @@
  * default); the notes say which ops got which bits. Default recipe otherwise (per channel, minmax,
  * CLE auto, bias correction on). The last column keeps the first and last op with weights at int8
  * through a tensor-name weightBitsByScope entry.
- * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8 --output-bias-passes 1 --output-bias-ops last]
+ * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8,W4A8+absorb --output-bias-passes 1 --output-bias-ops last]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -48,6 +48,8 @@ const ALL_VARIANTS: [string, Recipe | ((graph: ModelGraph) => Recipe)][] = [
   ['int16x8', defaultRecipe('int16x8')],
   ['W4A16', { ...defaultRecipe('int16x8'), weightBits: 4 }],
   ['W4A8, first/last int8', firstLastInt8],
+  // High-bias absorption after CLE (src/optimize/absorb.ts), off by default.
+  ['W4A8+absorb', { ...defaultRecipe('int8'), weightBits: 4, biasAbsorption: 'on' }],
 ];
 const VARIANTS = values.variants ? ALL_VARIANTS.filter(([name]) => values.variants!.split(',').includes(name)) : ALL_VARIANTS;
 
@@ -74,7 +76,7 @@ for (const classifier of CLASSIFIERS) {
     floatTop1 = compared.classification.accuracy!.reference.top1;
     const size = `${(result.bytes.length / 1e6).toFixed(2)} MB${int8Bytes ? ` = ${(result.bytes.length / int8Bytes).toFixed(3)}x int8` : ""}`;
     cells.push(`${pct(compared.classification.accuracy!.candidate.top1)}, ${compared.outputs[0].sqnrDb.toFixed(1)} dB, ${size}`);
-    notes.push(`${label} ${name}: ${seconds.toFixed(1)} s; ${result.notes.filter((n) => n.startsWith('weights:') || n.startsWith('output bias') || /int4 asked/.test(n)).join('; ') || 'all weights int8'}`);
+    notes.push(`${label} ${name}: ${seconds.toFixed(1)} s; ${result.notes.filter((n) => n.startsWith('weights:') || n.startsWith('output bias') || n.startsWith('high-bias absorption: ') && /shifted down/.test(n) || /int4 asked/.test(n)).join('; ') || 'all weights int8'}`);
   }
   console.log(`| ${label} (${(bytes.length / 1e6).toFixed(2)} MB float) | ${pct(floatTop1)} | ${cells.join(' | ')} |`);
 }

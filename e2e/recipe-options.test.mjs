@@ -60,6 +60,13 @@ describe('Precision options of a variant', () => {
     assert.equal(await variant.getByTestId('variant-summary').textContent(), 'int8 · W8A8 · gptq · minmax · CLE auto');
     assert.match(await variant.getByTestId('variant-rounding-reason').textContent(), /^GPTQ \(default\): .*94\.25%.*92\.25%/);
     assert.match(await variant.getByTestId('variant-equalize-reason').textContent(), /^auto \(default, on\)/);
+    // Bias absorption beside it: off under auto, the measured reason; disabled, with why, when equalization is off.
+    assert.match(await variant.getByTestId('variant-absorb-reason').textContent(), /^auto \(default, off\).*bench:pertensor/);
+    await variant.getByLabel('Equalization').selectOption('off');
+    assert.equal(await variant.getByLabel('Bias absorption').isDisabled(), true);
+    assert.match(await variant.getByTestId('variant-absorb-reason').textContent(), /after cross-layer equalization, which is off/);
+    await variant.getByLabel('Equalization').selectOption('auto');
+    assert.equal(await variant.getByLabel('Bias absorption').isDisabled(), false);
     assert.match(await variant.getByTestId('variant-algo-reason').textContent(), /^min\/max \(default\)/);
     // As the CLI without --allow-float-fallback: a result with unasked float ops is a failure unless ticked.
     assert.equal(await variant.getByLabel('keep if ops fall back to float').isChecked(), false);

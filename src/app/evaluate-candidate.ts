@@ -18,7 +18,10 @@ export interface CandidateEvaluation {
   disagreements(): Promise<Disagreement[]>;
 }
 
-/** `channelScales`: what cross-layer equalization rescaled in the candidate (OptimizeResult.channelScales), undone per layer. */
+/**
+ * `channelScales`: what cross-layer equalization rescaled in the candidate (OptimizeResult.channelScales),
+ * `channelShifts`: what high-bias absorption lowered (OptimizeResult.channelShifts); both undone per layer.
+ */
 export async function evaluateCandidate(
   session: Session,
   candidate: Uint8Array,
@@ -26,6 +29,7 @@ export async function evaluateCandidate(
   onProgress: ProgressCallback,
   signal?: AbortSignal,
   channelScales?: Record<string, number[]>,
+  channelShifts?: Record<string, number[]>,
 ): Promise<CandidateEvaluation> {
   const { bytes: reference } = session.requireModel();
   const d = session.dataset;
@@ -36,6 +40,7 @@ export async function evaluateCandidate(
     labels: evaluation.labels,
     perLayer: true,
     channelScales,
+    channelShifts,
     // The task's own measure beside top-1 (mAP@0.5 for detectors, mIoU for segmenters, from the
     // model's outputs; against the labels, boxes or masks when there are some, else the float model's outputs).
     quality: {

@@ -55,7 +55,7 @@ export interface MakeVariantRequest {
   activationSummaries?: boolean;
 }
 
-export interface MadeVariant extends Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings' | 'plan' | 'activations' | 'channelScales'> {
+export interface MadeVariant extends Pick<OptimizeResult, 'bytes' | 'label' | 'recipe' | 'floatOps' | 'notes' | 'timings' | 'plan' | 'activations' | 'channelScales' | 'channelShifts'> {
   verdict?: OptimizeResult['verdict'];
   chain?: { steps: Chain; result: ChainResult; summary: ChainSummary };
   training?: TrainingSummary;
@@ -142,6 +142,7 @@ async function makeChainVariant(
     plan: c.quantized?.plan,
     activations: c.quantized?.activations,
     channelScales: c.quantized?.channelScales,
+    channelShifts: c.quantized?.channelShifts,
     chain: { steps: chain, result: c, summary },
     training: trainingSummary,
   };

@@ -23,7 +23,7 @@ export interface ReevaluateRequest {
 const NOTE_START = 'Re-evaluated on ';
 
 export async function reevaluateVariant({ session, previous, split, onProgress, signal, environment }: ReevaluateRequest): Promise<RunResult> {
-  const measured = await evaluateCandidate(session, previous.bytes, split, onProgress, signal, previous.channelScales);
+  const measured = await evaluateCandidate(session, previous.bytes, split, onProgress, signal, previous.channelScales, previous.channelShifts);
   const { comparison, evaluatedOn } = measured;
   const disagreements = await measured.disagreements();
   const overlayJson = comparison.perLayer?.length ? nodeDataJson(modelNodeData(readModel(previous.bytes), comparison.perLayer)) : null;

@@ -46,7 +46,7 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
   const made = await makeVariant({ ...request, model: reference, dataset: d, indices, activationSummaries: true });
   if (signal?.aborted) throw new WorkbenchError('cancelled', 'Cancelled.');
 
-  const measured = await evaluateCandidate(session, made.bytes, request.split, onProgress, signal, made.channelScales);
+  const measured = await evaluateCandidate(session, made.bytes, request.split, onProgress, signal, made.channelScales, made.channelShifts);
   const { comparison, evaluatedOn } = measured;
   if (made.chain) made.notes.push(...accuracyNotes(comparison, made.chain.steps));
 
@@ -86,6 +86,7 @@ export async function runVariant(request: RunVariantRequest): Promise<VariantRun
     floatOps: made.floatOps,
     activations: made.activations,
     ...(made.channelScales ? { channelScales: made.channelScales } : {}),
+    ...(made.channelShifts ? { channelShifts: made.channelShifts } : {}),
     notes: made.notes,
     timings: made.timings as Record<string, number>,
     comparison,

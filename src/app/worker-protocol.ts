@@ -125,6 +125,8 @@ export interface RunResult {
    * Absent in results saved before it was kept (their re-evaluations read the rescaling as error).
    */
   channelScales?: Record<string, number[]>;
+  /** The same for high-bias absorption's per-channel shifts (OptimizeResult.channelShifts). */
+  channelShifts?: Record<string, number[]>;
   notes: string[];
   timings: Record<string, number>;
   comparison: ComparisonResult;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../test-support/shared';
 import { COMMANDS, commandOptions } from './commands';
 import { flagOf } from './option-spec';
-import { DEFAULT_ROUNDING } from '../optimize/recipe';
+import { absorptionApplies, DEFAULT_ROUNDING, recipeLabel } from '../optimize/recipe';
 import { recipeFromOptions, type RecipeOptions } from './recipe-options';
 import { parseCommandLine } from './parse-command-line';
 import { commandHelp } from './usage';
@@ -21,7 +21,7 @@ function cli(...args: string[]) {
 
 /**
  * Every option each command accepted before the table (from the old hand-written parseArgs calls),
- * plus --allow-float-fallback, --equalize, --weights, --block-size, --op-weights, --op-activations, --rounding, eval's
+ * plus --allow-float-fallback, --equalize, --bias-absorption, --weights, --block-size, --op-weights, --op-activations, --rounding, eval's
  * --metric and the search command (with --target, --arena-kb, --flash-kb).
  */
 /** Detectors with a raw head (eval and search). */
@@ -37,14 +37,14 @@ const ACCEPTED: Record<string, string[]> = {
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
     '--train-count', '--epochs', '--batch', '--lr', '--loss', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
-    '--op-weights', '--op-activations', '--rounding',
+    '--op-weights', '--op-activations', '--rounding', '--bias-absorption',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS, ...MASK_FLAGS],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations', '--sparsity-sensitivity',
     '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--op-activations', '--algo', '--exclude', '--integer-only', '--equalize',
-    '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS, ...MASK_FLAGS,
+    '--bias-absorption', '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS, ...MASK_FLAGS,
   ],
 };
 
@@ -141,6 +141,17 @@ describe('tflite-opt options', () => {
     expect(recipe('--per-tensor', '--equalize', 'off')).toMatchObject({ granularity: 'per-tensor', equalize: 'off' });
     expect(recipe().equalize).toBe('auto');
     expect(() => recipe('--equalize', 'yes')).toThrow(/equalize must be auto, on, off/);
+  });
+
+  it('--bias-absorption reaches the recipe (and its label); without it the recipe leaves it to auto, and a wrong mode is named', () => {
+    const recipe = (...extra: string[]) => recipeFromOptions(parseOptimize(...extra) as RecipeOptions);
+    expect(recipe('--bias-absorption', 'on').biasAbsorption).toBe('on');
+    expect(recipeLabel(recipe('--bias-absorption', 'on'))).toBe('int8-absorb-on');
+    expect(recipe().biasAbsorption).toBeUndefined();
+    expect(absorptionApplies(recipe())).toBe(false);
+    expect(absorptionApplies(recipe('--bias-absorption', 'on'))).toBe(true);
+    expect(absorptionApplies(recipe('--bias-absorption', 'on', '--equalize', 'off'))).toBe(false);
+    expect(() => recipe('--bias-absorption', 'yes')).toThrow(/biasAbsorption must be auto, on, off/);
   });
 
   it('--op-activations reaches the recipe as activationBitsByScope; a bad value or technique is named', () => {

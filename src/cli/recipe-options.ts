@@ -5,7 +5,7 @@ import { RECIPE_NAMES } from './option-groups';
 import { readInputFile } from './read-input-file';
 import { UsageError } from './usage-error';
 
-export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'rounding' | 'weights' | 'opWeights' | 'opActivations' | 'blockSize'>;
+export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'biasAbsorption' | 'rounding' | 'weights' | 'opWeights' | 'opActivations' | 'blockSize'>;
 
 export function recipeFromOptions(options: RecipeOptions): Recipe {
   let base: Record<string, unknown>;
@@ -26,6 +26,7 @@ export function recipeFromOptions(options: RecipeOptions): Recipe {
   if (options.algo) base.calibration = { ...(base.calibration as object), algorithm: options.algo };
   if (options.integerOnly) base.integerOnly = true;
   if (options.equalize) base.equalize = options.equalize;
+  if (options.biasAbsorption) base.biasAbsorption = options.biasAbsorption;
   if (options.rounding) base.rounding = options.rounding;
   if (options.weights) {
     if (options.weights !== 'int8' && options.weights !== 'int4') throw new UsageError(`--weights must be int8 or int4, got "${options.weights}"`);

@@ -77,6 +77,12 @@ export interface CompareOptions extends RunProgress {
    * by these factors, e.g. OptimizeResult.channelScales after cross-layer equalization.
    */
   channelScales?: Readonly<Record<string, ArrayLike<number>>>;
+  /**
+   * Per layer: reference tensors (by name) that the candidate holds lowered per channel by these
+   * amounts before any channelScales division (OptimizeResult.channelShifts, high-bias absorption):
+   * the reference is (candidate + shift) * scale.
+   */
+  channelShifts?: Readonly<Record<string, ArrayLike<number>>>;
 }
 
 export interface OutputComparison extends ErrorSummary {
@@ -172,7 +178,7 @@ export async function compareModels(
   const total = sampleCount(samples, options.total);
   if (signal?.aborted) throw cancelled('The comparison', 0, total);
   await initRuntime();
-  const models = options.perLayer ? await loadTappedPair(referenceBytes, candidateBytes, options.channelScales ?? {}) : await loadPlainPair(referenceBytes, candidateBytes);
+  const models = options.perLayer ? await loadTappedPair(referenceBytes, candidateBytes, options.channelScales ?? {}, options.channelShifts ?? {}) : await loadPlainPair(referenceBytes, candidateBytes);
   try {
     const { reference, candidate } = models;
     // Inputs: candidate input i takes reference input inputMap[i] of the sample.
@@ -252,6 +258,7 @@ export async function compareModels(
               ? toFloat(r.values[layer.referenceTap], null)
               : toFloat(referenceInputs[layer.referenceInput], reference.inputs[layer.referenceInput].quantization);
           let candValues = toFloat(c.values[layer.candidateTap], layer.quantization, layer.scratch);
+          if (layer.channelShift) candValues = shiftChannels(candValues, layer.channelShift, layer.scratch);
           if (layer.channelScale) candValues = rescaleChannels(candValues, layer.channelScale, layer.scratch);
           layer.scratch = candValues;
           addError(layerErrors[k], refValues, candValues);
@@ -320,7 +327,19 @@ interface Layer {
   quantization: { scale: number; zeroPoint: number } | null;
   /** Factor per channel (last axis) to multiply the candidate's values by (CompareOptions.channelScales). */
   channelScale: Float32Array | null;
+  /** Amount per channel to add to the candidate's values first (CompareOptions.channelShifts). */
+  channelShift: Float32Array | null;
   scratch?: Float32Array;
+}
+
+/** values[i] + shift[i mod channels], into `out` when it fits (it may be `values` itself). */
+function shiftChannels(values: Float32Array, shift: Float32Array, out?: Float32Array): Float32Array {
+  const result = out && out.length === values.length ? out : new Float32Array(values.length);
+  const channels = shift.length;
+  for (let i = 0; i < values.length; i += channels) {
+    for (let c = 0; c < channels; c++) result[i + c] = values[i + c] + shift[c];
+  }
+  return result;
 }
 
 /** values[i] * scale[i mod channels], into `out` when it fits (it may be `values` itself). */
@@ -365,7 +384,9 @@ async function loadPlainPair(referenceBytes: Uint8Array, candidateBytes: Uint8Ar
   };
 }
 
-async function loadTappedPair(referenceBytes: Uint8Array, candidateBytes: Uint8Array, channelScales: Readonly<Record<string, ArrayLike<number>>>): Promise<ModelPair> {
+type PerChannel = Readonly<Record<string, ArrayLike<number>>>;
+
+async function loadTappedPair(referenceBytes: Uint8Array, candidateBytes: Uint8Array, channelScales: PerChannel, channelShifts: PerChannel): Promise<ModelPair> {
   const referenceGraph = readModel(referenceBytes);
   const candidateGraph = readModel(candidateBytes);
   const referenceSelect = activationSelector(referenceGraph);
@@ -381,7 +402,7 @@ async function loadTappedPair(referenceBytes: Uint8Array, candidateBytes: Uint8A
   }
   let layers: Layer[];
   try {
-    layers = matchLayers(referenceGraph, reference, candidateGraph, candidate, channelScales);
+    layers = matchLayers(referenceGraph, reference, candidateGraph, candidate, channelScales, channelShifts);
   } catch (error) {
     reference.delete();
     candidate.delete();
@@ -406,7 +427,8 @@ function matchLayers(
   reference: TappedRunner,
   candidateGraph: ModelGraph,
   candidate: TappedRunner,
-  channelScales: Readonly<Record<string, ArrayLike<number>>>,
+  channelScales: PerChannel,
+  channelShifts: PerChannel,
 ): Layer[] {
   const refSubgraph = referenceGraph.subgraphs[0];
   const candSubgraph = candidateGraph.subgraphs[0];
@@ -452,10 +474,12 @@ function matchLayers(
     if (quantized && (!q?.scale?.length || q.scale.length > 1)) continue;
     const opIndex = producer[tap.tensorIndex];
     const scale = Object.hasOwn(channelScales, name) ? channelScales[name] : undefined;
-    if (scale) {
+    const shift = Object.hasOwn(channelShifts, name) ? channelShifts[name] : undefined;
+    for (const [what, values] of [['scales', scale], ['shifts', shift]] as const) {
+      if (!values) continue;
       const channels = tensor.shape[tensor.shape.length - 1];
-      if (channels !== scale.length || elementCount(tensor.shape) % scale.length !== 0) {
-        throw new WorkbenchError('bad-input', `The channel scales of '${name}' have ${scale.length} value(s); its tensor in the candidate has shape [${tensor.shape.join(', ')}].`);
+      if (channels !== values.length || elementCount(tensor.shape) % values.length !== 0) {
+        throw new WorkbenchError('bad-input', `The channel ${what} of '${name}' have ${values.length} value(s); its tensor in the candidate has shape [${tensor.shape.join(', ')}].`);
       }
     }
     layers.push({
@@ -475,6 +499,7 @@ function matchLayers(
       candidateTap: claim.tap,
       quantization: quantized ? { scale: q!.scale![0], zeroPoint: q!.zeroPoint?.[0] ?? 0 } : null,
       channelScale: scale ? Float32Array.from(scale) : null,
+      channelShift: shift ? Float32Array.from(shift) : null,
     });
   }
   layers.sort((a, b) => a.info.opIndex - b.info.opIndex || a.info.tensorIndex - b.info.tensorIndex);

@@ -225,7 +225,7 @@ export interface ChainResult {
   trained?: Omit<FinetuneResult, 'graph'>;
   /** qat with int4 weights: how many int4 tensors learned their steps, and whether the trained or the PTQ model is the result. */
   lsq?: { int4Tensors: number; kept: 'qat' | 'ptq' };
-  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict' | 'plan' | 'activations' | 'channelScales'>;
+  quantized?: Pick<OptimizeResult, 'floatOps' | 'notes' | 'timings' | 'verdict' | 'plan' | 'activations' | 'channelScales' | 'channelShifts'>;
   report: ModelWeightReport;
   checks: ChainChecks;
   notes: string[];
@@ -375,7 +375,7 @@ async function trainAndQuantize(
 
 /** What a chain result keeps of the quantization step's result. */
 function quantizedSummary(q: OptimizeResult): NonNullable<ChainResult['quantized']> {
-  return { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan, activations: q.activations, ...(q.channelScales ? { channelScales: q.channelScales } : {}) };
+  return { floatOps: q.floatOps, notes: q.notes, timings: q.timings, verdict: q.verdict, plan: q.plan, activations: q.activations, ...(q.channelScales ? { channelScales: q.channelScales } : {}), ...(q.channelShifts ? { channelShifts: q.channelShifts } : {}) };
 }
 
 /** Aborted when either is (AbortSignal.any is too new for some of the browsers we serve). */

@@ -18,7 +18,8 @@ import type { ModelGraph } from '../tflite/graph';
 import { cloneGraph } from '../tflite/edit';
 import { writeModel } from '../tflite/write';
 import { equalizeCrossLayer, pairTensors, type EqualizeResult } from './equalize';
-import { measureChannelMaxima } from './channel-maxima';
+import { measureChannelRanges } from './channel-maxima';
+import { absorbHighBias, absorptionTensors, type AbsorbResult, type ChannelRange } from './absorb';
 import { dropUnused, foldConstantDequantize } from './quantize/fold-dequantize';
 
 /**
@@ -47,6 +48,8 @@ export interface EqualizeStep extends EqualizeResult {
   samples: Samples;
   /** Output SQNR of the float model with RELU instead of RELU6 against the original, when measured. */
   relu6SqnrDb?: number;
+  /** High-bias absorption after CLE (EqualizeStepOptions.absorb), when it ran. */
+  absorption?: Omit<AbsorbResult, 'graph' | 'notes'>;
 }
 
 /**
@@ -63,11 +66,47 @@ export interface EqualizeStepOptions {
   clipMargin?: number;
   /** 'try-relu' when RELU is refused: 'exact' or 'measured' (default 'measured'). */
   otherwise?: 'exact' | 'measured';
+  /**
+   * High-bias absorption after CLE (absorb.ts), from per-channel minima measured on the first
+   * calibration samples (with 'measured', in the same tapped run as the maxima).
+   */
+  absorb?: boolean;
+  /** absorb.ts margin: a channel moves down by its calibration minimum / this (default ABSORB_MARGIN). */
+  absorbMargin?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
 
 export async function equalizeForQuantization(input: ModelGraph, samples: Samples, options: EqualizeStepOptions): Promise<EqualizeStep> {
+  const step = await equalizeOnly(input, samples, options);
+  if (!options.absorb || step.absorption) return step;
+  // CLE without measurements ('exact', 'try-relu'): measure the equalized model for absorption.
+  const { head, all } = await firstSamples(step.samples, MEASURE_SAMPLES);
+  if (head.length < MIN_MEASURE_SAMPLES) {
+    return { ...step, samples: all, notes: [...step.notes, `high-bias absorption: not done; it needs at least ${MIN_MEASURE_SAMPLES} calibration samples to tell which channels never reach their clip, and ${head.length} were given`] };
+  }
+  const ranges = await measureOrNote(step.graph, absorptionTensors(step.graph), head, options);
+  if (typeof ranges === 'string') return { ...step, samples: all, notes: [...step.notes, `high-bias absorption: not done, ${ranges}`] };
+  return { ...step, samples: all, ...absorbed(step, ranges, head.length, options) };
+}
+
+/** Absorption on the step's graph with ranges measured on it: the graph, the counts and the notes. */
+function absorbed(step: Pick<EqualizeStep, 'graph' | 'notes'>, ranges: Map<number, ChannelRange>, measured: number, options: EqualizeStepOptions): Pick<EqualizeStep, 'graph' | 'notes' | 'absorption'> {
+  const { graph, notes, ...absorption } = absorbHighBias(step.graph, { channelRanges: ranges, margin: options.absorbMargin, clipMargin: options.clipMargin ?? DEFAULT_CLIP_MARGIN });
+  return { graph, absorption, notes: [...step.notes, ...notes.map((n, i) => (i === 0 ? `${n}, minima from ${measured} calibration sample(s)` : n))] };
+}
+
+/** The ranges, or why LiteRT could not measure them (a cancel still throws). */
+async function measureOrNote(graph: ModelGraph, tensors: number[], head: Sample[], options: EqualizeStepOptions): Promise<Map<number, ChannelRange> | string> {
+  try {
+    return await measureChannelRanges(graph, tensors, head, { signal: options.signal, onProgress: options.onProgress });
+  } catch (error) {
+    if (error instanceof WorkbenchError && error.code === 'cancelled') throw error;
+    return `LiteRT could not run the model to measure its activations (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+async function equalizeOnly(input: ModelGraph, samples: Samples, options: EqualizeStepOptions): Promise<EqualizeStep> {
   const minSqnrDb = options.minSqnrDb ?? MIN_RELU6_SQNR_DB;
   const graph = cloneGraph(input);
   foldConstantDequantize(graph);
@@ -93,6 +132,8 @@ export async function equalizeForQuantization(input: ModelGraph, samples: Sample
 async function measured(graph: ModelGraph, samples: Samples, notes: string[], options: EqualizeStepOptions): Promise<EqualizeStep> {
   const clipMargin = options.clipMargin ?? DEFAULT_CLIP_MARGIN;
   const tensors = pairTensors(graph);
+  // Absorption's tensors in the same tapped run (most are CLE's pairs too).
+  const measuredTensors = options.absorb ? [...new Set([...tensors, ...absorptionTensors(graph)])] : tensors;
   if (!tensors.length) {
     const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
     return { ...exact, samples, notes: [...notes, ...exact.notes] };
@@ -103,19 +144,33 @@ async function measured(graph: ModelGraph, samples: Samples, notes: string[], op
     const why = `cross-layer equalization: exact pairs only; through RELU6 it needs at least ${MIN_MEASURE_SAMPLES} calibration samples to tell which channels stay under the clip, and ${head.length} were given`;
     return { ...exact, samples: all, notes: [...notes, ...exact.notes, why] };
   }
-  let channelMaxima: Map<number, Float64Array>;
-  try {
-    channelMaxima = await measureChannelMaxima(graph, tensors, head, { signal: options.signal, onProgress: options.onProgress });
-  } catch (error) {
-    if (error instanceof WorkbenchError && error.code === 'cancelled') throw error;
+  const ranges = await measureOrNote(graph, measuredTensors, head, options);
+  if (typeof ranges === 'string') {
     // Calibration may still succeed where this tapped run did not: equalize only what is exact without it.
     const exact = equalizeCrossLayer(graph, { relu6: 'skip' });
-    const why = `cross-layer equalization: exact pairs only, LiteRT could not run the model to measure its activations (${error instanceof Error ? error.message : String(error)})`;
-    return { ...exact, samples: all, notes: [...notes, ...exact.notes, why] };
+    const why = `cross-layer equalization: exact pairs only, ${ranges}`;
+    const absorption = options.absorb ? [`high-bias absorption: not done, ${ranges}`] : [];
+    return { ...exact, samples: all, notes: [...notes, ...exact.notes, why, ...absorption], absorption: options.absorb ? skippedAll() : undefined };
   }
+  const channelMaxima = new Map([...ranges].filter(([t]) => tensors.includes(t)).map(([t, r]) => [t, r.max]));
   const result = equalizeCrossLayer(graph, { relu6: 'measured', channelMaxima, clipMargin });
   const how = `cross-layer equalization: through RELU6 only in channels that stayed under 6 / ${clipMargin} on ${head.length} calibration sample(s) (their clip kept at >= ${clipMargin}x that maximum)`;
-  return { ...result, samples: all, notes: [...notes, ...result.notes, how] };
+  const step: EqualizeStep = { ...result, samples: all, notes: [...notes, ...result.notes, how] };
+  if (!options.absorb) return step;
+  // CLE holds channel i of each pair's tensor divided by s_i, exactly on these samples (each moved
+  // clip stays above what they reach): the equalized model's ranges without measuring it again.
+  const scaled = new Map(ranges);
+  for (const pair of result.pairs) {
+    const r = ranges.get(pair.tensor);
+    if (pair.subgraph !== 0 || !r) continue;
+    scaled.set(pair.tensor, { min: r.min.map((v, i) => v / pair.scales[i]), max: r.max.map((v, i) => v / pair.scales[i]) });
+  }
+  return { ...step, ...absorbed(step, scaled, head.length, options) };
+}
+
+/** The absorption record when nothing could be measured. */
+function skippedAll(): Omit<AbsorbResult, 'graph' | 'notes'> {
+  return { pairs: [], absorbed: 0, channels: 0, skipped: new Map() };
 }
 
 /** The first `count` samples, and an iterable over all of them that does not read the source twice. */

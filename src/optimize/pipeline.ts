@@ -27,9 +27,10 @@ import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-o
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { isConstant } from '../tflite/queries';
 import { elementCount } from '../tflite/shape';
-import { asksInt4, equalizeApplies, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
+import { absorptionApplies, asksInt4, equalizeApplies, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { channelScalesOf } from './equalize';
+import { channelShiftsOf } from './absorb';
 import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVerdict } from './fallback';
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
 import { layerSites } from './rounding/layer-sites';
@@ -98,6 +99,8 @@ export interface OptimizeRequest {
    * model estimated over it is refused with a 'too-large' error before anything loads (memory-budget.ts).
    */
   memoryBudget?: number;
+  /** High-bias absorption after CLE (benches and tests); default from the recipe (absorptionApplies). */
+  biasAbsorption?: boolean;
 }
 
 export interface OptimizeResult {
@@ -121,6 +124,12 @@ export interface OptimizeResult {
    * them to compareModels (CompareOptions.channelScales) for a per-layer comparison with the float model.
    */
   channelScales?: Record<string, number[]>;
+  /**
+   * After high-bias absorption: the float tensors whose values the result holds lowered per channel
+   * (before the channelScales division) by these amounts, by name (absorb.ts channelShiftsOf); for
+   * compareModels (CompareOptions.channelShifts).
+   */
+  channelShifts?: Record<string, number[]>;
 }
 
 const QUANTIZED_STATES = new Set(['int8', 'uint8', '16x8', 'mixed', 'dynamic-range']);
@@ -161,6 +170,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
   let plan: QuantizationPlan | undefined;
   let activations: ActivationSummary[] | undefined;
   let channelScales: Record<string, number[]> | undefined;
+  let channelShifts: Record<string, number[]> | undefined;
   const skip = (s: number, o: number) => keepsFloat(recipe, graph, s, graph.subgraphs[s].operators[o]);
 
   let result: ModelGraph;
@@ -179,11 +189,18 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       const otherwise = recipe.granularity === 'per-tensor' ? 'measured' : 'exact';
       trace('equalize');
       const equalized = await timed('equalize', () =>
-        equalizeForQuantization(graph, calibration!, { strategy, otherwise, signal, onProgress: (done, total) => onProgress?.('equalize', done, total) }),
+        equalizeForQuantization(graph, calibration!, {
+          strategy,
+          otherwise,
+          absorb: request.biasAbsorption ?? absorptionApplies(recipe),
+          signal,
+          onProgress: (done, total) => onProgress?.('equalize', done, total),
+        }),
       );
       graph = equalized.graph;
       calibration = equalized.samples;
       if (equalized.pairs.length) channelScales = channelScalesOf(equalized);
+      if (equalized.absorption?.pairs.length) channelShifts = channelShiftsOf(equalized.graph, equalized.absorption.pairs);
       notes.push(...equalized.notes);
     }
     // Rounding optimization reads each layer's inputs from the same samples, as calibration pulls
@@ -383,7 +400,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     await timed('check', () => checkRuns(bytes));
   }
   trace('done');
-  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations, ...(channelScales ? { channelScales } : {}) };
+  return { bytes, recipe, label, floatOps, notes, timings, verdict, plan, activations, ...(channelScales ? { channelScales } : {}), ...(channelShifts ? { channelShifts } : {}) };
 }
 
 /**

@@ -25,6 +25,9 @@ export type Granularity = 'per-channel' | 'per-tensor';
 /** Cross-layer equalization before calibration (int8, int16x8); 'auto' is the measured default (equalizeApplies). */
 export type EqualizeMode = 'auto' | 'on' | 'off';
 export const EQUALIZE_MODES: readonly EqualizeMode[] = ['auto', 'on', 'off'];
+/** High-bias absorption after CLE (absorb.ts); 'auto' is the measured default (absorptionApplies). */
+export type AbsorbMode = 'auto' | 'on' | 'off';
+export const ABSORB_MODES: readonly AbsorbMode[] = ['auto', 'on', 'off'];
 export type WeightBits = 8 | 4;
 /**
  * How int8 / int16x8 weights are rounded for their scales (rounding/): 'nearest', or 'gptq' /
@@ -68,6 +71,8 @@ export interface Recipe {
   minWeightElements: number;
   /** Cross-layer equalization of the float model before calibration (int8, int16x8). */
   equalize: EqualizeMode;
+  /** High-bias absorption after equalization (absent: 'auto'); nothing without equalization. */
+  biasAbsorption?: AbsorbMode;
   /** Bits per weight (8 or 4): weight-only, dynamic, and int8 / int16x8 (W4A8 / W4A16). */
   weightBits: WeightBits;
   /** Blockwise int4 block size along the input dimension; 0 = per channel. Needs weightBits 4. */
@@ -126,6 +131,21 @@ export function equalizeApplies(recipe: Recipe): boolean {
   return needsCalibration(recipe) && recipe.equalize !== 'off';
 }
 
+/**
+ * Whether the pipeline absorbs high biases after equalizing (absorb.ts): 'on' / 'off' as said;
+ * 'auto' is off, measured: where it stays exact it found 1 of 2736 channels to move on MobileNetV1
+ * 0.25 and 29 of 15552 on MobileNetV2 (the rest feed a padded 3x3 depthwise convolution, reach their
+ * RELU6 clip or touch 0), and int8 did not gain (per-tensor top-1 V1 61.25% -> 61.00%, V2 77.25% ->
+ * 77.25%; per-channel output SQNR V1 18.95 -> 18.72 dB, V2 26.62 -> 26.79 dB; npm run
+ * bench:pertensor, bench/README.md), while costing a tapped float pass per-channel.
+ */
+export function absorptionApplies(recipe: Recipe): boolean {
+  if (!equalizeApplies(recipe)) return false;
+  const mode = recipe.biasAbsorption ?? 'auto';
+  if (mode !== 'auto') return mode === 'on';
+  return false;
+}
+
 /** Whether any op's weights are asked to be int4 (weightBits, by op type or by scope). */
 export function asksInt4(recipe: Recipe): boolean {
   return recipe.weightBits === 4 || Object.values(recipe.opWeightBits).includes(4) || recipe.weightBitsByScope.some((e) => e.bits === 4);
@@ -146,7 +166,7 @@ export function parseRecipe(json: unknown): Recipe {
   const technique = input.technique as Technique;
   if (!TECHNIQUES.includes(technique)) fail(`unknown technique ${JSON.stringify(input.technique)} (known: ${TECHNIQUES.join(', ')})`);
   const recipe = defaultRecipe(technique);
-  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'weightBits', 'blockSize', 'opWeightBits', 'weightBitsByScope', 'activationBitsByScope', 'rounding', 'floatWeights']);
+  const known = new Set(['technique', 'granularity', 'calibration', 'io', 'integerOnly', 'keepFloat', 'minWeightElements', 'equalize', 'biasAbsorption', 'weightBits', 'blockSize', 'opWeightBits', 'weightBitsByScope', 'activationBitsByScope', 'rounding', 'floatWeights']);
   for (const key of Object.keys(input)) if (!known.has(key)) fail(`unknown field "${key}"`);
   if (input.granularity !== undefined) {
     if (input.granularity !== 'per-channel' && input.granularity !== 'per-tensor') fail(`granularity must be per-channel or per-tensor`);
@@ -160,6 +180,10 @@ export function parseRecipe(json: unknown): Recipe {
   if (input.equalize !== undefined) {
     if (!EQUALIZE_MODES.includes(input.equalize as EqualizeMode)) fail(`equalize must be ${EQUALIZE_MODES.join(', ')}, got ${JSON.stringify(input.equalize)}`);
     recipe.equalize = input.equalize as EqualizeMode;
+  }
+  if (input.biasAbsorption !== undefined) {
+    if (!ABSORB_MODES.includes(input.biasAbsorption as AbsorbMode)) fail(`biasAbsorption must be ${ABSORB_MODES.join(', ')}, got ${JSON.stringify(input.biasAbsorption)}`);
+    recipe.biasAbsorption = input.biasAbsorption as AbsorbMode;
   }
   if (input.rounding !== undefined) {
     if (!ROUNDING_METHODS.includes(input.rounding as RoundingMethod)) fail(`rounding must be ${ROUNDING_METHODS.join(', ')}, got ${JSON.stringify(input.rounding)}`);
@@ -355,6 +379,7 @@ export function recipeLabel(recipe: Recipe): string {
   if (recipe.keepFloat.length) parts.push(`${recipe.keepFloat.length}float`);
   if (recipe.floatWeights === 'float16' && needsCalibration(recipe)) parts.push('f16float');
   if (needsCalibration(recipe) && recipe.equalize !== 'auto') parts.push(`cle-${recipe.equalize}`);
+  if (needsCalibration(recipe) && (recipe.biasAbsorption ?? 'auto') !== 'auto') parts.push(`absorb-${recipe.biasAbsorption}`);
   if (needsCalibration(recipe) && recipe.rounding !== DEFAULT_ROUNDING) parts.push(`round-${recipe.rounding}`);
   return parts.join('-');
 }
@@ -447,6 +472,7 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
       if (recipe.io !== 'float') notMapped.push(`${recipe.io} model I/O (AEQ keeps the model's I/O types)`);
       if (recipe.integerOnly) notMapped.push('integerOnly (AEQ has no such check)');
       if (equalizeApplies(recipe)) notMapped.push('cross-layer equalization (AEQ has none; its run would quantize the model unequalized)');
+      if (absorptionApplies(recipe)) notMapped.push('high-bias absorption (AEQ has none)');
       if (recipe.rounding !== 'nearest') notMapped.push(`${recipe.rounding} weight rounding (AEQ's min_max_uniform_quantize rounds to nearest)`);
       break;
     }

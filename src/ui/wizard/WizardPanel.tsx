@@ -3,21 +3,10 @@ import { addVariants, setAnswers, useSession } from '../session';
 import { TARGET_LABELS, type Target } from '../target-check';
 import { chainText, variantLabel } from '../../app/variant-chain';
 import { useShallow } from 'zustand/react/shallow';
-import { recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Observed, type Priority, type WizardAnswers } from './recommend';
+import { observedDrops, recommend, TECHNIQUE_TABLE, type DataAvailable, type LossTolerance, type Observed, type Priority, type WizardAnswers } from './recommend';
 import type { Variant } from '../session';
 import { SearchPanel } from './SearchPanel';
 import { precisionText } from '../workbench/recipe-options';
-
-/** The smallest loss of a finished plain int8 variant: top-1 points, or disagreement when unlabeled. */
-function observedInt8Drop(variants: Variant[]): number | undefined {
-  const drops = variants
-    .filter((v) => v.status === 'done' && v.result && v.recipe.technique === 'int8' && !v.steps)
-    .map((v) => {
-      const c = v.result!.comparison.classification;
-      return c.accuracy ? c.accuracy.reference.top1 - c.accuracy.candidate.top1 : 1 - c.agreement;
-    });
-  return drops.length ? Math.min(...drops) : undefined;
-}
 
 /** Latency over the float model's, per technique, from finished plain variants (the fastest of each). */
 function observedLatencyRatios(variants: Variant[]): NonNullable<Observed['latencyRatio']> {
@@ -48,9 +37,9 @@ export function WizardPanel() {
   const answers = useSession((s) => s.answers);
   const update = (patch: Partial<WizardAnswers>) => setAnswers({ ...answers, ...patch });
   // Only the number is selected, so progress of running variants does not re-render the wizard.
-  const int8Drop = useSession(useShallow((s) => observedInt8Drop(s.variants)));
+  const { int8Drop, w4a8Drop } = useSession(useShallow((s) => observedDrops(s.variants)));
   const latencyRatio = useSession(useShallow((s) => observedLatencyRatios(s.variants)));
-  const observed: Observed = { int8Drop, latencyRatio };
+  const observed: Observed = { int8Drop, w4a8Drop, latencyRatio };
   const recommendations = recommend(answers, observed);
   return (
     <section className="card panel" aria-labelledby="wizard-heading" data-testid="wizard">

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { chainText } from '../../app/variant-chain';
-import { recommend } from './recommend';
+import { defaultRecipe } from '../../optimize/recipe';
+import { observedDrops, recommend, type ObservedRun } from './recommend';
 
 describe('wizard and chains', () => {
   test('the wizard recommends cluster:32:per-channel+int8 when size matters and data is available', () => {
@@ -71,5 +72,45 @@ describe('wizard and int4 weights', () => {
     const int8 = r.findIndex((x) => x.recipe.technique === 'int8' && x.recipe.weightBits === 8 && !x.steps);
     expect(int8).toBeGreaterThanOrEqual(0);
     expect(int8).toBeLessThan(first4);
+  });
+});
+
+describe('wizard and W4A8 + QAT', () => {
+  const w4a8Qat = (r: ReturnType<typeof recommend>) => r.filter((x) => x.recipe.weightBits === 4 && x.steps?.train?.mode === 'qat');
+  const size = { target: 'web', data: 'labeled', loss: 'moderate', priority: 'size', sensitive: false } as const;
+  test('first, with the measured loss and the budget in the reason, when the smallest model is asked and W4A8 missed', () => {
+    const r = recommend(size, { w4a8Drop: 0.0975 });
+    expect(w4a8Qat(r)).toHaveLength(1);
+    expect(r[0].recipe).toMatchObject({ technique: 'int8', weightBits: 4 });
+    expect(r[0].steps?.train).toMatchObject({ mode: 'qat' });
+    expect(chainText(r[0].recipe, r[0].steps)).toBe('qat+int8');
+    expect(r[0].reason).toMatch(/W4A8 after post-training quantization lost 9\.8 pt, more than the 3\.0 pt you accept/);
+    expect(r[0].reason).toMatch(/on your labels/);
+    expect(recommend({ ...size, data: 'unlabeled' }, { w4a8Drop: 0.05 })[0].reason).toMatch(/distillation/);
+    // The plain W4A8 is still offered (to compare with), after it.
+    expect(r.slice(1).some((x) => x.recipe.weightBits === 4 && !x.steps)).toBe(true);
+  });
+  test('not when W4A8 was not measured, stayed within the budget, there is no data, size is not the priority, or the target is not a CPU', () => {
+    expect(w4a8Qat(recommend(size))).toHaveLength(0);
+    expect(w4a8Qat(recommend(size, { w4a8Drop: 0.02 }))).toHaveLength(0);
+    expect(w4a8Qat(recommend({ ...size, data: 'none' }, { w4a8Drop: 0.1 }))).toHaveLength(0);
+    expect(w4a8Qat(recommend({ ...size, priority: 'both' }, { w4a8Drop: 0.1 }))).toHaveLength(0);
+    expect(w4a8Qat(recommend({ ...size, target: 'mcu' }, { w4a8Drop: 0.1 }))).toHaveLength(0);
+    // A smaller budget makes the same loss a miss.
+    expect(w4a8Qat(recommend({ ...size, loss: 'small' }, { w4a8Drop: 0.02 }))).toHaveLength(1);
+  });
+  test('observedDrops keeps W4A8 runs apart from int8 ones (a W4A8 loss is no int8 miss), and ignores trained or unfinished variants', () => {
+    const run = (weightBits: 4 | 8, candidate: number, extra: Partial<ObservedRun> = {}): ObservedRun => ({
+      status: 'done',
+      recipe: { ...defaultRecipe('int8'), weightBits },
+      result: { comparison: { classification: { agreement: 0.9, accuracy: { reference: { top1: 0.62 }, candidate: { top1: candidate } } } } },
+      ...extra,
+    });
+    const drops = observedDrops([run(8, 0.615), run(4, 0.52), run(4, 0.5), run(4, 0.6, { steps: { train: { mode: 'qat' } } }), run(4, 0.61, { status: 'running' })]);
+    expect(drops.int8Drop).toBeCloseTo(0.005, 9);
+    expect(drops.w4a8Drop).toBeCloseTo(0.1, 9);
+    expect(observedDrops([run(4, 0.52)]).int8Drop).toBeUndefined();
+    // Unlabeled: disagreement with the float model.
+    expect(observedDrops([{ ...run(4, 0), result: { comparison: { classification: { agreement: 0.8 } } } }]).w4a8Drop).toBeCloseTo(0.2, 9);
   });
 });

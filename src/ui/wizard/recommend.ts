@@ -2,7 +2,7 @@
  * The TFLite guide's decision tree as a function: answers -> a ranked list of recipes the
  * workbench can run, each with the reason. Pure (no React), so it is easy to read and test.
  */
-import { defaultRecipe, type Recipe, type Technique } from '../../optimize/recipe';
+import { asksInt4, defaultRecipe, type Recipe, type Technique } from '../../optimize/recipe';
 import type { Target } from '../target-check';
 import type { VariantSteps } from '../../app/variant-chain';
 
@@ -29,8 +29,10 @@ export interface Recommendation {
 
 /** What the runs so far showed on this model and this machine. */
 export interface Observed {
-  /** The smallest accuracy drop (points of top-1, or of agreement) of plain int8. */
+  /** The smallest accuracy drop (points of top-1, or of agreement) of plain int8 (int8 weights). */
   int8Drop?: number;
+  /** The same for post-training W4A8 (int8 with int4 weights, no training step). */
+  w4a8Drop?: number;
   /** Median latency of a finished plain variant over the float model's, by technique, measured in LiteRT here. */
   latencyRatio?: Partial<Record<Technique, number>>;
 }
@@ -78,6 +80,48 @@ function qatRecommendation(a: WizardAnswers, observed: Observed): Recommendation
   return null;
 }
 
+/** A finished variant as the wizard reads it (session.ts Variant has these fields). */
+export interface ObservedRun {
+  status: string;
+  recipe: Recipe;
+  steps?: unknown;
+  result?: { comparison: { classification: { agreement: number; accuracy?: { reference: { top1: number }; candidate: { top1: number } } | null } } };
+}
+
+/**
+ * The smallest drop of finished post-training int8 variants, int8 weights and int4 weights (W4A8)
+ * apart: top-1 points, or disagreement with the float model when unlabeled.
+ */
+export function observedDrops(runs: readonly ObservedRun[]): Pick<Observed, 'int8Drop' | 'w4a8Drop'> {
+  const drops = (int4: boolean) => {
+    const values = runs
+      .filter((v) => v.status === 'done' && v.result && v.recipe.technique === 'int8' && !v.steps && asksInt4(v.recipe) === int4)
+      .map((v) => {
+        const c = v.result!.comparison.classification;
+        return c.accuracy ? c.accuracy.reference.top1 - c.accuracy.candidate.top1 : 1 - c.agreement;
+      });
+    return values.length ? Math.min(...values) : undefined;
+  };
+  return { int8Drop: drops(false), w4a8Drop: drops(true) };
+}
+
+/**
+ * W4A8 + QAT (qat+int8 with int4 weights, chain-qat-int4.ts) when the smallest model is asked, there
+ * is data to train on, and post-training W4A8 was measured losing more than the user accepts: the
+ * training starts from that W4A8 model and learns its int4 steps and the activation ranges, so it
+ * keeps W4A8's size and wins back part of the loss.
+ */
+function w4a8QatRecommendation(a: WizardAnswers, observed: Observed): Recommendation | null {
+  if (a.data === 'none' || a.priority !== 'size' || observed.w4a8Drop === undefined || observed.w4a8Drop <= TOLERANCE[a.loss]) return null;
+  if (a.target !== 'cpu' && a.target !== 'web') return null;
+  const labels = a.data === 'labeled' ? 'on your labels' : 'by distillation from the float model (no labels needed)';
+  return {
+    recipe: recipe('int8', { weightBits: 4 }),
+    steps: { train: { mode: 'qat', epochs: 4, batchSize: 16, learningRate: 1e-4 } },
+    reason: `W4A8 after post-training quantization lost ${pts(observed.w4a8Drop)}, more than the ${pts(TOLERANCE[a.loss])} you accept: quantization-aware training with int4 weights starts from that W4A8 model and learns its int4 steps and activation ranges (${labels}), for the same W4A8 size. On MobileNetV1 0.25 it won back 4.5 of the 9.75 pt W4A8 lost (52.5% -> 57.0%, float 62.25%, 85 training images, 4 epochs; npm run bench:qat-int4); it trains in the browser, so it takes minutes. If it still misses, int8 weights (or int8 QAT) are the next step.`,
+  };
+}
+
 /**
  * int4 weights, for answers that ask for the smallest model and accept a few points: W4A8 with
  * data (GPTQ-rounded, the default), else dynamic range with int4 weights. Its loss on small
@@ -106,6 +150,8 @@ export function recommend(a: WizardAnswers, observed: Observed = {}): Recommenda
   const out: Recommendation[] = [];
   const qat = qatRecommendation(a, observed);
   // A measured miss goes first: it is the one thing known to fix what the user saw.
+  const w4a8Qat = w4a8QatRecommendation(a, observed);
+  if (w4a8Qat) out.push(w4a8Qat);
   if (qat && observed.int8Drop !== undefined) out.push(qat);
   if (a.target === 'integer' || a.target === 'mcu') {
     if (!hasData) {

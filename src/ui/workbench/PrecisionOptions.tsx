@@ -1,13 +1,15 @@
 /**
  * A variant's precision options: weight bits (int8 / int4, W4A8 / W4A16), int4 blocks, per-op bits,
- * rounding, activation ranges and equalization. Each control is labelled, says why its current
+ * rounding, activation ranges, equalization and bias absorption. Each control is labelled, says why its current
  * choice (or the default) is what it is, and where it does not apply is disabled with the reason.
  */
 import { useState } from 'react';
-import type { Recipe, RoundingMethod, CalibrationAlgorithm, EqualizeMode } from '../../optimize/recipe';
-import { EQUALIZE_MODES } from '../../optimize/recipe';
+import type { AbsorbMode, Recipe, RoundingMethod, CalibrationAlgorithm, EqualizeMode } from '../../optimize/recipe';
+import { ABSORB_MODES, EQUALIZE_MODES } from '../../optimize/recipe';
 import type { VariantSteps } from '../../app/variant-chain';
 import {
+  ABSORB_REASONS,
+  absorptionProblem,
   ALGORITHM_REASONS,
   BLOCK_SIZES,
   blockSizeProblem,
@@ -98,6 +100,8 @@ export function PrecisionOptions({ recipe, steps, disabled, idPrefix, onChange }
             reason={ALGORITHM_REASONS[recipe.calibration.algorithm]} options={CALIBRATION_ALGORITHMS.map((a) => [a, a])} onChange={(v) => onChange({ ...recipe, calibration: { ...recipe.calibration, algorithm: v as CalibrationAlgorithm } })} />
           <Option id={id('equalize')} label="Equalization" testId="variant-equalize" value={equalizeProblem(recipe, steps) ? 'off' : recipe.equalize} disabled={disabled} problem={equalizeProblem(recipe, steps)}
             reason={EQUALIZE_REASONS[recipe.equalize]} options={EQUALIZE_MODES.map((m) => [m, m])} onChange={(v) => onChange({ ...recipe, equalize: v as EqualizeMode })} />
+          <Option id={id('absorb')} label="Bias absorption" testId="variant-absorb" value={absorptionProblem(recipe, steps) ? 'off' : (recipe.biasAbsorption ?? 'auto')} disabled={disabled} problem={absorptionProblem(recipe, steps)}
+            reason={ABSORB_REASONS[recipe.biasAbsorption ?? 'auto']} options={ABSORB_MODES.map((m) => [m, m])} onChange={(v) => onChange({ ...recipe, biasAbsorption: v as AbsorbMode })} />
           <OpBitsEditor recipe={recipe} disabled={disabled} onChange={onChange} id={id('op-bits')} />
         </>
       )}

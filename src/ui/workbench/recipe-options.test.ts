@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { BLOCK_SIZES, defaultRecipe, parseRecipe, recipeLabel, TECHNIQUES, type Recipe, type Technique } from '../../optimize/recipe';
-import { withRecipeDefaults, blockSizeProblem, equalizeProblem, precisionText, recipeSummary, roundingProblem, scopedBitsFromText, weightBitsProblem, withBlockSize, withTechnique, withWeightBits } from './recipe-options';
+import { ABSORB_REASONS, absorptionProblem, withRecipeDefaults, blockSizeProblem, equalizeProblem, precisionText, recipeSummary, roundingProblem, scopedBitsFromText, weightBitsProblem, withBlockSize, withTechnique, withWeightBits } from './recipe-options';
 
 /** parseRecipe is the independent judge: what the form builds must be a recipe the pipeline accepts as is. */
 const accepted = (r: Recipe) => expect(parseRecipe(JSON.parse(JSON.stringify(r)))).toEqual(r);
@@ -48,6 +48,17 @@ describe('form choices -> recipe', () => {
     expect(roundingProblem(int8, { prune: { sparsity: 0.5, structure: 'unstructured' } })).toMatch(/round to nearest/);
     expect(roundingProblem(int8, { train: { mode: 'qat', epochs: 1, batchSize: 8, learningRate: 1e-4 } })).toMatch(/QAT/);
     expect(equalizeProblem(int8, { cluster: { clusters: 16, perChannel: true } })).toMatch(/Not in chains/);
+  });
+
+  test('bias absorption follows equalization: disabled with it, in chains and without calibration, with the reason; the summary names it when not auto', () => {
+    const int8 = defaultRecipe('int8');
+    expect(absorptionProblem(int8)).toBeNull();
+    expect(absorptionProblem({ ...int8, equalize: 'off' })).toMatch(/after cross-layer equalization, which is off/);
+    expect(absorptionProblem(int8, { cluster: { clusters: 16, perChannel: true } })).toMatch(/Not in chains/);
+    expect(absorptionProblem(defaultRecipe('dynamic'))).toMatch(/has none/);
+    expect(recipeSummary({ ...int8, biasAbsorption: 'on' })).toBe('int8 · W8A8 · gptq · minmax · CLE auto · absorb on');
+    expect(recipeSummary({ ...int8, biasAbsorption: 'auto' })).toBe(recipeSummary(int8));
+    expect(ABSORB_REASONS.auto).toMatch(/bench:pertensor/);
   });
 
   test('switching technique keeps what still applies and drops what the new one cannot take', () => {
