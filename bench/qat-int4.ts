@@ -14,7 +14,7 @@
  *    on: `train`..`train + eval - 1`.
  *
  * The subset has 500 labelled images; with 400 for evaluation, 100 are left to train on.
- * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 1e-4 --batch 16 --fixed-activations]
+ * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 1e-4 --batch 16 --fixed-activations --augment flip]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '16' },
     // Track activation ranges by moving average (and calibrate them again) instead of learning their steps.
     'fixed-activations': { type: 'boolean', default: false },
+    augment: { type: 'string', default: 'none' },
   },
 });
 const trainCount = Number(values.train);
@@ -76,7 +77,7 @@ for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(
 
   const data: TrainingData = { size: calibration.length, labels: calibration.map(() => null), sample: async (i) => calibration[i] as Float32Array[] };
   started = performance.now();
-  const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, learnActivationSteps: !values['fixed-activations'], epochs, learningRate, batchSize });
+  const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, learnActivationSteps: !values['fixed-activations'], epochs, learningRate, batchSize, ...(values.augment === 'flip' ? { augment: 'flip' as const } : {}) });
   const trainSeconds = (performance.now() - started) / 1000;
   const int4Scales = new Map([...(trained.learnedSteps ?? new Map<string, { scales: number[] }>())].map(([name, s]) => [name, s.scales]));
   const written = await optimizeModel({
@@ -94,7 +95,7 @@ for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(
   const recovered = after.candidate.top1 - before.candidate.top1;
   rows.push(
     `| ${classifier.label} | ${pct(float)} | ${pct(before.candidate.top1)} (${ptqSeconds.toFixed(0)} s) | ${pct(after.candidate.top1)} | ${(100 * recovered).toFixed(2)} pt` +
-      ` | ${remaining > 0 ? `${(100 * remaining).toFixed(2)} pt: ${recovered >= remaining / 2 ? 'yes' : 'no'}` : 'none'} | ${trainSeconds.toFixed(0)} s | ${(ptq.bytes.length / 1e6).toFixed(3)} / ${(written.bytes.length / 1e6).toFixed(3)} MB |`,
+      ` | ${remaining > 0 ? `${(100 * remaining).toFixed(2)} pt: ${recovered >= remaining / 2 - 1e-9 ? 'yes' : 'no'}` : 'none'} | ${trainSeconds.toFixed(0)} s | ${(ptq.bytes.length / 1e6).toFixed(3)} / ${(written.bytes.length / 1e6).toFixed(3)} MB |`,
   );
   const history = trained.history.map((h) => `epoch ${h.epoch}: train ${h.trainLoss.toFixed(4)}, val ${h.validationLoss?.toFixed(4)} / agreement ${h.validationAccuracy === null ? '-' : pct(h.validationAccuracy)}`).join('; ');
   notes.push(`${classifier.label}: ${learnedSteps.size} int4 weight tensors with learned steps; kept epoch ${trained.bestEpoch}; ${history}`);

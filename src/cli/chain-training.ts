@@ -18,6 +18,7 @@ export async function chainTraining(graph: ModelGraph, options: OptimizeOptions)
   const lr = options.lr === undefined ? undefined : Number(options.lr);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw new UsageError(`--lr takes a positive number, got "${options.lr}"`);
   if (options.loss !== undefined && options.loss !== 'cross-entropy' && options.loss !== 'distillation') throw new UsageError(`--loss is cross-entropy or distillation, got "${options.loss}"`);
+  if (options.augment !== undefined && options.augment !== 'none' && options.augment !== 'flip') throw new UsageError(`--augment is none or flip, got "${options.augment}"`);
   for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
   await initNodeEngine();
   return {
@@ -27,6 +28,7 @@ export async function chainTraining(graph: ModelGraph, options: OptimizeOptions)
       batchSize: positiveInteger(options.batch, '--batch'),
       learningRate: lr,
       loss: options.loss as TrainingLoss | undefined,
+      ...(options.augment === 'flip' ? { augment: 'flip' as const } : {}),
       onProgress: trainingProgressPrinter(),
     },
   };

@@ -102,6 +102,7 @@ export const trainingOptions = {
     batch: { type: 'string', value: 'N', help: 'batch size (shrunk to fit memory)' },
     lr: { type: 'string', value: 'X', help: 'learning rate' },
     loss: { type: 'string', value: 'cross-entropy|distillation', help: 'default: cross-entropy with labels, distillation without' },
+    augment: { type: 'string', value: 'none|flip', help: 'distillation: mirror training images left-right at random (the teacher scores the mirror); default none' },
   },
 } as const satisfies OptionGroup;
 

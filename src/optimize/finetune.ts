@@ -25,6 +25,7 @@
  * early (cancel, NaN loss).
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { seededRandom } from '../seeded-random';
 import { GraphExecutor } from '../engine/executor';
 import type { ModelGraph } from '../tflite/graph';
 import { batchLoader } from './training-batches';
@@ -76,7 +77,7 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
       return { ...executor.run(inputs, { weights: weightMap(), transform, taps: lossTaps }), observed };
     };
 
-    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor), ranges, steps, activationSteps: new Map([...aSteps].map(([t, a]) => [t, a.step])), report, signal: options.signal, profile: options.profile });
+    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor, options.augment ? { kind: options.augment, random: seededRandom(plan.seed + 1) } : undefined), ranges, steps, activationSteps: new Map([...aSteps].map(([t, a]) => [t, a.step])), report, signal: options.signal, profile: options.profile });
     const trained = exportWeights(graph, weights, best.values);
     const notes = [...plan.notes];
     if (stopped) notes.push(stopped.message);

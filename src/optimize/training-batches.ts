@@ -22,11 +22,15 @@ export async function loadBatch(data: TrainingData, indices: number[], shapes: n
   });
 }
 
-export type BatchLoader = (indices: number[]) => Promise<{ inputs: tf.Tensor[]; target: tf.Tensor }>;
+/** `training`: a batch to train on (augmented when asked), not one to validate on. */
+export type BatchLoader = (indices: number[], training?: boolean) => Promise<{ inputs: tf.Tensor[]; target: tf.Tensor }>;
 
 /** Inputs and target of a batch: class labels for cross-entropy, the teacher's outputs for distillation. */
-export function batchLoader(plan: TrainingPlan, data: TrainingData, inputShapes: number[][], teacher: GraphExecutor | null): BatchLoader {
+export function batchLoader(plan: TrainingPlan, data: TrainingData, inputShapes: number[][], teacher: GraphExecutor | null, augment?: { kind: 'flip'; random: () => number }): BatchLoader {
   const teacherCache = new Map<number, Float32Array>();
+  // A mirrored image is a new input: its teacher scores are computed for it, never cached.
+  const teacherOf = (inputs: tf.Tensor[], rows: number): tf.Tensor =>
+    tf.tidy(() => tf.reshape(teacher!.run(inputs, { freeIntermediates: true }).outputs[plan.loss.head.output], [rows, -1]));
   const teacherOutputs = async (indices: number[], inputs: tf.Tensor[]): Promise<tf.Tensor> => {
     const missing = indices.filter((i) => !teacherCache.has(i));
     if (missing.length) {
@@ -45,8 +49,19 @@ export function batchLoader(plan: TrainingPlan, data: TrainingData, inputShapes:
     indices.forEach((i, row) => all.set(teacherCache.get(i)!, row * width));
     return tf.tensor2d(all, [indices.length, width]);
   };
-  return async (indices) => {
+  const images = inputShapes.map((shape) => shape.length === 3 && shape[0] > 1 && shape[1] > 1);
+  return async (indices, training) => {
     const inputs = await loadBatch(data, indices, inputShapes);
+    if (training && augment && plan.loss.kind === 'distillation' && images.some(Boolean)) {
+      const flips = indices.map(() => augment.random() < 0.5);
+      if (flips.some(Boolean)) {
+        const mask = tf.tensor4d(flips.map((f) => (f ? 1 : 0)), [indices.length, 1, 1, 1]);
+        const mirrored = inputs.map((x, k) => (images[k] ? tf.tidy(() => tf.where(tf.cast(tf.broadcastTo(mask, x.shape), 'bool'), tf.reverse(x, 2), x)) : x));
+        mask.dispose();
+        inputs.forEach((x, k) => images[k] && x.dispose());
+        return { inputs: mirrored, target: teacherOf(mirrored, indices.length) };
+      }
+    }
     const target = plan.loss.kind === 'cross-entropy' ? tf.tensor1d(indices.map((i) => data.labels[i]!), 'float32') : await teacherOutputs(indices, inputs);
     return { inputs, target };
   };

@@ -90,7 +90,7 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
         }
         const indices = order.slice(step * batchSize, (step + 1) * batchSize);
         lap('other');
-        const { inputs, target } = await batchOf(indices);
+        const { inputs, target } = await batchOf(indices, true);
         lap('batch');
         let hits: tf.Tensor | null = null;
         let batchMinMax: tf.Tensor | null = null;

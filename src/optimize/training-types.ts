@@ -58,6 +58,12 @@ export interface FinetuneOptions {
    * ranges come back in FinetuneResult.learnedActivationRanges, for the writer.
    */
   learnActivationSteps?: boolean;
+  /**
+   * Distillation only: 'flip' mirrors each training image left-right with even odds (seeded), and the
+   * teacher scores the mirrored image, so a few images give twice the inputs to match the float model
+   * on. Validation batches are never mirrored. Inputs that are not [H, W, C] images stay as they are.
+   */
+  augment?: 'flip';
   /** Memory allowed for activations and their gradients; the batch shrinks to fit (default 1 GiB). */
   memoryBudgetBytes?: number;
   seed?: number;
