@@ -112,15 +112,20 @@ export function gram(inputs: LayerRows, columns: number[], centered: boolean): F
     const base = r * width;
     if (contiguous) for (let j = 0; j < k; j++) x[j] = rows[base + j];
     else for (let j = 0; j < k; j++) x[j] = rows[base + columns[j]];
-    for (let i = 0; i < k; i++) {
-      const xi = x[i];
-      mean[i] += xi;
-      if (xi === 0) continue; // post-ReLU inputs are mostly zeros
-      const row = i * k;
-      for (let j = i; j < k; j++) h[row + j] += xi * x[j];
-    }
+    addOuter(h, mean, x, k);
   }
   return finishGram(h, mean, k, count, centered);
+}
+
+/** Adds x x^T (upper triangle) to h and x to mean: one row's share of gram()'s sums. */
+function addOuter(h: Float64Array, mean: Float64Array, x: Float64Array, k: number): void {
+  for (let i = 0; i < k; i++) {
+    const xi = x[i];
+    mean[i] += xi;
+    if (xi === 0) continue; // post-ReLU inputs are mostly zeros
+    const row = i * k;
+    for (let j = i; j < k; j++) h[row + j] += xi * x[j];
+  }
 }
 
 /** Sums over the rows -> X^T X / n (minus mean mean^T when centered), both triangles filled. */
@@ -152,15 +157,7 @@ function depthwiseGrams(inputs: LayerRows, k: number, centered: boolean): Float6
     const base = r * width;
     for (let c = 0; c < inChannels; c++) {
       for (let j = 0; j < k; j++) x[j] = rows[base + j * inChannels + c];
-      const h = hessians[c];
-      const mean = means[c];
-      for (let i = 0; i < k; i++) {
-        const xi = x[i];
-        mean[i] += xi;
-        if (xi === 0) continue; // post-ReLU inputs are mostly zeros
-        const row = i * k;
-        for (let j = i; j < k; j++) h[row + j] += xi * x[j];
-      }
+      addOuter(hessians[c], means[c], x, k);
     }
   }
   return hessians.map((h, c) => finishGram(h, means[c], k, count, centered));
