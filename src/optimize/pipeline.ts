@@ -34,6 +34,7 @@ import { fallbackVerdict, FloatFallbackError, summarizeFloatOps, type FallbackVe
 import { openLayerInputs, type LayerInputCollector } from './rounding/layer-inputs';
 import { MAX_WIDTH, roundPlannedWeights } from './rounding/round-plan';
 import { OUTPUT_BIAS_SAMPLES, quantizeWithOutputBias } from './quantize/output-bias';
+import { roundFromQuantizedInputs, type Int4Inputs } from './rounding/quantized-rounding';
 
 export type Stage = 'read' | 'equalize' | 'calibrate' | 'round' | 'quantize' | 'write' | 'check';
 
@@ -72,6 +73,15 @@ export interface OptimizeRequest {
    * Off without bias correction.
    */
   outputBias?: { passes?: number; ops?: 'last' | 'int4' | 'all' };
+  /**
+   * Which inputs int4 layers are rounded for (GPTQ / AdaRound and the int4 scale search): the float
+   * model's, or the quantized model's (a second rounding after one quantized pass; see
+   * INT4_INPUTS), with the float weights as they are ('quantized') or refitted to the float
+   * outputs ('asymmetric', rounding/asymmetric-target.ts). Default INT4_INPUTS.
+   */
+  int4Inputs?: Int4Inputs;
+  /** 'asymmetric': how many int4 layers are refitted, the last ones (default ASYMMETRIC_LAYERS). */
+  int4RefitLayers?: number;
   /**
    * Hand back a result that left ops in float the recipe did not exclude, changed nothing, or grew
    * (see fallback.ts); without it such a result throws a FloatFallbackError.
@@ -274,6 +284,21 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
           `each layer's output error on the sampled inputs ${(100 * rounded.errorRatio).toFixed(0)}% of nearest rounding's (mean over layers)`,
       );
     }
+    const int4Inputs = request.int4Inputs ?? INT4_INPUTS;
+    if (collector && rounding !== 'nearest' && integerOptions.roundedWeights && int4Inputs !== 'float') {
+      const againStarted = performance.now();
+      const again = await roundFromQuantizedInputs(graph, planned, integerOptions, collector, Array.isArray(calibration) ? calibration : biasSamples, {
+        method: rounding,
+        target: int4Inputs,
+        layers: request.int4RefitLayers,
+        centered: request.biasCorrection !== false,
+        signal,
+        onProgress: (done, total) => onProgress?.('round', done, total),
+      });
+      const seconds = (performance.now() - againStarted) / 1000;
+      timings.round = (timings.round ?? 0) + 1000 * seconds;
+      if (again.layers) notes.push(`${again.note} in ${seconds.toFixed(2)} s`);
+    }
     const outputBiasPasses = request.biasCorrection === false ? 0 : (request.outputBias?.passes ?? OUTPUT_BIAS_PASSES);
     const int4Planned = planned.plan.subgraphs.some((sp) => sp.ops.some((op) => op.mode === 'quantized' && op.weights?.bits === 4));
     const quantized = await timed('quantize', async () => {
@@ -395,6 +420,11 @@ async function* alsoInto(samples: Samples, collector: LayerInputCollector) {
     yield sample;
   }
 }
+
+/**
+ * Inputs int4 layers are rounded for by default (OptimizeRequest.int4Inputs). MEASURED: see quantized-rounding.ts.
+ */
+export const INT4_INPUTS: Int4Inputs = 'float';
 
 /** Output bias correction's measure-and-correct passes by default (quantize/output-bias.ts). */
 export const OUTPUT_BIAS_PASSES = 1;
