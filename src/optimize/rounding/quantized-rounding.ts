@@ -7,6 +7,9 @@
  * matches the float layer's X w ('asymmetric', asymmetric-target.ts). One extra LiteRT pass over the
  * samples for all layers at once: the layers' inputs come from the first rounding of the layers
  * above, not from their second (a cascade layer by layer would take a pass per layer).
+ *
+ * Neither beat rounding from the float inputs (pipeline.ts INT4_INPUTS has the figures): kept as
+ * options for experiments (npm run bench:w4a8 -- --int4-inputs quantized|asymmetric --refit-layers N).
  */
 import { cloneGraph } from '../../tflite/edit';
 import type { Samples } from '../../runtime/samples';
