@@ -5,8 +5,16 @@
  * images (never seen by calibration). Round-to-nearest int4 weights, depthwise convolutions int8 (the
  * default); the notes say which ops got which bits. Default recipe otherwise (per channel, minmax,
  * CLE auto, bias correction on). The last column keeps the first and last op with weights at int8
+<<<<<<< HEAD
  * through a tensor-name weightBitsByScope entry.
  * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8,W4A8+absorb --output-bias-passes 1 --output-bias-ops last]
+=======
+ * through a tensor-name weightBitsByScope entry; 'W4A8 first-int8' only the first (the convolution on
+ * the image). --int4-inputs / --refit-layers: which inputs int4 layers are rounded for
+ * (src/optimize/rounding/quantized-rounding.ts). Cells also give top-1 agreement with the float model.
+ * Select a variant whose name holds a comma by leaving --variants out.
+ * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8 --output-bias-passes 1 --output-bias-ops last --int4-inputs asymmetric --refit-layers 1]
+>>>>>>> w4margin
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,8 +26,11 @@ import { defaultRecipe, type Recipe } from '../src/optimize/recipe';
 import type { ModelGraph } from '../src/tflite/graph';
 import { opName } from '../src/tflite/ops';
 import { readModel } from '../src/tflite/read';
+import type { Int4Inputs } from '../src/optimize/rounding/quantized-rounding';
 
-const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' }, variants: { type: 'string' }, 'output-bias-passes': { type: 'string' }, 'output-bias-ops': { type: 'string' } } });
+const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' }, variants: { type: 'string' }, 'output-bias-passes': { type: 'string' }, 'output-bias-ops': { type: 'string' }, 'int4-inputs': { type: 'string' }, 'refit-layers': { type: 'string' } } });
+// Inputs int4 layers are rounded for (src/optimize/rounding/quantized-rounding.ts): float / quantized / asymmetric; default the pipeline's.
+const int4Inputs = values['int4-inputs'] as Int4Inputs | undefined;
 // Output bias correction (int4 weights; src/optimize/quantize/output-bias.ts): passes (0: off) and ops ('last' / 'int4' / 'all'); default the pipeline's (1, 'last').
 const outputBias = {
   ...(values['output-bias-passes'] !== undefined ? { passes: Number(values['output-bias-passes']) } : {}),
@@ -42,6 +53,14 @@ function firstLastInt8(graph: ModelGraph): Recipe {
   return { ...defaultRecipe('int8'), weightBits: 4, weightBitsByScope: [{ tensorNamePattern: names.join('|'), bits: 8 }] };
 }
 
+/** W4A8 with only the first op that has weights (the convolution on the image, a few hundred weights) kept at int8. */
+function firstInt8(graph: ModelGraph): Recipe {
+  const main = graph.subgraphs[0];
+  const first = main.operators.find((op) => ['CONV_2D', 'FULLY_CONNECTED', 'DEPTHWISE_CONV_2D'].includes(opName(graph, op)))!;
+  const name = main.tensors[first.outputs[0]].name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return { ...defaultRecipe('int8'), weightBits: 4, weightBitsByScope: [{ tensorNamePattern: `^${name}$`, bits: 8 }] };
+}
+
 const ALL_VARIANTS: [string, Recipe | ((graph: ModelGraph) => Recipe)][] = [
   ['int8', defaultRecipe('int8')],
   ['W4A8', { ...defaultRecipe('int8'), weightBits: 4 }],
@@ -50,12 +69,13 @@ const ALL_VARIANTS: [string, Recipe | ((graph: ModelGraph) => Recipe)][] = [
   ['W4A8, first/last int8', firstLastInt8],
   // High-bias absorption after CLE (src/optimize/absorb.ts), off by default.
   ['W4A8+absorb', { ...defaultRecipe('int8'), weightBits: 4, biasAbsorption: 'on' }],
+  ['W4A8 first-int8', firstInt8],
 ];
 const VARIANTS = values.variants ? ALL_VARIANTS.filter(([name]) => values.variants!.split(',').includes(name)) : ALL_VARIANTS;
 
 const CLASSIFIERS = IMAGENET_CLASSIFIERS.filter((c) => values.models.split(',').includes(c.key));
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 console.log(`| model | float top-1 | ${VARIANTS.map(([name]) => name).join(' | ')} |`);
 console.log(`|---|---|${VARIANTS.map(() => '---').join('|')}|`);
 const notes: string[] = [];
@@ -69,16 +89,18 @@ for (const classifier of CLASSIFIERS) {
   for (const [name, make] of VARIANTS) {
     const recipe = typeof make === 'function' ? make(readModel(bytes)) : make;
     const started = performance.now();
-    const result = await optimizeModel({ model: bytes, recipe, calibration, outputBias });
+    const result = await optimizeModel({ model: bytes, recipe, calibration, outputBias, ...(int4Inputs ? { int4Inputs } : {}), ...(values['refit-layers'] ? { int4RefitLayers: Number(values['refit-layers']) } : {}) });
     const seconds = (performance.now() - started) / 1000;
     if (name === 'int8') int8Bytes = result.bytes.length;
     const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
     floatTop1 = compared.classification.accuracy!.reference.top1;
     const size = `${(result.bytes.length / 1e6).toFixed(2)} MB${int8Bytes ? ` = ${(result.bytes.length / int8Bytes).toFixed(3)}x int8` : ""}`;
-    cells.push(`${pct(compared.classification.accuracy!.candidate.top1)}, ${compared.outputs[0].sqnrDb.toFixed(1)} dB, ${size}`);
-    notes.push(`${label} ${name}: ${seconds.toFixed(1)} s; ${result.notes.filter((n) => n.startsWith('weights:') || n.startsWith('output bias') || n.startsWith('high-bias absorption: ') && /shifted down/.test(n) || /int4 asked/.test(n)).join('; ') || 'all weights int8'}`);
+    cells.push(`${pct(compared.classification.accuracy!.candidate.top1)}, agree ${pct(compared.classification.agreement)}, ${compared.outputs[0].sqnrDb.toFixed(2)} dB, ${size}`);
+    const stages = Object.entries(result.timings).map(([stage, ms]) => `${stage} ${((ms ?? 0) / 1000).toFixed(0)}`).join(', ');
+    const kept = result.notes.filter((n) => n.startsWith('weights:') || n.startsWith('output bias') || n.startsWith('int4 weights') || (n.startsWith('high-bias absorption: ') && /shifted down/.test(n)) || /int4 asked/.test(n));
+    notes.push(`${label} ${name}: ${seconds.toFixed(1)} s (${stages}); ${kept.join('; ') || 'all weights int8'}`);
   }
   console.log(`| ${label} (${(bytes.length / 1e6).toFixed(2)} MB float) | ${pct(floatTop1)} | ${cells.join(' | ')} |`);
 }
-console.log('\ncells: top-1 on the evaluation images, output SQNR against the float model, file size (and against int8)\n');
+console.log('\ncells: top-1 on the evaluation images, top-1 agreement with the float model, output SQNR against the float model, file size (and against int8)\n');
 console.log(notes.map((n) => `- ${n}`).join('\n'));

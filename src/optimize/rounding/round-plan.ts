@@ -20,6 +20,10 @@ export interface RoundPlanOptions extends RoundOptions {
   centered: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Only these ops (plan op indices); default every quantized op with weights. */
+  only?: ReadonlySet<number>;
+  /** Weights to round in place of the graph's, by rangeKey of the weight tensor (asymmetric-target.ts). */
+  targets?: ReadonlyMap<string, Float32Array>;
 }
 
 export interface RoundPlanResult {
@@ -43,7 +47,7 @@ const yieldToEventLoop = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationPlan, rows: Map<string, LayerRows>, options: RoundPlanOptions): Promise<RoundPlanResult> {
   const subgraph = graph.subgraphs[0];
-  const ops = plan.subgraphs[0]?.ops.filter((op) => op.mode === 'quantized' && op.weights && (op.weights.bits === 8 || op.weights.bits === 4)) ?? [];
+  const ops = plan.subgraphs[0]?.ops.filter((op) => op.mode === 'quantized' && op.weights && (op.weights.bits === 8 || op.weights.bits === 4) && (!options.only || options.only.has(op.opIndex))) ?? [];
   const weights = new Map<string, Int8Array>();
   const result: RoundPlanResult = { weights, layers: 0, skipped: 0, failures: [], errorRatio: 0 };
   let ratios = 0;
@@ -69,7 +73,7 @@ export async function roundPlannedWeights(graph: ModelGraph, plan: QuantizationP
       continue; // a shared weight tensor is rounded for its first op
     }
     const problem: RoundingProblem = {
-      values: constantAsFloat32(graph, 0, w.tensorIndex),
+      values: options.targets?.get(key) ?? constantAsFloat32(graph, 0, w.tensorIndex),
       shape: [...subgraph.tensors[w.tensorIndex].shape],
       scales: w.scales,
       axis: w.axis ?? 0,
