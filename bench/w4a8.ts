@@ -5,16 +5,12 @@
  * images (never seen by calibration). Round-to-nearest int4 weights, depthwise convolutions int8 (the
  * default); the notes say which ops got which bits. Default recipe otherwise (per channel, minmax,
  * CLE auto, bias correction on). The last column keeps the first and last op with weights at int8
-<<<<<<< HEAD
- * through a tensor-name weightBitsByScope entry.
- * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8,W4A8+absorb --output-bias-passes 1 --output-bias-ops last]
-=======
  * through a tensor-name weightBitsByScope entry; 'W4A8 first-int8' only the first (the convolution on
  * the image). --int4-inputs / --refit-layers: which inputs int4 layers are rounded for
  * (src/optimize/rounding/quantized-rounding.ts). Cells also give top-1 agreement with the float model.
  * Select a variant whose name holds a comma by leaving --variants out.
- * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8 --output-bias-passes 1 --output-bias-ops last --int4-inputs asymmetric --refit-layers 1]
->>>>>>> w4margin
+ * 'W4A8+absorb' turns high-bias absorption on (off by default).
+ * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8,W4A8+absorb --output-bias-passes 1 --output-bias-ops last --int4-inputs asymmetric --refit-layers 1]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
