@@ -12,8 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesFromPath } from '../data/files-node';
 import { optimizeModel } from '../optimize/pipeline';
 import { defaultRecipe } from '../optimize/recipe';
+import { loadModel } from '../runtime/load';
+import { toFloat } from '../runtime/samples';
 import { initRuntime } from '../runtime/start';
-import { bruteMiou, DEEPLAB_CLASSES, DEEPLAB_GOLDEN, DEEPLAB_PHOTO, goldenClasses, litertArgmax } from '../test-support/deeplab-sample';
+import { argmaxClasses, bruteMiou, DEEPLAB_CLASSES, DEEPLAB_GOLDEN, DEEPLAB_PHOTO, deeplabInput, goldenClasses } from '../test-support/deeplab-sample';
 import { readSharedModel } from '../test-support/shared';
 import { evaluateCandidate } from './evaluate-candidate';
 import { datasetInfo } from './open-dataset';
@@ -23,6 +25,17 @@ import type { Split } from './worker-protocol';
 const DEEPLAB = 'deeplabv3_257_float.tflite';
 const dir = mkdtempSync(join(tmpdir(), 'mask-labels-'));
 const noProgress = () => {};
+
+/** Per-pixel argmax of the model's [1, 257, 257, 21] scores, from LiteRT. */
+async function litertArgmax(model: Uint8Array): Promise<number[]> {
+  const runner = await loadModel(model);
+  try {
+    const [out] = await runner.run([deeplabInput()]);
+    return argmaxClasses(toFloat(out.data, runner.outputs[0].quantization), DEEPLAB_CLASSES);
+  } finally {
+    runner.delete();
+  }
+}
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optimizeModel } from '../optimize/pipeline';
 import { defaultRecipe } from '../optimize/recipe';
+import { loadModel } from '../runtime/load';
+import { toFloat } from '../runtime/samples';
 import { initRuntime } from '../runtime/start';
-import { bruteMiou, DEEPLAB_CLASSES, DEEPLAB_GOLDEN, DEEPLAB_PHOTO, goldenClasses, litertArgmax } from '../test-support/deeplab-sample';
+import { argmaxClasses, bruteMiou, DEEPLAB_CLASSES, DEEPLAB_GOLDEN, DEEPLAB_PHOTO, deeplabInput, goldenClasses } from '../test-support/deeplab-sample';
 import { dataDir, modelsDir, readSharedModel, repoRoot } from '../test-support/shared';
 
 function cli(...args: string[]) {
@@ -31,6 +33,16 @@ let floatMiou = 0;
 let halfMiou = 0;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function litertArgmax(model: Uint8Array): Promise<number[]> {
+  const runner = await loadModel(model);
+  try {
+    const [out] = await runner.run([deeplabInput()]);
+    return argmaxClasses(toFloat(out.data, runner.outputs[0].quantization), DEEPLAB_CLASSES);
+  } finally {
+    runner.delete();
+  }
+}
 
 beforeAll(async () => {
   mkdirSync(masks, { recursive: true });

@@ -6,8 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode as decodePng } from 'fast-png';
-import { loadModel } from '../runtime/load';
-import { toFloat } from '../runtime/samples';
 import { photoInput } from './photo-input';
 import { dataDir } from './shared';
 
@@ -52,15 +50,4 @@ export function bruteMiou(truth: readonly number[], predicted: readonly number[]
     if (either > 0) ious.push(both / either);
   }
   return ious.reduce((s, v) => s + v, 0) / ious.length;
-}
-
-/** Per-pixel argmax of DeepLab's [1, 257, 257, 21] scores for the sample photo, from LiteRT. */
-export async function litertArgmax(model: Uint8Array): Promise<number[]> {
-  const runner = await loadModel(model);
-  try {
-    const [out] = await runner.run([deeplabInput()]);
-    return argmaxClasses(toFloat(out.data, runner.outputs[0].quantization), DEEPLAB_CLASSES);
-  } finally {
-    runner.delete();
-  }
 }
