@@ -15,6 +15,8 @@ export interface TrainSettings {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** Distillation only (no labels): mirror training images left-right at random (training-batches.ts). */
+  augment?: 'flip';
 }
 
 export interface VariantSteps {

@@ -45,6 +45,7 @@ export async function variantTraining(request: VariantTrainingRequest) {
       epochs: settings?.epochs,
       batchSize: settings?.batchSize,
       learningRate: settings?.learningRate,
+      ...(settings?.augment === 'flip' ? { augment: 'flip' as const } : {}),
       onProgress: (p) => {
         shape = { epochs: p.epochs, stepsPerEpoch: p.stepsPerEpoch };
         if (p.phase === 'train') steps = (p.epoch - 1) * p.stepsPerEpoch + p.step;

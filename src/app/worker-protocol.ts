@@ -35,6 +35,8 @@ export interface TrainingRequest {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** Distillation only: mirror training images at random; the teacher scores the mirror. */
+  augment?: 'flip';
 }
 
 export interface DataInput {

@@ -426,7 +426,7 @@ async function runOne(variant: Variant): Promise<void> {
     const result = await callWorker((api) =>
       variant.job === 'reevaluate' && previous
         ? api.reevaluate(variant.id, previous, split, progress)
-        : api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate } : null, allowFloatFallback: !!variant.allowFloatFallback }, split, answers.target, progress, onTraining),
+        : api.run(variant.id, { recipe: variant.recipe, chain: chainOf(variant.recipe, variant.steps), training: train ? { epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate, ...(train.augment ? { augment: train.augment } : {}) } : null, allowFloatFallback: !!variant.allowFloatFallback }, split, answers.target, progress, onTraining),
     );
     patchVariant(variant.id, (v) => ({
       status: 'done',

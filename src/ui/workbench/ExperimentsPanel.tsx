@@ -111,6 +111,9 @@ function TrainSettingsEditor({ train, disabled, idOf, onChange }: { train: Train
       <input id={idOf('batch')} type="number" min={1} max={1024} step={1} value={Number.isFinite(train.batchSize) ? train.batchSize : ''} disabled={disabled} data-testid="variant-batch" onChange={(e) => onChange({ ...train, batchSize: e.target.valueAsNumber })} />
       <label htmlFor={idOf('lr')}>Learning rate</label>
       <input id={idOf('lr')} type="number" min={0} step="any" value={Number.isFinite(train.learningRate) ? train.learningRate : ''} disabled={disabled} data-testid="variant-lr" onChange={(e) => onChange({ ...train, learningRate: e.target.valueAsNumber })} />
+      <label className="inline-check" title="Without labels the float model teaches: each training image is mirrored left-right at random and the teacher scores the mirror, so a few hundred images go further (MobileNetV1 W4A8 QAT, 100 images: 57.5% with it, 57.0% without, bench:qat-int4). Off by default: it assumes a mirrored image is as valid an input as the original (not so for text, digits or one-sided scenes). Ignored when the data has labels.">
+        <input type="checkbox" checked={train.augment === 'flip'} disabled={disabled} data-testid="variant-augment-flip" onChange={(e) => onChange(e.target.checked ? { ...train, augment: 'flip' } : { mode: train.mode, epochs: train.epochs, batchSize: train.batchSize, learningRate: train.learningRate })} /> Mirror images
+      </label>
     </>
   );
 }
