@@ -240,11 +240,8 @@ export async function compareModels(
       const rows = Math.max(1, Math.floor(ref.length / classes));
       for (let row = 0; row < rows; row++) {
         const label = rows === 1 && labels ? labels[done] : undefined;
-        addPrediction(classification, ref.subarray(row * classes, (row + 1) * classes), cand.subarray(row * classes, (row + 1) * classes), label);
-      }
-      if (hits && rows === 1 && labels![done] !== undefined && labels![done] !== null) {
-        const top = topK(cand, 5);
-        hits.push((top[0] === labels![done] ? 1 : 0) | (top.includes(labels![done]) ? 2 : 0));
+        const hit = addPrediction(classification, ref.subarray(row * classes, (row + 1) * classes), cand.subarray(row * classes, (row + 1) * classes), label);
+        if (hits && label !== undefined && label !== null) hits.push(hit);
       }
       if (perClass) {
         const truth = labels ? labels[done] : topK(ref, 1)[0];

@@ -89,10 +89,12 @@ describe('classification metrics', () => {
     const scores = (best: number[]) => Array.from({ length: 10 }, (_, i) => (best.includes(i) ? 10 - best.indexOf(i) : 0));
     // Sample 1: both predict 3, label 3. Sample 2: reference 1, candidate 2 (label 2, in both top-5).
     // Sample 3: both predict 0, label 9 (in neither top-5). Sample 4: no label, reference 5, candidate 6.
-    addPrediction(stats, scores([3, 1]), scores([3, 2]), 3);
-    addPrediction(stats, scores([1, 2, 3]), scores([2, 1, 3]), 2);
-    addPrediction(stats, scores([0, 1, 2, 3, 4]), scores([0, 1, 2, 3, 4]), 9);
-    addPrediction(stats, scores([5]), scores([6]));
+    // The returned hit bits (top-1 = 1, top-5 = 2) are the candidate's, per sample.
+    expect(addPrediction(stats, scores([3, 1]), scores([3, 2]), 3)).toBe(3);
+    expect(addPrediction(stats, scores([1, 2, 3]), scores([2, 1, 3]), 2)).toBe(3);
+    expect(addPrediction(stats, scores([0, 1, 2, 3, 4]), scores([0, 1, 2, 3, 4]), 9)).toBe(0);
+    expect(addPrediction(stats, scores([5]), scores([6]))).toBe(0);
+    expect(addPrediction(newClassificationStats(), scores([4]), scores([1, 4]), 4)).toBe(2);
     const summary = summarizeClassification(stats);
     expect(summary.count).toBe(4);
     expect(summary.agreement).toBe(0.5);

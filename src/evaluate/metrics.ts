@@ -182,19 +182,22 @@ export function newClassificationStats(): ClassificationStats {
 
 /**
  * Adds one prediction: the reference's and the candidate's scores for one row, and the row's label
- * (class index) when known.
+ * (class index) when known. Returns the candidate's hits on that label (bit 0: top-1 is the label,
+ * bit 1: top-5 holds it; 0 without a label), for callers that keep them per sample.
  */
-export function addPrediction(stats: ClassificationStats, reference: Numbers, candidate: Numbers, label?: number): void {
+export function addPrediction(stats: ClassificationStats, reference: Numbers, candidate: Numbers, label?: number): number {
   const r = topK(reference, 5);
   const c = topK(candidate, 5);
   stats.count++;
   if (r[0] === c[0]) stats.agreements++;
-  if (label === undefined || label === null || Number.isNaN(label)) return;
+  if (label === undefined || label === null || Number.isNaN(label)) return 0;
   stats.labeled++;
   if (r[0] === label) stats.referenceTop1++;
   if (r.includes(label)) stats.referenceTop5++;
-  if (c[0] === label) stats.candidateTop1++;
-  if (c.includes(label)) stats.candidateTop5++;
+  const hits = (c[0] === label ? 1 : 0) | (c.includes(label) ? 2 : 0);
+  stats.candidateTop1 += hits & 1;
+  stats.candidateTop5 += hits >> 1;
+  return hits;
 }
 
 export function summarizeClassification(stats: ClassificationStats): ClassificationSummary {
