@@ -142,7 +142,7 @@ function summary(result: SearchResult): string {
   }
   const kept = result.pick.floatOps.length;
   const keptText = `${kept} op(s) kept in float${result.pick.floatWeights === 'float16' ? ' with float16 weights' : ''}`;
-  lines.push('', `Pick: ${result.pick.label} (${result.pick.activationBits === 16 ? '16x8, ' : ''}${result.pick.int16Ops?.length ? `${result.pick.int16Ops.length} op(s) at 16x8 inside int8, ` : ''}${keptText}${kept ? `: ${result.pick.floatOps.slice(0, 5).join(', ')}${kept > 5 ? ' ...' : ''}` : ''}${result.pick.latency ? `; ${latencyText(result.pick)}` : ''}).`);
+  lines.push('', `Pick: ${result.pick.label} (${result.pick.activationBits === 16 ? '16x8, ' : ''}${result.pick.int16Ops?.length ? `${result.pick.int16Ops.length} op(s) at 16x8 inside int8, ` : ''}${keptText}${kept ? `: ${result.pick.floatOps.slice(0, 5).join(', ')}${kept > 5 ? ' ...' : ''}` : ''}${result.pick.perTensorOps?.length ? `; one weight scale for ${result.pick.perTensorOps.join(', ')}` : ''}${result.pick.latency ? `; ${latencyText(result.pick)}` : ''}).`);
   if (result.choice) lines.push(`Chosen by ${result.choice}.`);
   lines.push(`Check split (unseen): ${qualityLine(result.check.quality)}`);
   lines.push(`Float model there: ${formatQuality(result.metric, result.check.floatQuality.value, 2)}; loss ${result.check.loss.toFixed(2)}: ${result.check.meets ? 'meets' : 'MISSES'} the budget.`);

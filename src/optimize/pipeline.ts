@@ -8,7 +8,7 @@ import { loadModel } from '../runtime/load';
 import { randomInputs } from '../runtime/random-inputs';
 import { initRuntime } from '../runtime/start';
 import { eachSample, sampleCount, type Sample, type Samples } from '../runtime/samples';
-import type { ModelGraph } from '../tflite/graph';
+import type { ModelGraph, Operator } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { quantizationState } from '../tflite/summary';
 import { writeModel } from '../tflite/write';
@@ -27,7 +27,7 @@ import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-o
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { isConstant } from '../tflite/queries';
 import { elementCount } from '../tflite/shape';
-import { absorptionApplies, asksInt4, equalizeApplies, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
+import { absorptionApplies, asksInt4, equalizeApplies, granularityOfOp, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { channelScalesOf } from './equalize';
 import { channelShiftsOf } from './absorb';
@@ -300,6 +300,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     const integerOptions: IntegerOptions = {
       activationBits: bits,
       perChannel: recipe.granularity === 'per-channel',
+      ...(recipe.granularityByScope?.length ? { perChannelOf: (s: number, _o: number, op: Operator, g: ModelGraph) => granularityOfOp(recipe, g, s, op) === 'per-channel' } : {}),
       weightParams: request.weightParams,
       int4Scales: request.int4Scales,
       referenceWeights: request.referenceWeights,

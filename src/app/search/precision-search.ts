@@ -7,7 +7,10 @@
  * 2. If it misses the budget, keep the most sensitive ops in float: 1, 2, 4, 8 ... of them until a
  *    candidate meets the budget, then bisect between the last miss and the first hit for the fewest
  *    float ops that meet it. Every candidate is a real model, written, run in LiteRT and measured.
- * 3. For the size objective, lower weights to int4 (W4A8 / W4A16), the fewest dB lost per byte saved
+ * 3. For the size objective, first give one weight scale per tensor to the ops whose channels share a
+ *    range and whose per-channel scales cost 1% of the file or more (granularity-order.ts; a 1001-way
+ *    classifier's are 16 KB), one op a step, each held to the budget with its noise margin.
+ *    Then lower weights to int4 (W4A8 / W4A16), the fewest dB lost per byte saved
  *    first (from one per-layer comparison of the all-int4 candidate), greedily: 1, 2, 4 ... ops while
  *    the budget holds, a smaller step when it does not, and an op that misses alone stays int8.
  * Beside these, one candidate each measures the ops at other precisions, for the per-op table of the
@@ -45,6 +48,7 @@ import { samplesOf } from '../yielding-samples';
 import { LATENCY_RUNS, LATENCY_WARMUP, pick, sizeLatencyFront, BOTH_LATENCY_SLACK, type SearchObjective } from './objective';
 import { precisionTable, rankSensitivity, type OpPrecisionLoss, type OpSensitivity, type SensitivityColumn } from './sensitivity';
 import { sparseModels, sparsityNotes, type SparsityAsk } from './sparse-forms';
+import { perTensorOrder } from './granularity-order';
 
 export { pick, type SearchObjective } from './objective';
 
@@ -69,6 +73,8 @@ export interface SearchRequest {
   objective: SearchObjective;
   /** At most this many candidates evaluated on the search split (default 30). */
   maxEvaluations?: number;
+  /** Also try one weight scale per tensor where per-channel scales buy nothing (size and both objectives; default true). */
+  granularity?: boolean;
   /** Also try int4 weights once a candidate meets the budget (size and both objectives; default true). */
   int4?: boolean;
   /** Try the pick's float ops with float16 weights (size and both objectives; default true). */
@@ -114,9 +120,9 @@ export interface Candidate {
   /** Top-1 agreement with the float model on the search split (classifiers). */
   agreement?: number;
   /**
-   * int4 stage, top-1 / top-5 against labels: one standard error, in points, of what the step's int4
-   * ops changed against the int8 base (stepNoise), added to the loss before it is held against the
-   * budget (see the int4 stage).
+   * Granularity and int4 stages, top-1 / top-5 against labels: one standard error, in points, of what
+   * the candidate changed against the base those stages start from (stepNoise), added to the loss
+   * before it is held against the budget (see the int4 stage).
    */
   noiseMargin?: number;
   smaller: boolean;
@@ -133,6 +139,8 @@ export interface Candidate {
   activationBits?: 16;
   /** Ops run 16x8 inside the int8 model (output tensor names), tried before keeping ops in float. */
   int16Ops?: string[];
+  /** Ops whose int8 weights take one scale per tensor (output tensor names): the granularity stage. */
+  perTensorOps?: string[];
   /** LiteRT latency the search ranks by (objectives latency and both): the 10th percentile of the timed runs (objective.ts says why); `latency` has the median and spread. */
   latencyMs?: number;
   latency?: LatencySpread;
@@ -153,6 +161,8 @@ export interface Variant {
   act16?: true;
   /** Ops (output tensor names) at 16x8 inside the int8 model. */
   int16Ops?: string[];
+  /** Ops (output tensor names) whose int8 weights take one scale instead of one per channel. */
+  perTensorOps?: string[];
 }
 
 /**
@@ -161,6 +171,8 @@ export interface Variant {
  * int8's speed.
  */
 export const MAX_16X8_OPS = 4;
+/** At most this many ops tried with one weight scale (granularity-order.ts keeps only those saving 1% or more). */
+const MAX_GRANULARITY_STEPS = 4;
 /** An op goes into the 16x8 order only if the whole-model 16x8 comparison says it loses this many dB less. */
 const MIN_16X8_GAIN_DB = 1;
 
@@ -183,7 +195,7 @@ export interface Measured {
 export type SearchCache = Map<string, Measured>;
 
 export type SearchEvent =
-  | { kind: 'stage'; stage: 'rank' | 'int16x8' | 'int16x8-ops' | 'search' | 'float16' | 'int4' | 'sparsity' | 'check'; evaluations: number; maxEvaluations: number }
+  | { kind: 'stage'; stage: 'rank' | 'int16x8' | 'int16x8-ops' | 'search' | 'float16' | 'granularity' | 'int4' | 'sparsity' | 'check'; evaluations: number; maxEvaluations: number }
   | { kind: 'candidate'; candidate: Candidate; evaluations: number; maxEvaluations: number };
 
 export interface SearchResult {
@@ -314,9 +326,10 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   const candidates: Candidate[] = [];
   // Per-sample hits of the candidates measured with labels, for the int4 stage's paired noise margin.
   const hitsOf = new Map<Candidate, Uint8Array>();
+  const planOf = new Map<Candidate, QuantizationPlan>();
   const evaluate = async (floatOps: string[], perLayer = false, int4Ops: string[] = [], variant: Variant = {}, noiseAgainst?: Candidate) => {
     if (signal?.aborted) throw new WorkbenchError('cancelled', `The search was cancelled after ${evaluations} evaluation(s).`);
-    const key = JSON.stringify(variant.float16 || variant.act16 || variant.int16Ops?.length ? [floatOps, int4Ops, variant] : [floatOps, int4Ops]);
+    const key = JSON.stringify(variant.float16 || variant.act16 || variant.int16Ops?.length || variant.perTensorOps?.length ? [floatOps, int4Ops, variant] : [floatOps, int4Ops]);
     let measured = request.cache?.get(key);
     const usable = measured && (!perLayer || measured.perLayer) && (!needsLatency || measured.latency !== undefined);
     if (!measured || !usable) {
@@ -326,7 +339,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       const int4Count = int4Ops[0] === '*' ? (made.plan?.subgraphs[0]?.ops ?? []).filter((op) => op.weightBits === 4).length : int4Ops.length;
       const timed = needsLatency ? await measureLatency(made.bytes, { runs: LATENCY_RUNS, warmup: LATENCY_WARMUP, signal }) : undefined;
       measured = {
-        label: `${recipeLabel(variant.act16 ? { ...recipe, technique: 'int16x8' } : recipe)}${variant.int16Ops?.length ? `+${variant.int16Ops.length}int16x8` : ''}${floatOps.length ? `+${floatOps.length}float${variant.float16 ? '16' : ''}` : ''}${int4Count ? `+${int4Count}int4` : ''}`,
+        label: `${recipeLabel(variant.act16 ? { ...recipe, technique: 'int16x8' } : recipe)}${variant.int16Ops?.length ? `+${variant.int16Ops.length}int16x8` : ''}${floatOps.length ? `+${floatOps.length}float${variant.float16 ? '16' : ''}` : ''}${variant.perTensorOps?.length ? `+${variant.perTensorOps.length}per-tensor` : ''}${int4Count ? `+${int4Count}int4` : ''}`,
         bytes: made.bytes.length,
         plan: made.plan,
         quality: comparison.quality!,
@@ -346,6 +359,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     const candidate: Candidate = { label: measured.label, floatOps, int4Ops, bytes: measured.bytes, quality, loss, meets: smaller && fit.fits && meetsBudget(metric, loss + (noiseMargin ?? 0), budget), smaller, ...fit };
     if (measured.agreement !== undefined) candidate.agreement = measured.agreement;
     if (measured.hits) hitsOf.set(candidate, measured.hits);
+    if (measured.plan) planOf.set(candidate, measured.plan);
     if (noiseMargin !== undefined) candidate.noiseMargin = noiseMargin;
     if (measured.latency) {
       candidate.latencyMs = measured.latency.p10Ms;
@@ -354,6 +368,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     if (variant.float16) candidate.floatWeights = 'float16';
     if (variant.act16) candidate.activationBits = 16;
     if (variant.int16Ops?.length) candidate.int16Ops = variant.int16Ops;
+    if (variant.perTensorOps?.length) candidate.perTensorOps = variant.perTensorOps;
     if (usable) candidate.reused = true;
     candidates.push(candidate);
     progress({ kind: 'candidate', candidate, evaluations, maxEvaluations });
@@ -451,6 +466,31 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
         : `float16 weights for the ${kept32.floatOps.length} op(s) kept in float measured worse (${formatValue(metric, half.candidate.quality.value)} against ${formatValue(metric, kept32.quality.value)}, interval from ${formatValue(metric, kept32.quality.interval[0])}${half.candidate.meets ? '' : ', misses the budget'}): they stay float32.`,
     );
   }
+  // One scale instead of one per channel where the channels share a range (granularity-order.ts):
+  // 16 bytes a channel, nearly nothing lost. Each step is held against the budget with its noise
+  // margin against the base, as int4's are; the int4 stage then builds on what was taken, its margins
+  // still counted against the same base (the whole departure from it).
+  const anchor = base;
+  if (request.objective !== 'latency' && request.granularity !== false && base.meets && recipe.granularity === 'per-channel' && !base.activationBits && evaluations < maxEvaluations) {
+    const steps = perTensorOrder(floatGraph, planOf.get(base), base.bytes).slice(0, MAX_GRANULARITY_STEPS);
+    if (steps.length) progress({ kind: 'stage', stage: 'granularity', evaluations, maxEvaluations });
+    let taken: string[] = [];
+    for (const step of steps) {
+      if (evaluations >= maxEvaluations) break;
+      const { candidate } = await evaluate(base.floatOps, false, base.int4Ops, { ...variantOf(anchor), perTensorOps: [...taken, step.output] }, anchor);
+      if (candidate.meets) {
+        taken = [...taken, step.output];
+        base = candidate;
+      }
+    }
+    if (steps.length) {
+      notes.push(
+        taken.length
+          ? `${taken.length} op(s) took one weight scale in place of one per channel (${anchor.bytes - base.bytes} bytes less, ${formatValue(metric, base.quality.value)} against ${formatValue(metric, anchor.quality.value)}): their channels share a range, so the per-channel scales bought nothing measurable.`
+          : `One weight scale in place of one per channel was tried on ${steps.length} op(s) and kept per channel: it did not fit the budget${metric === 'top1' || metric === 'top5' ? ' with its noise margin' : ''}.`,
+      );
+    }
+  }
   // Smaller still: int4 weights on the ops that lose least to them (W4A8 / W4A16 where LiteRT.js runs
   // the kernel; the quantizer keeps int8 elsewhere and says why). Size and both objectives: int4
   // kernels are not faster in LiteRT.js, the size / latency front decides for 'both'.
@@ -479,7 +519,7 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       let withinNoise = 0;
       while (at < order4.length && evaluations < maxEvaluations) {
         const trial = order4.slice(at, at + step);
-        const { candidate } = await evaluate(base.floatOps, false, [...accepted, ...trial], variant, base);
+        const { candidate } = await evaluate(base.floatOps, false, [...accepted, ...trial], variant, anchor);
         if (!candidate.meets && candidate.noiseMargin && candidate.smaller && candidate.fits && meetsBudget(metric, candidate.loss, budget)) withinNoise++;
         if (candidate.meets) {
           accepted = [...accepted, ...trial];
@@ -554,6 +594,7 @@ function variantOf(c: Candidate): Variant {
     ...(c.floatWeights === 'float16' ? { float16: true as const } : {}),
     ...(c.activationBits === 16 ? { act16: true as const } : {}),
     ...(c.int16Ops?.length ? { int16Ops: c.int16Ops } : {}),
+    ...(c.perTensorOps?.length ? { perTensorOps: c.perTensorOps } : {}),
   };
 }
 
@@ -594,6 +635,7 @@ export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[]
   if (variant.act16) result = { ...result, technique: 'int16x8' };
   if (variant.float16) result = { ...result, floatWeights: 'float16' };
   if (variant.int16Ops?.length) result = { ...result, activationBitsByScope: [...(result.activationBitsByScope ?? []), { tensorNamePattern: names(variant.int16Ops), bits: 16 }] };
+  if (variant.perTensorOps?.length) result = { ...result, granularityByScope: [...(result.granularityByScope ?? []), { tensorNamePattern: names(variant.perTensorOps), granularity: 'per-tensor' }] };
   if (floatOps.length) result = { ...result, keepFloat: [...result.keepFloat, { tensorNamePattern: names(floatOps) }] };
   if (int4Ops[0] === '*') result = { ...result, weightBits: 4 };
   else if (int4Ops.length) result = { ...result, weightBitsByScope: [...result.weightBitsByScope, { tensorNamePattern: names(int4Ops), bits: 4 }] };

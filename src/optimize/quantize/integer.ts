@@ -23,6 +23,8 @@ export type { FloatOp, IoType } from './plan-types';
 export interface IntegerOptions {
   activationBits: ActivationBits;
   perChannel: boolean;
+  /** Per op with weights, over `perChannel`: whether its int8 weights get per-channel scales (recipe granularityByScope). */
+  perChannelOf?: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
   io: IoType;
   integerOnly: boolean;
   /**

@@ -25,6 +25,8 @@ export interface PlanOptions {
   /** The model's activation width; `precision` may ask another per op. */
   activationBits: ActivationBits;
   perChannel: boolean;
+  /** Per op with weights, over `perChannel` (recipe granularityByScope). */
+  perChannelOf?: (subgraph: number, opIndex: number, op: Operator, graph: ModelGraph) => boolean;
   io: IoType;
   keepFloat: KeepFloat;
   /** Per op: 'int8', 'int16x8' or 'float' (default: the model's width); keepFloat wins over it. */
@@ -86,7 +88,9 @@ function planSubgraph(graph: ModelGraph, s: number, ranges: RangeMap, options: P
       const chosen = weightBitsOf(builtin, rule, options.weightBits?.(s, o, op, graph) ?? WEIGHT_BITS, bits);
       plan.weightBits = chosen.bits;
       if (chosen.note) plan.weightBitsNote = chosen.note;
-      plan.weights = planWeights(graph, s, builtin, op.inputs, rule.weights, options, chosen.bits);
+      // int4 weights keep the recipe's granularity: one scale over a whole layer at 15 levels loses too much.
+      const perChannel = chosen.bits === 4 ? options.perChannel : (options.perChannelOf?.(s, o, op, graph) ?? options.perChannel);
+      plan.weights = planWeights(graph, s, builtin, op.inputs, rule.weights, { ...options, perChannel }, chosen.bits);
     }
     op.inputs.forEach((t, i) => {
       if (!facts.isFloat(t) || i === rule.weights?.input) return;

@@ -82,10 +82,10 @@ export function SearchPanel() {
   const candidates = running?.candidates ?? outcome?.candidates ?? [];
   const timed = candidates.some((c) => c.latency);
   const precisions = SENSITIVITY_COLUMNS.filter((p) => outcome?.sensitivity.some((r) => r.lossDb[p] !== undefined));
-  // "16x8, 4 (float16 weights), 2 int4": the whole-model width (or "1 16x8": ops at 16x8 inside int8), the float ops and how they store weights, the int4 ops.
+  // "16x8, 4 (float16 weights), 1 per-tensor, 2 int4": the whole-model width (or "1 16x8": ops at 16x8 inside int8), the float ops and how they store weights, ops with one weight scale, the int4 ops.
   const int4Count = (c: Candidate) => (c.int4Ops[0] === '*' ? 'all' : c.int4Ops.length);
   const kind = (c: Candidate) =>
-    `${c.activationBits === 16 ? '16x8, ' : ''}${c.int16Ops?.length ? `${c.int16Ops.length} 16x8, ` : ''}${c.floatOps.length}${c.floatOps.length && c.floatWeights === 'float16' ? ' (float16 weights)' : ''}${c.int4Ops.length ? `, ${int4Count(c)} int4` : ''}`;
+    `${c.activationBits === 16 ? '16x8, ' : ''}${c.int16Ops?.length ? `${c.int16Ops.length} 16x8, ` : ''}${c.floatOps.length}${c.floatOps.length && c.floatWeights === 'float16' ? ' (float16 weights)' : ''}${c.perTensorOps?.length ? `, ${c.perTensorOps.length} per-tensor` : ''}${c.int4Ops.length ? `, ${int4Count(c)} int4` : ''}`;
   const shownMetric = outcome?.metric ?? (metric === 'auto' ? null : metric);
 
   return (
@@ -187,7 +187,7 @@ export function SearchPanel() {
                 <td>{i + 1}{c.reused && <span className="muted small" title="Measured by an earlier search on the same data and settings: not run again"> (reused)</span>}</td><td>{kind(c)}</td><td>{formatBytes(c.bytes)}</td>
                 {timed && <td>{c.latency ? <>{c.latency.p10Ms.toFixed(2)} ms <span className="muted small">(median {c.latency.medianMs.toFixed(2)}, {c.latency.minMs.toFixed(2)}–{c.latency.p90Ms.toFixed(2)})</span></> : ''}</td>}
                 <td>{show(shownMetric, c.quality.value)} <span className="muted small">[{show(shownMetric, c.quality.interval[0])}, {show(shownMetric, c.quality.interval[1])}] n={c.quality.samples}</span></td>
-                <td title={c.noiseMargin ? 'int4 step: one standard error of the predictions it moved is added to the loss before the budget is applied' : undefined}>{c.loss.toFixed(2)}{c.noiseMargin ? ` (+${c.noiseMargin.toFixed(2)})` : ''}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
+                <td title={c.noiseMargin ? 'int4 / per-tensor step: one standard error of the predictions it moved is added to the loss before the budget is applied' : undefined}>{c.loss.toFixed(2)}{c.noiseMargin ? ` (+${c.noiseMargin.toFixed(2)})` : ''}</td><td>{c.meets ? 'yes' : c.fits === false ? `no: ${c.misfit}` : 'no'}</td>
                 {outcome && (
                   <td>
                     <button type="button" className="link-button" onClick={() => outcome && addAndRun(outcome.candidates[i].recipe)} data-testid="search-add-candidate" aria-label={`Add candidate ${i + 1} to the experiments and run it`}>
