@@ -22,6 +22,7 @@ import { dataFlags, datasetSamples, openDataFlags } from '../src/cli/data-option
 import { randomIndices, subset } from '../src/data/dataset';
 import { initNodeEngine } from '../src/engine/backend-node';
 import { BatchedForward } from '../src/engine/batched-forward';
+import { GraphExecutor } from '../src/engine/executor';
 import { compareModels } from '../src/evaluate/compare';
 import { parseChain, runChain } from '../src/optimize/chain';
 import { finetune, type TrainingProfile } from '../src/optimize/finetune';
@@ -137,9 +138,10 @@ async function forwardRates(name: string, inputs: Float32Array[][], engineBatch:
   for (const x of inputs) await litert.run(x);
   const litertMs = (performance.now() - t0) / inputs.length;
   litert.delete();
-  // BatchedForward takes [N, ...the file's input shape] whatever the file says about a batch; with
-  // batch 1 it is the file's graph one sample at a time, as the engine ran audio_event before.
+  // BatchedForward takes [N, ...the file's input shape] whatever the file says about a batch; batch 1
+  // is the file's graph on the bare executor, one sample at a time, as the engine ran audio_event before.
   const forward = new BatchedForward(g);
+  const single = new GraphExecutor(g);
   const shape = g.subgraphs[0].tensors[g.subgraphs[0].inputs[0]].shape;
   const batches: tf.Tensor[] = [];
   for (let i = 0; i < inputs.length; i += engineBatch) {
@@ -148,7 +150,7 @@ async function forwardRates(name: string, inputs: Float32Array[][], engineBatch:
     rows.forEach((r, j) => flat.set(r[0], j * r[0].length));
     batches.push(tf.tensor(flat, [rows.length, ...shape]));
   }
-  const run = (x: tf.Tensor) => tf.tidy(() => (engineBatch === 1 ? forward.executor.run([tf.reshape(x, shape)], { freeIntermediates: true }).outputs[0] : forward.run([x], { freeIntermediates: true })[0]));
+  const run = (x: tf.Tensor) => tf.tidy(() => (engineBatch === 1 ? single.run([tf.reshape(x, shape)], { freeIntermediates: true }).outputs[0] : forward.run([x], { freeIntermediates: true })[0]));
   await run(batches[0]).data();
   t0 = performance.now();
   for (const x of batches) {
@@ -159,6 +161,7 @@ async function forwardRates(name: string, inputs: Float32Array[][], engineBatch:
   const engineMs = (performance.now() - t0) / inputs.length;
   tf.dispose(batches);
   forward.dispose();
+  single.dispose();
   const rate = (ms: number) => `${(1000 / ms).toFixed(0)}/s`;
   const how = engineBatch === 1 ? 'one at a time' : forward.batched ? `batch ${engineBatch}` : `batch ${engineBatch} run one at a time (${forward.reason})`;
   console.log(`   ${name}: LiteRT ${rate(litertMs)} (${litertMs.toFixed(2)} ms each), engine ${how} ${rate(engineMs)} = ${(litertMs / engineMs).toFixed(2)}x LiteRT's throughput; ${load()}`);
