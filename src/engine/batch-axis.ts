@@ -32,6 +32,12 @@ export interface BatchAxisPlan {
   outputs: BatchState[];
 }
 
+/**
+ * Kernels that size dimension 0 of their output from the run's batch when the run is batched
+ * (concat.ts' BROADCAST_TO), right only for per-sample values, and with no rule for those here.
+ */
+const SIZED_BY_THE_RUN = new Set(['BROADCAST_TO']);
+
 /** The state a graph input starts in: a leading 1 is taken for the batch the engine has always assumed. */
 function inputState(tensor: Tensor): BatchState {
   return tensor.shape.length > 0 && tensor.shape[0] === 1 ? 'native' : 'lifted';
@@ -67,6 +73,7 @@ export function addBatchAxis(graph: ModelGraph, subgraphIndex = 0): BatchAxisPla
     }
     let outStates: BatchState[];
     if (inStates.every((s) => s === 'shared')) {
+      if (SIZED_BY_THE_RUN.has(name)) return refuse(`op ${opIndex} (${name}) on a shared value would take the run's batch`, opIndex);
       outStates = op.outputs.map(() => 'shared');
     } else {
       const rule = BATCH_RULES[name];

@@ -176,6 +176,24 @@ describe('batched forward', () => {
     forward.dispose();
   });
 
+  // Models that already had a batch axis: the plan keeps it (native), and the batch gives each sample's result.
+  for (const name of ['mobilenet_v1_0.25_224_float.tflite', 'text_avgwordvec_embedder_float.tflite', 'movie_review_text_classifier_float.tflite', 'ad01_toycar_autoencoder_float.tflite']) {
+    it(`${name}: 3 samples at once equal one at a time`, async () => {
+      const bytes = readSharedModel(name);
+      const graph = readModel(bytes);
+      const forward = new BatchedForward(graph);
+      expect(forward.reason).toBeUndefined();
+      expect(forward.plan.inputs.every((state) => state === 'native')).toBe(true);
+      const model = await loadModel(bytes);
+      const samples = [1, 2, 3].map((seed) => randomInputs(model, seed) as Float32Array[]);
+      model.delete();
+      const singles = await oneAtATime(graph, samples);
+      const { rows } = await batchedRun(forward, graph, samples);
+      samples.forEach((_, n) => singles[n].forEach((single, o) => expect(maxRelativeError(single, rows[n][o]), `sample ${n} output ${o}`).toBeLessThanOrEqual(1e-5)));
+      forward.dispose();
+    });
+  }
+
   it('plans every shared model the engine runs: batched, or refused with the op', () => {
     const lines: string[] = [];
     for (const name of sharedModelNames()) {
