@@ -103,13 +103,14 @@ const squeeze: BatchRule = (c) => {
   const stated: number[] = c.options.squeezeDims ?? [];
   // An empty list squeezes every 1, which would squeeze a batch of 1 too: list them.
   const dims = (stated.length ? stated.map((d) => normalize(d, shape.length)) : shape.flatMap((d, i) => (d === 1 ? [i] : []))).sort((a, b) => a - b);
+  if (dims.length === 0) return 'SQUEEZE with nothing to squeeze'; // [] would squeeze a batch of 1
   if (state === 'lifted') {
     c.options.squeezeDims = dims.map((d) => d + 1);
     return ['lifted'];
   }
   // Native: squeezing dimension 0 leaves the per-sample rest, i.e. the output lifted.
   const rest = dims.filter((d) => d !== 0);
-  if (rest.length === 0) return dims.length ? 'SQUEEZE of the batch dimension alone' : 'SQUEEZE with nothing to squeeze';
+  if (rest.length === 0) return 'SQUEEZE of the batch dimension alone';
   c.options.squeezeDims = rest;
   return [dims.includes(0) ? 'lifted' : 'native'];
 };
