@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeEngine } from '../src/engine/backend-node';
-import { GraphExecutor } from '../src/engine/executor';
+import { BatchedForward } from '../src/engine/batched-forward';
 import { loadModel } from '../src/runtime/load';
 import { randomInputs } from '../src/runtime/random-inputs';
 import { initRuntime } from '../src/runtime/start';
@@ -47,11 +47,14 @@ for (let i = 0; i < litertRuns; i++) await litert.run(single);
 const litertPerImage = (performance.now() - started) / litertRuns;
 litert.delete();
 
-const executor = new GraphExecutor(graph);
-const inputShape = [batch, ...subgraph.tensors[subgraph.inputs[0]].shape.slice(1)];
-const input = tf.randomUniform(inputShape, -1, 1);
+// [batch, ...the file's input shape]: BatchedForward gives a model without a batch axis (audio_event's
+// [5360] waveform) one, or runs it one sample at a time, and says why.
+const batched = new BatchedForward(graph);
+const executor = batched.executor;
+console.log(`engine: ${batched.batched ? `one run per batch (inputs ${batched.plan.inputs.join(', ')})` : `one sample at a time: ${batched.reason}`}\n`);
+const input = tf.randomUniform([batch, ...subgraph.tensors[subgraph.inputs[0]].shape], -1, 1);
 
-const forward = () => tf.tidy(() => executor.run([input], { freeIntermediates: true }).outputs[0]);
+const forward = () => tf.tidy(() => batched.run([input], { freeIntermediates: true })[0]);
 forward().dispose();
 started = performance.now();
 for (let s = 0; s < steps; s++) await forward().data();
@@ -71,7 +74,7 @@ const target = tf.tidy(() => forward());
 const step = () =>
   tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
-      const out = executor.run([input], { weights: trainable }).outputs[0];
+      const out = batched.run([input], { weights: trainable })[0];
       return tf.losses.meanSquaredError(target, out) as tf.Scalar;
     });
     const norms = tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))));

@@ -5,7 +5,8 @@
  * the output of every integer tensor is fake-quantized to its own scale and zero point, so the same
  * executor runs a float model exactly and simulates an int8/int16 model. Hooks let training swap
  * constants for variables and fake-quantize activations of a float graph (QAT). Any batch size works:
- * dimension 0 of the inputs is free.
+ * dimension 0 of the inputs is free (when it is a batch: batched-forward.ts gives graphs without one,
+ * such as audio_event's bare waveform, a batch axis first).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelGraph, Subgraph, Tensor } from '../tflite/graph';

@@ -45,7 +45,10 @@ const TOLERANCE: Record<string, number> = { 'pose_landmark_lite_fp16.tflite': 2e
 /** Per-op tolerance in isolation; heavy's worst op measured here is a convolution at 2.0e-5. */
 const ISOLATED: Record<string, number> = { 'pose_landmark_lite_fp16.tflite': 1e-5, 'pose_landmark_heavy_fp16.tflite': 3e-5 };
 
-/** Models whose dimension 0 is not a batch of independent samples. */
+/**
+ * Models whose dimension 0 is not a batch of independent samples, so the bare executor cannot batch
+ * them; BatchedForward gives audio_event a batch axis (batched-forward.test.ts) and refuses the others.
+ */
 const NOT_BATCHABLE = new Set([
   'audio_event_527_float.tflite', // input is one 1-D waveform
   'ops/branching_conv_fc.tflite', // flattens its whole [3, 4, 4, 1] input into one [48] output
