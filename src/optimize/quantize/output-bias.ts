@@ -24,6 +24,7 @@ import { eachSample, toModelInputs, type Samples } from '../../runtime/samples';
 import type { ModelGraph } from '../../tflite/graph';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { cloneGraph } from '../../tflite/edit';
+import { prefixGraph } from '../../tflite/prefix';
 import { applyInteger, type IntegerOptions, type IntegerResult, type PlannedInteger } from './integer';
 
 /** An op whose output error is measured: its output tensor's name (the same in both models). */
@@ -69,29 +70,53 @@ async function open(graph: ModelGraph, names: string[]): Promise<Side> {
   return { runner, tapOf: wanted.map((t) => position.get(t)!) };
 }
 
-/**
- * Mean output error per channel of every site, quantized model against float model, over the
- * samples (float values; each model gets them as its inputs take them).
- */
-export async function measureOutputShifts(
-  floatGraph: ModelGraph,
-  quantizedGraph: ModelGraph,
-  sites: OutputSite[],
-  samples: Samples,
-  signal?: AbortSignal,
-): Promise<Map<number, OutputShift>> {
-  const result = new Map<number, OutputShift>();
-  if (!sites.length) return result;
-  const names = sites.map((s) => s.tensorName);
-  const float = await open(floatGraph, names);
-  let quantized: Side;
+/** Per site: the float model's outputs summed per channel (last axis) over the samples, and the positions summed. */
+export interface FloatSums {
+  sums: (Float64Array | null)[];
+  positions: number[];
+}
+
+/** One pass of the float model over the samples, tapped at every site: what each site's mean error is measured against. */
+export async function floatOutputSums(floatGraph: ModelGraph, sites: OutputSite[], samples: Samples, signal?: AbortSignal): Promise<FloatSums> {
+  const float = await open(floatGraph, sites.map((s) => s.tensorName));
+  const fTensors = floatGraph.subgraphs[0].tensors;
+  const sums = sites.map(() => null as Float64Array | null);
+  const positions = sites.map(() => 0);
   try {
-    quantized = await open(quantizedGraph, names);
-  } catch (error) {
+    let index = 0;
+    for await (const sample of eachSample(samples)) {
+      if (signal?.aborted) throw new WorkbenchError('cancelled', 'Output bias correction was cancelled.');
+      const f = await float.runner.run(toModelInputs(sample, float.runner.inputs, index++));
+      sites.forEach((_, s) => {
+        const yf = f.values[float.tapOf[s]] as Float32Array;
+        const channels = fTensors[float.runner.taps[float.tapOf[s]].tensorIndex].shape.at(-1) ?? 1;
+        const sum = (sums[s] ??= new Float64Array(channels));
+        for (let i = 0, c = 0; i < yf.length; i++, c = c + 1 === channels ? 0 : c + 1) sum[c] += yf[i];
+        positions[s] += yf.length / channels;
+      });
+    }
+  } finally {
     float.runner.delete();
-    throw error;
   }
+  return { sums, positions };
+}
+
+/**
+ * Mean output error per channel of every site, quantized model against the float model's sums
+ * (floatOutputSums, on the same samples in the same order). The quantized model runs cut after the
+ * sites (tflite/prefix.ts): a site early in the model costs only the ops before it.
+ */
+export async function measureOutputShifts(quantizedGraph: ModelGraph, sites: OutputSite[], float: FloatSums, siteIndices: number[], samples: Samples, signal?: AbortSignal): Promise<Map<number, OutputShift>> {
+  const result = new Map<number, OutputShift>();
+  if (!siteIndices.length) return result;
+  const chosen = siteIndices.map((k) => sites[k]);
   const qTensors = quantizedGraph.subgraphs[0].tensors;
+  const wanted = chosen.map((site) => {
+    const t = qTensors.findIndex((tensor) => tensor.name === site.tensorName);
+    if (t < 0) throw new WorkbenchError('bad-input', `output bias correction: no tensor '${site.tensorName}' in the model`);
+    return t;
+  });
+  const quantized = await open(prefixGraph(quantizedGraph, 0, wanted), chosen.map((s) => s.tensorName));
   const qInfo = quantized.tapOf.map((k) => {
     const tensor = qTensors[quantized.runner.taps[k].tensorIndex];
     const scale = tensor.quantization?.scale?.[0];
@@ -99,59 +124,55 @@ export async function measureOutputShifts(
     if (!scale || !limits) return null; // the op stayed float in the quantized model: nothing to correct
     return { scale, zeroPoint: Number(tensor.quantization?.zeroPoint?.[0] ?? 0), limits };
   });
-  const sums = sites.map(() => null as Float64Array | null);
-  const counts = sites.map(() => null as Float64Array | null);
-  const positions = sites.map(() => 0);
+  const sums = chosen.map(() => null as Float64Array | null);
+  const counts = chosen.map(() => null as Float64Array | null);
+  const positions = chosen.map(() => 0);
   try {
     let index = 0;
     for await (const sample of eachSample(samples)) {
       if (signal?.aborted) throw new WorkbenchError('cancelled', 'Output bias correction was cancelled.');
-      const f = await float.runner.run(toModelInputs(sample, float.runner.inputs, index));
-      const q = await quantized.runner.run(toModelInputs(sample, quantized.runner.inputs, index));
-      index++;
-      sites.forEach((site, s) => {
+      const q = await quantized.runner.run(toModelInputs(sample, quantized.runner.inputs, index++));
+      chosen.forEach((_, s) => {
         const info = qInfo[s];
         if (!info) return;
-        const yf = f.values[float.tapOf[s]] as Float32Array;
         const yq = q.values[quantized.tapOf[s]];
         const channels = qTensors[quantized.runner.taps[quantized.tapOf[s]].tensorIndex].shape.at(-1) ?? 1;
-        if (yf.length !== yq.length || yf.length % channels !== 0) {
-          throw new WorkbenchError('runtime', `output bias correction: '${site.tensorName}' has ${yf.length} float and ${yq.length} quantized values`);
-        }
         const sum = (sums[s] ??= new Float64Array(channels));
         const count = (counts[s] ??= new Float64Array(channels));
-        accumulate(yf, yq, channels, info, sum, count);
-        positions[s] += yf.length / channels;
+        accumulate(yq, channels, info, sum, count);
+        positions[s] += yq.length / channels;
       });
     }
   } finally {
-    float.runner.delete();
     quantized.runner.delete();
   }
-  sites.forEach((site, s) => {
+  chosen.forEach((site, s) => {
     const sum = sums[s];
     const count = counts[s];
-    if (!sum || !count) return;
-    result.set(site.opIndex, { mean: sum.map((v) => v / positions[s]), linear: count.map((v) => v / positions[s]) });
+    const floatSum = float.sums[siteIndices[s]];
+    if (!sum || !count || !floatSum) return;
+    if (floatSum.length !== sum.length || float.positions[siteIndices[s]] !== positions[s]) {
+      throw new WorkbenchError('runtime', `output bias correction: '${site.tensorName}' has ${float.positions[siteIndices[s]] * floatSum.length} float and ${positions[s] * sum.length} quantized values`);
+    }
+    result.set(site.opIndex, { mean: sum.map((v, c) => (v - floatSum[c]) / positions[s]), linear: count.map((v) => v / positions[s]) });
   });
   return result;
 }
 
 /**
- * Adds one sample's errors (quantized - float, after the activation) per channel, and counts the
- * positions where the quantized output is unclamped (where a bias change moves the output).
+ * Adds one sample's dequantized outputs per channel, and counts the positions where the quantized
+ * output is unclamped (where a bias change moves the output).
  */
 export function accumulate(
-  yf: Float32Array,
   yq: ArrayLike<number>,
   channels: number,
   { scale, zeroPoint, limits: [qmin, qmax] }: { scale: number; zeroPoint: number; limits: [number, number] },
   sum: Float64Array,
   linear: Float64Array,
 ): void {
-  for (let i = 0, c = 0; i < yf.length; i++, c = c + 1 === channels ? 0 : c + 1) {
+  for (let i = 0, c = 0; i < yq.length; i++, c = c + 1 === channels ? 0 : c + 1) {
     const q = yq[i];
-    sum[c] += scale * (q - zeroPoint) - yf[i];
+    sum[c] += scale * (q - zeroPoint);
     if (q > qmin && q < qmax) linear[c]++;
   }
 }
@@ -209,8 +230,10 @@ export async function quantizeWithOutputBias(
   const shifts = new Map<number, Float64Array>();
   let result = apply(shifts);
   const measured: number[] = [];
-  const correct = async (group: OutputSite[]): Promise<number[]> => {
-    const errors = await measureOutputShifts(floatGraph, result.graph, group, samples, options.signal);
+  // The float model's side is the same for every measurement: one pass for all sites.
+  const float = sites.length ? await floatOutputSums(floatGraph, sites, samples, options.signal) : { sums: [], positions: [] };
+  const correct = async (group: number[]): Promise<number[]> => {
+    const errors = await measureOutputShifts(result.graph, sites, float, group, samples, options.signal);
     const squares: number[] = [];
     for (const [opIndex, { mean, linear }] of errors) {
       const shift = shifts.get(opIndex) ?? new Float64Array(mean.length);
@@ -229,7 +252,7 @@ export async function quantizeWithOutputBias(
     // includes what its inputs carry in, so correcting all from one measurement over-corrects the
     // later ones (MobileNetV1 W4A8 with all 15 int4 ops from one measurement: top-1 52.5% -> 11.8%,
     // and 0.5% after a second pass).
-    const squares = (await serial(sites, (site) => correct([site]))).flat();
+    const squares = (await serial(sites.map((_, k) => k), (k) => correct([k]))).flat();
     measured.push(Math.sqrt(squares.reduce((a, v) => a + v, 0) / Math.max(1, squares.length)));
   }
   return { result, ops: sites.length, measured };
