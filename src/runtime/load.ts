@@ -11,6 +11,7 @@ import { WorkbenchError } from '../errors';
 import type { ModelGraph, Subgraph, Tensor as GraphTensor } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { elementCount } from '../tflite/shape';
+import { holdWeightCopy } from '../tflite/weight-ledger';
 import { writeModel } from '../tflite/write';
 import { errorText, exclusive, failureCause, runtimeError, SILENT_RUN_FAILURES, VAGUE_ERRORS, warningLines } from './capture';
 import { prepareForRuntime, runtimeBlockers } from './prepare';
@@ -70,13 +71,16 @@ export async function loadModel(bytes: Uint8Array, options: LoadOptions = {}): P
     throw runtimeError('load the model', cause);
   }
   const compiled = loaded.value!;
+  // LiteRT copied the bytes into its wasm heap (and keeps them while the model lives).
+  const release = holdWeightCopy('LiteRT heap', evaluated.length, 'LiteRT load');
   const warnings = warningLines(loaded.lines);
   if (readProblem) warnings.unshift(`evaluated as given, without the runtime fixes, because the workbench could not read the file: ${readProblem}`);
   if (writeProblem) warnings.unshift(`evaluated as given, without the runtime fixes, because the fixed copy could not be written: ${writeProblem}`);
 
   try {
-    return wrapModel(compiled, graph, options, changes, warnings);
+    return wrapModel(compiled, graph, options, changes, warnings, release);
   } catch (error) {
+    release();
     compiled.delete();
     throw error;
   }
@@ -88,6 +92,7 @@ function wrapModel(
   options: LoadOptions,
   changes: string[],
   warnings: string[],
+  release: () => void,
 ): LoadedModel {
   const signatures = Object.keys(compiled.signatures);
   const key = options.signature ?? compiled.key;
@@ -138,6 +143,7 @@ function wrapModel(
       if (deleted) return;
       deleted = true;
       compiled.delete();
+      release();
     },
   };
 }

@@ -12,6 +12,7 @@ import { WorkbenchError } from '../errors';
 import { placeZipAt } from './appended-zip';
 import type { ModelGraph, Operator, OperatorCode, Quantization, SignatureDef, Subgraph, Tensor } from './graph';
 import { MAX_FLATBUFFER_BYTES } from './read';
+import { noteGraphWeights, noteWeightCopy } from './weight-ledger';
 import {
   Buffer as FbBuffer,
   Metadata as FbMetadata,
@@ -44,6 +45,7 @@ export function writeModel(graph: ModelGraph): Uint8Array {
       `The model's weights take ${(dataBytes / 2 ** 30).toFixed(2)} GiB; a single .tflite flatbuffer holds at most 2 GiB.`,
     );
   }
+  noteGraphWeights('graph buffers', graph, 'write');
   const builder = new flatbuffers.Builder(estimateSize(graph, dataBytes));
   const w = new Writer(builder);
 
@@ -87,7 +89,9 @@ export function writeModel(graph: ModelGraph): Uint8Array {
   if (externalBuffers) FbModel.addExternalBuffers(builder, externalBuffers);
   FbModel.finishModelBuffer(builder, FbModel.endModel(builder));
 
-  return assemble(builder.asUint8Array(), w.deferred, graph);
+  const file = assemble(builder.asUint8Array(), w.deferred, graph);
+  noteWeightCopy('serialized', file, 'write');
+  return file;
 }
 
 /**
