@@ -37,7 +37,12 @@ interface BuilderInternals {
   bb: flatbuffers.ByteBuffer;
 }
 
-export function writeModel(graph: ModelGraph): Uint8Array {
+/**
+ * `into` gives the memory the file is written to, once its size is known (default a new array): a
+ * caller that hands the bytes on at once (LiteRT's wasm heap, runtime/load.ts) saves a copy of the weights.
+ * Every byte of what it returns is written.
+ */
+export function writeModel(graph: ModelGraph, into?: (size: number) => Uint8Array): Uint8Array {
   const dataBytes = graph.buffers.reduce((sum, b) => sum + b.data.length + BUFFER_ALIGNMENT, 0);
   if (dataBytes > MAX_FLATBUFFER_BYTES) {
     throw new WorkbenchError(
@@ -89,8 +94,8 @@ export function writeModel(graph: ModelGraph): Uint8Array {
   if (externalBuffers) FbModel.addExternalBuffers(builder, externalBuffers);
   FbModel.finishModelBuffer(builder, FbModel.endModel(builder));
 
-  const file = assemble(builder.asUint8Array(), w.deferred, graph);
-  noteWeightCopy('serialized', file, 'write');
+  const file = assemble(builder.asUint8Array(), w.deferred, graph, into ?? ((size) => new Uint8Array(size)));
+  if (!into) noteWeightCopy('serialized', file, 'write');
   return file;
 }
 
@@ -99,9 +104,9 @@ export function writeModel(graph: ModelGraph): Uint8Array {
  * slot, then the appended zip. The builder never holds the weights (its reserved slots are untouched,
  * lazily zeroed pages), so each weight byte is copied exactly once.
  */
-function assemble(flatbuffer: Uint8Array, deferred: DeferredBytes[], graph: ModelGraph): Uint8Array {
+function assemble(flatbuffer: Uint8Array, deferred: DeferredBytes[], graph: ModelGraph, into: (size: number) => Uint8Array): Uint8Array {
   const zip = graph.appendedZip ? placeZipAt(graph.appendedZip, flatbuffer.length) : null;
-  const file = new Uint8Array(flatbuffer.length + (zip?.length ?? 0));
+  const file = into(flatbuffer.length + (zip?.length ?? 0));
   const slots = deferred.map((d) => ({ data: d.data, start: flatbuffer.length - d.fromEnd })).sort((a, b) => a.start - b.start);
   let copied = 0;
   for (const slot of slots) {
