@@ -11,8 +11,10 @@ import { WorkbenchError } from '../errors';
 import type { ModelGraph, Subgraph, Tensor as GraphTensor } from '../tflite/graph';
 import { readModel } from '../tflite/read';
 import { elementCount } from '../tflite/shape';
+import { holdWeightCopy } from '../tflite/weight-ledger';
 import { writeModel } from '../tflite/write';
-import { errorText, exclusive, failureCause, runtimeError, SILENT_RUN_FAILURES, VAGUE_ERRORS, warningLines } from './capture';
+import { errorText, exclusive, type Captured, failureCause, runtimeError, SILENT_RUN_FAILURES, VAGUE_ERRORS, warningLines } from './capture';
+import { compileInHeap } from './compile-in-heap';
 import { prepareForRuntime, runtimeBlockers } from './prepare';
 import { initRuntime } from './start';
 import { TYPED_ARRAYS, type LoadedModel, type RuntimeData, type RuntimeDType, type RuntimeTensor, type RuntimeTensorInfo } from './types';
@@ -61,6 +63,37 @@ export async function loadModel(bytes: Uint8Array, options: LoadOptions = {}): P
 
   await initRuntime();
   const loaded = await exclusive(() => loadAndCompile(evaluated, { accelerator: 'wasm' }));
+  return finishLoad(loaded, evaluated.length, graph, options, changes, { readProblem, writeProblem });
+}
+
+/**
+ * loadModel for a graph in memory: its runtime fixes applied to it, and the file written straight
+ * into LiteRT's heap (compile-in-heap.ts), never as JS bytes: one copy of the weights less while it
+ * loads. The same file as loadModel(writeModel(graph)) reaches LiteRT.
+ */
+export async function loadGraph(source: ModelGraph, options: Omit<LoadOptions, 'asIs'> = {}): Promise<LoadedModel> {
+  const blockers = runtimeBlockers(source);
+  if (blockers.length) throw new WorkbenchError('unsupported', `LiteRT.js cannot run this model: ${blockers.join('; ')}`);
+  const prepared = prepareForRuntime(source);
+  await initRuntime();
+  let size = 0;
+  const loaded = await exclusive(async () => {
+    const compiled = await compileInHeap(prepared.graph);
+    size = compiled.size;
+    return compiled.model;
+  });
+  // The fixed graph describes the file LiteRT holds (signature lookups, quantization of I/O).
+  return finishLoad(loaded, size, prepared.graph, options, prepared.changes, { readProblem: null, writeProblem: null });
+}
+
+function finishLoad(
+  loaded: Captured<CompiledModel>,
+  size: number,
+  graph: ModelGraph | null,
+  options: LoadOptions,
+  changes: string[],
+  { readProblem, writeProblem }: { readProblem: string | null; writeProblem: string | null },
+): LoadedModel {
   if (loaded.failed) {
     const cause = failureCause(loaded);
     // LiteRT only says "Failed to load model from buffer" for a broken file; our reader says why.
@@ -70,13 +103,16 @@ export async function loadModel(bytes: Uint8Array, options: LoadOptions = {}): P
     throw runtimeError('load the model', cause);
   }
   const compiled = loaded.value!;
+  // LiteRT copied the bytes into its wasm heap (and keeps them while the model lives).
+  const release = holdWeightCopy('LiteRT heap', size, 'LiteRT load');
   const warnings = warningLines(loaded.lines);
   if (readProblem) warnings.unshift(`evaluated as given, without the runtime fixes, because the workbench could not read the file: ${readProblem}`);
   if (writeProblem) warnings.unshift(`evaluated as given, without the runtime fixes, because the fixed copy could not be written: ${writeProblem}`);
 
   try {
-    return wrapModel(compiled, graph, options, changes, warnings);
+    return wrapModel(compiled, graph, options, changes, warnings, release);
   } catch (error) {
+    release();
     compiled.delete();
     throw error;
   }
@@ -88,6 +124,7 @@ function wrapModel(
   options: LoadOptions,
   changes: string[],
   warnings: string[],
+  release: () => void,
 ): LoadedModel {
   const signatures = Object.keys(compiled.signatures);
   const key = options.signature ?? compiled.key;
@@ -138,6 +175,7 @@ function wrapModel(
       if (deleted) return;
       deleted = true;
       compiled.delete();
+      release();
     },
   };
 }

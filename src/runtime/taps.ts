@@ -37,8 +37,7 @@ import {
   QuantizationDetails,
   TensorType,
 } from '../tflite/schema/generated/tflite_generated';
-import { writeModel } from '../tflite/write';
-import { loadModel } from './load';
+import { loadGraph } from './load';
 import type { LoadedModel, RuntimeData, RuntimeTensor, RuntimeTensorInfo } from './types';
 
 export interface Tap {
@@ -317,7 +316,7 @@ export async function loadTapped(graph: ModelGraph, options: LoadTappedOptions =
 
   const load = async (packed: boolean) => {
     const tapped = withTaps(graph, subgraphIndex, options.select, { pack: packed, tapsOnly: options.tapsOnly });
-    const model = await loadModel(writeModel(tapped.graph), signature ? { signature } : {});
+    const model = await loadGraph(tapped.graph, signature ? { signature } : {});
     try {
       return { model, tapped, packed, tapIndex: tapOutputIndices(model, tapped), ownIndex: outputIndices(model, ownNames, ownPositions, 'output') };
     } catch (error) {

@@ -33,6 +33,7 @@ import {
   type Tensor as FbTensor,
 } from './schema/generated/tflite_generated';
 import { validateGraph } from './validate';
+import { noteWeightCopy } from './weight-ledger';
 
 const FILE_IDENTIFIER = 'TFL3';
 /** Flatbuffers address with signed 32-bit offsets; larger files need external buffers we do not write. */
@@ -40,6 +41,7 @@ export const MAX_FLATBUFFER_BYTES = 2 ** 31 - 1;
 
 export function readModel(input: Uint8Array): ModelGraph {
   const bytes = ownAlignedCopy(input);
+  noteWeightCopy('model bytes', bytes, 'read');
   checkHeader(bytes);
   let graph: ModelGraph;
   try {

@@ -12,6 +12,7 @@ import { WorkbenchError } from '../errors';
 import { placeZipAt } from './appended-zip';
 import type { ModelGraph, Operator, OperatorCode, Quantization, SignatureDef, Subgraph, Tensor } from './graph';
 import { MAX_FLATBUFFER_BYTES } from './read';
+import { noteGraphWeights, noteWeightCopy } from './weight-ledger';
 import {
   Buffer as FbBuffer,
   Metadata as FbMetadata,
@@ -36,7 +37,12 @@ interface BuilderInternals {
   bb: flatbuffers.ByteBuffer;
 }
 
-export function writeModel(graph: ModelGraph): Uint8Array {
+/**
+ * `into` gives the memory the file is written to, once its size is known (default a new array): a
+ * caller that hands the bytes on at once (LiteRT's wasm heap, runtime/load.ts) saves a copy of the weights.
+ * Every byte of what it returns is written.
+ */
+export function writeModel(graph: ModelGraph, into?: (size: number) => Uint8Array): Uint8Array {
   const dataBytes = graph.buffers.reduce((sum, b) => sum + b.data.length + BUFFER_ALIGNMENT, 0);
   if (dataBytes > MAX_FLATBUFFER_BYTES) {
     throw new WorkbenchError(
@@ -44,6 +50,7 @@ export function writeModel(graph: ModelGraph): Uint8Array {
       `The model's weights take ${(dataBytes / 2 ** 30).toFixed(2)} GiB; a single .tflite flatbuffer holds at most 2 GiB.`,
     );
   }
+  noteGraphWeights('graph buffers', graph, 'write');
   const builder = new flatbuffers.Builder(estimateSize(graph, dataBytes));
   const w = new Writer(builder);
 
@@ -87,7 +94,9 @@ export function writeModel(graph: ModelGraph): Uint8Array {
   if (externalBuffers) FbModel.addExternalBuffers(builder, externalBuffers);
   FbModel.finishModelBuffer(builder, FbModel.endModel(builder));
 
-  return assemble(builder.asUint8Array(), w.deferred, graph);
+  const file = assemble(builder.asUint8Array(), w.deferred, graph, into ?? ((size) => new Uint8Array(size)));
+  if (!into) noteWeightCopy('serialized', file, 'write');
+  return file;
 }
 
 /**
@@ -95,9 +104,9 @@ export function writeModel(graph: ModelGraph): Uint8Array {
  * slot, then the appended zip. The builder never holds the weights (its reserved slots are untouched,
  * lazily zeroed pages), so each weight byte is copied exactly once.
  */
-function assemble(flatbuffer: Uint8Array, deferred: DeferredBytes[], graph: ModelGraph): Uint8Array {
+function assemble(flatbuffer: Uint8Array, deferred: DeferredBytes[], graph: ModelGraph, into: (size: number) => Uint8Array): Uint8Array {
   const zip = graph.appendedZip ? placeZipAt(graph.appendedZip, flatbuffer.length) : null;
-  const file = new Uint8Array(flatbuffer.length + (zip?.length ?? 0));
+  const file = into(flatbuffer.length + (zip?.length ?? 0));
   const slots = deferred.map((d) => ({ data: d.data, start: flatbuffer.length - d.fromEnd })).sort((a, b) => a.start - b.start);
   let copied = 0;
   for (const slot of slots) {

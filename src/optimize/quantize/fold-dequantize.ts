@@ -13,6 +13,7 @@ import { builtinCodeOf } from '../../tflite/ops';
 import { isConstant } from '../../tflite/queries';
 import { BuiltinOperator, TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { fromFloat16 } from '../../tflite/dtypes';
+import { noteWeightCopy } from '../../tflite/weight-ledger';
 import { unpackInt4 } from './int4';
 import { bytesOf } from './params';
 
@@ -22,6 +23,7 @@ export function constantAsFloat32(graph: ModelGraph, subgraphIndex: number, tens
   const data = graph.buffers[tensor.buffer].data;
   const count = elementCount(tensor.shape);
   const copy = data.slice(); // aligned, and never aliasing the file
+  noteWeightCopy('working', copy, 'weights as float32');
   switch (tensor.type) {
     case TensorType.FLOAT32:
       return new Float32Array(copy.buffer, 0, count);

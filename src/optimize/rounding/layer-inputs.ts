@@ -206,6 +206,9 @@ export async function openLayerInputs(graph: ModelGraph, options: LayerInputOpti
     rider: sites.length
       ? {
           attach(model) {
+            // Our own model leaves LiteRT before the joint one loads (a model's weights less in its
+            // heap at the peak); should LiteRT reject the joint model, add() loads ours again.
+            rows.suspend();
             const built = withRowGathers(model, sites, rowsPerSample, { at: 'end', keepOutputs: true });
             return { graph: built.graph, indexInput: INDEX_INPUT, rows: built.rowsTensor };
           },
@@ -359,6 +362,12 @@ function openRowSource(graph: ModelGraph, sites: LayerSite[], rowsPerSample: num
     },
     get failure() {
       return gatherFailure;
+    },
+    /** Frees the loaded model; the next ready() loads it again. */
+    suspend() {
+      release();
+      release = () => {};
+      source = null;
     },
     dispose: () => release(),
   };

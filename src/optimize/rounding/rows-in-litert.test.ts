@@ -108,5 +108,14 @@ describe('layer rows riding along in calibration runs', () => {
       }
       for (const [key, want] of plain.channelMeans) expect(bits(stats.channelMeans.get(key)!).equals(bits(want)), key).toBe(true);
     }
+
+    // Attaching frees the sampler's own model before the joint one loads; if LiteRT then rejects
+    // the joint model (never attached), the sampler loads its own again: the same rows.
+    const rejected = await openLayerInputs(graph, options);
+    rejected.rider!.attach(graph);
+    for (const s of samples) await rejected.add(s);
+    rejected.dispose();
+    expect(rejected.timing.path).toBe('gather');
+    for (const [key, want] of alone.rows()) expect(bits(rejected.rows().get(key)!.rows).equals(bits(want.rows)), key).toBe(true);
   }, 300_000);
 });

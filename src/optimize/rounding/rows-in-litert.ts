@@ -13,13 +13,12 @@
  * values, 104 MB a sample) and the activations are freed as in the plain model.
  */
 import { WorkbenchError } from '../../errors';
-import { loadModel } from '../../runtime/load';
+import { loadGraph } from '../../runtime/load';
 import type { RuntimeData, RuntimeTensorInfo } from '../../runtime/types';
 import { addInt32Constant, addTensor, cloneGraph, newOperator, newTensor, opcodeIndex } from '../../tflite/edit';
 import type { ModelGraph, Operator } from '../../tflite/graph';
 import { producers } from '../../tflite/queries';
 import { BuiltinOperator, BuiltinOptions, ConcatenationOptionsT, GatherOptionsT, ReshapeOptionsT, TensorType } from '../../tflite/schema/generated/tflite_generated';
-import { writeModel } from '../../tflite/write';
 import type { LayerSite } from './layer-sites';
 
 /** One layer's gather: `rows` rows a sample, their pixel indices from `indexOffset`, their values from `valueOffset` of the output. */
@@ -130,7 +129,7 @@ export interface RowGatherer extends RowGatherModel {
 /** Loads withRowGathers's model into LiteRT; rejects if LiteRT cannot load it. */
 export async function loadRowGatherer(graph: ModelGraph, sites: readonly LayerSite[], rows: readonly number[]): Promise<RowGatherer> {
   const built = withRowGathers(graph, sites, rows);
-  const model = await loadModel(writeModel(built.graph));
+  const model = await loadGraph(built.graph);
   const indexPosition = model.inputs.findIndex((info) => info.name === INDEX_INPUT);
   if (indexPosition < 0 || model.outputs.length !== 1) {
     model.delete();
