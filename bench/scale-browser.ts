@@ -22,6 +22,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { getGlobalLiteRt } from '@litertjs/core';
 import { chromium, type Page } from 'playwright-core';
 import { createServer } from 'vite';
 import { makeVariant } from '../src/app/make-variant';
@@ -108,7 +109,8 @@ const mark = async (stage: string) => {
   if (current) {
     const step: Step = { name: current.name, ms: now - current.started, peak: memory.takePeak(), heaps: [], load: load() };
     steps.push(step);
-    // Awaited only at 'returned' (the page waits for this call before it ends the worker); else read as the worker gets to it.
+    // Awaited only at 'returned' (the page waits for this call before it ends the worker); else read when the worker
+    // next yields to its event loop, which can be a step later (GPTQ's layers run without yielding).
     const reading = litertHeaps(page!).then((heaps) => (step.heaps = heaps));
     if (stage === 'returned') await reading;
   } else memory.takePeak();
@@ -155,7 +157,7 @@ try {
 if (!answer.ok) throw new Error(`the browser worker failed: ${answer.error}`);
 
 console.log(`cross-origin isolated: ${answer.isolated}; the worker opened ${answer.datasetSize} photos; /proc sampled every 200 ms (${memory.sampleCostMs().toFixed(0)} ms a sample)`);
-console.log("step (worker progress)      wall s   renderer RSS   tree RSS   tree PSS   load average     LiteRT heaps at the step's end");
+console.log("step (worker progress)      wall s   renderer RSS   tree RSS   tree PSS   load average     LiteRT heaps (read when the worker yields)");
 for (const s of steps) {
   console.log(`${s.name.padEnd(26)} ${(s.ms / 1000).toFixed(1).padStart(7)} ${mb(s.peak.renderer).padStart(14)} ${mb(s.peak.rss).padStart(10)} ${mb(s.peak.pss).padStart(10)}   ${s.load.padEnd(15)}  ${s.heaps.map((h) => `${h.worker} ${mb(h.bytes)}`).join(', ')}`);
 }
@@ -186,18 +188,25 @@ console.log(`written model: ${mb(float.length)} -> ${(bytes.length / 1e6).toFixe
 await initRuntime();
 const held = Array.from({ length: Math.min(checkCount, dataset.size - calibCount) }, (_, i) => calibCount + i);
 const heldSamples = await Promise.all(held.map((i) => dataset.sample(i)));
-const check = await compareModels(float, bytes, heldSamples);
-console.log(`LiteRT (Node) ran the browser's int8 against the float model on ${check.samples} photos calibration never saw: ${check.outputs.map((o) => `${o.name} ${o.sqnrDb.toFixed(1)} dB`).join(', ')}; load average ${load()}`);
+/** This thread's LiteRT wasm heap (it only grows), as bench/scale.ts reads it. */
+const heap = () => (getGlobalLiteRt() as unknown as { liteRtWasm: { HEAPU8: Uint8Array } }).liteRtWasm.HEAPU8.length;
+const sqnrs = (c: { outputs: { name: string; sqnrDb: number }[] }) => c.outputs.map((o) => `${o.name} ${o.sqnrDb.toFixed(1)} dB`).join(', ');
 
+let nodeBytes: Uint8Array | null = null;
 if (values.node) {
-  // The worker's own path (makeVariant over the app's split of the same 100 photos), in Node.
+  // The worker's own path (makeVariant over the app's split of the same photos, with the page's activation
+  // summaries), in Node, before anything else loads a model here: the heap figure is then the make's alone.
   const photos = subset(dataset, calibNames.map((_, i) => i));
   const started = performance.now();
   const node = await makeVariant({ model: float, spec: { recipe: defaultRecipe('int8') }, dataset: photos, indices: splitIndices(photos, split), activationSummaries: true });
+  nodeBytes = node.bytes;
   const same = node.bytes.length === bytes.length && node.bytes.every((b, i) => b === bytes[i]);
-  console.log(`Node made the same variant in ${seconds(performance.now() - started)}: ${same ? 'byte for byte the same file' : 'a different file'}; load average ${load()}`);
-  if (!same) {
-    const between = await compareModels(node.bytes, bytes, heldSamples);
-    console.log(`  browser's int8 against Node's: ${between.outputs.map((o) => `${o.name} ${o.sqnrDb.toFixed(1)} dB`).join(', ')}`);
-  }
+  console.log(`Node made the same variant in ${seconds(performance.now() - started)} (LiteRT heap ${mb(heap())}): ${same ? 'byte for byte the same file' : 'a different file'}; load average ${load()}`);
+  if (same) nodeBytes = null;
+}
+const check = await compareModels(float, bytes, heldSamples);
+console.log(`LiteRT (Node) ran the browser's int8 against the float model on ${check.samples} photos calibration never saw: ${sqnrs(check)}; load average ${load()}`);
+if (nodeBytes) {
+  console.log(`  Node's int8 against the float model on the same photos: ${sqnrs(await compareModels(float, nodeBytes, heldSamples))}`);
+  console.log(`  browser's int8 against Node's: ${sqnrs(await compareModels(nodeBytes, bytes, heldSamples))}`);
 }
