@@ -10,9 +10,9 @@
  * Printed: wall time per step (the worker's progress marks, timed here), the pipeline's own stage
  * timings, Chromium's memory sampled from /proc every 200 ms (RSS of the renderer that runs the page
  * and its workers, the tree's summed RSS and PSS; chromium-memory.ts), LiteRT's wasm heap in each
- * worker (litert-heaps.ts), what measureUserAgentSpecificMemory says, the load average beside each figure; then in Node: the bytes
- * load in LiteRT, no op left float (read from the written graph), and the output SQNR against the
- * float model on photos calibration never saw. `--node` also makes the variant in Node from the same
+ * worker (litert-heaps.ts), what measureUserAgentSpecificMemory says, the load average beside each
+ * figure; then in Node: the bytes load in LiteRT, no op left float (read from the written graph),
+ * and the output SQNR against the float model on photos calibration never saw. `--node` also makes the variant in Node from the same
  * photos in the order the app's split feeds them and compares the two files byte for byte;
  * `--compat-wasm` hands the browser LiteRT's compat build (the one Node 20 runs) where it asks for
  * the relaxed-SIMD one, so that the two make their floats the same way.
@@ -168,7 +168,7 @@ const whole = marks.get('returned')! - marks.get('start worker')!;
 const stages = Object.entries(answer.timings).map(([stage, ms]) => `${stage} ${seconds(ms)}`).join(', ');
 console.log(`pipeline's own stage timings (worker): ${stages}`);
 console.log(`int8 made in the worker (run called .. check done): ${seconds(made)} wall; whole run (start worker .. result back, evaluation and latency included): ${seconds(whole)}`);
-console.log(`peak during the variant run: renderer RSS ${mb(peakOf(runSteps, 'renderer'))}, Chromium tree RSS ${mb(peakOf(runSteps, 'rss'))}, PSS ${mb(peakOf(runSteps, 'pss'))} (budget 2 GB); whole session: renderer ${mb(peakOf(steps, 'renderer'))}, tree PSS ${mb(peakOf(steps, 'pss'))}`);
+console.log(`peak during the variant run: renderer RSS ${mb(peakOf(runSteps, 'renderer'))}, Chromium tree RSS ${mb(peakOf(runSteps, 'rss'))}, PSS ${mb(peakOf(runSteps, 'pss'))} (issue #13's 2 GB is Node's budget); whole session: renderer ${mb(peakOf(steps, 'renderer'))}, tree PSS ${mb(peakOf(steps, 'pss'))}`);
 const measured = (m: MemoryMeasure | string) =>
   typeof m === 'string' ? m : `${mb(m.bytes)} (${m.breakdown.map((b) => `${b.scopes.join('/') || 'shared'} ${b.types.join('+') || ''} ${mb(b.bytes)}`).join(', ')})`;
 console.log(`measureUserAgentSpecificMemory: before the run ${measured(answer.memory.beforeRun)}; after ${measured(answer.memory.afterRun)}`);
