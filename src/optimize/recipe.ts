@@ -241,40 +241,23 @@ export function parseRecipe(json: unknown): Recipe {
     }
   }
   if (input.weightBitsByScope !== undefined) {
-    if (!Array.isArray(input.weightBitsByScope)) fail('weightBitsByScope must be a list of {opTypes or tensorNamePattern, bits}');
-    recipe.weightBitsByScope = (input.weightBitsByScope as unknown[]).map((entry, i) => {
-      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`weightBitsByScope[${i}] must be an object {opTypes or tensorNamePattern, bits}`);
-      const { bits, ...scope } = entry as Record<string, unknown>;
-      const unknown = Object.keys(scope).filter((k) => k !== 'opTypes' && k !== 'tensorNamePattern');
-      if (unknown.length) fail(`weightBitsByScope[${i}] has unknown field "${unknown[0]}"`);
-      return { ...parseScope(scope), bits: parseWeightBits(bits, `weightBitsByScope[${i}].bits`) };
-    });
+    recipe.weightBitsByScope = scopedList(input.weightBitsByScope, 'weightBitsByScope', 'bits', (bits, where) => parseWeightBits(bits, where)).map(([scope, bits]) => ({ ...scope, bits }));
   }
   if (input.activationBitsByScope !== undefined) {
-    if (!Array.isArray(input.activationBitsByScope)) fail('activationBitsByScope must be a list of {opTypes or tensorNamePattern, bits}');
-    const scoped = (input.activationBitsByScope as unknown[]).map((entry, i) => {
-      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`activationBitsByScope[${i}] must be an object {opTypes or tensorNamePattern, bits}`);
-      const { bits, ...scope } = entry as Record<string, unknown>;
-      const unknown = Object.keys(scope).filter((k) => k !== 'opTypes' && k !== 'tensorNamePattern');
-      if (unknown.length) fail(`activationBitsByScope[${i}] has unknown field "${unknown[0]}"`);
-      if (bits !== 8 && bits !== 16) fail(`activationBitsByScope[${i}].bits must be 8 or 16, got ${JSON.stringify(bits)}`);
-      return { ...parseScope(scope), bits: bits as ActivationWidth };
+    const scoped = scopedList(input.activationBitsByScope, 'activationBitsByScope', 'bits', (bits, where) => {
+      if (bits !== 8 && bits !== 16) fail(`${where} must be 8 or 16, got ${JSON.stringify(bits)}`);
+      return bits as ActivationWidth;
     });
     if (scoped.length && !needsCalibration(recipe)) fail(`activationBitsByScope needs technique int8 or int16x8, not ${recipe.technique}`);
-    if (scoped.length) recipe.activationBitsByScope = scoped;
+    if (scoped.length) recipe.activationBitsByScope = scoped.map(([scope, bits]) => ({ ...scope, bits }));
   }
   if (input.granularityByScope !== undefined) {
-    if (!Array.isArray(input.granularityByScope)) fail('granularityByScope must be a list of {opTypes or tensorNamePattern, granularity}');
-    const scoped = (input.granularityByScope as unknown[]).map((entry, i) => {
-      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`granularityByScope[${i}] must be an object {opTypes or tensorNamePattern, granularity}`);
-      const { granularity, ...scope } = entry as Record<string, unknown>;
-      const unknown = Object.keys(scope).filter((k) => k !== 'opTypes' && k !== 'tensorNamePattern');
-      if (unknown.length) fail(`granularityByScope[${i}] has unknown field "${unknown[0]}"`);
-      if (granularity !== 'per-channel' && granularity !== 'per-tensor') fail(`granularityByScope[${i}].granularity must be per-channel or per-tensor, got ${JSON.stringify(granularity)}`);
-      return { ...parseScope(scope), granularity: granularity as Granularity };
+    const scoped = scopedList(input.granularityByScope, 'granularityByScope', 'granularity', (granularity, where) => {
+      if (granularity !== 'per-channel' && granularity !== 'per-tensor') fail(`${where} must be per-channel or per-tensor, got ${JSON.stringify(granularity)}`);
+      return granularity as Granularity;
     });
     if (scoped.length && !needsCalibration(recipe)) fail(`granularityByScope needs technique int8 or int16x8, not ${recipe.technique}`);
-    if (scoped.length) recipe.granularityByScope = scoped;
+    if (scoped.length) recipe.granularityByScope = scoped.map(([scope, granularity]) => ({ ...scope, granularity }));
   }
   if (input.floatWeights !== undefined) {
     if (input.floatWeights !== 'float16') fail(`floatWeights must be "float16" (or absent: float32), got ${JSON.stringify(input.floatWeights)}`);
@@ -299,6 +282,21 @@ export function parseRecipe(json: unknown): Recipe {
 function parseWeightBits(value: unknown, field: string): WeightBits {
   if (value !== 8 && value !== 4) fail(`${field} must be 8 or 4, got ${JSON.stringify(value)}`);
   return value as WeightBits;
+}
+
+/**
+ * A recipe list of {opTypes or tensorNamePattern, <field>} entries: each entry's scope and its value
+ * (`parse` checks the value; `where` names it in messages, e.g. "weightBitsByScope[2].bits").
+ */
+function scopedList<T>(value: unknown, name: string, field: string, parse: (value: unknown, where: string) => T): [Scope, T][] {
+  if (!Array.isArray(value)) fail(`${name} must be a list of {opTypes or tensorNamePattern, ${field}}`);
+  return (value as unknown[]).map((entry, i) => {
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`${name}[${i}] must be an object {opTypes or tensorNamePattern, ${field}}`);
+    const { [field]: own, ...scope } = entry as Record<string, unknown>;
+    const unknown = Object.keys(scope).filter((k) => k !== 'opTypes' && k !== 'tensorNamePattern');
+    if (unknown.length) fail(`${name}[${i}] has unknown field "${unknown[0]}"`);
+    return [parseScope(scope), parse(own, `${name}[${i}].${field}`)];
+  });
 }
 
 export function parseScope(value: unknown): Scope {
