@@ -6,17 +6,15 @@
  * (issue #13: <= 1.5x).
  * Run: npm run bench:browser-epoch [-- --images 200]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
 import { filesFromPath } from '../src/data/files-node';
 import { isImagePath } from '../src/data/image-decode';
 import { initNodeEngine } from '../src/engine/backend-node';
-import { dataDir, modelsDir, readSharedModel, repoRoot, sharedDir } from '../src/test-support/shared';
+import { dataDir, modelsDir, readSharedModel } from '../src/test-support/shared';
+import { openBenchBrowser } from './browser/bench-browser';
 import { readFileSync } from 'node:fs';
 import { qatEpoch, type EpochRun } from './browser/qat-epoch-run';
 
@@ -41,20 +39,7 @@ console.log(`Node ${process.version}, engine ${tf.getBackend()}; ${load()}`);
 const node = await qatEpoch(readSharedModel(modelName), images, labels, count);
 print('Node', node);
 
-const server = await createServer({
-  root: repoRoot,
-  logLevel: 'warn',
-  server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [repoRoot, sharedDir] } },
-  optimizeDeps: { entries: ['bench/browser/*.worker.ts'] },
-});
-await server.listen();
-const base = `http://127.0.0.1:${(server.httpServer!.address() as { port: number }).port}/`;
-const userDataDir = await mkdtemp(join(tmpdir(), 'bench-browser-epoch-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { base, context, close } = await openBenchBrowser('bench-browser-epoch', ['bench/browser/*.worker.ts']);
 try {
   const page = await context.newPage();
   page.on('console', (m) => m.type() === 'error' && console.error(`browser: ${m.text()}`));
@@ -75,7 +60,5 @@ try {
   print('browser', answer.run);
   console.log(`browser / Node = ${(answer.run.epochMs / node.epochMs).toFixed(2)}x (issue #13: <= 1.5x)`);
 } finally {
-  await context.close();
-  await server.close();
-  await rm(userDataDir, { recursive: true, force: true });
+  await close();
 }

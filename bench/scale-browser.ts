@@ -18,13 +18,11 @@
  * the relaxed-SIMD one, so that the two make their floats the same way.
  * Run: npm run bench:scale-browser [-- --calib 100 --eval 16 --check 32 --node]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getGlobalLiteRt } from '@litertjs/core';
-import { chromium, type Page } from 'playwright-core';
-import { createServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { makeVariant } from '../src/app/make-variant';
 import { splitIndices } from '../src/app/split';
 import type { Split } from '../src/app/worker-protocol';
@@ -35,10 +33,11 @@ import { compareModels } from '../src/evaluate/compare';
 import { dequantizeBytes } from '../src/optimize/pipeline';
 import { defaultRecipe } from '../src/optimize/recipe';
 import { initRuntime } from '../src/runtime/start';
-import { dataDir, repoRoot, readSharedModel, sharedDir } from '../src/test-support/shared';
+import { dataDir, repoRoot, readSharedModel } from '../src/test-support/shared';
 import { dtypeName } from '../src/tflite/dtypes';
 import { opName } from '../src/tflite/ops';
 import { readModel } from '../src/tflite/read';
+import { openBenchBrowser } from './browser/bench-browser';
 import { chromiumPeaks, type ChromiumSample } from './browser/chromium-memory';
 import { litertHeaps, type WorkerHeap } from './browser/litert-heaps';
 import type { MemoryMeasure, ScaleAnswer, ScaleRequest } from './browser/scale-page';
@@ -71,23 +70,8 @@ const calibNames = dataset.names.slice(0, calibCount);
 // The page gets exactly these photos, so the app's split calibrates on all of them (in its own seeded order).
 const split: Split = { calibration: calibCount, evaluation: Number(values.eval), training: 0 };
 
-const server = await createServer({
-  root: repoRoot,
-  logLevel: 'warn',
-  server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [repoRoot, sharedDir] } },
-  optimizeDeps: { entries: ['bench/browser/scale-page.ts', 'workers/*.worker.ts'] },
-});
-await server.listen();
-const base = `http://127.0.0.1:${(server.httpServer!.address() as { port: number }).port}/`;
-const userDataDir = await mkdtemp(join(tmpdir(), 'bench-scale-browser-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  // ForceEagerMeasureMemory: measureUserAgentSpecificMemory answers now, not at the next GC (up to 20 s later).
-  args: [
-    ...['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-blink-features=ForceEagerMeasureMemory'],
-  ],
-});
+// ForceEagerMeasureMemory: measureUserAgentSpecificMemory answers now, not at the next GC (up to 20 s later).
+const { base, context, close } = await openBenchBrowser('bench-scale-browser', ['bench/browser/scale-page.ts', 'workers/*.worker.ts'], ['--enable-blink-features=ForceEagerMeasureMemory']);
 
 interface Step {
   name: string;
@@ -150,9 +134,7 @@ try {
   console.log(`LiteRT wasm the browser fetched: ${[...builds].join(', ') || 'none seen'}`);
 } finally {
   memory.stop();
-  await context.close();
-  await server.close();
-  await rm(userDataDir, { recursive: true, force: true });
+  await close();
 }
 if (!answer.ok) throw new Error(`the browser worker failed: ${answer.error}`);
 

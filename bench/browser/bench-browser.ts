@@ -1,0 +1,43 @@
+/**
+ * What the browser benches share: Vite's dev server with the app's config (so pages and workers are
+ * cross-origin isolated, as the app runs) serving the repository and ../shared, and Debian's headless
+ * Chromium in a throwaway profile. `close` takes both down and removes the profile.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { createServer } from 'vite';
+import { repoRoot, sharedDir } from '../../src/test-support/shared';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface BenchBrowser {
+  /** The dev server's address, ending in '/'. */
+  base: string;
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** `entries`: the files Vite pre-bundles dependencies for; `name` names the profile folder; `args` go to Chromium besides the usual ones. */
+export async function openBenchBrowser(name: string, entries: string[], args: string[] = []): Promise<BenchBrowser> {
+  const server = await createServer({
+    root: repoRoot,
+    logLevel: 'warn',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [repoRoot, sharedDir] } },
+    optimizeDeps: { entries },
+  });
+  await server.listen();
+  const base = `http://127.0.0.1:${(server.httpServer!.address() as { port: number }).port}/`;
+  const userDataDir = await mkdtemp(join(tmpdir(), `${name}-`));
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...args] });
+  return {
+    base,
+    context,
+    async close() {
+      await context.close();
+      await server.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
