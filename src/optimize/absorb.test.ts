@@ -116,6 +116,17 @@ async function outputsOn(graph: ModelGraph, samples: Sample[]): Promise<Float32A
   }
 }
 
+/** The absorbed float model computes what the original does: output SQNR above 60 dB on each part of the samples. */
+async function expectOutputsKept(original: ModelGraph, absorbed: ModelGraph, parts: Sample[][]): Promise<void> {
+  for (const part of parts) {
+    const want = await outputsOn(original, part);
+    const got = await outputsOn(absorbed, part);
+    const sqnr = sqnrDb(want[0], got[0]);
+    console.log(`  float output SQNR against the original: ${sqnr.toFixed(1)} dB on ${part.length} images`);
+    expect(sqnr).toBeGreaterThan(60);
+  }
+}
+
 const biasOf = (graph: ModelGraph, name: string) => {
   const t = graph.subgraphs[0].tensors.find((x) => x.name === `${name}/b`)!;
   return asFloat32(graph.buffers[t.buffer].data);
@@ -245,13 +256,7 @@ describe('high-bias absorption on MobileNetV1 0.25', () => {
     expect(absorption.absorbed).toBeGreaterThan(0);
     // Every pointwise conv reads a 3x3 depthwise output; every depthwise (3x3 SAME, pads) reads a pointwise one.
     expect(absorption.skipped.get(SKIP.padding)!.pairs).toBe(13);
-    for (const samples of [calibration, unseen]) {
-      const want = await outputsOn(graph, samples);
-      const got = await outputsOn(step.graph, samples);
-      const sqnr = sqnrDb(want[0], got[0]);
-      console.log(`  float output SQNR against the original: ${sqnr.toFixed(1)} dB on ${samples.length} images`);
-      expect(sqnr).toBeGreaterThan(60);
-    }
+    await expectOutputsKept(graph, step.graph, [calibration, unseen]);
   }, 300_000);
 });
 
@@ -285,12 +290,6 @@ describe('high-bias absorption on MobileNetV2 1.0 (dequantized ptq_int8)', () =>
         expect(c).toBeCloseTo(r.min[i] / ABSORB_MARGIN, 4);
       });
     }
-    for (const part of [calibration, samples.slice(32)]) {
-      const want = await outputsOn(graph, part);
-      const got = await outputsOn(step.graph, part);
-      const sqnr = sqnrDb(want[0], got[0]);
-      console.log(`  float output SQNR against the original: ${sqnr.toFixed(1)} dB on ${part.length} images`);
-      expect(sqnr).toBeGreaterThan(60);
-    }
+    await expectOutputsKept(graph, step.graph, [calibration, samples.slice(32)]);
   }, 600_000);
 });
