@@ -53,110 +53,90 @@ interface Side {
   tapOf: number[];
 }
 
-async function open(graph: ModelGraph, names: string[]): Promise<Side> {
-  const subgraph = graph.subgraphs[0];
+/** The tensors of these names in subgraph 0 (the first of each name). */
+function tensorsNamed(graph: ModelGraph, names: string[]): number[] {
   const indexOf = new Map<string, number>();
-  subgraph.tensors.forEach((t, i) => {
+  graph.subgraphs[0].tensors.forEach((t, i) => {
     if (!indexOf.has(t.name)) indexOf.set(t.name, i);
   });
-  const wanted = names.map((n) => {
+  return names.map((n) => {
     const t = indexOf.get(n);
     if (t === undefined) throw new WorkbenchError('bad-input', `output bias correction: no tensor '${n}' in the model`);
     return t;
   });
+}
+
+async function open(graph: ModelGraph, wanted: number[]): Promise<Side> {
   const set = new Set(wanted);
   const runner = await loadTapped(graph, { select: (t) => set.has(t), tapsOnly: true });
   const position = new Map(runner.taps.map((tap, k) => [tap.tensorIndex, k]));
   return { runner, tapOf: wanted.map((t) => position.get(t)!) };
 }
 
-/** Per site: the float model's outputs summed per channel (last axis) over the samples, and the positions summed. */
-export interface FloatSums {
-  sums: (Float64Array | null)[];
-  positions: number[];
+/** One site's float outputs summed per channel (last axis) over the samples, and the positions summed. */
+export interface FloatSum {
+  sum: Float64Array | null;
+  positions: number;
 }
 
 /** One pass of the float model over the samples, tapped at every site: what each site's mean error is measured against. */
-export async function floatOutputSums(floatGraph: ModelGraph, sites: OutputSite[], samples: Samples, signal?: AbortSignal): Promise<FloatSums> {
-  const float = await open(floatGraph, sites.map((s) => s.tensorName));
+export async function floatOutputSums(floatGraph: ModelGraph, sites: OutputSite[], samples: Samples, signal?: AbortSignal): Promise<FloatSum[]> {
+  const float = await open(floatGraph, tensorsNamed(floatGraph, sites.map((s) => s.tensorName)));
   const fTensors = floatGraph.subgraphs[0].tensors;
-  const sums = sites.map(() => null as Float64Array | null);
-  const positions = sites.map(() => 0);
+  const sums: FloatSum[] = sites.map(() => ({ sum: null, positions: 0 }));
   try {
     let index = 0;
     for await (const sample of eachSample(samples)) {
       if (signal?.aborted) throw new WorkbenchError('cancelled', 'Output bias correction was cancelled.');
       const f = await float.runner.run(toModelInputs(sample, float.runner.inputs, index++));
-      sites.forEach((_, s) => {
+      sums.forEach((site, s) => {
         const yf = f.values[float.tapOf[s]] as Float32Array;
         const channels = fTensors[float.runner.taps[float.tapOf[s]].tensorIndex].shape.at(-1) ?? 1;
-        const sum = (sums[s] ??= new Float64Array(channels));
+        const sum = (site.sum ??= new Float64Array(channels));
         for (let i = 0, c = 0; i < yf.length; i++, c = c + 1 === channels ? 0 : c + 1) sum[c] += yf[i];
-        positions[s] += yf.length / channels;
+        site.positions += yf.length / channels;
       });
     }
   } finally {
     float.runner.delete();
   }
-  return { sums, positions };
+  return sums;
 }
 
 /**
- * Mean output error per channel of every site, quantized model against the float model's sums
- * (floatOutputSums, on the same samples in the same order). The quantized model runs cut after the
- * sites (tflite/prefix.ts): a site early in the model costs only the ops before it.
+ * Mean output error per channel of one site, quantized model against the float model's sums
+ * (floatOutputSums, on the same samples in the same order); null when the site stayed float. The
+ * quantized model runs cut after the site (tflite/prefix.ts): a site early in the model costs only
+ * the ops before it.
  */
-export async function measureOutputShifts(quantizedGraph: ModelGraph, sites: OutputSite[], float: FloatSums, siteIndices: number[], samples: Samples, signal?: AbortSignal): Promise<Map<number, OutputShift>> {
-  const result = new Map<number, OutputShift>();
-  if (!siteIndices.length) return result;
-  const chosen = siteIndices.map((k) => sites[k]);
-  const qTensors = quantizedGraph.subgraphs[0].tensors;
-  const wanted = chosen.map((site) => {
-    const t = qTensors.findIndex((tensor) => tensor.name === site.tensorName);
-    if (t < 0) throw new WorkbenchError('bad-input', `output bias correction: no tensor '${site.tensorName}' in the model`);
-    return t;
-  });
-  const quantized = await open(prefixGraph(quantizedGraph, 0, wanted), chosen.map((s) => s.tensorName));
-  const qInfo = quantized.tapOf.map((k) => {
-    const tensor = qTensors[quantized.runner.taps[k].tensorIndex];
-    const scale = tensor.quantization?.scale?.[0];
-    const limits = INTEGER_LIMITS[tensor.type];
-    if (!scale || !limits) return null; // the op stayed float in the quantized model: nothing to correct
-    return { scale, zeroPoint: Number(tensor.quantization?.zeroPoint?.[0] ?? 0), limits };
-  });
-  const sums = chosen.map(() => null as Float64Array | null);
-  const counts = chosen.map(() => null as Float64Array | null);
-  const positions = chosen.map(() => 0);
+export async function measureOutputShift(quantizedGraph: ModelGraph, site: OutputSite, float: FloatSum, samples: Samples, signal?: AbortSignal): Promise<OutputShift | null> {
+  const [wanted] = tensorsNamed(quantizedGraph, [site.tensorName]);
+  const tensor = quantizedGraph.subgraphs[0].tensors[wanted];
+  const scale = tensor.quantization?.scale?.[0];
+  const limits = INTEGER_LIMITS[tensor.type];
+  if (!scale || !limits || !float.sum) return null; // the op stayed float in the quantized model: nothing to correct
+  const info = { scale, zeroPoint: Number(tensor.quantization?.zeroPoint?.[0] ?? 0), limits };
+  const channels = tensor.shape.at(-1) ?? 1;
+  const sum = new Float64Array(channels);
+  const count = new Float64Array(channels);
+  let positions = 0;
+  const quantized = await open(prefixGraph(quantizedGraph, 0, [wanted]), [wanted]);
   try {
     let index = 0;
     for await (const sample of eachSample(samples)) {
       if (signal?.aborted) throw new WorkbenchError('cancelled', 'Output bias correction was cancelled.');
       const q = await quantized.runner.run(toModelInputs(sample, quantized.runner.inputs, index++));
-      chosen.forEach((_, s) => {
-        const info = qInfo[s];
-        if (!info) return;
-        const yq = q.values[quantized.tapOf[s]];
-        const channels = qTensors[quantized.runner.taps[quantized.tapOf[s]].tensorIndex].shape.at(-1) ?? 1;
-        const sum = (sums[s] ??= new Float64Array(channels));
-        const count = (counts[s] ??= new Float64Array(channels));
-        accumulate(yq, channels, info, sum, count);
-        positions[s] += yq.length / channels;
-      });
+      const yq = q.values[quantized.tapOf[0]];
+      accumulate(yq, channels, info, sum, count);
+      positions += yq.length / channels;
     }
   } finally {
     quantized.runner.delete();
   }
-  chosen.forEach((site, s) => {
-    const sum = sums[s];
-    const count = counts[s];
-    const floatSum = float.sums[siteIndices[s]];
-    if (!sum || !count || !floatSum) return;
-    if (floatSum.length !== sum.length || float.positions[siteIndices[s]] !== positions[s]) {
-      throw new WorkbenchError('runtime', `output bias correction: '${site.tensorName}' has ${float.positions[siteIndices[s]] * floatSum.length} float and ${positions[s] * sum.length} quantized values`);
-    }
-    result.set(site.opIndex, { mean: sum.map((v, c) => (v - floatSum[c]) / positions[s]), linear: count.map((v) => v / positions[s]) });
-  });
-  return result;
+  if (float.sum.length !== channels || float.positions !== positions) {
+    throw new WorkbenchError('runtime', `output bias correction: '${site.tensorName}' has ${float.positions * float.sum.length} float and ${positions * channels} quantized values`);
+  }
+  return { mean: sum.map((v, c) => (v - float.sum![c]) / positions), linear: count.map((v) => v / positions) };
 }
 
 /**
@@ -231,19 +211,20 @@ export async function quantizeWithOutputBias(
   let result = apply(shifts);
   const measured: number[] = [];
   // The float model's side is the same for every measurement: one pass for all sites.
-  const float = sites.length ? await floatOutputSums(floatGraph, sites, samples, options.signal) : { sums: [], positions: [] };
-  const correct = async (group: number[]): Promise<number[]> => {
-    const errors = await measureOutputShifts(result.graph, sites, float, group, samples, options.signal);
+  const float = sites.length ? await floatOutputSums(floatGraph, sites, samples, options.signal) : [];
+  const correct = async (k: number): Promise<number[]> => {
+    const error = await measureOutputShift(result.graph, sites[k], float[k], samples, options.signal);
+    if (!error) return [];
+    const { mean, linear } = error;
+    const opIndex = sites[k].opIndex;
+    const shift = shifts.get(opIndex) ?? new Float64Array(mean.length);
     const squares: number[] = [];
-    for (const [opIndex, { mean, linear }] of errors) {
-      const shift = shifts.get(opIndex) ?? new Float64Array(mean.length);
-      for (let c = 0; c < mean.length; c++) {
-        // A channel clamped nearly everywhere: its bias barely moves its mean; leave it.
-        if (linear[c] >= MIN_LINEAR) shift[c] -= mean[c] / linear[c];
-        squares.push(mean[c] * mean[c]);
-      }
-      shifts.set(opIndex, shift);
+    for (let c = 0; c < mean.length; c++) {
+      // A channel clamped nearly everywhere: its bias barely moves its mean; leave it.
+      if (linear[c] >= MIN_LINEAR) shift[c] -= mean[c] / linear[c];
+      squares.push(mean[c] * mean[c]);
     }
+    shifts.set(opIndex, shift);
     result = apply(shifts);
     return squares;
   };
@@ -252,7 +233,7 @@ export async function quantizeWithOutputBias(
     // includes what its inputs carry in, so correcting all from one measurement over-corrects the
     // later ones (MobileNetV1 W4A8 with all 15 int4 ops from one measurement: top-1 52.5% -> 11.8%,
     // and 0.5% after a second pass).
-    const squares = (await serial(sites.map((_, k) => k), (k) => correct([k]))).flat();
+    const squares = (await serial(sites.map((_, k) => k), correct)).flat();
     measured.push(Math.sqrt(squares.reduce((a, v) => a + v, 0) / Math.max(1, squares.length)));
   }
   return { result, ops: sites.length, measured };
