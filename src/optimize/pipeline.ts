@@ -71,7 +71,7 @@ export interface OptimizeRequest {
   biasCorrection?: boolean;
   /**
    * Output bias correction of a full-integer model with int4 weights (quantize/output-bias.ts):
-   * measure-and-correct passes (default OUTPUT_BIAS_PASSES; 0: off), and which ops (default 'last',
+   * measure-and-correct passes (default OUTPUT_BIAS_PASSES; 0: off), and which ops (default 'int4',
    * see OutputBiasOptions.ops).
    * Off without bias correction.
    */
@@ -353,7 +353,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       const samples = Array.isArray(calibration) ? calibration.slice(0, OUTPUT_BIAS_SAMPLES) : biasSamples;
       let corrected;
       try {
-        corrected = await quantizeWithOutputBias(graph, planned, integerOptions, samples, { passes: outputBiasPasses, ops: request.outputBias?.ops ?? 'last', signal });
+        corrected = await quantizeWithOutputBias(graph, planned, integerOptions, samples, { passes: outputBiasPasses, ops: request.outputBias?.ops ?? 'int4', signal });
       } catch (error) {
         if (error instanceof WorkbenchError && error.code === 'cancelled') throw error;
         // A model LiteRT cannot run with taps still gets its (uncorrected) result; planned is unchanged.
@@ -361,7 +361,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
         return applyInteger(planned, integerOptions);
       }
       notes.push(
-        `output bias correction: ${corrected.ops} op(s) ${request.outputBias?.ops === 'all' ? 'with weights' : `with int4 weights${corrected.ops === 1 ? ' (the last)' : ''}`}, mean output error against the float model measured on ${samples.length} calibration sample(s) ` +
+        `output bias correction: ${corrected.ops} op(s) ${request.outputBias?.ops === 'all' ? 'with weights' : `with int4 weights${request.outputBias?.ops === 'last' ? ' (the last)' : ''}`}, mean output error against the float model measured on ${samples.length} calibration sample(s) ` +
           `and taken out of the bias in ${corrected.measured.length} pass(es) (RMS of the per-channel means: ${corrected.measured.map((v) => v.toExponential(2)).join(' -> ')})`,
       );
       return corrected.result;

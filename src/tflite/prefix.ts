@@ -29,3 +29,71 @@ export function prefixGraph(graph: ModelGraph, subgraphIndex: number, tensors: n
   }
   return copy;
 }
+
+/** A run of consecutive ops cut out of a subgraph, as a model of its own (see segmentGraph). */
+export interface Segment {
+  graph: ModelGraph;
+  /** The segment's inputs, tensor indices of the subgraph in the order the model takes them. */
+  inputs: number[];
+  /** Its outputs, tensor indices in the order the model returns them. */
+  outputs: number[];
+  /** The names LiteRT reports for `inputs` and `outputs` (its signature's names). */
+  inputNames: string[];
+  outputNames: string[];
+}
+
+/** The tensors still needed before op `at` runs: read by op `at` or a later one (constants aside). */
+export function liveBefore(graph: ModelGraph, subgraphIndex: number, at: number): Set<number> {
+  const subgraph = graph.subgraphs[subgraphIndex];
+  const live = new Set<number>();
+  for (let o = at; o < subgraph.operators.length; o++) {
+    for (const t of subgraph.operators[o].inputs) if (t >= 0 && !isConstantTensor(graph, subgraphIndex, t)) live.add(t);
+  }
+  return live;
+}
+
+function isConstantTensor(graph: ModelGraph, subgraphIndex: number, t: number): boolean {
+  const tensor = graph.subgraphs[subgraphIndex].tensors[t];
+  return (graph.buffers[tensor.buffer]?.data?.length ?? 0) > 0;
+}
+
+/**
+ * Ops `fromOp`..`toOp` (both included, file order, which is TFLite's execution order) of a subgraph as
+ * a model: its inputs are the tensors those ops read that an earlier op wrote (the subgraph's own
+ * inputs, in their order and with their signature names, when `fromOp` is 0), its outputs the tensors
+ * the ops before `toOp` write that `toOp` or a later op reads (what a following segment starting at
+ * `toOp` needs), then `extra` (say `toOp`'s own output). Running the subgraph segment after segment, each fed the
+ * values the ones before produced, computes what one whole run computes, and a change to an op's
+ * bias only needs the segments from that op on run again.
+ */
+export function segmentGraph(graph: ModelGraph, subgraphIndex: number, fromOp: number, toOp: number, extra: number[] = []): Segment {
+  const copy = cloneGraph(graph);
+  const subgraph = copy.subgraphs[subgraphIndex];
+  const ops = subgraph.operators.slice(fromOp, toOp + 1);
+  const written = new Set(ops.flatMap((op) => op.outputs).filter((t) => t >= 0));
+  let inputs: number[];
+  if (fromOp === 0) inputs = [...subgraph.inputs];
+  else {
+    const read = new Set<number>();
+    for (const op of ops) for (const t of op.inputs) if (t >= 0 && !written.has(t) && !isConstantTensor(copy, subgraphIndex, t)) read.add(t);
+    inputs = [...read].sort((a, b) => a - b);
+  }
+  // What a segment starting at toOp reads from this one: written before toOp, read by toOp or later.
+  const next = liveBefore(copy, subgraphIndex, toOp);
+  const writtenBefore = ops.slice(0, -1).flatMap((op) => op.outputs).filter((t) => t >= 0 && next.has(t));
+  const outputs = [...new Set([...writtenBefore.sort((a, b) => a - b), ...extra])];
+  subgraph.operators = ops;
+  subgraph.inputs = inputs;
+  subgraph.outputs = outputs;
+  // A signature names every input and output; new ones are named `t<index>`, unique whatever the tensor names are.
+  const name = (t: number) => `t${t}`;
+  const def = copy.signatureDefs.find((d) => d.subgraphIndex === subgraphIndex);
+  const kept = new Map((def?.inputs ?? []).map((m) => [m.tensorIndex, m.name]));
+  const inputMaps = inputs.map((t) => ({ name: (fromOp === 0 ? kept.get(t) : undefined) ?? name(t), tensorIndex: t }));
+  const outputMaps = outputs.map((t) => ({ name: name(t), tensorIndex: t }));
+  if (def) {
+    def.inputs = inputMaps;
+    def.outputs = outputMaps;
+  } else copy.signatureDefs.push({ subgraphIndex, signatureKey: 'serving_default', inputs: inputMaps, outputs: outputMaps, deprecatedTag: null });
+  return { graph: copy, inputs, outputs, inputNames: inputMaps.map((m) => m.name), outputNames: outputMaps.map((m) => m.name) };
+}

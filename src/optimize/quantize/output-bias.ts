@@ -15,16 +15,19 @@
  * first-order change of a clamped output's mean with its bias.
  *
  * Ops are corrected one after the other in graph order, each measured with the earlier ones
- * corrected (one LiteRT pass over the samples per op, so the default is the last op only: see
- * OutputBiasOptions.ops).
+ * corrected: the quantized model is walked from site to site (segment-walk.ts), each op run about
+ * once per sample in all, where the tensors live between sites fit in memory; otherwise each site
+ * costs a LiteRT pass of the model up to it.
  */
 import { WorkbenchError } from '../../errors';
 import { loadTapped, type TappedRunner } from '../../runtime/taps';
-import { eachSample, toModelInputs, type Samples } from '../../runtime/samples';
+import { eachSample, sampleCount, toModelInputs, type Samples } from '../../runtime/samples';
+import type { RuntimeData } from '../../runtime/types';
 import type { ModelGraph } from '../../tflite/graph';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { cloneGraph } from '../../tflite/edit';
 import { prefixGraph } from '../../tflite/prefix';
+import { SegmentWalk, walkObstacle } from './segment-walk';
 import { applyInteger, type IntegerOptions, type IntegerResult, type PlannedInteger } from './integer';
 
 /** An op whose output error is measured: its output tensor's name (the same in both models). */
@@ -109,7 +112,7 @@ export async function floatOutputSums(floatGraph: ModelGraph, sites: OutputSite[
  * quantized model runs cut after the site (tflite/prefix.ts): a site early in the model costs only
  * the ops before it.
  */
-export async function measureOutputShift(quantizedGraph: ModelGraph, site: OutputSite, float: FloatSum, samples: Samples, signal?: AbortSignal): Promise<OutputShift | null> {
+export async function measureOutputShift(quantizedGraph: ModelGraph, site: OutputSite, float: FloatSum, samples: Samples, signal?: AbortSignal, walk?: SegmentWalk): Promise<OutputShift | null> {
   const [wanted] = tensorsNamed(quantizedGraph, [site.tensorName]);
   const tensor = quantizedGraph.subgraphs[0].tensors[wanted];
   const scale = tensor.quantization?.scale?.[0];
@@ -120,18 +123,25 @@ export async function measureOutputShift(quantizedGraph: ModelGraph, site: Outpu
   const sum = new Float64Array(channels);
   const count = new Float64Array(channels);
   let positions = 0;
-  const quantized = await open(prefixGraph(quantizedGraph, 0, [wanted]), [wanted]);
-  try {
-    let index = 0;
-    for await (const sample of eachSample(samples)) {
-      if (signal?.aborted) throw new WorkbenchError('cancelled', 'Output bias correction was cancelled.');
-      const q = await quantized.runner.run(toModelInputs(sample, quantized.runner.inputs, index++));
-      const yq = q.values[quantized.tapOf[0]];
-      accumulate(yq, channels, info, sum, count);
-      positions += yq.length / channels;
+  const add = (yq: RuntimeData) => {
+    accumulate(yq, channels, info, sum, count);
+    positions += yq.length / channels;
+  };
+  if (walk) {
+    const writer = quantizedGraph.subgraphs[0].operators.findIndex((op) => op.outputs.includes(wanted));
+    await walk.next(quantizedGraph, writer, wanted, add);
+  } else {
+    const quantized = await open(prefixGraph(quantizedGraph, 0, [wanted]), [wanted]);
+    try {
+      let index = 0;
+      for await (const sample of eachSample(samples)) {
+        if (signal?.aborted) throw new WorkbenchError('cancelled', 'Output bias correction was cancelled.');
+        const q = await quantized.runner.run(toModelInputs(sample, quantized.runner.inputs, index++));
+        add(q.values[quantized.tapOf[0]]);
+      }
+    } finally {
+      quantized.runner.delete();
     }
-  } finally {
-    quantized.runner.delete();
   }
   if (float.sum.length !== channels || float.positions !== positions) {
     throw new WorkbenchError('runtime', `output bias correction: '${site.tensorName}' has ${float.positions * float.sum.length} float and ${positions * channels} quantized values`);
@@ -167,12 +177,12 @@ export interface OutputBiasOptions {
   /** Measure-and-correct rounds: each measures the model with the corrections so far. */
   passes: number;
   /**
-   * Which ops (each needs a bias): the last one with int4 weights ('last', the default: a
-   * classifier's logits layer; one pass over the samples), every one with int4 weights, or every
-   * quantized one with weights. Measured (npm run bench:w4a8, 100 calibration images, 400 others):
-   * MobileNetV1 0.25 W4A8 top-1 52.5% without, 54.8% 'last', 56.3% 'int4' (but 15 LiteRT passes,
-   * 7 minutes on a loaded machine); MobileNetV2 W4A8 74.3% without, 75.0% 'last', 75.5% 'int4'
-   * (36 passes: 1901 s against 214 s).
+   * Which ops (each needs a bias): every one with int4 weights ('int4', the default), the last one
+   * with int4 weights ('last': a classifier's logits layer), or every quantized one with weights.
+   * Measured (npm run bench:w4a8, 100 calibration images, 400 others): MobileNetV1 0.25 W4A8 top-1
+   * 52.5% without, 54.8% 'last', 56.3% 'int4'; MobileNetV2 W4A8 74.3% without, 75.0% 'last', 75.5%
+   * 'int4'. 'int4' was an option while each op cost a LiteRT pass of the model up to it (V2: 1342 s);
+   * walked segment by segment (segment-walk.ts) V2 takes 188 s in all, V1 27 s, idle machine.
    */
   ops: 'int4' | 'all' | 'last';
   signal?: AbortSignal;
@@ -212,8 +222,12 @@ export async function quantizeWithOutputBias(
   const measured: number[] = [];
   // The float model's side is the same for every measurement: one pass for all sites.
   const float = sites.length ? await floatOutputSums(floatGraph, sites, samples, options.signal) : [];
+  // Sites walked segment by segment where the cache fits (segment-walk.ts), else each from the model's inputs.
+  const writers = sites.map((site) => result.graph.subgraphs[0].operators.findIndex((op) => op.outputs.some((t) => result.graph.subgraphs[0].tensors[t]?.name === site.tensorName)));
+  const obstacle = writers.some((w, k) => w < 0 || (k > 0 && w <= writers[k - 1])) ? 'the sites are not ops in graph order' : walkObstacle(result.graph, writers, sampleCount(samples) ?? OUTPUT_BIAS_SAMPLES);
+  let walk: SegmentWalk | undefined;
   const correct = async (k: number): Promise<number[]> => {
-    const error = await measureOutputShift(result.graph, sites[k], float[k], samples, options.signal);
+    const error = await measureOutputShift(result.graph, sites[k], float[k], samples, options.signal, walk);
     if (!error) return [];
     const { mean, linear } = error;
     const opIndex = sites[k].opIndex;
@@ -233,6 +247,7 @@ export async function quantizeWithOutputBias(
     // includes what its inputs carry in, so correcting all from one measurement over-corrects the
     // later ones (MobileNetV1 W4A8 with all 15 int4 ops from one measurement: top-1 52.5% -> 11.8%,
     // and 0.5% after a second pass).
+    walk = obstacle ? undefined : new SegmentWalk(samples, options.signal);
     const squares = (await serial(sites.map((_, k) => k), correct)).flat();
     measured.push(Math.sqrt(squares.reduce((a, v) => a + v, 0) / Math.max(1, squares.length)));
   }
