@@ -27,7 +27,7 @@ import type { Int4Inputs } from '../src/optimize/rounding/quantized-rounding';
 const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' }, variants: { type: 'string' }, 'output-bias-passes': { type: 'string' }, 'output-bias-ops': { type: 'string' }, 'int4-inputs': { type: 'string' }, 'refit-layers': { type: 'string' } } });
 // Inputs int4 layers are rounded for (src/optimize/rounding/quantized-rounding.ts): float / quantized / asymmetric; default the pipeline's.
 const int4Inputs = values['int4-inputs'] as Int4Inputs | undefined;
-// Output bias correction (int4 weights; src/optimize/quantize/output-bias.ts): passes (0: off) and ops ('last' / 'int4' / 'all'); default the pipeline's (1, 'last').
+// Output bias correction (src/optimize/quantize/output-bias.ts): passes (0: off) and ops ('last' / 'int4' / 'all'; 'all' reaches int8 models too); default the pipeline's (1, 'int4').
 const outputBias = {
   ...(values['output-bias-passes'] !== undefined ? { passes: Number(values['output-bias-passes']) } : {}),
   ...(values['output-bias-ops'] ? { ops: values['output-bias-ops'] as 'int4' | 'all' | 'last' } : {}),
