@@ -71,11 +71,12 @@ export interface OptimizeRequest {
   biasCorrection?: boolean;
   /**
    * Output bias correction of a full-integer model with int4 weights (quantize/output-bias.ts):
-   * measure-and-correct passes (default OUTPUT_BIAS_PASSES; 0: off), and which ops (default 'int4',
-   * see OutputBiasOptions.ops).
+   * measure-and-correct passes (default OUTPUT_BIAS_PASSES; 0: off), which ops (default 'int4' where
+   * the model can be walked from layer to layer, else the last int4 layer; see OutputBiasOptions.ops
+   * and .unwalkable), and the walk's cache limit (default WALK_CACHE_BYTES).
    * Off without bias correction.
    */
-  outputBias?: { passes?: number; ops?: 'last' | 'int4' | 'all' };
+  outputBias?: { passes?: number; ops?: 'last' | 'int4' | 'all'; walkCacheBytes?: number };
   /**
    * Which inputs int4 layers are rounded for (GPTQ / AdaRound and the int4 scale search): the float
    * model's, or the quantized model's (a second rounding after one quantized pass; see
@@ -354,7 +355,14 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       const samples = Array.isArray(calibration) ? calibration.slice(0, OUTPUT_BIAS_SAMPLES) : biasSamples;
       let corrected;
       try {
-        corrected = await quantizeWithOutputBias(graph, planned, integerOptions, samples, { passes: outputBiasPasses, ops: request.outputBias?.ops ?? 'int4', signal });
+        corrected = await quantizeWithOutputBias(graph, planned, integerOptions, samples, {
+          passes: outputBiasPasses,
+          ops: request.outputBias?.ops ?? 'int4',
+          // The default corrects every int4 layer only where that is one walk of the model.
+          unwalkable: request.outputBias?.ops ? 'each' : 'last',
+          ...(request.outputBias?.walkCacheBytes !== undefined ? { walkCacheBytes: request.outputBias.walkCacheBytes } : {}),
+          signal,
+        });
       } catch (error) {
         if (error instanceof WorkbenchError && error.code === 'cancelled') throw error;
         // A model LiteRT cannot run with taps still gets its (uncorrected) result; planned is unchanged.
@@ -362,8 +370,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
         return applyInteger(planned, integerOptions);
       }
       notes.push(
-        `output bias correction: ${corrected.ops} op(s) ${request.outputBias?.ops === 'all' ? 'with weights' : `with int4 weights${request.outputBias?.ops === 'last' ? ' (the last)' : ''}`}, mean output error against the float model measured on ${samples.length} calibration sample(s) ` +
-          `and taken out of the bias in ${corrected.measured.length} pass(es) (RMS of the per-channel means: ${corrected.measured.map((v) => v.toExponential(2)).join(' -> ')})`,
+        `output bias correction: ${corrected.ops} op(s) ${request.outputBias?.ops === 'all' ? 'with weights' : `with int4 weights${request.outputBias?.ops === 'last' || corrected.narrowed ? ' (the last)' : ''}`}, mean output error against the float model measured on ${samples.length} calibration sample(s) ` +
+          `and taken out of the bias in ${corrected.measured.length} pass(es) (RMS of the per-channel means: ${corrected.measured.map((v) => v.toExponential(2)).join(' -> ')})` +
+          (corrected.narrowed ? `; only the last int4 layer, as the model cannot be walked from layer to layer (${corrected.notWalked}) and a pass of the model per layer would take long` : ''),
       );
       return corrected.result;
     });

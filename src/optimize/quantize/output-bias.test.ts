@@ -111,6 +111,21 @@ describe('output bias correction of every layer of an int8 model (asked for with
   }, 600_000);
 });
 
+describe("the pipeline's default: every int4 layer where the model can be walked, else the last", () => {
+  it('MobileNetV1 0.25 W4A8: all 15 int4 layers, or only the logits when the walk may cache nothing', async () => {
+    const model = readSharedModel('mobilenet_v1_0.25_224_float.tflite');
+    const calibration = await photos(model, 8);
+    const recipe = { ...defaultRecipe('int8'), weightBits: 4 as const };
+    const walked = await optimizeModel({ model, recipe, calibration });
+    expect(walked.notes.find((n) => n.startsWith('output bias correction'))).toMatch(/^output bias correction: 15 op\(s\) with int4 weights, /);
+    const narrowed = await optimizeModel({ model, recipe, calibration, outputBias: { walkCacheBytes: 1 } });
+    expect(narrowed.notes.find((n) => n.startsWith('output bias correction'))).toMatch(
+      /^output bias correction: 1 op\(s\) with int4 weights \(the last\), .*; only the last int4 layer, as the model cannot be walked from layer to layer \(its cache would hold \d+ MB, over the 0 MB allowed\)/,
+    );
+    expect(Buffer.from(narrowed.bytes).equals(Buffer.from(walked.bytes))).toBe(false);
+  }, 600_000);
+});
+
 describe('accumulate', () => {
   it('sums the dequantized values per channel over every position, and counts where the quantized value is unclamped', () => {
     // Two channels, three positions; int8 with scale 0.5, zero point -128 (a RELU output from 0).

@@ -185,6 +185,15 @@ export interface OutputBiasOptions {
    * walked segment by segment (segment-walk.ts) V2 takes 188 s in all, V1 27 s, idle machine.
    */
   ops: 'int4' | 'all' | 'last';
+  /**
+   * Where the model cannot be walked (segment-walk.ts walkObstacle: the cache too large, a tensor
+   * type LiteRT.js takes no input of), measure each op from the model's inputs ('each', a pass of
+   * the model up to it per op) or correct only the last of them ('last', what the pipeline's
+   * default does: a large model with a hundred int4 layers would otherwise take hours). Default 'each'.
+   */
+  unwalkable?: 'each' | 'last';
+  /** Largest cache the walk may hold (default WALK_CACHE_BYTES). */
+  walkCacheBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -194,6 +203,10 @@ export interface OutputBiasResult {
   ops: number;
   /** Per pass: root mean square over the corrected channels of the mean output error measured (before that pass's correction). */
   measured: number[];
+  /** Why the model was not walked from op to op, when it was not (walkObstacle's words). */
+  notWalked?: string;
+  /** True when only the last op was corrected because the model could not be walked (unwalkable: 'last'). */
+  narrowed?: boolean;
 }
 
 /**
@@ -212,7 +225,7 @@ export async function quantizeWithOutputBias(
     applyInteger({ graph: cloneGraph(planned.graph), plan: structuredClone(planned.plan) }, { ...integerOptions, biasShifts: shifts });
   const subgraph = planned.graph.subgraphs[0];
   const candidates = (planned.plan.subgraphs[0]?.ops ?? []).filter((op) => op.mode === 'quantized' && op.weights && op.bias && (options.ops === 'all' || op.weights.bits === 4));
-  const sites: OutputSite[] = (options.ops === 'last' ? candidates.slice(-1) : candidates)
+  let sites: OutputSite[] = (options.ops === 'last' ? candidates.slice(-1) : candidates)
     .map((op) => {
       const operator = subgraph.operators[op.opIndex];
       return { opIndex: op.opIndex, tensorName: subgraph.tensors[operator.outputs[0]].name };
@@ -220,11 +233,14 @@ export async function quantizeWithOutputBias(
   const shifts = new Map<number, Float64Array>();
   let result = apply(shifts);
   const measured: number[] = [];
+  // Sites walked segment by segment where the cache fits (segment-walk.ts), else each from the model's inputs.
+  const quantizedOps = result.graph.subgraphs[0];
+  const writers = sites.map((site) => quantizedOps.operators.findIndex((op) => op.outputs.some((t) => quantizedOps.tensors[t]?.name === site.tensorName)));
+  const obstacle = writers.some((w, k) => w < 0 || (k > 0 && w <= writers[k - 1])) ? 'the sites are not ops in graph order' : walkObstacle(result.graph, writers, sampleCount(samples) ?? OUTPUT_BIAS_SAMPLES, options.walkCacheBytes);
+  const narrowed = Boolean(obstacle) && options.unwalkable === 'last' && sites.length > 1;
+  if (narrowed) sites = sites.slice(-1);
   // The float model's side is the same for every measurement: one pass for all sites.
   const float = sites.length ? await floatOutputSums(floatGraph, sites, samples, options.signal) : [];
-  // Sites walked segment by segment where the cache fits (segment-walk.ts), else each from the model's inputs.
-  const writers = sites.map((site) => result.graph.subgraphs[0].operators.findIndex((op) => op.outputs.some((t) => result.graph.subgraphs[0].tensors[t]?.name === site.tensorName)));
-  const obstacle = writers.some((w, k) => w < 0 || (k > 0 && w <= writers[k - 1])) ? 'the sites are not ops in graph order' : walkObstacle(result.graph, writers, sampleCount(samples) ?? OUTPUT_BIAS_SAMPLES);
   let walk: SegmentWalk | undefined;
   const correct = async (k: number): Promise<number[]> => {
     const error = await measureOutputShift(result.graph, sites[k], float[k], samples, options.signal, walk);
@@ -251,7 +267,7 @@ export async function quantizeWithOutputBias(
     const squares = (await serial(sites.map((_, k) => k), correct)).flat();
     measured.push(Math.sqrt(squares.reduce((a, v) => a + v, 0) / Math.max(1, squares.length)));
   }
-  return { result, ops: sites.length, measured };
+  return { result, ops: sites.length, measured, ...(obstacle ? { notWalked: obstacle } : {}), ...(narrowed ? { narrowed } : {}) };
 }
 
 async function serial<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {

@@ -40,7 +40,7 @@ function carried(graph: ModelGraph, at: number): number[] {
  * Why a walk over these sites (op indices, ascending) cannot be used, or null: a cached tensor of a
  * type LiteRT.js does not take, a state (variable) tensor, a dynamic shape, or a cache over the limit.
  */
-export function walkObstacle(graph: ModelGraph, siteOps: number[], samples: number): string | null {
+export function walkObstacle(graph: ModelGraph, siteOps: number[], samples: number, cacheBytes = WALK_CACHE_BYTES): string | null {
   const subgraph = graph.subgraphs[0];
   if (subgraph.tensors.some((t) => t.isVariable)) return 'the model keeps state in variable tensors';
   let largest = 0;
@@ -55,7 +55,7 @@ export function walkObstacle(graph: ModelGraph, siteOps: number[], samples: numb
     }
     largest = Math.max(largest, bytes);
   }
-  if (largest * samples > WALK_CACHE_BYTES) return `its cache would hold ${Math.round((largest * samples) / 2 ** 20)} MB`;
+  if (largest * samples > cacheBytes) return `its cache would hold ${Math.round((largest * samples) / 2 ** 20)} MB, over the ${Math.round(cacheBytes / 2 ** 20)} MB allowed`;
   return null;
 }
 
