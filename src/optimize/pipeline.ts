@@ -74,7 +74,7 @@ export interface OptimizeRequest {
    * measure-and-correct passes (default OUTPUT_BIAS_PASSES; 0: off), which ops (default 'int4' where
    * the model can be walked from layer to layer, else the last int4 layer; see OutputBiasOptions.ops
    * and .unwalkable), and the walk's cache limit (default WALK_CACHE_BYTES).
-   * Off without bias correction.
+   * Off without bias correction unless `passes` is given.
    */
   outputBias?: { passes?: number; ops?: 'last' | 'int4' | 'all'; walkCacheBytes?: number };
   /**
@@ -346,7 +346,9 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
       timings.round = (timings.round ?? 0) + 1000 * seconds;
       if (again.layers) notes.push(`${again.note} in ${seconds.toFixed(2)} s`);
     }
-    const outputBiasPasses = request.biasCorrection === false ? 0 : (request.outputBias?.passes ?? OUTPUT_BIAS_PASSES);
+    // Off by default without bias correction (after QAT), unless passes are asked for: it measures the
+    // written model against the float model, so unlike weight bias correction it undoes no training.
+    const outputBiasPasses = request.outputBias?.passes ?? (request.biasCorrection === false ? 0 : OUTPUT_BIAS_PASSES);
     const int4Planned = planned.plan.subgraphs.some((sp) => sp.ops.some((op) => op.mode === 'quantized' && op.weights?.bits === 4));
     trace('quantize');
     const quantized = await timed('quantize', async () => {

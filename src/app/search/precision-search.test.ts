@@ -15,7 +15,7 @@ import { dataDir, readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { samplesOf } from '../yielding-samples';
-import { int4Order, pick, qualityLoss, recipeWith, searchPrecision, stepNoise, type Candidate, type SearchCache } from './precision-search';
+import { int4Order, pick, qualityLoss, recipeWith, samplesToCertify, searchPrecision, stepNoise, type Candidate, type SearchCache } from './precision-search';
 import { compromise, sizeLatencyFront, BOTH_LATENCY_SLACK } from './objective';
 import { optimizeModel } from '../../optimize/pipeline';
 import { opName } from '../../tflite/ops';
@@ -334,6 +334,21 @@ describe('searchPrecision', () => {
     await expect(searchPrecision({ model, recipe: defaultRecipe('dynamic'), calibration: part, search: part, check: part, budget: 1, objective: 'size' })).rejects.toThrow(
       /needs an int8 or int16x8 recipe, not dynamic/,
     );
+  });
+});
+
+describe('search samples that would certify a step (samplesToCertify)', () => {
+  it('finds the n at which a step with the same share of changed samples and the same loss fits with its margin, checked by putting n back in', () => {
+    // 15 of 300 samples changed: margin 100 sqrt(15) / 300 = 1.29 pt; loss 0.33 leaves 0.67 for it.
+    const margin = (100 * Math.sqrt(15)) / 300;
+    const needed = samplesToCertify({ loss: 1 / 3, noiseMargin: margin, quality: { samples: 300 } as Candidate['quality'] }, 1)!;
+    expect(needed).toBe(1125); // 0.05 * (100 / (2/3))^2 = 1125
+    const marginAt = (n: number) => (100 * Math.sqrt(0.05 * n)) / n;
+    expect(1 / 3 + marginAt(needed)).toBeLessThanOrEqual(1 + 1e-9);
+    expect(1 / 3 + marginAt(needed - 10)).toBeGreaterThan(1);
+    // A loss over the budget, or no margin: no sample count helps.
+    expect(samplesToCertify({ loss: 1.33, noiseMargin: margin, quality: { samples: 300 } as Candidate['quality'] }, 1)).toBeUndefined();
+    expect(samplesToCertify({ loss: 0.33, quality: { samples: 300 } as Candidate['quality'] }, 1)).toBeUndefined();
   });
 });
 

@@ -245,6 +245,20 @@ export function stepNoise(metric: QualityMetric, baseHits: Uint8Array | undefine
   return (100 * Math.sqrt(discordant)) / hits.length;
 }
 
+/**
+ * Search samples a step would need for its noise margin to fit the budget, had it the same share of
+ * changed samples and the same loss: the margin is 100 sqrt(d) / n = 100 sqrt(p / n) points for a
+ * share p = d / n, so loss + margin <= budget takes n >= p (100 / (budget - loss))^2. Undefined when
+ * its loss alone misses the budget (no sample count helps) or it has no margin.
+ */
+export function samplesToCertify(candidate: Pick<Candidate, 'loss' | 'noiseMargin' | 'quality'>, budget: number): number | undefined {
+  const { loss, noiseMargin } = candidate;
+  const n = candidate.quality.samples;
+  if (noiseMargin === undefined || !n || loss >= budget) return undefined;
+  const share = (noiseMargin * noiseMargin * n) / 1e4;
+  return Math.ceil(share * (100 / (budget - loss)) ** 2);
+}
+
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export async function searchPrecision(request: SearchRequest): Promise<SearchResult> {
@@ -535,6 +549,18 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
         );
       }
     }
+  }
+  // What more data would buy: the smallest candidate that met the budget by its loss but not with its
+  // margin, and the search samples that would certify a step like it.
+  const uncertified = candidates
+    .filter((c) => !c.meets && c.smaller && c.fits && c.noiseMargin !== undefined && meetsBudget(metric, c.loss, budget) && RATE_METRICS.has(metric))
+    .sort((a, b) => a.bytes - b.bytes)[0];
+  const needed = uncertified ? samplesToCertify(uncertified, budget) : undefined;
+  const pickSoFar = pick(candidates, request.objective);
+  if (uncertified && needed && uncertified.bytes < pickSoFar.bytes) {
+    notes.push(
+      `The smallest candidate that met the budget by its loss alone, ${uncertified.label} (${uncertified.bytes} bytes, loss ${uncertified.loss.toFixed(2)} + ${uncertified.noiseMargin!.toFixed(2)} margin), would be taken with about ${needed} search samples scoring as these did (${uncertified.quality.samples} now).`,
+    );
   }
   // The pruned / clustered columns, where asked: one per-layer comparison per weight tensor and form,
   // not candidates (sparse-forms.ts says why one tensor at a time).
