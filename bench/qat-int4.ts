@@ -13,10 +13,13 @@
  *    rounding, no CLE, no bias correction) and the result runs in LiteRT on images never trained
  *    on: `train`..`train + eval - 1`.
  *
- * The subset has 500 labelled images; with 400 for evaluation, 100 are left to train on.
- * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 1e-4 --batch 16 --fixed-activations --augment flip]
+ * The subset has 500 labelled images; with 400 for evaluation, 100 are left to train on. With
+ * `--folds 5` every image is held out once: five times QAT on 400 images (PTQ calibrated on the first
+ * 100 of them), evaluated on the other 100; the figures pool the five held-out folds.
+ * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 1e-4 --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias]
  */
 import { cpus } from 'node:os';
+import type { Sample } from '../src/runtime/samples';
 import { parseArgs } from 'node:util';
 import { initNodeEngine } from '../src/engine/backend-node';
 import { compareModels } from '../src/evaluate/compare';
@@ -41,6 +44,11 @@ const { values } = parseArgs({
     // Track activation ranges by moving average (and calibrate them again) instead of learning their steps.
     'fixed-activations': { type: 'boolean', default: false },
     augment: { type: 'string', default: 'none' },
+    // k-fold over the train + eval images (e.g. 5: QAT on 400, evaluated on the 100 others, five times); PTQ calibrates on the first `calib` training images of each fold.
+    folds: { type: 'string', default: '1' },
+    // Output bias correction of the written QAT model against the float model (as PTQ has it).
+    'output-bias': { type: 'boolean', default: false },
+    calib: { type: 'string', default: '100' },
   },
 });
 const trainCount = Number(values.train);
@@ -52,18 +60,21 @@ const batchSize = Number(values.batch);
 await initRuntime();
 await initNodeEngine();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js (wasm CPU)`);
-console.log(`data: imagenet_val_subset, images 0..${trainCount - 1} calibrate and train (no labels: distillation), ${trainCount}..${trainCount + evalCount - 1} evaluate`);
+console.log(
+  Number(values.folds) > 1
+    ? `data: imagenet_val_subset, images 0..${trainCount + evalCount - 1} in ${values.folds} folds: each held out once, the others train (no labels: distillation), the first ${values.calib} of them calibrate`
+    : `data: imagenet_val_subset, images 0..${trainCount - 1} calibrate and train (no labels: distillation), ${trainCount}..${trainCount + evalCount - 1} evaluate`,
+);
 console.log(`QAT: ${epochs} epoch(s), Adam lr ${learningRate}, batch ${batchSize}, activation steps ${values['fixed-activations'] ? 'tracked (moving average)' : 'learned'}\n`);
 
 const W4A8: Recipe = { ...defaultRecipe('int8'), weightBits: 4 };
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 const rows: string[] = [];
 const notes: string[] = [];
-for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(',').includes(c.key))) {
-  const floatBytes = classifier.bytes();
-  const { calibration, evaluation, labels } = await imagenetSplit(floatBytes, classifier, trainCount, evalCount);
-  const top1 = async (bytes: Uint8Array) => (await compareModels(floatBytes, bytes, evaluation, { labels })).classification.accuracy!;
 
+/** PTQ W4A8 calibrated on `calibration`, then QAT on `train` from it; top-1 of float, PTQ and QAT on `evaluation`. */
+async function ptqThenQat(floatBytes: Uint8Array, calibration: Sample[], train: Sample[], evaluation: Sample[], labels: number[]) {
+  const top1 = async (bytes: Uint8Array) => (await compareModels(floatBytes, bytes, evaluation, { labels })).classification.accuracy!;
   let started = performance.now();
   const ptq = await optimizeModel({ model: floatBytes, recipe: W4A8, calibration });
   const ptqSeconds = (performance.now() - started) / 1000;
@@ -75,7 +86,7 @@ for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(
   for (const t of ptqGraph.subgraphs[0].tensors) if (t.type === TensorType.INT4 && t.quantization?.scale?.length) learnedSteps.set(t.name, { bits: 4, scales: t.quantization.scale.slice() });
   const start = dequantizeModel(ptqGraph).graph;
 
-  const data: TrainingData = { size: calibration.length, labels: calibration.map(() => null), sample: async (i) => calibration[i] as Float32Array[] };
+  const data: TrainingData = { size: train.length, labels: train.map(() => null), sample: async (i) => train[i] as Float32Array[] };
   started = performance.now();
   const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, learnActivationSteps: !values['fixed-activations'], epochs, learningRate, batchSize, ...(values.augment === 'flip' ? { augment: 'flip' as const } : {}) });
   const trainSeconds = (performance.now() - started) / 1000;
@@ -87,19 +98,46 @@ for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(
     biasCorrection: false,
     int4Scales,
     activationRanges: values['fixed-activations'] ? undefined : trained.learnedActivationRanges,
+    ...(values['output-bias'] ? { outputBias: { passes: 1 } } : {}),
   });
   const after = await top1(written.bytes);
-
-  const float = before.reference.top1;
-  const remaining = float - 0.02 - before.candidate.top1; // the PTQ loss above 2 pt
-  const recovered = after.candidate.top1 - before.candidate.top1;
-  rows.push(
-    `| ${classifier.label} | ${pct(float)} | ${pct(before.candidate.top1)} (${ptqSeconds.toFixed(0)} s) | ${pct(after.candidate.top1)} | ${(100 * recovered).toFixed(2)} pt` +
-      ` | ${remaining > 0 ? `${(100 * remaining).toFixed(2)} pt: ${recovered >= remaining / 2 - 1e-9 ? 'yes' : 'no'}` : 'none'} | ${trainSeconds.toFixed(0)} s | ${(ptq.bytes.length / 1e6).toFixed(3)} / ${(written.bytes.length / 1e6).toFixed(3)} MB |`,
-  );
   const history = trained.history.map((h) => `epoch ${h.epoch}: train ${h.trainLoss.toFixed(4)}, val ${h.validationLoss?.toFixed(4)} / agreement ${h.validationAccuracy === null ? '-' : pct(h.validationAccuracy)}`).join('; ');
-  notes.push(`${classifier.label}: ${learnedSteps.size} int4 weight tensors with learned steps; kept epoch ${trained.bestEpoch}; ${history}`);
-  notes.push(`${classifier.label} written: ${written.notes.filter((n) => /weights:|equalized|int4/.test(n)).join('; ')}`);
+  return { float: before.reference.top1, ptq: before.candidate.top1, qat: after.candidate.top1, ptqSeconds, trainSeconds, ptqBytes: ptq.bytes.length, qatBytes: written.bytes.length, steps: learnedSteps.size, bestEpoch: trained.bestEpoch, history, writtenNotes: written.notes };
+}
+
+for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(',').includes(c.key))) {
+  const floatBytes = classifier.bytes();
+  const folds = Number(values.folds);
+  let r: Awaited<ReturnType<typeof ptqThenQat>>;
+  if (folds > 1) {
+    // k-fold: every image evaluated once, by a model whose PTQ and QAT never saw it; figures pooled over the folds.
+    const { evaluation: all, labels } = await imagenetSplit(floatBytes, classifier, 0, trainCount + evalCount);
+    const size = Math.ceil(all.length / folds);
+    const sums = { float: 0, ptq: 0, qat: 0, ptqSeconds: 0, trainSeconds: 0 };
+    for (let f = 0; f < folds; f++) {
+      const held = (i: number) => i >= f * size && i < (f + 1) * size;
+      const train = all.filter((_, i) => !held(i));
+      const evaluation = all.filter((_, i) => held(i));
+      const fold = await ptqThenQat(floatBytes, train.slice(0, Number(values.calib)), train, evaluation, labels.filter((_, i) => held(i)));
+      for (const key of ['float', 'ptq', 'qat'] as const) sums[key] += fold[key] * evaluation.length;
+      sums.ptqSeconds += fold.ptqSeconds;
+      sums.trainSeconds += fold.trainSeconds;
+      console.log(`fold ${f + 1}/${folds}: ${evaluation.length} held out, float ${pct(fold.float)}, PTQ ${pct(fold.ptq)}, QAT ${pct(fold.qat)} (kept epoch ${fold.bestEpoch}; ${fold.history})`);
+      r = { ...fold, ...sums };
+    }
+    r = { ...r!, float: sums.float / all.length, ptq: sums.ptq / all.length, qat: sums.qat / all.length };
+  } else {
+    const { calibration, evaluation, labels } = await imagenetSplit(floatBytes, classifier, trainCount, evalCount);
+    r = await ptqThenQat(floatBytes, calibration, calibration, evaluation, labels);
+  }
+  const remaining = r.float - 0.02 - r.ptq; // the PTQ loss above 2 pt
+  const recovered = r.qat - r.ptq;
+  rows.push(
+    `| ${classifier.label} | ${pct(r.float)} | ${pct(r.ptq)} (${r.ptqSeconds.toFixed(0)} s) | ${pct(r.qat)} | ${(100 * recovered).toFixed(2)} pt` +
+      ` | ${remaining > 0 ? `${(100 * remaining).toFixed(2)} pt: ${recovered >= remaining / 2 - 1e-9 ? 'yes' : 'no'}` : 'none'} | ${r.trainSeconds.toFixed(0)} s | ${(r.ptqBytes / 1e6).toFixed(3)} / ${(r.qatBytes / 1e6).toFixed(3)} MB |`,
+  );
+  notes.push(`${classifier.label}: ${r.steps} int4 weight tensors with learned steps; kept epoch ${r.bestEpoch}; ${r.history}`);
+  notes.push(`${classifier.label} written: ${r.writtenNotes.filter((n) => /weights:|equalized|int4/.test(n)).join('; ')}`);
   console.log(rows[rows.length - 1]);
 }
 console.log('\n| model | float top-1 | PTQ W4A8 (time) | QAT W4A8 | gained | PTQ loss above 2 pt: half recovered? | training time | PTQ / QAT size |');
