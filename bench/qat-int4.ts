@@ -16,17 +16,18 @@
  * The subset has 500 labelled images; with 400 for evaluation, 100 are left to train on. With
  * `--folds 5` every image is held out once: five times QAT on 400 images (PTQ calibrated on the first
  * 100 of them), evaluated on the other 100; the figures pool the five held-out folds.
- * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 1e-4 --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias]
+ * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 2e-5 (the chain's default) --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias]
  */
 import { cpus } from 'node:os';
-import type { Sample } from '../src/runtime/samples';
 import { parseArgs } from 'node:util';
 import { initNodeEngine } from '../src/engine/backend-node';
 import { compareModels } from '../src/evaluate/compare';
 import { finetune, type TrainingData } from '../src/optimize/finetune';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { dequantizeModel } from '../src/optimize/quantize/dequantize-model';
+import { QAT_INT4_LEARNING_RATE } from '../src/optimize/qat-defaults';
 import { defaultRecipe, type Recipe } from '../src/optimize/recipe';
+import type { Sample } from '../src/runtime/samples';
 import { initRuntime } from '../src/runtime/start';
 import { readModel } from '../src/tflite/read';
 import { TensorType } from '../src/tflite/schema/generated/tflite_generated';
@@ -39,7 +40,7 @@ const { values } = parseArgs({
     eval: { type: 'string', default: '400' },
     models: { type: 'string', default: 'v1,v2' },
     epochs: { type: 'string', default: '2' },
-    lr: { type: 'string', default: '1e-4' },
+    lr: { type: 'string', default: String(QAT_INT4_LEARNING_RATE) },
     batch: { type: 'string', default: '16' },
     // Track activation ranges by moving average (and calibrate them again) instead of learning their steps.
     'fixed-activations': { type: 'boolean', default: false },

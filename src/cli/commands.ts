@@ -53,8 +53,8 @@ float16|weight-int8|dynamic|int8|int16x8, joined by "+" (e.g. prune:0.75+finetun
 or qat+int8 (quantization-aware training on --train, then int8). qat+int8 --weights int4 (W4A8) quantizes
 first (PTQ: GPTQ, int4 scale search), then trains from that model with its int4 steps learned (LSQ), and
 keeps the PTQ model when no epoch beats it on held-out data (MobileNetV1 0.25, 85 ImageNet images, 4 epochs,
---loss distillation: PTQ 56.25%, float 62.25%; lr 1e-4 keeps the PTQ model, --lr 1e-5 57.75%; npm run
-bench:qat-int4). --train
+--loss distillation: PTQ 56.25%, float 62.25%; its default lr 2e-5 57.75%, lr 1e-4 keeps the PTQ model;
+npm run bench:qat-int4). --train
 alone suffices: calibration then draws from it. See src/optimize/chain.ts.`,
     run: async (options, model) => (await import('./optimize-command')).optimize(options, model),
   }),

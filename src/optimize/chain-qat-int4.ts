@@ -20,6 +20,7 @@ import { writeModel } from '../tflite/write';
 import { finetune, type FinetuneOptions, type FinetuneResult, type TrainingData } from './finetune';
 import { optimizeModel, type OptimizeResult, type Stage } from './pipeline';
 import { dequantizeModel } from './quantize/dequantize-model';
+import { QAT_INT4_LEARNING_RATE } from './qat-defaults';
 import { asksInt4, type Recipe } from './recipe';
 
 /** Why a chain cannot train int4 weights this way, or null (parseChain and the page's editor show it). */
@@ -101,6 +102,7 @@ export async function qatInt4(request: QatInt4Request): Promise<QatInt4Result> {
   onProgress?.('train', 0, 1);
   const trainedFull = await finetune(dequantizeModel(ptqGraph).graph, request.data, {
     ...request.options,
+    learningRate: request.options?.learningRate ?? QAT_INT4_LEARNING_RATE,
     mode: 'qat',
     teacher: request.teacher,
     signal: request.trainingSignal,
