@@ -58,6 +58,23 @@ describe('SegmentWalk', () => {
         expect(v.length).toBe(expected[s][i].length);
         expect(Array.from(v)).toEqual(Array.from(expected[s][i]));
       });
+      expect(walk.cachedCounts.length).toBeGreaterThan(0);
+      for (const count of walk.cachedCounts) expect(count).toBe(samples.length);
+    }
+  }, 300_000);
+
+  it('keeps one value per sample when walks start at op 0 twice (the inputs are made again, not added to)', async () => {
+    const bytes = readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite');
+    const graph = readModel(bytes);
+    const model = await loadModel(bytes);
+    const samples = [0, 1].map((seed) => randomInputs(model, seed));
+    model.delete();
+    const walk = new SegmentWalk(samples);
+    const first = graph.subgraphs[0].operators[0].outputs[0];
+    for (let k = 0; k < 2; k++) {
+      await walk.next(graph, 0, first, () => {});
+      // Before op 0 only the model's input is live.
+      expect(walk.cachedCounts).toEqual([samples.length]);
     }
   }, 300_000);
 

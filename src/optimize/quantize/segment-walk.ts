@@ -70,6 +70,11 @@ export class SegmentWalk {
     private readonly signal?: AbortSignal,
   ) {}
 
+  /** How many values the cache holds per kept tensor (one per sample each, when all is well). */
+  get cachedCounts(): number[] {
+    return [...this.cache.values()].map((values) => values.length);
+  }
+
   /**
    * Runs `graph` from the last site's op to `siteOp` on every sample and hands `visit` each sample's
    * value of `siteTensor` (written by `siteOp`). `graph` must equal the graph of the previous call in
@@ -81,7 +86,8 @@ export class SegmentWalk {
     const keep = carried(graph, siteOp);
     const model = await loadGraph(segment.graph);
     const next = new Map<number, RuntimeData[]>();
-    for (const t of keep) next.set(t, this.cache.get(t) ?? []);
+    // From op 0 every kept value is made again (the model's inputs included), so nothing is carried over.
+    for (const t of keep) next.set(t, this.at === 0 ? [] : (this.cache.get(t) ?? []));
     try {
       const inputOf = model.inputs.map((info) => segment.inputs[segment.inputNames.indexOf(info.name)]);
       const outputOf = model.outputs.map((info) => segment.outputs[segment.outputNames.indexOf(info.name)]);
