@@ -60,7 +60,7 @@ function isConstantTensor(graph: ModelGraph, subgraphIndex: number, t: number): 
 /**
  * Ops `fromOp`..`toOp` (both included, file order, which is TFLite's execution order) of a subgraph as
  * a model: its inputs are the tensors those ops read that an earlier op wrote (the subgraph's own
- * inputs, in their order and with their signature names, when `fromOp` is 0), its outputs the tensors
+ * inputs, in their signature's order and with its names, when `fromOp` is 0), its outputs the tensors
  * the ops before `toOp` write that `toOp` or a later op reads (what a following segment starting at
  * `toOp` needs), then `extra` (say `toOp`'s own output). Running the subgraph segment after segment, each fed the
  * values the ones before produced, computes what one whole run computes, and a change to an op's
@@ -71,8 +71,10 @@ export function segmentGraph(graph: ModelGraph, subgraphIndex: number, fromOp: n
   const subgraph = copy.subgraphs[subgraphIndex];
   const ops = subgraph.operators.slice(fromOp, toOp + 1);
   const written = new Set(ops.flatMap((op) => op.outputs).filter((t) => t >= 0));
+  const def = copy.signatureDefs.find((d) => d.subgraphIndex === subgraphIndex);
   let inputs: number[];
-  if (fromOp === 0) inputs = [...subgraph.inputs];
+  // From op 0: the model's own inputs, in the order its signature gives them (what samples follow).
+  if (fromOp === 0) inputs = def ? def.inputs.map((m) => m.tensorIndex) : [...subgraph.inputs];
   else {
     const read = new Set<number>();
     for (const op of ops) for (const t of op.inputs) if (t >= 0 && !written.has(t) && !isConstantTensor(copy, subgraphIndex, t)) read.add(t);
@@ -85,15 +87,19 @@ export function segmentGraph(graph: ModelGraph, subgraphIndex: number, fromOp: n
   subgraph.operators = ops;
   subgraph.inputs = inputs;
   subgraph.outputs = outputs;
-  // A signature names every input and output; new ones are named `t<index>`, unique whatever the tensor names are.
+  // New inputs and outputs are named `t<index>`, unique whatever the tensor names are; the model's own
+  // inputs keep their names. LiteRT reports a signature's names, or the tensors' without one (renamed
+  // in the copy then, and no signature added, so the inputs keep the order LiteRT gives them).
   const name = (t: number) => `t${t}`;
-  const def = copy.signatureDefs.find((d) => d.subgraphIndex === subgraphIndex);
   const kept = new Map((def?.inputs ?? []).map((m) => [m.tensorIndex, m.name]));
-  const inputMaps = inputs.map((t) => ({ name: (fromOp === 0 ? kept.get(t) : undefined) ?? name(t), tensorIndex: t }));
-  const outputMaps = outputs.map((t) => ({ name: name(t), tensorIndex: t }));
+  const inputNames = inputs.map((t) => (fromOp === 0 ? (def ? kept.get(t)! : subgraph.tensors[t].name) : name(t)));
+  const outputNames = outputs.map(name);
   if (def) {
-    def.inputs = inputMaps;
-    def.outputs = outputMaps;
-  } else copy.signatureDefs.push({ subgraphIndex, signatureKey: 'serving_default', inputs: inputMaps, outputs: outputMaps, deprecatedTag: null });
-  return { graph: copy, inputs, outputs, inputNames: inputMaps.map((m) => m.name), outputNames: outputMaps.map((m) => m.name) };
+    def.inputs = inputs.map((t, k) => ({ name: inputNames[k], tensorIndex: t }));
+    def.outputs = outputs.map((t, k) => ({ name: outputNames[k], tensorIndex: t }));
+  } else {
+    const renamed = fromOp === 0 ? outputs : [...inputs, ...outputs];
+    for (const t of renamed) subgraph.tensors[t] = { ...subgraph.tensors[t], name: name(t) };
+  }
+  return { graph: copy, inputs, outputs, inputNames, outputNames };
 }

@@ -19,6 +19,44 @@ import { SegmentWalk, walkObstacle, WALK_CACHE_BYTES } from './segment-walk';
 
 beforeAll(() => initRuntime());
 
+/** Walks `bytes` site after site and checks each site's values against a whole tapped run of the same model. */
+async function walkMatchesWholeRun(bytes: Uint8Array, sites: number[]) {
+  const graph = readModel(bytes);
+  const sg = graph.subgraphs[0];
+  const tensors = sites.map((o) => sg.operators[o].outputs[0]);
+  const model = await loadModel(bytes);
+  const samples = [0, 1, 2].map((seed) => randomInputs(model, seed));
+  model.delete();
+
+  const tapped = withTaps(graph, 0, (t) => tensors.includes(t), { tapsOnly: true });
+  const whole = await loadModel(writeModel(tapped.graph));
+  const expected: RuntimeData[][] = tensors.map(() => []);
+  try {
+    const positions = tapOutputIndices(whole, tapped);
+    for (const sample of samples) {
+      const out = await whole.run(sample);
+      tapped.taps.forEach((tap, k) => expected[tensors.indexOf(tap.tensorIndex)].push(out[positions[k]].data));
+    }
+  } finally {
+    whole.delete();
+  }
+
+  expect(walkObstacle(graph, sites, samples.length)).toBeNull();
+  const walk = new SegmentWalk(samples);
+  for (let s = 0; s < sites.length; s++) {
+    const got: RuntimeData[] = [];
+    await walk.next(graph, sites[s], tensors[s], (v) => got.push(v));
+    expect(got).toHaveLength(samples.length);
+    got.forEach((v, i) => {
+      expect(v.length).toBe(expected[s][i].length);
+      expect(Array.from(v)).toEqual(Array.from(expected[s][i]));
+    });
+    expect(walk.cachedCounts.length).toBeGreaterThan(0);
+    for (const count of walk.cachedCounts) expect(count).toBe(samples.length);
+  }
+}
+
+
 describe('SegmentWalk', () => {
   it('gives every site the values a whole run of MobileNetV2 int8 gives (residual ADDs carried across segments)', async () => {
     const bytes = readSharedModel('mobilenet_v2_1.0_224_ptq_int8.tflite');
@@ -30,37 +68,15 @@ describe('SegmentWalk', () => {
     // convolutions in between, the first op, and the last conv.
     const sites = [...new Set([0, adds[0] - 1, convs[10], adds[3], convs[convs.length - 1]])].sort((a, b) => a - b);
     expect(sites.length).toBe(5);
-    const tensors = sites.map((o) => sg.operators[o].outputs[0]);
-    const model = await loadModel(bytes);
-    const samples = [0, 1, 2].map((seed) => randomInputs(model, seed));
-    model.delete();
+    await walkMatchesWholeRun(bytes, sites);
+  }, 300_000);
 
-    const tapped = withTaps(graph, 0, (t) => tensors.includes(t), { tapsOnly: true });
-    const whole = await loadModel(writeModel(tapped.graph));
-    const expected: RuntimeData[][] = tensors.map(() => []);
-    try {
-      const positions = tapOutputIndices(whole, tapped);
-      for (const sample of samples) {
-        const out = await whole.run(sample);
-        tapped.taps.forEach((tap, k) => expected[tensors.indexOf(tap.tensorIndex)].push(out[positions[k]].data));
-      }
-    } finally {
-      whole.delete();
-    }
-
-    expect(walkObstacle(graph, sites, samples.length)).toBeNull();
-    const walk = new SegmentWalk(samples);
-    for (let s = 0; s < sites.length; s++) {
-      const got: RuntimeData[] = [];
-      await walk.next(graph, sites[s], tensors[s], (v) => got.push(v));
-      expect(got).toHaveLength(samples.length);
-      got.forEach((v, i) => {
-        expect(v.length).toBe(expected[s][i].length);
-        expect(Array.from(v)).toEqual(Array.from(expected[s][i]));
-      });
-      expect(walk.cachedCounts.length).toBeGreaterThan(0);
-      for (const count of walk.cachedCounts) expect(count).toBe(samples.length);
-    }
+  it('walks a float model without signature defs (vww_96_float: LiteRT names its inputs and outputs by tensor name)', async () => {
+    const bytes = readSharedModel('vww_96_float.tflite');
+    const graph = readModel(bytes);
+    expect(graph.signatureDefs).toHaveLength(0);
+    const convs = graph.subgraphs[0].operators.flatMap((op, o) => (opName(graph, op) === 'CONV_2D' ? [o] : []));
+    await walkMatchesWholeRun(bytes, [convs[1], convs[4], convs[convs.length - 1]]);
   }, 300_000);
 
   it('keeps one value per sample when walks start at op 0 twice (the inputs are made again, not added to)', async () => {

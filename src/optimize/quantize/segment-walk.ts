@@ -38,7 +38,7 @@ function carried(graph: ModelGraph, at: number): number[] {
 
 /**
  * Why a walk over these sites (op indices, ascending) cannot be used, or null: a cached tensor of a
- * type LiteRT.js does not take, a state (variable) tensor, a dynamic shape, or a cache over the limit.
+ * type LiteRT.js does not take, a state (variable) tensor, a tensor without a static shape, or a cache over the limit.
  */
 export function walkObstacle(graph: ModelGraph, siteOps: number[], samples: number, cacheBytes = WALK_CACHE_BYTES): string | null {
   const subgraph = graph.subgraphs[0];
@@ -50,7 +50,8 @@ export function walkObstacle(graph: ModelGraph, siteOps: number[], samples: numb
       const tensor = subgraph.tensors[t];
       const size = BYTES[tensor.type];
       if (!size) return `tensor '${tensor.name}' is ${TensorType[tensor.type]}`;
-      if ((tensor.shapeSignature ?? tensor.shape).some((d) => d < 0)) return `tensor '${tensor.name}' has a dynamic shape`;
+      // A dynamic batch (shape signature -1) runs as the file's static shape, as every run here does.
+      if (tensor.shape.some((d) => d < 0)) return `tensor '${tensor.name}' has no static shape`;
       bytes += size * tensor.shape.reduce((n, d) => n * d, 1);
     }
     largest = Math.max(largest, bytes);
