@@ -371,6 +371,10 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
         notes.push(`no output bias correction: ${error instanceof Error ? error.message : String(error)}`);
         return applyInteger(planned, integerOptions);
       }
+      if (!corrected.ops) {
+        notes.push(`no output bias correction: no ${request.outputBias?.ops === 'all' ? 'quantized op with weights' : 'op with int4 weights'} has a bias to move`);
+        return corrected.result;
+      }
       notes.push(
         `output bias correction: ${corrected.ops} op(s) ${request.outputBias?.ops === 'all' ? 'with weights' : `with int4 weights${request.outputBias?.ops === 'last' || corrected.narrowed ? ' (the last)' : ''}`}, mean output error against the float model measured on ${samples.length} calibration sample(s) ` +
           `and taken out of the bias in ${corrected.measured.length} pass(es) (RMS of the per-channel means: ${corrected.measured.map((v) => v.toExponential(2)).join(' -> ')})` +

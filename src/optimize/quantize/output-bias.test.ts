@@ -11,6 +11,7 @@ import { openDataset } from '../../data/dataset';
 import { graphInputs } from '../../data/default-preprocessing';
 import { filesFromPath } from '../../data/files-node';
 import { loadModel } from '../../runtime/load';
+import { randomInputs } from '../../runtime/random-inputs';
 import { toModelInputs, type Sample } from '../../runtime/samples';
 import { initRuntime } from '../../runtime/start';
 import { tapOutputIndices, withTaps } from '../../runtime/taps';
@@ -124,6 +125,18 @@ describe("the pipeline's default: every int4 layer where the model can be walked
     );
     expect(Buffer.from(narrowed.bytes).equals(Buffer.from(walked.bytes))).toBe(false);
   }, 600_000);
+});
+
+describe('a model whose int4 ops have no bias', () => {
+  it('ops/weight_sharing_fcs (FULLY_CONNECTED without bias): says there is nothing to correct', async () => {
+    const model = readSharedModel('ops/weight_sharing_fcs.tflite');
+    const loaded = await loadModel(model);
+    const calibration = [0, 1, 2, 3].map((seed) => randomInputs(loaded, seed));
+    loaded.delete();
+    const result = await optimizeModel({ model, recipe: { ...defaultRecipe('int8'), weightBits: 4 }, calibration, allowFloatFallback: true });
+    expect(result.notes).toContain('no output bias correction: no op with int4 weights has a bias to move');
+    expect(result.notes.some((n) => n.startsWith('output bias correction'))).toBe(false);
+  });
 });
 
 describe('accumulate', () => {
