@@ -6,6 +6,7 @@
  */
 import { cloneGraph } from './edit';
 import type { ModelGraph } from './graph';
+import { isConstant } from './queries';
 
 /** A copy of `graph` (buffers shared) whose subgraph `subgraphIndex` keeps only the ops `tensors` need and outputs them. */
 export function prefixGraph(graph: ModelGraph, subgraphIndex: number, tensors: number[]): ModelGraph {
@@ -47,14 +48,9 @@ export function liveBefore(graph: ModelGraph, subgraphIndex: number, at: number)
   const subgraph = graph.subgraphs[subgraphIndex];
   const live = new Set<number>();
   for (let o = at; o < subgraph.operators.length; o++) {
-    for (const t of subgraph.operators[o].inputs) if (t >= 0 && !isConstantTensor(graph, subgraphIndex, t)) live.add(t);
+    for (const t of subgraph.operators[o].inputs) if (t >= 0 && !isConstant(graph, subgraph.tensors[t])) live.add(t);
   }
   return live;
-}
-
-function isConstantTensor(graph: ModelGraph, subgraphIndex: number, t: number): boolean {
-  const tensor = graph.subgraphs[subgraphIndex].tensors[t];
-  return (graph.buffers[tensor.buffer]?.data?.length ?? 0) > 0;
 }
 
 /**
@@ -77,7 +73,7 @@ export function segmentGraph(graph: ModelGraph, subgraphIndex: number, fromOp: n
   if (fromOp === 0) inputs = def ? def.inputs.map((m) => m.tensorIndex) : [...subgraph.inputs];
   else {
     const read = new Set<number>();
-    for (const op of ops) for (const t of op.inputs) if (t >= 0 && !written.has(t) && !isConstantTensor(copy, subgraphIndex, t)) read.add(t);
+    for (const op of ops) for (const t of op.inputs) if (t >= 0 && !written.has(t) && !isConstant(copy, subgraph.tensors[t])) read.add(t);
     inputs = [...read].sort((a, b) => a - b);
   }
   // What a segment starting at toOp reads from this one: written before toOp, read by toOp or later.

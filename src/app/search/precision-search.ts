@@ -550,18 +550,6 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       }
     }
   }
-  // What more data would buy: the smallest candidate whose loss alone is under the budget but not with
-  // its margin, and the search samples that would certify a step like it.
-  const uncertified = candidates
-    .filter((c) => !c.meets && c.smaller && c.fits && RATE_METRICS.has(metric) && samplesToCertify(c, budget) !== undefined)
-    .sort((a, b) => a.bytes - b.bytes)[0];
-  const needed = uncertified ? samplesToCertify(uncertified, budget) : undefined;
-  const pickSoFar = pick(candidates, request.objective);
-  if (uncertified && needed && uncertified.bytes < pickSoFar.bytes) {
-    notes.push(
-      `The smallest candidate whose loss alone is under the budget, ${uncertified.label} (${uncertified.bytes} bytes, loss ${uncertified.loss.toFixed(2)} + ${uncertified.noiseMargin!.toFixed(2)} margin), would be taken with about ${needed} search samples scoring as these did (${uncertified.quality.samples} now).`,
-    );
-  }
   // The pruned / clustered columns, where asked: one per-layer comparison per weight tensor and form,
   // not candidates (sparse-forms.ts says why one tensor at a time).
   const sparse = sparseModels(model, request.sparsity);
@@ -581,6 +569,17 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
   }
   notes.push(...sparsityNotes(request.sparsity));
   const pickCandidate = pick(candidates, request.objective);
+  // What more data would buy: the smallest candidate whose loss alone is under the budget but not with
+  // its margin, and the search samples that would certify a step like it.
+  const uncertified = candidates
+    .filter((c) => !c.meets && c.smaller && c.fits && RATE_METRICS.has(metric) && samplesToCertify(c, budget) !== undefined)
+    .sort((a, b) => a.bytes - b.bytes)[0];
+  const needed = uncertified ? samplesToCertify(uncertified, budget) : undefined;
+  if (uncertified && needed && uncertified.bytes < pickCandidate.bytes) {
+    notes.push(
+      `The smallest candidate whose loss alone is under the budget, ${uncertified.label} (${uncertified.bytes} bytes, loss ${uncertified.loss.toFixed(2)} + ${uncertified.noiseMargin!.toFixed(2)} margin), would be taken with about ${needed} search samples scoring as these did (${uncertified.quality.samples} now).`,
+    );
+  }
   const front = request.objective === 'both' ? sizeLatencyFront(candidates) : undefined;
   const choice =
     request.objective === 'both'

@@ -127,10 +127,8 @@ export async function measureOutputShift(quantizedGraph: ModelGraph, site: Outpu
     accumulate(yq, channels, info, sum, count);
     positions += yq.length / channels;
   };
-  if (walk) {
-    const writer = quantizedGraph.subgraphs[0].operators.findIndex((op) => op.outputs.includes(wanted));
-    await walk.next(quantizedGraph, writer, wanted, add);
-  } else {
+  if (walk) await walk.next(quantizedGraph, wanted, add);
+  else {
     const quantized = await open(prefixGraph(quantizedGraph, 0, [wanted]), [wanted]);
     try {
       let index = 0;

@@ -45,7 +45,7 @@ async function walkMatchesWholeRun(bytes: Uint8Array, sites: number[]) {
   const walk = new SegmentWalk(samples);
   for (let s = 0; s < sites.length; s++) {
     const got: RuntimeData[] = [];
-    await walk.next(graph, sites[s], tensors[s], (v) => got.push(v));
+    await walk.next(graph, tensors[s], (v) => got.push(v));
     expect(got).toHaveLength(samples.length);
     got.forEach((v, i) => {
       expect(v.length).toBe(expected[s][i].length);
@@ -88,7 +88,7 @@ describe('SegmentWalk', () => {
     const walk = new SegmentWalk(samples);
     const first = graph.subgraphs[0].operators[0].outputs[0];
     for (let k = 0; k < 2; k++) {
-      await walk.next(graph, 0, first, () => {});
+      await walk.next(graph, first, () => {});
       // Before op 0 only the model's input is live.
       expect(walk.cachedCounts).toEqual([samples.length]);
     }

@@ -77,11 +77,13 @@ export class SegmentWalk {
   }
 
   /**
-   * Runs `graph` from the last site's op to `siteOp` on every sample and hands `visit` each sample's
-   * value of `siteTensor` (written by `siteOp`). `graph` must equal the graph of the previous call in
-   * every op before the previous site's op; sites come in ascending op order.
+   * Runs `graph` from the last site's op to the op writing `siteTensor` on every sample and hands
+   * `visit` each sample's value of it. `graph` must equal the graph of the previous call in every op
+   * before the previous site's op; sites come in ascending op order.
    */
-  async next(graph: ModelGraph, siteOp: number, siteTensor: number, visit: (value: RuntimeData) => void): Promise<void> {
+  async next(graph: ModelGraph, siteTensor: number, visit: (value: RuntimeData) => void): Promise<void> {
+    const siteOp = graph.subgraphs[0].operators.findIndex((op) => op.outputs.includes(siteTensor));
+    if (siteOp < 0) throw new Error(`segment walk: no op writes tensor ${siteTensor}`);
     if (siteOp < this.at) throw new Error(`segment walk: site op ${siteOp} comes before op ${this.at}`);
     const segment = segmentGraph(graph, 0, this.at, siteOp, [siteTensor]);
     const keep = carried(graph, siteOp);
