@@ -7,14 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { encode } from 'fast-png';
 import { zipSync } from 'fflate';
-import { chromium } from 'playwright-core';
 import { createServer, preview } from 'vite';
+import { CHROMIUM_ARGS, launchChromium } from './chromium.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = path.resolve(ROOT, '../shared');
 
-/** Headless Debian Chromium, offline, no sandbox (root in CI). */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export { CHROMIUM_ARGS };
 
 /** The first `count` MNIST test digits as PNG files in class folders ("7/0000.png"). */
 export function mnistPngs(count) {
@@ -32,15 +31,13 @@ export function mnistPngs(count) {
 /** Debian Chromium with a fresh profile opened on a started Vite `server`; close() stops both. */
 async function withChromium(server, prefix, launchOptions) {
   const base = `http://127.0.0.1:${server.httpServer.address().port}/`;
-  const userDataDir = await mkdtemp(path.join(tmpdir(), prefix));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, ...launchOptions });
+  const browser = await launchChromium(prefix, launchOptions);
   return {
     base,
-    context,
+    context: browser.context,
     async close() {
-      await context.close();
+      await browser.close();
       await server.close();
-      await rm(userDataDir, { recursive: true, force: true });
     },
   };
 }

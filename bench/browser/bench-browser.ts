@@ -3,14 +3,10 @@
  * cross-origin isolated, as the app runs) serving the repository and ../shared, and Debian's headless
  * Chromium in a throwaway profile. `close` takes both down and removes the profile.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { createServer } from 'vite';
+import { CHROMIUM_ARGS, launchChromium } from '../../e2e/chromium.mjs';
 import { repoRoot, sharedDir } from '../../src/test-support/shared';
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export interface BenchBrowser {
   /** The dev server's address, ending in '/'. */
@@ -29,15 +25,13 @@ export async function openBenchBrowser(name: string, entries: string[], args: st
   });
   await server.listen();
   const base = `http://127.0.0.1:${(server.httpServer!.address() as { port: number }).port}/`;
-  const userDataDir = await mkdtemp(join(tmpdir(), `${name}-`));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...args] });
+  const browser = await launchChromium(`${name}-`, { args: [...CHROMIUM_ARGS, ...args] });
   return {
     base,
-    context,
+    context: browser.context,
     async close() {
-      await context.close();
+      await browser.close();
       await server.close();
-      await rm(userDataDir, { recursive: true, force: true });
     },
   };
 }
