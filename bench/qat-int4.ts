@@ -16,12 +16,16 @@
  * The subset has 500 labelled images; with 400 for evaluation, 100 are left to train on. With
  * `--folds 5` every image is held out once: five times QAT on 400 images (PTQ calibrated on the first
  * 100 of them), evaluated on the other 100; the figures pool the five held-out folds.
- * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 2e-5 (the chain's default) --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias]
+ * `--features W` adds feature distillation (the int4 ops' outputs fit the float model's, CLE undone; W
+ * weighs it beside the output loss); `--step-rate R` makes each int4 weight move about R of its step
+ * per Adam update (training-weights.ts). Neither helped on V1 (bench/README.md).
+ * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 2e-5 (the chain's default) --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias --features 1 --step-rate 0.01]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { initNodeEngine } from '../src/engine/backend-node';
 import { compareModels } from '../src/evaluate/compare';
+import { outputsOfSteppedOps } from '../src/optimize/chain-qat-int4';
 import { finetune, type TrainingData } from '../src/optimize/finetune';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { dequantizeModel } from '../src/optimize/quantize/dequantize-model';
@@ -50,6 +54,10 @@ const { values } = parseArgs({
     // Output bias correction of the written QAT model against the float model (as PTQ has it).
     'output-bias': { type: 'boolean', default: false },
     calib: { type: 'string', default: '100' },
+    // Feature distillation: the int4 ops' outputs fit the float model's (CLE scales undone), this weight beside the output loss; 0 = off.
+    features: { type: 'string', default: '0' },
+    // Stepped weights move by about this share of their int4 step per Adam update (0 = the plain lr).
+    'step-rate': { type: 'string', default: '0' },
   },
 });
 const trainCount = Number(values.train);
@@ -66,7 +74,7 @@ console.log(
     ? `data: imagenet_val_subset, images 0..${trainCount + evalCount - 1} in ${values.folds} folds: each held out once, the others train (no labels: distillation), the first ${values.calib} of them calibrate`
     : `data: imagenet_val_subset, images 0..${trainCount - 1} calibrate and train (no labels: distillation), ${trainCount}..${trainCount + evalCount - 1} evaluate`,
 );
-console.log(`QAT: ${epochs} epoch(s), Adam lr ${learningRate}, batch ${batchSize}, activation steps ${values['fixed-activations'] ? 'tracked (moving average)' : 'learned'}\n`);
+console.log(`QAT: ${epochs} epoch(s), Adam lr ${learningRate}, batch ${batchSize}, activation steps ${values['fixed-activations'] ? 'tracked (moving average)' : 'learned'}, feature distillation ${Number(values.features) > 0 ? `x ${values.features}` : 'off'}, weights ${Number(values['step-rate']) > 0 ? `move ${values['step-rate']} of their step per update` : 'at the lr'}\n`);
 
 const W4A8: Recipe = { ...defaultRecipe('int8'), weightBits: 4 };
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
@@ -89,7 +97,9 @@ async function ptqThenQat(floatBytes: Uint8Array, calibration: Sample[], train: 
 
   const data: TrainingData = { size: train.length, labels: train.map(() => null), sample: async (i) => train[i] as Float32Array[] };
   started = performance.now();
-  const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, learnActivationSteps: !values['fixed-activations'], epochs, learningRate, batchSize, ...(values.augment === 'flip' ? { augment: 'flip' as const } : {}) });
+  const featureWeight = Number(values.features);
+  const features = featureWeight > 0 ? { tensors: outputsOfSteppedOps(start, learnedSteps), weight: featureWeight, channelScales: ptq.channelScales, channelShifts: ptq.channelShifts } : undefined;
+  const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, keepZeros: false, learnActivationSteps: !values['fixed-activations'], epochs, learningRate, batchSize, ...(values.augment === 'flip' ? { augment: 'flip' as const } : {}), features, ...(Number(values['step-rate']) > 0 ? { weightStepRate: Number(values['step-rate']) } : {}) });
   const trainSeconds = (performance.now() - started) / 1000;
   const int4Scales = new Map([...(trained.learnedSteps ?? new Map<string, { scales: number[] }>())].map(([name, s]) => [name, s.scales]));
   const written = await optimizeModel({

@@ -1,7 +1,8 @@
 /**
  * Trainable weights: the float constants of a graph become tf.Variables, under the constraint the
  * optimization before training imposed, so training cannot undo it:
- *   free      the variable is the weight (biases, plain fine-tuning, QAT);
+ *   free      the variable is the weight (biases, plain fine-tuning, QAT), or the weight divided by
+ *             a rate per element (its own learning rate, QAT from a quantized start);
  *   mask      pruned: value = variable * mask, so pruned weights stay exactly zero;
  *   clusters  clustered: the variable holds one value per cluster and value = centroids[assignment],
  *             so the gradient of a centroid is the sum over its members (tf.gather's gradient);
@@ -41,11 +42,17 @@ export interface WeightInit {
   clusters?: { perChannel: boolean };
   /** Keep zeros at zero (pruned tensors). */
   keepZeros?: boolean;
+  /**
+   * Free weights only: value = variable * rate (one factor per element), so an optimizer step of
+   * size lr on the variable moves the weight by about lr * rate: a weight's own learning rate.
+   */
+  rate?: Float32Array;
 }
 
 export function trainableWeight(init: WeightInit): TrainableWeight {
   if (init.clusters) return clusteredWeight(init);
   if (init.keepZeros && init.values.some((v) => v === 0)) return maskedWeight(init);
+  if (init.rate) return rescaledWeight(init, init.rate);
   const variable = tf.variable(tf.tensor(init.values, init.shape), true, `w${init.tensorIndex}`);
   return {
     ...meta(init, 'free'),
@@ -82,6 +89,23 @@ function maskedWeight(init: WeightInit): TrainableWeight {
     dispose: () => {
       variable.dispose();
       mask.dispose();
+    },
+  };
+}
+
+function rescaledWeight(init: WeightInit, rate: Float32Array): TrainableWeight {
+  const start = init.values.map((v, i) => v / rate[i]);
+  const factor = tf.keep(tf.tensor(rate, init.shape));
+  const variable = tf.variable(tf.tensor(start, init.shape), true, `w${init.tensorIndex}`);
+  const value = () => tf.mul(variable, factor);
+  return {
+    ...meta(init, 'free'),
+    variable,
+    value,
+    read: () => readValue(value),
+    dispose: () => {
+      variable.dispose();
+      factor.dispose();
     },
   };
 }

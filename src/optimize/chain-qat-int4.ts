@@ -73,6 +73,19 @@ export function int4ScalesOf(graph: ModelGraph): Map<string, { bits: 4; scales: 
   return steps;
 }
 
+/**
+ * Output tensors (names) of the ops whose weights the steps hold: where int4 rounding errors enter,
+ * the inner tensors feature distillation fits (training-features.ts).
+ */
+export function outputsOfSteppedOps(graph: ModelGraph, steps: ReadonlyMap<string, unknown>): string[] {
+  const { tensors, operators } = graph.subgraphs[0];
+  const names: string[] = [];
+  for (const op of operators) {
+    if (op.inputs.some((t) => t >= 0 && steps.has(tensors[t].name)) && op.outputs.length === 1) names.push(tensors[op.outputs[0]].name);
+  }
+  return names;
+}
+
 /** The samples as they are iterated, also pushed into `into` (a one-shot stream feeds PTQ, then the writer). */
 async function* recording(samples: Samples, into: Sample[]): AsyncGenerator<Sample> {
   for await (const sample of eachSample(samples)) {

@@ -30,6 +30,7 @@ import { GraphExecutor } from '../engine/executor';
 import type { ModelGraph } from '../tflite/graph';
 import { batchLoader } from './training-batches';
 import { trainEpochs } from './training-loop';
+import { planFeatures } from './training-features';
 import { planTraining, trainingGraph } from './training-plan';
 import { activationSteps, fakeQuantizeActivations, initialRanges, learnedActivations, rangeOfStep, type ActivationRanges, type ActivationSteps } from './training-qat';
 import type { FinetuneOptions, FinetuneResult, TrainingData, TrainingProgress } from './training-types';
@@ -46,7 +47,9 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
   // Training sums FULLY_CONNECTED in matMul's transposeB order throughout (executor.ts reorderConstants).
   const executor = new GraphExecutor(graph, { simulateQuantization: false, reorderConstants: false });
   const teacherExecutor = plan.loss.kind === 'distillation' ? new GraphExecutor(options.teacher ?? source, { simulateQuantization: false, reorderConstants: false }) : null;
-  const weights = buildTrainables(graph, plan);
+  // Inner tensors fit the teacher's only when distilling: labels give nothing to match inside.
+  const features = options.features && plan.loss.kind === 'distillation' ? planFeatures(graph, options.teacher ?? source, options.features) : null;
+  const weights = buildTrainables(graph, plan, options.learnedSteps, options.weightStepRate);
   const steps = buildSteps(plan, options.learnedSteps);
   const aSteps: ActivationSteps = new Map();
   try {
@@ -71,15 +74,17 @@ export async function finetune(source: ModelGraph, data: TrainingData, options: 
     }
     const transform = learnActivations ? learnedActivations(aSteps) : ranges ? fakeQuantizeActivations(ranges, observed, plan.activations!.sharedScale) : undefined;
     // Tensors on the loss path besides the outputs: the logits of a softmax classifier.
-    const lossTaps = plan.loss.head.logits === null ? [] : [plan.loss.head.logits];
+    const lossTaps = [...(plan.loss.head.logits === null ? [] : [plan.loss.head.logits]), ...(features?.pairs.map((p) => p.student) ?? [])];
     const forward = (inputs: tf.Tensor[]) => {
       observed.clear();
       return { ...executor.run(inputs, { weights: weightMap(), transform, taps: lossTaps }), observed };
     };
 
-    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor, options.augment ? { kind: options.augment, random: seededRandom(plan.seed + 1) } : undefined), ranges, steps, activationSteps: new Map([...aSteps].map(([t, a]) => [t, a.step])), report, signal: options.signal, profile: options.profile });
+    const { history, best, stopped } = await trainEpochs({ plan, weights, forward, batchOf: batchLoader(plan, data, inputShapes, teacherExecutor, options.augment ? { kind: options.augment, random: seededRandom(plan.seed + 1) } : undefined, features), features, ranges, steps, activationSteps: new Map([...aSteps].map(([t, a]) => [t, a.step])), report, signal: options.signal, profile: options.profile });
     const trained = exportWeights(graph, weights, best.values);
     const notes = [...plan.notes];
+    if (options.features && !features) notes.push('feature distillation skipped: it needs the distillation loss (the data has labels and the loss is cross-entropy)');
+    if (features) notes.push(`feature distillation: ${features.pairs.length} inner tensor(s) fit to the teacher's (relative squared error x ${features.weight}) beside the output loss`);
     if (stopped) notes.push(stopped.message);
     const { train, validation } = plan.split;
     const loss = plan.loss.kind;

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WorkbenchError } from '../errors';
 import type { GraphExecutor } from '../engine/executor';
 import { elementCount } from '../tflite/shape';
+import { teacherFeatures, type PlannedFeatures, type TeacherFeatures } from './training-features';
 import type { TrainingPlan } from './training-plan-types';
 import type { TrainingData } from './training-types';
 
@@ -22,11 +23,21 @@ export async function loadBatch(data: TrainingData, indices: number[], shapes: n
   });
 }
 
-/** `training`: a batch to train on (augmented when asked), not one to validate on. */
-export type BatchLoader = (indices: number[], training?: boolean) => Promise<{ inputs: tf.Tensor[]; target: tf.Tensor }>;
+/**
+ * `training`: a batch to train on (augmented when asked, with the teacher's intermediate tensors when
+ * features are distilled), not one to validate on.
+ */
+export type BatchLoader = (indices: number[], training?: boolean) => Promise<{ inputs: tf.Tensor[]; target: tf.Tensor; features?: TeacherFeatures }>;
 
 /** Inputs and target of a batch: class labels for cross-entropy, the teacher's outputs for distillation. */
-export function batchLoader(plan: TrainingPlan, data: TrainingData, inputShapes: number[][], teacher: GraphExecutor | null, augment?: { kind: 'flip'; random: () => number }): BatchLoader {
+export function batchLoader(
+  plan: TrainingPlan,
+  data: TrainingData,
+  inputShapes: number[][],
+  teacher: GraphExecutor | null,
+  augment?: { kind: 'flip'; random: () => number },
+  features?: PlannedFeatures | null,
+): BatchLoader {
   const teacherCache = new Map<number, Float32Array>();
   // A mirrored image is a new input: its teacher scores are computed for it, never cached.
   const teacherOf = (inputs: tf.Tensor[], rows: number): tf.Tensor =>
@@ -50,6 +61,13 @@ export function batchLoader(plan: TrainingPlan, data: TrainingData, inputShapes:
     return tf.tensor2d(all, [indices.length, width]);
   };
   const images = inputShapes.map((shape) => shape.length === 3 && shape[0] > 1 && shape[1] > 1);
+  // One teacher run gives both the target and the inner tensors (too large to cache per sample).
+  const withFeatures = (inputs: tf.Tensor[], rows: number) => {
+    const { outputs, features: f } = teacherFeatures(teacher!, inputs, features!);
+    const target = tf.tidy(() => tf.reshape(outputs[plan.loss.head.output], [rows, -1]));
+    tf.dispose(outputs);
+    return { inputs, target, features: f };
+  };
   return async (indices, training) => {
     const inputs = await loadBatch(data, indices, inputShapes);
     if (training && augment && plan.loss.kind === 'distillation' && images.some(Boolean)) {
@@ -59,9 +77,11 @@ export function batchLoader(plan: TrainingPlan, data: TrainingData, inputShapes:
         const mirrored = inputs.map((x, k) => (images[k] ? tf.tidy(() => tf.where(tf.cast(tf.broadcastTo(mask, x.shape), 'bool'), tf.reverse(x, 2), x)) : x));
         mask.dispose();
         inputs.forEach((x, k) => images[k] && x.dispose());
+        if (features) return withFeatures(mirrored, indices.length);
         return { inputs: mirrored, target: teacherOf(mirrored, indices.length) };
       }
     }
+    if (training && features && plan.loss.kind === 'distillation') return withFeatures(inputs, indices.length);
     const target = plan.loss.kind === 'cross-entropy' ? tf.tensor1d(indices.map((i) => data.labels[i]!), 'float32') : await teacherOutputs(indices, inputs);
     return { inputs, target };
   };

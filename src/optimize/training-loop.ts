@@ -8,6 +8,7 @@ import { WorkbenchError } from '../errors';
 import type { TrainableWeight } from '../engine/trainable';
 import { seededRandom } from '../seeded-random';
 import type { BatchLoader } from './training-batches';
+import { disposeFeatures, featureLoss, type PlannedFeatures } from './training-features';
 import { batchLoss, hits as hitsOf } from './training-loss';
 import type { TrainingPlan } from './training-plan-types';
 import { batchMinMax as minMaxOf, trackRanges, type ActivationRanges } from './training-qat';
@@ -34,6 +35,8 @@ export interface TrainingRun {
   signal?: AbortSignal;
   /** Filled with milliseconds per part of the epochs, when given (bench/qat-epoch.ts). */
   profile?: TrainingProfile;
+  /** Intermediate tensors fit to the teacher's while training (forward taps them); validation scores the output loss only. */
+  features?: PlannedFeatures | null;
 }
 
 export interface TrainingOutcome {
@@ -90,7 +93,7 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
         }
         const indices = order.slice(step * batchSize, (step + 1) * batchSize);
         lap('other');
-        const { inputs, target } = await batchOf(indices, true);
+        const { inputs, target, features } = await batchOf(indices, true);
         lap('batch');
         let hits: tf.Tensor | null = null;
         let batchMinMax: tf.Tensor | null = null;
@@ -102,11 +105,12 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
             lap('forward');
             const l = batchLoss(plan.loss, result, target, indices.length);
             if (l.reference) hits = tf.keep(hitsOf(l));
+            const total = features && run.features ? tf.add(l.loss, featureLoss(run.features, result.taps, features)) : l.loss;
             lap('loss');
             // Learned activation steps (LSQ) replace the tracked ranges: nothing to track then.
             if (ranges && activationSteps.size === 0) batchMinMax = tf.keep(minMaxOf(qatTensors, result.observed ?? new Map()));
             lap('rangeTracking');
-            return l.loss;
+            return total as tf.Scalar;
           }, variables),
         );
         lap('backward');
@@ -119,6 +123,7 @@ export async function trainEpochs(run: TrainingRun): Promise<TrainingOutcome> {
         if (batchMinMax) trackRanges(ranges!, qatTensors, (await (batchMinMax as tf.Tensor).data()) as Float32Array, plan.activations!.momentum);
         lap('rangeTracking');
         tf.dispose([value, ...inputs, target, ...(hits ? [hits] : []), ...(batchMinMax ? [batchMinMax] : [])]);
+        disposeFeatures(features);
         lap('dispose');
         if (!Number.isFinite(lossValue)) {
           stopped = {

@@ -3,6 +3,7 @@
  * finetune.ts so the plan and the steps that carry it out can share them without a circle.
  */
 import type { ModelGraph } from '../tflite/graph';
+import type { FeatureDistillation } from './training-features';
 import type { TrainingLoss, TrainingPlan } from './training-plan-types';
 
 export type { TrainingLoss };
@@ -53,6 +54,12 @@ export interface FinetuneOptions {
    */
   learnedSteps?: Map<string, { bits: 4 | 8; scales: number[] }>;
   /**
+   * With learnedSteps: each of those weights moves by about this share of its starting step per
+   * optimizer update (training-weights.ts buildTrainables), the learning rate then being the
+   * biases' and steps'. Default: the learning rate for all.
+   */
+  weightStepRate?: number;
+  /**
    * QAT: learn each int8 activation's step (LSQ, zero point fixed from the measured range) instead
    * of tracking its range by a moving average. Default: on when learnedSteps are given. The learned
    * ranges come back in FinetuneResult.learnedActivationRanges, for the writer.
@@ -64,6 +71,11 @@ export interface FinetuneOptions {
    * on. Validation batches are never mirrored. Inputs that are not [H, W, C] images stay as they are.
    */
   augment?: 'flip';
+  /**
+   * Distillation only: inner tensors (by name) the student also fits to the teacher's
+   * (training-features.ts); the teacher runs on every training batch then, uncached.
+   */
+  features?: FeatureDistillation;
   /** Memory allowed for activations and their gradients; the batch shrinks to fit (default 1 GiB). */
   memoryBudgetBytes?: number;
   seed?: number;

@@ -15,13 +15,30 @@ import type { ModelGraph } from '../tflite/graph';
 import { elementCount } from '../tflite/shape';
 import type { TrainingPlan } from './training-plan-types';
 
-export function buildTrainables(graph: ModelGraph, plan: TrainingPlan): TrainableWeight[] {
+/**
+ * `stepRate`: weights with learned steps (QAT from a quantized start) move by about this share of
+ * their channel's starting step per optimizer update, whatever the learning rate (which then
+ * applies to biases and steps): at a plain rate, weights far larger than their step barely ever
+ * cross a rounding boundary in the few updates a few hundred images give.
+ */
+export function buildTrainables(graph: ModelGraph, plan: TrainingPlan, learned?: Map<string, { scales: number[] }>, stepRate?: number): TrainableWeight[] {
   const subgraph = graph.subgraphs[0];
   return plan.weights.map((w) => {
     const tensor = subgraph.tensors[w.tensorIndex];
     const values = new Float32Array(graph.buffers[tensor.buffer].data.slice().buffer, 0, elementCount(tensor.shape));
-    return trainableWeight({ tensorIndex: w.tensorIndex, name: tensor.name, shape: tensor.shape, values, axis: w.axis, role: w.role, keepZeros: w.keepZeros, clusters: w.clusters });
+    const scales = stepRate && w.fakeQuant?.learned && w.constraint === 'free' ? learned?.get(w.name)?.scales : undefined;
+    const rate = scales ? stepRates(tensor.shape, w.fakeQuant!.axis, scales, stepRate! / plan.optimizer.learningRate) : undefined;
+    return trainableWeight({ tensorIndex: w.tensorIndex, name: tensor.name, shape: tensor.shape, values, axis: w.axis, role: w.role, keepZeros: w.keepZeros, clusters: w.clusters, rate });
   });
+}
+
+/** Per element: its channel's step (or the one step) times `factor`. */
+function stepRates(shape: number[], axis: number | null, scales: number[], factor: number): Float32Array {
+  const rate = new Float32Array(elementCount(shape));
+  const inner = axis === null ? rate.length : shape.slice(axis + 1).reduce((n, d) => n * d, 1);
+  const channels = axis === null ? 1 : shape[axis];
+  for (let i = 0; i < rate.length; i++) rate[i] = (scales.length === 1 ? scales[0] : scales[Math.floor(i / inner) % channels]) * factor;
+  return rate;
 }
 
 /** Tensor index -> the value the graph reads (call inside the training tape). */
