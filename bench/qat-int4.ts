@@ -25,7 +25,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { initNodeEngine } from '../src/engine/backend-node';
 import { compareModels } from '../src/evaluate/compare';
-import { outputsOfSteppedOps } from '../src/optimize/chain-qat-int4';
+import { int4ScalesOf, outputsOfSteppedOps } from '../src/optimize/chain-qat-int4';
 import { finetune, type TrainingData } from '../src/optimize/finetune';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { dequantizeModel } from '../src/optimize/quantize/dequantize-model';
@@ -34,7 +34,6 @@ import { defaultRecipe, type Recipe } from '../src/optimize/recipe';
 import type { Sample } from '../src/runtime/samples';
 import { initRuntime } from '../src/runtime/start';
 import { readModel } from '../src/tflite/read';
-import { TensorType } from '../src/tflite/schema/generated/tflite_generated';
 import { writeModel } from '../src/tflite/write';
 import { IMAGENET_CLASSIFIERS, imagenetSplit } from './imagenet-classifiers';
 
@@ -91,8 +90,7 @@ async function ptqThenQat(floatBytes: Uint8Array, calibration: Sample[], train: 
 
   // The PTQ model's int4 scales, by weight tensor name: the steps QAT starts from.
   const ptqGraph = readModel(ptq.bytes);
-  const learnedSteps = new Map<string, { bits: 4 | 8; scales: number[] }>();
-  for (const t of ptqGraph.subgraphs[0].tensors) if (t.type === TensorType.INT4 && t.quantization?.scale?.length) learnedSteps.set(t.name, { bits: 4, scales: t.quantization.scale.slice() });
+  const learnedSteps = int4ScalesOf(ptqGraph);
   const start = dequantizeModel(ptqGraph).graph;
 
   const data: TrainingData = { size: train.length, labels: train.map(() => null), sample: async (i) => train[i] as Float32Array[] };

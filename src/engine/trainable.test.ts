@@ -15,8 +15,9 @@ beforeAll(async () => {
 describe('trainableWeight with a rate', () => {
   it('reads back the initial values and moves each element by lr x its rate on the first Adam step', async () => {
     const values = Float32Array.from([0.5, -0.25, 2, 0.125, -1, 3]);
-    const rate = Float32Array.from([1, 1, 1, 10, 10, 10]);
-    const w = trainableWeight({ tensorIndex: 7, name: 'w', shape: [2, 3], values, axis: 0, role: 'weight', rate });
+    // One rate per row (axis 0): 1 for the first, 10 for the second; per element, for the check below.
+    const w = trainableWeight({ tensorIndex: 7, name: 'w', shape: [2, 3], values, axis: 0, role: 'weight', rate: { axis: 0, values: Float32Array.from([1, 10]) } });
+    const rate = [1, 1, 1, 10, 10, 10];
     try {
       const before = await w.read();
       before.forEach((v, i) => expect(v).toBeCloseTo(values[i], 6));

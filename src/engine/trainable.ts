@@ -43,10 +43,11 @@ export interface WeightInit {
   /** Keep zeros at zero (pruned tensors). */
   keepZeros?: boolean;
   /**
-   * Free weights only: value = variable * rate (one factor per element), so an optimizer step of
-   * size lr on the variable moves the weight by about lr * rate: a weight's own learning rate.
+   * Free weights only: value = variable * rate (one factor per slice along `axis`, or one for the
+   * tensor when axis is null), so an optimizer step of size lr on the variable moves the weight by
+   * about lr * rate: a weight's own learning rate.
    */
-  rate?: Float32Array;
+  rate?: { axis: number | null; values: Float32Array };
 }
 
 export function trainableWeight(init: WeightInit): TrainableWeight {
@@ -75,39 +76,35 @@ function meta(init: WeightInit, constraint: WeightConstraint) {
   return { tensorIndex: init.tensorIndex, name: init.name, shape: init.shape, axis: init.axis, role: init.role, constraint };
 }
 
-function maskedWeight(init: WeightInit): TrainableWeight {
-  const maskValues = new Float32Array(init.values.length);
-  for (let i = 0; i < maskValues.length; i++) maskValues[i] = init.values[i] === 0 ? 0 : 1;
-  const mask = tf.keep(tf.tensor(maskValues, init.shape));
-  const variable = tf.variable(tf.tensor(init.values, init.shape), true, `w${init.tensorIndex}`);
-  const value = () => tf.mul(variable, mask);
+/** value = variable * factor: the variable starts at `start` (the weight divided by the factor where that is nonzero). */
+function productWeight(init: WeightInit, constraint: WeightConstraint, factor: tf.Tensor, start: tf.Tensor): TrainableWeight {
+  const kept = tf.keep(factor);
+  const variable = tf.variable(start, true, `w${init.tensorIndex}`);
+  start.dispose(); // the variable holds its own copy
+  const value = () => tf.mul(variable, kept);
   return {
-    ...meta(init, 'mask'),
+    ...meta(init, constraint),
     variable,
     value,
     read: () => readValue(value),
     dispose: () => {
       variable.dispose();
-      mask.dispose();
+      kept.dispose();
     },
   };
 }
 
-function rescaledWeight(init: WeightInit, rate: Float32Array): TrainableWeight {
-  const start = init.values.map((v, i) => v / rate[i]);
-  const factor = tf.keep(tf.tensor(rate, init.shape));
-  const variable = tf.variable(tf.tensor(start, init.shape), true, `w${init.tensorIndex}`);
-  const value = () => tf.mul(variable, factor);
-  return {
-    ...meta(init, 'free'),
-    variable,
-    value,
-    read: () => readValue(value),
-    dispose: () => {
-      variable.dispose();
-      factor.dispose();
-    },
-  };
+function maskedWeight(init: WeightInit): TrainableWeight {
+  const maskValues = new Float32Array(init.values.length);
+  for (let i = 0; i < maskValues.length; i++) maskValues[i] = init.values[i] === 0 ? 0 : 1;
+  return productWeight(init, 'mask', tf.tensor(maskValues, init.shape), tf.tensor(init.values, init.shape));
+}
+
+/** The rate broadcasts along its axis: shape [1, .., channels, .., 1], or a scalar for one rate. */
+function rescaledWeight(init: WeightInit, rate: NonNullable<WeightInit['rate']>): TrainableWeight {
+  const shape = rate.axis === null ? [] : init.shape.map((d, a) => (a === rate.axis ? d : 1));
+  const factor = rate.axis === null ? tf.scalar(rate.values[0]) : tf.tensor(rate.values, shape);
+  return productWeight(init, 'free', factor, tf.tidy(() => tf.div(tf.tensor(init.values, init.shape), factor)));
 }
 
 /** Channel index of element i for a row-major shape and axis. */

@@ -27,18 +27,9 @@ export function buildTrainables(graph: ModelGraph, plan: TrainingPlan, learned?:
     const tensor = subgraph.tensors[w.tensorIndex];
     const values = new Float32Array(graph.buffers[tensor.buffer].data.slice().buffer, 0, elementCount(tensor.shape));
     const scales = stepRate && w.fakeQuant?.learned && w.constraint === 'free' ? learned?.get(w.name)?.scales : undefined;
-    const rate = scales ? stepRates(tensor.shape, w.fakeQuant!.axis, scales, stepRate! / plan.optimizer.learningRate) : undefined;
+    const rate = scales ? { axis: scales.length === 1 ? null : w.fakeQuant!.axis, values: Float32Array.from(scales, (s) => (s * stepRate!) / plan.optimizer.learningRate) } : undefined;
     return trainableWeight({ tensorIndex: w.tensorIndex, name: tensor.name, shape: tensor.shape, values, axis: w.axis, role: w.role, keepZeros: w.keepZeros, clusters: w.clusters, rate });
   });
-}
-
-/** Per element: its channel's step (or the one step) times `factor`. */
-function stepRates(shape: number[], axis: number | null, scales: number[], factor: number): Float32Array {
-  const rate = new Float32Array(elementCount(shape));
-  const inner = axis === null ? rate.length : shape.slice(axis + 1).reduce((n, d) => n * d, 1);
-  const channels = axis === null ? 1 : shape[axis];
-  for (let i = 0; i < rate.length; i++) rate[i] = (scales.length === 1 ? scales[0] : scales[Math.floor(i / inner) % channels]) * factor;
-  return rate;
 }
 
 /** Tensor index -> the value the graph reads (call inside the training tape). */
