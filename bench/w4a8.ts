@@ -9,8 +9,12 @@
  * the image). --int4-inputs / --refit-layers: which inputs int4 layers are rounded for
  * (src/optimize/rounding/quantized-rounding.ts). Cells also give top-1 agreement with the float model.
  * Select a variant whose name holds a comma by leaving --variants out.
- * 'W4A8+absorb' turns high-bias absorption on (off by default).
- * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8,W4A8+absorb --output-bias-passes 1 --output-bias-ops last --int4-inputs asymmetric --refit-layers 1]
+ * 'W4A8+absorb' turns high-bias absorption on (off by default); 'W4A8 all-int4' / 'W4A16 all-int4' make
+ * the smallest layers int4 too (recipe.ts SMALL_INT4_SHARE keeps them int8 by default).
+ * `--folds K`: every one of the calib + eval images is held out once: K times, calibrate on the first
+ * `calib` of the others and evaluate the held-out fold; top-1 and agreement pool the folds, SQNR is
+ * their mean.
+ * Run: npm run bench:w4a8 [-- --calib 100 --eval 400 --models v1,v2 --variants int8,W4A8,W4A8+absorb --output-bias-passes 1 --output-bias-ops last --int4-inputs asymmetric --refit-layers 1 --folds 5]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -23,8 +27,9 @@ import type { ModelGraph } from '../src/tflite/graph';
 import { opName } from '../src/tflite/ops';
 import { readModel } from '../src/tflite/read';
 import type { Int4Inputs } from '../src/optimize/rounding/quantized-rounding';
+import type { Sample } from '../src/runtime/samples';
 
-const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' }, variants: { type: 'string' }, 'output-bias-passes': { type: 'string' }, 'output-bias-ops': { type: 'string' }, 'int4-inputs': { type: 'string' }, 'refit-layers': { type: 'string' } } });
+const { values } = parseArgs({ options: { calib: { type: 'string', default: '100' }, eval: { type: 'string', default: '400' }, models: { type: 'string', default: 'v1,v2' }, variants: { type: 'string' }, 'output-bias-passes': { type: 'string' }, 'output-bias-ops': { type: 'string' }, 'int4-inputs': { type: 'string' }, 'refit-layers': { type: 'string' }, folds: { type: 'string', default: '1' } } });
 // Inputs int4 layers are rounded for (src/optimize/rounding/quantized-rounding.ts): float / quantized / asymmetric; default the pipeline's.
 const int4Inputs = values['int4-inputs'] as Int4Inputs | undefined;
 // Output bias correction (src/optimize/quantize/output-bias.ts): passes (0: off) and ops ('last' / 'int4' / 'all'; 'all' reaches int8 models too); default the pipeline's (1, 'int4').
@@ -37,7 +42,12 @@ const evalCount = Number(values.eval);
 
 await initRuntime();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU)`);
-console.log(`data: imagenet_val_subset, images 0..${calibCount - 1} calibrate, ${calibCount}..${calibCount + evalCount - 1} evaluate\n`);
+const folds = Number(values.folds);
+console.log(
+  folds > 1
+    ? `data: imagenet_val_subset, images 0..${calibCount + evalCount - 1} in ${folds} folds: each held out once and evaluated, the first ${calibCount} of the others calibrate\n`
+    : `data: imagenet_val_subset, images 0..${calibCount - 1} calibrate, ${calibCount}..${calibCount + evalCount - 1} evaluate\n`,
+);
 
 
 /** W4A8 with the first and the last op that has weights kept at int8 (a common mixed-precision choice), by tensor-name scope. */
@@ -66,6 +76,9 @@ const ALL_VARIANTS: [string, Recipe | ((graph: ModelGraph) => Recipe)][] = [
   // High-bias absorption after CLE (src/optimize/absorb.ts), off by default.
   ['W4A8+absorb', { ...defaultRecipe('int8'), weightBits: 4, biasAbsorption: 'on' }],
   ['W4A8 first-int8', firstInt8],
+  // Every op weightBits names int4, the smallest too (recipe.ts SMALL_INT4_SHARE keeps those int8 by default).
+  ['W4A8 all-int4', { ...defaultRecipe('int8'), weightBits: 4, smallInt4Layers: 'int4' }],
+  ['W4A16 all-int4', { ...defaultRecipe('int16x8'), weightBits: 4, smallInt4Layers: 'int4' }],
 ];
 const VARIANTS = values.variants ? ALL_VARIANTS.filter(([name]) => values.variants!.split(',').includes(name)) : ALL_VARIANTS;
 
@@ -78,23 +91,43 @@ const notes: string[] = [];
 for (const classifier of CLASSIFIERS) {
   const { label } = classifier;
   const bytes = classifier.bytes();
-  const { calibration, evaluation, labels } = await imagenetSplit(bytes, classifier, calibCount, evalCount);
+  // One (calibration, evaluation) pair, or one per fold: each image held out once.
+  const splits: { calibration: Sample[]; evaluation: Sample[]; labels: number[] }[] = [];
+  if (folds > 1) {
+    const { evaluation: all, labels } = await imagenetSplit(bytes, classifier, 0, calibCount + evalCount);
+    const size = Math.ceil(all.length / folds);
+    for (let f = 0; f < folds; f++) {
+      const held = (i: number) => i >= f * size && i < (f + 1) * size;
+      splits.push({ calibration: all.filter((_, i) => !held(i)).slice(0, calibCount), evaluation: all.filter((_, i) => held(i)), labels: labels.filter((_, i) => held(i)) });
+    }
+  } else splits.push(await imagenetSplit(bytes, classifier, calibCount, evalCount));
   const cells: string[] = [];
   let floatTop1 = 0;
   let int8Bytes = 0;
   for (const [name, make] of VARIANTS) {
     const recipe = typeof make === 'function' ? make(readModel(bytes)) : make;
-    const started = performance.now();
-    const result = await optimizeModel({ model: bytes, recipe, calibration, outputBias, ...(int4Inputs ? { int4Inputs } : {}), ...(values['refit-layers'] ? { int4RefitLayers: Number(values['refit-layers']) } : {}) });
-    const seconds = (performance.now() - started) / 1000;
-    if (name === 'int8') int8Bytes = result.bytes.length;
-    const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
-    floatTop1 = compared.classification.accuracy!.reference.top1;
-    const size = `${(result.bytes.length / 1e6).toFixed(2)} MB${int8Bytes ? ` = ${(result.bytes.length / int8Bytes).toFixed(3)}x int8` : ""}`;
-    cells.push(`${pct(compared.classification.accuracy!.candidate.top1)}, agree ${pct(compared.classification.agreement)}, ${compared.outputs[0].sqnrDb.toFixed(2)} dB, ${size}`);
-    const stages = Object.entries(result.timings).map(([stage, ms]) => `${stage} ${((ms ?? 0) / 1000).toFixed(0)}`).join(', ');
-    const kept = result.notes.filter((n) => n.startsWith('weights:') || n.startsWith('output bias') || n.startsWith('int4 weights') || (n.startsWith('high-bias absorption: ') && /shifted down/.test(n)) || /int4 asked/.test(n));
-    notes.push(`${label} ${name}: ${seconds.toFixed(1)} s (${stages}); ${kept.join('; ') || 'all weights int8'}`);
+    const sums = { top1: 0, float: 0, agreement: 0, sqnr: 0, images: 0 };
+    let resultBytes = 0;
+    for (const [f, { calibration, evaluation, labels }] of splits.entries()) {
+      const started = performance.now();
+      const result = await optimizeModel({ model: bytes, recipe, calibration, outputBias, ...(int4Inputs ? { int4Inputs } : {}), ...(values['refit-layers'] ? { int4RefitLayers: Number(values['refit-layers']) } : {}) });
+      const seconds = (performance.now() - started) / 1000;
+      resultBytes = result.bytes.length;
+      const compared = await compareModels(bytes, result.bytes, evaluation, { labels });
+      const n = evaluation.length;
+      sums.top1 += compared.classification.accuracy!.candidate.top1 * n;
+      sums.float += compared.classification.accuracy!.reference.top1 * n;
+      sums.agreement += compared.classification.agreement * n;
+      sums.sqnr += compared.outputs[0].sqnrDb / splits.length;
+      sums.images += n;
+      const stages = Object.entries(result.timings).map(([stage, ms]) => `${stage} ${((ms ?? 0) / 1000).toFixed(0)}`).join(', ');
+      const kept = result.notes.filter((n) => n.startsWith('weights:') || n.startsWith('output bias') || n.startsWith('int4 weights') || /small op\(s\) kept int8/.test(n) || (n.startsWith('high-bias absorption: ') && /shifted down/.test(n)) || /int4 asked/.test(n));
+      notes.push(`${label} ${name}${splits.length > 1 ? ` (fold ${f + 1}: top-1 ${pct(compared.classification.accuracy!.candidate.top1)})` : ''}: ${seconds.toFixed(1)} s (${stages}); ${kept.join('; ') || 'all weights int8'}`);
+    }
+    if (name === 'int8') int8Bytes = resultBytes;
+    floatTop1 = sums.float / sums.images;
+    const size = `${(resultBytes / 1e6).toFixed(2)} MB${int8Bytes ? ` = ${(resultBytes / int8Bytes).toFixed(3)}x int8` : ''}`;
+    cells.push(`${pct(sums.top1 / sums.images)}, agree ${pct(sums.agreement / sums.images)}, ${sums.sqnr.toFixed(2)} dB, ${size}`);
   }
   console.log(`| ${label} (${(bytes.length / 1e6).toFixed(2)} MB float) | ${pct(floatTop1)} | ${cells.join(' | ')} |`);
 }

@@ -37,14 +37,14 @@ const ACCEPTED: Record<string, string[]> = {
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
     '--train-count', '--epochs', '--batch', '--lr', '--loss', '--augment', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
-    '--op-weights', '--op-activations', '--rounding', '--bias-absorption',
+    '--op-weights', '--op-activations', '--rounding', '--bias-absorption', '--small-layers',
   ],
   run: ['--input', '--seed', '--json'],
   eval: ['--ref', '--data', '--count', '--labels', '--label-column', '--mean', '--std', '--per-layer', '--latency', '--json', '--report', '--overlay', '--metric', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS, ...MASK_FLAGS],
   search: [
     '--output', '--budget', '--metric', '--objective', '--eval', '--eval-count', '--check-count', '--max-evaluations', '--sparsity-sensitivity',
     '--target', '--arena-kb', '--flash-kb', '--recipe', '--recipe-file', '--io', '--per-tensor', '--weights', '--block-size', '--op-weights', '--op-activations', '--algo', '--exclude', '--integer-only', '--equalize',
-    '--bias-absorption', '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS, ...MASK_FLAGS,
+    '--bias-absorption', '--small-layers', '--rounding', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--report', ...RAW_DETECTION_FLAGS, ...BOX_LABEL_FLAGS, ...MASK_FLAGS,
   ],
 };
 
@@ -168,6 +168,9 @@ describe('tflite-opt options', () => {
   it('--weights int4 with int8 / int16x8 and --op-weights reach the recipe; combinations that make no sense are named', () => {
     const recipe = (...extra: string[]) => recipeFromOptions(parseOptimize(...extra) as RecipeOptions);
     expect(recipe('--weights', 'int4')).toMatchObject({ technique: 'int8', weightBits: 4, weightBitsByScope: [] });
+    expect(recipe('--weights', 'int4').smallInt4Layers).toBeUndefined();
+    expect(recipe('--weights', 'int4', '--small-layers', 'int4').smallInt4Layers).toBe('int4');
+    expect(() => recipe('--weights', 'int4', '--small-layers', 'int2')).toThrow(/--small-layers must be int8 or int4, got "int2"/);
     expect(recipe('--weights', 'int4', '--op-weights', 'DEPTHWISE_CONV_2D=int4', '--op-weights', 'logits|Conv2d_0/=int8').weightBitsByScope).toEqual([
       { opTypes: ['DEPTHWISE_CONV_2D'], bits: 4 },
       { tensorNamePattern: 'logits|Conv2d_0/', bits: 8 },

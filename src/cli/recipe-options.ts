@@ -5,7 +5,7 @@ import { RECIPE_NAMES } from './option-groups';
 import { readInputFile } from './read-input-file';
 import { UsageError } from './usage-error';
 
-export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'biasAbsorption' | 'rounding' | 'weights' | 'opWeights' | 'opActivations' | 'blockSize'>;
+export type RecipeOptions = Pick<OptimizeOptions, 'recipe' | 'recipeFile' | 'io' | 'perTensor' | 'algo' | 'exclude' | 'integerOnly' | 'equalize' | 'biasAbsorption' | 'rounding' | 'weights' | 'smallLayers' | 'opWeights' | 'opActivations' | 'blockSize'>;
 
 export function recipeFromOptions(options: RecipeOptions): Recipe {
   let base: Record<string, unknown>;
@@ -31,6 +31,10 @@ export function recipeFromOptions(options: RecipeOptions): Recipe {
   if (options.weights) {
     if (options.weights !== 'int8' && options.weights !== 'int4') throw new UsageError(`--weights must be int8 or int4, got "${options.weights}"`);
     base.weightBits = options.weights === 'int4' ? 4 : 8;
+  }
+  if (options.smallLayers) {
+    if (options.smallLayers !== 'int8' && options.smallLayers !== 'int4') throw new UsageError(`--small-layers must be int8 or int4, got "${options.smallLayers}"`);
+    base.smallInt4Layers = options.smallLayers;
   }
   if (options.opWeights?.length) {
     const scoped = options.opWeights.map((text) => {

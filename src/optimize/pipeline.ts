@@ -27,7 +27,7 @@ import { quantizeWeightOnly, type WeightQuantOptions } from './quantize/weight-o
 import { BuiltinOperator, TensorType } from '../tflite/schema/generated/tflite_generated';
 import { isConstant } from '../tflite/queries';
 import { elementCount } from '../tflite/shape';
-import { absorptionApplies, asksInt4, equalizeApplies, granularityOfOp, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, weightBitsOfOp, type Recipe } from './recipe';
+import { absorptionApplies, asksInt4, equalizeApplies, granularityOfOp, keepsFloat, needsCalibration, opPrecisionOf, recipeLabel, SMALL_INT4_SHARE, smallInt4Ops, weightBitsOfOp, type Recipe } from './recipe';
 import { equalizeForQuantization, type EqualizeStrategy } from './equalize-for-quantization';
 import { channelScalesOf } from './equalize';
 import { channelShiftsOf } from './absorb';
@@ -396,7 +396,7 @@ export async function optimizeModel(request: OptimizeRequest): Promise<OptimizeR
     notes.push(`calibrated on ${stats.samples} sample(s) with ${algorithm} ranges in ${(stats.elapsedMs / 1000).toFixed(2)} s; statistics ${stats.statsReason}${rangeNote}`);
     if (quantized.correctedBiases) notes.push(`${quantized.correctedBiases} bias(es) corrected for the weights' rounding shift`);
     if (floatOps.length) notes.push(summarizeFloatOps(floatOps));
-    notes.push(...weightBitsNotes(quantized.plan));
+    notes.push(...weightBitsNotes(quantized.plan), ...smallInt4Notes(recipe, graph));
     notes.push(...activationWidthNotes(quantized.plan));
     if (request.weightParams && quantized.plan.subgraphs.some((sp) => sp.ops.some((op) => op.weights?.bits === 4))) {
       notes.push("int4 weights take their own per-channel scales (max|w| / 7): the caller's weight parameters (e.g. cluster-preserving ones) apply to the int8 weights only");
@@ -531,6 +531,18 @@ export function weightBitsNotes(plan: QuantizationPlan): string[] {
   for (const op of ops) if (op.weightBitsNote) byReason.set(op.weightBitsNote, [...(byReason.get(op.weightBitsNote) ?? []), `#${op.opIndex}`]);
   for (const [reason, list] of byReason) lines.push(`${list.length} op(s): ${reason} (${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''})`);
   return lines;
+}
+
+/** The ops the small-layer rule kept int8 (recipe.ts SMALL_INT4_SHARE), one line, or none. */
+function smallInt4Notes(recipe: Recipe, graph: ModelGraph): string[] {
+  const kept = smallInt4Ops(recipe, graph, 0);
+  if (!kept.size) return [];
+  const indices = graph.subgraphs[0].operators.flatMap((op, o) => (kept.has(op) ? [o] : []));
+  const weights = [...kept.values()].reduce((sum, n) => sum + n, 0);
+  return [
+    `${kept.size} small op(s) kept int8 weights (${weights} weights, at most ${100 * SMALL_INT4_SHARE}% of the int4 ops'; int4 would save ${Math.floor(weights / 2)} bytes and costs small layers the most): ` +
+      `${indices.slice(0, 6).map((o) => `#${o}`).join(', ')}${indices.length > 6 ? ', ...' : ''}; smallInt4Layers 'int4' (--small-layers int4) makes them int4`,
+  ];
 }
 
 /** What runs at another activation width than the model's (16x8 ops inside int8, or int8 inside 16x8), for the notes. */

@@ -3,7 +3,7 @@ import { WorkbenchError } from '../errors';
 import { readSharedModel } from '../test-support/shared';
 import { opName } from '../tflite/ops';
 import { readModel } from '../tflite/read';
-import { defaultRecipe, equalizeApplies, fromAeqRecipe, keepsFloat, opPrecisionOf, parseRecipe, recipeLabel, toAeqRecipe, TECHNIQUES, weightBitsOfOp } from './recipe';
+import { defaultRecipe, equalizeApplies, fromAeqRecipe, keepsFloat, opPrecisionOf, parseRecipe, recipeLabel, smallInt4Ops, toAeqRecipe, TECHNIQUES, weightBitsOfOp, type Recipe } from './recipe';
 
 describe('recipes', () => {
   it('parses a full recipe and fills in defaults', () => {
@@ -115,8 +115,10 @@ describe('recipes', () => {
       weightBits: 4,
       opWeightBits: { FULLY_CONNECTED: 8 },
       weightBitsByScope: [{ tensorNamePattern: 'Conv2d_1_', bits: 8 }, { opTypes: ['DEPTHWISE_CONV_2D'], bits: 4 }, { tensorNamePattern: 'Conv2d_1_depthwise', bits: 8 }],
+      // Every op weightBits names int4, the small ones too (their rule has a test of its own below).
+      smallInt4Layers: 'int4',
     });
-    expect(recipeLabel(recipe)).toBe('int8-int4-fully_connected8-3bitscope');
+    expect(recipeLabel(recipe)).toBe('int8-int4-fully_connected8-3bitscope-allint4');
     expect(parseRecipe(JSON.parse(JSON.stringify(recipe)))).toEqual(recipe);
     // Resolution against real op names of MobileNetV1: last matching scope, then op type, then depthwise 8, then weightBits.
     const graph = readModel(readSharedModel('mobilenet_v1_0.25_224_float.tflite'));
@@ -152,7 +154,7 @@ describe('recipes', () => {
     const back = fromAeqRecipe(JSON.parse(JSON.stringify(entries)));
     expect(back.notMapped).toEqual([]);
     // Op types before any scope become opWeightBits; after one, scopes, so the order AEQ applies holds.
-    expect(back.recipe).toMatchObject({ technique: 'int8', weightBits: 4, opWeightBits: { FULLY_CONNECTED: 8, DEPTHWISE_CONV_2D: 8 } });
+    expect(back.recipe).toMatchObject({ technique: 'int8', weightBits: 4, opWeightBits: { FULLY_CONNECTED: 8, DEPTHWISE_CONV_2D: 8 }, smallInt4Layers: 'int4' });
     expect(back.recipe.weightBitsByScope).toEqual(recipe.weightBitsByScope);
     // AEQ's static W4A16 form: 16-bit symmetric activations, 4-bit channelwise weights.
     const w4a16 = fromAeqRecipe([
@@ -161,6 +163,31 @@ describe('recipes', () => {
     ]);
     expect(w4a16.recipe).toMatchObject({ technique: 'int16x8', weightBits: 4 });
     expect(w4a16.notMapped.join('\n')).toMatch(/8-bit weights for CONV_2D \/ a .*not supported/);
+  });
+
+  it('W4A8 keeps the smallest int4 layers int8: at most 1% of those weights, smallest first; scopes and AEQ make them int4', () => {
+    const graph = readModel(readSharedModel('mobilenet_v1_0.25_224_float.tflite'));
+    const { operators, tensors } = graph.subgraphs[0];
+    const int8Ops = (recipe: Recipe) =>
+      operators.filter((op) => opName(graph, op) !== 'DEPTHWISE_CONV_2D' && tensors[op.inputs[1]]?.buffer && weightBitsOfOp(recipe, graph, 0, op) === 8).map((op) => tensors[op.outputs[0]].name.split('/').slice(-2, -1)[0]);
+    // MobileNetV1 0.25's 15 convolutions hold 472,696 weights: the first conv (216) and pointwise 1-4
+    // (128, 512, 1,024, 2,048) make 3,928, 0.83%; pointwise 5 (4,096) would make 1.70%.
+    const w4a8 = parseRecipe({ technique: 'int8', weightBits: 4 });
+    expect(int8Ops(w4a8)).toEqual(['Conv2d_0', 'Conv2d_1_pointwise', 'Conv2d_2_pointwise', 'Conv2d_3_pointwise', 'Conv2d_4_pointwise']);
+    expect([...smallInt4Ops(w4a8, graph, 0).values()]).toEqual([128, 216, 512, 1024, 2048]); // smallest first
+    expect(int8Ops(parseRecipe({ technique: 'int16x8', weightBits: 4 }))).toHaveLength(5);
+    // A scope that names an op int4 wins, and takes it out of the share: pointwise 5 fits then.
+    const named = parseRecipe({ technique: 'int8', weightBits: 4, weightBitsByScope: [{ tensorNamePattern: 'Conv2d_0/', bits: 4 }] });
+    expect(int8Ops(named)).toEqual(['Conv2d_1_pointwise', 'Conv2d_2_pointwise', 'Conv2d_3_pointwise', 'Conv2d_4_pointwise']);
+    // 'int4' turns the rule off; int8 weights have nothing to keep.
+    const all = parseRecipe({ technique: 'int8', weightBits: 4, smallInt4Layers: 'int4' });
+    expect(int8Ops(all)).toEqual([]);
+    expect(recipeLabel(all)).toBe('int8-int4-allint4');
+    expect(smallInt4Ops(parseRecipe({ technique: 'int8' }), graph, 0).size).toBe(0);
+    expect(() => parseRecipe({ technique: 'int8', weightBits: 4, smallInt4Layers: 'int2' })).toThrow(/smallInt4Layers must be int8 or int4, got "int2"/);
+    // AEQ has no such rule: export says so, and an imported int4 recipe makes every op int4, as AEQ would.
+    expect(toAeqRecipe(w4a8).notMapped.join('\n')).toMatch(/the smallest int4 layers kept int8/);
+    expect(fromAeqRecipe(toAeqRecipe(w4a8).entries).recipe.smallInt4Layers).toBe('int4');
   });
 
   it('activation bits per op: validated, resolved per op (keepFloat wins, last scope wins), labelled, and to and from AEQ as activation num_bits', () => {

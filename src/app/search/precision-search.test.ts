@@ -75,7 +75,7 @@ describe('rankSensitivity', () => {
     expect(r.keepFloat).toEqual([{ tensorNamePattern: 'user_float' }, { tensorNamePattern: '^(a\\.b)$' }]);
     expect(r.weightBitsByScope).toEqual([{ tensorNamePattern: 'user_int8', bits: 8 }, { tensorNamePattern: '^(c)$', bits: 4 }]);
     // All-int4 sets the recipe's default bits: the user's int8 scope still wins for its ops.
-    expect(recipeWith(base, [], ['*'])).toMatchObject({ weightBits: 4, weightBitsByScope: [{ tensorNamePattern: 'user_int8', bits: 8 }] });
+    expect(recipeWith(base, [], ['*'])).toMatchObject({ weightBits: 4, smallInt4Layers: 'int4', weightBitsByScope: [{ tensorNamePattern: 'user_int8', bits: 8 }] });
   });
 
   it('picks the cheapest candidate that meets the budget, else the one that lost least', () => {

@@ -662,7 +662,8 @@ export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[]
   if (variant.int16Ops?.length) result = { ...result, activationBitsByScope: [...(result.activationBitsByScope ?? []), { tensorNamePattern: names(variant.int16Ops), bits: 16 }] };
   if (variant.perTensorOps?.length) result = { ...result, granularityByScope: [...(result.granularityByScope ?? []), { tensorNamePattern: names(variant.perTensorOps), granularity: 'per-tensor' }] };
   if (floatOps.length) result = { ...result, keepFloat: [...result.keepFloat, { tensorNamePattern: names(floatOps) }] };
-  if (int4Ops[0] === '*') result = { ...result, weightBits: 4 };
+  // '*': every op that can, the smallest too (their int4 loss ranks them; the int4 stage then weighs it against the bytes they save).
+  if (int4Ops[0] === '*') result = { ...result, weightBits: 4, smallInt4Layers: 'int4' };
   else if (int4Ops.length) result = { ...result, weightBitsByScope: [...result.weightBitsByScope, { tensorNamePattern: names(int4Ops), bits: 4 }] };
   return result;
 }

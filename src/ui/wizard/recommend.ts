@@ -133,7 +133,7 @@ function int4Recommendation(a: WizardAnswers, hasData: boolean, observed: Observ
     return {
       recipe: recipe('int8', { weightBits: 4 }),
       reason:
-        'Smallest with data: int4 weights (W4A8) for CONV_2D / FULLY_CONNECTED, depthwise convolutions kept int8, GPTQ-rounded on your samples. On MobileNetV1 0.25 the file was 0.58x int8 but top-1 fell 9.8 pt (52.0% vs int8 61.8%; MobileNetV2 4.5 pt; npm run bench:w4a8), more than a few points on small convnets: compare it with int8 in the table, and keep sensitive layers int8 (Bits by op) if it misses.',
+        'Smallest with data: int4 weights (W4A8) for CONV_2D / FULLY_CONNECTED, depthwise convolutions kept int8, GPTQ-rounded on your samples. On MobileNetV1 0.25 the file was 0.58x int8 but top-1 fell 4.5 pt (57.25% vs int8 61.75%; MobileNetV2 0.75 pt, 76.75% vs 77.50%; npm run bench:w4a8), more than a few points on small convnets: compare it with int8 in the table, and keep sensitive layers int8 (Bits by op) if it misses.',
     };
   }
   return {

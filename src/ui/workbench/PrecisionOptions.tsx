@@ -1,11 +1,12 @@
 /**
- * A variant's precision options: weight bits (int8 / int4, W4A8 / W4A16), int4 blocks, per-op bits,
+ * A variant's precision options: weight bits (int8 / int4, W4A8 / W4A16), int4 blocks, whether the
+ * smallest layers stay int8, per-op bits,
  * rounding, activation ranges, equalization and bias absorption. Each control is labelled, says why its current
  * choice (or the default) is what it is, and where it does not apply is disabled with the reason.
  */
 import { useState } from 'react';
-import type { AbsorbMode, Recipe, RoundingMethod, CalibrationAlgorithm, EqualizeMode } from '../../optimize/recipe';
-import { ABSORB_MODES, EQUALIZE_MODES } from '../../optimize/recipe';
+import type { AbsorbMode, Recipe, RoundingMethod, CalibrationAlgorithm, EqualizeMode, SmallInt4Layers } from '../../optimize/recipe';
+import { ABSORB_MODES, EQUALIZE_MODES, SMALL_INT4_LAYERS } from '../../optimize/recipe';
 import type { VariantSteps } from '../../app/variant-chain';
 import {
   ABSORB_REASONS,
@@ -22,6 +23,7 @@ import {
   ROUNDING_REASONS,
   roundingProblem,
   scopedBitsFromText,
+  SMALL_INT4_REASONS,
   weightBitsProblem,
   weightBitsReason,
   withBlockSize,
@@ -91,6 +93,10 @@ export function PrecisionOptions({ recipe, steps, disabled, idPrefix, onChange }
       {recipe.weightBits === 4 && (
         <Option id={id('block')} label="int4 scales" testId="variant-block-size" value={String(recipe.blockSize)} disabled={disabled} problem={blockSizeProblem(recipe)}
           reason={blockSizeReason(recipe)} options={[['0', 'per channel'], ...BLOCK_SIZES.map((b): [string, string] => [String(b), `blocks of ${b}`])]} onChange={(v) => onChange(withBlockSize(recipe, Number(v)))} />
+      )}
+      {full && recipe.weightBits === 4 && (
+        <Option id={id('small-int4')} label="Smallest layers" testId="variant-small-int4" value={recipe.smallInt4Layers ?? 'int8'} disabled={disabled} problem={null}
+          reason={SMALL_INT4_REASONS[recipe.smallInt4Layers ?? 'int8']} options={SMALL_INT4_LAYERS.map((m) => [m, m === 'int8' ? 'stay int8' : 'int4 too'])} onChange={(v) => onChange({ ...recipe, smallInt4Layers: v as SmallInt4Layers })} />
       )}
       {full && (
         <>

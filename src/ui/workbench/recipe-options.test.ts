@@ -107,6 +107,9 @@ describe('what the tables say a variant is', () => {
 
   test('the summary names technique, precision, rounding, ranges and equalization; a chain says what ran', () => {
     expect(recipeSummary(r('int8', { weightBits: 4, rounding: 'nearest' }))).toBe('int8 · W4A8 · nearest · minmax · CLE auto');
+    // The smallest layers stay int8 unless the recipe says otherwise; the line says so when it does.
+    expect(recipeSummary(r('int8', { weightBits: 4, smallInt4Layers: 'int4' }))).toBe('int8 · W4A8 · smallest int4 too · gptq · minmax · CLE auto');
+    expect(recipeSummary(r('int8', { smallInt4Layers: 'int4' }))).toBe('int8 · W8A8 · gptq · minmax · CLE auto');
     expect(recipeSummary(r('int8'))).toBe('int8 · W8A8 · gptq · minmax · CLE auto');
     expect(recipeSummary(r('int16x8', { weightBits: 4, granularity: 'per-tensor', calibration: { algorithm: 'mse', percentile: 99.99, samples: 100 }, equalize: 'off', io: 'int8' }))).toBe('int16x8 · W4A16 · per-tensor · gptq · mse · CLE off · int8 I/O');
     expect(recipeSummary(r('dynamic', { weightBits: 4, blockSize: 128 }))).toBe('dynamic · int4 b128 weights');

@@ -18,6 +18,7 @@ import {
   type Recipe,
   type RoundingMethod,
   type ScopedWeightBits,
+  type SmallInt4Layers,
   type Technique,
   type WeightBits,
 } from '../../optimize/recipe';
@@ -31,6 +32,11 @@ export const ROUNDING_REASONS: Record<RoundingMethod, string> = {
   gptq: 'GPTQ (default): on MobileNetV1 0.25 int8 it agreed with float on 94.25% of images vs 92.25% rounding to nearest, for 1-4 s more (npm run bench:rounding).',
   nearest: 'Nearest: no layer inputs sampled, the fastest; on MobileNetV1 0.25 int8 92.25% agreement with float vs 94.25% with GPTQ (npm run bench:rounding).',
   adaround: 'AdaRound: learned rounding, 30-40x slower than GPTQ (about 1-2.5 min on MobileNetV1 0.25); no better on int8 (93.00% agreement), better on int4 (67.25% vs 64.00%) (npm run bench:rounding).',
+};
+
+export const SMALL_INT4_REASONS: Record<SmallInt4Layers, string> = {
+  int8: 'int8 (default): the smallest layers int4 would take, together at most 1% of those weights, keep int8 weights; on MobileNetV1 0.25 W4A8 that is 5 of 15 layers for 1,968 bytes, and top-1 rose from 55.20% to 56.60%, agreement with float from 70.80% to 75.60% (5 folds of 500 images, npm run bench:w4a8).',
+  int4: 'int4: every layer int4 takes, the smallest too, as AI Edge Quantizer does; they save at most half of 1% of the int4 weights\' bytes and lose the most to 4 bits.',
 };
 
 export const EQUALIZE_REASONS: Record<EqualizeMode, string> = {
@@ -52,11 +58,11 @@ export function weightBitsReason(recipe: Recipe): string {
   const full = needsCalibration(recipe);
   if (recipe.weightBits === 8) {
     return full
-      ? 'int8 weights (default): int4 makes the file ~0.58x int8 but cost MobileNetV1 0.25 9.8 pt of top-1 (W4A8 with GPTQ: 52.0% vs int8 61.8%, float 62.3%) and MobileNetV2 4.5 pt (73.0% vs 77.5%; npm run bench:w4a8).'
+      ? 'int8 weights (default): int4 makes the file ~0.58x int8 but cost MobileNetV1 0.25 4.5 pt of top-1 (W4A8: 57.25% vs int8 61.75%, float 62.25%) and MobileNetV2 0.75 pt (76.75% vs 77.50%, float 77.00%; 400 images calibration never saw, npm run bench:w4a8).'
       : 'int8 weights (default): int4 halves the weight bytes again, at an accuracy cost the table measures for your model.';
   }
   return full
-    ? `int4 weights (${precisionText(recipe)}): CONV_2D and FULLY_CONNECTED packed 4-bit per channel, depthwise convolutions stay int8; on MobileNetV1 0.25 the file is 0.58x int8 and top-1 52.0% vs 61.8% (43.8% rounding to nearest), MobileNetV2 73.0% vs 77.5% (npm run bench:w4a8).`
+    ? `int4 weights (${precisionText(recipe)}): CONV_2D and FULLY_CONNECTED packed 4-bit per channel, depthwise convolutions and the smallest layers stay int8; on MobileNetV1 0.25 the file is 0.58x int8 and top-1 57.25% vs 61.75% (43.8% rounding to nearest, every layer int4), MobileNetV2 76.75% vs 77.50% (npm run bench:w4a8).`
     : 'int4 weights: 4 bits per weight instead of 8, per channel or in blocks; depthwise convolutions stay int8, as do ops LiteRT.js has no int4 kernel for (the notes name them).';
 }
 
@@ -207,6 +213,7 @@ export function recipeSummary(recipe: Recipe, chain?: string | null): string {
   const parts: string[] = [chain ?? recipe.technique];
   const precision = precisionText(recipe);
   if (precision) parts.push(precision);
+  if (needsCalibration(recipe) && recipe.weightBits === 4 && recipe.smallInt4Layers === 'int4') parts.push('smallest int4 too');
   if (recipe.granularity === 'per-tensor' && recipe.technique !== 'float16') parts.push('per-tensor');
   if (needsCalibration(recipe)) {
     parts.push(chain ? 'nearest' : recipe.rounding, recipe.calibration.algorithm);
