@@ -57,7 +57,7 @@ describe('tflite-opt optimize with a chain', () => {
     const out = join(dir, 'qat4.tflite');
     const mnist = join(modelsDir, 'mnist_conv_fc_float.tflite');
     const digits = join(dataDir, 'mnist_t10k');
-    const run = cli('optimize', mnist, '--recipe', 'qat+int8', '--weights', 'int4', '--train', digits, '--train-count', '300', '--epochs', '2', '--lr', '1e-4', '--loss', 'distillation', '--calib-count', '50', '--eval', digits, '--eval-offset', '5000', '--eval-count', '200', '--report', join(dir, 'r.json'), '-o', out);
+    const run = cli('optimize', mnist, '--recipe', 'qat+int8', '--weights', 'int4', '--small-layers', 'int4', '--train', digits, '--train-count', '300', '--epochs', '2', '--lr', '1e-4', '--loss', 'distillation', '--calib-count', '50', '--eval', digits, '--eval-offset', '5000', '--eval-count', '200', '--report', join(dir, 'r.json'), '-o', out);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/calibrating on 50 samples drawn from the --train data \(its first 300, those trained on\) \(no --calib given\)/);
     // The PTQ start is plain W4A8's (GPTQ rounding); it is the result when no epoch beats it on validation.
@@ -66,7 +66,7 @@ describe('tflite-opt optimize with a chain', () => {
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     expect(report.metrics.classification.accuracy.candidate.top1).toBeGreaterThan(0.95);
     const ops = report.plan.subgraphs[0].ops as { op: string; weights?: { bits: number } }[];
-    expect(ops.filter((op) => op.weights?.bits === 4).length).toBe(3); // every CONV_2D and FULLY_CONNECTED weight
+    expect(ops.filter((op) => op.weights?.bits === 4).length).toBe(3); // every CONV_2D and FULLY_CONNECTED weight: --small-layers int4 (by default the conv and the 10-way dense stay int8)
     expect(report.chain.lsq).toMatchObject({ int4Tensors: 3 });
     expect(['qat', 'ptq']).toContain(report.chain.lsq.kept);
     const int4 = readModel(new Uint8Array(readFileSync(out))).subgraphs[0].tensors.filter((t) => t.type === TensorType.INT4);
