@@ -19,7 +19,7 @@
  * `--features W` adds feature distillation (the int4 ops' outputs fit the float model's, CLE undone; W
  * weighs it beside the output loss); `--step-rate R` makes each int4 weight move about R of its step
  * per Adam update (training-weights.ts). Neither helped on V1 (bench/README.md).
- * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 2e-5 (the chain's default) --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias --features 1 --step-rate 0.01]
+ * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 2e-5 (the chain's default) --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias --features 1 --step-rate 0.01 --temperature 4]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -29,7 +29,7 @@ import { int4ScalesOf, outputsOfSteppedOps } from '../src/optimize/chain-qat-int
 import { finetune, type TrainingData } from '../src/optimize/finetune';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { dequantizeModel } from '../src/optimize/quantize/dequantize-model';
-import { QAT_INT4_LEARNING_RATE } from '../src/optimize/qat-defaults';
+import { QAT_INT4_LEARNING_RATE, QAT_INT4_TEMPERATURE } from '../src/optimize/qat-defaults';
 import { defaultRecipe, type Recipe } from '../src/optimize/recipe';
 import type { Sample } from '../src/runtime/samples';
 import { initRuntime } from '../src/runtime/start';
@@ -57,6 +57,8 @@ const { values } = parseArgs({
     features: { type: 'string', default: '0' },
     // Stepped weights move by about this share of their int4 step per Adam update (0 = the plain lr).
     'step-rate': { type: 'string', default: '0' },
+    // Distillation temperature (FinetuneOptions.temperature); default the chain's.
+    temperature: { type: 'string', default: String(QAT_INT4_TEMPERATURE) },
   },
 });
 const trainCount = Number(values.train);
@@ -73,7 +75,7 @@ console.log(
     ? `data: imagenet_val_subset, images 0..${trainCount + evalCount - 1} in ${values.folds} folds: each held out once, the others train (no labels: distillation), the first ${values.calib} of them calibrate`
     : `data: imagenet_val_subset, images 0..${trainCount - 1} calibrate and train (no labels: distillation), ${trainCount}..${trainCount + evalCount - 1} evaluate`,
 );
-console.log(`QAT: ${epochs} epoch(s), Adam lr ${learningRate}, batch ${batchSize}, activation steps ${values['fixed-activations'] ? 'tracked (moving average)' : 'learned'}, feature distillation ${Number(values.features) > 0 ? `x ${values.features}` : 'off'}, weights ${Number(values['step-rate']) > 0 ? `move ${values['step-rate']} of their step per update` : 'at the lr'}\n`);
+console.log(`QAT: ${epochs} epoch(s), Adam lr ${learningRate}, batch ${batchSize}, temperature ${values.temperature}, activation steps ${values['fixed-activations'] ? 'tracked (moving average)' : 'learned'}, feature distillation ${Number(values.features) > 0 ? `x ${values.features}` : 'off'}, weights ${Number(values['step-rate']) > 0 ? `move ${values['step-rate']} of their step per update` : 'at the lr'}\n`);
 
 const W4A8: Recipe = { ...defaultRecipe('int8'), weightBits: 4 };
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
@@ -97,7 +99,7 @@ async function ptqThenQat(floatBytes: Uint8Array, calibration: Sample[], train: 
   started = performance.now();
   const featureWeight = Number(values.features);
   const features = featureWeight > 0 ? { tensors: outputsOfSteppedOps(start, learnedSteps), weight: featureWeight, channelScales: ptq.channelScales, channelShifts: ptq.channelShifts } : undefined;
-  const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, keepZeros: false, learnActivationSteps: !values['fixed-activations'], epochs, learningRate, batchSize, ...(values.augment === 'flip' ? { augment: 'flip' as const } : {}), features, ...(Number(values['step-rate']) > 0 ? { weightStepRate: Number(values['step-rate']) } : {}) });
+  const trained = await finetune(start, data, { mode: 'qat', teacher: readModel(floatBytes), learnedSteps, keepZeros: false, learnActivationSteps: !values['fixed-activations'], epochs, learningRate, batchSize, ...(values.augment === 'flip' ? { augment: 'flip' as const } : {}), features, ...(Number(values['step-rate']) > 0 ? { weightStepRate: Number(values['step-rate']) } : {}), temperature: Number(values.temperature) });
   const trainSeconds = (performance.now() - started) / 1000;
   const int4Scales = new Map([...(trained.learnedSteps ?? new Map<string, { scales: number[] }>())].map(([name, s]) => [name, s.scales]));
   const written = await optimizeModel({

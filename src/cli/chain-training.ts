@@ -19,6 +19,8 @@ export async function chainTraining(graph: ModelGraph, options: OptimizeOptions)
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw new UsageError(`--lr takes a positive number, got "${options.lr}"`);
   if (options.loss !== undefined && options.loss !== 'cross-entropy' && options.loss !== 'distillation') throw new UsageError(`--loss is cross-entropy or distillation, got "${options.loss}"`);
   if (options.augment !== undefined && options.augment !== 'none' && options.augment !== 'flip') throw new UsageError(`--augment is none or flip, got "${options.augment}"`);
+  const temperature = options.temperature === undefined ? undefined : Number(options.temperature);
+  if (temperature !== undefined && !(temperature > 0 && Number.isFinite(temperature))) throw new UsageError(`--temperature takes a positive number, got "${options.temperature}"`);
   for (const note of dataset.notes) process.stderr.write(`note: ${note}\n`);
   await initNodeEngine();
   return {
@@ -29,6 +31,7 @@ export async function chainTraining(graph: ModelGraph, options: OptimizeOptions)
       learningRate: lr,
       loss: options.loss as TrainingLoss | undefined,
       ...(options.augment === 'flip' ? { augment: 'flip' as const } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
       onProgress: trainingProgressPrinter(),
     },
   };

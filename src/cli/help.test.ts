@@ -36,7 +36,7 @@ const ACCEPTED: Record<string, string[]> = {
   optimize: [
     '--recipe', '--recipe-file', '--output', '--calib', '--calib-count', '--labels', '--label-column', '--mean', '--std', '--io',
     '--per-tensor', '--algo', '--exclude', '--integer-only', '--report', '--eval', '--eval-count', '--eval-offset', '--train',
-    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--augment', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
+    '--train-count', '--epochs', '--batch', '--lr', '--loss', '--augment', '--temperature', '--allow-float-fallback', '--equalize', '--weights', '--block-size',
     '--op-weights', '--op-activations', '--rounding', '--bias-absorption', '--small-layers',
   ],
   run: ['--input', '--seed', '--json'],

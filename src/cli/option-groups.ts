@@ -108,6 +108,7 @@ export const trainingOptions = {
     lr: { type: 'string', value: 'X', help: 'learning rate' },
     loss: { type: 'string', value: 'cross-entropy|distillation', help: 'default: cross-entropy with labels, distillation without' },
     augment: { type: 'string', value: 'none|flip', help: 'distillation: mirror training images left-right at random (the teacher scores the mirror); default none' },
+    temperature: { type: 'string', value: 'T', help: "distillation of a softmax classifier: compare the student's and the teacher's distributions at temperature T, the loss times T^2 (default 1; qat+int8 --weights int4: the chain's, see --help of optimize)" },
   },
 } as const satisfies OptionGroup;
 

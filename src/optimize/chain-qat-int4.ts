@@ -20,7 +20,7 @@ import { writeModel } from '../tflite/write';
 import { finetune, type FinetuneOptions, type FinetuneResult, type TrainingData } from './finetune';
 import { optimizeModel, type OptimizeResult, type Stage } from './pipeline';
 import { dequantizeModel } from './quantize/dequantize-model';
-import { QAT_INT4_LEARNING_RATE } from './qat-defaults';
+import { QAT_INT4_LEARNING_RATE, QAT_INT4_TEMPERATURE } from './qat-defaults';
 import { asksInt4, type Recipe } from './recipe';
 
 /** Why a chain cannot train int4 weights this way, or null (parseChain and the page's editor show it). */
@@ -116,6 +116,7 @@ export async function qatInt4(request: QatInt4Request): Promise<QatInt4Result> {
   const trainedFull = await finetune(dequantizeModel(ptqGraph).graph, request.data, {
     ...request.options,
     learningRate: request.options?.learningRate ?? QAT_INT4_LEARNING_RATE,
+    temperature: request.options?.temperature ?? QAT_INT4_TEMPERATURE,
     mode: 'qat',
     teacher: request.teacher,
     signal: request.trainingSignal,

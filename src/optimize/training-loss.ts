@@ -20,8 +20,16 @@ export function batchLoss(planned: PlannedLoss, result: { outputs: tf.Tensor[]; 
   if (head.logits !== null) {
     const logits = tf.reshape(result.taps.get(head.logits)!, [rows, -1]);
     const scaled = head.beta === 1 ? logits : tf.mul(logits, head.beta);
+    const reference = kind === 'cross-entropy' ? target : tf.argMax(target, 1);
+    const T = planned.temperature;
+    if (T !== 1) {
+      // softmax(z / T) of the teacher from its probabilities: p^(1/T), renormalized (1e-30 keeps 0^(1/T) finite).
+      const soft = tf.pow(tf.clipByValue(target, 1e-30, 1), 1 / T);
+      const teacher = tf.div(soft, tf.sum(soft, 1, true));
+      return { loss: tf.mul(tf.losses.softmaxCrossEntropy(teacher, tf.div(scaled, T)), T * T) as tf.Scalar, predicted: tf.argMax(scaled, 1), reference };
+    }
     const targets = kind === 'cross-entropy' ? tf.oneHot(tf.cast(target, 'int32'), scaled.shape[1]!) : target;
-    return { loss: tf.losses.softmaxCrossEntropy(targets, scaled) as tf.Scalar, predicted: tf.argMax(scaled, 1), reference: kind === 'cross-entropy' ? target : tf.argMax(target, 1) };
+    return { loss: tf.losses.softmaxCrossEntropy(targets, scaled) as tf.Scalar, predicted: tf.argMax(scaled, 1), reference };
   }
   const flat = tf.reshape(output, [rows, -1]);
   if (kind === 'cross-entropy') {

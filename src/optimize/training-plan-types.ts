@@ -59,6 +59,8 @@ export interface PlannedLoss {
   form: 'softmax-cross-entropy' | 'cross-entropy' | 'mean-squared-error';
   /** The output the loss reads and, for softmax classifiers, the logits tensor and softmax beta. */
   head: { output: number; logits: number | null; beta: number };
+  /** Distillation on logits: the temperature both distributions are compared at (1 otherwise). */
+  temperature: number;
 }
 
 export interface TrainingPlan {

@@ -112,4 +112,13 @@ describe('planTraining', () => {
     roundTrips(plan);
     expect(() => planTraining(mnist, data(10, false), { mode: 'finetune', loss: 'cross-entropy' })).toThrow(/10 of 10 have none.*distillation/);
   });
+
+  it('a distillation temperature applies to the softmax logits only: kept there, 1 with a note for labels, refused when not positive', () => {
+    expect(planTraining(mnist, data(50, false), { mode: 'qat', temperature: 4 }).loss).toMatchObject({ kind: 'distillation', form: 'softmax-cross-entropy', temperature: 4 });
+    expect(planTraining(mnist, data(50, false), { mode: 'qat' }).loss.temperature).toBe(1);
+    const labeled = planTraining(mnist, data(50, true), { mode: 'qat', temperature: 4 });
+    expect(labeled.loss.temperature).toBe(1);
+    expect(labeled.notes.join('\n')).toMatch(/temperature 4 ignored: .* this loss is cross-entropy on labels/);
+    for (const bad of [0, -1, Number.NaN, Infinity]) expect(() => planTraining(mnist, data(50, false), { mode: 'qat', temperature: bad })).toThrow(/the temperature must be a positive number/);
+  });
 });

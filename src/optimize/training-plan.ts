@@ -66,12 +66,17 @@ export function planTraining(source: ModelGraph, data: TrainingData, options: Fi
   const budgetBytes = options.memoryBudgetBytes ?? DEFAULTS.memoryBudget;
   const batchSize = fitBatch(graph, wanted, budgetBytes, notes);
   const split = splitSamples(data.size, options.validationFraction ?? DEFAULTS.validationFraction, options.seed ?? 0);
+  const form = lossForm(graph, lossKind.kind);
+  const temperature = options.temperature ?? 1;
+  if (!(temperature > 0 && Number.isFinite(temperature))) throw new WorkbenchError('bad-input', `the temperature must be a positive number, got ${temperature}`);
+  const tempered = lossKind.kind === 'distillation' && form.head.logits !== null;
+  if (temperature !== 1 && !tempered) notes.push(`temperature ${temperature} ignored: it applies to distillation from a softmax classifier's logits, and this loss is ${lossKind.kind === 'distillation' ? 'a squared error on the output' : 'cross-entropy on labels'}`);
   return {
     mode: options.mode,
     foldsFloat16: state === 'float16',
     weights,
     skipped,
-    loss: { ...lossKind, ...lossForm(graph, lossKind.kind) },
+    loss: { ...lossKind, ...form, temperature: tempered ? temperature : 1 },
     activations: options.mode === 'qat' ? qatActivations(graph, split.train.length) : null,
     epochs,
     batch: { wanted, size: batchSize, budgetBytes },

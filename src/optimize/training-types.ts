@@ -72,6 +72,13 @@ export interface FinetuneOptions {
    */
   augment?: 'flip';
   /**
+   * Distillation of a softmax classifier: the student's logits and the teacher's distribution both
+   * at temperature T (softmax(z / T); the teacher's probabilities p^(1/T), renormalized), the loss
+   * times T^2 (Hinton et al. 2015), so the small probabilities (what else the teacher thinks an image
+   * resembles) carry signal from every image. Default 1; other losses ignore it (a note says so).
+   */
+  temperature?: number;
+  /**
    * Distillation only: inner tensors (by name) the student also fits to the teacher's
    * (training-features.ts); the teacher runs on every training batch then, uncached.
    */
