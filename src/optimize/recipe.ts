@@ -386,15 +386,24 @@ export function keepsFloat(recipe: Recipe, graph: ModelGraph, subgraph: number, 
  * bits), else weightBits. The quantizer may still keep 8 where LiteRT.js has no int4 kernel (it says so).
  */
 export function weightBitsOfOp(recipe: Recipe, graph: ModelGraph, subgraph: number, op: Operator): WeightBits {
+  const named = namedWeightBits(recipe, graph, subgraph, op);
+  if (named) return named;
+  if (smallLayersStayInt8(recipe) && smallInt4Ops(recipe, graph, subgraph).has(op)) return 8;
+  return recipe.weightBits;
+}
+
+/** The bits a scope, the op type or the depthwise rule sets for this op, or null when weightBits decides. */
+function namedWeightBits(recipe: Recipe, graph: ModelGraph, subgraph: number, op: Operator): WeightBits | null {
   for (let i = recipe.weightBitsByScope.length - 1; i >= 0; i--) {
     if (scopeMatches(recipe.weightBitsByScope[i], graph, subgraph, op)) return recipe.weightBitsByScope[i].bits;
   }
   const name = opName(graph, op);
-  const byType = recipe.opWeightBits[name];
-  if (byType) return byType;
-  if (name === 'DEPTHWISE_CONV_2D') return 8;
-  if (recipe.weightBits === 4 && smallInt4Ops(recipe, graph, subgraph).has(op)) return 8;
-  return recipe.weightBits;
+  return recipe.opWeightBits[name] ?? (name === 'DEPTHWISE_CONV_2D' ? 8 : null);
+}
+
+/** Whether the recipe's int4 keeps its smallest layers int8 (SMALL_INT4_SHARE): int8 / int16x8 with weightBits 4, unless smallInt4Layers is 'int4'. */
+export function smallLayersStayInt8(recipe: Recipe): boolean {
+  return needsCalibration(recipe) && recipe.weightBits === 4 && recipe.smallInt4Layers !== 'int4';
 }
 
 /** The ops weightBits alone makes int4 (no scope or op-type entry names them), with their weight counts. */
@@ -403,9 +412,7 @@ function defaultInt4Ops(recipe: Recipe, graph: ModelGraph, subgraph: number): { 
   const found: { op: Operator; weights: number }[] = [];
   for (const op of operators) {
     const rule = ruleFor(builtinCodeOf(graph.operatorCodes[op.opcodeIndex]));
-    const name = opName(graph, op);
-    if (!rule?.weights || !rule.int4 || name === 'DEPTHWISE_CONV_2D' || recipe.opWeightBits[name]) continue;
-    if (recipe.weightBitsByScope.some((scope) => scopeMatches(scope, graph, subgraph, op))) continue;
+    if (!rule?.weights || !rule.int4 || namedWeightBits(recipe, graph, subgraph, op) !== null) continue;
     const w = op.inputs[rule.weights.input];
     if (w === undefined || w < 0) continue;
     found.push({ op, weights: elementCount(tensors[w].shape) });
@@ -417,11 +424,11 @@ const smallOpsMemo = new WeakMap<ModelGraph, WeakMap<Recipe, Map<number, Map<Ope
 
 /**
  * The smallest of the ops weightBits makes int4, taken smallest first while together they hold at most
- * SMALL_INT4_SHARE of those ops' weights: they stay int8 (none when smallInt4Layers is 'int4'). Each with
+ * SMALL_INT4_SHARE of those ops' weights: they stay int8 (none unless smallLayersStayInt8). Each with
  * its weight count.
  */
 export function smallInt4Ops(recipe: Recipe, graph: ModelGraph, subgraph: number): Map<Operator, number> {
-  if (recipe.weightBits !== 4 || recipe.smallInt4Layers === 'int4') return new Map();
+  if (!smallLayersStayInt8(recipe)) return new Map();
   const byRecipe = smallOpsMemo.get(graph) ?? new WeakMap<Recipe, Map<number, Map<Operator, number>>>();
   smallOpsMemo.set(graph, byRecipe);
   const bySubgraph = byRecipe.get(recipe) ?? new Map<number, Map<Operator, number>>();
@@ -483,7 +490,7 @@ export function recipeLabel(recipe: Recipe): string {
   if (needsCalibration(recipe) && recipe.equalize !== 'auto') parts.push(`cle-${recipe.equalize}`);
   if (needsCalibration(recipe) && (recipe.biasAbsorption ?? 'auto') !== 'auto') parts.push(`absorb-${recipe.biasAbsorption}`);
   if (needsCalibration(recipe) && recipe.rounding !== DEFAULT_ROUNDING) parts.push(`round-${recipe.rounding}`);
-  if (needsCalibration(recipe) && recipe.weightBits === 4 && recipe.smallInt4Layers === 'int4') parts.push('allint4');
+  if (needsCalibration(recipe) && recipe.weightBits === 4 && !smallLayersStayInt8(recipe)) parts.push('allint4');
   return parts.join('-');
 }
 
@@ -624,7 +631,7 @@ export function toAeqRecipe(recipe: Recipe): AeqExport {
     if (scope.tensorNamePattern !== undefined) entries.push({ regex: scope.tensorNamePattern, operation: '*', ...keptFloat });
   }
   if (recipe.floatWeights === 'float16' && !recipe.keepFloat.length) notMapped.push('float16 weights for the ops left in float without a kernel (AEQ leaves those to its own checks)');
-  if (needsCalibration(recipe) && recipe.weightBits === 4 && recipe.smallInt4Layers !== 'int4') {
+  if (smallLayersStayInt8(recipe)) {
     notMapped.push(`the smallest int4 layers kept int8 (at most ${100 * SMALL_INT4_SHARE}% of the int4 weights; AEQ makes them int4: name them in a scope with 8 bits to keep them so there)`);
   }
   return { entries, notMapped };

@@ -12,6 +12,7 @@ import {
   needsCalibration,
   ROUNDING_METHODS,
   scopeFromText,
+  smallLayersStayInt8,
   type AbsorbMode,
   type CalibrationAlgorithm,
   type EqualizeMode,
@@ -213,7 +214,7 @@ export function recipeSummary(recipe: Recipe, chain?: string | null): string {
   const parts: string[] = [chain ?? recipe.technique];
   const precision = precisionText(recipe);
   if (precision) parts.push(precision);
-  if (needsCalibration(recipe) && recipe.weightBits === 4 && recipe.smallInt4Layers === 'int4') parts.push('smallest int4 too');
+  if (needsCalibration(recipe) && recipe.weightBits === 4 && !smallLayersStayInt8(recipe)) parts.push('smallest int4 too');
   if (recipe.granularity === 'per-tensor' && recipe.technique !== 'float16') parts.push('per-tensor');
   if (needsCalibration(recipe)) {
     parts.push(chain ? 'nearest' : recipe.rounding, recipe.calibration.algorithm);
