@@ -45,3 +45,20 @@ export async function imagenetSplit(bytes: Uint8Array, classifier: Pick<Imagenet
   for (let i = 0; i < calibCount + evalCount; i++) samples.push(await dataset.sample(i));
   return { calibration: samples.slice(0, calibCount), evaluation: samples.slice(calibCount), labels: (dataset.labels as number[]).slice(calibCount, calibCount + evalCount) };
 }
+
+/** One fold of imagenetFolds: the images held out (to evaluate) with their labels, and all the others. */
+export interface ImagenetFold {
+  rest: Sample[];
+  heldOut: Sample[];
+  labels: number[];
+}
+
+/** Images 0..count-1 in `folds` consecutive folds, each held out once (k-fold: every image scored by a model that never saw it). */
+export async function imagenetFolds(bytes: Uint8Array, classifier: Pick<ImagenetClassifier, 'mean' | 'std'>, count: number, folds: number): Promise<ImagenetFold[]> {
+  const { evaluation: all, labels } = await imagenetSplit(bytes, classifier, 0, count);
+  const size = Math.ceil(all.length / folds);
+  return Array.from({ length: folds }, (_, f) => {
+    const held = (i: number) => i >= f * size && i < (f + 1) * size;
+    return { rest: all.filter((_, i) => !held(i)), heldOut: all.filter((_, i) => held(i)), labels: labels.filter((_, i) => held(i)) };
+  });
+}

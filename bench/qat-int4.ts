@@ -35,7 +35,7 @@ import type { Sample } from '../src/runtime/samples';
 import { initRuntime } from '../src/runtime/start';
 import { readModel } from '../src/tflite/read';
 import { writeModel } from '../src/tflite/write';
-import { IMAGENET_CLASSIFIERS, imagenetSplit } from './imagenet-classifiers';
+import { IMAGENET_CLASSIFIERS, imagenetFolds, imagenetSplit } from './imagenet-classifiers';
 
 const { values } = parseArgs({
   options: {
@@ -122,21 +122,18 @@ for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(
   let r: Awaited<ReturnType<typeof ptqThenQat>>;
   if (folds > 1) {
     // k-fold: every image evaluated once, by a model whose PTQ and QAT never saw it; figures pooled over the folds.
-    const { evaluation: all, labels } = await imagenetSplit(floatBytes, classifier, 0, trainCount + evalCount);
-    const size = Math.ceil(all.length / folds);
     const sums = { float: 0, ptq: 0, qat: 0, ptqSeconds: 0, trainSeconds: 0 };
-    for (let f = 0; f < folds; f++) {
-      const held = (i: number) => i >= f * size && i < (f + 1) * size;
-      const train = all.filter((_, i) => !held(i));
-      const evaluation = all.filter((_, i) => held(i));
-      const fold = await ptqThenQat(floatBytes, train.slice(0, Number(values.calib)), train, evaluation, labels.filter((_, i) => held(i)));
+    const splits = await imagenetFolds(floatBytes, classifier, trainCount + evalCount, folds);
+    for (const [f, { rest: train, heldOut: evaluation, labels }] of splits.entries()) {
+      const fold = await ptqThenQat(floatBytes, train.slice(0, Number(values.calib)), train, evaluation, labels);
       for (const key of ['float', 'ptq', 'qat'] as const) sums[key] += fold[key] * evaluation.length;
       sums.ptqSeconds += fold.ptqSeconds;
       sums.trainSeconds += fold.trainSeconds;
       console.log(`fold ${f + 1}/${folds}: ${evaluation.length} held out, float ${pct(fold.float)}, PTQ ${pct(fold.ptq)}, QAT ${pct(fold.qat)} (kept epoch ${fold.bestEpoch}; ${fold.history})`);
       r = { ...fold, ...sums };
     }
-    r = { ...r!, float: sums.float / all.length, ptq: sums.ptq / all.length, qat: sums.qat / all.length };
+    const images = splits.reduce((n, s) => n + s.heldOut.length, 0);
+    r = { ...r!, float: sums.float / images, ptq: sums.ptq / images, qat: sums.qat / images };
   } else {
     const { calibration, evaluation, labels } = await imagenetSplit(floatBytes, classifier, trainCount, evalCount);
     r = await ptqThenQat(floatBytes, calibration, calibration, evaluation, labels);

@@ -19,7 +19,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { compareModels } from '../src/evaluate/compare';
-import { IMAGENET_CLASSIFIERS, imagenetSplit } from './imagenet-classifiers';
+import { IMAGENET_CLASSIFIERS, imagenetFolds, imagenetSplit } from './imagenet-classifiers';
 import { initRuntime } from '../src/runtime/start';
 import { optimizeModel } from '../src/optimize/pipeline';
 import { defaultRecipe, type Recipe } from '../src/optimize/recipe';
@@ -94,11 +94,8 @@ for (const classifier of CLASSIFIERS) {
   // One (calibration, evaluation) pair, or one per fold: each image held out once.
   const splits: { calibration: Sample[]; evaluation: Sample[]; labels: number[] }[] = [];
   if (folds > 1) {
-    const { evaluation: all, labels } = await imagenetSplit(bytes, classifier, 0, calibCount + evalCount);
-    const size = Math.ceil(all.length / folds);
-    for (let f = 0; f < folds; f++) {
-      const held = (i: number) => i >= f * size && i < (f + 1) * size;
-      splits.push({ calibration: all.filter((_, i) => !held(i)).slice(0, calibCount), evaluation: all.filter((_, i) => held(i)), labels: labels.filter((_, i) => held(i)) });
+    for (const fold of await imagenetFolds(bytes, classifier, calibCount + evalCount, folds)) {
+      splits.push({ calibration: fold.rest.slice(0, calibCount), evaluation: fold.heldOut, labels: fold.labels });
     }
   } else splits.push(await imagenetSplit(bytes, classifier, calibCount, evalCount));
   const cells: string[] = [];
