@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import { chromium } from 'playwright-core';
+import { mainThreadIn, observeMainThread } from './main-thread.mjs';
 import { CHROMIUM_ARGS, mnistPngs } from './support.mjs';
 import { tsImport } from 'tsx/esm/api';
 import { preview } from 'vite';
@@ -53,16 +54,7 @@ before(async () => {
     acceptDownloads: true,
   });
   context.on('request', (request) => requests.push(request.url()));
-  await context.addInitScript(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.__longTasks.push({ startTime: entry.startTime, duration: entry.duration });
-    }).observe({ type: 'longtask', buffered: true });
-    window.__loaf = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (e.duration > 100) window.__loaf.push({ start: Math.round(e.startTime), d: Math.round(e.duration), scripts: e.scripts.map((x) => `${x.invoker} ${Math.round(x.duration)}ms ${x.sourceFunctionName}@${x.sourceURL.split('/').pop()}:${x.sourceCharPosition}`) });
-    }).observe({ type: 'long-animation-frame', buffered: true });
-  });
+  await observeMainThread(context);
   await mkdir(SCREENSHOT_DIR, { recursive: true });
 });
 
@@ -139,12 +131,11 @@ describe('tflite-workbench optimization flow', () => {
     await page.getByTestId('layer-chart').waitFor({ timeout: 20_000 });
     await page.waitForTimeout(300);
     const runEnd = await page.evaluate(() => performance.now());
-    const longTasks = await page.evaluate(([start, end, shotStart, shotEnd]) => window.__longTasks.filter((t) => t.startTime >= start && t.startTime <= end && !(t.startTime >= shotStart - 50 && t.startTime <= shotEnd)), [runStart, runEnd, shotStart, shotEnd]);
-    console.log(`# long frames during runs: ${JSON.stringify(await page.evaluate((start) => window.__loaf.filter((f) => f.start >= start), runStart))}`);
-    console.log(`# long tasks during runs: ${JSON.stringify(longTasks.map((t) => Math.round(t.duration)))} (longest ${Math.round(Math.max(0, ...longTasks.map((t) => t.duration)))} ms)`);
+    const mainThread = await mainThreadIn(page, runStart, runEnd, [[shotStart, shotEnd]]);
+    console.log(`# long tasks during runs: ${JSON.stringify(mainThread.tasks)}, long frames (ms, of which scripts, rendering): ${JSON.stringify(mainThread.frames)}`);
     // All optimizing and evaluating runs in the worker; the main thread only renders progress, the
     // results table and the charts (plain SVG, a few ms: recharts took 80-175 ms per chart mount).
-    assert.deepEqual(longTasks.filter((t) => t.duration > 100), [], 'no main-thread task over 100 ms during the runs');
+    assert.deepEqual(mainThread.stalls, [], 'no frame with over 100 ms of the page\'s own work during the runs');
 
     // Results table with measured numbers.
     const rows = await page.getByTestId('result-row').evaluateAll((trs) =>
