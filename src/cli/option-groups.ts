@@ -29,12 +29,12 @@ export const recipeOptions = {
     weights: {
       type: 'string',
       value: 'int8|int4',
-      help: 'bits per weight (default int8: W4A8 made MobileNetV1 0.25 0.58x the int8 file but cost 4.5 pt of top-1, 57.25% vs 61.75%, MobileNetV2 0.75 pt, 76.75% vs 77.50%, npm run bench:w4a8): int4 with weight-int8, dynamic, int8 (W4A8) or int16x8 (W4A16); depthwise convolutions stay int8 unless named (--op-weights), and so do the smallest layers (--small-layers)',
+      help: 'bits per weight (default int8: W4A8 made MobileNetV1 0.25 0.59x the int8 file but cost 2.75 pt of top-1, 59.00% vs 61.75%, MobileNetV2 1.25 pt, 76.25% vs 77.50%, npm run bench:w4a8): int4 with weight-int8, dynamic, int8 (W4A8) or int16x8 (W4A16); depthwise convolutions stay int8 unless named (--op-weights), and so do the smallest layers (--small-layers)',
     },
     smallLayers: {
       type: 'string',
       value: 'int8|int4',
-      help: 'int8 / int16x8 with --weights int4: the smallest layers it would make int4, together at most 1% of those weights, stay int8 (default int8: +1.4 pt top-1 and +4.8 pt agreement on MobileNetV1 0.25 W4A8 for 1,968 bytes, 5 folds, bench/README.md); int4 makes every one int4, as AI Edge Quantizer does',
+      help: 'int8 / int16x8 with --weights int4: the smallest layers it would make int4, together at most 2% of those weights, stay int8 (default int8: +2.6 pt top-1 and +6.6 pt agreement on MobileNetV1 0.25 W4A8 for 4,012 bytes, 5 folds, bench/README.md); int4 makes every one int4, as AI Edge Quantizer does',
     },
     opWeights: {
       type: 'string',

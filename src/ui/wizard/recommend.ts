@@ -119,7 +119,7 @@ function w4a8QatRecommendation(a: WizardAnswers, observed: Observed): Recommenda
   return {
     recipe: recipe('int8', { weightBits: 4 }),
     steps: { train: { mode: 'qat', epochs: 4, batchSize: 16, learningRate: QAT_INT4_LEARNING_RATE } },
-    reason: `W4A8 after post-training quantization lost ${pts(observed.w4a8Drop)}, more than the ${pts(TOLERANCE[a.loss])} you accept: quantization-aware training with int4 weights starts from that W4A8 model and learns its int4 steps and activation ranges (${labels}), for the same W4A8 size. On MobileNetV1 0.25 (W4A8 PTQ 56.25%, float 62.25%, 85 training images, 4 epochs) it added 1.5 pt at learning rate 2e-5 (the rate set here; on images the rate was not chosen on, 5 folds of 500, 1.2 pt from today's start: 56.60% -> 57.80%, float 61.80%) and kept the PTQ model at 1e-4, the rate of QAT from a float model (npm run bench:qat-int4); it trains in the browser, so it takes minutes. If it still misses, int8 weights (or int8 QAT) are the next step.`,
+    reason: `W4A8 after post-training quantization lost ${pts(observed.w4a8Drop)}, more than the ${pts(TOLERANCE[a.loss])} you accept: quantization-aware training with int4 weights starts from that W4A8 model and learns its int4 steps and activation ranges (${labels}), for the same W4A8 size. On MobileNetV1 0.25 (W4A8 PTQ 56.25%, float 62.25%, 85 training images, 4 epochs) it added 1.5 pt at learning rate 2e-5 (the rate set here; on images the rate was not chosen on, 5 folds of 500, 1.0 pt from today's start: 57.80% -> 58.80%, float 61.80%) and kept the PTQ model at 1e-4, the rate of QAT from a float model (npm run bench:qat-int4); it trains in the browser, so it takes minutes. If it still misses, int8 weights (or int8 QAT) are the next step.`,
   };
 }
 
@@ -133,7 +133,7 @@ function int4Recommendation(a: WizardAnswers, hasData: boolean, observed: Observ
     return {
       recipe: recipe('int8', { weightBits: 4 }),
       reason:
-        'Smallest with data: int4 weights (W4A8) for CONV_2D / FULLY_CONNECTED, depthwise convolutions kept int8, GPTQ-rounded on your samples. On MobileNetV1 0.25 the file was 0.58x int8 but top-1 fell 4.5 pt (57.25% vs int8 61.75%; MobileNetV2 0.75 pt, 76.75% vs 77.50%; npm run bench:w4a8), more than a few points on small convnets: compare it with int8 in the table, and keep sensitive layers int8 (Bits by op) if it misses.',
+        'Smallest with data: int4 weights (W4A8) for CONV_2D / FULLY_CONNECTED, depthwise convolutions kept int8, GPTQ-rounded on your samples. On MobileNetV1 0.25 the file was 0.59x int8 but top-1 fell 2.75 pt (59.00% vs int8 61.75%; MobileNetV2 1.25 pt, 76.25% vs 77.50%; npm run bench:w4a8), more than a few points on small convnets: compare it with int8 in the table, and keep sensitive layers int8 (Bits by op) if it misses.',
     };
   }
   return {

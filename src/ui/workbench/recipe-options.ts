@@ -36,8 +36,8 @@ export const ROUNDING_REASONS: Record<RoundingMethod, string> = {
 };
 
 export const SMALL_INT4_REASONS: Record<SmallInt4Layers, string> = {
-  int8: 'int8 (default): the smallest layers int4 would take, together at most 1% of those weights, keep int8 weights; on MobileNetV1 0.25 W4A8 that is 5 of 15 layers for 1,968 bytes, and top-1 rose from 55.20% to 56.60%, agreement with float from 70.80% to 75.60% (5 folds of 500 images, npm run bench:w4a8).',
-  int4: 'int4: every layer int4 takes, the smallest too, as AI Edge Quantizer does; they save at most half of 1% of the int4 weights\' bytes and lose the most to 4 bits.',
+  int8: 'int8 (default): the smallest layers int4 would take, together at most 2% of those weights, keep int8 weights; on MobileNetV1 0.25 W4A8 that is 6 of 15 layers for 4,012 bytes, and top-1 rose from 55.20% to 57.80%, agreement with float from 70.80% to 77.40% (5 folds of 500 images, npm run bench:w4a8).',
+  int4: 'int4: every layer int4 takes, the smallest too, as AI Edge Quantizer does; they save at most 1% of the int4 weights\' bytes and lose the most to 4 bits.',
 };
 
 export const EQUALIZE_REASONS: Record<EqualizeMode, string> = {
@@ -59,11 +59,11 @@ export function weightBitsReason(recipe: Recipe): string {
   const full = needsCalibration(recipe);
   if (recipe.weightBits === 8) {
     return full
-      ? 'int8 weights (default): int4 makes the file ~0.58x int8 but cost MobileNetV1 0.25 4.5 pt of top-1 (W4A8: 57.25% vs int8 61.75%, float 62.25%) and MobileNetV2 0.75 pt (76.75% vs 77.50%, float 77.00%; 400 images calibration never saw, npm run bench:w4a8).'
+      ? 'int8 weights (default): int4 makes the file ~0.59x int8 but cost MobileNetV1 0.25 2.75 pt of top-1 (W4A8: 59.00% vs int8 61.75%, float 62.25%) and MobileNetV2 1.25 pt (76.25% vs 77.50%, float 77.00%; 400 images calibration never saw, npm run bench:w4a8).'
       : 'int8 weights (default): int4 halves the weight bytes again, at an accuracy cost the table measures for your model.';
   }
   return full
-    ? `int4 weights (${precisionText(recipe)}): CONV_2D and FULLY_CONNECTED packed 4-bit per channel, depthwise convolutions and the smallest layers stay int8; on MobileNetV1 0.25 the file is 0.58x int8 and top-1 57.25% vs 61.75% (43.8% rounding to nearest, every layer int4), MobileNetV2 76.75% vs 77.50% (npm run bench:w4a8).`
+    ? `int4 weights (${precisionText(recipe)}): CONV_2D and FULLY_CONNECTED packed 4-bit per channel, depthwise convolutions and the smallest layers stay int8; on MobileNetV1 0.25 the file is 0.59x int8 and top-1 59.00% vs 61.75% (43.8% rounding to nearest, every layer int4), MobileNetV2 76.25% vs 77.50% (npm run bench:w4a8).`
     : 'int4 weights: 4 bits per weight instead of 8, per channel or in blocks; depthwise convolutions stay int8, as do ops LiteRT.js has no int4 kernel for (the notes name them).';
 }
 
