@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { preview } from 'vite';
+import { busyMainThread } from './main-thread.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLES_DIR = path.join(ROOT, 'public', 'samples');
@@ -381,19 +382,9 @@ describe('tflite-workbench app shell', () => {
     assert.equal(await page.getByTestId('notes').count(), 0);
 
     // The long-task observer does see a long task in an ordinary page task (otherwise the check above
-    // proves nothing). Code run by page.evaluate itself is not reported as a long task, hence setTimeout.
+    // proves nothing).
     const busy = await page.evaluate(() => performance.now());
-    await page.evaluate(
-      () =>
-        new Promise((resolve) =>
-          setTimeout(() => {
-            const end = performance.now() + 150;
-            while (performance.now() < end);
-            resolve();
-          }, 0),
-        ),
-    );
-    await page.waitForTimeout(200);
+    await busyMainThread(page, 150);
     const seen = await page.evaluate((busy) => window.__longTasks.filter((task) => task.startTime >= busy - 1), busy);
     assert.ok(seen.some((task) => task.duration >= 140), `the observer records a deliberate 150 ms task: ${JSON.stringify(seen)}`);
 

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import { tsImport } from 'tsx/esm/api';
+import { mainThreadIn, observeMainThread } from './main-thread.mjs';
 import { mnistPngs, previewWithChromium, ROOT, SHARED } from './support.mjs';
 
 const OUTPUT = path.join(ROOT, 'e2e', 'output');
@@ -33,19 +34,7 @@ let context;
 before(async () => {
   browser = await previewWithChromium('tflite-workbench-graph-', { viewport: { width: 1400, height: 900 } });
   ({ base: baseURL, context } = browser);
-  await context.addInitScript(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
-    }).observe({ type: 'longtask', buffered: true });
-    // Long animation frames say what a long task was (script, style and layout, paint), for the log.
-    window.__loaf = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        if (e.duration > 100) window.__loaf.push({ start: Math.round(e.startTime), ms: Math.round(e.duration), renderMs: Math.round(e.renderStart ? e.startTime + e.duration - e.renderStart : 0), scripts: e.scripts.map((x) => `${x.invoker} ${Math.round(x.duration)}ms ${x.sourceFunctionName}`) });
-      }
-    }).observe({ type: 'long-animation-frame', buffered: true });
-  });
+  await observeMainThread(context);
   await mkdir(OUTPUT, { recursive: true });
 });
 
@@ -55,8 +44,10 @@ after(async () => {
 
 const now = (page) => page.evaluate(() => performance.now());
 async function longTasksBetween(page, start, end) {
-  const frames = await page.evaluate(([s, e]) => window.__loaf.filter((f) => f.start >= s - 50 && f.start <= e), [start, end]);
-  if (frames.length) console.log(`# long frames: ${JSON.stringify(frames)}`);
+  // Long animation frames say what a long task was (script, style and layout, paint), for the log.
+  const { frames } = await mainThreadIn(page, start - 50, end);
+  const long = frames.filter((f) => f.ms > 100);
+  if (long.length) console.log(`# long frames (ms, of which scripts, rendering): ${JSON.stringify(long)}`);
   return page.evaluate(([s, e]) => window.__longTasks.filter((t) => t.start >= s && t.start <= e).map((t) => Math.round(t.duration)), [start, end]);
 }
 /**

@@ -55,3 +55,23 @@ export async function mainThreadIn(page, start, end, exclude = []) {
     frames: frames.map((f) => ({ ms: round(f.duration), scriptMs: round(f.scriptMs), renderMs: round(f.renderMs) })),
   };
 }
+
+/**
+ * Keeps the page's main thread busy for `ms` in an ordinary page task, then waits for the observers to
+ * report it: a check that they see what they are meant to. Code run by page.evaluate itself is not
+ * reported as a long task, hence setTimeout.
+ */
+export async function busyMainThread(page, ms) {
+  await page.evaluate(
+    (ms) =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          const end = performance.now() + ms;
+          while (performance.now() < end);
+          resolve();
+        }, 0),
+      ),
+    ms,
+  );
+  await page.waitForTimeout(200);
+}

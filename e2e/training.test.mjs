@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import { chromium } from 'playwright-core';
-import { mainThreadIn, observeMainThread } from './main-thread.mjs';
+import { busyMainThread, mainThreadIn, observeMainThread } from './main-thread.mjs';
 import { CHROMIUM_ARGS, mnistPngs } from './support.mjs';
 
 const SCREENSHOT_DIR = path.join(tmpdir(), 'tflite-workbench-e2e');
@@ -199,17 +199,7 @@ describe('training in the browser worker', () => {
     assert.deepEqual(mainThread.stalls, [], 'no frame with over 100 ms of the page\'s own work while training');
     // The check can fail: a deliberate 150 ms of script on the main thread is a stall.
     const busyStart = await page.evaluate(() => performance.now());
-    await page.evaluate(
-      () =>
-        new Promise((resolve) =>
-          setTimeout(() => {
-            const end = performance.now() + 150;
-            while (performance.now() < end);
-            resolve();
-          }, 0),
-        ),
-    );
-    await page.waitForTimeout(200);
+    await busyMainThread(page, 150);
     const busy = await mainThreadIn(page, busyStart, await page.evaluate(() => performance.now()));
     assert.ok(busy.stalls.some((s) => s.kind === 'frame' && s.scriptMs >= 140), `a deliberate 150 ms task is a stall: ${JSON.stringify(busy)}`);
     // Screenshots after the measured window (painting them is main-thread work of its own).
