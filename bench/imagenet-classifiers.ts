@@ -53,12 +53,16 @@ export interface ImagenetFold {
   labels: number[];
 }
 
-/** Images 0..count-1 in `folds` consecutive folds, each held out once (k-fold: every image scored by a model that never saw it). */
-export async function imagenetFolds(bytes: Uint8Array, classifier: Pick<ImagenetClassifier, 'mean' | 'std'>, count: number, folds: number): Promise<ImagenetFold[]> {
+/**
+ * Images 0..count-1 in `folds` folds, each held out once (k-fold: every image scored by a model that
+ * never saw it). 'consecutive': fold f holds images f*size..; 'interleaved': the images i with
+ * i % folds = f, another partition of the same images for a second, differently split figure.
+ */
+export async function imagenetFolds(bytes: Uint8Array, classifier: Pick<ImagenetClassifier, 'mean' | 'std'>, count: number, folds: number, order: 'consecutive' | 'interleaved' = 'consecutive'): Promise<ImagenetFold[]> {
   const { evaluation: all, labels } = await imagenetSplit(bytes, classifier, 0, count);
   const size = Math.ceil(all.length / folds);
   return Array.from({ length: folds }, (_, f) => {
-    const held = (i: number) => i >= f * size && i < (f + 1) * size;
+    const held = order === 'interleaved' ? (i: number) => i % folds === f : (i: number) => i >= f * size && i < (f + 1) * size;
     return { rest: all.filter((_, i) => !held(i)), heldOut: all.filter((_, i) => held(i)), labels: labels.filter((_, i) => held(i)) };
   });
 }

@@ -19,7 +19,7 @@
  * `--features W` adds feature distillation (the int4 ops' outputs fit the float model's, CLE undone; W
  * weighs it beside the output loss); `--step-rate R` makes each int4 weight move about R of its step
  * per Adam update (training-weights.ts). Neither helped on V1 (bench/README.md).
- * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 2e-5 (the chain's default) --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias --features 1 --step-rate 0.01 --temperature 4]
+ * Run: npm run bench:qat-int4 [-- --train 100 --eval 400 --models v1,v2 --epochs 2 --lr 2e-5 (the chain's default) --batch 16 --fixed-activations --augment flip --folds 5 --calib 100 --output-bias --features 1 --step-rate 0.01 --temperature 4 --fold-order interleaved]
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,8 @@ const { values } = parseArgs({
     augment: { type: 'string', default: 'none' },
     // k-fold over the train + eval images (e.g. 5: QAT on 400, evaluated on the 100 others, five times); PTQ calibrates on the first `calib` training images of each fold.
     folds: { type: 'string', default: '1' },
+    // 'interleaved': fold f holds the images i with i % folds = f instead of a consecutive fifth.
+    'fold-order': { type: 'string', default: 'consecutive' },
     // Output bias correction of the written QAT model against the float model (as PTQ has it).
     'output-bias': { type: 'boolean', default: false },
     calib: { type: 'string', default: '100' },
@@ -66,6 +68,8 @@ const evalCount = Number(values.eval);
 const epochs = Number(values.epochs);
 const learningRate = Number(values.lr);
 const batchSize = Number(values.batch);
+const foldOrder = values['fold-order'];
+if (foldOrder !== 'consecutive' && foldOrder !== 'interleaved') throw new Error(`--fold-order must be consecutive or interleaved, got "${foldOrder}"`);
 
 await initRuntime();
 await initNodeEngine();
@@ -123,7 +127,7 @@ for (const classifier of IMAGENET_CLASSIFIERS.filter((c) => values.models.split(
   if (folds > 1) {
     // k-fold: every image evaluated once, by a model whose PTQ and QAT never saw it; figures pooled over the folds.
     const sums = { float: 0, ptq: 0, qat: 0, ptqSeconds: 0, trainSeconds: 0 };
-    const splits = await imagenetFolds(floatBytes, classifier, trainCount + evalCount, folds);
+    const splits = await imagenetFolds(floatBytes, classifier, trainCount + evalCount, folds, foldOrder);
     for (const [f, { rest: train, heldOut: evaluation, labels }] of splits.entries()) {
       const fold = await ptqThenQat(floatBytes, train.slice(0, Number(values.calib)), train, evaluation, labels);
       for (const key of ['float', 'ptq', 'qat'] as const) sums[key] += fold[key] * evaluation.length;
