@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { preview } from 'vite';
-import { busyMainThread } from './main-thread.mjs';
+import { busyMainThread, observeMainThread } from './main-thread.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLES_DIR = path.join(ROOT, 'public', 'samples');
@@ -75,14 +75,7 @@ before(async () => {
   });
   context.on('request', (request) => requests.push(request.url()));
   // Long tasks on the main thread, recorded from the very start of every page.
-  await context.addInitScript(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        window.__longTasks.push({ startTime: entry.startTime, duration: entry.duration });
-      }
-    }).observe({ type: 'longtask', buffered: true });
-  });
+  await observeMainThread(context);
   await mkdir(SCREENSHOT_DIR, { recursive: true });
 });
 
@@ -354,7 +347,7 @@ describe('tflite-workbench app shell', () => {
     // Let two frames pass so the render after the result is over and its long task (if any) is reported.
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await page.waitForTimeout(200);
-    const longTasks = await page.evaluate((since) => window.__longTasks.filter((task) => task.startTime >= since), since);
+    const longTasks = await page.evaluate((since) => window.__longTasks.filter((task) => task.start >= since), since);
     console.log(`# long tasks while opening the 1.9 MB sample: ${JSON.stringify(longTasks)}`);
     assert.deepEqual(longTasks.filter((task) => task.duration > 100), [], 'no main-thread task over 100 ms');
 
@@ -385,7 +378,7 @@ describe('tflite-workbench app shell', () => {
     // proves nothing).
     const busy = await page.evaluate(() => performance.now());
     await busyMainThread(page, 150);
-    const seen = await page.evaluate((busy) => window.__longTasks.filter((task) => task.startTime >= busy - 1), busy);
+    const seen = await page.evaluate((busy) => window.__longTasks.filter((task) => task.start >= busy - 1), busy);
     assert.ok(seen.some((task) => task.duration >= 140), `the observer records a deliberate 150 ms task: ${JSON.stringify(seen)}`);
 
     // Keyboard: Tab from the top of the page reaches the file picker, then the three samples, each with

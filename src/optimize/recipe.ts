@@ -393,7 +393,7 @@ export function keepsFloat(recipe: Recipe, graph: ModelGraph, subgraph: number, 
 export function weightBitsOfOp(recipe: Recipe, graph: ModelGraph, subgraph: number, op: Operator): WeightBits {
   const named = namedWeightBits(recipe, graph, subgraph, op);
   if (named) return named;
-  if (smallLayersStayInt8(recipe) && smallInt4Ops(recipe, graph, subgraph).has(op)) return 8;
+  if (smallInt4Ops(recipe, graph, subgraph).has(op)) return 8;
   return recipe.weightBits;
 }
 
