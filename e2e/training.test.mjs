@@ -196,7 +196,7 @@ describe('training in the browser worker', () => {
     const runEnd = await page.evaluate(() => performance.now());
     const mainThread = await mainThreadIn(page, runStart, runEnd);
     console.log(`# long tasks during the runs: ${JSON.stringify(mainThread.tasks)}, long frames (ms, of which scripts, rendering): ${JSON.stringify(mainThread.frames)}`);
-    assert.deepEqual(mainThread.stalls, [], 'no frame with over 100 ms of the page\'s own work while training');
+    assert.deepEqual(mainThread.stalls, [], 'no frame with over 100 ms of the page\'s scripts while training');
     // The check can fail: a deliberate 150 ms of script on the main thread is a stall.
     const busyStart = await page.evaluate(() => performance.now());
     await busyMainThread(page, 150);

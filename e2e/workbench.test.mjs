@@ -135,7 +135,7 @@ describe('tflite-workbench optimization flow', () => {
     console.log(`# long tasks during runs: ${JSON.stringify(mainThread.tasks)}, long frames (ms, of which scripts, rendering): ${JSON.stringify(mainThread.frames)}`);
     // All optimizing and evaluating runs in the worker; the main thread only renders progress, the
     // results table and the charts (plain SVG, a few ms: recharts took 80-175 ms per chart mount).
-    assert.deepEqual(mainThread.stalls, [], 'no frame with over 100 ms of the page\'s own work during the runs');
+    assert.deepEqual(mainThread.stalls, [], 'no frame with over 100 ms of the page\'s scripts during the runs');
 
     // Results table with measured numbers.
     const rows = await page.getByTestId('result-row').evaluateAll((trs) =>
