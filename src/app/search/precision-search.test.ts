@@ -113,6 +113,9 @@ describe('searchPrecision', () => {
     expect(result.pick.floatOps.length).toBeGreaterThan(0);
     expect(result.evaluations).toBe(result.candidates.length);
     expect(result.evaluations).toBeLessThanOrEqual(30);
+    // No model is evaluated twice (the int4 stage's adaptive step comes back to sets it tried).
+    const models = result.candidates.map((c) => JSON.stringify([c.floatOps, c.int4Ops, c.floatWeights, c.activationBits, c.int16Ops, c.perTensorOps]));
+    expect(new Set(models).size).toBe(models.length);
     // Bisection: no smaller float set met the budget.
     expect(others.filter((c) => c.meets).every((c) => c.floatOps.length >= result.pick.floatOps.length)).toBe(true);
     // The ops the pick keeps in float are float in the written model.

@@ -12,7 +12,8 @@
  *    classifier's are 16 KB), one op a step, each held to the budget with its noise margin.
  *    Then lower weights to int4 (W4A8 / W4A16), the fewest dB lost per byte saved
  *    first (from one per-layer comparison of the all-int4 candidate), greedily: 1, 2, 4 ... ops while
- *    the budget holds, a smaller step when it does not, and an op that misses alone stays int8.
+ *    the budget holds, a smaller step when it does not, and an op that misses alone stays int8; a set
+ *    of ops already measured is not measured again (adaptive-greedy.ts).
  * Beside these, one candidate each measures the ops at other precisions, for the per-op table of the
  * report (sensitivity.ts precisionTable) and as candidates of their own: the whole model in 16x8
  * (int16 activations) when int8 misses, and the float ops of the pick with float16 weights (half their
@@ -49,6 +50,7 @@ import { LATENCY_RUNS, LATENCY_WARMUP, pick, sizeLatencyFront, BOTH_LATENCY_SLAC
 import { precisionTable, rankSensitivity, type OpPrecisionLoss, type OpSensitivity, type SensitivityColumn } from './sensitivity';
 import { sparseModels, sparsityNotes, type SparsityAsk } from './sparse-forms';
 import { perTensorOrder } from './granularity-order';
+import { adaptiveGreedy } from './adaptive-greedy';
 
 export { pick, type SearchObjective } from './objective';
 
@@ -518,34 +520,27 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
     rankings.int4 = ranking4;
     if (!all.candidate.meets) {
       const order4 = int4Order(floatGraph, ranking4).slice(0, Math.max(0, lowered.length - 1));
-      // Greedy in that order with an adaptive step: add the next `step` ops; when the budget holds,
-      // keep them and double the step; when it does not, halve the step, and an op that fails alone
-      // is skipped (it stays int8) so the ones after it still get their chance.
+      // Greedy in that order with an adaptive step (adaptive-greedy.ts).
       // The stage decides many times on one split, so a step can fit the budget only because some of
       // the predictions it moved happened to turn right: the split's noise, not the model (bench:search,
       // MobileNetV1: int8 + 5 int4 ops met at 0.67 pt on the 300 search images and lost 3 pt on the 100
       // check images, where int8 alone lost 0). With labels, a step's loss therefore carries one
       // standard error of its own change against the base, paired per sample (stepNoise), before it
       // is held against the budget.
-      let accepted: string[] = [];
-      let at = 0;
-      let step = 1;
-      let withinNoise = 0;
-      while (at < order4.length && evaluations < maxEvaluations) {
-        const trial = order4.slice(at, at + step);
-        const { candidate } = await evaluate(base.floatOps, false, [...accepted, ...trial], variant, anchor);
-        if (!candidate.meets && candidate.noiseMargin && candidate.smaller && candidate.fits && meetsBudget(metric, candidate.loss, budget)) withinNoise++;
-        if (candidate.meets) {
-          accepted = [...accepted, ...trial];
-          at += trial.length;
-          step *= 2;
-        } else if (step > 1) step = Math.max(1, Math.floor(step / 2));
-        else at++;
-      }
-      if (withinNoise) {
+      const withinNoise = new Set<Candidate>();
+      await adaptiveGreedy(
+        order4,
+        async (ops) => {
+          const { candidate } = await evaluate(base.floatOps, false, ops, variant, anchor);
+          if (!candidate.meets && candidate.noiseMargin && candidate.smaller && candidate.fits && meetsBudget(metric, candidate.loss, budget)) withinNoise.add(candidate);
+          return candidate.meets;
+        },
+        () => evaluations < maxEvaluations,
+      );
+      if (withinNoise.size) {
         const n = base.quality.samples;
         notes.push(
-          `int4: ${withinNoise} step(s) met the budget by their loss alone but not with their noise margin (one standard error of the paired change against the base, sqrt(d)/n points for d of the ${n} samples scored differently), so they were not taken: on ${n} samples they cannot be told apart from a step that breaks the budget. More search samples narrow the margin.`,
+          `int4: ${withinNoise.size} step(s) met the budget by their loss alone but not with their noise margin (one standard error of the paired change against the base, sqrt(d)/n points for d of the ${n} samples scored differently), so they were not taken: on ${n} samples they cannot be told apart from a step that breaks the budget. More search samples narrow the margin.`,
         );
       }
     }
@@ -668,20 +663,22 @@ export function recipeWith(recipe: Recipe, floatOps: string[], int4Ops: string[]
   return result;
 }
 
+/** The elements of an op's weight tensor (its second input), 0 when it has none. */
+export function weightCount(floatGraph: ModelGraph, opIndex: number): number {
+  const subgraph = floatGraph.subgraphs[0];
+  const w = subgraph.operators[opIndex]?.inputs[1];
+  return w === undefined || w < 0 ? 0 : subgraph.tensors[w].shape.reduce((n, d) => n * d, 1);
+}
+
 /**
  * The order int4 weights are tried in: the fewest dB lost (in the all-int4 comparison) per weight
  * byte saved first, so a large layer that tolerates 4 bits comes before a small one that barely
  * matters for the size (MobileNetV1's 1001-way classifier holds 55% of its weights).
  */
 export function int4Order(floatGraph: ModelGraph, ranking: OpSensitivity[]): string[] {
-  const subgraph = floatGraph.subgraphs[0];
-  const weightsOf = (opIndex: number) => {
-    const w = subgraph.operators[opIndex]?.inputs[1];
-    return w === undefined || w < 0 ? 0 : subgraph.tensors[w].shape.reduce((n, d) => n * d, 1);
-  };
   return ranking
     .filter((r) => r.output)
-    .map((r) => ({ output: r.output, cost: r.lossDb / Math.max(1, weightsOf(r.opIndex)), opIndex: r.opIndex }))
+    .map((r) => ({ output: r.output, cost: r.lossDb / Math.max(1, weightCount(floatGraph, r.opIndex)), opIndex: r.opIndex }))
     .sort((a, b) => a.cost - b.cost || a.opIndex - b.opIndex)
     .map((r) => r.output);
 }
