@@ -1,27 +1,30 @@
 /**
- * bench/search: the precision search (src/app/search) on MobileNetV1 0.25 with ImageNet labels:
+ * bench/search: the precision search (src/app/search) on MobileNetV1 0.25 (or, with --model v2, the
+ * MobileNetV2 1.0 float model dequantized from the shared ptq_int8 file) with ImageNet labels:
  * calibration on images 0..99, the search on the next 300, the check on the last 100 (neither
  * calibration nor the search saw them). Prints every candidate, the pick, its check-split figure
  * with the 95% interval, the number of full evaluations and the wall time.
  * Also the per-op loss table (int8 / int4 / 16x8 / float16), and for --objective both the size / latency
  * front with each candidate's latency spread (min to p90 of 100 timed runs).
- * Run: npm run bench:search [-- --budget 1 --granularity per-tensor --objective size|latency|both --int16x8 off --float16 off]
+ * Run: npm run bench:search [-- --model v1|v2 --budget 1 --granularity per-tensor --objective size|latency|both --int16x8 off --float16 off]
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { searchPrecision } from '../src/app/search/precision-search';
+import { searchPrecision, weightCount } from '../src/app/search/precision-search';
 import { openDataset } from '../src/data/dataset';
 import { graphInputs } from '../src/data/default-preprocessing';
 import { filesFromPath } from '../src/data/files-node';
 import { initRuntime } from '../src/runtime/start';
 import { defaultRecipe, type Granularity } from '../src/optimize/recipe';
-import { dataDir, readSharedModel } from '../src/test-support/shared';
+import { dataDir } from '../src/test-support/shared';
+import { IMAGENET_CLASSIFIERS } from './imagenet-classifiers';
 import { readModel } from '../src/tflite/read';
 
 const { values } = parseArgs({
   options: {
+    model: { type: 'string', default: 'v1' },
     budget: { type: 'string', default: '1' },
     granularity: { type: 'string', default: 'per-channel' },
     objective: { type: 'string', default: 'size' },
@@ -33,10 +36,13 @@ const { values } = parseArgs({
 
 await initRuntime();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, LiteRT.js 2.5.3 (wasm CPU)`);
-const model = readSharedModel('mobilenet_v1_0.25_224_float.tflite');
+const classifier = IMAGENET_CLASSIFIERS.find((c) => c.key === values.model);
+if (!classifier) throw new Error(`--model ${values.model}: expected one of ${IMAGENET_CLASSIFIERS.map((c) => c.key).join(', ')}`);
+console.log(`model: ${classifier.label}`);
+const model = classifier.bytes();
 const root = join(dataDir, 'imagenet_val_subset');
 const dataset = await openDataset(await filesFromPath(root), graphInputs(readModel(model)), {
-  preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [127.5], std: [127.5], resize: 'bilinear' },
+  preprocessing: { width: 224, height: 224, channels: 3, channelOrder: 'RGB', mean: [classifier.mean], std: [classifier.std], resize: 'bilinear' },
   labelsCsv: { text: readFileSync(join(root, 'labels.csv'), 'utf8'), labelColumn: 'label_1001' },
 });
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
@@ -75,4 +81,13 @@ const precisions = (['int4', 'int8', 'int16x8', 'float16'] as const).filter((p) 
 console.log(`per-op SQNR lost (dB), 10 most sensitive at int8: op | ${precisions.join(' | ')}`);
 for (const r of [...result.sensitivity].sort((a, b) => (b.lossDb.int8 ?? 0) - (a.lossDb.int8 ?? 0)).slice(0, 10)) {
   console.log(`  #${r.opIndex} ${r.op} | ${precisions.map((p) => r.lossDb[p]?.toFixed(1) ?? '-').join(' | ')}`);
+}
+// The int4 stage's order (int4Order): what each op loses at int4 against the weights it would halve.
+const int4Rows = result.sensitivity.filter((r) => r.lossDb.int4 !== undefined);
+if (int4Rows.length) {
+  const floatGraph = readModel(model);
+  const rows = int4Rows.map((r) => ({ r, weights: weightCount(floatGraph, r.opIndex) }));
+  const cost = (x: (typeof rows)[number]) => x.r.lossDb.int4! / Math.max(1, x.weights);
+  rows.sort((a, b) => cost(a) - cost(b) || a.r.opIndex - b.r.opIndex);
+  console.log(`int4 order (dB lost at int4 / weights): ${rows.map(({ r, weights }) => `#${r.opIndex} ${r.lossDb.int4!.toFixed(2)}/${weights}`).join(', ')}`);
 }
