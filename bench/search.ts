@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { searchPrecision, weightCount } from '../src/app/search/precision-search';
+import { int4Order, searchPrecision, weightCount } from '../src/app/search/precision-search';
 import { openDataset } from '../src/data/dataset';
 import { graphInputs } from '../src/data/default-preprocessing';
 import { filesFromPath } from '../src/data/files-node';
@@ -82,12 +82,11 @@ console.log(`per-op SQNR lost (dB), 10 most sensitive at int8: op | ${precisions
 for (const r of [...result.sensitivity].sort((a, b) => (b.lossDb.int8 ?? 0) - (a.lossDb.int8 ?? 0)).slice(0, 10)) {
   console.log(`  #${r.opIndex} ${r.op} | ${precisions.map((p) => r.lossDb[p]?.toFixed(1) ?? '-').join(' | ')}`);
 }
-// The int4 stage's order (int4Order): what each op loses at int4 against the weights it would halve.
-const int4Rows = result.sensitivity.filter((r) => r.lossDb.int4 !== undefined);
-if (int4Rows.length) {
+// The int4 stage's order (int4Order itself): what each op loses at int4 against the weights it would halve.
+const ranking4 = result.sensitivity.flatMap((r) => (r.lossDb.int4 === undefined ? [] : [{ opIndex: r.opIndex, op: r.op, output: r.output, lossDb: r.lossDb.int4, outputSqnrDb: NaN }]));
+if (ranking4.length) {
   const floatGraph = readModel(model);
-  const rows = int4Rows.map((r) => ({ r, weights: weightCount(floatGraph, r.opIndex) }));
-  const cost = (x: (typeof rows)[number]) => x.r.lossDb.int4! / Math.max(1, x.weights);
-  rows.sort((a, b) => cost(a) - cost(b) || a.r.opIndex - b.r.opIndex);
-  console.log(`int4 order (dB lost at int4 / weights): ${rows.map(({ r, weights }) => `#${r.opIndex} ${r.lossDb.int4!.toFixed(2)}/${weights}`).join(', ')}`);
+  const byOutput = new Map(ranking4.map((r) => [r.output, r]));
+  const order = int4Order(floatGraph, ranking4).map((output) => byOutput.get(output)!);
+  console.log(`int4 order (dB lost at int4 / weights): ${order.map((r) => `#${r.opIndex} ${r.lossDb.toFixed(2)}/${weightCount(floatGraph, r.opIndex)}`).join(', ')}`);
 }

@@ -527,20 +527,20 @@ export async function searchPrecision(request: SearchRequest): Promise<SearchRes
       // check images, where int8 alone lost 0). With labels, a step's loss therefore carries one
       // standard error of its own change against the base, paired per sample (stepNoise), before it
       // is held against the budget.
-      const withinNoise = new Set<Candidate>();
+      let withinNoise = 0;
       await adaptiveGreedy(
         order4,
         async (ops) => {
           const { candidate } = await evaluate(base.floatOps, false, ops, variant, anchor);
-          if (!candidate.meets && candidate.noiseMargin && candidate.smaller && candidate.fits && meetsBudget(metric, candidate.loss, budget)) withinNoise.add(candidate);
+          if (!candidate.meets && candidate.noiseMargin && candidate.smaller && candidate.fits && meetsBudget(metric, candidate.loss, budget)) withinNoise++;
           return candidate.meets;
         },
         () => evaluations < maxEvaluations,
       );
-      if (withinNoise.size) {
+      if (withinNoise) {
         const n = base.quality.samples;
         notes.push(
-          `int4: ${withinNoise.size} step(s) met the budget by their loss alone but not with their noise margin (one standard error of the paired change against the base, sqrt(d)/n points for d of the ${n} samples scored differently), so they were not taken: on ${n} samples they cannot be told apart from a step that breaks the budget. More search samples narrow the margin.`,
+          `int4: ${withinNoise} step(s) met the budget by their loss alone but not with their noise margin (one standard error of the paired change against the base, sqrt(d)/n points for d of the ${n} samples scored differently), so they were not taken: on ${n} samples they cannot be told apart from a step that breaks the budget. More search samples narrow the margin.`,
         );
       }
     }
