@@ -15,7 +15,7 @@ import { dataDir, readSharedModel } from '../../test-support/shared';
 import { readModel } from '../../tflite/read';
 import { TensorType } from '../../tflite/schema/generated/tflite_generated';
 import { samplesOf } from '../yielding-samples';
-import { int4Order, pick, qualityLoss, recipeWith, samplesToCertify, searchPrecision, stepNoise, type Candidate, type SearchCache } from './precision-search';
+import { INT4_LOSS_FLOOR_DB, int4Order, pick, qualityLoss, recipeWith, samplesToCertify, searchPrecision, stepNoise, type Candidate, type SearchCache } from './precision-search';
 import { compromise, sizeLatencyFront, BOTH_LATENCY_SLACK } from './objective';
 import { optimizeModel } from '../../optimize/pipeline';
 import { opName } from '../../tflite/ops';
@@ -67,6 +67,17 @@ describe('rankSensitivity', () => {
     const perWeight = ranking.map((r) => ({ name: r.output, cost: r.lossDb / sizeOf(r.opIndex) })).sort((a, b) => a.cost - b.cost);
     expect(int4Order(graph, ranking)).toEqual(perWeight.map((r) => r.name));
     expect(int4Order(graph, ranking)[0]).toBe(nameOf(fc1));
+    // Losses the comparison reads as 0 (or below the floor) cannot be told apart: the op that saves
+    // more bytes goes first, whatever the op order, and ahead of a measured loss that costs more per weight.
+    const unresolved = [
+      { opIndex: conv, op: 'CONV_2D', output: nameOf(conv), lossDb: 0, outputSqnrDb: 40 },
+      { opIndex: fc2, op: 'FULLY_CONNECTED', output: nameOf(fc2), lossDb: INT4_LOSS_FLOOR_DB / 2, outputSqnrDb: 35 },
+      { opIndex: fc1, op: 'FULLY_CONNECTED', output: nameOf(fc1), lossDb: 0, outputSqnrDb: 30 },
+    ];
+    expect(sizeOf(fc1)).toBeGreaterThan(sizeOf(fc2));
+    expect(sizeOf(fc2)).toBeGreaterThan(sizeOf(conv));
+    expect(int4Order(graph, unresolved)).toEqual([fc1, fc2, conv].map(nameOf));
+    expect(int4Order(graph, [{ ...unresolved[0], lossDb: 0 }, { ...unresolved[2], lossDb: 1000 * INT4_LOSS_FLOOR_DB }])).toEqual([conv, fc1].map(nameOf));
   });
 
   it("recipeWith keeps what the starting recipe pins (ops kept in float, bits by op) and adds the search's ops after them", () => {
