@@ -254,6 +254,8 @@ describe('tflite-workbench app shell', () => {
     const opList = page.getByTestId('op-list');
     assert.equal(await page.getByTestId('op-list-table').count(), 0, 'the op list renders only when opened');
     await opList.locator('summary').click();
+    // The table renders on the toggle event, after the click returns; evaluateAll does not wait for rows.
+    await page.getByTestId('op-list-row').first().waitFor();
     const opListRows = await page.getByTestId('op-list-row').evaluateAll((trs) => trs.map((tr) => [tr.cells[0].textContent, tr.dataset.op, tr.cells[2].textContent, tr.cells[3].textContent]));
     assert.deepEqual(opListRows, [
       ['0', 'CONV_2D', 'FLOAT32 → FLOAT32', 'FLOAT32 x2'],
