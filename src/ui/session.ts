@@ -18,7 +18,7 @@ import { idbDelete, idbGet, idbSet } from './idb';
 import { callWorker, optimizerWorker } from './optimizer-client';
 import { chainOf, defaultTraining, type VariantSteps } from '../app/variant-chain';
 import { DEFAULT_ANSWERS, type WizardAnswers } from './wizard/recommend';
-import { withRecipeDefaults } from './workbench/recipe-options';
+import { withExplicitSmallLayers, withRecipeDefaults } from './workbench/recipe-options';
 
 export type VariantStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
 export const RUN_STAGES: RunStage[] = ['prune', 'cluster', 'train', 'calibrate', 'round', 'quantize', 'write', 'check', 'evaluate', 'latency'];
@@ -430,7 +430,7 @@ async function runOne(variant: Variant): Promise<void> {
     );
     patchVariant(variant.id, (v) => ({
       status: 'done',
-      result,
+      result: { ...result, recipe: withExplicitSmallLayers(result.recipe) },
       stage: undefined,
       progress: Object.fromEntries(Object.entries(v.progress).map(([k, p]) => [k, { done: p!.total ?? 1, total: p!.total ?? 1 }])),
     }));
@@ -563,7 +563,7 @@ export async function restoreSession(id?: string, skip?: () => boolean): Promise
     return null;
   }
   const withResult = saved.variants.filter((v) => v.result).length;
-  const variants = saved.variants.map((v) => ({ ...v, recipe: withRecipeDefaults(v.recipe), ...(v.result ? { result: { ...v.result, recipe: withRecipeDefaults(v.result.recipe, true) } } : {}) }));
+  const variants = saved.variants.map((v) => ({ ...v, recipe: withRecipeDefaults(v.recipe), ...(v.result ? { result: { ...v.result, recipe: withRecipeDefaults(v.result.recipe, { savedAt: saved!.savedAt }) } } : {}) }));
   // The model's name and bytes come with the variants, in one step: a file picked while the restored
   // model is still being parsed then finds a session with work and asks, instead of opening directly
   // and losing the race to the restore (or persisting a session without its model over the saved one).

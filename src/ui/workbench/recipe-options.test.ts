@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { BLOCK_SIZES, defaultRecipe, parseRecipe, recipeLabel, TECHNIQUES, type Recipe, type Technique } from '../../optimize/recipe';
-import { ABSORB_REASONS, absorptionProblem, withRecipeDefaults, blockSizeProblem, equalizeProblem, precisionText, recipeSummary, roundingProblem, scopedBitsFromText, weightBitsProblem, withBlockSize, withTechnique, withWeightBits } from './recipe-options';
+import { ABSORB_REASONS, absorptionProblem, SMALL_INT4_DEFAULT_SINCE, withExplicitSmallLayers, withRecipeDefaults, blockSizeProblem, equalizeProblem, precisionText, recipeSummary, roundingProblem, scopedBitsFromText, weightBitsProblem, withBlockSize, withTechnique, withWeightBits } from './recipe-options';
 
 /** parseRecipe is the independent judge: what the form builds must be a recipe the pipeline accepts as is. */
 const accepted = (r: Recipe) => expect(parseRecipe(JSON.parse(JSON.stringify(r)))).toEqual(r);
@@ -131,7 +131,21 @@ describe('recipes saved by an older page', () => {
     expect(filled.calibration).toEqual({ algorithm: 'mse', percentile: 99.99, samples: 50 });
     expect(recipeSummary(filled)).toBe('int8 · W8A8 · per-tensor · gptq · mse · CLE auto · int8 I/O');
     // A result saved then ran before rounding optimization and equalization: the summary says what ran.
-    expect(recipeSummary(withRecipeDefaults(old, true))).toBe('int8 · W8A8 · per-tensor · nearest · mse · CLE off · int8 I/O');
-    expect(withRecipeDefaults({ ...defaultRecipe('int8'), weightBits: 4 }, true)).toEqual({ ...defaultRecipe('int8'), weightBits: 4 });
+    expect(recipeSummary(withRecipeDefaults(old, { savedAt: 0 }))).toBe('int8 · W8A8 · per-tensor · nearest · mse · CLE off · int8 I/O');
+    expect(recipeSummary(withRecipeDefaults(old, {}))).toBe('int8 · W8A8 · per-tensor · nearest · mse · CLE off · int8 I/O');
+    expect(withRecipeDefaults({ ...defaultRecipe('int8'), weightBits: 4, smallInt4Layers: 'int8' }, {})).toEqual({ ...defaultRecipe('int8'), weightBits: 4, smallInt4Layers: 'int8' });
+  });
+
+  test("an int4 result without the small-layers field says what its page did: every layer int4 before the default changed, int8 after", () => {
+    const w4a8 = { ...defaultRecipe('int8'), weightBits: 4 } as Recipe;
+    expect(withRecipeDefaults(w4a8, {}).smallInt4Layers).toBe('int4'); // no savedAt: the oldest saves
+    expect(withRecipeDefaults(w4a8, { savedAt: SMALL_INT4_DEFAULT_SINCE - 1 }).smallInt4Layers).toBe('int4');
+    expect(withRecipeDefaults(w4a8, { savedAt: SMALL_INT4_DEFAULT_SINCE + 1 }).smallInt4Layers).toBe('int8');
+    expect(withRecipeDefaults(w4a8).smallInt4Layers).toBeUndefined(); // a recipe to run keeps today's default
+    expect(withRecipeDefaults({ ...defaultRecipe('int8'), weightBits: 8 } as Recipe, {}).smallInt4Layers).toBeUndefined();
+    // New results carry the field, so no later default can reinterpret them.
+    expect(withExplicitSmallLayers(w4a8).smallInt4Layers).toBe('int8');
+    expect(withExplicitSmallLayers({ ...w4a8, smallInt4Layers: 'int4' }).smallInt4Layers).toBe('int4');
+    expect(withExplicitSmallLayers(defaultRecipe('int8'))).toEqual(defaultRecipe('int8'));
   });
 });

@@ -149,9 +149,23 @@ export function withTechnique(recipe: Recipe, technique: Technique): Recipe {
  * defaults; the recipe of a result (`ran`) gets what the page that ran it did, before rounding
  * optimization and equalization existed: nearest rounding, no equalization.
  */
-export function withRecipeDefaults(recipe: Recipe, ran = false): Recipe {
+export function withRecipeDefaults(recipe: Recipe, ran: false | { savedAt?: number } = false): Recipe {
   const base: Recipe = { ...defaultRecipe(recipe.technique), ...(ran ? { rounding: 'nearest', equalize: 'off' } : {}) };
-  return { ...base, ...recipe, calibration: { ...base.calibration, ...recipe.calibration } };
+  const filled: Recipe = { ...base, ...recipe, calibration: { ...base.calibration, ...recipe.calibration } };
+  if (!ran || filled.smallInt4Layers !== undefined || !(filled.weightBits === 4 && needsCalibration(filled))) return filled;
+  // Pages before SMALL_INT4_DEFAULT_SINCE made every int4 layer int4 and saved no field for it (nor,
+  // the oldest, a savedAt); from then until results carried the field, absent meant today's 'int8'.
+  const before = ran.savedAt === undefined || ran.savedAt < SMALL_INT4_DEFAULT_SINCE;
+  return { ...filled, smallInt4Layers: before ? 'int4' : 'int8' };
+}
+
+/** When the smallest int4 layers became int8 by default (commit 78a9d9f). */
+export const SMALL_INT4_DEFAULT_SINCE = Date.parse('2026-12-07T09:05:44Z');
+
+/** A finished run's recipe with the small-layers choice written out, so a later default cannot reinterpret it. */
+export function withExplicitSmallLayers(recipe: Recipe): Recipe {
+  if (recipe.smallInt4Layers !== undefined || !(recipe.weightBits === 4 && needsCalibration(recipe))) return recipe;
+  return { ...recipe, smallInt4Layers: 'int8' };
 }
 
 /** The recipe with int8 or int4 weights; back to int8 drops the block size (blocks are int4). */
