@@ -31,7 +31,8 @@ import { fakeQuantizeSte } from '../src/engine/fake-quant';
 import { compareModels } from '../src/evaluate/compare';
 import { optimizeModel, type OptimizeResult } from '../src/optimize/pipeline';
 import { constantAsFloat32 } from '../src/optimize/quantize/fold-dequantize';
-import { packInt4 } from '../src/optimize/quantize/int4';
+import { packInt4, quantizeInt4 } from '../src/optimize/quantize/int4';
+import { bytesOf, quantizeBias, type QuantParams } from '../src/optimize/quantize/params';
 import { gptqGroup } from '../src/optimize/rounding/gptq';
 import { layoutOf } from '../src/optimize/rounding/problem';
 import { defaultRecipe, type Recipe } from '../src/optimize/recipe';
@@ -39,7 +40,7 @@ import type { Sample } from '../src/runtime/samples';
 import { initRuntime } from '../src/runtime/start';
 import { seededRandom } from '../src/seeded-random';
 import { cloneGraph } from '../src/tflite/edit';
-import type { ModelGraph } from '../src/tflite/graph';
+import type { ModelGraph, Tensor } from '../src/tflite/graph';
 import { isConstant } from '../src/tflite/queries';
 import { readModel } from '../src/tflite/read';
 import { TensorType } from '../src/tflite/schema/generated/tflite_generated';
@@ -75,19 +76,15 @@ const random = seededRandom(1);
 
 /** Per-channel values along `axis` of a tensor of `shape`, as a broadcastable tensor. */
 const along = (v: ArrayLike<number>, shape: number[], axis: number) => tf.tensor(Float32Array.from(v), shape.map((d, a) => (a === axis ? d : 1)));
-/** The channel of element k of a row-major tensor quantized along an axis with `inner` elements per slice. */
-const channelOf = (k: number, inner: number, channels: number) => (channels > 1 ? Math.floor(k / inner) % channels : 0);
+/** A weight tensor's per-channel params as the file holds them. */
+const paramsOf = (t: Tensor): QuantParams => ({ scale: t.quantization!.scale!, zeroPoint: t.quantization!.scale!.map(() => 0), axis: t.quantization!.quantizedDimension });
 
 /** The PTQ graph with its INT4 weights stored as INT8 (the engine reads no INT4 constants), and their names. */
 function int4AsInt8(graph: ModelGraph): Set<string> {
   const names = new Set<string>();
   graph.subgraphs[0].tensors.forEach((t, i) => {
     if (t.type !== TensorType.INT4) return;
-    const real = constantAsFloat32(graph, 0, i);
-    const scale = t.quantization!.scale!;
-    const inner = real.length / t.shape[t.quantization!.quantizedDimension];
-    const q = Int8Array.from(real, (v, k) => Math.round(v / scale[channelOf(k, inner, scale.length)]));
-    graph.buffers.push({ data: new Uint8Array(q.buffer) });
+    graph.buffers.push({ data: bytesOf(quantizeInt4(constantAsFloat32(graph, 0, i), t.shape, paramsOf(t))) });
     t.buffer = graph.buffers.length - 1;
     t.type = TensorType.INT8;
     names.add(t.name);
@@ -246,14 +243,10 @@ async function reconstruct(ptq: OptimizeResult, images: Sample[]): Promise<Uint8
   const tensors = result.subgraphs[0].tensors;
   for (const [index, value] of learned) {
     const t = tensors[index];
-    const scale = t.quantization!.scale!;
     const real = value.dataSync() as Float32Array;
-    if (t.type === TensorType.INT4) {
-      const inner = real.length / t.shape[t.quantization!.quantizedDimension];
-      result.buffers.push({ data: packInt4(Int8Array.from(real, (v, k) => Math.round(v / scale[channelOf(k, inner, scale.length)]))) });
-    } else {
-      result.buffers.push({ data: new Uint8Array(Int32Array.from(real, (v, k) => Math.round(v / scale[scale.length > 1 ? k : 0])).buffer) });
-    }
+    // A bias's scales are input scale x weight scales already: quantizeBias with an input scale of 1.
+    const data = t.type === TensorType.INT4 ? packInt4(quantizeInt4(real, t.shape, paramsOf(t))) : bytesOf(quantizeBias(real, 1, t.quantization!.scale!, 32).data);
+    result.buffers.push({ data });
     t.buffer = result.buffers.length - 1;
   }
   tf.dispose([pixels, ...learned.values()]);
