@@ -16,11 +16,13 @@
  *    rounded to the nearest integer.
  *      --init float: base = floor(w_float / s), h from the fraction (AdaRound; w_float: the float
  *                    model's weights in the CLE frame, W * S_in / S_out);
- *      --init gptq:  base = the GPTQ integers, offset h1 - h2 from h0 each (moves of one step either way).
+ *      --init gptq:  base = the GPTQ integers, offset h1 - h2 from h0 each (moves of one step either way);
+ *      --init lsq:   no relaxation: block-wise QAT, the int4 weights hard in the forward pass (LSQ,
+ *                    straight-through), the weights, their steps and the bias trained (new steps written).
  * 4. The new integers and biases go into the PTQ file as they are (int4 packed, int32 biases at the PTQ's
  *    scales); top-1 of PTQ and the reconstructed model in LiteRT on images calib..calib+eval-1.
  * Each block prints its error (the objective, on all reconstruction images) before (GPTQ) and after.
- * Run: npm run bench:block-reconstruction [-- --iters 1000 --batch 16 --lr 1e-2 --lambda 0.01 --bias-lr 1e-4 --init float|gptq --h0 0.1 --blocks 9 --calib 100 --eval 400]
+ * Run: npm run bench:block-reconstruction [-- --iters 1000 --batch 16 --lr 1e-2 --lambda 0.01 --bias-lr 1e-4 --init float|gptq|lsq --h0 0.1 --harden round|gptq --blocks 9 --calib 100 --eval 400]
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -28,6 +30,7 @@ import { initNodeEngine } from '../src/engine/backend-node';
 import { constantValues } from '../src/engine/constants';
 import { GraphExecutor, tensorFakeQuant } from '../src/engine/executor';
 import { fakeQuantizeSte } from '../src/engine/fake-quant';
+import { lsqQuantize } from '../src/engine/lsq';
 import { compareModels } from '../src/evaluate/compare';
 import { optimizeModel, type OptimizeResult } from '../src/optimize/pipeline';
 import { constantAsFloat32 } from '../src/optimize/quantize/fold-dequantize';
@@ -65,7 +68,7 @@ const { values } = parseArgs({
 const iterations = Number(values.iters);
 const batchSize = Number(values.batch);
 const lambda = Number(values.lambda);
-if (values.init !== 'float' && values.init !== 'gptq') throw new Error(`--init must be float or gptq, got "${values.init}"`);
+if (!['float', 'gptq', 'lsq'].includes(values.init!)) throw new Error(`--init must be float, gptq or lsq, got "${values.init}"`);
 
 await initRuntime();
 await initNodeEngine();
@@ -120,6 +123,7 @@ async function reconstruct(ptq: OptimizeResult, images: Sample[]): Promise<Uint8
   const count = images.length;
   const pixels = tf.tensor(Float32Array.from(images.flatMap((s) => Array.from(s[0] as Float32Array))), [count, 224, 224, 3]);
   const learned = new Map<number, tf.Tensor>(); // weight and bias tensor index -> the reconstructed values
+  const newScales = new Map<number, number[]>(); // --init lsq: the learned steps (and the biases' scales)
   const toStudent = (name: string, v: tf.Tensor) =>
     tf.tidy(() => {
       let r = tf.clone(v);
@@ -164,6 +168,62 @@ async function reconstruct(ptq: OptimizeResult, images: Sample[]): Promise<Uint8
     const axis = wT.quantization!.quantizedDimension;
     const s = along(wT.quantization!.scale!, wT.shape, axis);
     const qPtq = tf.tidy(() => tf.round(tf.div(tf.tensor(constantValues(g, wT)!.values as Float32Array, wT.shape), s)));
+    if (values.init === 'lsq') {
+      // Block-wise QAT: hard int4 weights in the forward pass (straight-through), the weights (in units
+      // of their PTQ step), the steps (LSQ) and the bias trained on the block error; no rounding gap.
+      const s0 = wT.quantization!.scale!;
+      const s0T = tf.tensor1d(s0);
+      const u = tf.variable(qPtq.clone(), true);
+      const r = tf.variable(tf.ones([s0.length]), true);
+      const bT = op.inputs[2];
+      const bias = bT >= 0 ? tf.variable(tf.tensor(constantValues(g, sg.tensors[bT])!.values as Float32Array), true) : null;
+      const transform = (t: number, v: tf.Tensor) => {
+        const fq = tensorFakeQuant(block.subgraphs[0].tensors[t]);
+        return fq && v.dtype === 'float32' ? fakeQuantizeSte(v, fq) : v;
+      };
+      const weightsOf = (w: tf.Tensor) => new Map<number, tf.Tensor>([[op.inputs[1], w], ...(bias ? [[bT, bias] as [number, tf.Tensor]] : [])]);
+      const error = (out: tf.Tensor, target: tf.Tensor) => tf.mean(tf.sum(tf.squaredDifference(out, target), -1));
+      const errorOnAll = (w: tf.Tensor) => tf.tidy(() => error(exec.run([x], { weights: weightsOf(w), transform }).outputs[0], y).dataSync()[0]);
+      const quantized = () => lsqQuantize(tf.mul(u, s), tf.mul(r, s0T), { axis, qmin: -8, qmax: 7 });
+      const before = errorOnAll(tf.mul(qPtq, s));
+      const optimizer = tf.train.adam(Number(values.lr));
+      const biasOptimizer = tf.train.adam(Number(values['bias-lr']));
+      const started = performance.now();
+      for (let it = 0; it < iterations; it++) {
+        const indices = tf.tensor1d(Array.from({ length: batchSize }, () => Math.floor(random() * count)), 'int32');
+        const { value, grads } = optimizer.computeGradients(
+          () => error(exec.run([tf.gather(x, indices)], { weights: weightsOf(quantized()), transform }).outputs[0], tf.gather(y, indices)) as tf.Scalar,
+          [u, r, ...(bias ? [bias] : [])],
+        );
+        optimizer.applyGradients([u, r].map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        if (bias) biasOptimizer.applyGradients([{ name: bias.name, tensor: grads[bias.name] }]);
+        tf.dispose([value, indices, ...Object.values(grads)]);
+      }
+      const step = Array.from(tf.tidy(() => tf.mul(r, s0T)).dataSync());
+      const stepT = along(step, wT.shape, axis);
+      const q = tf.tidy(() => tf.clipByValue(tf.round(tf.div(tf.mul(u, s), stepT)), -8, 7));
+      const w = tf.keep(tf.mul(q, stepT));
+      const moved = tf.tidy(() => tf.sum(tf.notEqual(q, qPtq)).dataSync()[0]);
+      // The simulated model and the written file take the new steps (the bias's scale follows them).
+      wT.quantization!.scale = step;
+      newScales.set(op.inputs[1], step);
+      if (bias) {
+        const inputScale = sg.tensors[op.inputs[0]].quantization!.scale![0];
+        const biasScale = step.map((v) => Math.fround(inputScale * v));
+        sg.tensors[bT].quantization!.scale = biasScale;
+        newScales.set(bT, biasScale);
+        learned.set(bT, tf.keep(bias.clone()));
+      }
+      learned.set(op.inputs[1], w);
+      const after = errorOnAll(w);
+      const stepChange = step.reduce((m, v, c) => Math.max(m, Math.abs(v / s0[c] - 1)), 0);
+      console.log(`op ${i} (${outName}): ${qPtq.size} weights, ${moved} moved from GPTQ's integers, steps moved up to ${(100 * stepChange).toFixed(1)}%; block error ${before.toFixed(4)} (GPTQ) -> ${after.toFixed(4)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      tf.dispose([x, y, s, s0T, stepT, qPtq, q, u, r, ...(bias ? [bias] : [])]);
+      optimizer.dispose();
+      biasOptimizer.dispose();
+      exec.dispose();
+      continue;
+    }
     const h = (v: tf.Tensor) => tf.clipByValue(tf.sub(tf.mul(tf.sigmoid(v), 1.2), 0.1), 0, 1);
     const vOf = (h0: tf.Tensor) => tf.tidy(() => tf.neg(tf.log(tf.sub(tf.div(1.2, tf.add(h0, 0.1)), 1))));
     let base: tf.Tensor;
@@ -243,6 +303,7 @@ async function reconstruct(ptq: OptimizeResult, images: Sample[]): Promise<Uint8
   const tensors = result.subgraphs[0].tensors;
   for (const [index, value] of learned) {
     const t = tensors[index];
+    if (newScales.has(index)) t.quantization = { ...t.quantization!, scale: newScales.get(index)! };
     const real = value.dataSync() as Float32Array;
     // A bias's scales are input scale x weight scales already: quantizeBias with an input scale of 1.
     const data = t.type === TensorType.INT4 ? packInt4(quantizeInt4(real, t.shape, paramsOf(t))) : bytesOf(quantizeBias(real, 1, t.quantization!.scale!, 32).data);
