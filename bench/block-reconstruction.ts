@@ -168,87 +168,6 @@ async function reconstruct(ptq: OptimizeResult, images: Sample[]): Promise<Uint8
     const axis = wT.quantization!.quantizedDimension;
     const s = along(wT.quantization!.scale!, wT.shape, axis);
     const qPtq = tf.tidy(() => tf.round(tf.div(tf.tensor(constantValues(g, wT)!.values as Float32Array, wT.shape), s)));
-    if (values.init === 'lsq') {
-      // Block-wise QAT: hard int4 weights in the forward pass (straight-through), the weights (in units
-      // of their PTQ step), the steps (LSQ) and the bias trained on the block error; no rounding gap.
-      const s0 = wT.quantization!.scale!;
-      const s0T = tf.tensor1d(s0);
-      const u = tf.variable(qPtq.clone(), true);
-      const r = tf.variable(tf.ones([s0.length]), true);
-      const bT = op.inputs[2];
-      const bias = bT >= 0 ? tf.variable(tf.tensor(constantValues(g, sg.tensors[bT])!.values as Float32Array), true) : null;
-      const transform = (t: number, v: tf.Tensor) => {
-        const fq = tensorFakeQuant(block.subgraphs[0].tensors[t]);
-        return fq && v.dtype === 'float32' ? fakeQuantizeSte(v, fq) : v;
-      };
-      const weightsOf = (w: tf.Tensor) => new Map<number, tf.Tensor>([[op.inputs[1], w], ...(bias ? [[bT, bias] as [number, tf.Tensor]] : [])]);
-      const error = (out: tf.Tensor, target: tf.Tensor) => tf.mean(tf.sum(tf.squaredDifference(out, target), -1));
-      const errorOnAll = (w: tf.Tensor) => tf.tidy(() => error(exec.run([x], { weights: weightsOf(w), transform }).outputs[0], y).dataSync()[0]);
-      const quantized = () => lsqQuantize(tf.mul(u, s), tf.mul(r, s0T), { axis, qmin: -8, qmax: 7 });
-      const before = errorOnAll(tf.mul(qPtq, s));
-      const optimizer = tf.train.adam(Number(values.lr));
-      const biasOptimizer = tf.train.adam(Number(values['bias-lr']));
-      const started = performance.now();
-      for (let it = 0; it < iterations; it++) {
-        const indices = tf.tensor1d(Array.from({ length: batchSize }, () => Math.floor(random() * count)), 'int32');
-        const { value, grads } = optimizer.computeGradients(
-          () => error(exec.run([tf.gather(x, indices)], { weights: weightsOf(quantized()), transform }).outputs[0], tf.gather(y, indices)) as tf.Scalar,
-          [u, r, ...(bias ? [bias] : [])],
-        );
-        optimizer.applyGradients([u, r].map((v) => ({ name: v.name, tensor: grads[v.name] })));
-        if (bias) biasOptimizer.applyGradients([{ name: bias.name, tensor: grads[bias.name] }]);
-        tf.dispose([value, indices, ...Object.values(grads)]);
-      }
-      const step = Array.from(tf.tidy(() => tf.mul(r, s0T)).dataSync());
-      const stepT = along(step, wT.shape, axis);
-      const q = tf.tidy(() => tf.clipByValue(tf.round(tf.div(tf.mul(u, s), stepT)), -8, 7));
-      const w = tf.keep(tf.mul(q, stepT));
-      const moved = tf.tidy(() => tf.sum(tf.notEqual(q, qPtq)).dataSync()[0]);
-      // The simulated model and the written file take the new steps (the bias's scale follows them).
-      wT.quantization!.scale = step;
-      newScales.set(op.inputs[1], step);
-      if (bias) {
-        const inputScale = sg.tensors[op.inputs[0]].quantization!.scale![0];
-        const biasScale = step.map((v) => Math.fround(inputScale * v));
-        sg.tensors[bT].quantization!.scale = biasScale;
-        newScales.set(bT, biasScale);
-        learned.set(bT, tf.keep(bias.clone()));
-      }
-      learned.set(op.inputs[1], w);
-      const after = errorOnAll(w);
-      const stepChange = step.reduce((m, v, c) => Math.max(m, Math.abs(v / s0[c] - 1)), 0);
-      console.log(`op ${i} (${outName}): ${qPtq.size} weights, ${moved} moved from GPTQ's integers, steps moved up to ${(100 * stepChange).toFixed(1)}%; block error ${before.toFixed(4)} (GPTQ) -> ${after.toFixed(4)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      tf.dispose([x, y, s, s0T, stepT, qPtq, q, u, r, ...(bias ? [bias] : [])]);
-      optimizer.dispose();
-      biasOptimizer.dispose();
-      exec.dispose();
-      continue;
-    }
-    const h = (v: tf.Tensor) => tf.clipByValue(tf.sub(tf.mul(tf.sigmoid(v), 1.2), 0.1), 0, 1);
-    const vOf = (h0: tf.Tensor) => tf.tidy(() => tf.neg(tf.log(tf.sub(tf.div(1.2, tf.add(h0, 0.1)), 1))));
-    let base: tf.Tensor;
-    const hs: tf.Variable[] = [];
-    if (values.init === 'float') {
-      const wf = constantValues(teacherGraph, teacherGraph.subgraphs[0].tensors[teacherIndex.get(wT.name)!])!.values as Float32Array;
-      const sIn = ptq.channelScales?.[sg.tensors[op.inputs[0]].name];
-      const sOut = ptq.channelScales?.[outName];
-      const steps = tf.tidy(() => {
-        let w = tf.tensor(wf, wT.shape);
-        if (sIn) w = tf.mul(w, along(sIn, wT.shape, wT.shape.length - 1));
-        if (sOut) w = tf.div(w, along(sOut, wT.shape, axis));
-        return tf.div(w, s);
-      });
-      base = tf.floor(steps);
-      const fraction = tf.tidy(() => tf.clipByValue(tf.sub(steps, base), 0.01, 0.99));
-      hs.push(tf.variable(vOf(fraction), true));
-      tf.dispose([steps, fraction]);
-    } else {
-      base = qPtq.clone();
-      const h0 = tf.fill(wT.shape, Number(values.h0));
-      hs.push(tf.variable(vOf(h0), true), tf.variable(vOf(h0), true));
-      h0.dispose();
-    }
-    const offset = (f: (v: tf.Variable) => tf.Tensor) => (hs.length === 2 ? tf.sub(f(hs[0]), f(hs[1])) : f(hs[0]));
     const bT = op.inputs[2];
     const bias = bT >= 0 ? tf.variable(tf.tensor(constantValues(g, sg.tensors[bT])!.values as Float32Array), true) : null;
     const weightsOf = (w: tf.Tensor) => new Map<number, tf.Tensor>([[op.inputs[1], w], ...(bias ? [[bT, bias] as [number, tf.Tensor]] : [])]);
@@ -259,42 +178,100 @@ async function reconstruct(ptq: OptimizeResult, images: Sample[]): Promise<Uint8
     const error = (out: tf.Tensor, target: tf.Tensor) => tf.mean(tf.sum(tf.squaredDifference(out, target), -1));
     const errorOnAll = (w: tf.Tensor) => tf.tidy(() => error(exec.run([x], { weights: weightsOf(w), transform }).outputs[0], y).dataSync()[0]);
     const before = errorOnAll(tf.mul(qPtq, s));
-
-    const optimizer = tf.train.adam(Number(values.lr));
-    const biasOptimizer = tf.train.adam(Number(values['bias-lr']));
-    const warmUp = 0.2 * iterations;
+    /** Adam on the block error of weightOf() on random batches, plus penalty(iteration); the bias trains beside at its own rate. */
+    const train = (variables: tf.Variable[], weightOf: () => tf.Tensor, penalty: (it: number) => tf.Tensor | null) => {
+      const optimizer = tf.train.adam(Number(values.lr));
+      const biasOptimizer = tf.train.adam(Number(values['bias-lr']));
+      for (let it = 0; it < iterations; it++) {
+        const indices = tf.tensor1d(Array.from({ length: batchSize }, () => Math.floor(random() * count)), 'int32');
+        const { value, grads } = optimizer.computeGradients(() => {
+          const e = error(exec.run([tf.gather(x, indices)], { weights: weightsOf(weightOf()), transform }).outputs[0], tf.gather(y, indices));
+          const p = penalty(it);
+          return (p ? tf.add(e, p) : e) as tf.Scalar;
+        }, [...variables, ...(bias ? [bias] : [])]);
+        optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        if (bias) biasOptimizer.applyGradients([{ name: bias.name, tensor: grads[bias.name] }]);
+        tf.dispose([value, indices, ...Object.values(grads)]);
+      }
+      optimizer.dispose();
+      biasOptimizer.dispose();
+    };
     const started = performance.now();
-    for (let it = 0; it < iterations; it++) {
-      const indices = tf.tensor1d(Array.from({ length: batchSize }, () => Math.floor(random() * count)), 'int32');
-      const beta = it < warmUp ? 20 : 20 - (18 * (it - warmUp)) / (iterations - warmUp);
-      const weight = it < warmUp ? 0 : lambda;
-      const { value, grads } = optimizer.computeGradients(() => {
-        const w = tf.mul(tf.clipByValue(tf.add(base, offset(h)), -8, 7), s);
-        const r = exec.run([tf.gather(x, indices)], { weights: weightsOf(w), transform });
+    let q: tf.Tensor;
+    let w: tf.Tensor;
+    let detail: string;
+    if (values.init === 'lsq') {
+      // Block-wise QAT: hard int4 weights in the forward pass (straight-through), the weights (in units
+      // of their PTQ step), the steps (LSQ) and the bias trained on the block error; no rounding gap.
+      const s0 = wT.quantization!.scale!;
+      const s0T = tf.tensor1d(s0);
+      const u = tf.variable(qPtq.clone(), true);
+      const r = tf.variable(tf.ones([s0.length]), true);
+      train([u, r], () => lsqQuantize(tf.mul(u, s), tf.mul(r, s0T), { axis, qmin: -8, qmax: 7 }), () => null);
+      const step = Array.from(tf.tidy(() => tf.mul(r, s0T)).dataSync());
+      const stepT = along(step, wT.shape, axis);
+      q = tf.tidy(() => tf.clipByValue(tf.round(tf.div(tf.mul(u, s), stepT)), -8, 7));
+      w = tf.keep(tf.mul(q, stepT));
+      // The simulated model and the written file take the new steps (the bias's scale follows them).
+      wT.quantization!.scale = step;
+      newScales.set(op.inputs[1], step);
+      if (bias) {
+        const inputScale = sg.tensors[op.inputs[0]].quantization!.scale![0];
+        const biasScale = step.map((v) => Math.fround(inputScale * v));
+        sg.tensors[bT].quantization!.scale = biasScale;
+        newScales.set(bT, biasScale);
+      }
+      detail = `steps moved up to ${(100 * step.reduce((m, v, c) => Math.max(m, Math.abs(v / s0[c] - 1)), 0)).toFixed(1)}%`;
+      tf.dispose([s0T, stepT, u, r]);
+    } else {
+      const h = (v: tf.Tensor) => tf.clipByValue(tf.sub(tf.mul(tf.sigmoid(v), 1.2), 0.1), 0, 1);
+      const vOf = (h0: tf.Tensor) => tf.tidy(() => tf.neg(tf.log(tf.sub(tf.div(1.2, tf.add(h0, 0.1)), 1))));
+      let base: tf.Tensor;
+      const hs: tf.Variable[] = [];
+      if (values.init === 'float') {
+        const wf = constantValues(teacherGraph, teacherGraph.subgraphs[0].tensors[teacherIndex.get(wT.name)!])!.values as Float32Array;
+        const sIn = ptq.channelScales?.[sg.tensors[op.inputs[0]].name];
+        const sOut = ptq.channelScales?.[outName];
+        const steps = tf.tidy(() => {
+          let wf32 = tf.tensor(wf, wT.shape);
+          if (sIn) wf32 = tf.mul(wf32, along(sIn, wT.shape, wT.shape.length - 1));
+          if (sOut) wf32 = tf.div(wf32, along(sOut, wT.shape, axis));
+          return tf.div(wf32, s);
+        });
+        base = tf.floor(steps);
+        const fraction = tf.tidy(() => tf.clipByValue(tf.sub(steps, base), 0.01, 0.99));
+        hs.push(tf.variable(vOf(fraction), true));
+        tf.dispose([steps, fraction]);
+      } else {
+        base = qPtq.clone();
+        const h0 = tf.fill(wT.shape, Number(values.h0));
+        hs.push(tf.variable(vOf(h0), true), tf.variable(vOf(h0), true));
+        h0.dispose();
+      }
+      const offset = (f: (v: tf.Variable) => tf.Tensor) => (hs.length === 2 ? tf.sub(f(hs[0]), f(hs[1])) : f(hs[0]));
+      const relaxed = () => tf.mul(tf.clipByValue(tf.add(base, offset(h)), -8, 7), s);
+      const warmUp = 0.2 * iterations;
+      train(hs, relaxed, (it) => {
+        const beta = it < warmUp ? 20 : 20 - (18 * (it - warmUp)) / (iterations - warmUp);
         const undecided = (v: tf.Tensor) => tf.sum(tf.sub(1, tf.pow(tf.abs(tf.sub(tf.mul(h(v), 2), 1)), beta)));
-        return tf.add(error(r.outputs[0], tf.gather(y, indices)), tf.mul(weight, tf.addN(hs.map(undecided)))) as tf.Scalar;
-      }, [...hs, ...(bias ? [bias] : [])]);
-      optimizer.applyGradients(hs.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-      if (bias) biasOptimizer.applyGradients([{ name: bias.name, tensor: grads[bias.name] }]);
-      tf.dispose([value, indices, ...Object.values(grads)]);
+        return tf.mul(it < warmUp ? 0 : lambda, tf.addN(hs.map(undecided)));
+      });
+      const trained = tf.tidy(relaxed);
+      q = values.harden === 'gptq' ? gptqFrom(trained, exec, x, op.inputs[0], wT.quantization!.scale!) : tf.tidy(() => tf.clipByValue(tf.add(base, tf.round(offset(h))), -8, 7));
+      w = tf.keep(tf.mul(q, s));
+      const undecided = tf.tidy(() => tf.sum(tf.logicalAnd(tf.greater(h(hs[0]), 0.01), tf.less(h(hs[0]), 0.99))).dataSync()[0]);
+      detail = `${undecided} h still in (0.01, 0.99); ${errorOnAll(trained).toFixed(4)} with h as trained`;
+      tf.dispose([trained, base, ...hs]);
     }
-    const trained = tf.tidy(() => tf.mul(tf.clipByValue(tf.add(base, offset(h)), -8, 7), s));
-    const q = values.harden === 'gptq' ? gptqFrom(trained, exec, x, op.inputs[0], wT.quantization!.scale!) : tf.tidy(() => tf.clipByValue(tf.add(base, tf.round(offset(h))), -8, 7));
-    trained.dispose();
     const moved = tf.tidy(() => tf.sum(tf.notEqual(q, qPtq)).dataSync()[0]);
-    const undecided = tf.tidy(() => tf.sum(tf.logicalAnd(tf.greater(h(hs[0]), 0.01), tf.less(h(hs[0]), 0.99))).dataSync()[0]);
-    const soft = tf.tidy(() => errorOnAll(tf.mul(tf.clipByValue(tf.add(base, offset(h)), -8, 7), s)));
-    const w = tf.keep(tf.mul(q, s));
     const after = errorOnAll(w);
     learned.set(op.inputs[1], w);
     if (bias) learned.set(bT, tf.keep(bias.clone()));
     console.log(
-      `op ${i} (${outName}): ${qPtq.size} weights, ${moved} moved from GPTQ's integers, ${undecided} h still in (0.01, 0.99); ` +
-        `block error ${before.toFixed(4)} (GPTQ) -> ${after.toFixed(4)} (rounded; ${soft.toFixed(4)} with h as trained) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `op ${i} (${outName}): ${qPtq.size} weights, ${moved} moved from GPTQ's integers, ${detail}; ` +
+        `block error ${before.toFixed(4)} (GPTQ) -> ${after.toFixed(4)} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    tf.dispose([x, y, s, qPtq, base, q, ...hs, ...(bias ? [bias] : [])]);
-    optimizer.dispose();
-    biasOptimizer.dispose();
+    tf.dispose([x, y, s, qPtq, q, ...(bias ? [bias] : [])]);
     exec.dispose();
   }
 
