@@ -147,25 +147,30 @@ export function withTechnique(recipe: Recipe, technique: Technique): Recipe {
  * A recipe saved by an older page (IndexedDB sessions outlive deploys) with the fields added since
  * filled in, so the form and the summary never read a missing field: a recipe to run gets today's
  * defaults; the recipe of a result (`ran`) gets what the page that ran it did, before rounding
- * optimization and equalization existed: nearest rounding, no equalization.
+ * optimization and equalization existed: nearest rounding, no equalization; and an int4 one without
+ * the small-layers field what the page saved at `ran.savedAt` did with the smallest layers.
  */
 export function withRecipeDefaults(recipe: Recipe, ran: false | { savedAt?: number } = false): Recipe {
   const base: Recipe = { ...defaultRecipe(recipe.technique), ...(ran ? { rounding: 'nearest', equalize: 'off' } : {}) };
   const filled: Recipe = { ...base, ...recipe, calibration: { ...base.calibration, ...recipe.calibration } };
-  if (!ran || filled.smallInt4Layers !== undefined || !(filled.weightBits === 4 && needsCalibration(filled))) return filled;
+  if (!ran) return filled;
   // Pages before SMALL_INT4_DEFAULT_SINCE made every int4 layer int4 and saved no field for it (nor,
   // the oldest, a savedAt); from then until results carried the field, absent meant today's 'int8'.
   const before = ran.savedAt === undefined || ran.savedAt < SMALL_INT4_DEFAULT_SINCE;
-  return { ...filled, smallInt4Layers: before ? 'int4' : 'int8' };
+  return before && undecidedSmallLayers(filled) ? { ...filled, smallInt4Layers: 'int4' } : withExplicitSmallLayers(filled);
 }
 
 /** When the smallest int4 layers became int8 by default (commit 78a9d9f). */
 export const SMALL_INT4_DEFAULT_SINCE = Date.parse('2026-12-07T09:05:44Z');
 
+/** An int4 recipe whose smallest layers follow the default because it names no choice. */
+function undecidedSmallLayers(recipe: Recipe): boolean {
+  return recipe.smallInt4Layers === undefined && smallLayersStayInt8(recipe);
+}
+
 /** A finished run's recipe with the small-layers choice written out, so a later default cannot reinterpret it. */
 export function withExplicitSmallLayers(recipe: Recipe): Recipe {
-  if (recipe.smallInt4Layers !== undefined || !(recipe.weightBits === 4 && needsCalibration(recipe))) return recipe;
-  return { ...recipe, smallInt4Layers: 'int8' };
+  return undecidedSmallLayers(recipe) ? { ...recipe, smallInt4Layers: 'int8' } : recipe;
 }
 
 /** The recipe with int8 or int4 weights; back to int8 drops the block size (blocks are int4). */
